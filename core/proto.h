@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* CPG wire format: stub, to be written. */
+#pragma once
