@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * corovipd: the composition root. Today it only checks a configuration
+ * (--test-config); the daemon proper comes with the corosync adapters.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config-load.h"
+#include "cv-macros.h"
+
+/* Exit codes (sysexits-aligned, as Pacemaker's crm_exit_t). */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 64,
+	EXIT_UNAVAILABLE = 69,
+	EXIT_CONFIG = 78,
+};
+
+#define DEFAULT_CONFIG "/etc/corovip/corovip.conf"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "Usage: corovipd [--config FILE] [--test-config [FILE]]\n"
+		   "\n"
+		   "  -c, --config FILE       configuration file (default " DEFAULT_CONFIG ")\n"
+		   "  -t, --test-config [FILE] check the configuration and print the effective\n"
+		   "                          one (every default filled in); exit 0 or 78\n"
+		   "  -h, --help              this text\n"
+		   "  -V, --version           print the version\n");
+}
+
+static int
+test_config(const char *path)
+{
+	struct cv_config *c = NULL;
+	struct cv_conf_error e = {};
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = cv_config_load(path, &c, &e);
+	if (r < 0) {
+		cv_config_print_error(stderr, path, r, &e);
+		return EXIT_CONFIG;
+	}
+	r = cv_config_format(c, &text);
+	cv_config_free(c);
+	if (r < 0) {
+		fprintf(stderr, "corovipd: out of memory\n");
+		return EXIT_CONFIG;
+	}
+	printf("# effective configuration of %s (every default filled in)\n%s", path, text);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test-config", optional_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	const char *config = DEFAULT_CONFIG;
+	bool test = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:t::hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			test = true;
+			/* "--test-config FILE" as well as "--test-config=FILE" */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			if (optarg)
+				config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("corovipd %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (test)
+		return test_config(config);
+	fprintf(stderr, "corovipd: only --test-config is available in this version\n");
+	return EXIT_UNAVAILABLE;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The effective configuration: canonical corovip.conf text with every default
+ * filled in (keys without a value, such as an empty prefer list, are left
+ * out). Parsing it gives back the same model; the digest hashes the same
+ * canonical values.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config-schema.h"
+#include "cv-macros.h"
+
+static void
+format_value(const struct cv_conf_key *k, const void *inst, struct cv_strbuf *out)
+{
+	cv_conf_type_ops(k->type)->format(k, cv_conf_field((void *)inst, k), out);
+}
+
+static void
+format_instance(const struct cv_conf_section *s, const void *inst, struct cv_strbuf *out)
+{
+	const struct cv_conf_head *h = inst;
+
+	if (h->name)
+		cv_strbuf_printf(out, "\n%s %s {\n", s->name, h->name);
+	else
+		cv_strbuf_printf(out, "%s {\n", s->name);
+	for (size_t i = 0; i < s->n_keys; i++) {
+		const struct cv_conf_key *k = &s->keys[i];
+
+		if (!cv_conf_type_ops(k->type)->is_set(cv_conf_field((void *)inst, k)))
+			continue;
+		cv_strbuf_printf(out, "\t%s: ", k->name);
+		format_value(k, inst, out);
+		cv_strbuf_append(out, "\n");
+	}
+	cv_strbuf_append(out, "}\n");
+}
+
+int
+cv_config_format(const struct cv_config *c, char **ret)
+{
+	struct cv_strbuf out = {};
+
+	for (size_t i = 0; i < _CV_CONF_SECTION_MAX; i++) {
+		const struct cv_conf_section *s = &cv_conf_sections[i];
+
+		for (size_t j = 0; j < cv_conf_count(c, s); j++)
+			format_instance(s, cv_conf_instance(c, s, j), &out);
+	}
+	return cv_strbuf_steal(&out, ret);
+}
+
+/* ---- digest ---- */
+
+static uint64_t
+fnv1a(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/* splitmix64's finaliser: spreads each instance's hash before they are summed. */
+static uint64_t
+mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+digest_instance(const struct cv_conf_section *s, const void *inst, struct cv_strbuf *b)
+{
+	const struct cv_conf_head *h = inst;
+
+	b->len = 0;
+	cv_strbuf_printf(b, "%s %s\n", s->name, h->name ? h->name : "");
+	for (size_t i = 0; i < s->n_keys; i++) {
+		if (!(s->keys[i].flags & CV_K_DIGEST))
+			continue;
+		cv_strbuf_printf(b, "%s=", s->keys[i].name);
+		format_value(&s->keys[i], inst, b);
+		cv_strbuf_append(b, "\n");
+	}
+	return b->err ? 0 : mix(fnv1a(UINT64_C(0xcbf29ce484222325), b->buf, b->len));
+}
+
+uint64_t
+cv_config_digest(const struct cv_config *c)
+{
+	struct cv_strbuf b = {};
+	uint64_t sum = 0;
+
+	/* A sum of per-section hashes: the same sections in any order agree. */
+	for (size_t i = 0; i < _CV_CONF_SECTION_MAX; i++) {
+		const struct cv_conf_section *s = &cv_conf_sections[i];
+
+		for (size_t j = 0; j < cv_conf_count(c, s); j++)
+			sum += digest_instance(s, cv_conf_instance(c, s, j), &b);
+	}
+	/* Out of memory: a digest nobody else has, so nobody trusts us. */
+	if (b.err)
+		sum = 0;
+	cv_strbuf_done(&b);
+	return sum;
+}

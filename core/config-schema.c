@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The schema of corovip.conf: every section and key, its type, default and
+ * range, in one table (Knot's schema.c idea). corovip.conf(5) documents the
+ * same table; change both together.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "config-schema.h"
+#include "cv-macros.h"
+
+#define MS(x) ((uint32_t)(x))
+#define SEC(x) ((uint32_t)(x) * 1000u)
+#define MIN(x) ((uint32_t)(x) * 60000u)
+
+static const char *const backend_names[] = { "l2", "openstack", "aws", NULL };
+static const char *const garp_names[] = { "request", "reply", "both", NULL };
+
+#define KEY(st, n, field, t, ...) { .name = n, .type = t, .offset = offsetof(st, field), __VA_ARGS__ }
+
+static const struct cv_conf_key cluster_keys[] = {
+	KEY(struct cv_cluster_conf, "group", group, CV_T_NAME, .max = CV_GROUP_MAX, .def = "corovip",
+	    .flags = CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "heartbeat", heartbeat_ms, CV_T_DURATION, .min = MS(10), .max = SEC(10),
+	    .def = "50ms", .flags = CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "lease", lease_ms, CV_T_DURATION, .min = MS(20), .max = MIN(1),
+	    .def = "auto", .flags = CV_K_AUTO | CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "guard", guard_ms, CV_T_DURATION, .min = 0, .max = MIN(1),
+	    .def = "auto", .flags = CV_K_AUTO | CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "kernel_lease", kernel_lease_ms, CV_T_DURATION, .min = SEC(1), .max = MIN(60),
+	    .def = "10s", .flags = CV_K_SECONDS | CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
+};
+
+static const struct cv_conf_key node_keys[] = {
+	KEY(struct cv_node_conf, "nodeid", nodeid, CV_T_UINT, .min = 1, .max = UINT32_MAX - 1,
+	    .def = "auto", .flags = CV_K_AUTO | CV_K_DIGEST),
+	KEY(struct cv_node_conf, "weight", weight, CV_T_UINT, .min = 1, .max = 10000, .def = "100",
+	    .flags = CV_K_DIGEST),
+	KEY(struct cv_node_conf, "standby", standby, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
+};
+
+static const struct cv_conf_key check_keys[] = {
+	KEY(struct cv_check_conf, "http", http, CV_T_URL, .max = 1024),
+	KEY(struct cv_check_conf, "exec", exec, CV_T_COMMAND, .max = 1024),
+	KEY(struct cv_check_conf, "interval", interval_ms, CV_T_DURATION, .min = MS(100), .max = MIN(60),
+	    .def = "1s", .flags = CV_K_DIGEST),
+	KEY(struct cv_check_conf, "timeout", timeout_ms, CV_T_DURATION, .min = MS(10), .max = MIN(60),
+	    .def = "500ms", .flags = CV_K_DIGEST),
+	KEY(struct cv_check_conf, "rise", rise, CV_T_UINT, .min = 1, .max = 100, .def = "2",
+	    .flags = CV_K_DIGEST),
+	KEY(struct cv_check_conf, "fall", fall, CV_T_UINT, .min = 1, .max = 100, .def = "3",
+	    .flags = CV_K_DIGEST),
+};
+
+static const struct cv_conf_key vip_keys[] = {
+	KEY(struct cv_vip_conf, "address", address, CV_T_ADDR, .flags = CV_K_REQUIRED | CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "interface", interface, CV_T_IFNAME, .max = CV_IFNAME_MAX),
+	KEY(struct cv_vip_conf, "backend", backend, CV_T_ENUM, .def = "l2", .choices = backend_names,
+	    .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "prefer", prefer, CV_T_NAME_LIST, .max = CV_NAME_MAX, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "stickiness", stickiness, CV_T_BOOL, .def = "yes", .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "preempt", preempt, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "check", check, CV_T_NAME_LIST, .max = CV_NAME_MAX, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "announce_count", announce_count, CV_T_UINT, .min = 0, .max = 100, .def = "5"),
+	KEY(struct cv_vip_conf, "announce_interval", announce_interval_ms, CV_T_DURATION, .min = MS(10),
+	    .max = SEC(10), .def = "200ms"),
+	KEY(struct cv_vip_conf, "announce_refresh", announce_refresh_ms, CV_T_DURATION, .min = 0, .max = MIN(60),
+	    .def = "0s"),
+	KEY(struct cv_vip_conf, "garp", garp, CV_T_ENUM, .def = "request", .choices = garp_names),
+	KEY(struct cv_vip_conf, "nodad", nodad, CV_T_BOOL, .def = "yes"),
+	KEY(struct cv_vip_conf, "deprecated", deprecated, CV_T_BOOL, .def = "no"),
+};
+
+#define SECTION(k, n, is_named, st, field, cnt, maxc, keys_)                                     \
+	[k] = { .name = n,                                                                         \
+		.kind = k,                                                                         \
+		.named = is_named,                                                                 \
+		.size = sizeof(st),                                                                \
+		.array_offset = offsetof(struct cv_config, field),                                \
+		.count_offset = cnt,                                                               \
+		.max_count = maxc,                                                                 \
+		.keys = keys_,                                                                     \
+		.n_keys = ELEMENTSOF(keys_) }
+
+const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX] = {
+	SECTION(CV_CONF_CLUSTER, "cluster", false, struct cv_cluster_conf, cluster, 0, 1,
+		cluster_keys),
+	SECTION(CV_CONF_NODE, "node", true, struct cv_node_conf, nodes,
+		offsetof(struct cv_config, n_nodes), CV_MAX_NODES, node_keys),
+	SECTION(CV_CONF_CHECK, "check", true, struct cv_check_conf, checks,
+		offsetof(struct cv_config, n_checks), CV_MAX_CHECKS, check_keys),
+	SECTION(CV_CONF_VIP, "vip", true, struct cv_vip_conf, vips,
+		offsetof(struct cv_config, n_vips), CV_MAX_VIPS, vip_keys),
+};
+
+/* changed_keys in a diff is a 32-bit mask over key indices. */
+_Static_assert(ELEMENTSOF(vip_keys) <= 32, "too many vip keys for a 32-bit mask");
+_Static_assert(sizeof(enum cv_backend) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int),
+	       "CV_T_ENUM fields are int-sized");
+
+const struct cv_conf_section *
+cv_conf_section_by_name(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(cv_conf_sections); i++)
+		if (strcmp(cv_conf_sections[i].name, name) == 0)
+			return &cv_conf_sections[i];
+	return NULL;
+}
+
+const struct cv_conf_key *
+cv_conf_key_by_name(const struct cv_conf_section *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_keys; i++)
+		if (strcmp(s->keys[i].name, name) == 0)
+			return &s->keys[i];
+	return NULL;
+}
+
+size_t
+cv_conf_count(const struct cv_config *c, const struct cv_conf_section *s)
+{
+	if (!s->named)
+		return 1;
+	return *(const size_t *)((const char *)c + s->count_offset);
+}
+
+void *
+cv_conf_instance(const struct cv_config *c, const struct cv_conf_section *s, size_t i)
+{
+	char *base = (char *)c + s->array_offset;
+
+	if (!s->named)
+		return base;
+	return *(char **)base + i * s->size;
+}
+
+int
+cv_config_key_index(enum cv_conf_section_kind kind, const char *key)
+{
+	const struct cv_conf_section *s;
+	const struct cv_conf_key *k;
+
+	if ((unsigned)kind >= _CV_CONF_SECTION_MAX)
+		return -EINVAL;
+	s = &cv_conf_sections[kind];
+	k = cv_conf_key_by_name(s, key);
+	return k ? (int)(k - s->keys) : -ENOENT;
+}
+
+const char *
+cv_config_key_name(enum cv_conf_section_kind kind, unsigned i)
+{
+	if ((unsigned)kind >= _CV_CONF_SECTION_MAX || i >= cv_conf_sections[kind].n_keys)
+		return NULL;
+	return cv_conf_sections[kind].keys[i].name;
+}
+
+const char *
+cv_conf_section_kind_to_string(enum cv_conf_section_kind k)
+{
+	if ((unsigned)k >= _CV_CONF_SECTION_MAX)
+		return NULL;
+	return cv_conf_sections[k].name;
+}
+
+static const char *
+choice(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? names[v] : NULL;
+}
+
+static int
+choice_index(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *
+cv_backend_to_string(enum cv_backend b)
+{
+	return choice(backend_names, _CV_BACKEND_MAX, b);
+}
+
+enum cv_backend
+cv_backend_from_string(const char *s)
+{
+	return choice_index(backend_names, s);
+}
+
+const char *
+cv_garp_to_string(enum cv_garp g)
+{
+	return choice(garp_names, _CV_GARP_MAX, g);
+}
+
+enum cv_garp
+cv_garp_from_string(const char *s)
+{
+	return choice_index(garp_names, s);
+}

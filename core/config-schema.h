@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal to the config modules: the declarative schema (one table entry per
+ * key, in config-schema.c) and the value types it uses (config-types.c).
+ * Parsing, defaults, formatting, the digest and the diff all walk this table;
+ * no code is written per key.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "strbuf.h"
+
+enum cv_conf_type {
+	CV_T_NAME,	/* [A-Za-z0-9_.-], starts with a letter or digit; char * */
+	CV_T_IFNAME,	/* a Linux interface name; char * */
+	CV_T_NAME_LIST, /* names separated by blanks; struct cv_name_list */
+	CV_T_UINT,	/* decimal; uint32_t */
+	CV_T_BOOL,	/* yes | no; bool */
+	CV_T_DURATION,	/* N ms | N s | N m; uint32_t milliseconds */
+	CV_T_ADDR,	/* ADDR[/PREFIX]; struct cv_addr */
+	CV_T_ENUM,	/* one of choices; int-sized enum */
+	CV_T_URL,	/* http:// or https:// URL; char * */
+	CV_T_COMMAND,	/* absolute path and arguments; char * */
+	_CV_T_MAX,
+};
+
+enum {
+	CV_K_REQUIRED = 1 << 0, /* no default: the file must set it */
+	CV_K_AUTO = 1 << 1,	/* "auto" is a value (stored as CV_AUTO) */
+	CV_K_SECONDS = 1 << 2,	/* durations in whole seconds only */
+	CV_K_DIGEST = 1 << 3,	/* must agree cluster-wide: part of the digest */
+};
+
+struct cv_conf_key {
+	const char *name;
+	enum cv_conf_type type;
+	size_t offset;	    /* of the field in the section struct */
+	uint32_t min, max;  /* numbers, durations (ms): value range; names: max length */
+	const char *def;    /* default, as config text; NULL = unset (or required) */
+	unsigned flags;
+	const char *const *choices; /* CV_T_ENUM: NULL-terminated, index = value */
+};
+
+struct cv_conf_section {
+	const char *name;
+	enum cv_conf_section_kind kind;
+	bool named;
+	size_t size;	      /* of one instance */
+	size_t array_offset;  /* named: of the instance array in struct cv_config; else of the instance */
+	size_t count_offset;  /* named: of its count */
+	size_t max_count;
+	const struct cv_conf_key *keys;
+	size_t n_keys;
+};
+
+/* Messages of value parsers name the value, never the key (the caller adds it). */
+struct cv_conf_type_ops {
+	int (*parse)(const struct cv_conf_key *k, const char *text, void *field, char *err,
+		     size_t errlen);
+	void (*format)(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out);
+	bool (*equal)(const void *a, const void *b);
+	bool (*is_set)(const void *field); /* false: omitted from the effective config */
+	void (*done)(void *field);
+};
+
+extern const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX];
+
+const struct cv_conf_type_ops *cv_conf_type_ops(enum cv_conf_type t);
+
+/* The section descriptor by its name in the file; NULL if unknown. */
+const struct cv_conf_section *cv_conf_section_by_name(const char *name);
+const struct cv_conf_key *cv_conf_key_by_name(const struct cv_conf_section *s, const char *name);
+
+/* Instances of a section in a config (the cluster section has exactly one). */
+size_t cv_conf_count(const struct cv_config *c, const struct cv_conf_section *s);
+void *cv_conf_instance(const struct cv_config *c, const struct cv_conf_section *s, size_t i);
+
+static inline void *
+cv_conf_field(void *instance, const struct cv_conf_key *k)
+{
+	return (char *)instance + k->offset;
+}
+
+/* Format a duration canonically: "auto", "0s", "90s" -> "90s", "120000" -> "2m", "1500ms". */
+void cv_conf_format_duration(uint32_t ms, struct cv_strbuf *out);
+
+/* Fill an error (msg formatted) and return -EINVAL. */
+int cv_conf_fail(struct cv_conf_error *e, uint32_t line, uint32_t col, const char *key,
+		 const char *fmt, ...) _printf_(5, 6);
+
+/* "vip 'web'" or "cluster" for messages. */
+const char *cv_conf_label(const struct cv_conf_section *s, const void *instance, char *buf,
+			  size_t len);
+
+/* Position of key k of an instance; {0, 0} when not set in the file or forgotten. */
+struct cv_conf_pos cv_conf_key_pos(const struct cv_config *c, const void *instance,
+				   const struct cv_conf_section *s, const struct cv_conf_key *k);
+
+/* A zeroed config with the cluster section's positions; caller frees. */
+int cv_conf_alloc(struct cv_config **ret);
+
+/* Grow an array of n elements by add, zeroing the new ones (capacity: powers of two). */
+int cv_conf_grow(void **array, size_t n, size_t add, size_t size);
+
+/* Cross-field validation of a parsed config with defaults applied. */
+int cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr);
+
+/* Is s a valid section or list name of at most max characters? -EINVAL with a message. */
+int cv_conf_check_name(const char *s, size_t max, char *err, size_t errlen);
+
+/* Copy text into buf for a message, shortened with "..." when long. */
+const char *cv_conf_quote(const char *text, char *buf, size_t len);

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Value types of the config schema: parse (with a message naming the value),
+ * canonical format, equality and release. Ranges and defaults come from the
+ * key's table entry, never from code here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config-schema.h"
+#include "cv-macros.h"
+
+#define CV_VALUE_MAX 1024 /* longest free-text value (URL, command) */
+
+const char *
+cv_conf_quote(const char *text, char *buf, size_t len)
+{
+	size_t n = strlen(text);
+
+	if (n + 1 <= len || len < 8)
+		snprintf(buf, len, "%s", text);
+	else
+		snprintf(buf, len, "%.*s...", (int)(len - 4), text);
+	return buf;
+}
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+#define Q(text) cv_conf_quote(text, (char[72]){}, 72)
+
+/* ---- strings ---- */
+
+static bool
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool
+is_name_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Shared by section names and list entries: the one definition of a name. */
+static int
+check_name(const char *s, size_t max, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return ERR("empty name");
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i]) || !is_alnum(s[0]))
+			return ERR("'%s' is not a valid name (letters, digits, '.', '_' and '-', "
+				   "starting with a letter or digit)",
+				   Q(s));
+	if (n > max)
+		return ERR("'%s' is too long (at most %zu characters)", Q(s), max);
+	return 0;
+}
+
+static int
+set_string(const char *text, void *field)
+{
+	char *copy = strdup(text);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*(char **)field);
+	*(char **)field = copy;
+	return 0;
+}
+
+static int
+parse_name(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	int r = check_name(text, k->max, err, errlen);
+
+	return r < 0 ? r : set_string(text, field);
+}
+
+static int
+parse_ifname(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	size_t n = strlen(text);
+
+	if (n > k->max)
+		return ERR("'%s' is too long for an interface name (at most %u characters)", Q(text),
+			   k->max);
+	if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0 || strpbrk(text, "/: \t"))
+		return ERR("'%s' is not a valid interface name", Q(text));
+	return set_string(text, field);
+}
+
+static int
+parse_url(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	if (strncmp(text, "http://", 7) != 0 && strncmp(text, "https://", 8) != 0)
+		return ERR("'%s' is not an http:// or https:// URL", Q(text));
+	if (strlen(text) > k->max || strpbrk(text, " \t"))
+		return ERR("'%s' is not a valid URL (no blanks, at most %u characters)", Q(text),
+			   k->max);
+	return set_string(text, field);
+}
+
+static int
+parse_command(const struct cv_conf_key *k, const char *text, void *field, char *err,
+	      size_t errlen)
+{
+	if (text[0] != '/')
+		return ERR("'%s' is not an absolute path to a command", Q(text));
+	if (strlen(text) > k->max)
+		return ERR("command is too long (at most %u characters)", k->max);
+	return set_string(text, field);
+}
+
+static void
+format_string(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	cv_strbuf_append(out, *(char *const *)field);
+}
+
+static bool
+equal_string(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+static bool
+is_set_string(const void *field)
+{
+	return *(char *const *)field != NULL;
+}
+
+static void
+done_string(void *field)
+{
+	free(*(char **)field);
+	*(char **)field = NULL;
+}
+
+/* ---- name lists ---- */
+
+static void
+done_list(void *field)
+{
+	struct cv_name_list *l = field;
+
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	*l = (struct cv_name_list){};
+}
+
+static int
+list_add(struct cv_name_list *l, const char *word, size_t len)
+{
+	char *copy = strndup(word, len);
+
+	if (!copy)
+		return -ENOMEM;
+	l->names[l->n++] = copy;
+	return 0;
+}
+
+static int
+list_check_duplicates(const struct cv_name_list *l, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(l->names[i], l->names[j]) == 0)
+				return ERR("'%s' is listed twice", l->names[i]);
+	return 0;
+}
+
+static int
+list_fill(const struct cv_conf_key *k, const char *text, struct cv_name_list *l, char *err,
+	  size_t errlen)
+{
+	for (const char *p = text;;) {
+		char word[CV_VALUE_MAX + 1];
+		size_t len;
+		int r;
+
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return list_check_duplicates(l, err, errlen);
+		len = strcspn(p, " \t");
+		if (l->n == CV_LIST_MAX)
+			return ERR("more than %d names", CV_LIST_MAX);
+		snprintf(word, sizeof(word), "%.*s", (int)CV_MIN(len, CV_VALUE_MAX), p);
+		r = check_name(word, k->max, err, errlen);
+		if (r < 0)
+			return r;
+		r = list_add(l, p, len);
+		if (r < 0)
+			return r;
+		p += len;
+	}
+}
+
+static int
+parse_list(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	struct cv_name_list l = { .names = calloc(CV_LIST_MAX, sizeof(char *)) };
+	int r;
+
+	if (!l.names)
+		return -ENOMEM;
+	r = list_fill(k, text, &l, err, errlen);
+	if (r < 0) {
+		done_list(&l);
+		return r;
+	}
+	done_list(field);
+	*(struct cv_name_list *)field = l;
+	return 0;
+}
+
+static void
+format_list(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	const struct cv_name_list *l = field;
+
+	for (size_t i = 0; i < l->n; i++)
+		cv_strbuf_printf(out, "%s%s", i ? " " : "", l->names[i]);
+}
+
+static bool
+equal_list(const void *a, const void *b)
+{
+	const struct cv_name_list *x = a, *y = b;
+
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->names[i], y->names[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+is_set_list(const void *field)
+{
+	return ((const struct cv_name_list *)field)->n > 0;
+}
+
+/* ---- numbers and durations ---- */
+
+/* Digits only (no sign, no blanks), at most what fits in 64 bits. */
+static int
+scan_digits(const char *s, size_t *ret_len, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return -EINVAL;
+	*ret_len = i;
+	*ret = v;
+	return 0;
+}
+
+static bool
+is_auto(const struct cv_conf_key *k, const char *text)
+{
+	return (k->flags & CV_K_AUTO) && strcmp(text, "auto") == 0;
+}
+
+static int
+parse_uint(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	uint64_t v;
+	size_t n;
+	int r;
+
+	if (is_auto(k, text)) {
+		*(uint32_t *)field = CV_AUTO;
+		return 0;
+	}
+	r = scan_digits(text, &n, &v);
+	if (r == -EINVAL || (r == 0 && text[n] != '\0'))
+		return ERR("'%s' is not a number%s", Q(text), k->flags & CV_K_AUTO ? " or auto" : "");
+	if (r < 0 || v < k->min || v > k->max)
+		return ERR("%s is out of range (%u..%u)", Q(text), k->min, k->max);
+	*(uint32_t *)field = (uint32_t)v;
+	return 0;
+}
+
+static void
+format_uint(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	uint32_t v = *(const uint32_t *)field;
+
+	if ((k->flags & CV_K_AUTO) && v == CV_AUTO)
+		cv_strbuf_append(out, "auto");
+	else
+		cv_strbuf_printf(out, "%u", v);
+}
+
+static bool
+equal_u32(const void *a, const void *b)
+{
+	return *(const uint32_t *)a == *(const uint32_t *)b;
+}
+
+void
+cv_conf_format_duration(uint32_t ms, struct cv_strbuf *out)
+{
+	if (ms == CV_AUTO)
+		cv_strbuf_append(out, "auto");
+	else if (ms != 0 && ms % 60000 == 0)
+		cv_strbuf_printf(out, "%um", ms / 60000);
+	else if (ms % 1000 == 0)
+		cv_strbuf_printf(out, "%us", ms / 1000);
+	else
+		cv_strbuf_printf(out, "%ums", ms);
+}
+
+static int
+unit_factor(const char *unit)
+{
+	if (strcmp(unit, "ms") == 0)
+		return 1;
+	if (strcmp(unit, "s") == 0)
+		return 1000;
+	if (strcmp(unit, "m") == 0)
+		return 60000;
+	return -EINVAL;
+}
+
+static int
+duration_range_error(const struct cv_conf_key *k, const char *text, char *err, size_t errlen)
+{
+	struct cv_strbuf lo = {}, hi = {};
+	int r;
+
+	cv_conf_format_duration(k->min, &lo);
+	cv_conf_format_duration(k->max, &hi);
+	r = lo.err || hi.err ? -ENOMEM : ERR("%s is out of range (%s..%s)", Q(text), lo.buf, hi.buf);
+	cv_strbuf_done(&lo);
+	cv_strbuf_done(&hi);
+	return r;
+}
+
+static int
+parse_duration(const struct cv_conf_key *k, const char *text, void *field, char *err,
+	       size_t errlen)
+{
+	uint64_t v;
+	size_t n;
+	int factor, r;
+
+	if (is_auto(k, text)) {
+		*(uint32_t *)field = CV_AUTO;
+		return 0;
+	}
+	r = scan_digits(text, &n, &v);
+	if (r == -EINVAL)
+		return ERR("'%s' is not a duration (a number with ms, s or m%s)", Q(text),
+			   k->flags & CV_K_AUTO ? ", or auto" : "");
+	if (r == 0 && text[n] == '\0')
+		return ERR("'%s' needs a unit (ms, s or m)", Q(text));
+	factor = r == 0 ? unit_factor(text + n) : 1;
+	if (factor < 0)
+		return ERR("'%s' has an unknown unit '%s' (ms, s or m)", Q(text), Q(text + n));
+	if (r < 0 || v > UINT32_MAX / (uint64_t)factor || v * (uint64_t)factor < k->min ||
+	    v * (uint64_t)factor > k->max)
+		return duration_range_error(k, text, err, errlen);
+	v *= (uint64_t)factor;
+	if ((k->flags & CV_K_SECONDS) && v % 1000 != 0)
+		return ERR("%s is not a whole number of seconds", Q(text));
+	*(uint32_t *)field = (uint32_t)v;
+	return 0;
+}
+
+static void
+format_duration(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	cv_conf_format_duration(*(const uint32_t *)field, out);
+}
+
+static bool
+always_set(const void *field)
+{
+	return true;
+}
+
+static void
+done_nothing(void *field)
+{
+}
+
+/* ---- booleans and enums ---- */
+
+static int
+parse_bool(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	if (strcmp(text, "yes") == 0)
+		*(bool *)field = true;
+	else if (strcmp(text, "no") == 0)
+		*(bool *)field = false;
+	else
+		return ERR("'%s' is not a boolean (yes or no)", Q(text));
+	return 0;
+}
+
+static void
+format_bool(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	cv_strbuf_append(out, *(const bool *)field ? "yes" : "no");
+}
+
+static bool
+equal_bool(const void *a, const void *b)
+{
+	return *(const bool *)a == *(const bool *)b;
+}
+
+static int
+parse_enum(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	struct cv_strbuf all = {};
+	int r;
+
+	for (int i = 0; k->choices[i]; i++)
+		if (strcmp(k->choices[i], text) == 0) {
+			*(int *)field = i;
+			return 0;
+		}
+	for (int i = 0; k->choices[i]; i++)
+		cv_strbuf_printf(&all, "%s%s", i ? ", " : "", k->choices[i]);
+	r = all.err ? all.err : ERR("'%s' is not one of %s", Q(text), all.buf);
+	cv_strbuf_done(&all);
+	return r;
+}
+
+static void
+format_enum(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	cv_strbuf_append(out, k->choices[*(const int *)field]);
+}
+
+static bool
+equal_int(const void *a, const void *b)
+{
+	return *(const int *)a == *(const int *)b;
+}
+
+/* ---- addresses ---- */
+
+static bool
+is_multicast(const struct cv_addr *a)
+{
+	return a->family == AF_INET ? (a->bytes[0] & 0xf0) == 0xe0 : a->bytes[0] == 0xff;
+}
+
+static bool
+is_unspecified(const struct cv_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->bytes, zero, cv_addr_len(a)) == 0;
+}
+
+static int
+parse_addr(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	struct cv_addr a;
+	int r = cv_addr_parse(text, &a);
+
+	if (r == -ERANGE)
+		return ERR("prefix length of '%s' is out of range for %s (0..%u)", Q(text),
+			   strchr(text, ':') ? "IPv6" : "IPv4", strchr(text, ':') ? 128 : 32);
+	if (r < 0)
+		return ERR("'%s' is not an IPv4 or IPv6 address", Q(text));
+	if (is_unspecified(&a) || is_multicast(&a))
+		return ERR("'%s' is not a unicast address", Q(text));
+	r = cv_addr_ipv4_special(&a);
+	if (r > 0)
+		return ERR("'%s' is the %s address of its prefix", Q(text),
+			   r == 1 ? "network" : "broadcast");
+	*(struct cv_addr *)field = a;
+	return 0;
+}
+
+static void
+format_addr(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	char buf[CV_ADDR_STRLEN];
+
+	cv_strbuf_append(out, cv_addr_format(field, true, buf, sizeof(buf)));
+}
+
+static bool
+equal_addr(const void *a, const void *b)
+{
+	return cv_addr_compare(a, b) == 0;
+}
+
+static bool
+is_set_addr(const void *field)
+{
+	return ((const struct cv_addr *)field)->family != 0;
+}
+
+static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
+	[CV_T_NAME] = { parse_name, format_string, equal_string, is_set_string, done_string },
+	[CV_T_IFNAME] = { parse_ifname, format_string, equal_string, is_set_string, done_string },
+	[CV_T_NAME_LIST] = { parse_list, format_list, equal_list, is_set_list, done_list },
+	[CV_T_UINT] = { parse_uint, format_uint, equal_u32, always_set, done_nothing },
+	[CV_T_BOOL] = { parse_bool, format_bool, equal_bool, always_set, done_nothing },
+	[CV_T_DURATION] = { parse_duration, format_duration, equal_u32, always_set, done_nothing },
+	[CV_T_ADDR] = { parse_addr, format_addr, equal_addr, is_set_addr, done_nothing },
+	[CV_T_ENUM] = { parse_enum, format_enum, equal_int, always_set, done_nothing },
+	[CV_T_URL] = { parse_url, format_string, equal_string, is_set_string, done_string },
+	[CV_T_COMMAND] = { parse_command, format_string, equal_string, is_set_string, done_string },
+};
+
+const struct cv_conf_type_ops *
+cv_conf_type_ops(enum cv_conf_type t)
+{
+	return &type_ops[t];
+}
+
+int
+cv_conf_check_name(const char *s, size_t max, char *err, size_t errlen)
+{
+	return check_name(s, max, err, errlen);
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Cross-field validation: what no single key can check. Unique names,
+ * addresses and node ids; references to node and check sections; keys that
+ * a backend needs; timers that cannot work together. Each error is reported
+ * at the key (or section) that is wrong, naming the other place involved.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-schema.h"
+#include "cv-macros.h"
+
+#define S(kind) (&cv_conf_sections[kind])
+#define KEY(kind, name) cv_conf_key_by_name(S(kind), name)
+
+struct ctx {
+	const struct cv_config *c;
+	struct cv_conf_error *e;
+};
+
+/* Where to report a problem with key: the key itself, or its section if defaulted. */
+static struct cv_conf_pos
+where(const struct ctx *x, enum cv_conf_section_kind kind, const void *inst, const char *key)
+{
+	const struct cv_conf_head *h = inst;
+	struct cv_conf_pos p = cv_conf_key_pos(x->c, inst, S(kind), KEY(kind, key));
+
+	return p.line ? p : (struct cv_conf_pos){ .line = h->line, .col = h->col };
+}
+
+#define FAIL_AT(x, kind, inst, key, ...)                                                           \
+	({                                                                                         \
+		struct cv_conf_pos _p = where(x, kind, inst, key);                                 \
+		cv_conf_fail((x)->e, _p.line, _p.col, key, __VA_ARGS__);                           \
+	})
+
+static const char *
+duration(uint32_t ms, char *buf, size_t len)
+{
+	struct cv_strbuf b = {};
+
+	cv_conf_format_duration(ms, &b);
+	snprintf(buf, len, "%s", b.buf ? b.buf : "?");
+	cv_strbuf_done(&b);
+	return buf;
+}
+
+#define D(ms) duration(ms, (char[24]){}, 24)
+
+/* ---- uniqueness, by sorting (10,000 VIPs must not cost n^2) ---- */
+
+static int
+by_line(const struct cv_conf_head *x, const struct cv_conf_head *y)
+{
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static bool
+same_name(const void *a, const void *b)
+{
+	return strcmp(((const struct cv_conf_head *)a)->name, ((const struct cv_conf_head *)b)->name) == 0;
+}
+
+static int
+sort_by_name(const void *a, const void *b)
+{
+	const struct cv_conf_head *x = *(const struct cv_conf_head *const *)a;
+	const struct cv_conf_head *y = *(const struct cv_conf_head *const *)b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : by_line(x, y);
+}
+
+static bool
+same_host(const void *a, const void *b)
+{
+	return cv_addr_same_host(&((const struct cv_vip_conf *)a)->address,
+				 &((const struct cv_vip_conf *)b)->address);
+}
+
+/* Same host address together (the prefix length sorts last), then by line. */
+static int
+sort_by_host(const void *a, const void *b)
+{
+	const struct cv_vip_conf *x = *(const struct cv_vip_conf *const *)a;
+	const struct cv_vip_conf *y = *(const struct cv_vip_conf *const *)b;
+	struct cv_addr hx = x->address, hy = y->address;
+	int r;
+
+	hx.prefixlen = hy.prefixlen = 0;
+	r = cv_addr_compare(&hx, &hy);
+	return r ? r : by_line(&x->head, &y->head);
+}
+
+/*
+ * Sort pointers to all instances of a section; among neighbours with the same
+ * key, return the pair whose later member comes first in the file (the error
+ * a reader meets first). -ENOENT if there is none.
+ */
+static int
+find_duplicate(const struct cv_config *c, enum cv_conf_section_kind kind,
+	       int (*sort)(const void *, const void *), bool (*same)(const void *, const void *),
+	       const void **ret_first, const void **ret_second)
+{
+	const struct cv_conf_section *s = S(kind);
+	size_t n = cv_conf_count(c, s);
+	_cleanup_free_ const void **v = calloc(n ? n : 1, sizeof(*v));
+	const struct cv_conf_head *first = NULL, *second = NULL;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = cv_conf_instance(c, s, i);
+	qsort(v, n, sizeof(*v), sort);
+	for (size_t i = 1; i < n; i++) {
+		const struct cv_conf_head *h = v[i];
+
+		if (!same(v[i - 1], v[i]) || (second && second->line <= h->line))
+			continue;
+		first = v[i - 1];
+		second = h;
+	}
+	if (!second)
+		return -ENOENT;
+	*ret_first = first;
+	*ret_second = second;
+	return 0;
+}
+
+static int
+check_unique_names(const struct ctx *x, enum cv_conf_section_kind kind)
+{
+	const struct cv_conf_head *a, *b;
+	int r = find_duplicate(x->c, kind, sort_by_name, same_name, (const void **)&a,
+			       (const void **)&b);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return cv_conf_fail(x->e, b->line, b->col, S(kind)->name,
+			    "duplicate section '%s %s', first at line %u, column %u", S(kind)->name,
+			    b->name, a->line, a->col);
+}
+
+static int
+check_unique_addresses(const struct ctx *x)
+{
+	const struct cv_vip_conf *a, *b;
+	char buf[CV_ADDR_STRLEN];
+	struct cv_conf_pos pa;
+	int r = find_duplicate(x->c, CV_CONF_VIP, sort_by_host, same_host, (const void **)&a,
+			       (const void **)&b);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	pa = where(x, CV_CONF_VIP, a, "address");
+	return FAIL_AT(x, CV_CONF_VIP, b, "address",
+		       "%s is already used by vip '%s' at line %u, column %u",
+		       cv_addr_format(&b->address, false, buf, sizeof(buf)), a->head.name, pa.line,
+		       pa.col);
+}
+
+static bool
+same_nodeid(const void *a, const void *b)
+{
+	const struct cv_node_conf *x = a, *y = b;
+
+	return x->nodeid == y->nodeid && x->nodeid != CV_AUTO;
+}
+
+static int
+sort_by_nodeid(const void *a, const void *b)
+{
+	const struct cv_node_conf *x = *(const struct cv_node_conf *const *)a;
+	const struct cv_node_conf *y = *(const struct cv_node_conf *const *)b;
+
+	if (x->nodeid != y->nodeid)
+		return x->nodeid < y->nodeid ? -1 : 1;
+	return by_line(&x->head, &y->head);
+}
+
+static int
+check_unique_nodeids(const struct ctx *x)
+{
+	const struct cv_node_conf *a, *b;
+	int r = find_duplicate(x->c, CV_CONF_NODE, sort_by_nodeid, same_nodeid, (const void **)&a,
+			       (const void **)&b);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return FAIL_AT(x, CV_CONF_NODE, b, "nodeid", "%u is already used by node '%s' at line %u",
+		       b->nodeid, a->head.name, a->head.line);
+}
+
+/* ---- references and per-section rules ---- */
+
+static int
+check_refs(const struct ctx *x, const struct cv_vip_conf *v, const char *key,
+	   const struct cv_name_list *l, enum cv_conf_section_kind target)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		bool found = target == CV_CONF_NODE ? cv_config_find_node(x->c, l->names[i]) != NULL
+						    : cv_config_find_check(x->c, l->names[i]) != NULL;
+		if (!found)
+			return FAIL_AT(x, CV_CONF_VIP, v, key, "unknown %s '%s' (no '%s %s {' section)",
+				       S(target)->name, l->names[i], S(target)->name, l->names[i]);
+	}
+	return 0;
+}
+
+static int
+check_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	int r;
+
+	if (v->backend == CV_BACKEND_L2 && !v->interface)
+		return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
+				    "missing in section vip '%s' (backend l2 needs it)", v->head.name);
+	if (v->backend != CV_BACKEND_L2)
+		return FAIL_AT(x, CV_CONF_VIP, v, "backend",
+			       "'%s' is not available in this version (only l2)",
+			       cv_backend_to_string(v->backend));
+	r = check_refs(x, v, "prefer", &v->prefer, CV_CONF_NODE);
+	if (r < 0)
+		return r;
+	return check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
+}
+
+static int
+check_check(const struct ctx *x, const struct cv_check_conf *k)
+{
+	struct cv_conf_pos ph = where(x, CV_CONF_CHECK, k, "http");
+
+	if (!k->http && !k->exec)
+		return cv_conf_fail(x->e, k->head.line, k->head.col, "http",
+				    "section check '%s' needs one of http or exec", k->head.name);
+	if (k->http && k->exec)
+		return FAIL_AT(x, CV_CONF_CHECK, k, "exec",
+			       "a check has one of http or exec, and http is set at line %u",
+			       ph.line);
+	if (k->timeout_ms >= k->interval_ms)
+		return FAIL_AT(x, CV_CONF_CHECK, k, "timeout",
+			       "%s must be shorter than the interval (%s)", D(k->timeout_ms),
+			       D(k->interval_ms));
+	return 0;
+}
+
+static int
+check_cluster(const struct ctx *x)
+{
+	const struct cv_cluster_conf *cl = &x->c->cluster;
+
+	if (cl->lease_ms != CV_AUTO && cl->lease_ms < 2 * cl->heartbeat_ms)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "lease",
+			       "%s must be at least twice the heartbeat (%s)", D(cl->lease_ms),
+			       D(cl->heartbeat_ms));
+	if (cl->lease_ms != CV_AUTO && cl->kernel_lease_ms <= cl->lease_ms)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "kernel_lease",
+			       "%s must be longer than the lease (%s)", D(cl->kernel_lease_ms),
+			       D(cl->lease_ms));
+	if (cl->kernel_lease_ms <= 2 * cl->heartbeat_ms)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "kernel_lease",
+			       "%s must be longer than twice the heartbeat (%s)",
+			       D(cl->kernel_lease_ms), D(cl->heartbeat_ms));
+	return 0;
+}
+
+int
+cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr)
+{
+	const struct ctx x = { .c = c, .e = reterr };
+	int r = check_cluster(&x);
+
+	for (int kind = CV_CONF_NODE; r >= 0 && kind < _CV_CONF_SECTION_MAX; kind++)
+		r = check_unique_names(&x, kind);
+	if (r >= 0)
+		r = check_unique_nodeids(&x);
+	for (size_t i = 0; r >= 0 && i < c->n_checks; i++)
+		r = check_check(&x, &c->checks[i]);
+	for (size_t i = 0; r >= 0 && i < c->n_vips; i++)
+		r = check_vip(&x, &c->vips[i]);
+	if (r >= 0)
+		r = check_unique_addresses(&x);
+	return r;
+}

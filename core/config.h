@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The configuration model of corovip.conf, its parser, validation, the
+ * effective (canonical) form, the cluster-wide digest and the diff of two
+ * configurations for reload.
+ *
+ * The file is corosync.conf's syntax: "key: value" lines, brace sections,
+ * named sections ("vip web {"), '#' comments, durations with a unit. Every key
+ * is described once in config-schema.c (type, default, range); the model
+ * below is what that table fills in.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define CV_NAME_MAX 63	     /* VIP, node and check names */
+#define CV_GROUP_MAX 127     /* CPG group names (corosync: 128 with NUL) */
+#define CV_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
+#define CV_LIST_MAX 16	     /* names in one list (prefer, check) */
+#define CV_MAX_NODES 64	     /* node sections */
+#define CV_MAX_CHECKS 1024   /* check sections */
+#define CV_MAX_VIPS 65536    /* vip sections */
+#define CV_CONFIG_MAX_SIZE (64u << 20) /* bytes of text */
+
+/* "auto" for durations and numbers that may be derived at run time. */
+#define CV_AUTO UINT32_MAX
+
+enum cv_backend {
+	CV_BACKEND_L2,
+	CV_BACKEND_OPENSTACK,
+	CV_BACKEND_AWS,
+	_CV_BACKEND_MAX,
+	_CV_BACKEND_INVALID = -EINVAL,
+};
+
+/* Which form of gratuitous ARP to send (arping -U is a request, -A a reply). */
+enum cv_garp {
+	CV_GARP_REQUEST,
+	CV_GARP_REPLY,
+	CV_GARP_BOTH,
+	_CV_GARP_MAX,
+	_CV_GARP_INVALID = -EINVAL,
+};
+
+struct cv_name_list {
+	char **names; /* owned */
+	size_t n;
+};
+
+/* Common head of every section instance; first member of each. */
+struct cv_conf_head {
+	char *name;	   /* owned; NULL for the unnamed cluster section */
+	uint32_t line;	   /* of the section header; 0 = not in the file (defaults) */
+	uint32_t col;
+	size_t pos_base;   /* index of this instance's key positions in cv_config.pos */
+};
+
+struct cv_cluster_conf {
+	struct cv_conf_head head;
+	char *group;		 /* CPG group */
+	uint32_t heartbeat_ms;	 /* H */
+	uint32_t lease_ms;	 /* L, or CV_AUTO */
+	uint32_t guard_ms;	 /* G, or CV_AUTO */
+	uint32_t kernel_lease_ms; /* whole seconds */
+	bool two_node_unsafe;
+};
+
+struct cv_node_conf {
+	struct cv_conf_head head;
+	uint32_t nodeid; /* corosync node id, or CV_AUTO: from corosync's nodelist by name */
+	uint32_t weight;
+	bool standby;
+};
+
+struct cv_check_conf {
+	struct cv_conf_head head;
+	char *http; /* URL, or NULL */
+	char *exec; /* command line, or NULL */
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t rise;
+	uint32_t fall;
+};
+
+struct cv_vip_conf {
+	struct cv_conf_head head;
+	struct cv_addr address;
+	char *interface; /* NULL for cloud backends without one */
+	enum cv_backend backend;
+	struct cv_name_list prefer;
+	bool stickiness;
+	bool preempt;
+	struct cv_name_list check;
+	uint32_t announce_count;
+	uint32_t announce_interval_ms;
+	uint32_t announce_refresh_ms;
+	enum cv_garp garp;
+	bool nodad;
+	bool deprecated;
+};
+
+/* Where a key was set in the file; line 0 = not set (default). */
+struct cv_conf_pos {
+	uint32_t line;
+	uint32_t col;
+};
+
+struct cv_config {
+	struct cv_cluster_conf cluster;
+	struct cv_node_conf *nodes;
+	size_t n_nodes;
+	struct cv_check_conf *checks;
+	size_t n_checks;
+	struct cv_vip_conf *vips;
+	size_t n_vips;
+
+	/* Key positions for error messages, per instance (see cv_conf_head.pos_base). */
+	struct cv_conf_pos *pos;
+	size_t n_pos;
+};
+
+/* The first error found: the caller prints "FILE:line:col: key: msg". */
+struct cv_conf_error {
+	uint32_t line;
+	uint32_t col;
+	char key[CV_GROUP_MAX + 1];
+	char msg[384];
+};
+
+/*
+ * Parse and validate text (len bytes, need not be NUL-terminated). On success
+ * *ret is a new config (caller frees with cv_config_free()) with every default
+ * filled in. On failure returns -EINVAL (bad config: reterr says what and
+ * where), -EFBIG (text too large) or -ENOMEM; *ret is untouched.
+ */
+int cv_config_parse(const char *text, size_t len, struct cv_config **ret,
+		    struct cv_conf_error *reterr);
+
+/* A config with every default and no sections but cluster; caller frees. */
+int cv_config_new_default(struct cv_config **ret);
+
+/* Accepts NULL; returns NULL. */
+struct cv_config *cv_config_free(struct cv_config *c);
+
+/* Free the key positions (only error messages need them). */
+void cv_config_forget_positions(struct cv_config *c);
+
+/*
+ * The effective configuration: canonical corovip.conf text with every default
+ * filled in, which parses back to the same model. Caller frees *ret.
+ */
+int cv_config_format(const struct cv_config *c, char **ret);
+
+/*
+ * A 64-bit digest of what must agree cluster-wide (VIP names, addresses,
+ * backends, checks, placement keys, cluster timers), not per-node values
+ * such as interface names. Independent of section order.
+ */
+uint64_t cv_config_digest(const struct cv_config *c);
+
+/* Lookups by name; NULL when absent. */
+const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);
+const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
+const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
+
+const char *cv_backend_to_string(enum cv_backend b);
+enum cv_backend cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
+const char *cv_garp_to_string(enum cv_garp g);
+enum cv_garp cv_garp_from_string(const char *s);
+
+/* ---- diff for reload ---- */
+
+enum cv_conf_section_kind {
+	CV_CONF_CLUSTER,
+	CV_CONF_NODE,
+	CV_CONF_CHECK,
+	CV_CONF_VIP,
+	_CV_CONF_SECTION_MAX,
+	_CV_CONF_SECTION_INVALID = -EINVAL,
+};
+
+enum cv_conf_change_op {
+	CV_CONF_ADDED,
+	CV_CONF_REMOVED,
+	CV_CONF_CHANGED,
+};
+
+struct cv_conf_change {
+	enum cv_conf_section_kind kind;
+	enum cv_conf_change_op op;
+	const char *name;	/* borrowed from the old (REMOVED) or new config; NULL for cluster */
+	uint32_t changed_keys;	/* CHANGED: bit i = key i of the section's schema */
+};
+
+struct cv_config_diff {
+	struct cv_conf_change *changes; /* owned; cluster first, then nodes, checks, vips */
+	size_t n_changes;
+};
+
+/*
+ * What changed from old to new, matched by section name. Borrows both
+ * configs: they must outlive the diff. Free with cv_config_diff_done().
+ */
+int cv_config_diff(const struct cv_config *old, const struct cv_config *new,
+		   struct cv_config_diff *ret);
+void cv_config_diff_done(struct cv_config_diff *d);
+
+/* Key index of a section's key, for testing changed_keys; -ENOENT if unknown. */
+int cv_config_key_index(enum cv_conf_section_kind kind, const char *key);
+/* Key name of index i; NULL if out of range. */
+const char *cv_config_key_name(enum cv_conf_section_kind kind, unsigned i);
+const char *cv_conf_section_kind_to_string(enum cv_conf_section_kind k);
