@@ -189,6 +189,7 @@ static int
 check_unique_nodeids(const struct ctx *x)
 {
 	const struct cv_node_conf *a, *b;
+	struct cv_conf_pos pa;
 	int r = find_duplicate(x->c, CV_CONF_NODE, sort_by_nodeid, same_nodeid, (const void **)&a,
 			       (const void **)&b);
 
@@ -196,8 +197,10 @@ check_unique_nodeids(const struct ctx *x)
 		return 0;
 	if (r < 0)
 		return r;
-	return FAIL_AT(x, CV_CONF_NODE, b, "nodeid", "%u is already used by node '%s' at line %u",
-		       b->nodeid, a->head.name, a->head.line);
+	pa = where(x, CV_CONF_NODE, a, "nodeid");
+	return FAIL_AT(x, CV_CONF_NODE, b, "nodeid",
+		       "%u is already used by node '%s' at line %u, column %u", b->nodeid,
+		       a->head.name, pa.line, pa.col);
 }
 
 /* ---- references and per-section rules ---- */
@@ -244,8 +247,8 @@ check_check(const struct ctx *x, const struct cv_check_conf *k)
 				    "section check '%s' needs one of http or exec", k->head.name);
 	if (k->http && k->exec)
 		return FAIL_AT(x, CV_CONF_CHECK, k, "exec",
-			       "a check has one of http or exec, and http is set at line %u",
-			       ph.line);
+			       "a check has one of http or exec, and http is set at line %u, column %u",
+			       ph.line, ph.col);
 	if (k->timeout_ms >= k->interval_ms)
 		return FAIL_AT(x, CV_CONF_CHECK, k, "timeout",
 			       "%s must be shorter than the interval (%s)", D(k->timeout_ms),
