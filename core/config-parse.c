@@ -2,7 +2,7 @@
 /*
  * corovip.conf text -> struct cv_config. Line based, like corosync.conf:
  *
- *   # comment                      ('#' at the start of a word starts a comment)
+ *   # comment                      ('#' at the start of a word or a value starts a comment)
  *   SECTION [NAME] {
  *       key: value                 (the value is the rest of the line, trimmed)
  *   }
@@ -318,6 +318,9 @@ key_value(struct parser *p, char *s, char *colon)
 		if (!is_key_char(*c))
 			return FAIL(p, COL(p, s), "syntax", "'%s' is not a valid key", Q(s));
 	value += strspn(value, " \t");
+	/* "key:#x" would print as "key: #x", a comment: '#' never starts a value. */
+	if (*value == '#')
+		*value = '\0';
 	return set_key(p, s, COL(p, s), value, COL(p, value));
 }
 

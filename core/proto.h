@@ -1,3 +1,213 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* CPG wire format: stub, to be written. */
+/*
+ * CPG wire format: the messages corovipd daemons (and their reapers) multicast
+ * to each other. Encode and decode live here only; fields are fixed-width,
+ * big-endian, read and written byte by byte, and every read is bounds-checked.
+ *
+ * Protocol versions (the header's version field). A member advertises the
+ * highest version it speaks in STATE (max_version); the cluster runs at the
+ * lowest version any member advertises, and a message always carries the
+ * version it is encoded in, so a decoder accepts exactly its own version.
+ *
+ *   version 1: initial: STATE, HEARTBEAT, RELEASED, MOVE, STANDBY
+ *
+ * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
+ *
+ *   header (16 bytes, every message):
+ *     0  u32 magic      CV_PROTO_MAGIC ("CVIP")
+ *     4  u16 version    CV_PROTO_VERSION
+ *     6  u16 type       enum cv_proto_type
+ *     8  u32 length     total message length, header included
+ *    12  u32 reserved   0 on send, ignored on receive
+ *
+ *   ring id (12 bytes):  u32 nodeid, u64 seq
+ *   name:                u8 length (1..63), then that many bytes of [A-Za-z0-9_.-],
+ *                        no NUL
+ *
+ *   STATE      u16 max_version (>= version), u8 role, u8 flags (CV_PROTO_STATE_*),
+ *              u32 nodeid (!= 0), u32 peer_pid, ring id, u64 config digest,
+ *              u16 chunk index, u16 chunk count (index < count), u16 n_vips,
+ *              then n_vips times: name, u8 flags (CV_PROTO_VIP_*), u64 epoch
+ *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held
+ *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
+ *              then n_vips times: name, u64 epoch
+ *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), name
+ *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u8 standby (0 or 1)
+ *
+ * The format is canonical: flag bits not defined here must be 0 and there is
+ * no padding, so a decoded message encodes back to the same bytes (save the
+ * reserved field). Ring ids, pids, epochs and digests are not interpreted
+ * here; duplicate names within one message are the engine's concern.
+ */
 #pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CV_PROTO_MAGIC UINT32_C(0x43564950) /* "CVIP" */
+#define CV_PROTO_VERSION 1
+#define CV_PROTO_HEADER_SIZE 16
+/* Largest message, header included: every message stays under 64 KiB. */
+#define CV_PROTO_MAX_MSG 65535
+/* Longest VIP name on the wire, without the NUL. */
+#define CV_PROTO_NAME_MAX 63
+
+/* corosync's struct cpg_ring_id, without the corosync header. */
+struct cv_ring_id {
+	uint32_t nodeid;
+	uint64_t seq;
+};
+
+enum cv_proto_type {
+	CV_PROTO_TYPE_STATE = 1,
+	CV_PROTO_TYPE_HEARTBEAT = 2,
+	CV_PROTO_TYPE_RELEASED = 3,
+	CV_PROTO_TYPE_MOVE = 4,
+	CV_PROTO_TYPE_STANDBY = 5,
+	_CV_PROTO_TYPE_MAX,
+	_CV_PROTO_TYPE_INVALID = -EINVAL,
+};
+
+/* Which member of a node's pair sent a STATE. */
+enum cv_proto_role {
+	CV_PROTO_ROLE_DAEMON = 0,
+	CV_PROTO_ROLE_REAPER = 1,
+	_CV_PROTO_ROLE_MAX,
+	_CV_PROTO_ROLE_INVALID = -EINVAL,
+};
+
+/* struct cv_proto_state.flags */
+enum {
+	CV_PROTO_STATE_STANDBY = 1 << 0, /* the node is in standby */
+	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY,
+};
+
+/* struct cv_proto_vip.flags (STATE only) */
+enum {
+	CV_PROTO_VIP_HEALTHY = 1 << 0, /* the sender's checks pass for this VIP */
+	CV_PROTO_VIP_HELD = 1 << 1,    /* the sender holds it */
+	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD,
+};
+
+struct cv_proto_vip {
+	char name[CV_PROTO_NAME_MAX + 1]; /* NUL-terminated */
+	uint8_t flags;			  /* STATE only; not on the wire in RELEASED (decoded 0) */
+	uint64_t epoch;
+};
+
+/*
+ * Sent by every member (daemon and reaper) after each membership change, in
+ * chunk_count messages; see cv_proto_state_fit().
+ */
+struct cv_proto_state {
+	uint16_t max_version; /* highest protocol version the sender speaks */
+	enum cv_proto_role role;
+	uint8_t flags;	   /* CV_PROTO_STATE_* */
+	uint32_t nodeid;   /* the sender's corosync node id */
+	uint32_t peer_pid; /* the daemon's reaper, or the reaper's daemon; 0 = none */
+	struct cv_ring_id ring; /* the exchange this STATE belongs to */
+	uint64_t digest;	/* config digest */
+	uint16_t chunk_index;
+	uint16_t chunk_count;
+	struct cv_proto_vip *vips; /* owned by the message after decode */
+	size_t n_vips;
+};
+
+/* A holder's lease heartbeat (design rule 5). */
+struct cv_proto_heartbeat {
+	struct cv_ring_id ring;
+	uint64_t send_time_ms;	 /* sender's monotonic clock; only meaningful to the sender */
+	uint64_t seq;
+	uint64_t holdings_epoch; /* sender's count of acquisitions and releases */
+	uint32_t n_held;
+};
+
+/* VIPs given up; also sent by a reaper for its daemon's node (rule 4). */
+struct cv_proto_released {
+	uint32_t for_nodeid; /* the node whose VIPs these were */
+	struct cv_ring_id ring;
+	struct cv_proto_vip *vips; /* name and epoch; owned by the message after decode */
+	size_t n_vips;
+};
+
+/* corovipctl move VIP NODE, forwarded by the origin's daemon. */
+struct cv_proto_move {
+	uint32_t request_id;
+	uint32_t origin; /* node id of the daemon that took the request */
+	uint32_t target; /* node id to move the VIP to */
+	char vip[CV_PROTO_NAME_MAX + 1];
+};
+
+/* corovipctl standby/unstandby NODE. */
+struct cv_proto_standby {
+	uint32_t request_id;
+	uint32_t origin;
+	uint32_t target;
+	bool standby;
+};
+
+struct cv_proto_msg {
+	uint16_t version; /* decode: the header's; encode: 0 or CV_PROTO_VERSION */
+	enum cv_proto_type type;
+	union {
+		struct cv_proto_state state;
+		struct cv_proto_heartbeat heartbeat;
+		struct cv_proto_released released;
+		struct cv_proto_move move;
+		struct cv_proto_standby standby;
+	};
+};
+
+/*
+ * Encode m (borrowed) into buf. On success writes the message length to
+ * *ret_len and returns 0. Returns -EINVAL for an invalid message (unknown
+ * type, bad name, nodeid 0, chunk_index >= chunk_count, undefined flag bits,
+ * vips NULL with n_vips > 0, another version) and -EMSGSIZE when the message
+ * exceeds CV_PROTO_MAX_MSG (more than UINT16_MAX entries always does) or size.
+ * buf and *ret_len are untouched on failure.
+ */
+int cv_proto_encode(const struct cv_proto_msg *m, uint8_t *buf, size_t size, size_t *ret_len);
+
+/*
+ * Decode one message of exactly len bytes (borrowed) into *ret, written only on
+ * success; the entry lists then belong to *ret, freed by cv_proto_msg_done().
+ * Returns 0 or, one code per failure class so the daemon can count them, the
+ * first that applies in this order:
+ *   -EMSGSIZE           len > CV_PROTO_MAX_MSG
+ *   -EBADMSG            shorter than the header, or bad magic
+ *   CV_E_PROTO_VERSION  version != CV_PROTO_VERSION
+ *   -EBADMSG            length field != len
+ *   -EOPNOTSUPP         unknown type
+ *   -EBADMSG, -ENOMEM   body: truncated, trailing bytes, a count larger than
+ *                       the bytes left, invalid field values or names
+ */
+int cv_proto_decode(const uint8_t *buf, size_t len, struct cv_proto_msg *ret);
+
+/* Free what decode allocated and zero the entry lists; accepts a zeroed struct. */
+void cv_proto_msg_done(struct cv_proto_msg *m);
+
+/*
+ * How many of vips[start..n) fit in one STATE (resp. RELEASED) message of at
+ * most CV_PROTO_MAX_MSG bytes: at least 1 while start < n, 0 once start >= n.
+ * Chunking a STATE of n VIPs (n = 0 still sends one chunk):
+ *
+ *   count = 0; start = 0;
+ *   do { start += cv_proto_state_fit(vips, n, start); count++; } while (start < n);
+ *
+ * then encode chunk i with .vips = vips + its start, .n_vips = its fit,
+ * .chunk_index = i, .chunk_count = count.
+ */
+size_t cv_proto_state_fit(const struct cv_proto_vip *vips, size_t n, size_t start);
+size_t cv_proto_released_fit(const struct cv_proto_vip *vips, size_t n, size_t start);
+
+/* "STATE", "HEARTBEAT", ...; NULL for a value outside the enum. */
+const char *cv_proto_type_to_string(enum cv_proto_type t);
+/* _CV_PROTO_TYPE_INVALID if unknown. */
+enum cv_proto_type cv_proto_type_from_string(const char *s);
+
+/* "daemon", "reaper"; NULL for a value outside the enum. */
+const char *cv_proto_role_to_string(enum cv_proto_role r);
+/* _CV_PROTO_ROLE_INVALID if unknown. */
+enum cv_proto_role cv_proto_role_from_string(const char *s);

@@ -1,2 +1,807 @@
-/* stub */
-int main(void) { return 0; }
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "proto.h"
+
+/* Offsets into encoded messages (proto.h has the layout). */
+enum {
+	OFF_MAGIC = 0,
+	OFF_VERSION = 4,
+	OFF_TYPE = 6,
+	OFF_LENGTH = 8,
+	OFF_RESERVED = 12,
+	OFF_BODY = 16,
+	OFF_STATE_MAX_VERSION = 16,
+	OFF_STATE_ROLE = 18,
+	OFF_STATE_FLAGS = 19,
+	OFF_STATE_NODEID = 20,
+	OFF_STATE_CHUNK_INDEX = 48,
+	OFF_STATE_CHUNK_COUNT = 50,
+	OFF_STATE_N_VIPS = 52,
+	OFF_STATE_VIPS = 54,
+	OFF_RELEASED_N_VIPS = 32,
+	OFF_RELEASED_VIPS = 34,
+	OFF_REQUEST_ORIGIN = 20,
+	OFF_REQUEST_TARGET = 24,
+	OFF_MOVE_NAME = 28,
+	OFF_STANDBY_VALUE = 28,
+};
+
+static struct cv_proto_vip sample_vips[] = {
+	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .epoch = 7 },
+	{ .name = "db-primary.v6_1", .flags = CV_PROTO_VIP_HEALTHY, .epoch = UINT64_MAX },
+	{ .name = "x", .flags = 0, .epoch = 0 },
+};
+
+static struct cv_proto_msg
+sample(enum cv_proto_type type)
+{
+	struct cv_ring_id ring = { .nodeid = 3, .seq = UINT64_C(0x100000004) };
+
+	switch (type) {
+	case CV_PROTO_TYPE_STATE:
+		return (struct cv_proto_msg){
+			.type = type,
+			.state = { .max_version = 3, .role = CV_PROTO_ROLE_REAPER,
+				   .flags = CV_PROTO_STATE_STANDBY, .nodeid = 0x01000002,
+				   .peer_pid = 4242, .ring = ring,
+				   .digest = UINT64_C(0xdeadbeefcafef00d), .chunk_index = 1,
+				   .chunk_count = 3, .vips = sample_vips,
+				   .n_vips = ELEMENTSOF(sample_vips) },
+		};
+	case CV_PROTO_TYPE_HEARTBEAT:
+		return (struct cv_proto_msg){
+			.type = type,
+			.heartbeat = { .ring = ring, .send_time_ms = 123456789, .seq = 99,
+				       .holdings_epoch = 12, .n_held = 2 },
+		};
+	case CV_PROTO_TYPE_RELEASED:
+		return (struct cv_proto_msg){
+			.type = type,
+			.released = { .for_nodeid = 7, .ring = ring, .vips = sample_vips,
+				      .n_vips = ELEMENTSOF(sample_vips) },
+		};
+	case CV_PROTO_TYPE_MOVE:
+		return (struct cv_proto_msg){
+			.type = type,
+			.move = { .request_id = 17, .origin = 1, .target = 2, .vip = "web" },
+		};
+	case CV_PROTO_TYPE_STANDBY:
+	default:
+		return (struct cv_proto_msg){
+			.type = CV_PROTO_TYPE_STANDBY,
+			.standby = { .request_id = UINT32_MAX, .origin = 2, .target = 1,
+				     .standby = true },
+		};
+	}
+}
+
+static size_t
+encode_ok(const struct cv_proto_msg *m, uint8_t *buf, size_t size)
+{
+	size_t len = 0;
+
+	assert_int_equal(cv_proto_encode(m, buf, size, &len), 0);
+	assert_true(len >= CV_PROTO_HEADER_SIZE && len <= size);
+	return len;
+}
+
+/* Decode from an exact-size heap copy, so ASan sees any read past len. */
+static int
+decode_copy(const uint8_t *buf, size_t len, struct cv_proto_msg *ret)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int r;
+
+	assert_non_null(copy);
+	if (len)
+		memcpy(copy, buf, len);
+	r = cv_proto_decode(copy, len, ret);
+	free(copy);
+	return r;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void
+assert_ring_equal(const struct cv_ring_id *a, const struct cv_ring_id *b)
+{
+	assert_int_equal(a->nodeid, b->nodeid);
+	assert_true(a->seq == b->seq);
+}
+
+static void
+assert_vips_equal(const struct cv_proto_vip *a, const struct cv_proto_vip *b, size_t n,
+		  bool with_flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(a[i].name, b[i].name);
+		assert_int_equal(a[i].flags, with_flags ? b[i].flags : 0);
+		assert_true(a[i].epoch == b[i].epoch);
+	}
+}
+
+static void
+assert_state_equal(const struct cv_proto_state *a, const struct cv_proto_state *b)
+{
+	assert_int_equal(a->max_version, b->max_version);
+	assert_int_equal(a->role, b->role);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->nodeid, b->nodeid);
+	assert_int_equal(a->peer_pid, b->peer_pid);
+	assert_ring_equal(&a->ring, &b->ring);
+	assert_true(a->digest == b->digest);
+	assert_int_equal(a->chunk_index, b->chunk_index);
+	assert_int_equal(a->chunk_count, b->chunk_count);
+	assert_int_equal(a->n_vips, b->n_vips);
+	assert_vips_equal(a->vips, b->vips, b->n_vips, true);
+}
+
+/* a: decoded; b: what was encoded. RELEASED does not carry the flags that
+ * sample_vips set, so they must come back 0. */
+static void
+assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
+{
+	assert_int_equal(a->version, CV_PROTO_VERSION);
+	assert_int_equal(a->type, b->type);
+	switch (b->type) {
+	case CV_PROTO_TYPE_STATE:
+		assert_state_equal(&a->state, &b->state);
+		break;
+	case CV_PROTO_TYPE_HEARTBEAT:
+		assert_ring_equal(&a->heartbeat.ring, &b->heartbeat.ring);
+		assert_true(a->heartbeat.send_time_ms == b->heartbeat.send_time_ms);
+		assert_true(a->heartbeat.seq == b->heartbeat.seq);
+		assert_true(a->heartbeat.holdings_epoch == b->heartbeat.holdings_epoch);
+		assert_int_equal(a->heartbeat.n_held, b->heartbeat.n_held);
+		break;
+	case CV_PROTO_TYPE_RELEASED:
+		assert_int_equal(a->released.for_nodeid, b->released.for_nodeid);
+		assert_ring_equal(&a->released.ring, &b->released.ring);
+		assert_int_equal(a->released.n_vips, b->released.n_vips);
+		assert_vips_equal(a->released.vips, b->released.vips, b->released.n_vips, false);
+		break;
+	case CV_PROTO_TYPE_MOVE:
+		assert_int_equal(a->move.request_id, b->move.request_id);
+		assert_int_equal(a->move.origin, b->move.origin);
+		assert_int_equal(a->move.target, b->move.target);
+		assert_string_equal(a->move.vip, b->move.vip);
+		break;
+	default:
+		assert_int_equal(a->standby.request_id, b->standby.request_id);
+		assert_int_equal(a->standby.origin, b->standby.origin);
+		assert_int_equal(a->standby.target, b->standby.target);
+		assert_int_equal(a->standby.standby, b->standby.standby);
+		break;
+	}
+}
+
+static void
+assert_round_trip(const struct cv_proto_msg *m)
+{
+	uint8_t buf[CV_PROTO_MAX_MSG];
+	struct cv_proto_msg out = {};
+	size_t len = encode_ok(m, buf, sizeof(buf));
+
+	assert_int_equal(decode_copy(buf, len, &out), 0);
+	assert_msg_equal(&out, m);
+	cv_proto_msg_done(&out);
+}
+
+/* Encode sample(type), patch it, and expect decode to fail with want. */
+static void
+assert_patched_fails(enum cv_proto_type type, size_t off, const void *bytes, size_t n, int want)
+{
+	struct cv_proto_msg m = sample(type), out = {};
+	uint8_t buf[512];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	assert_true(off + n <= len);
+	memcpy(buf + off, bytes, n);
+	assert_int_equal(decode_copy(buf, len, &out), want);
+}
+
+#define PATCH_FAILS(type, off, want, ...)                                                          \
+	assert_patched_fails(type, off, (uint8_t[]){ __VA_ARGS__ },                                \
+			     sizeof((uint8_t[]){ __VA_ARGS__ }), want)
+
+/* ---- round trips ---- */
+
+static void
+every_type_round_trips_field_by_field(void **state)
+{
+	for (int t = CV_PROTO_TYPE_STATE; t < _CV_PROTO_TYPE_MAX; t++) {
+		struct cv_proto_msg m = sample(t);
+
+		assert_round_trip(&m); /* version 0: the current one */
+		m.version = CV_PROTO_VERSION;
+		assert_round_trip(&m);
+	}
+}
+
+static void
+lists_with_no_vips_round_trip(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE), out = {};
+	uint8_t buf[128];
+	size_t len;
+
+	m.state.vips = NULL;
+	m.state.n_vips = 0;
+	m.state.chunk_index = 0;
+	m.state.chunk_count = 1;
+	len = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(len, OFF_STATE_VIPS);
+	assert_int_equal(decode_copy(buf, len, &out), 0);
+	assert_msg_equal(&out, &m);
+	assert_null(out.state.vips);
+	cv_proto_msg_done(&out);
+
+	m = sample(CV_PROTO_TYPE_RELEASED);
+	m.released.vips = NULL;
+	m.released.n_vips = 0;
+	assert_round_trip(&m);
+}
+
+static void
+boundary_values_round_trip(void **state)
+{
+	struct cv_proto_vip vip = { .flags = _CV_PROTO_VIP_FLAGS, .epoch = UINT64_MAX };
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+
+	memset(vip.name, 'Z', CV_PROTO_NAME_MAX); /* the longest name, NUL after it */
+	m.state = (struct cv_proto_state){ .max_version = UINT16_MAX, .role = CV_PROTO_ROLE_DAEMON,
+					   .nodeid = UINT32_MAX, .peer_pid = UINT32_MAX,
+					   .ring = { UINT32_MAX, UINT64_MAX }, .digest = UINT64_MAX,
+					   .chunk_index = UINT16_MAX - 1, .chunk_count = UINT16_MAX,
+					   .vips = &vip, .n_vips = 1 };
+	assert_round_trip(&m);
+	m = sample(CV_PROTO_TYPE_STANDBY);
+	m.standby.standby = false;
+	m.standby.request_id = 0;
+	assert_round_trip(&m);
+}
+
+/* ---- chunking ---- */
+
+static struct cv_proto_vip *
+many_vips(size_t n)
+{
+	struct cv_proto_vip *vips = calloc(n, sizeof(*vips));
+
+	assert_non_null(vips);
+	for (size_t i = 0; i < n; i++) {
+		/* 63 characters: "vip-" and 59 digits */
+		snprintf(vips[i].name, sizeof(vips[i].name), "vip-%059zu", i);
+		assert_int_equal(strlen(vips[i].name), CV_PROTO_NAME_MAX);
+		vips[i].flags = (uint8_t)(i % 4);
+		vips[i].epoch = i * 1000003;
+	}
+	return vips;
+}
+
+static size_t
+count_chunks(const struct cv_proto_vip *vips, size_t n,
+	     size_t (*fit)(const struct cv_proto_vip *, size_t, size_t))
+{
+	size_t count = 0, start = 0;
+
+	do {
+		start += fit(vips, n, start);
+		count++;
+	} while (start < n);
+	return count;
+}
+
+/*
+ * Split n VIPs with the type's fit helper and check every chunk: it is the
+ * most that fits, stays within CV_PROTO_MAX_MSG, and decodes back to the same
+ * entries in order. Returns the number of chunks.
+ */
+static size_t
+assert_chunks_round_trip(enum cv_proto_type type, struct cv_proto_vip *vips, size_t n)
+{
+	bool is_state = type == CV_PROTO_TYPE_STATE;
+	size_t (*fit)(const struct cv_proto_vip *, size_t, size_t) =
+		is_state ? cv_proto_state_fit : cv_proto_released_fit;
+	size_t count = count_chunks(vips, n, fit), start = 0;
+	_cleanup_free_ uint8_t *buf = malloc(CV_PROTO_MAX_MSG);
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < count; i++) {
+		size_t k = fit(vips, n, start), len;
+		struct cv_proto_msg m = sample(type), out = {};
+		size_t *n_vips = is_state ? &m.state.n_vips : &m.released.n_vips;
+
+		assert_true(k > 0);
+		*(is_state ? &m.state.vips : &m.released.vips) = vips + start;
+		m.state.chunk_index = (uint16_t)i; /* only read for STATE */
+		m.state.chunk_count = (uint16_t)count;
+		*n_vips = k + 1;
+		if (start + k < n)
+			assert_int_equal(cv_proto_encode(&m, buf, CV_PROTO_MAX_MSG, &len),
+					 -EMSGSIZE);
+		*n_vips = k;
+		len = encode_ok(&m, buf, CV_PROTO_MAX_MSG);
+		assert_int_equal(decode_copy(buf, len, &out), 0);
+		assert_msg_equal(&out, &m); /* entries in order, from vips[start] on */
+		cv_proto_msg_done(&out);
+		start += k;
+	}
+	assert_int_equal(start, n);
+	return count;
+}
+
+static void
+ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
+{
+	const size_t n = 10000;
+	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
+
+	/* 63-character names: 897 entries per STATE (54 + 897 * 73 = 65535 bytes
+	 * exactly), 909 per RELEASED (34 + 909 * 72 = 65482) */
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 897);
+	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 12);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
+
+	/* one byte over: 54 + 896 * 73 + (10 + 53) + (10 + 1) = 65536 */
+	vips[896].name[53] = '\0';
+	snprintf(vips[897].name, sizeof(vips[897].name), "a");
+	assert_int_equal(cv_proto_state_fit(vips, 898, 0), 897);
+	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
+	vips[1909].name[45] = '\0';
+	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
+}
+
+static void
+fit_is_zero_past_the_end_and_all_when_small(void **state)
+{
+	assert_int_equal(cv_proto_state_fit(sample_vips, 3, 0), 3);
+	assert_int_equal(cv_proto_state_fit(sample_vips, 3, 2), 1);
+	assert_int_equal(cv_proto_state_fit(sample_vips, 3, 3), 0);
+	assert_int_equal(cv_proto_state_fit(NULL, 0, 0), 0);
+	assert_int_equal(cv_proto_released_fit(sample_vips, 3, 0), 3);
+	assert_int_equal(cv_proto_released_fit(sample_vips, 3, 4), 0);
+	assert_int_equal(count_chunks(NULL, 0, cv_proto_state_fit), 1);
+}
+
+/* ---- exact bytes ---- */
+
+static void
+heartbeat_matches_reference_bytes(void **state)
+{
+	const struct cv_proto_msg m = {
+		.type = CV_PROTO_TYPE_HEARTBEAT,
+		.heartbeat = { .ring = { 0x01020304, UINT64_C(0x05060708090a0b0c) },
+			       .send_time_ms = UINT64_C(0x1112131415161718),
+			       .seq = UINT64_C(0x2122232425262728),
+			       .holdings_epoch = UINT64_C(0x3132333435363738),
+			       .n_held = 0x41424344 },
+	};
+	static const uint8_t want[] = {
+		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
+		0x00, 0x01,		/* version 1 */
+		0x00, 0x02,		/* type HEARTBEAT */
+		0x00, 0x00, 0x00, 0x38, /* length 56 */
+		0x00, 0x00, 0x00, 0x00, /* reserved */
+		0x01, 0x02, 0x03, 0x04, /* ring nodeid */
+		0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, /* ring seq */
+		0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* send_time_ms */
+		0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, /* seq */
+		0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, /* holdings_epoch */
+		0x41, 0x42, 0x43, 0x44,				/* n_held */
+	};
+	uint8_t buf[128];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_round_trip(&m);
+}
+
+/* ---- decode rejections ---- */
+
+static void
+every_truncation_is_ebadmsg(void **state)
+{
+	for (int t = CV_PROTO_TYPE_STATE; t < _CV_PROTO_TYPE_MAX; t++) {
+		struct cv_proto_msg m = sample(t), out = {};
+		uint8_t buf[512];
+		size_t len = encode_ok(&m, buf, sizeof(buf));
+
+		for (size_t cut = 0; cut < len; cut++)
+			assert_int_equal(decode_copy(buf, cut, &out), -EBADMSG);
+	}
+}
+
+static void
+wrong_magic_is_ebadmsg(void **state)
+{
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_MAGIC, -EBADMSG, 'P', 'I', 'V', 'C');
+	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_MAGIC + 3, -EBADMSG, 0x51);
+}
+
+static void
+other_versions_are_proto_version_errors(void **state)
+{
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_VERSION, CV_E_PROTO_VERSION, 0, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_VERSION, CV_E_PROTO_VERSION, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_VERSION, CV_E_PROTO_VERSION, 1, 1);
+	assert_string_equal(cv_strerror(CV_E_PROTO_VERSION), "unsupported protocol version");
+}
+
+static void
+unknown_type_is_eopnotsupp(void **state)
+{
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 6);
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0xff, 0xff);
+}
+
+static void
+length_field_mismatch_is_ebadmsg(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_MOVE), out = {};
+	uint8_t buf[128];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	put32(buf + OFF_LENGTH, (uint32_t)len + 1);
+	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
+	put32(buf + OFF_LENGTH, (uint32_t)len - 1);
+	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
+	put32(buf + OFF_LENGTH, 0);
+	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
+}
+
+static void
+trailing_byte_is_ebadmsg(void **state)
+{
+	for (int t = CV_PROTO_TYPE_STATE; t < _CV_PROTO_TYPE_MAX; t++) {
+		struct cv_proto_msg m = sample(t), out = {};
+		uint8_t buf[512];
+		size_t len = encode_ok(&m, buf, sizeof(buf));
+
+		buf[len] = 0;
+		assert_int_equal(decode_copy(buf, len + 1, &out), -EBADMSG);
+		put32(buf + OFF_LENGTH, (uint32_t)len + 1); /* even when the length says so */
+		assert_int_equal(decode_copy(buf, len + 1, &out), -EBADMSG);
+	}
+}
+
+static void
+reserved_field_is_ignored(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STANDBY), out = {};
+	uint8_t buf[128];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	assert_memory_equal(buf + OFF_RESERVED, ((uint8_t[]){ 0, 0, 0, 0 }), 4);
+	put32(buf + OFF_RESERVED, 0xdeadbeef);
+	assert_int_equal(decode_copy(buf, len, &out), 0);
+	assert_msg_equal(&out, &m);
+}
+
+static void
+oversized_input_is_emsgsize(void **state)
+{
+	_cleanup_free_ uint8_t *buf = calloc(1, CV_PROTO_MAX_MSG + 1);
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_HEARTBEAT), out = {};
+
+	assert_non_null(buf);
+	encode_ok(&m, buf, CV_PROTO_MAX_MSG + 1);
+	put32(buf + OFF_LENGTH, CV_PROTO_MAX_MSG + 1);
+	assert_int_equal(cv_proto_decode(buf, CV_PROTO_MAX_MSG + 1, &out), -EMSGSIZE);
+}
+
+static void
+n_vips_claiming_more_than_present_is_ebadmsg(void **state)
+{
+	/* the sample has 3 entries */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_VIPS, -EBADMSG, 0, 4);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_VIPS, -EBADMSG, 0xff, 0xff);
+	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_RELEASED_N_VIPS, -EBADMSG, 0, 4);
+	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_RELEASED_N_VIPS, -EBADMSG, 0xff, 0xff);
+	/* fewer than present leaves trailing bytes */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_VIPS, -EBADMSG, 0, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_RELEASED_N_VIPS, -EBADMSG, 0, 0);
+}
+
+/* A MOVE whose name field is len_byte followed by name[0..n). */
+static size_t
+raw_move(uint8_t *buf, uint8_t len_byte, const char *name, size_t n)
+{
+	size_t total = OFF_MOVE_NAME + 1 + n;
+
+	put32(buf + OFF_MAGIC, CV_PROTO_MAGIC);
+	put16(buf + OFF_VERSION, CV_PROTO_VERSION);
+	put16(buf + OFF_TYPE, CV_PROTO_TYPE_MOVE);
+	put32(buf + OFF_LENGTH, (uint32_t)total);
+	put32(buf + OFF_RESERVED, 0);
+	put32(buf + OFF_BODY, 1);
+	put32(buf + OFF_REQUEST_ORIGIN, 1);
+	put32(buf + OFF_REQUEST_TARGET, 2);
+	buf[OFF_MOVE_NAME] = len_byte;
+	memcpy(buf + OFF_MOVE_NAME + 1, name, n);
+	return total;
+}
+
+static void
+bad_names_are_ebadmsg(void **state)
+{
+	static const char *const bad[] = { "a b", "a/b", "a\0b", "\xc3\xa9", "web\n", "a:b" };
+	uint8_t buf[256];
+	char name[CV_PROTO_NAME_MAX + 1];
+	struct cv_proto_msg out = {};
+
+	memset(name, 'a', sizeof(name));
+	assert_int_equal(decode_copy(buf, raw_move(buf, 63, name, 63), &out), 0);
+	assert_int_equal(strlen(out.move.vip), 63);
+	assert_int_equal(decode_copy(buf, raw_move(buf, 64, name, 64), &out), -EBADMSG);
+	assert_int_equal(decode_copy(buf, raw_move(buf, 0, "", 0), &out), -EBADMSG);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		size_t n = i == 2 ? 3 : strlen(bad[i]);
+
+		assert_int_equal(decode_copy(buf, raw_move(buf, (uint8_t)n, bad[i], n), &out),
+				 -EBADMSG);
+	}
+	/* the first entry's name "web" starts right after its length byte */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS + 1, -EBADMSG, '!');
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS, -EBADMSG, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_RELEASED_VIPS + 2, -EBADMSG, ' ');
+	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_MOVE_NAME + 3, -EBADMSG, 0);
+}
+
+static void
+invalid_field_values_are_ebadmsg(void **state)
+{
+	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_STANDBY_VALUE, -EBADMSG, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_STANDBY_VALUE, -EBADMSG, 0xff);
+	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_REQUEST_ORIGIN, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_REQUEST_TARGET, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_REQUEST_ORIGIN, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_REQUEST_TARGET, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_BODY, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_MAX_VERSION, -EBADMSG, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_ROLE, -EBADMSG, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_FLAGS, -EBADMSG, 0x02);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_NODEID, -EBADMSG, 0, 0, 0, 0);
+	/* the first entry's flags follow its name "web" */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS + 4, -EBADMSG, 0x04);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS + 4, -EBADMSG, 0x80);
+}
+
+static void
+state_chunk_index_not_below_count_is_ebadmsg(void **state)
+{
+	/* the sample is chunk 1 of 3 */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_CHUNK_INDEX, -EBADMSG, 0, 3);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_CHUNK_INDEX, -EBADMSG, 0, 4);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_CHUNK_INDEX, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_CHUNK_COUNT, -EBADMSG, 0, 1);
+}
+
+static void
+output_is_untouched_on_failure(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE), out, before;
+	uint8_t buf[512];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	memset(&out, 0x5a, sizeof(out));
+	memcpy(&before, &out, sizeof(out)); /* bytes, padding included */
+	assert_int_equal(decode_copy(buf, len - 1, &out), -EBADMSG);
+	put16(buf + OFF_STATE_N_VIPS, 4);
+	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
+	put16(buf + OFF_VERSION, 2);
+	assert_int_equal(decode_copy(buf, len, &out), CV_E_PROTO_VERSION);
+	put16(buf + OFF_VERSION, CV_PROTO_VERSION);
+	put16(buf + OFF_TYPE, 9);
+	assert_int_equal(decode_copy(buf, len, &out), -EOPNOTSUPP);
+	assert_memory_equal(&out, &before, sizeof(out));
+}
+
+/* ---- encode rejections ---- */
+
+static void
+encode_into_small_buffer_is_emsgsize(void **state)
+{
+	for (int t = CV_PROTO_TYPE_STATE; t < _CV_PROTO_TYPE_MAX; t++) {
+		struct cv_proto_msg m = sample(t);
+		uint8_t buf[512], guard[512];
+		size_t full = encode_ok(&m, buf, sizeof(buf)), len = 12345;
+
+		memset(buf, 0xee, sizeof(buf));
+		memcpy(guard, buf, sizeof(buf));
+		for (size_t size = 0; size < full; size++)
+			assert_int_equal(cv_proto_encode(&m, buf, size, &len), -EMSGSIZE);
+		assert_int_equal(len, 12345);
+		assert_memory_equal(buf, guard, sizeof(buf)); /* nothing written */
+	}
+}
+
+static void
+encode_over_max_message_is_emsgsize(void **state)
+{
+	const size_t n = 1000; /* 1000 * 74 bytes > 64 KiB */
+	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
+	_cleanup_free_ uint8_t *buf = malloc(2 * CV_PROTO_MAX_MSG);
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+	size_t len;
+
+	assert_non_null(buf);
+	m.state.vips = vips;
+	m.state.n_vips = n;
+	assert_int_equal(cv_proto_encode(&m, buf, 2 * CV_PROTO_MAX_MSG, &len), -EMSGSIZE);
+	m = sample(CV_PROTO_TYPE_RELEASED);
+	m.released.vips = vips;
+	m.released.n_vips = n;
+	assert_int_equal(cv_proto_encode(&m, buf, 2 * CV_PROTO_MAX_MSG, &len), -EMSGSIZE);
+}
+
+static void
+assert_encode_einval(const struct cv_proto_msg *m)
+{
+	uint8_t buf[512];
+	size_t len;
+
+	assert_int_equal(cv_proto_encode(m, buf, sizeof(buf), &len), -EINVAL);
+}
+
+static void
+encode_bad_name_is_einval(void **state)
+{
+	static const char *const bad[] = { "", "a b", "a/b", "\xc3\xa9", "web\n" };
+	struct cv_proto_vip vip = { .epoch = 1 };
+	struct cv_proto_msg m;
+
+	for (size_t i = 0; i <= ELEMENTSOF(bad); i++) {
+		if (i < ELEMENTSOF(bad))
+			snprintf(vip.name, sizeof(vip.name), "%s", bad[i]);
+		else
+			memset(vip.name, 'a', sizeof(vip.name)); /* 64 characters, no NUL */
+		m = sample(CV_PROTO_TYPE_MOVE);
+		memcpy(m.move.vip, vip.name, sizeof(vip.name));
+		assert_encode_einval(&m);
+		m = sample(CV_PROTO_TYPE_STATE);
+		m.state.vips = &vip;
+		m.state.n_vips = 1;
+		assert_encode_einval(&m);
+		m = sample(CV_PROTO_TYPE_RELEASED);
+		m.released.vips = &vip;
+		m.released.n_vips = 1;
+		assert_encode_einval(&m);
+	}
+}
+
+static void
+encode_invalid_fields_is_einval(void **state)
+{
+	struct cv_proto_vip vip = { .name = "a", .flags = 0x04 };
+	struct cv_proto_msg m;
+
+#define EINVAL_WITH(t, field, value)                                                               \
+	do {                                                                                       \
+		m = sample(t);                                                                     \
+		m.field = value;                                                                   \
+		assert_encode_einval(&m);                                                          \
+	} while (0)
+
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.chunk_index, 3);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.chunk_count, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.nodeid, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.role, _CV_PROTO_ROLE_MAX);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.role, _CV_PROTO_ROLE_INVALID);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.flags, 0x80);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.max_version, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.vips, NULL);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.vips, &vip);
+	EINVAL_WITH(CV_PROTO_TYPE_RELEASED, released.vips, NULL);
+	EINVAL_WITH(CV_PROTO_TYPE_RELEASED, released.for_nodeid, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.origin, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.target, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.origin, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.target, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, 2);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, _CV_PROTO_TYPE_MAX);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, _CV_PROTO_TYPE_INVALID);
+#undef EINVAL_WITH
+	m = sample(CV_PROTO_TYPE_STATE);
+	m.state.n_vips = 1;
+	m.state.vips = &vip; /* flags 0x04 is not defined */
+	assert_encode_einval(&m);
+}
+
+/* ---- names of enums, cleanup ---- */
+
+static void
+type_and_role_names_round_trip(void **state)
+{
+	for (int t = CV_PROTO_TYPE_STATE; t < _CV_PROTO_TYPE_MAX; t++)
+		assert_int_equal(cv_proto_type_from_string(cv_proto_type_to_string(t)), t);
+	assert_string_equal(cv_proto_type_to_string(CV_PROTO_TYPE_RELEASED), "RELEASED");
+	assert_null(cv_proto_type_to_string(0));
+	assert_null(cv_proto_type_to_string(_CV_PROTO_TYPE_MAX));
+	assert_null(cv_proto_type_to_string(_CV_PROTO_TYPE_INVALID));
+	assert_int_equal(cv_proto_type_from_string("state"), _CV_PROTO_TYPE_INVALID);
+	assert_int_equal(cv_proto_type_from_string(""), _CV_PROTO_TYPE_INVALID);
+
+	for (int r = 0; r < _CV_PROTO_ROLE_MAX; r++)
+		assert_int_equal(cv_proto_role_from_string(cv_proto_role_to_string(r)), r);
+	assert_string_equal(cv_proto_role_to_string(CV_PROTO_ROLE_REAPER), "reaper");
+	assert_null(cv_proto_role_to_string(_CV_PROTO_ROLE_MAX));
+	assert_null(cv_proto_role_to_string(_CV_PROTO_ROLE_INVALID));
+	assert_int_equal(cv_proto_role_from_string("nobody"), _CV_PROTO_ROLE_INVALID);
+}
+
+static void
+msg_done_accepts_zeroed_and_done_structs(void **state)
+{
+	struct cv_proto_msg m = {}, in = sample(CV_PROTO_TYPE_STATE);
+	uint8_t buf[512];
+	size_t len = encode_ok(&in, buf, sizeof(buf));
+
+	cv_proto_msg_done(&m);
+	assert_int_equal(cv_proto_decode(buf, len, &m), 0);
+	cv_proto_msg_done(&m);
+	assert_null(m.state.vips);
+	assert_int_equal(m.state.n_vips, 0);
+	cv_proto_msg_done(&m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_type_round_trips_field_by_field),
+		cmocka_unit_test(lists_with_no_vips_round_trip),
+		cmocka_unit_test(boundary_values_round_trip),
+		cmocka_unit_test(ten_thousand_vips_split_into_chunks_that_each_fit),
+		cmocka_unit_test(fit_is_zero_past_the_end_and_all_when_small),
+		cmocka_unit_test(heartbeat_matches_reference_bytes),
+		cmocka_unit_test(every_truncation_is_ebadmsg),
+		cmocka_unit_test(wrong_magic_is_ebadmsg),
+		cmocka_unit_test(other_versions_are_proto_version_errors),
+		cmocka_unit_test(unknown_type_is_eopnotsupp),
+		cmocka_unit_test(length_field_mismatch_is_ebadmsg),
+		cmocka_unit_test(trailing_byte_is_ebadmsg),
+		cmocka_unit_test(reserved_field_is_ignored),
+		cmocka_unit_test(oversized_input_is_emsgsize),
+		cmocka_unit_test(n_vips_claiming_more_than_present_is_ebadmsg),
+		cmocka_unit_test(bad_names_are_ebadmsg),
+		cmocka_unit_test(invalid_field_values_are_ebadmsg),
+		cmocka_unit_test(state_chunk_index_not_below_count_is_ebadmsg),
+		cmocka_unit_test(output_is_untouched_on_failure),
+		cmocka_unit_test(encode_into_small_buffer_is_emsgsize),
+		cmocka_unit_test(encode_over_max_message_is_emsgsize),
+		cmocka_unit_test(encode_bad_name_is_einval),
+		cmocka_unit_test(encode_invalid_fields_is_einval),
+		cmocka_unit_test(type_and_role_names_round_trip),
+		cmocka_unit_test(msg_done_accepts_zeroed_and_done_structs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The value types of the schema, called directly through their ops. */
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "cmocka-all.h"
+#include "config-schema.h"
+
+static const struct cv_conf_key *
+key(enum cv_conf_section_kind kind, const char *name)
+{
+	const struct cv_conf_key *k = cv_conf_key_by_name(&cv_conf_sections[kind], name);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* Parse text with key's type into field; returns the message on failure. */
+static int
+parse(const struct cv_conf_key *k, const char *text, void *field, char *msg)
+{
+	return cv_conf_type_ops(k->type)->parse(k, text, field, msg, 320);
+}
+
+static void
+every_default_in_the_schema_parses(void **state)
+{
+	for (int s = 0; s < _CV_CONF_SECTION_MAX; s++)
+		for (size_t i = 0; i < cv_conf_sections[s].n_keys; i++) {
+			const struct cv_conf_key *k = &cv_conf_sections[s].keys[i];
+			char field[64] = { 0 }, msg[320];
+
+			if (!k->def)
+				continue;
+			if (parse(k, k->def, field, msg) < 0)
+				fail_msg("%s.%s: default '%s': %s", cv_conf_sections[s].name, k->name,
+					 k->def, msg);
+			cv_conf_type_ops(k->type)->done(field);
+		}
+}
+
+static void
+durations_take_ms_s_m_and_format_canonically(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "announce_refresh");
+	static const struct {
+		const char *in;
+		uint32_t ms;
+		const char *out;
+	} cases[] = {
+		{ "0s", 0, "0s" },	   { "0ms", 0, "0s" },	     { "1500ms", 1500, "1500ms" },
+		{ "60s", 60000, "1m" },	   { "90s", 90000, "90s" }, { "2m", 120000, "2m" },
+		{ "1000ms", 1000, "1s" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 7;
+		char msg[320];
+		struct cv_strbuf b = {};
+
+		assert_int_equal(parse(k, cases[i].in, &v, msg), 0);
+		assert_int_equal(v, cases[i].ms);
+		cv_conf_type_ops(k->type)->format(k, &v, &b);
+		assert_string_equal(b.buf, cases[i].out);
+		cv_strbuf_done(&b);
+	}
+}
+
+static void
+durations_reject_bad_text_with_a_reason(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_CLUSTER, "heartbeat");
+	static const struct {
+		const char *in, *msg;
+	} cases[] = {
+		{ "50", "'50' needs a unit (ms, s or m)" },
+		{ "50 ms", "'50 ms' has an unknown unit ' ms' (ms, s or m)" },
+		{ "-5ms", "'-5ms' is not a duration (a number with ms, s or m)" },
+		{ "auto", "'auto' is not a duration (a number with ms, s or m)" },
+		{ "99999999999999999999ms", "99999999999999999999ms is out of range (10ms..10s)" },
+		{ "4294967296ms", "4294967296ms is out of range (10ms..10s)" },
+		{ "11s", "11s is out of range (10ms..10s)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 7;
+		char msg[320];
+
+		assert_int_equal(parse(k, cases[i].in, &v, msg), -EINVAL);
+		assert_string_equal(msg, cases[i].msg);
+		assert_int_equal(v, 7);
+	}
+}
+
+static void
+auto_is_a_value_only_where_allowed(void **state)
+{
+	uint32_t v = 0;
+	char msg[320];
+
+	assert_int_equal(parse(key(CV_CONF_CLUSTER, "lease"), "auto", &v, msg), 0);
+	assert_int_equal(v, CV_AUTO);
+	assert_int_equal(parse(key(CV_CONF_NODE, "nodeid"), "auto", &v, msg), 0);
+	assert_int_equal(parse(key(CV_CONF_NODE, "weight"), "auto", &v, msg), -EINVAL);
+	assert_string_equal(msg, "'auto' is not a number");
+}
+
+static void
+numbers_are_plain_decimal_in_range(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_NODE, "weight");
+	uint32_t v = 0;
+	char msg[320];
+
+	assert_int_equal(parse(k, "10000", &v, msg), 0);
+	assert_int_equal(v, 10000);
+	assert_int_equal(parse(k, "0", &v, msg), -EINVAL);
+	assert_string_equal(msg, "0 is out of range (1..10000)");
+	assert_int_equal(parse(k, "+5", &v, msg), -EINVAL);
+	assert_int_equal(parse(k, "5 ", &v, msg), -EINVAL);
+	assert_int_equal(parse(k, "0x10", &v, msg), -EINVAL);
+	assert_string_equal(msg, "'0x10' is not a number");
+}
+
+static void
+names_and_lists(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "prefer");
+	struct cv_name_list l = {};
+	char msg[320];
+
+	assert_int_equal(parse(k, "a b\tc", &l, msg), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(parse(k, "a -b", &l, msg), -EINVAL);
+	assert_string_equal(msg, "'-b' is not a valid name (letters, digits, '.', '_' and '-', "
+				 "starting with a letter or digit)");
+	assert_int_equal(l.n, 3); /* the old value stays on failure */
+	assert_int_equal(parse(k, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17", &l, msg), -EINVAL);
+	assert_string_equal(msg, "more than 16 names");
+	cv_conf_type_ops(k->type)->done(&l);
+	assert_int_equal(l.n, 0);
+}
+
+static void
+addresses_must_be_unicast_hosts(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "address");
+	struct cv_addr a = {};
+	char msg[320];
+
+	assert_int_equal(parse(k, "2001:db8::1/64", &a, msg), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(parse(k, "224.0.0.1/32", &a, msg), -EINVAL);
+	assert_string_equal(msg, "'224.0.0.1/32' is not a unicast address");
+	assert_int_equal(parse(k, "::/0", &a, msg), -EINVAL);
+	assert_int_equal(parse(k, "192.0.2.255/24", &a, msg), -EINVAL);
+	assert_string_equal(msg, "'192.0.2.255/24' is the broadcast address of its prefix");
+	assert_int_equal(parse(k, "2001:db8::1/200", &a, msg), -EINVAL);
+	assert_string_equal(msg, "prefix length of '2001:db8::1/200' is out of range for IPv6 (0..128)");
+}
+
+static void
+interface_names_follow_the_kernel(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "interface");
+	char *s = NULL, msg[320];
+
+	assert_int_equal(parse(k, "br-front.100", &s, msg), 0);
+	assert_string_equal(s, "br-front.100");
+	assert_int_equal(parse(k, "..", &s, msg), -EINVAL);
+	assert_int_equal(parse(k, "a/b", &s, msg), -EINVAL);
+	assert_int_equal(parse(k, "0123456789abcdef", &s, msg), -EINVAL);
+	assert_string_equal(s, "br-front.100");
+	cv_conf_type_ops(k->type)->done(&s);
+	assert_null(s);
+}
+
+static void
+long_values_are_shortened_in_messages(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "backend");
+	char text[300], msg[320];
+	int v = 0;
+
+	memset(text, 'z', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(parse(k, text, &v, msg), -EINVAL);
+	assert_true(strlen(msg) < 120);
+	assert_non_null(strstr(msg, "...' is not one of l2, openstack, aws"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_default_in_the_schema_parses),
+		cmocka_unit_test(durations_take_ms_s_m_and_format_canonically),
+		cmocka_unit_test(durations_reject_bad_text_with_a_reason),
+		cmocka_unit_test(auto_is_a_value_only_where_allowed),
+		cmocka_unit_test(numbers_are_plain_decimal_in_range),
+		cmocka_unit_test(names_and_lists),
+		cmocka_unit_test(addresses_must_be_unicast_hosts),
+		cmocka_unit_test(interface_names_follow_the_kernel),
+		cmocka_unit_test(long_values_are_shortened_in_messages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Cross-field rules; the corpus in tests/config/bad covers one case of each. */
+#include "cmocka-all.h"
+#include "config.h"
+
+static struct cv_conf_error
+parse_fails(const char *text)
+{
+	struct cv_config *c = NULL;
+	struct cv_conf_error e = {};
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), -EINVAL);
+	assert_null(c);
+	return e;
+}
+
+static void
+ipv6_duplicates_are_found_in_any_spelling(void **state)
+{
+	struct cv_conf_error e = parse_fails("vip a {\n address: 2001:db8::1/64\n interface: e0\n}\n"
+					     "vip b {\n address: 2001:DB8:0::0:1/128\n interface: e1\n}\n");
+
+	assert_int_equal(e.line, 6);
+	assert_string_equal(e.key, "address");
+	assert_string_equal(e.msg, "2001:db8::1 is already used by vip 'a' at line 2, column 2");
+}
+
+static void
+the_duplicate_reported_is_the_first_in_the_file(void **state)
+{
+	/* Two pairs of duplicates: c/c at lines 9 and 13, b/b at lines 5 and 17. */
+	static const char text[] = "vip a {\n address: 192.0.2.1\n interface: e0\n}\n"
+				   "vip b {\n address: 192.0.2.2\n interface: e0\n}\n"
+				   "vip c {\n address: 192.0.2.3\n interface: e0\n}\n"
+				   "vip c {\n address: 192.0.2.4\n interface: e0\n}\n"
+				   "vip b {\n address: 192.0.2.5\n interface: e0\n}\n";
+	struct cv_conf_error e = parse_fails(text);
+
+	assert_int_equal(e.line, 13);
+	assert_string_equal(e.msg, "duplicate section 'vip c', first at line 9, column 1");
+}
+
+static void
+same_name_in_different_kinds_is_fine(void **state)
+{
+	static const char text[] = "node web {\n}\ncheck web {\n exec: /bin/true\n}\n"
+				   "vip web {\n address: 192.0.2.1\n interface: e0\n prefer: web\n"
+				   " check: web\n}\n";
+	struct cv_config *c = NULL;
+	struct cv_conf_error e;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	cv_config_free(c);
+}
+
+static void
+auto_node_ids_are_not_duplicates(void **state)
+{
+	static const char text[] = "node a {\n}\nnode b {\n nodeid: auto\n}\nnode c {\n nodeid: 7\n}\n";
+	struct cv_config *c = NULL;
+	struct cv_conf_error e;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	cv_config_free(c);
+}
+
+static void
+defaulted_timers_are_reported_at_their_section(void **state)
+{
+	/* timeout defaults to 500ms, above this interval: the check's header is named. */
+	struct cv_conf_error e = parse_fails("check x {\n exec: /bin/true\n interval: 400ms\n}\n");
+
+	assert_int_equal(e.line, 1);
+	assert_string_equal(e.key, "timeout");
+	assert_string_equal(e.msg, "500ms must be shorter than the interval (400ms)");
+	e = parse_fails("cluster {\n heartbeat: 10s\n}\n");
+	assert_int_equal(e.line, 1);
+	assert_string_equal(e.key, "kernel_lease");
+	assert_string_equal(e.msg, "10s must be longer than twice the heartbeat (10s)");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ipv6_duplicates_are_found_in_any_spelling),
+		cmocka_unit_test(the_duplicate_reported_is_the_first_in_the_file),
+		cmocka_unit_test(same_name_in_different_kinds_is_fine),
+		cmocka_unit_test(auto_node_ids_are_not_duplicates),
+		cmocka_unit_test(defaulted_timers_are_reported_at_their_section),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
