@@ -12,6 +12,7 @@
 
 #include "config-schema.h"
 #include "cv-macros.h"
+#include "name.h"
 
 #define CV_VALUE_MAX 1024 /* longest free-text value (URL, command) */
 
@@ -32,19 +33,7 @@ cv_conf_quote(const char *text, char *buf, size_t len)
 
 /* ---- strings ---- */
 
-static bool
-is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool
-is_name_char(char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
-/* Shared by section names and list entries: the one definition of a name. */
+/* Shared by section names and list entries; name.c has the one definition. */
 static int
 check_name(const char *s, size_t max, char *err, size_t errlen)
 {
@@ -52,13 +41,12 @@ check_name(const char *s, size_t max, char *err, size_t errlen)
 
 	if (n == 0)
 		return ERR("empty name");
-	for (size_t i = 0; i < n; i++)
-		if (!is_name_char(s[i]) || !is_alnum(s[0]))
-			return ERR("'%s' is not a valid name (letters, digits, '.', '_' and '-', "
-				   "starting with a letter or digit)",
-				   Q(s));
-	if (n > max)
+	if (n > max && cv_name_is_valid(s, n, SIZE_MAX))
 		return ERR("'%s' is too long (at most %zu characters)", Q(s), max);
+	if (!cv_name_is_valid(s, n, max))
+		return ERR("'%s' is not a valid name (letters, digits, '.', '_' and '-', "
+			   "starting with a letter or digit)",
+			   Q(s));
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "name.h"
 #include "proto.h"
 
 #define RING_SIZE 12
@@ -115,25 +116,11 @@ put_be(struct writer *w, uint64_t v, size_t n)
 
 /* ---- names and the shared pieces ---- */
 
-static bool
-is_name_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
-
 /* Works on raw wire bytes too: a NUL is not a name character. */
 static bool
 name_valid(const void *s, size_t len)
 {
-	const uint8_t *p = s;
-
-	if (len == 0 || len > CV_PROTO_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_name_char(p[i]))
-			return false;
-	return true;
+	return cv_name_is_valid(s, len, CV_PROTO_NAME_MAX);
 }
 
 /* Length of a name field; CV_PROTO_NAME_MAX + 1 when it has no NUL. */

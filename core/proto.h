@@ -22,7 +22,7 @@
  *
  *   ring id (12 bytes):  u32 nodeid, u64 seq
  *   name:                u8 length (1..63), then that many bytes of [A-Za-z0-9_.-],
- *                        no NUL
+ *                        starting with a letter or digit, no NUL (name.h)
  *
  *   STATE      u16 max_version (>= version), u8 role, u8 flags (CV_PROTO_STATE_*),
  *              u32 nodeid (!= 0), u32 peer_pid, ring id, u64 config digest,
