@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal to the engine files: the engine's state and the helpers they
+ * share. engine.c steps and reconciles, engine-view.c follows membership and
+ * quorum, engine-msg.c speaks the wire messages, engine-place.c runs
+ * placement and decides when taking is safe.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "placement.h"
+#include "vip-fsm.h"
+
+#define NEVER UINT64_MAX
+
+/* A node we have heard of: from membership, the group or a message. */
+struct peer {
+	uint32_t nodeid;
+	uint32_t daemon_pid;	/* from its STATE; 0 = no daemon known */
+	uint32_t reaper_pid;	/* named in its daemon's STATE */
+	uint32_t pids[4];	/* its current group members (daemon, reaper, a restart's new pair) */
+	size_t n_pids;
+	uint64_t daemon_left_at; /* NEVER while in the group */
+	uint64_t reaper_left_at;
+	/* STATE: complete and fresh = delivered, whole, since the last group join, for ring */
+	bool state_fresh;
+	struct cv_ring_id state_ring;
+	uint16_t chunks_next;	/* reassembly: next chunk index expected, 0 = none under way */
+	uint16_t chunk_count;
+	uint64_t digest;
+	bool trusted;		/* same config digest */
+	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
+	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
+	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
+	bool silent;		/* owns something but its heartbeats stopped */
+	bool in_view;
+};
+
+struct vip_rt {
+	enum cv_vip_state state;
+	uint32_t owner;		/* placement's choice, the same on every member; 0 = nobody */
+	uint64_t epoch;		/* highest epoch known */
+	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
+	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
+	uint64_t claims;	/* bit per peer slot: that node says it holds it */
+	uint32_t admin_target;	/* corovipctl move target, 0 = none */
+	bool local_healthy;	/* our checks pass (what our next STATE says) */
+	bool add_failed;	/* adding the address failed: not healthy until a reload */
+};
+
+struct cv_engine {
+	const struct cv_config *cfg;
+	uint32_t me, my_pid, my_reaper;
+	uint64_t now;
+	struct cv_actions *out;
+
+	/* timings */
+	uint32_t token_ms, consensus_ms, lease_ms, guard_ms;
+
+	/* membership: the latest totem ring, the latest quorum notification, the adopted view */
+	struct cv_ring_id totem_ring;
+	uint32_t totem_members[CV_MAX_NODES];
+	size_t n_totem;
+	bool have_totem;
+	struct cv_ring_id quorum_ring;
+	bool quorum_quorate, have_quorum, two_node;
+	uint32_t quorum_votes, qdevice_votes;
+	struct cv_ring_id view_ring;
+	bool have_view, view_quorate;
+	uint64_t view_adopted_at;
+	bool exchange_done;
+	bool merged;		/* the adopted view gained members: re-announce once the exchange is done */
+
+	struct peer peers[CV_MAX_NODES];
+	size_t n_peers;
+
+	struct vip_rt *vips;
+	size_t n_vips;
+	const struct cv_vip_conf **by_name; /* config vips sorted by name, for messages */
+	uint32_t *node_ids;	/* per config node section: its corosync node id, 0 = unknown */
+	bool *check_ok;		/* per config check: passing */
+
+	/* our lease and heartbeats */
+	uint64_t lease_until;	/* 0 = no lease */
+	uint64_t next_hb_at;
+	uint64_t hb_seq, holdings_epoch;
+	bool hb_in_flight;
+	uint64_t renew_at;
+	bool lapsed;		/* lease lapsed in this ring: take nothing until a new exchange */
+	bool placement_dirty;
+	bool admin_standby;	/* we are in standby by corovipctl */
+	bool stopping, stop_sent, stopped;
+	uint64_t stop_deadline;
+	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
+};
+
+/* engine.c */
+void cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, const char *text);
+void cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv_reason why);
+void cv_engine_release_all(struct cv_engine *e, enum cv_reason why);
+bool cv_engine_holds_any(const struct cv_engine *e);
+
+/* engine-view.c */
+int cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev);
+int cv_engine_on_quorum(struct cv_engine *e, const struct cv_event *ev);
+int cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev);
+void cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_ms);
+struct peer *cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create);
+int cv_engine_peer_slot(const struct cv_engine *e, uint32_t nodeid);
+bool cv_engine_in_view(const struct cv_engine *e, uint32_t nodeid);
+bool cv_engine_totem_can_be_quorate(const struct cv_engine *e);
+bool cv_engine_check_exchange(struct cv_engine *e);
+void cv_engine_start_exchange(struct cv_engine *e);
+
+/* engine-msg.c */
+int cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev);
+void cv_engine_send_state(struct cv_engine *e);
+void cv_engine_send_heartbeat(struct cv_engine *e);
+void cv_engine_send_released(struct cv_engine *e, size_t vip);
+void cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m);
+int cv_engine_vip_by_name(const struct cv_engine *e, const char *name);
+/* Is some peer's STATE half in? Placement waits: its sender looks unhealthy meanwhile. */
+bool cv_engine_assembling(const struct cv_engine *e);
+
+/* engine-place.c */
+int cv_engine_place(struct cv_engine *e);
+bool cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline);
+bool cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid);
+int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);

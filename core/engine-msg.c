@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The wire messages as the engine speaks them: STATE (chunked, reassembled
+ * per sender), HEARTBEAT (our lease, rule 5; peers' liveness), RELEASED (the
+ * handoff and the reaper's word, rules 3 and 4), MOVE and STANDBY. Anything
+ * that does not fit is dropped with a notice, never trusted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+
+void
+cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m)
+{
+	struct cv_action a = { .type = CV_ACT_SEND, .msg = *m };
+
+	m->version = CV_PROTO_VERSION;
+	a.msg.version = CV_PROTO_VERSION;
+	cv_actions_push(e->out, &a);
+}
+
+static int
+compare_name_key(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct cv_vip_conf *const *)elem)->head.name);
+}
+
+int
+cv_engine_vip_by_name(const struct cv_engine *e, const char *name)
+{
+	const struct cv_vip_conf *const *p =
+		bsearch(name, e->by_name, e->n_vips, sizeof(*e->by_name), compare_name_key);
+
+	return p ? (int)(*p - e->cfg->vips) : -ENOENT;
+}
+
+static void
+copy_name(char dst[CV_PROTO_NAME_MAX + 1], const char *src)
+{
+	size_t n = strnlen(src, CV_PROTO_NAME_MAX);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ---- sending ---- */
+
+static uint8_t
+vip_flags(const struct cv_engine *e, size_t i)
+{
+	uint8_t f = 0;
+
+	if (e->vips[i].local_healthy && !e->lapsed && !e->stopping)
+		f |= CV_PROTO_VIP_HEALTHY;
+	if (e->vips[i].state != CV_VIP_IDLE)
+		f |= CV_PROTO_VIP_HELD;
+	return f;
+}
+
+static bool
+standby_in_config(const struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->cfg->n_nodes; i++)
+		if (e->node_ids[i] == e->me)
+			return e->cfg->nodes[i].standby;
+	return false;
+}
+
+/* Our whole state, in as many chunks as it takes (each under 64 KiB). */
+void
+cv_engine_send_state(struct cv_engine *e)
+{
+	struct cv_proto_vip *all = calloc(e->n_vips ? e->n_vips : 1, sizeof(*all));
+	size_t start = 0, count = 0;
+
+	if (!all) {
+		e->out->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < e->n_vips; i++) {
+		copy_name(all[i].name, e->cfg->vips[i].head.name);
+		all[i].flags = vip_flags(e, i);
+		all[i].epoch = e->vips[i].epoch;
+	}
+	do {
+		start += cv_proto_state_fit(all, e->n_vips, start);
+		count++;
+	} while (start < e->n_vips);
+	start = 0;
+	for (size_t c = 0; c < count; c++) {
+		size_t n = cv_proto_state_fit(all, e->n_vips, start);
+		struct cv_proto_msg m = {
+			.type = CV_PROTO_TYPE_STATE,
+			.state = { .max_version = CV_PROTO_VERSION,
+				   .role = CV_PROTO_ROLE_DAEMON,
+				   .flags = (e->admin_standby || standby_in_config(e))
+						    ? CV_PROTO_STATE_STANDBY
+						    : 0,
+				   .nodeid = e->me,
+				   .peer_pid = e->my_reaper,
+				   .ring = e->view_ring,
+				   .digest = cv_config_digest(e->cfg),
+				   .chunk_index = (uint16_t)c,
+				   .chunk_count = (uint16_t)count,
+				   .vips = n ? malloc(n * sizeof(*all)) : NULL,
+				   .n_vips = n },
+		};
+
+		if (n && !m.state.vips) {
+			e->out->err = -ENOMEM;
+			break;
+		}
+		if (n)
+			memcpy(m.state.vips, all + start, n * sizeof(*all));
+		cv_engine_send(e, &m);
+		start += n;
+	}
+	free(all);
+}
+
+void
+cv_engine_send_heartbeat(struct cv_engine *e)
+{
+	size_t held = 0;
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_HEARTBEAT };
+
+	for (size_t i = 0; i < e->n_vips; i++)
+		held += e->vips[i].state == CV_VIP_HELD;
+	m.heartbeat = (struct cv_proto_heartbeat){ .ring = e->view_ring,
+						   .send_time_ms = e->now,
+						   .seq = ++e->hb_seq,
+						   .holdings_epoch = e->holdings_epoch,
+						   .n_held = (uint32_t)held };
+	e->hb_in_flight = true;
+	cv_engine_send(e, &m);
+}
+
+void
+cv_engine_send_released(struct cv_engine *e, size_t i)
+{
+	struct cv_proto_vip *v = calloc(1, sizeof(*v));
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
+
+	if (!v) {
+		e->out->err = -ENOMEM;
+		return;
+	}
+	copy_name(v->name, e->cfg->vips[i].head.name);
+	v->epoch = e->vips[i].epoch;
+	m.released = (struct cv_proto_released){
+		.for_nodeid = e->me, .ring = e->view_ring, .vips = v, .n_vips = 1
+	};
+	e->holdings_epoch++;
+	cv_engine_send(e, &m);
+}
+
+/* ---- receiving ---- */
+
+static void
+bad_message(struct cv_engine *e, uint32_t node, const char *why)
+{
+	cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, node, why);
+}
+
+bool
+cv_engine_assembling(const struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (e->peers[i].chunks_next)
+			return true;
+	return false;
+}
+
+/* Chunk 0 clears what the sender said before; each chunk sets its VIPs. */
+static void
+apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
+{
+	uint64_t bit = UINT64_C(1) << slot;
+
+	if (s->chunk_index == 0)
+		for (size_t i = 0; i < e->n_vips; i++)
+			e->vips[i].healthy &= ~bit, e->vips[i].claims &= ~bit;
+	for (size_t k = 0; k < s->n_vips; k++) {
+		int i = cv_engine_vip_by_name(e, s->vips[k].name);
+
+		if (i < 0)
+			continue; /* another config; the digest tells */
+		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
+			e->vips[i].healthy |= bit;
+		if (s->vips[k].flags & CV_PROTO_VIP_HELD)
+			e->vips[i].claims |= bit;
+		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
+	}
+}
+
+/* The whole STATE is in: what the sender does not claim, it cannot hold. */
+static void
+commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
+	     const struct cv_proto_state *s)
+{
+	uint64_t bit = UINT64_C(1) << slot;
+	bool trusted = s->digest == cv_config_digest(e->cfg);
+
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (!(e->vips[i].claims & bit))
+			e->vips[i].blockers &= ~bit;
+	if (!trusted && (p->trusted || !p->state_fresh))
+		cv_engine_notice(e, CV_NOTICE_DIGEST_MISMATCH, p->nodeid,
+				 "another config digest: not trusted to hold or hand over VIPs");
+	p->trusted = trusted;
+	p->daemon_pid = pid;
+	p->daemon_left_at = NEVER;
+	p->reaper_pid = s->peer_pid;
+	p->reaper_left_at = s->peer_pid ? NEVER : e->now;
+	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
+	p->state_ring = s->ring;
+	p->state_fresh = true;
+	p->chunks_next = 0;
+	e->placement_dirty = true;
+	cv_engine_check_exchange(e);
+}
+
+static void
+on_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_state *s)
+{
+	struct peer *p;
+	int slot;
+
+	if (s->role != CV_PROTO_ROLE_DAEMON)
+		return; /* reapers are named by their daemons */
+	if (s->nodeid != nodeid)
+		return bad_message(e, nodeid, "STATE names another node than its sender");
+	p = cv_engine_peer(e, nodeid, true);
+	if (!p)
+		return bad_message(e, nodeid, "too many nodes");
+	slot = (int)(p - e->peers);
+	if (s->chunk_index != p->chunks_next || (s->chunk_index && s->chunk_count != p->chunk_count)) {
+		p->chunks_next = 0; /* out of order: wait for the next whole STATE */
+		return bad_message(e, nodeid, "STATE chunk out of order");
+	}
+	p->state_fresh = false;
+	p->chunk_count = s->chunk_count;
+	apply_state_chunk(e, slot, s);
+	p->chunks_next = s->chunk_index + 1;
+	if (p->chunks_next == s->chunk_count)
+		commit_state(e, p, slot, pid, s);
+}
+
+static void
+on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_heartbeat *h)
+{
+	struct peer *p = cv_engine_peer(e, nodeid, true);
+
+	if (!p)
+		return;
+	p->last_hb_at = e->now;
+	if (p->silent) {
+		p->silent = false;
+		e->placement_dirty = true;
+	}
+	if (nodeid != e->me || pid != e->my_pid)
+		return;
+	e->hb_in_flight = false;
+	/* Rule 5: our own heartbeat, delivered in a ring that is (or can be)
+	 * quorate, proves we were connected at its send time. A late delivery
+	 * carries an old send time and extends nothing. */
+	if (e->have_view && e->view_quorate && cv_engine_totem_can_be_quorate(e))
+		e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+}
+
+static void
+on_released(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_released *r)
+{
+	struct peer *p;
+	uint64_t bit;
+
+	if (r->for_nodeid != nodeid)
+		return bad_message(e, nodeid, "RELEASED for another node");
+	p = cv_engine_peer(e, nodeid, true);
+	if (!p)
+		return;
+	bit = UINT64_C(1) << (p - e->peers);
+	for (size_t k = 0; k < r->n_vips; k++) {
+		int i = cv_engine_vip_by_name(e, r->vips[k].name);
+		struct vip_rt *v;
+
+		if (i < 0)
+			continue;
+		v = &e->vips[i];
+		if (r->vips[k].epoch < v->epoch && (v->claims & bit) == 0)
+			continue; /* about an older holding */
+		v->blockers &= ~bit;
+		v->claims &= ~bit;
+		/* It gave the VIP up by itself (lapse, failed check, stop): not
+		 * back to it until its next STATE says it is healthy. */
+		if (v->owner == nodeid)
+			v->healthy &= ~bit;
+		e->placement_dirty = true;
+	}
+}
+
+static void
+on_move(struct cv_engine *e, const struct cv_proto_move *m)
+{
+	int i = cv_engine_vip_by_name(e, m->vip);
+
+	if (i < 0 || !cv_engine_node_eligible(e, m->target) ||
+	    !(e->vips[i].healthy & (UINT64_C(1) << cv_engine_peer_slot(e, m->target)))) {
+		if (m->origin == e->me)
+			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, m->target,
+					 "the target cannot hold the VIP any more");
+		return;
+	}
+	e->vips[i].admin_target = m->target;
+	e->placement_dirty = true;
+}
+
+static void
+on_standby(struct cv_engine *e, const struct cv_proto_standby *s)
+{
+	struct peer *p = cv_engine_peer(e, s->target, true);
+
+	if (!p)
+		return;
+	p->standby = s->standby;
+	if (s->target == e->me)
+		e->admin_standby = s->standby;
+	e->placement_dirty = true;
+}
+
+int
+cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
+{
+	const struct cv_proto_msg *m = ev->message.msg;
+	uint32_t node = ev->message.nodeid, pid = ev->message.pid;
+
+	switch (m->type) {
+	case CV_PROTO_TYPE_STATE:
+		on_state(e, node, pid, &m->state);
+		break;
+	case CV_PROTO_TYPE_HEARTBEAT:
+		on_heartbeat(e, node, pid, &m->heartbeat);
+		break;
+	case CV_PROTO_TYPE_RELEASED:
+		on_released(e, node, &m->released);
+		break;
+	case CV_PROTO_TYPE_MOVE:
+		on_move(e, &m->move);
+		break;
+	case CV_PROTO_TYPE_STANDBY:
+		on_standby(e, &m->standby);
+		break;
+	default:
+		bad_message(e, node, "unknown message type");
+	}
+	return 0;
+}

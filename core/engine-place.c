@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * From the exchanged state to owners, and from owners to "safe to take".
+ * Placement (placement.c) decides who should hold each VIP; here every node
+ * that might still hold it becomes a blocker of the new owner, and a blocker
+ * is cleared only by its RELEASED, by a STATE that does not claim the VIP, or
+ * by time: the guard after its node left the view (rule 2), kernel_lease +
+ * 1 s after its daemon and reaper both left (rule 4), or after its
+ * heartbeats stopped with nobody leaving (rule 4, both frozen).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+
+#define BIT(slot) (UINT64_C(1) << (slot))
+
+static bool
+daemon_present(const struct peer *p)
+{
+	return p->daemon_pid != 0 && p->daemon_left_at == NEVER;
+}
+
+bool
+cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
+{
+	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
+
+	return p && e->have_view && e->view_quorate && p->in_view && daemon_present(p) &&
+	       p->state_fresh && p->trusted && !p->standby && !p->silent;
+}
+
+static uint32_t
+node_weight(const struct cv_engine *e, uint32_t nodeid)
+{
+	for (size_t i = 0; i < e->cfg->n_nodes; i++)
+		if (e->node_ids[i] == nodeid)
+			return e->cfg->nodes[i].weight;
+	return 100;
+}
+
+static uint32_t
+node_id_by_name(const struct cv_engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->cfg->n_nodes; i++)
+		if (strcmp(e->cfg->nodes[i].head.name, name) == 0)
+			return e->node_ids[i];
+	return 0;
+}
+
+/* The claimant placement sees as the holder: the owner if it claims, else the lowest nodeid. */
+static uint32_t
+holder_of(const struct cv_engine *e, const struct vip_rt *v)
+{
+	uint32_t best = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		uint32_t id = e->peers[s].nodeid;
+
+		if (!(v->claims & BIT(s)))
+			continue;
+		if (id == v->owner)
+			return id;
+		if (!best || id < best)
+			best = id;
+	}
+	return best;
+}
+
+static void
+vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t *prefer)
+{
+	const struct cv_vip_conf *vc = &e->cfg->vips[i];
+	const struct vip_rt *v = &e->vips[i];
+	size_t n = 0;
+
+	if (v->admin_target) {
+		prefer[n++] = v->admin_target;
+	} else {
+		for (size_t k = 0; k < vc->prefer.n; k++) {
+			uint32_t id = node_id_by_name(e, vc->prefer.names[k]);
+
+			if (id)
+				prefer[n++] = id;
+		}
+	}
+	*in = (struct cv_place_vip){
+		.name = vc->head.name,
+		.prefer = prefer,
+		.n_prefer = n,
+		.stickiness = vc->stickiness && !v->admin_target,
+		.preempt = vc->preempt || v->admin_target,
+		.holder = holder_of(e, v),
+		.healthy = v->healthy,
+	};
+}
+
+/* A new owner waits for everyone else who claims the VIP, and for the previous owner. */
+static void
+set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
+{
+	int old = v->owner ? cv_engine_peer_slot(e, v->owner) : -1;
+	int now = owner ? cv_engine_peer_slot(e, owner) : -1;
+
+	if (owner != v->owner && old >= 0)
+		v->blockers |= BIT(old);
+	v->blockers |= v->claims;
+	if (now >= 0)
+		v->blockers &= ~BIT(now);
+	v->owner = owner;
+}
+
+int
+cv_engine_place(struct cv_engine *e)
+{
+	struct cv_place_node nodes[CV_MAX_NODES];
+	_cleanup_free_ struct cv_place_vip *vins = calloc(e->n_vips ? e->n_vips : 1, sizeof(*vins));
+	_cleanup_free_ uint32_t *prefer = calloc((e->n_vips ? e->n_vips : 1) * CV_LIST_MAX,
+						 sizeof(*prefer));
+	_cleanup_free_ uint32_t *owners = calloc(e->n_vips ? e->n_vips : 1, sizeof(*owners));
+	struct cv_placement_input in = { .nodes = nodes, .n_nodes = e->n_peers, .vips = vins,
+					 .n_vips = e->n_vips };
+	int r;
+
+	if (!vins || !prefer || !owners)
+		return -ENOMEM;
+	for (size_t s = 0; s < e->n_peers; s++)
+		nodes[s] = (struct cv_place_node){
+			.nodeid = e->peers[s].nodeid,
+			.weight = node_weight(e, e->peers[s].nodeid),
+			.eligible = cv_engine_node_eligible(e, e->peers[s].nodeid),
+		};
+	for (size_t i = 0; i < e->n_vips; i++)
+		vip_input(e, i, &vins[i], prefer + i * CV_LIST_MAX);
+	r = cv_placement_compute(&in, owners, NULL);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < e->n_vips; i++)
+		set_owner(e, &e->vips[i], owners[i]);
+	/* Owners start being watched for heartbeats from now. */
+	for (size_t s = 0; s < e->n_peers; s++)
+		for (size_t i = 0; i < e->n_vips; i++)
+			if (e->vips[i].owner == e->peers[s].nodeid && e->peers[s].last_hb_at == NEVER) {
+				e->peers[s].last_hb_at = e->now;
+				break;
+			}
+	return 0;
+}
+
+/* When may we stop waiting for blocker p? NEVER: only its word (RELEASED/STATE) will do. */
+static uint64_t
+blocker_deadline(const struct cv_engine *e, const struct peer *p)
+{
+	uint64_t kl = e->cfg->cluster.kernel_lease_ms + 1000, t = NEVER;
+
+	if (!p->in_view)
+		t = p->gone_at + e->guard_ms;
+	else if (!daemon_present(p) && (p->reaper_pid == 0 || p->reaper_left_at != NEVER))
+		t = CV_MAX(p->daemon_left_at == NEVER ? e->now : p->daemon_left_at,
+			   p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) +
+		    kl;
+	if (p->silent && p->last_hb_at != NEVER)
+		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);
+	return t;
+}
+
+static bool
+may_take_now(const struct cv_engine *e)
+{
+	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
+	       !e->stopping && e->view_ring.seq == e->totem_ring.seq &&
+	       e->view_ring.nodeid == e->totem_ring.nodeid && e->now < e->lease_until;
+}
+
+bool
+cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
+{
+	struct vip_rt *v = &e->vips[i];
+	uint64_t deadline = NEVER;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		uint64_t t;
+
+		if (!(v->blockers & BIT(s)))
+			continue;
+		t = blocker_deadline(e, &e->peers[s]);
+		if (e->now >= t) {
+			v->blockers &= ~BIT(s);
+			v->claims &= ~BIT(s);
+		} else {
+			deadline = CV_MIN(deadline, t);
+		}
+	}
+	if (ret_deadline)
+		*ret_deadline = deadline;
+	return v->blockers == 0 && may_take_now(e);
+}
+
+int
+cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
+{
+	int i = cv_engine_vip_by_name(e, vip);
+	int slot = cv_engine_peer_slot(e, node);
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_MOVE,
+				  .move = { .origin = e->me, .target = node } };
+
+	if (i < 0) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node, "no such VIP");
+		return 0;
+	}
+	if (!cv_engine_node_eligible(e, node)) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "the node is not eligible (not in the quorate view, no daemon, "
+				 "another config, standby or silent)");
+		return 0;
+	}
+	if (slot < 0 || !(e->vips[i].healthy & BIT(slot))) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "the VIP's checks fail on that node");
+		return 0;
+	}
+	snprintf(m.move.vip, sizeof(m.move.vip), "%s", vip);
+	cv_engine_send(e, &m);
+	return 0;
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Membership: the totem ring, the quorum notification and the CPG group.
+ * A view (ring, members, quorate) is adopted only when the totem confchg and
+ * the quorum notification carry the same ring id (rule 1); a new ring that
+ * cannot be quorate by arithmetic releases everything at once. Each adopted
+ * view and each daemon joining the group starts a STATE exchange; nothing new
+ * is taken until every member's STATE is in (rule 7).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+
+/* Margins of the lease/guard derivation (see cv_engine_on_timings). */
+#define SYNC_MS 50   /* corosync's sync after a ring forms: sends are refused meanwhile */
+#define MARGIN_MS 25 /* scheduling and delivery slack */
+
+static bool
+ring_equal(struct cv_ring_id a, struct cv_ring_id b)
+{
+	return a.nodeid == b.nodeid && a.seq == b.seq;
+}
+
+struct peer *
+cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
+{
+	int slot = cv_engine_peer_slot(e, nodeid);
+
+	if (slot >= 0)
+		return &e->peers[slot];
+	if (!create || nodeid == 0 || e->n_peers == CV_MAX_NODES)
+		return NULL;
+	e->peers[e->n_peers] = (struct peer){
+		.nodeid = nodeid,
+		.daemon_left_at = NEVER,
+		.reaper_left_at = NEVER,
+		.last_hb_at = NEVER,
+		.gone_at = NEVER,
+	};
+	return &e->peers[e->n_peers++];
+}
+
+int
+cv_engine_peer_slot(const struct cv_engine *e, uint32_t nodeid)
+{
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (e->peers[i].nodeid == nodeid)
+			return (int)i;
+	return -ENOENT;
+}
+
+bool
+cv_engine_in_view(const struct cv_engine *e, uint32_t nodeid)
+{
+	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
+
+	return e->have_view && p && p->in_view;
+}
+
+/*
+ * Lease L and guard G, unless configured (design.md rules 2 and 5):
+ *  - a frozen holder must let go before the survivors' guard ends:
+ *    L < token + consensus + G (the survivors' ring forms token + consensus
+ *    after the freeze, up to 15 ms early; MARGIN covers that);
+ *  - a holder that stays in the quorate ring must keep its lease across a
+ *    re-formation: L > token + consensus + H + sync.
+ * So G = max(token / 2, H + sync + 4 margins), L = token + consensus + H +
+ * sync + margin, which leaves 3 margins between the two bounds.
+ */
+void
+cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_ms)
+{
+	const struct cv_cluster_conf *c = &e->cfg->cluster;
+	uint32_t h = c->heartbeat_ms;
+
+	e->token_ms = token_ms;
+	e->consensus_ms = consensus_ms;
+	e->guard_ms = c->guard_ms != CV_AUTO ? c->guard_ms
+					     : CV_MAX(token_ms / 2, h + SYNC_MS + 4 * MARGIN_MS);
+	e->lease_ms = c->lease_ms != CV_AUTO ? c->lease_ms
+					     : token_ms + consensus_ms + h + SYNC_MS + MARGIN_MS;
+}
+
+/* Rule 1: could the latest totem membership be quorate, by votes alone? */
+bool
+cv_engine_totem_can_be_quorate(const struct cv_engine *e)
+{
+	if (!e->have_quorum)
+		return true; /* nothing known yet; the quorum notification decides */
+	return e->n_totem + e->qdevice_votes >= e->quorum_votes;
+}
+
+void
+cv_engine_start_exchange(struct cv_engine *e)
+{
+	e->exchange_done = false;
+	cv_engine_send_state(e);
+}
+
+static void
+mark_view_members(struct cv_engine *e)
+{
+	for (size_t p = 0; p < e->n_peers; p++)
+		e->peers[p].in_view = false;
+	for (size_t i = 0; i < e->n_totem; i++) {
+		struct peer *p = cv_engine_peer(e, e->totem_members[i], true);
+
+		if (p)
+			p->in_view = true;
+	}
+	for (size_t p = 0; p < e->n_peers; p++) {
+		struct peer *pe = &e->peers[p];
+
+		if (pe->in_view)
+			pe->gone_at = NEVER;
+		else if (pe->gone_at == NEVER)
+			pe->gone_at = e->now;
+	}
+}
+
+static bool
+two_node_refused(const struct cv_engine *e)
+{
+	return e->two_node && !e->cfg->cluster.two_node_unsafe;
+}
+
+/* Both notifications agree on the ring: this is the view. */
+static void
+adopt(struct cv_engine *e)
+{
+	bool new_ring = !e->have_view || !ring_equal(e->view_ring, e->totem_ring);
+	size_t before = 0;
+
+	for (size_t p = 0; p < e->n_peers; p++)
+		before += e->peers[p].in_view;
+	e->view_quorate = e->quorum_quorate && !two_node_refused(e);
+	if (e->quorum_quorate && two_node_refused(e))
+		cv_engine_notice(e, CV_NOTICE_TWO_NODE_REFUSED, e->me,
+				 "two_node without qdevice: set two_node_unsafe to hold VIPs");
+	if (!new_ring && e->have_view) {
+		if (!e->view_quorate)
+			cv_engine_release_all(e, CV_REASON_NO_QUORUM);
+		return;
+	}
+	e->view_ring = e->totem_ring;
+	e->have_view = true;
+	e->view_adopted_at = e->now;
+	mark_view_members(e);
+	e->merged = e->n_totem > before && before > 0;
+	e->lapsed = false; /* a newer ring: we may take again (rule 5) */
+	cv_engine_notice(e, CV_NOTICE_VIEW_ADOPTED, (uint32_t)e->n_totem,
+			 e->view_quorate ? "quorate" : "not quorate");
+	if (!e->view_quorate) {
+		cv_engine_release_all(e, CV_REASON_NO_QUORUM);
+		e->exchange_done = false;
+		return;
+	}
+	cv_engine_start_exchange(e);
+	cv_engine_check_exchange(e);
+}
+
+static void
+try_adopt(struct cv_engine *e)
+{
+	if (e->have_totem && e->have_quorum && ring_equal(e->totem_ring, e->quorum_ring))
+		adopt(e);
+}
+
+int
+cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
+{
+	size_t n = CV_MIN(ev->totem.n_members, (size_t)CV_MAX_NODES);
+	bool same = e->have_totem && ring_equal(e->totem_ring, ev->totem.ring);
+
+	e->totem_ring = ev->totem.ring;
+	memcpy(e->totem_members, ev->totem.members, n * sizeof(*e->totem_members));
+	e->n_totem = n;
+	e->have_totem = true;
+	if (!same) {
+		/* A new ring: nothing new is taken until its view and exchange. */
+		e->exchange_done = false;
+		if (!cv_engine_totem_can_be_quorate(e))
+			cv_engine_release_all(e, CV_REASON_CANNOT_BE_QUORATE);
+	}
+	try_adopt(e);
+	return 0;
+}
+
+int
+cv_engine_on_quorum(struct cv_engine *e, const struct cv_event *ev)
+{
+	e->quorum_ring = ev->quorum.ring;
+	e->quorum_quorate = ev->quorum.quorate;
+	e->quorum_votes = ev->quorum.quorum_votes;
+	e->qdevice_votes = ev->quorum.qdevice_votes;
+	e->two_node = ev->quorum.two_node;
+	e->have_quorum = true;
+	if (!e->quorum_quorate)
+		cv_engine_release_all(e, CV_REASON_NO_QUORUM);
+	try_adopt(e);
+	return 0;
+}
+
+/* ---- the CPG group ---- */
+
+static void
+member_left(struct cv_engine *e, const struct cv_member *m)
+{
+	struct peer *p = cv_engine_peer(e, m->nodeid, false);
+
+	if (!p)
+		return;
+	if (m->pid == p->daemon_pid) {
+		p->daemon_left_at = e->now;
+		p->state_fresh = false;
+		e->placement_dirty = true;
+	}
+	if (m->pid == p->reaper_pid)
+		p->reaper_left_at = e->now;
+}
+
+static void
+set_members(struct cv_engine *e, const struct cv_event *ev)
+{
+	for (size_t p = 0; p < e->n_peers; p++)
+		e->peers[p].n_pids = 0;
+	for (size_t i = 0; i < ev->group.n_members; i++) {
+		struct peer *p = cv_engine_peer(e, ev->group.members[i].nodeid, true);
+
+		if (p && p->n_pids < ELEMENTSOF(p->pids))
+			p->pids[p->n_pids++] = ev->group.members[i].pid;
+	}
+}
+
+int
+cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
+{
+	for (size_t i = 0; i < ev->group.n_left; i++)
+		member_left(e, &ev->group.left[i]);
+	set_members(e, ev);
+	if (ev->group.n_joined == 0) {
+		cv_engine_check_exchange(e);
+		return 0;
+	}
+	/* A daemon joined: everybody tells it (and us) their state again. */
+	for (size_t p = 0; p < e->n_peers; p++)
+		e->peers[p].state_fresh = false;
+	if (e->have_view && e->view_quorate)
+		cv_engine_start_exchange(e);
+	else
+		e->exchange_done = false;
+	return 0;
+}
+
+/* Does this node have a daemon in the group we should hear from? */
+static bool
+expects_state(const struct peer *p)
+{
+	for (size_t i = 0; i < p->n_pids; i++)
+		if (p->pids[i] != p->reaper_pid || p->reaper_pid == 0)
+			return true;
+	return false;
+}
+
+/* The exchange is done when every view member with a daemon has a fresh STATE. */
+bool
+cv_engine_check_exchange(struct cv_engine *e)
+{
+	if (e->exchange_done || !e->have_view || !e->view_quorate ||
+	    !ring_equal(e->view_ring, e->totem_ring))
+		return e->exchange_done;
+	for (size_t i = 0; i < e->n_peers; i++) {
+		const struct peer *p = &e->peers[i];
+
+		if (!p->in_view || !expects_state(p))
+			continue;
+		if (!p->state_fresh || !ring_equal(p->state_ring, e->view_ring))
+			return false;
+	}
+	e->exchange_done = true;
+	e->placement_dirty = true;
+	cv_engine_notice(e, CV_NOTICE_EXCHANGE_DONE, (uint32_t)e->n_peers, NULL);
+	if (e->merged) {
+		/* Rule 7: after a heal, tell the neighbours again what we hold. */
+		e->merged = false;
+		for (size_t v = 0; v < e->n_vips; v++)
+			if (e->vips[v].state == CV_VIP_HELD)
+				cv_engine_vip_event(e, v, CV_VE_REANNOUNCE, CV_REASON_HEAL);
+	}
+	return true;
+}

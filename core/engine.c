@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's step: dispatch an event, then reconcile — derive what follows
+ * from the new state (lease, placement, per-VIP transitions, heartbeats,
+ * kernel-lease renewal, the wakeup timer). Where design.md's rules live:
+ *
+ *   rule 1 (views, arithmetic release)   engine-view.c  on_totem, on_quorum
+ *   rule 2 (guard after NODEDOWN)        engine-place.c blocker_cleared
+ *   rule 3 (handoffs)                    vip-fsm.c (RELEASED on every way out), engine-place.c
+ *   rule 4 (reaper, kernel_lease + 1 s)  engine-place.c blocker_cleared, engine-msg.c RELEASED
+ *   rule 5 (heartbeats, epochs, lease)   here: check_lease, heartbeat; engine-msg.c
+ *   rule 6 (kernel lease renewal)        here: renew
+ *   rule 7 (conn lost, merge, re-announce) here and engine-view.c
+ *   rule 8 (never re-add what we do not hold) only HELD VIPs are renewed or re-added
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+#include "vip-fsm.h"
+
+static void
+push(struct cv_engine *e, struct cv_action a)
+{
+	cv_actions_push(e->out, &a);
+}
+
+void
+cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, const char *text)
+{
+	push(e, (struct cv_action){ .type = CV_ACT_NOTICE, .notice = n, .node = node, .text = text });
+}
+
+static void
+vip_action(struct cv_engine *e, enum cv_action_type t, size_t i)
+{
+	push(e, (struct cv_action){ .type = t, .vip = (uint32_t)i, .conf = &e->cfg->vips[i] });
+}
+
+/* Run one per-VIP event through the table and carry out its actions in order. */
+void
+cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv_reason why)
+{
+	struct vip_rt *v = &e->vips[i];
+	struct cv_vip_transition t = cv_vip_fsm_step(v->state, ev);
+	enum cv_vip_state from = v->state;
+
+	if (t.actions & CV_VA_DEL)
+		vip_action(e, CV_ACT_ADDR_DEL, i);
+	if (t.actions & CV_VA_RELEASED)
+		cv_engine_send_released(e, i);
+	if (t.actions & CV_VA_EPOCH) {
+		v->epoch++;
+		e->holdings_epoch++;
+	}
+	if (t.actions & CV_VA_ADD)
+		vip_action(e, CV_ACT_ADDR_ADD, i);
+	if (t.actions & CV_VA_ANNOUNCE)
+		vip_action(e, CV_ACT_ANNOUNCE, i);
+	v->state = t.next;
+	if (from != t.next || t.actions)
+		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
+					    .vip = (uint32_t)i,
+					    .conf = &e->cfg->vips[i],
+					    .from = from,
+					    .to = t.next,
+					    .reason = why });
+	if ((t.actions & CV_VA_ADD) && e->renew_at == NEVER)
+		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
+}
+
+bool
+cv_engine_holds_any(const struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (e->vips[i].state == CV_VIP_HELD)
+			return true;
+	return false;
+}
+
+static bool
+waits_any(const struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (e->vips[i].state == CV_VIP_WAITING)
+			return true;
+	return false;
+}
+
+void
+cv_engine_release_all(struct cv_engine *e, enum cv_reason why)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (e->vips[i].state != CV_VIP_IDLE)
+			cv_engine_vip_event(e, i, CV_VE_RELEASE_ALL, why);
+	e->renew_at = NEVER;
+}
+
+/* ---- lifecycle ---- */
+
+static int
+compare_vip_names(const void *a, const void *b)
+{
+	return strcmp((*(const struct cv_vip_conf *const *)a)->head.name,
+		      (*(const struct cv_vip_conf *const *)b)->head.name);
+}
+
+static bool
+vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc)
+{
+	for (size_t k = 0; k < vc->check.n; k++)
+		for (size_t c = 0; c < e->cfg->n_checks; c++)
+			if (strcmp(e->cfg->checks[c].head.name, vc->check.names[k]) == 0 &&
+			    !e->check_ok[c])
+				return false;
+	return true;
+}
+
+/* Build the per-config tables: runtime per VIP, name index, check states, node ids. */
+static int
+load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids)
+{
+	size_t nv = cfg->n_vips;
+
+	e->cfg = cfg;
+	e->vips = calloc(nv ? nv : 1, sizeof(*e->vips));
+	e->by_name = calloc(nv ? nv : 1, sizeof(*e->by_name));
+	e->check_ok = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*e->check_ok));
+	e->node_ids = calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*e->node_ids));
+	if (!e->vips || !e->by_name || !e->check_ok || !e->node_ids)
+		return -ENOMEM;
+	e->n_vips = nv;
+	for (size_t i = 0; i < nv; i++)
+		e->by_name[i] = &cfg->vips[i];
+	qsort(e->by_name, nv, sizeof(*e->by_name), compare_vip_names);
+	for (size_t i = 0; i < cfg->n_nodes; i++)
+		e->node_ids[i] = nodeids		     ? nodeids[i]
+				 : cfg->nodes[i].nodeid == CV_AUTO ? 0
+								  : cfg->nodes[i].nodeid;
+	/* Checks fail until the check runner says otherwise: a VIP that
+	 * follows a database primary must not land on a replica at start. */
+	for (size_t i = 0; i < nv; i++)
+		e->vips[i].local_healthy = vip_locally_healthy(e, &cfg->vips[i]);
+	return 0;
+}
+
+static void
+unload_config(struct cv_engine *e)
+{
+	free(e->vips);
+	free(e->by_name);
+	free(e->check_ok);
+	free(e->node_ids);
+	e->vips = NULL;
+	e->by_name = NULL;
+	e->check_ok = NULL;
+	e->node_ids = NULL;
+	e->n_vips = 0;
+}
+
+int
+cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
+	      struct cv_engine **ret)
+{
+	struct cv_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	*e = (struct cv_engine){
+		.me = p->nodeid,
+		.my_pid = p->pid,
+		.my_reaper = p->reaper_pid,
+		.next_hb_at = NEVER,
+		.renew_at = NEVER,
+		.stop_deadline = NEVER,
+		.timer_at = NEVER,
+	};
+	if (load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
+		cv_engine_free(e);
+		return -ENOMEM;
+	}
+	/* corosync's defaults until cmap tells the runtime values */
+	cv_engine_on_timings(e, 1000, 1200);
+	*ret = e;
+	return 0;
+}
+
+struct cv_engine *
+cv_engine_free(struct cv_engine *e)
+{
+	if (e) {
+		unload_config(e);
+		free(e);
+	}
+	return NULL;
+}
+
+/* ---- events handled here ---- */
+
+static void
+on_health(struct cv_engine *e, const char *check, bool healthy)
+{
+	bool changed = false;
+
+	for (size_t c = 0; c < e->cfg->n_checks; c++)
+		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
+			e->check_ok[c] = healthy;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		bool h = vip_locally_healthy(e, &e->cfg->vips[i]) && !e->vips[i].add_failed;
+
+		changed |= h != e->vips[i].local_healthy;
+		e->vips[i].local_healthy = h;
+	}
+	/* Placement uses what our STATE says, once delivered, like every peer does. */
+	if (changed)
+		cv_engine_send_state(e);
+}
+
+static void
+on_action_failed(struct cv_engine *e, size_t i)
+{
+	if (i >= e->n_vips)
+		return;
+	e->vips[i].add_failed = true;
+	e->vips[i].local_healthy = false;
+	if (e->vips[i].state != CV_VIP_IDLE)
+		cv_engine_vip_event(e, i, CV_VE_RELEASE_ALL, CV_REASON_ACTION_FAILED);
+	cv_engine_send_state(e);
+}
+
+static void
+on_stop(struct cv_engine *e)
+{
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
+				  .standby = { .origin = e->me, .target = e->me, .standby = true } };
+
+	if (e->stopping)
+		return;
+	e->stopping = true;
+	/* Hand off through a STANDBY of ourselves (rule 3); if it is not
+	 * delivered in time (corosync frozen, no quorum), just let go. */
+	e->stop_deadline = e->now + 2 * (uint64_t)e->lease_ms;
+	if (e->view_quorate && e->have_view) {
+		cv_engine_send(e, &m);
+		e->stop_sent = true;
+	}
+}
+
+static int
+on_reload(struct cv_engine *e, const struct cv_event *ev)
+{
+	struct cv_engine old = *e;
+	int r;
+
+	e->vips = NULL;
+	r = load_config(e, ev->reload.config, ev->reload.nodeids);
+	if (r < 0) {
+		unload_config(e);
+		*e = old;
+		return r;
+	}
+	for (size_t c = 0; c < e->cfg->n_checks; c++)
+		for (size_t k = 0; k < old.cfg->n_checks; k++)
+			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
+				e->check_ok[c] = old.check_ok[k];
+	for (size_t i = 0; i < old.n_vips; i++) {
+		const struct cv_vip_conf *oc = &old.cfg->vips[i];
+		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
+		bool same = nc && cv_addr_compare(&nc->address, &oc->address) == 0 &&
+			    nc->backend == oc->backend &&
+			    (nc->interface == oc->interface ||
+			     (nc->interface && oc->interface && !strcmp(nc->interface, oc->interface)));
+
+		if (same) {
+			struct vip_rt *v = &e->vips[nc - e->cfg->vips];
+			bool h = v->local_healthy;
+
+			*v = old.vips[i];
+			v->local_healthy = h;
+			v->add_failed = false;
+			v->admin_target = 0;
+		} else if (old.vips[i].state != CV_VIP_IDLE) {
+			/* Gone or moved to another address: release it under the old config. */
+			struct cv_engine tmp = old;
+
+			tmp.out = e->out;
+			tmp.now = e->now;
+			cv_engine_vip_event(&tmp, i, CV_VE_RELEASE_ALL, CV_REASON_RELOAD);
+		}
+	}
+	free(old.vips);
+	free(old.by_name);
+	free(old.check_ok);
+	free(old.node_ids);
+	e->placement_dirty = true;
+	cv_engine_send_state(e); /* our digest and health changed */
+	return 0;
+}
+
+static int
+dispatch(struct cv_engine *e, const struct cv_event *ev)
+{
+	switch (ev->type) {
+	case CV_EV_TOTEM:
+		return cv_engine_on_totem(e, ev);
+	case CV_EV_QUORUM:
+		return cv_engine_on_quorum(e, ev);
+	case CV_EV_GROUP:
+		return cv_engine_on_group(e, ev);
+	case CV_EV_MESSAGE:
+		return cv_engine_on_message(e, ev);
+	case CV_EV_TIMER:
+		e->timer_at = NEVER; /* fired; reconcile re-arms it */
+		return 0;
+	case CV_EV_TIMINGS:
+		cv_engine_on_timings(e, ev->timings.token_ms, ev->timings.consensus_ms);
+		return 0;
+	case CV_EV_HEALTH:
+		on_health(e, ev->health.check, ev->health.healthy);
+		return 0;
+	case CV_EV_ADMIN_MOVE:
+		return cv_engine_admin_move(e, ev->move.vip, ev->move.node);
+	case CV_EV_ADMIN_STANDBY: {
+		struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
+					  .standby = { .origin = e->me,
+						       .target = ev->standby.node,
+						       .standby = ev->standby.standby } };
+		cv_engine_send(e, &m);
+		return 0;
+	}
+	case CV_EV_RELOAD:
+		return on_reload(e, ev);
+	case CV_EV_STOP:
+		on_stop(e);
+		return 0;
+	case CV_EV_CONN_LOST:
+		cv_engine_release_all(e, CV_REASON_CONN_LOST);
+		e->have_totem = e->have_quorum = e->have_view = false;
+		e->view_quorate = e->exchange_done = false;
+		return 0;
+	case CV_EV_ADDR_GONE:
+		if (ev->vip.vip < e->n_vips)
+			cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
+		return 0;
+	case CV_EV_ACTION_FAILED:
+		on_action_failed(e, ev->vip.vip);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- reconcile ---- */
+
+static bool
+lease_valid(const struct cv_engine *e)
+{
+	return e->now < e->lease_until;
+}
+
+/* Rule 5: our own heartbeats stopped arriving in time: let go of everything. */
+static void
+check_lease(struct cv_engine *e)
+{
+	if (!cv_engine_holds_any(e) || lease_valid(e))
+		return;
+	cv_engine_release_all(e, CV_REASON_LEASE_LAPSED);
+	e->lapsed = true;
+	cv_engine_send_state(e); /* says: not healthy, do not give us anything */
+}
+
+static void
+drive_vips(struct cv_engine *e)
+{
+	bool decided = e->have_view && e->view_quorate && e->exchange_done;
+
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct vip_rt *v = &e->vips[i];
+
+		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE)
+			cv_engine_vip_event(e, i, CV_VE_OWNED, CV_REASON_PLACEMENT);
+		else if (v->owner != e->me && v->state != CV_VIP_IDLE)
+			cv_engine_vip_event(e, i, CV_VE_DISOWNED, CV_REASON_PLACEMENT);
+		if (v->state == CV_VIP_WAITING && cv_engine_safe_to_take(e, i, NULL))
+			cv_engine_vip_event(e, i, CV_VE_SAFE, CV_REASON_SAFE);
+	}
+}
+
+/* Holders and would-be holders heartbeat every H; a taker needs a fresh lease. */
+static void
+heartbeat(struct cv_engine *e)
+{
+	bool holds = cv_engine_holds_any(e), waits = waits_any(e);
+
+	if (!(holds || waits) || !e->have_view || !e->view_quorate) {
+		e->next_hb_at = NEVER;
+		return;
+	}
+	if (e->now >= e->next_hb_at || (waits && !lease_valid(e) && !e->hb_in_flight)) {
+		cv_engine_send_heartbeat(e);
+		e->next_hb_at = e->now + e->cfg->cluster.heartbeat_ms;
+	}
+}
+
+/* Rule 6: renew the kernel lease of what we hold, while our own lease is valid. */
+static void
+renew(struct cv_engine *e)
+{
+	if (!cv_engine_holds_any(e)) {
+		e->renew_at = NEVER;
+		return;
+	}
+	if (e->now >= e->renew_at && lease_valid(e)) {
+		push(e, (struct cv_action){ .type = CV_ACT_RENEW });
+		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
+	}
+}
+
+static void
+check_stop(struct cv_engine *e)
+{
+	if (!e->stopping || e->stopped)
+		return;
+	if (e->now >= e->stop_deadline)
+		cv_engine_release_all(e, CV_REASON_STOP);
+	if (cv_engine_holds_any(e) || waits_any(e))
+		return;
+	e->stopped = true;
+	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
+}
+
+static uint64_t
+next_wakeup(struct cv_engine *e)
+{
+	uint64_t at = NEVER;
+
+	if (e->stopped)
+		return NEVER;
+	at = CV_MIN(at, e->next_hb_at);
+	if (cv_engine_holds_any(e))
+		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
+	if (e->stopping)
+		at = CV_MIN(at, e->stop_deadline);
+	for (size_t i = 0; i < e->n_vips; i++) {
+		uint64_t d = NEVER;
+
+		if (e->vips[i].state == CV_VIP_WAITING) {
+			cv_engine_safe_to_take(e, i, &d);
+			at = CV_MIN(at, d);
+		}
+	}
+	for (size_t p = 0; p < e->n_peers; p++)
+		if (!e->peers[p].silent && e->peers[p].last_hb_at != NEVER)
+			at = CV_MIN(at, e->peers[p].last_hb_at + 2 * (uint64_t)e->lease_ms);
+	return at;
+}
+
+static void
+arm_timer(struct cv_engine *e)
+{
+	uint64_t at = next_wakeup(e);
+
+	if (at == e->timer_at)
+		return;
+	e->timer_at = at;
+	if (at == NEVER)
+		push(e, (struct cv_action){ .type = CV_ACT_CANCEL_TIMER });
+	else
+		push(e, (struct cv_action){ .type = CV_ACT_ARM_TIMER, .at_ms = CV_MAX(at, e->now) });
+}
+
+/* Owners whose heartbeats stopped with nobody leaving (both processes frozen). */
+static void
+check_silence(struct cv_engine *e)
+{
+	for (size_t p = 0; p < e->n_peers; p++) {
+		struct peer *pe = &e->peers[p];
+
+		if (pe->nodeid == e->me || pe->silent || pe->last_hb_at == NEVER)
+			continue;
+		if (e->now >= pe->last_hb_at + 2 * (uint64_t)e->lease_ms) {
+			pe->silent = true;
+			e->placement_dirty = true;
+		}
+	}
+}
+
+static int
+reconcile(struct cv_engine *e)
+{
+	int r = 0;
+
+	if (e->stopped)
+		return 0;
+	check_lease(e);
+	check_silence(e);
+	if (e->placement_dirty && e->have_view && e->view_quorate && e->exchange_done &&
+	    !cv_engine_assembling(e)) {
+		r = cv_engine_place(e);
+		if (r < 0)
+			return r;
+		e->placement_dirty = false;
+	}
+	drive_vips(e);
+	heartbeat(e);
+	renew(e);
+	check_stop(e);
+	arm_timer(e);
+	return 0;
+}
+
+int
+cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
+	       struct cv_actions *out)
+{
+	int r;
+
+	e->now = now_ms;
+	e->out = out;
+	r = dispatch(e, ev);
+	if (r >= 0)
+		r = reconcile(e);
+	e->out = NULL;
+	if (r >= 0 && out->err)
+		r = out->err;
+	return r;
+}
+
+/* ---- queries ---- */
+
+size_t
+cv_engine_n_vips(const struct cv_engine *e)
+{
+	return e->n_vips;
+}
+
+enum cv_vip_state
+cv_engine_vip_state(const struct cv_engine *e, size_t vip)
+{
+	return vip < e->n_vips ? e->vips[vip].state : _CV_VIP_STATE_INVALID;
+}
+
+uint32_t
+cv_engine_vip_owner(const struct cv_engine *e, size_t vip)
+{
+	return vip < e->n_vips ? e->vips[vip].owner : 0;
+}
+
+uint64_t
+cv_engine_vip_epoch(const struct cv_engine *e, size_t vip)
+{
+	return vip < e->n_vips ? e->vips[vip].epoch : 0;
+}
+
+uint32_t
+cv_engine_lease_ms(const struct cv_engine *e)
+{
+	return e->lease_ms;
+}
+
+uint32_t
+cv_engine_guard_ms(const struct cv_engine *e)
+{
+	return e->guard_ms;
+}
+
+bool
+cv_engine_quorate(const struct cv_engine *e)
+{
+	return e->have_view && e->view_quorate;
+}

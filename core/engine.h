@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The decision engine: every decision corovipd makes, as a reducer
+ *
+ *     cv_engine_step(engine, event, now_ms) -> actions
+ *
+ * over the membership view, the peers' STATE, the placement and one small
+ * state machine per VIP (vip-fsm.c). Time is passed in, never read; the
+ * adapters feed events and carry out the actions. design.md "Rules" is what
+ * this file encodes; engine.c's comment maps each rule to its code.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "config.h"
+#include "proto.h"
+
+enum cv_event_type {
+	CV_EV_TOTEM,	   /* totem confchg (CPG model v1): ring id + member nodes */
+	CV_EV_QUORUM,	   /* quorum notification: ring id, quorate, members, votes */
+	CV_EV_GROUP,	   /* CPG confchg of our group: members, left (with reason), joined */
+	CV_EV_MESSAGE,	   /* a delivered group message, decoded */
+	CV_EV_TIMER,	   /* the wakeup timer fired */
+	CV_EV_TIMINGS,	   /* runtime token/consensus (cmap), to derive lease and guard */
+	CV_EV_HEALTH,	   /* a local check changed state (after rise/fall) */
+	CV_EV_ADMIN_MOVE,  /* corovipctl move VIP NODE on this node */
+	CV_EV_ADMIN_STANDBY, /* corovipctl standby|unstandby NODE on this node */
+	CV_EV_RELOAD,	   /* a new, validated config replaces the current one */
+	CV_EV_STOP,	   /* SIGTERM: hand everything off, then stop */
+	CV_EV_CONN_LOST,   /* the corosync connection is gone */
+	CV_EV_ADDR_GONE,   /* our address of vip was removed behind our back */
+	CV_EV_ACTION_FAILED, /* adding vip's address failed (err) */
+	_CV_EVENT_TYPE_MAX,
+	_CV_EVENT_TYPE_INVALID = -EINVAL,
+};
+
+/* Why a CPG member left (corosync's CPG_REASON_*). */
+enum cv_leave_reason {
+	CV_LEAVE_JOIN = 1,
+	CV_LEAVE_LEAVE = 2,
+	CV_LEAVE_NODEDOWN = 3,
+	CV_LEAVE_NODEUP = 4,
+	CV_LEAVE_PROCDOWN = 5,
+};
+
+struct cv_member {
+	uint32_t nodeid;
+	uint32_t pid;
+	enum cv_leave_reason reason; /* left/joined lists */
+};
+
+struct cv_event {
+	enum cv_event_type type;
+	union {
+		struct {
+			struct cv_ring_id ring;
+			const uint32_t *members;
+			size_t n_members;
+		} totem;
+		struct {
+			struct cv_ring_id ring;
+			bool quorate;
+			const uint32_t *members;
+			size_t n_members;
+			uint32_t quorum_votes;	/* votes needed (votequorum "quorum") */
+			uint32_t qdevice_votes; /* votes a quorum device adds, 0 without one */
+			bool two_node;		/* votequorum two_node is on */
+		} quorum;
+		struct {
+			const struct cv_member *members, *left, *joined;
+			size_t n_members, n_left, n_joined;
+		} group;
+		struct {
+			uint32_t nodeid, pid;
+			const struct cv_proto_msg *msg; /* borrowed */
+		} message;
+		struct {
+			uint32_t token_ms, consensus_ms;
+		} timings;
+		struct {
+			const char *check;
+			bool healthy;
+		} health;
+		struct {
+			const char *vip;
+			uint32_t node;
+		} move;
+		struct {
+			uint32_t node;
+			bool standby;
+		} standby;
+		struct {
+			const struct cv_config *config; /* borrowed; must outlive the engine's use */
+			const uint32_t *nodeids;	/* as cv_engine_params.nodeids, for config */
+		} reload;
+		struct {
+			uint32_t vip;
+			int err;
+		} vip;
+	};
+};
+
+struct cv_engine;
+
+struct cv_engine_params {
+	uint32_t nodeid;     /* ours */
+	uint32_t pid;	     /* our daemon's pid (CPG member) */
+	uint32_t reaper_pid; /* our reaper's pid, 0 without one */
+	/*
+	 * Per config->nodes[i]: its corosync node id (the config's nodeid, or
+	 * looked up by name in corosync's nodelist for "auto"); 0 = unknown.
+	 * Copied. NULL: the config's nodeids, "auto" unknown.
+	 */
+	const uint32_t *nodeids;
+};
+
+/* Borrows config (it must outlive the engine or the next RELOAD). */
+int cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
+		  struct cv_engine **ret);
+struct cv_engine *cv_engine_free(struct cv_engine *e);
+
+/*
+ * Feed one event at time now_ms (monotonic, ms) and append what to do to out.
+ * Returns 0, or -ENOMEM (the engine state is then unchanged where it matters:
+ * the daemon treats it as fatal).
+ */
+int cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
+		   struct cv_actions *out);
+
+/* ---- queries, for status and tests ---- */
+size_t cv_engine_n_vips(const struct cv_engine *e);
+enum cv_vip_state cv_engine_vip_state(const struct cv_engine *e, size_t vip);
+/* The node placement gave the VIP to (0 = nobody), as this engine sees it. */
+uint32_t cv_engine_vip_owner(const struct cv_engine *e, size_t vip);
+uint64_t cv_engine_vip_epoch(const struct cv_engine *e, size_t vip);
+/* Lease and guard in use (derived or configured), ms. */
+uint32_t cv_engine_lease_ms(const struct cv_engine *e);
+uint32_t cv_engine_guard_ms(const struct cv_engine *e);
+bool cv_engine_quorate(const struct cv_engine *e);

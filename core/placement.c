@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Placement: the owner of every VIP, computed identically on every node.
+ *
+ * 1. Candidates of a VIP are the eligible nodes whose health bit is set.
+ * 2. Pinned VIPs are decided first: the first candidate of the prefer list
+ *    (unless a sticky holder without preempt keeps it), or else a sticky
+ *    healthy holder. They count in the loads below but never move for
+ *    balance: the user asked for them to be where they are.
+ * 3. Free VIPs are spread by weighted rendezvous (highest random weight)
+ *    hashing: every (VIP, node) pair gets a pseudo-random h in [0, 2^64) and
+ *    the VIP ranks its candidates by the score w / -ln(h / 2^64). The top of
+ *    that ranking is node i with probability w_i / W, and, because a pair's
+ *    score does not depend on the other nodes, a node joining or leaving
+ *    changes only the VIPs it wins or held: minimal churn without any state.
+ * 4. Plain rendezvous is only balanced on average (1000 VIPs on 5 nodes
+ *    differ by ~±13 per node, and more by bad luck), so loads are bounded:
+ *    a node's fair share is total * w / W over all VIPs that have a
+ *    candidate; it takes at most ceil(1.1 * fair) by spreading, and nodes
+ *    under floor(0.9 * fair) pull VIPs that like them most from nodes that
+ *    can spare one. VIPs are offered in decreasing strength of their top
+ *    choice, so those that spill over are the ones that care least; the
+ *    bounds move only a few percent of the VIPs away from their top choice,
+ *    and mostly the same ones from one run to the next.
+ *
+ * Determinism: nodes are sorted by nodeid and every tie is broken by nodeid
+ * or VIP name, so the order of the input arrays does not matter. The score
+ * is computed in integers: log2(h) in 32.32 fixed point (integer part from
+ * the highest set bit, fraction by repeated squaring), cost = 64 - log2(h)
+ * (proportional to -ln(h / 2^64), always > 0), and a beats b when
+ * w_a * cost_b > w_b * cost_a; costs are < 2^39 and weights < 2^14, so the
+ * products fit in 64 bits. No floating point, so no libm or FPU rounding
+ * differences between nodes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cv-macros.h"
+#include "placement.h"
+
+#define NO_NODE 0xff
+#define COST_ONE (UINT64_C(64) << 32) /* 64.0 in 32.32 fixed point */
+
+struct pnode {
+	uint32_t nodeid;
+	uint32_t weight;
+	bool eligible;
+	uint8_t input; /* index in the input nodes[]: its healthy bit */
+	uint32_t load; /* VIPs given to it so far */
+	uint32_t upper;
+	uint32_t lower;
+};
+
+struct pvip {
+	const struct cv_place_vip *v;
+	uint64_t name_hash; /* FNV-1a state after the name */
+	uint64_t cand;	    /* bit i: p->nodes[i] is a candidate */
+	uint64_t top_cost;  /* of rank[0], for the spreading order */
+	uint32_t top_weight;
+	uint8_t n_rank;
+	uint8_t owner; /* index in p->nodes, NO_NODE if none */
+	enum cv_place_reason reason;
+	uint8_t rank[CV_MAX_NODES]; /* free VIPs: candidates, best first */
+};
+
+/* A free VIP that an underloaded node could pull. */
+struct pull {
+	struct pvip *pv;
+	uint64_t cost; /* of the pulling node for this VIP */
+	uint8_t pos;   /* the pulling node's place in the VIP's ranking */
+};
+
+struct place {
+	struct pnode nodes[CV_MAX_NODES]; /* sorted by nodeid */
+	size_t n_nodes;
+	uint8_t by_input[CV_MAX_NODES]; /* input index -> index in nodes[] */
+};
+
+static const char *const reason_names[_CV_PLACE_REASON_MAX] = {
+	[CV_PLACE_NONE] = "none",
+	[CV_PLACE_PREFERRED] = "preferred",
+	[CV_PLACE_STICKY] = "sticky",
+	[CV_PLACE_SPREAD] = "spread",
+	[CV_PLACE_REBALANCED] = "rebalanced",
+};
+
+const char *
+cv_place_reason_to_string(enum cv_place_reason r)
+{
+	return r >= 0 && r < _CV_PLACE_REASON_MAX ? reason_names[r] : NULL;
+}
+
+enum cv_place_reason
+cv_place_reason_from_string(const char *s)
+{
+	for (int i = 0; s && i < _CV_PLACE_REASON_MAX; i++)
+		if (strcmp(reason_names[i], s) == 0)
+			return i;
+	return _CV_PLACE_REASON_INVALID;
+}
+
+static uint64_t
+fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+static uint64_t
+name_hash(const char *name)
+{
+	return fnv1a(UINT64_C(0xcbf29ce484222325), (const uint8_t *)name, strlen(name));
+}
+
+/* The nodeid is hashed as 4 little-endian bytes, whatever the host order. */
+static uint64_t
+pair_hash(uint64_t name_state, uint32_t nodeid)
+{
+	const uint8_t b[4] = { nodeid, nodeid >> 8, nodeid >> 16, nodeid >> 24 };
+	uint64_t z = fnv1a(name_state, b, sizeof(b));
+
+	/* splitmix64's finaliser: FNV alone mixes the last bytes poorly. */
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* log2(h) in 32.32 fixed point, h > 0. Without builtins: no libgcc calls. */
+static uint64_t
+log2_fixed(uint64_t h)
+{
+	uint64_t ip = 0, frac = 0, m;
+
+	for (unsigned s = 32; s > 0; s >>= 1)
+		if (h >> (ip + s)) /* ip + s <= 63 */
+			ip += s;
+	/* Mantissa in [1, 2) as 1.31 fixed point, so that m * m fits in 64 bits. */
+	m = ip >= 31 ? h >> (ip - 31) : h << (31 - ip);
+	/* Square; a result >= 2 is one more fraction bit. Branch-free: the bits
+	 * are random, so a branch would be mispredicted half the time. */
+	for (int bit = 31; bit >= 0; bit--) {
+		uint64_t carry;
+
+		m = (m * m) >> 31;
+		carry = m >> 32;
+		frac |= carry << bit;
+		m >>= carry;
+	}
+	return ip << 32 | frac;
+}
+
+/* 64 - log2(h): proportional to -ln(h / 2^64), in (0, 2^38]. Lower is better. */
+static uint64_t
+node_cost(const struct pvip *pv, uint32_t nodeid)
+{
+	uint64_t h = pair_hash(pv->name_hash, nodeid);
+
+	return COST_ONE - log2_fixed(h ? h : 1);
+}
+
+/* Does (w_a, cost_a) score higher than (w_b, cost_b)? w / cost, cross-multiplied. */
+static bool
+scores_higher(uint32_t w_a, uint64_t cost_a, uint32_t w_b, uint64_t cost_b)
+{
+	return (uint64_t)w_a * cost_b > (uint64_t)w_b * cost_a;
+}
+
+static int
+cmp_nodeid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct pnode *)a)->nodeid, y = ((const struct pnode *)b)->nodeid;
+
+	return (x > y) - (x < y);
+}
+
+static int
+load_nodes(struct place *p, const struct cv_placement_input *in)
+{
+	if (in->n_nodes > CV_MAX_NODES || (in->n_nodes > 0 && !in->nodes))
+		return -EINVAL;
+	p->n_nodes = in->n_nodes;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		const struct cv_place_node *n = &in->nodes[i];
+
+		if (n->nodeid == 0 || n->weight == 0 || n->weight > CV_PLACE_WEIGHT_MAX)
+			return -EINVAL;
+		p->nodes[i] = (struct pnode){
+			.nodeid = n->nodeid, .weight = n->weight, .eligible = n->eligible, .input = i
+		};
+	}
+	qsort(p->nodes, p->n_nodes, sizeof(p->nodes[0]), cmp_nodeid);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		if (i > 0 && p->nodes[i].nodeid == p->nodes[i - 1].nodeid)
+			return -EINVAL;
+		p->by_input[p->nodes[i].input] = i;
+	}
+	return 0;
+}
+
+static int
+node_index(const struct place *p, uint32_t nodeid)
+{
+	const struct pnode key = { .nodeid = nodeid };
+	const struct pnode *n = bsearch(&key, p->nodes, p->n_nodes, sizeof(key), cmp_nodeid);
+
+	return n ? n - p->nodes : -1;
+}
+
+static bool
+is_candidate(const struct place *p, const struct pvip *pv, uint32_t nodeid, uint8_t *ret)
+{
+	int i = node_index(p, nodeid);
+
+	if (i < 0 || !(pv->cand >> i & 1))
+		return false;
+	*ret = i;
+	return true;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(struct pvip *const *)a)->v->name, (*(struct pvip *const *)b)->v->name);
+}
+
+/* Fills vips[] and all[] (pointers to them); -EINVAL on a bad or repeated VIP. */
+static int
+load_vips(const struct place *p, const struct cv_placement_input *in, struct pvip *vips,
+	  struct pvip **all)
+{
+	for (size_t k = 0; k < in->n_vips; k++) {
+		const struct cv_place_vip *v = &in->vips[k];
+
+		if (!v->name || (v->n_prefer > 0 && !v->prefer))
+			return -EINVAL;
+		vips[k] = (struct pvip){ .v = v, .name_hash = name_hash(v->name), .owner = NO_NODE };
+		for (size_t j = 0; j < p->n_nodes; j++) {
+			const struct pnode *n = &p->nodes[p->by_input[j]];
+
+			if ((v->healthy >> j & 1) && n->eligible)
+				vips[k].cand |= UINT64_C(1) << p->by_input[j];
+		}
+		all[k] = &vips[k];
+	}
+	/* Names are the identity used for every tie: two equal ones would make
+	 * the result depend on the input order. */
+	qsort(all, in->n_vips, sizeof(*all), cmp_name);
+	for (size_t k = 1; k < in->n_vips; k++)
+		if (cmp_name(&all[k - 1], &all[k]) == 0)
+			return -EINVAL;
+	return 0;
+}
+
+static void
+assign(struct place *p, struct pvip *pv, uint8_t node, enum cv_place_reason reason)
+{
+	pv->owner = node;
+	pv->reason = reason;
+	p->nodes[node].load++;
+}
+
+static bool
+first_preferred(const struct place *p, const struct pvip *pv, uint8_t *ret)
+{
+	for (size_t j = 0; j < pv->v->n_prefer; j++)
+		if (is_candidate(p, pv, pv->v->prefer[j], ret))
+			return true;
+	return false;
+}
+
+/* Decides a pinned VIP (prefer, stickiness); false if it is free. */
+static bool
+pin(struct place *p, struct pvip *pv)
+{
+	const struct cv_place_vip *v = pv->v;
+	uint8_t holder = NO_NODE, pref;
+	bool sticky = v->stickiness && is_candidate(p, pv, v->holder, &holder);
+
+	if (first_preferred(p, pv, &pref)) {
+		if (sticky && !v->preempt)
+			assign(p, pv, holder, CV_PLACE_STICKY);
+		else
+			assign(p, pv, pref, CV_PLACE_PREFERRED);
+		return true;
+	}
+	if (sticky) {
+		assign(p, pv, holder, CV_PLACE_STICKY);
+		return true;
+	}
+	return false;
+}
+
+/* Insertion sort of the candidates by score. Nodes come in nodeid order and
+ * only a strictly higher score moves ahead, so equal scores keep the lower
+ * nodeid first. The costs are computed first, in a loop of their own: the
+ * logarithms are independent chains of multiplications that the CPU can
+ * overlap. */
+static void
+rank_candidates(const struct place *p, struct pvip *pv)
+{
+	uint64_t cost[CV_MAX_NODES], c;
+	uint8_t idx[CV_MAX_NODES], n = 0, j;
+
+	for (uint8_t i = 0; i < p->n_nodes; i++)
+		if (pv->cand >> i & 1)
+			idx[n++] = i;
+	for (j = 0; j < n; j++)
+		cost[j] = node_cost(pv, p->nodes[idx[j]].nodeid);
+	for (uint8_t k = 0; k < n; k++) {
+		uint32_t w = p->nodes[idx[k]].weight;
+
+		c = cost[k];
+		for (j = k; j > 0; j--) {
+			if (!scores_higher(w, c, p->nodes[pv->rank[j - 1]].weight, cost[j - 1]))
+				break;
+			pv->rank[j] = pv->rank[j - 1];
+			cost[j] = cost[j - 1];
+		}
+		pv->rank[j] = idx[k];
+		cost[j] = c;
+	}
+	pv->n_rank = n;
+	pv->top_cost = cost[0];
+	pv->top_weight = p->nodes[pv->rank[0]].weight;
+}
+
+/* Pins what is pinned, ranks the rest; free[] gets the free VIPs that have a
+ * candidate. Returns how many VIPs have a candidate at all. */
+static uint64_t
+classify(struct place *p, struct pvip *vips, size_t n_vips, struct pvip **free, size_t *ret_free)
+{
+	uint64_t total = 0;
+	size_t n_free = 0;
+
+	for (size_t k = 0; k < n_vips; k++) {
+		struct pvip *pv = &vips[k];
+
+		if (!pv->cand)
+			continue;
+		total++;
+		if (pin(p, pv))
+			continue;
+		rank_candidates(p, pv);
+		free[n_free++] = pv;
+	}
+	*ret_free = n_free;
+	return total;
+}
+
+/* upper = ceil(1.1 * fair), lower = floor(0.9 * fair), fair = total * w / W,
+ * as exact fractions: no rounding of fair first. */
+static void
+set_bounds(struct place *p, uint64_t total)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].eligible)
+			sum += p->nodes[i].weight;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		struct pnode *n = &p->nodes[i];
+		uint64_t share = total * n->weight;
+
+		if (!n->eligible || sum == 0)
+			continue;
+		n->upper = (11 * share + 10 * sum - 1) / (10 * sum);
+		n->lower = 9 * share / (10 * sum);
+	}
+}
+
+/* Stronger top choice first; then by name. */
+static int
+cmp_strength(const void *a, const void *b)
+{
+	const struct pvip *x = *(struct pvip *const *)a, *y = *(struct pvip *const *)b;
+
+	if (scores_higher(x->top_weight, x->top_cost, y->top_weight, y->top_cost))
+		return -1;
+	if (scores_higher(y->top_weight, y->top_cost, x->top_weight, x->top_cost))
+		return 1;
+	return strcmp(x->v->name, y->v->name);
+}
+
+static void
+spread(struct place *p, struct pvip **free, size_t n_free)
+{
+	qsort(free, n_free, sizeof(*free), cmp_strength);
+	for (size_t k = 0; k < n_free; k++) {
+		struct pvip *pv = free[k];
+		uint8_t pick = pv->rank[0];
+
+		for (uint8_t j = 0; j < pv->n_rank; j++) {
+			if (p->nodes[pv->rank[j]].load < p->nodes[pv->rank[j]].upper) {
+				pick = pv->rank[j];
+				break;
+			}
+		}
+		assign(p, pv, pick, pick == pv->rank[0] ? CV_PLACE_SPREAD : CV_PLACE_REBALANCED);
+	}
+}
+
+static uint8_t
+rank_pos(const struct pvip *pv, uint8_t node)
+{
+	uint8_t j = 0;
+
+	while (pv->rank[j] != node)
+		j++;
+	return j;
+}
+
+/* The VIPs that rank the pulling node highest first; then by its score. */
+static int
+cmp_pull(const void *a, const void *b)
+{
+	const struct pull *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	return strcmp(x->pv->v->name, y->pv->v->name);
+}
+
+static bool
+can_spare(const struct place *p, uint8_t node)
+{
+	return p->nodes[node].load > p->nodes[node].lower;
+}
+
+/*
+ * Pull free VIPs onto an underloaded node from nodes above their lower bound.
+ * During one node's turn other loads only go down, so a VIP that cannot be
+ * pulled now cannot later: one sorted pass is enough.
+ */
+static void
+raise_node(struct place *p, uint8_t i, struct pvip **free, size_t n_free, struct pull *buf)
+{
+	struct pnode *n = &p->nodes[i];
+	size_t m = 0;
+
+	for (size_t k = 0; k < n_free; k++) {
+		struct pvip *pv = free[k];
+
+		if (pv->owner == i || !(pv->cand >> i & 1) || !can_spare(p, pv->owner))
+			continue;
+		buf[m++] = (struct pull){
+			.pv = pv, .cost = node_cost(pv, n->nodeid), .pos = rank_pos(pv, i)
+		};
+	}
+	qsort(buf, m, sizeof(*buf), cmp_pull);
+	for (size_t k = 0; k < m && n->load < n->lower; k++) {
+		struct pvip *pv = buf[k].pv;
+
+		if (!can_spare(p, pv->owner))
+			continue;
+		p->nodes[pv->owner].load--;
+		assign(p, pv, i, CV_PLACE_REBALANCED);
+	}
+}
+
+/*
+ * Nodes in nodeid order. A pull never takes a node below its lower bound and
+ * stops the puller at its own, so no node can spare more after its turn:
+ * one pass ends with no pull possible, and the total deficit only shrinks
+ * (at most one pull per VIP and node).
+ */
+static void
+raise_underloaded(struct place *p, struct pvip **free, size_t n_free, struct pull *buf)
+{
+	for (uint8_t i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].eligible && p->nodes[i].load < p->nodes[i].lower)
+			raise_node(p, i, free, n_free, buf);
+}
+
+int
+cv_placement_compute(const struct cv_placement_input *in, uint32_t *ret_owner,
+		     enum cv_place_reason *ret_reason)
+{
+	struct place p = {};
+	_cleanup_free_ struct pvip *vips = NULL;
+	_cleanup_free_ struct pvip **list = NULL;
+	_cleanup_free_ struct pull *pulls = NULL;
+	size_t n, n_free;
+	uint64_t total;
+	int r;
+
+	if (!in || in->n_vips > CV_MAX_VIPS || (in->n_vips > 0 && (!in->vips || !ret_owner)))
+		return -EINVAL;
+	r = load_nodes(&p, in);
+	if (r < 0)
+		return r;
+	n = CV_MAX(in->n_vips, 1);
+	vips = calloc(n, sizeof(*vips));
+	list = calloc(n, sizeof(*list));
+	pulls = calloc(n, sizeof(*pulls));
+	if (!vips || !list || !pulls)
+		return -ENOMEM;
+	r = load_vips(&p, in, vips, list);
+	if (r < 0)
+		return r;
+
+	total = classify(&p, vips, in->n_vips, list, &n_free);
+	set_bounds(&p, total);
+	spread(&p, list, n_free);
+	raise_underloaded(&p, list, n_free, pulls);
+
+	for (size_t k = 0; k < in->n_vips; k++) {
+		ret_owner[k] = vips[k].owner == NO_NODE ? 0 : p.nodes[vips[k].owner].nodeid;
+		if (ret_reason)
+			ret_reason[k] = vips[k].reason;
+	}
+	return 0;
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine on a tiny in-process bus: messages go to every engine of the
+ * sender's ring in one order; rings, quorum and time are set by the test.
+ * (tests/golden/ runs the full corosync model; these are the basics.)
+ */
+#include <stdbool.h>
+
+#include "cmocka-all.h"
+#include "engine.h"
+
+#define N 3
+#define QMAX 256
+
+struct bus {
+	struct cv_config *cfg;
+	struct cv_engine *e[N + 1];
+	bool up[N + 1];	     /* daemon in the group */
+	bool in_ring[N + 1]; /* member of the current ring */
+	bool drop_from[N + 1];
+	bool held[N + 1][4]; /* addresses per node and VIP */
+	uint64_t timer[N + 1];
+	uint64_t now;
+	uint64_t ring_seq;
+	unsigned notices[N + 1][_CV_NOTICE_MAX];
+	struct {
+		int from;
+		struct cv_proto_msg msg;
+	} q[QMAX];
+	size_t qh, qt;
+};
+
+static void run_actions(struct bus *b, int n, struct cv_actions *a);
+
+static void
+step(struct bus *b, int n, const struct cv_event *ev)
+{
+	struct cv_actions a = {};
+
+	assert_int_equal(cv_engine_step(b->e[n], ev, b->now, &a), 0);
+	run_actions(b, n, &a);
+	cv_actions_done(&a);
+}
+
+static void
+run_actions(struct bus *b, int n, struct cv_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct cv_action *x = &a->v[i];
+
+		switch (x->type) {
+		case CV_ACT_ADDR_ADD:
+			b->held[n][x->vip] = true;
+			break;
+		case CV_ACT_ADDR_DEL:
+			b->held[n][x->vip] = false;
+			break;
+		case CV_ACT_SEND:
+			if (b->drop_from[n])
+				break;
+			assert_true(b->qt - b->qh < QMAX);
+			b->q[b->qt % QMAX].from = n;
+			b->q[b->qt % QMAX].msg = x->msg;
+			x->msg = (struct cv_proto_msg){}; /* the queue owns it now */
+			b->qt++;
+			break;
+		case CV_ACT_ARM_TIMER:
+			b->timer[n] = x->at_ms;
+			break;
+		case CV_ACT_CANCEL_TIMER:
+			b->timer[n] = UINT64_MAX;
+			break;
+		case CV_ACT_NOTICE:
+			b->notices[n][x->notice]++;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* At most one node holds each VIP: checked after every delivery. */
+static void
+check_one_holder(struct bus *b)
+{
+	for (size_t v = 0; v < b->cfg->n_vips; v++) {
+		int holders = 0;
+
+		for (int n = 1; n <= N; n++)
+			holders += b->held[n][v];
+		assert_true(holders <= 1);
+	}
+}
+
+static void
+deliver_all(struct bus *b)
+{
+	while (b->qh < b->qt) {
+		struct cv_proto_msg m = b->q[b->qh % QMAX].msg;
+		int from = b->q[b->qh % QMAX].from;
+
+		b->qh++;
+		for (int n = 1; n <= N; n++) {
+			struct cv_event ev = { .type = CV_EV_MESSAGE,
+					       .message = { .nodeid = (uint32_t)from,
+							    .pid = (uint32_t)(100 + from),
+							    .msg = &m } };
+
+			if (b->up[n] && b->in_ring[n] && b->in_ring[from])
+				step(b, n, &ev);
+			check_one_holder(b);
+		}
+		cv_proto_msg_done(&m);
+	}
+}
+
+/* Advance time to t, firing timers (and delivering) on the way. */
+static void
+advance(struct bus *b, uint64_t t)
+{
+	for (;;) {
+		uint64_t next = UINT64_MAX;
+		int who = 0;
+
+		for (int n = 1; n <= N; n++)
+			if (b->up[n] && b->timer[n] < next)
+				next = b->timer[n], who = n;
+		if (next > t)
+			break;
+		b->now = (b->now > next ? b->now : next);
+		b->timer[who] = UINT64_MAX;
+		step(b, who, &(struct cv_event){ .type = CV_EV_TIMER });
+		deliver_all(b);
+	}
+	b->now = t;
+}
+
+/* Form one ring of the nodes in mask (bit n = node n); quorate with 2 of 3. */
+static void
+form_ring(struct bus *b, unsigned mask, uint32_t quorum_votes)
+{
+	uint32_t members[N];
+	struct cv_member gm[N];
+	size_t n_members = 0;
+	struct cv_ring_id ring = { .seq = ++b->ring_seq };
+
+	for (int n = 1; n <= N; n++)
+		if (mask & (1u << n)) {
+			if (!ring.nodeid)
+				ring.nodeid = (uint32_t)n;
+			members[n_members] = (uint32_t)n;
+			gm[n_members++] = (struct cv_member){ .nodeid = (uint32_t)n,
+							      .pid = (uint32_t)(100 + n) };
+		}
+	for (int n = 1; n <= N; n++) {
+		if (!(mask & (1u << n)))
+			continue;
+		b->in_ring[n] = true;
+		if (!b->up[n])
+			continue;
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP,
+					       .group = { .members = gm, .n_members = n_members } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_TOTEM,
+					       .totem = { .ring = ring, .members = members,
+							  .n_members = n_members } });
+		step(b, n, &(struct cv_event){
+				   .type = CV_EV_QUORUM,
+				   .quorum = { .ring = ring, .quorate = n_members >= quorum_votes,
+					       .members = members, .n_members = n_members,
+					       .quorum_votes = quorum_votes } });
+	}
+	deliver_all(b);
+}
+
+static struct bus *
+bus_new(const char *extra)
+{
+	static const char base[] = "node n1 {\n nodeid: 1\n}\nnode n2 {\n nodeid: 2\n}\n"
+				   "node n3 {\n nodeid: 3\n}\n"
+				   "vip web {\n address: 192.0.2.50/24\n interface: eth0\n prefer: n1\n}\n"
+				   "vip api {\n address: 192.0.2.51/24\n interface: eth0\n}\n";
+	struct bus *b = calloc(1, sizeof(*b));
+	char text[2048];
+	struct cv_conf_error err;
+
+	snprintf(text, sizeof(text), "%s%s", base, extra ? extra : "");
+	if (cv_config_parse(text, strlen(text), &b->cfg, &err) < 0)
+		fail_msg("%u: %s: %s", err.line, err.key, err.msg);
+	for (int n = 1; n <= N; n++) {
+		struct cv_engine_params p = { .nodeid = (uint32_t)n, .pid = (uint32_t)(100 + n) };
+
+		assert_int_equal(cv_engine_new(b->cfg, &p, &b->e[n]), 0);
+		b->up[n] = true;
+		b->timer[n] = UINT64_MAX;
+		step(b, n, &(struct cv_event){ .type = CV_EV_TIMINGS,
+					       .timings = { .token_ms = 300, .consensus_ms = 360 } });
+	}
+	return b;
+}
+
+static void
+bus_free(struct bus *b)
+{
+	deliver_all(b);
+	for (int n = 1; n <= N; n++)
+		cv_engine_free(b->e[n]);
+	cv_config_free(b->cfg);
+	free(b);
+}
+
+#define WEB 0
+#define API 1
+
+static void
+first_start_puts_each_vip_on_one_node(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 100);
+	assert_true(b->held[1][WEB]); /* prefer n1 */
+	assert_int_equal(b->held[1][API] + b->held[2][API] + b->held[3][API], 1);
+	for (int n = 1; n <= N; n++)
+		assert_int_equal(cv_engine_vip_owner(b->e[n], WEB), 1);
+	bus_free(b);
+}
+
+static void
+holder_crash_is_taken_over_only_after_the_guard(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	uint32_t guard = cv_engine_guard_ms(b->e[2]);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	/* n1 crashes: its daemon is gone, the survivors form {n2, n3}. */
+	b->up[1] = false;
+	b->in_ring[1] = false;
+	b->held[1][WEB] = b->held[1][API] = false; /* a crashed node holds nothing reachable */
+	advance(b, 1660);
+	form_ring(b, 0xc, 2);
+	advance(b, 1660 + guard - 1);
+	assert_false(b->held[2][WEB] || b->held[3][WEB]);
+	advance(b, 1660 + guard + 50);
+	assert_true(b->held[2][WEB] != b->held[3][WEB]);
+	bus_free(b);
+}
+
+static void
+isolated_holder_releases_when_its_ring_cannot_be_quorate(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	assert_true(b->held[1][WEB]);
+	b->in_ring[2] = b->in_ring[3] = false;
+	/* Only the totem confchg: the quorum notification is late. */
+	step(b, 1, &(struct cv_event){ .type = CV_EV_TOTEM,
+				       .totem = { .ring = { 1, ++b->ring_seq },
+						  .members = (uint32_t[]){ 1 }, .n_members = 1 } });
+	assert_false(b->held[1][WEB]);
+	assert_false(b->held[1][API]);
+	bus_free(b);
+}
+
+static void
+admin_move_is_a_handoff(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	step(b, 2, &(struct cv_event){ .type = CV_EV_ADMIN_MOVE, .move = { .vip = "web", .node = 3 } });
+	deliver_all(b); /* check_one_holder runs after every delivery */
+	advance(b, 1010);
+	assert_false(b->held[1][WEB]);
+	assert_true(b->held[3][WEB]);
+	bus_free(b);
+}
+
+static void
+admin_move_to_an_ineligible_node_is_refused(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	step(b, 2, &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY, .standby = { .node = 3, .standby = true } });
+	deliver_all(b);
+	step(b, 2, &(struct cv_event){ .type = CV_EV_ADMIN_MOVE, .move = { .vip = "web", .node = 3 } });
+	deliver_all(b);
+	advance(b, 1100);
+	assert_int_equal(b->notices[2][CV_NOTICE_MOVE_REFUSED], 1);
+	assert_true(b->held[1][WEB]);
+	bus_free(b);
+}
+
+static void
+holder_whose_heartbeats_stop_arriving_lets_go_at_lease_end(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	uint32_t lease = cv_engine_lease_ms(b->e[1]);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	b->drop_from[1] = true; /* a delivery hiccup: n1's messages go nowhere */
+	advance(b, 1000 + lease - 60);
+	assert_true(b->held[1][WEB]);
+	advance(b, 1000 + lease + 60);
+	assert_false(b->held[1][WEB]);
+	bus_free(b);
+}
+
+static void
+two_node_without_opt_in_holds_nothing(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	struct cv_ring_id ring = { 1, ++b->ring_seq };
+	uint32_t members[] = { 1, 2 };
+	struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 } };
+
+	b->up[3] = false;
+	for (int n = 1; n <= 2; n++) {
+		b->in_ring[n] = true;
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP, .group = { .members = gm, .n_members = 2 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_TOTEM,
+					       .totem = { .ring = ring, .members = members, .n_members = 2 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_QUORUM,
+					       .quorum = { .ring = ring, .quorate = true, .members = members,
+							   .n_members = 2, .quorum_votes = 1, .two_node = true } });
+	}
+	deliver_all(b);
+	advance(b, 1000);
+	assert_false(b->held[1][WEB] || b->held[2][WEB] || b->held[1][API] || b->held[2][API]);
+	assert_true(b->notices[1][CV_NOTICE_TWO_NODE_REFUSED] > 0);
+	bus_free(b);
+}
+
+static void
+graceful_stop_hands_off_and_reports_stopped(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	step(b, 1, &(struct cv_event){ .type = CV_EV_STOP });
+	deliver_all(b);
+	advance(b, 1010);
+	assert_false(b->held[1][WEB]);
+	assert_true(b->held[2][WEB] || b->held[3][WEB]);
+	bus_free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(first_start_puts_each_vip_on_one_node),
+		cmocka_unit_test(holder_crash_is_taken_over_only_after_the_guard),
+		cmocka_unit_test(isolated_holder_releases_when_its_ring_cannot_be_quorate),
+		cmocka_unit_test(admin_move_is_a_handoff),
+		cmocka_unit_test(admin_move_to_an_ineligible_node_is_refused),
+		cmocka_unit_test(holder_whose_heartbeats_stop_arriving_lets_go_at_lease_end),
+		cmocka_unit_test(two_node_without_opt_in_holds_nothing),
+		cmocka_unit_test(graceful_stop_hands_off_and_reports_stopped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
