@@ -36,6 +36,7 @@ struct peer {
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
 	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
 	bool silent;		/* owns something but its heartbeats stopped */
+	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
 };
 

@@ -218,6 +218,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->state_ring = s->ring;
 	p->state_fresh = true;
+	p->silent = false; /* it speaks again */
 	p->chunks_next = 0;
 	e->placement_dirty = true;
 	cv_engine_check_exchange(e);

@@ -113,6 +113,25 @@ set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 	v->owner = owner;
 }
 
+/* Owners must heartbeat; a new owner is watched from now (check_silence). */
+static void
+mark_owners(struct cv_engine *e)
+{
+	bool owns[CV_MAX_NODES] = { false };
+
+	for (size_t i = 0; i < e->n_vips; i++) {
+		int s = e->vips[i].owner ? cv_engine_peer_slot(e, e->vips[i].owner) : -1;
+
+		if (s >= 0)
+			owns[s] = true;
+	}
+	for (size_t s = 0; s < e->n_peers; s++) {
+		if (owns[s] && !e->peers[s].owns)
+			e->peers[s].last_hb_at = e->now;
+		e->peers[s].owns = owns[s];
+	}
+}
+
 int
 cv_engine_place(struct cv_engine *e)
 {
@@ -140,13 +159,7 @@ cv_engine_place(struct cv_engine *e)
 		return r;
 	for (size_t i = 0; i < e->n_vips; i++)
 		set_owner(e, &e->vips[i], owners[i]);
-	/* Owners start being watched for heartbeats from now. */
-	for (size_t s = 0; s < e->n_peers; s++)
-		for (size_t i = 0; i < e->n_vips; i++)
-			if (e->vips[i].owner == e->peers[s].nodeid && e->peers[s].last_hb_at == NEVER) {
-				e->peers[s].last_hb_at = e->now;
-				break;
-			}
+	mark_owners(e);
 	return 0;
 }
 

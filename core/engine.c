@@ -452,7 +452,8 @@ next_wakeup(struct cv_engine *e)
 		}
 	}
 	for (size_t p = 0; p < e->n_peers; p++)
-		if (!e->peers[p].silent && e->peers[p].last_hb_at != NEVER)
+		if (e->peers[p].nodeid != e->me && e->peers[p].owns && !e->peers[p].silent &&
+		    e->peers[p].last_hb_at != NEVER)
 			at = CV_MIN(at, e->peers[p].last_hb_at + 2 * (uint64_t)e->lease_ms);
 	return at;
 }
@@ -478,7 +479,7 @@ check_silence(struct cv_engine *e)
 	for (size_t p = 0; p < e->n_peers; p++) {
 		struct peer *pe = &e->peers[p];
 
-		if (pe->nodeid == e->me || pe->silent || pe->last_hb_at == NEVER)
+		if (pe->nodeid == e->me || pe->silent || !pe->owns || pe->last_hb_at == NEVER)
 			continue;
 		if (e->now >= pe->last_hb_at + 2 * (uint64_t)e->lease_ms) {
 			pe->silent = true;

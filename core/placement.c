@@ -17,20 +17,23 @@
  *    differ by ~±13 per node, and more by bad luck), so loads are bounded:
  *    a node's fair share is total * w / W over all VIPs that have a
  *    candidate; it takes at most ceil(1.1 * fair) by spreading, and nodes
- *    under floor(0.9 * fair) pull VIPs that like them most from nodes that
+ *    under floor(0.9 * fair) pull the VIPs that score them highest from nodes that
  *    can spare one. VIPs are offered in decreasing strength of their top
  *    choice, so those that spill over are the ones that care least; the
  *    bounds move only a few percent of the VIPs away from their top choice,
  *    and mostly the same ones from one run to the next.
  *
- * Determinism: nodes are sorted by nodeid and every tie is broken by nodeid
- * or VIP name, so the order of the input arrays does not matter. The score
- * is computed in integers: log2(h) in 32.32 fixed point (integer part from
- * the highest set bit, fraction by repeated squaring), cost = 64 - log2(h)
- * (proportional to -ln(h / 2^64), always > 0), and a beats b when
- * w_a * cost_b > w_b * cost_a; costs are < 2^39 and weights < 2^14, so the
- * products fit in 64 bits. No floating point, so no libm or FPU rounding
- * differences between nodes.
+ * Determinism: nodes are sorted by nodeid and every tie is broken by the
+ * hash, the nodeid or the VIP name, so the order of the input arrays does not
+ * matter. The score is computed in integers: log2(h) in 32.32 fixed point
+ * (integer part from the highest set bit, fraction by repeated squaring),
+ * cost = 64 - log2(h) (proportional to -ln(h / 2^64), always > 0), and a
+ * ranks before b when w_a * cost_b > w_b * cost_a (costs are < 2^39 and
+ * weights < 2^14: the products fit in 64 bits), then by higher h, then by
+ * lower nodeid. No floating point, so no libm or FPU differences between
+ * nodes. Among nodes of equal weight that order is the order of h alone, so
+ * the logarithm (32 multiplications) is needed only for the best node of
+ * each weight, and for the full ranking of the few VIPs that spill over.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,29 +49,34 @@ struct pnode {
 	uint32_t nodeid;
 	uint32_t weight;
 	bool eligible;
-	uint8_t input; /* index in the input nodes[]: its healthy bit */
+	uint8_t input;	/* index in the input nodes[]: its healthy bit */
+	uint8_t wclass; /* index of the first node (in nodes[]) of the same weight */
 	uint32_t load; /* VIPs given to it so far */
 	uint32_t upper;
 	uint32_t lower;
+};
+
+/* A candidate node of one VIP, as ranked for it. */
+struct cand {
+	uint8_t node;	 /* index in p->nodes */
+	uint32_t weight; /* of that node */
+	uint64_t h;	 /* pair hash */
+	uint64_t cost; /* 64 - log2(h), 32.32 fixed point; lower is better */
 };
 
 struct pvip {
 	const struct cv_place_vip *v;
 	uint64_t name_hash; /* FNV-1a state after the name */
 	uint64_t cand;	    /* bit i: p->nodes[i] is a candidate */
-	uint64_t top_cost;  /* of rank[0], for the spreading order */
-	uint32_t top_weight;
-	uint8_t n_rank;
-	uint8_t owner; /* index in p->nodes, NO_NODE if none */
+	struct cand top;    /* free VIPs: the best candidate */
+	uint8_t owner;	    /* index in p->nodes, NO_NODE if none */
 	enum cv_place_reason reason;
-	uint8_t rank[CV_MAX_NODES]; /* free VIPs: candidates, best first */
 };
 
 /* A free VIP that an underloaded node could pull. */
 struct pull {
 	struct pvip *pv;
-	uint64_t cost; /* of the pulling node for this VIP */
-	uint8_t pos;   /* the pulling node's place in the VIP's ranking */
+	uint64_t h; /* pair hash with the pulling node: its score for the VIP */
 };
 
 struct place {
@@ -151,20 +159,24 @@ log2_fixed(uint64_t h)
 	return ip << 32 | frac;
 }
 
-/* 64 - log2(h): proportional to -ln(h / 2^64), in (0, 2^38]. Lower is better. */
+/* 64 - log2(h): proportional to -ln(h / 2^64), in (0, 2^38]. */
 static uint64_t
-node_cost(const struct pvip *pv, uint32_t nodeid)
+cost_of(uint64_t h)
 {
-	uint64_t h = pair_hash(pv->name_hash, nodeid);
-
 	return COST_ONE - log2_fixed(h ? h : 1);
 }
 
-/* Does (w_a, cost_a) score higher than (w_b, cost_b)? w / cost, cross-multiplied. */
+/* The ranking order (see the top of the file); costs must be filled in. */
 static bool
-scores_higher(uint32_t w_a, uint64_t cost_a, uint32_t w_b, uint64_t cost_b)
+ranks_before(const struct cand *a, const struct cand *b)
 {
-	return (uint64_t)w_a * cost_b > (uint64_t)w_b * cost_a;
+	uint64_t x = (uint64_t)a->weight * b->cost, y = (uint64_t)b->weight * a->cost;
+
+	if (x != y)
+		return x > y;
+	if (a->h != b->h)
+		return a->h > b->h;
+	return a->node < b->node; /* nodes[] is in nodeid order */
 }
 
 static int
@@ -195,6 +207,13 @@ load_nodes(struct place *p, const struct cv_placement_input *in)
 		if (i > 0 && p->nodes[i].nodeid == p->nodes[i - 1].nodeid)
 			return -EINVAL;
 		p->by_input[p->nodes[i].input] = i;
+		p->nodes[i].wclass = i;
+		for (size_t j = 0; j < i; j++) {
+			if (p->nodes[j].weight == p->nodes[i].weight) {
+				p->nodes[i].wclass = j;
+				break;
+			}
+		}
 	}
 	return 0;
 }
@@ -292,38 +311,61 @@ pin(struct place *p, struct pvip *pv)
 	return false;
 }
 
-/* Insertion sort of the candidates by score. Nodes come in nodeid order and
- * only a strictly higher score moves ahead, so equal scores keep the lower
- * nodeid first. The costs are computed first, in a loop of their own: the
- * logarithms are independent chains of multiplications that the CPU can
- * overlap. */
+/*
+ * The best candidate. Within one weight the best is the highest h, so first
+ * the highest h per weight, then the logarithm for those few only.
+ */
 static void
-rank_candidates(const struct place *p, struct pvip *pv)
+find_top(const struct place *p, struct pvip *pv)
 {
-	uint64_t cost[CV_MAX_NODES], c;
-	uint8_t idx[CV_MAX_NODES], n = 0, j;
+	struct cand best[CV_MAX_NODES]; /* by wclass: the highest h of that weight */
+	uint64_t seen = 0;
+	bool first = true;
 
-	for (uint8_t i = 0; i < p->n_nodes; i++)
-		if (pv->cand >> i & 1)
-			idx[n++] = i;
-	for (j = 0; j < n; j++)
-		cost[j] = node_cost(pv, p->nodes[idx[j]].nodeid);
-	for (uint8_t k = 0; k < n; k++) {
-		uint32_t w = p->nodes[idx[k]].weight;
+	for (uint8_t i = 0; i < p->n_nodes; i++) {
+		uint8_t k = p->nodes[i].wclass;
+		uint64_t h;
 
-		c = cost[k];
-		for (j = k; j > 0; j--) {
-			if (!scores_higher(w, c, p->nodes[pv->rank[j - 1]].weight, cost[j - 1]))
-				break;
-			pv->rank[j] = pv->rank[j - 1];
-			cost[j] = cost[j - 1];
+		if (!(pv->cand >> i & 1))
+			continue;
+		h = pair_hash(pv->name_hash, p->nodes[i].nodeid);
+		if (!(seen >> k & 1) || h > best[k].h) { /* equal h: the lower nodeid stays */
+			best[k] = (struct cand){ .node = i, .weight = p->nodes[i].weight, .h = h };
+			seen |= UINT64_C(1) << k;
 		}
-		pv->rank[j] = idx[k];
-		cost[j] = c;
 	}
-	pv->n_rank = n;
-	pv->top_cost = cost[0];
-	pv->top_weight = p->nodes[pv->rank[0]].weight;
+	for (uint8_t k = 0; k < p->n_nodes; k++) {
+		if (!(seen >> k & 1))
+			continue;
+		best[k].cost = cost_of(best[k].h);
+		if (first || ranks_before(&best[k], &pv->top))
+			pv->top = best[k];
+		first = false;
+	}
+}
+
+/* All candidates, best first (insertion sort); returns their number. */
+static uint8_t
+rank_all(const struct place *p, const struct pvip *pv, struct cand *ret)
+{
+	uint8_t n = 0;
+
+	for (uint8_t i = 0; i < p->n_nodes; i++) {
+		uint64_t h;
+		struct cand c;
+		uint8_t j;
+
+		if (!(pv->cand >> i & 1))
+			continue;
+		h = pair_hash(pv->name_hash, p->nodes[i].nodeid);
+		c = (struct cand){
+			.node = i, .weight = p->nodes[i].weight, .h = h, .cost = cost_of(h)
+		};
+		for (j = n++; j > 0 && ranks_before(&c, &ret[j - 1]); j--)
+			ret[j] = ret[j - 1];
+		ret[j] = c;
+	}
+	return n;
 }
 
 /* Pins what is pinned, ranks the rest; free[] gets the free VIPs that have a
@@ -342,7 +384,7 @@ classify(struct place *p, struct pvip *vips, size_t n_vips, struct pvip **free, 
 		total++;
 		if (pin(p, pv))
 			continue;
-		rank_candidates(p, pv);
+		find_top(p, pv);
 		free[n_free++] = pv;
 	}
 	*ret_free = n_free;
@@ -374,13 +416,35 @@ set_bounds(struct place *p, uint64_t total)
 static int
 cmp_strength(const void *a, const void *b)
 {
-	const struct pvip *x = *(struct pvip *const *)a, *y = *(struct pvip *const *)b;
+	const struct cand *x = &(*(struct pvip *const *)a)->top;
+	const struct cand *y = &(*(struct pvip *const *)b)->top;
+	uint64_t sx = (uint64_t)x->weight * y->cost, sy = (uint64_t)y->weight * x->cost;
 
-	if (scores_higher(x->top_weight, x->top_cost, y->top_weight, y->top_cost))
-		return -1;
-	if (scores_higher(y->top_weight, y->top_cost, x->top_weight, x->top_cost))
-		return 1;
-	return strcmp(x->v->name, y->v->name);
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp((*(struct pvip *const *)a)->v->name, (*(struct pvip *const *)b)->v->name);
+}
+
+static bool
+has_room(const struct place *p, uint8_t node)
+{
+	return p->nodes[node].load < p->nodes[node].upper;
+}
+
+/* The best candidate with room, or the best one if none has room. */
+static uint8_t
+choose(const struct place *p, const struct pvip *pv)
+{
+	struct cand all[CV_MAX_NODES];
+	uint8_t n;
+
+	if (has_room(p, pv->top.node))
+		return pv->top.node;
+	n = rank_all(p, pv, all);
+	for (uint8_t j = 1; j < n; j++)
+		if (has_room(p, all[j].node))
+			return all[j].node;
+	return pv->top.node;
 }
 
 static void
@@ -389,38 +453,21 @@ spread(struct place *p, struct pvip **free, size_t n_free)
 	qsort(free, n_free, sizeof(*free), cmp_strength);
 	for (size_t k = 0; k < n_free; k++) {
 		struct pvip *pv = free[k];
-		uint8_t pick = pv->rank[0];
+		uint8_t pick = choose(p, pv);
 
-		for (uint8_t j = 0; j < pv->n_rank; j++) {
-			if (p->nodes[pv->rank[j]].load < p->nodes[pv->rank[j]].upper) {
-				pick = pv->rank[j];
-				break;
-			}
-		}
-		assign(p, pv, pick, pick == pv->rank[0] ? CV_PLACE_SPREAD : CV_PLACE_REBALANCED);
+		assign(p, pv, pick, pick == pv->top.node ? CV_PLACE_SPREAD : CV_PLACE_REBALANCED);
 	}
 }
 
-static uint8_t
-rank_pos(const struct pvip *pv, uint8_t node)
-{
-	uint8_t j = 0;
-
-	while (pv->rank[j] != node)
-		j++;
-	return j;
-}
-
-/* The VIPs that rank the pulling node highest first; then by its score. */
+/* Highest score for the pulling node first (its weight is the same for all:
+ * highest h), then by name. */
 static int
 cmp_pull(const void *a, const void *b)
 {
 	const struct pull *x = a, *y = b;
 
-	if (x->pos != y->pos)
-		return x->pos < y->pos ? -1 : 1;
-	if (x->cost != y->cost)
-		return x->cost < y->cost ? -1 : 1;
+	if (x->h != y->h)
+		return x->h > y->h ? -1 : 1;
 	return strcmp(x->pv->v->name, y->pv->v->name);
 }
 
@@ -446,9 +493,7 @@ raise_node(struct place *p, uint8_t i, struct pvip **free, size_t n_free, struct
 
 		if (pv->owner == i || !(pv->cand >> i & 1) || !can_spare(p, pv->owner))
 			continue;
-		buf[m++] = (struct pull){
-			.pv = pv, .cost = node_cost(pv, n->nodeid), .pos = rank_pos(pv, i)
-		};
+		buf[m++] = (struct pull){ .pv = pv, .h = pair_hash(pv->name_hash, n->nodeid) };
 	}
 	qsort(buf, m, sizeof(*buf), cmp_pull);
 	for (size_t k = 0; k < m && n->load < n->lower; k++) {
