@@ -295,10 +295,13 @@ on_released(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_released
 			continue; /* about an older holding */
 		v->blockers &= ~bit;
 		v->claims &= ~bit;
-		/* It gave the VIP up by itself (lapse, failed check, stop): not
-		 * back to it until its next STATE says it is healthy. */
-		if (v->owner == nodeid)
+		/* It gave the VIP up by itself (lapse, failed add, lost quorum):
+		 * nobody owns it now, and it goes back to that node only once
+		 * its next STATE says it is healthy. */
+		if (v->owner == nodeid) {
+			v->owner = 0;
 			v->healthy &= ~bit;
+		}
 		e->placement_dirty = true;
 	}
 }

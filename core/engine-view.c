@@ -96,6 +96,7 @@ void
 cv_engine_start_exchange(struct cv_engine *e)
 {
 	e->exchange_done = false;
+	e->lapsed = false; /* a full exchange: we may take again (rule 5) */
 	cv_engine_send_state(e);
 }
 
@@ -149,7 +150,6 @@ adopt(struct cv_engine *e)
 	e->view_adopted_at = e->now;
 	mark_view_members(e);
 	e->merged = e->n_totem > before && before > 0;
-	e->lapsed = false; /* a newer ring: we may take again (rule 5) */
 	cv_engine_notice(e, CV_NOTICE_VIEW_ADOPTED, (uint32_t)e->n_totem,
 			 e->view_quorate ? "quorate" : "not quorate");
 	if (!e->view_quorate) {

@@ -60,6 +60,10 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	if (t.actions & CV_VA_ANNOUNCE)
 		vip_action(e, CV_ACT_ANNOUNCE, i);
 	v->state = t.next;
+	/* Letting go on our own (not because placement moved it): we are no
+	 * longer its owner, or the next reconcile would want it back. */
+	if (ev == CV_VE_RELEASE_ALL && v->owner == e->me)
+		v->owner = 0;
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
 					    .vip = (uint32_t)i,

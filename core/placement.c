@@ -42,7 +42,7 @@
 #include "cv-macros.h"
 #include "placement.h"
 
-#define NO_NODE 0xff
+#define NO_NODE	 0xff
 #define COST_ONE (UINT64_C(64) << 32) /* 64.0 in 32.32 fixed point */
 
 struct pnode {
@@ -51,7 +51,7 @@ struct pnode {
 	bool eligible;
 	uint8_t input;	/* index in the input nodes[]: its healthy bit */
 	uint8_t wclass; /* index of the first node (in nodes[]) of the same weight */
-	uint32_t load; /* VIPs given to it so far */
+	uint32_t load;	/* VIPs given to it so far */
 	uint32_t upper;
 	uint32_t lower;
 };
@@ -61,7 +61,7 @@ struct cand {
 	uint8_t node;	 /* index in p->nodes */
 	uint32_t weight; /* of that node */
 	uint64_t h;	 /* pair hash */
-	uint64_t cost; /* 64 - log2(h), 32.32 fixed point; lower is better */
+	uint64_t cost;	 /* 64 - log2(h), 32.32 fixed point; lower is better */
 };
 
 struct pvip {
@@ -198,43 +198,33 @@ load_nodes(struct place *p, const struct cv_placement_input *in)
 
 		if (n->nodeid == 0 || n->weight == 0 || n->weight > CV_PLACE_WEIGHT_MAX)
 			return -EINVAL;
-		p->nodes[i] = (struct pnode){
-			.nodeid = n->nodeid, .weight = n->weight, .eligible = n->eligible, .input = i
-		};
+		p->nodes[i] = (struct pnode){ .nodeid = n->nodeid,
+					      .weight = n->weight,
+					      .eligible = n->eligible,
+					      .input = i };
 	}
 	qsort(p->nodes, p->n_nodes, sizeof(p->nodes[0]), cmp_nodeid);
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		if (i > 0 && p->nodes[i].nodeid == p->nodes[i - 1].nodeid)
 			return -EINVAL;
 		p->by_input[p->nodes[i].input] = i;
-		p->nodes[i].wclass = i;
-		for (size_t j = 0; j < i; j++) {
-			if (p->nodes[j].weight == p->nodes[i].weight) {
-				p->nodes[i].wclass = j;
-				break;
-			}
-		}
+		for (p->nodes[i].wclass = 0;
+		     p->nodes[p->nodes[i].wclass].weight != p->nodes[i].weight;)
+			p->nodes[i].wclass++;
 	}
 	return 0;
 }
 
-static int
-node_index(const struct place *p, uint32_t nodeid)
+/* Is nodeid in the view and a candidate of the VIP? Its index in *ret if so. */
+static bool
+is_candidate(const struct place *p, const struct pvip *pv, uint32_t nodeid, uint8_t *ret)
 {
 	const struct pnode key = { .nodeid = nodeid };
 	const struct pnode *n = bsearch(&key, p->nodes, p->n_nodes, sizeof(key), cmp_nodeid);
 
-	return n ? n - p->nodes : -1;
-}
-
-static bool
-is_candidate(const struct place *p, const struct pvip *pv, uint32_t nodeid, uint8_t *ret)
-{
-	int i = node_index(p, nodeid);
-
-	if (i < 0 || !(pv->cand >> i & 1))
+	if (!n || !(pv->cand >> (n - p->nodes) & 1))
 		return false;
-	*ret = i;
+	*ret = n - p->nodes;
 	return true;
 }
 
@@ -254,7 +244,8 @@ load_vips(const struct place *p, const struct cv_placement_input *in, struct pvi
 
 		if (!v->name || (v->n_prefer > 0 && !v->prefer))
 			return -EINVAL;
-		vips[k] = (struct pvip){ .v = v, .name_hash = name_hash(v->name), .owner = NO_NODE };
+		vips[k] =
+		    (struct pvip){ .v = v, .name_hash = name_hash(v->name), .owner = NO_NODE };
 		for (size_t j = 0; j < p->n_nodes; j++) {
 			const struct pnode *n = &p->nodes[p->by_input[j]];
 
@@ -461,14 +452,38 @@ spread(struct place *p, struct pvip **free, size_t n_free)
 
 /* Highest score for the pulling node first (its weight is the same for all:
  * highest h), then by name. */
-static int
-cmp_pull(const void *a, const void *b)
+static bool
+pull_before(const struct pull *x, const struct pull *y)
 {
-	const struct pull *x = a, *y = b;
-
 	if (x->h != y->h)
-		return x->h > y->h ? -1 : 1;
-	return strcmp(x->pv->v->name, y->pv->v->name);
+		return x->h > y->h;
+	return strcmp(x->pv->v->name, y->pv->v->name) < 0;
+}
+
+/*
+ * A binary heap of pull offers, best at the root: a node usually needs only a
+ * few of thousands of offers, so heapifying (linear) and popping those few is
+ * much cheaper than sorting them all. The order is total: the pops come out
+ * in the same order whatever the heap's shape.
+ */
+static void
+heap_sift(struct pull *a, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		struct pull t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && pull_before(&a[c + 1], &a[c]))
+			c++;
+		if (!pull_before(&a[c], &a[i]))
+			return;
+		t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
 }
 
 static bool
@@ -480,7 +495,7 @@ can_spare(const struct place *p, uint8_t node)
 /*
  * Pull free VIPs onto an underloaded node from nodes above their lower bound.
  * During one node's turn other loads only go down, so a VIP that cannot be
- * pulled now cannot later: one sorted pass is enough.
+ * pulled now cannot later: one pass over the offers, best first, is enough.
  */
 static void
 raise_node(struct place *p, uint8_t i, struct pvip **free, size_t n_free, struct pull *buf)
@@ -495,10 +510,13 @@ raise_node(struct place *p, uint8_t i, struct pvip **free, size_t n_free, struct
 			continue;
 		buf[m++] = (struct pull){ .pv = pv, .h = pair_hash(pv->name_hash, n->nodeid) };
 	}
-	qsort(buf, m, sizeof(*buf), cmp_pull);
-	for (size_t k = 0; k < m && n->load < n->lower; k++) {
-		struct pvip *pv = buf[k].pv;
+	for (size_t k = m / 2; k-- > 0;)
+		heap_sift(buf, m, k);
+	while (m > 0 && n->load < n->lower) {
+		struct pvip *pv = buf[0].pv;
 
+		buf[0] = buf[--m];
+		heap_sift(buf, m, 0);
 		if (!can_spare(p, pv->owner))
 			continue;
 		p->nodes[pv->owner].load--;

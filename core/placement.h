@@ -18,17 +18,18 @@
 struct cv_place_node {
 	uint32_t nodeid; /* corosync node id, nonzero, unique */
 	uint32_t weight; /* spreading weight, 1..CV_PLACE_WEIGHT_MAX (config default 100) */
-	bool eligible;	 /* in the quorate view, its daemon is up with our config digest, not standby */
+	bool eligible; /* in the quorate view, its daemon is up with our config digest, not standby
+			*/
 };
 
 struct cv_place_vip {
 	const char *name;	/* unique VIP name: the identity used in hashing and ordering */
 	const uint32_t *prefer; /* ordered preference, nodeids; nodes not in nodes[] are ignored */
 	size_t n_prefer;
-	bool stickiness;	/* a healthy holder keeps the VIP */
-	bool preempt;		/* move back to a more preferred node (only meaningful with prefer) */
-	uint32_t holder;	/* current holder nodeid, 0 = none */
-	uint64_t healthy;	/* bit i set: nodes[i] passes this VIP's health checks */
+	bool stickiness;  /* a healthy holder keeps the VIP */
+	bool preempt;	  /* move back to a more preferred node (only meaningful with prefer) */
+	uint32_t holder;  /* current holder nodeid, 0 = none */
+	uint64_t healthy; /* bit i set: nodes[i] passes this VIP's health checks */
 };
 
 struct cv_placement_input {

@@ -352,6 +352,41 @@ graceful_stop_hands_off_and_reports_stopped(void **state)
 	bus_free(b);
 }
 
+/* The reaper's RELEASED may come before the confchg that says the daemon left. */
+static void
+reaper_released_before_procdown_is_taken_over_at_once(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	struct cv_proto_vip *v = calloc(2, sizeof(*v));
+	struct cv_member gm[] = { { 1, 201, 0 }, { 2, 102, 0 }, { 3, 103, 0 } };
+	struct cv_member left[] = { { 1, 101, CV_LEAVE_PROCDOWN } };
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	assert_true(b->held[1][WEB]);
+	/* n1's daemon dies; its reaper removes the address and says so. */
+	b->up[1] = false;
+	b->held[1][WEB] = b->held[1][API] = false;
+	snprintf(v[0].name, sizeof(v[0].name), "web");
+	v[0].epoch = cv_engine_vip_epoch(b->e[1], WEB);
+	snprintf(v[1].name, sizeof(v[1].name), "api");
+	v[1].epoch = cv_engine_vip_epoch(b->e[1], API);
+	b->q[b->qt % QMAX].from = 1;
+	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
+		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_RELEASED,
+		.released = { .for_nodeid = 1, .vips = v, .n_vips = 2 } };
+	b->qt++;
+	deliver_all(b);
+	for (int n = 2; n <= N; n++)
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP,
+					       .group = { .members = gm, .n_members = 3,
+							  .left = left, .n_left = 1 } });
+	deliver_all(b);
+	advance(b, 1010);
+	assert_true(b->held[2][WEB] || b->held[3][WEB]);
+	bus_free(b);
+}
+
 int
 main(void)
 {
@@ -364,6 +399,7 @@ main(void)
 		cmocka_unit_test(holder_whose_heartbeats_stop_arriving_lets_go_at_lease_end),
 		cmocka_unit_test(two_node_without_opt_in_holds_nothing),
 		cmocka_unit_test(graceful_stop_hands_off_and_reports_stopped),
+		cmocka_unit_test(reaper_released_before_procdown_is_taken_over_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

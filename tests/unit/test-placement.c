@@ -7,7 +7,7 @@
 #include "placement.h"
 
 #define ALL_HEALTHY UINT64_MAX
-#define NAME_LEN 16
+#define NAME_LEN    16
 
 /* A cluster of nodes 1..n (weight 100, eligible) and VIPs "v0".."v<n-1>". */
 struct scene {
@@ -25,7 +25,8 @@ scene_init(struct scene *s, size_t n_nodes, size_t n_vips, bool stickiness)
 {
 	*s = (struct scene){ .n_nodes = n_nodes, .n_vips = n_vips };
 	for (size_t i = 0; i < ELEMENTSOF(s->nodes); i++)
-		s->nodes[i] = (struct cv_place_node){ .nodeid = i + 1, .weight = 100, .eligible = true };
+		s->nodes[i] =
+		    (struct cv_place_node){ .nodeid = i + 1, .weight = 100, .eligible = true };
 	s->vips = calloc(n_vips, sizeof(*s->vips));
 	s->names = calloc(n_vips, sizeof(*s->names));
 	s->owner = calloc(n_vips, sizeof(*s->owner));
@@ -33,9 +34,9 @@ scene_init(struct scene *s, size_t n_nodes, size_t n_vips, bool stickiness)
 	assert_non_null(s->vips && s->names && s->owner && s->reason);
 	for (size_t k = 0; k < n_vips; k++) {
 		snprintf(s->names[k], NAME_LEN, "v%zu", k);
-		s->vips[k] = (struct cv_place_vip){
-			.name = s->names[k], .stickiness = stickiness, .healthy = ALL_HEALTHY
-		};
+		s->vips[k] = (struct cv_place_vip){ .name = s->names[k],
+						    .stickiness = stickiness,
+						    .healthy = ALL_HEALTHY };
 	}
 }
 
@@ -436,8 +437,8 @@ a_leaving_node_moves_only_its_vips_within_bounds(void **state)
 		}
 	}
 	scene_loads(&s, load);
-	print_message("leave: %zu orphans; loads %u %u %u %u\n", orphans, load[0], load[1],
-		      load[2], load[3]);
+	print_message("leave: %zu orphans; loads %u %u %u %u\n", orphans, load[0], load[1], load[2],
+		      load[3]);
 	for (size_t i = 0; i < 4; i++)
 		assert_in_range(load[i], 225, 275);
 	scene_done(&s);
@@ -490,9 +491,9 @@ bad_input_is_rejected_and_outputs_are_untouched(void **state)
 	scene_run(&s);
 
 	assert_int_equal(cv_placement_compute(NULL, s.owner, s.reason), -EINVAL);
-	assert_int_equal(cv_placement_compute(&(struct cv_placement_input){ .n_vips = 1 },
-					      s.owner, NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    cv_placement_compute(&(struct cv_placement_input){ .n_vips = 1 }, s.owner, NULL),
+	    -EINVAL);
 	scene_done(&s);
 }
 
@@ -504,10 +505,23 @@ empty_input_is_fine(void **state)
 	assert_int_equal(cv_placement_compute(&in, NULL, NULL), 0);
 }
 
+/* The bounds of node i, as placement.c computes them: ceil/floor of
+ * 1.1 / 0.9 * total * w_i / W. */
+static void
+bounds(const struct scene *s, size_t total, size_t i, uint32_t *lower, uint32_t *upper)
+{
+	uint64_t sum = 0, share = total * s->nodes[i].weight;
+
+	for (size_t j = 0; j < s->n_nodes; j++)
+		sum += s->nodes[j].eligible ? s->nodes[j].weight : 0;
+	*upper = (11 * share + 10 * sum - 1) / (10 * sum);
+	*lower = 9 * share / (10 * sum);
+}
+
 static void
 ten_thousand_vips_on_sixty_four_nodes_complete(void **state)
 {
-	uint32_t load[CV_MAX_NODES + 1];
+	uint32_t load[CV_MAX_NODES + 1], lower, upper;
 	struct scene s;
 
 	scene_init(&s, CV_MAX_NODES, 10000, false);
@@ -517,8 +531,51 @@ ten_thousand_vips_on_sixty_four_nodes_complete(void **state)
 	scene_loads(&s, load);
 	for (size_t k = 0; k < s.n_vips; k++)
 		assert_int_not_equal(s.owner[k], 0);
-	for (size_t i = 0; i < s.n_nodes; i++)
-		assert_true(load[i] > 0);
+	/* Everyone healthy everywhere: nothing stops the bounds from holding. */
+	for (size_t i = 0; i < s.n_nodes; i++) {
+		bounds(&s, s.n_vips, i, &lower, &upper);
+		assert_in_range(load[i], lower, upper);
+	}
+	scene_done(&s);
+}
+
+static void
+pinned_vips_count_in_the_loads(void **state)
+{
+	const uint32_t prefer[] = { 1 };
+	uint32_t load[CV_MAX_NODES + 1];
+	struct scene s;
+
+	/* 10 VIPs on 2 nodes, 5 pinned to node 1: bounds 4..6 each, so node 1
+	 * takes at most one of the 5 free ones. */
+	scene_init(&s, 2, 10, false);
+	for (size_t k = 0; k < 5; k++) {
+		s.vips[k].prefer = prefer;
+		s.vips[k].n_prefer = 1;
+	}
+	scene_run(&s);
+	scene_loads(&s, load);
+	assert_in_range(load[0], 5, 6);
+	assert_in_range(load[1], 4, 5);
+	scene_done(&s);
+}
+
+static void
+a_vip_that_fits_nowhere_goes_to_its_top_candidate(void **state)
+{
+	const uint32_t prefer[] = { 1 };
+	struct scene s;
+
+	/* Node 1 is full with pinned VIPs, and the last VIP is healthy only there. */
+	scene_init(&s, 3, 10, false);
+	for (size_t k = 0; k < 9; k++) {
+		s.vips[k].prefer = prefer;
+		s.vips[k].n_prefer = 1;
+	}
+	s.vips[9].healthy = 0x1;
+	scene_run(&s);
+	assert_int_equal(s.owner[9], 1);
+	assert_int_equal(s.reason[9], CV_PLACE_SPREAD);
 	scene_done(&s);
 }
 
@@ -555,6 +612,8 @@ main(void)
 		cmocka_unit_test(bad_input_is_rejected_and_outputs_are_untouched),
 		cmocka_unit_test(empty_input_is_fine),
 		cmocka_unit_test(ten_thousand_vips_on_sixty_four_nodes_complete),
+		cmocka_unit_test(pinned_vips_count_in_the_loads),
+		cmocka_unit_test(a_vip_that_fits_nowhere_goes_to_its_top_candidate),
 		cmocka_unit_test(reason_names_round_trip),
 	};
 
