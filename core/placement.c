@@ -14,14 +14,15 @@
  *    score does not depend on the other nodes, a node joining or leaving
  *    changes only the VIPs it wins or held: minimal churn without any state.
  * 4. Plain rendezvous is only balanced on average (1000 VIPs on 5 nodes
- *    differ by ~±13 per node, and more by bad luck), so loads are bounded:
- *    a node's fair share is total * w / W over all VIPs that have a
- *    candidate; it takes at most ceil(1.1 * fair) by spreading, and nodes
- *    under floor(0.9 * fair) pull the VIPs that score them highest from nodes that
- *    can spare one. VIPs are offered in decreasing strength of their top
- *    choice, so those that spill over are the ones that care least; the
- *    bounds move only a few percent of the VIPs away from their top choice,
- *    and mostly the same ones from one run to the next.
+ *    differ by ~±13 per node, and more by bad luck), so loads are bounded.
+ *    A node's fair share is total * w / W over all VIPs that have a
+ *    candidate; spreading gives it at most ceil(1.1 * fair), and then nodes
+ *    under floor(0.9 * fair) pull the VIPs that score them highest from
+ *    nodes that can spare one. VIPs are spread in decreasing strength of
+ *    their top choice, so those that spill over are the ones that care
+ *    least. The bounds move only a few percent of the VIPs away from their
+ *    top choice, mostly the same ones from one run to the next, so they add
+ *    little churn of their own.
  *
  * Determinism: nodes are sorted by nodeid and every tie is broken by the
  * hash, the nodeid or the VIP name, so the order of the input arrays does not
@@ -205,12 +206,13 @@ load_nodes(struct place *p, const struct cv_placement_input *in)
 	}
 	qsort(p->nodes, p->n_nodes, sizeof(p->nodes[0]), cmp_nodeid);
 	for (size_t i = 0; i < p->n_nodes; i++) {
-		if (i > 0 && p->nodes[i].nodeid == p->nodes[i - 1].nodeid)
+		struct pnode *n = &p->nodes[i];
+
+		if (i > 0 && n->nodeid == n[-1].nodeid)
 			return -EINVAL;
-		p->by_input[p->nodes[i].input] = i;
-		for (p->nodes[i].wclass = 0;
-		     p->nodes[p->nodes[i].wclass].weight != p->nodes[i].weight;)
-			p->nodes[i].wclass++;
+		p->by_input[n->input] = i;
+		while (p->nodes[n->wclass].weight != n->weight)
+			n->wclass++;
 	}
 	return 0;
 }

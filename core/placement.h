@@ -18,8 +18,7 @@
 struct cv_place_node {
 	uint32_t nodeid; /* corosync node id, nonzero, unique */
 	uint32_t weight; /* spreading weight, 1..CV_PLACE_WEIGHT_MAX (config default 100) */
-	bool eligible; /* in the quorate view, its daemon is up with our config digest, not standby
-			*/
+	bool eligible;	 /* quorate view, daemon up with our config digest, not standby */
 };
 
 struct cv_place_vip {
@@ -33,7 +32,7 @@ struct cv_place_vip {
 };
 
 struct cv_placement_input {
-	const struct cv_place_node *nodes; /* n_nodes <= CV_MAX_NODES */
+	const struct cv_place_node *nodes; /* n_nodes <= CV_MAX_NODES (config.h) */
 	size_t n_nodes;
 	const struct cv_place_vip *vips; /* n_vips <= CV_MAX_VIPS, names unique */
 	size_t n_vips;
@@ -56,7 +55,8 @@ enum cv_place_reason {
  * 0 = nobody; ret_reason (caller-owned, n_vips entries, may be NULL) the
  * reason. A candidate of a VIP is a node that is eligible and has its healthy
  * bit set (bits at or above n_nodes are ignored); a holder or prefer entry
- * that is not in nodes[] is no candidate.
+ * that is not in nodes[] is no candidate. Prefer and stickiness pin a VIP
+ * first; the others are spread (see the top of placement.c).
  * Returns 0; -EINVAL on bad input (n_nodes > CV_MAX_NODES, n_vips >
  * CV_MAX_VIPS, nodeid 0 or duplicate, weight 0 or > CV_PLACE_WEIGHT_MAX, a
  * NULL or duplicate VIP name, a NULL array with a nonzero count); -ENOMEM.
