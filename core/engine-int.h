@@ -73,6 +73,7 @@ struct cv_engine {
 	bool have_view, view_quorate;
 	uint64_t view_adopted_at;
 	bool exchange_done;
+	uint64_t settle_until;	/* after our start: wait this long for view members' daemons */
 	bool merged;		/* the adopted view gained members: re-announce once the exchange is done */
 
 	struct peer peers[CV_MAX_NODES];

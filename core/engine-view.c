@@ -145,6 +145,11 @@ adopt(struct cv_engine *e)
 			cv_engine_release_all(e, CV_REASON_NO_QUORUM);
 		return;
 	}
+	/* Starting up, give the daemons of the other view members one
+	 * re-formation's time to join before placing anything: otherwise the
+	 * first daemon up takes every VIP and stickiness keeps them there. */
+	if (!e->have_view && e->settle_until == 0)
+		e->settle_until = e->now + e->token_ms + e->consensus_ms;
 	e->view_ring = e->totem_ring;
 	e->have_view = true;
 	e->view_adopted_at = e->now;
@@ -274,8 +279,13 @@ cv_engine_check_exchange(struct cv_engine *e)
 	for (size_t i = 0; i < e->n_peers; i++) {
 		const struct peer *p = &e->peers[i];
 
-		if (!p->in_view || !expects_state(p))
+		if (!p->in_view)
 			continue;
+		if (!expects_state(p)) {
+			if (p->n_pids == 0 && e->now < e->settle_until)
+				return false; /* its daemon may still be starting */
+			continue;
+		}
 		if (!p->state_fresh || !ring_equal(p->state_ring, e->view_ring))
 			return false;
 	}

@@ -317,6 +317,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return cv_engine_on_message(e, ev);
 	case CV_EV_TIMER:
 		e->timer_at = NEVER; /* fired; reconcile re-arms it */
+		cv_engine_check_exchange(e); /* the start-up settle time may be over */
 		return 0;
 	case CV_EV_TIMINGS:
 		cv_engine_on_timings(e, ev->timings.token_ms, ev->timings.consensus_ms);
@@ -447,6 +448,8 @@ next_wakeup(struct cv_engine *e)
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
 	if (e->stopping)
 		at = CV_MIN(at, e->stop_deadline);
+	if (!e->exchange_done && e->now < e->settle_until)
+		at = CV_MIN(at, e->settle_until);
 	for (size_t i = 0; i < e->n_vips; i++) {
 		uint64_t d = NEVER;
 
