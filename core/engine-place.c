@@ -51,20 +51,22 @@ node_id_by_name(const struct cv_engine *e, const char *name)
 	return 0;
 }
 
-/* The claimant placement sees as the holder: the owner if it claims, else the lowest nodeid. */
+/*
+ * The holder placement sees: the owner every member agreed on (it holds the
+ * VIP or is about to), else the lowest node id that claims it in its STATE
+ * (after a merge, before anyone owns it again).
+ */
 static uint32_t
 holder_of(const struct cv_engine *e, const struct vip_rt *v)
 {
 	uint32_t best = 0;
 
+	if (v->owner)
+		return v->owner;
 	for (size_t s = 0; s < e->n_peers; s++) {
 		uint32_t id = e->peers[s].nodeid;
 
-		if (!(v->claims & BIT(s)))
-			continue;
-		if (id == v->owner)
-			return id;
-		if (!best || id < best)
+		if ((v->claims & BIT(s)) && (!best || id < best))
 			best = id;
 	}
 	return best;
