@@ -30,8 +30,8 @@ struct peer {
 	struct cv_ring_id state_ring;
 	uint16_t chunks_next;	/* reassembly: next chunk index expected, 0 = none under way */
 	uint16_t chunk_count;
-	uint64_t digest;
-	bool trusted;		/* same config digest */
+	uint64_t digest;	/* of its config, from its STATE */
+	bool mismatch_told;	/* we said once that its digest differs from ours */
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
 	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
@@ -93,6 +93,7 @@ struct cv_engine {
 	uint64_t renew_at;
 	bool lapsed;		/* lease lapsed in this ring: take nothing until a new exchange */
 	bool placement_dirty;
+	uint64_t trusted_digest;	/* the digest most view members share (engine-place.c) */
 	bool admin_standby;	/* we are in standby by corovipctl */
 	bool stopping, stop_sent, stopped;
 	uint64_t stop_deadline;
@@ -131,4 +132,5 @@ bool cv_engine_assembling(const struct cv_engine *e);
 int cv_engine_place(struct cv_engine *e);
 bool cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline);
 bool cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid);
+void cv_engine_elect_digest(struct cv_engine *e);
 int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);

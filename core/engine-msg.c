@@ -202,15 +202,16 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	     const struct cv_proto_state *s)
 {
 	uint64_t bit = UINT64_C(1) << slot;
-	bool trusted = s->digest == cv_config_digest(e->cfg);
 
 	for (size_t i = 0; i < e->n_vips; i++)
 		if (!(e->vips[i].claims & bit))
 			e->vips[i].blockers &= ~bit;
-	if (!trusted && (p->trusted || !p->state_fresh))
+	if (s->digest != cv_config_digest(e->cfg) && !p->mismatch_told)
 		cv_engine_notice(e, CV_NOTICE_DIGEST_MISMATCH, p->nodeid,
-				 "another config digest: not trusted to hold or hand over VIPs");
-	p->trusted = trusted;
+				 "another config digest: only the digest most members share is "
+				 "trusted to hold VIPs");
+	p->mismatch_told = s->digest != cv_config_digest(e->cfg);
+	p->digest = s->digest;
 	p->daemon_pid = pid;
 	p->daemon_left_at = NEVER;
 	p->reaper_pid = s->peer_pid;

@@ -24,13 +24,41 @@ daemon_present(const struct peer *p)
 	return p->daemon_pid != 0 && p->daemon_left_at == NEVER;
 }
 
+/*
+ * The digest most view members with a daemon share (ties: the higher value,
+ * any fixed rule that every member computes alike will do). Members with
+ * another config stand back: during a rolling reload the nodes that share
+ * the majority's config keep serving, and two configs never both place.
+ */
+void
+cv_engine_elect_digest(struct cv_engine *e)
+{
+	size_t best_n = 0;
+
+	e->trusted_digest = 0;
+	for (size_t i = 0; i < e->n_peers; i++) {
+		const struct peer *a = &e->peers[i];
+		size_t n = 0;
+
+		if (!a->in_view || !a->state_fresh)
+			continue;
+		for (size_t j = 0; j < e->n_peers; j++)
+			n += e->peers[j].in_view && e->peers[j].state_fresh &&
+			     e->peers[j].digest == a->digest;
+		if (n > best_n || (n == best_n && a->digest > e->trusted_digest)) {
+			best_n = n;
+			e->trusted_digest = a->digest;
+		}
+	}
+}
+
 bool
 cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 {
 	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
 
 	return p && e->have_view && e->view_quorate && p->in_view && daemon_present(p) &&
-	       p->state_fresh && p->trusted && !p->standby && !p->silent;
+	       p->state_fresh && p->digest == e->trusted_digest && !p->standby && !p->silent;
 }
 
 static uint32_t
@@ -148,6 +176,7 @@ cv_engine_place(struct cv_engine *e)
 
 	if (!vins || !prefer || !owners)
 		return -ENOMEM;
+	cv_engine_elect_digest(e);
 	for (size_t s = 0; s < e->n_peers; s++)
 		nodes[s] = (struct cv_place_node){
 			.nodeid = e->peers[s].nodeid,
