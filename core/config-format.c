@@ -91,6 +91,11 @@ digest_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 	return b->err ? 0 : mix(fnv1a(UINT64_C(0xcbf29ce484222325), b->buf, b->len));
 }
 
+/*
+ * The cluster digest: the cluster section and the nodes. What each VIP needs
+ * (its own keys and its checks) is in that VIP's digest instead, so that a
+ * reload that changes one VIP disturbs only that VIP (engine-place.c).
+ */
 uint64_t
 cv_config_digest(const struct cv_config *c)
 {
@@ -98,7 +103,7 @@ cv_config_digest(const struct cv_config *c)
 	uint64_t sum = 0;
 
 	/* A sum of per-section hashes: the same sections in any order agree. */
-	for (size_t i = 0; i < _CV_CONF_SECTION_MAX; i++) {
+	for (size_t i = CV_CONF_CLUSTER; i <= CV_CONF_NODE; i++) {
 		const struct cv_conf_section *s = &cv_conf_sections[i];
 
 		for (size_t j = 0; j < cv_conf_count(c, s); j++)
@@ -109,4 +114,26 @@ cv_config_digest(const struct cv_config *c)
 		sum = 0;
 	cv_strbuf_done(&b);
 	return sum;
+}
+
+uint32_t
+cv_config_vip_digest(const struct cv_config *c, size_t i)
+{
+	const struct cv_vip_conf *v = &c->vips[i];
+	struct cv_strbuf b = {};
+	uint64_t h = digest_instance(&cv_conf_sections[CV_CONF_VIP], v, &b);
+
+	/* Its checks, in its order: the same check names must mean the same checks. */
+	for (size_t k = 0; k < v->check.n; k++) {
+		const struct cv_check_conf *chk = cv_config_find_check(c, v->check.names[k]);
+
+		if (chk)
+			h = mix(h + digest_instance(&cv_conf_sections[CV_CONF_CHECK], chk, &b));
+	}
+	if (b.err)
+		h = 0;
+	cv_strbuf_done(&b);
+	/* 0 on the wire means "no such VIP here": never use it for a real one. */
+	h ^= h >> 32;
+	return (uint32_t)h ? (uint32_t)h : 1;
 }

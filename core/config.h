@@ -157,11 +157,17 @@ void cv_config_forget_positions(struct cv_config *c);
 int cv_config_format(const struct cv_config *c, char **ret);
 
 /*
- * A 64-bit digest of what must agree cluster-wide (VIP names, addresses,
- * backends, checks, placement keys, cluster timers), not per-node values
- * such as interface names. Independent of section order.
+ * A 64-bit digest of what must agree cluster-wide about the cluster itself
+ * (cluster timers, node sections), not per-node values such as interface
+ * names. Independent of section order. Each VIP has its own digest below.
  */
 uint64_t cv_config_digest(const struct cv_config *c);
+
+/*
+ * A 32-bit digest of VIP i's cluster-wide keys and of the checks it names;
+ * never 0. Peers place a VIP only among the nodes that share its digest.
+ */
+uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
 
 /* Lookups by name; NULL when absent. */
 const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);

@@ -31,6 +31,8 @@ struct peer {
 	uint16_t chunks_next;	/* reassembly: next chunk index expected, 0 = none under way */
 	uint16_t chunk_count;
 	uint64_t digest;	/* of its config, from its STATE */
+	uint32_t *vip_digests;	/* per VIP of ours: its config of that VIP, 0 = it has none */
+	bool has_unknown_vips;	/* its STATE names VIPs we do not have */
 	bool mismatch_told;	/* we said once that its digest differs from ours */
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
@@ -83,6 +85,7 @@ struct cv_engine {
 	size_t n_vips;
 	const struct cv_vip_conf **by_name; /* config vips sorted by name, for messages */
 	uint32_t *node_ids;	/* per config node section: its corosync node id, 0 = unknown */
+	uint32_t *vip_digests;	/* per config VIP: cv_config_vip_digest(), computed once */
 	bool *check_ok;		/* per config check: passing */
 
 	/* our lease and heartbeats */

@@ -83,6 +83,7 @@ cv_engine_send_state(struct cv_engine *e)
 	for (size_t i = 0; i < e->n_vips; i++) {
 		copy_name(all[i].name, e->cfg->vips[i].head.name);
 		all[i].flags = vip_flags(e, i);
+		all[i].digest = e->vip_digests[i];
 		all[i].epoch = e->vips[i].epoch;
 	}
 	do {
@@ -180,20 +181,47 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 {
 	uint64_t bit = UINT64_C(1) << slot;
 
+	struct peer *p = &e->peers[slot];
+
+	if (!p->vip_digests)
+		p->vip_digests = calloc(e->n_vips ? e->n_vips : 1, sizeof(*p->vip_digests));
+	if (!p->vip_digests) {
+		e->out->err = -ENOMEM;
+		return;
+	}
 	if (s->chunk_index == 0)
-		for (size_t i = 0; i < e->n_vips; i++)
-			e->vips[i].healthy &= ~bit, e->vips[i].claims &= ~bit;
+		p->has_unknown_vips = false;
+	if (s->chunk_index == 0)
+		for (size_t i = 0; i < e->n_vips; i++) {
+			e->vips[i].healthy &= ~bit;
+			e->vips[i].claims &= ~bit;
+			p->vip_digests[i] = 0;
+		}
 	for (size_t k = 0; k < s->n_vips; k++) {
 		int i = cv_engine_vip_by_name(e, s->vips[k].name);
 
-		if (i < 0)
-			continue; /* another config; the digest tells */
+		if (i < 0) {
+			p->has_unknown_vips = true; /* another config */
+			continue;
+		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
 			e->vips[i].healthy |= bit;
 		if (s->vips[k].flags & CV_PROTO_VIP_HELD)
 			e->vips[i].claims |= bit;
+		p->vip_digests[i] = s->vips[k].digest;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
+}
+
+static bool
+config_differs(const struct cv_engine *e, const struct peer *p)
+{
+	if (p->digest != cv_config_digest(e->cfg) || p->has_unknown_vips)
+		return true;
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (p->vip_digests[i] != e->vip_digests[i])
+			return true;
+	return false;
 }
 
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
@@ -206,12 +234,12 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	for (size_t i = 0; i < e->n_vips; i++)
 		if (!(e->vips[i].claims & bit))
 			e->vips[i].blockers &= ~bit;
-	if (s->digest != cv_config_digest(e->cfg) && !p->mismatch_told)
-		cv_engine_notice(e, CV_NOTICE_DIGEST_MISMATCH, p->nodeid,
-				 "another config digest: only the digest most members share is "
-				 "trusted to hold VIPs");
-	p->mismatch_told = s->digest != cv_config_digest(e->cfg);
 	p->digest = s->digest;
+	if (config_differs(e, p) && !p->mismatch_told)
+		cv_engine_notice(e, CV_NOTICE_DIGEST_MISMATCH, p->nodeid,
+				 "its config differs: a VIP (or the cluster) is placed only among "
+				 "the nodes that share the config most members have");
+	p->mismatch_told = config_differs(e, p);
 	p->daemon_pid = pid;
 	p->daemon_left_at = NEVER;
 	p->reaper_pid = s->peer_pid;
@@ -219,7 +247,8 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->state_ring = s->ring;
 	p->state_fresh = true;
-	p->silent = false; /* it speaks again */
+	p->silent = false; /* it speaks again: watch its heartbeats from now */
+	p->last_hb_at = e->now;
 	p->chunks_next = 0;
 	e->placement_dirty = true;
 	cv_engine_check_exchange(e);

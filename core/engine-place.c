@@ -100,6 +100,42 @@ holder_of(const struct cv_engine *e, const struct vip_rt *v)
 	return best;
 }
 
+/*
+ * The nodes that share the VIP's config most members have (ties: the higher
+ * digest). Only they place it: after a reload of one node, a changed VIP
+ * stays with the old config's nodes until most have the new one, and a VIP
+ * nobody changed is not disturbed at all.
+ */
+static uint64_t
+agreeing_nodes(const struct cv_engine *e, size_t i)
+{
+	uint32_t best = 0;
+	size_t best_n = 0;
+	uint64_t mask = 0;
+
+	for (size_t a = 0; a < e->n_peers; a++) {
+		const struct peer *pa = &e->peers[a];
+		size_t n = 0;
+
+		if (!pa->in_view || !pa->state_fresh || !pa->vip_digests)
+			continue;
+		for (size_t b = 0; b < e->n_peers; b++) {
+			const struct peer *pb = &e->peers[b];
+
+			n += pb->in_view && pb->state_fresh && pb->vip_digests &&
+			     pb->vip_digests[i] == pa->vip_digests[i];
+		}
+		if (n > best_n || (n == best_n && pa->vip_digests[i] > best)) {
+			best_n = n;
+			best = pa->vip_digests[i];
+		}
+	}
+	for (size_t a = 0; best && a < e->n_peers; a++)
+		if (e->peers[a].vip_digests && e->peers[a].vip_digests[i] == best)
+			mask |= BIT(a);
+	return mask;
+}
+
 static void
 vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t *prefer)
 {
@@ -124,7 +160,7 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 		.stickiness = vc->stickiness && !v->admin_target,
 		.preempt = vc->preempt || v->admin_target,
 		.holder = holder_of(e, v),
-		.healthy = v->healthy,
+		.healthy = v->healthy & agreeing_nodes(e, i),
 	};
 }
 

@@ -269,6 +269,31 @@ expects_state(const struct peer *p)
 	return false;
 }
 
+/*
+ * After an exchange every member starts from the same owners: the claims in
+ * the STATEs just exchanged (lowest node id first), not what each remembers —
+ * memories differ after a partition, and placement must get equal inputs on
+ * every member. A remembered owner that sent no STATE (its node or daemon is
+ * gone) may still hold the address: it stays a blocker until time clears it.
+ */
+static void
+restart_owners(struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct vip_rt *v = &e->vips[i];
+		int o = v->owner ? cv_engine_peer_slot(e, v->owner) : -1;
+		uint32_t claimant = 0;
+
+		if (o >= 0 && !(e->peers[o].in_view && e->peers[o].state_fresh))
+			v->blockers |= UINT64_C(1) << o;
+		for (size_t s = 0; s < e->n_peers; s++)
+			if ((v->claims & (UINT64_C(1) << s)) && e->peers[s].state_fresh &&
+			    (!claimant || e->peers[s].nodeid < claimant))
+				claimant = e->peers[s].nodeid;
+		v->owner = claimant;
+	}
+}
+
 /* The exchange is done when every view member with a daemon has a fresh STATE. */
 bool
 cv_engine_check_exchange(struct cv_engine *e)
@@ -291,6 +316,7 @@ cv_engine_check_exchange(struct cv_engine *e)
 	}
 	e->exchange_done = true;
 	e->placement_dirty = true;
+	restart_owners(e);
 	cv_engine_notice(e, CV_NOTICE_EXCHANGE_DONE, (uint32_t)e->n_peers, NULL);
 	if (e->merged) {
 		/* Rule 7: after a heal, tell the neighbours again what we hold. */

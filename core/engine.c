@@ -62,8 +62,15 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	v->state = t.next;
 	/* Letting go on our own (not because placement moved it): we are no
 	 * longer its owner, or the next reconcile would want it back. */
-	if (ev == CV_VE_RELEASE_ALL && v->owner == e->me)
+	if (ev == CV_VE_RELEASE_ALL && v->owner == e->me) {
+		int me = cv_engine_peer_slot(e, e->me);
+
+		/* ... and not healthy for it until our next STATE says so, as
+		 * every peer will see it when our RELEASED arrives. */
 		v->owner = 0;
+		if (me >= 0)
+			v->healthy &= ~(UINT64_C(1) << me);
+	}
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
 					    .vip = (uint32_t)i,
@@ -133,9 +140,12 @@ load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *no
 	e->by_name = calloc(nv ? nv : 1, sizeof(*e->by_name));
 	e->check_ok = calloc(cfg->n_checks ? cfg->n_checks : 1, sizeof(*e->check_ok));
 	e->node_ids = calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*e->node_ids));
-	if (!e->vips || !e->by_name || !e->check_ok || !e->node_ids)
+	e->vip_digests = calloc(nv ? nv : 1, sizeof(*e->vip_digests));
+	if (!e->vips || !e->by_name || !e->check_ok || !e->node_ids || !e->vip_digests)
 		return -ENOMEM;
 	e->n_vips = nv;
+	for (size_t i = 0; i < nv; i++)
+		e->vip_digests[i] = cv_config_vip_digest(cfg, i);
 	for (size_t i = 0; i < nv; i++)
 		e->by_name[i] = &cfg->vips[i];
 	qsort(e->by_name, nv, sizeof(*e->by_name), compare_vip_names);
@@ -157,6 +167,8 @@ unload_config(struct cv_engine *e)
 	free(e->by_name);
 	free(e->check_ok);
 	free(e->node_ids);
+	free(e->vip_digests);
+	e->vip_digests = NULL;
 	e->vips = NULL;
 	e->by_name = NULL;
 	e->check_ok = NULL;
@@ -195,10 +207,36 @@ struct cv_engine *
 cv_engine_free(struct cv_engine *e)
 {
 	if (e) {
+		for (size_t p = 0; p < e->n_peers; p++)
+			free(e->peers[p].vip_digests);
 		unload_config(e);
 		free(e);
 	}
 	return NULL;
+}
+
+/* The peers' per-VIP digests follow the VIPs to their indices in the new config. */
+static int
+remap_peer_digests(struct cv_engine *e, const struct cv_engine *old)
+{
+	for (size_t p = 0; p < e->n_peers; p++) {
+		uint32_t *nd, *od = e->peers[p].vip_digests;
+
+		if (!od)
+			continue;
+		nd = calloc(e->n_vips ? e->n_vips : 1, sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		for (size_t i = 0; i < old->n_vips; i++) {
+			int j = cv_engine_vip_by_name(e, old->cfg->vips[i].head.name);
+
+			if (j >= 0)
+				nd[j] = od[i];
+		}
+		free(od);
+		e->peers[p].vip_digests = nd;
+	}
+	return 0;
 }
 
 /* ---- events handled here ---- */
@@ -265,6 +303,9 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 		*e = old;
 		return r;
 	}
+	r = remap_peer_digests(e, &old);
+	if (r < 0)
+		return r; /* fatal for the daemon: -ENOMEM */
 	for (size_t c = 0; c < e->cfg->n_checks; c++)
 		for (size_t k = 0; k < old.cfg->n_checks; k++)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
@@ -298,6 +339,7 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 	free(old.by_name);
 	free(old.check_ok);
 	free(old.node_ids);
+	free(old.vip_digests);
 	e->placement_dirty = true;
 	cv_engine_send_state(e); /* our digest and health changed */
 	return 0;
@@ -403,7 +445,9 @@ heartbeat(struct cv_engine *e)
 		e->next_hb_at = NEVER;
 		return;
 	}
-	if (e->now >= e->next_hb_at || (waits && !lease_valid(e) && !e->hb_in_flight)) {
+	/* NEVER: we were not heartbeating; start now. */
+	if (e->next_hb_at == NEVER || e->now >= e->next_hb_at ||
+	    (waits && !lease_valid(e) && !e->hb_in_flight)) {
 		cv_engine_send_heartbeat(e);
 		e->next_hb_at = e->now + e->cfg->cluster.heartbeat_ms;
 	}

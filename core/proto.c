@@ -16,7 +16,7 @@
 
 #define RING_SIZE 12
 #define STATE_FIXED (2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 2 + 2 + 2)
-#define STATE_ENTRY_FIXED (1 + 1 + 8) /* name length, flags, epoch */
+#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8) /* name length, flags, VIP digest, epoch */
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
 
@@ -206,8 +206,10 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_
 	put_be(w, n, 2);
 	for (size_t i = 0; i < n; i++) {
 		put_name(w, vips[i].name);
-		if (with_flags)
+		if (with_flags) {
 			put_be(w, vips[i].flags, 1);
+			put_be(w, vips[i].digest, 4);
+		}
 		put_be(w, vips[i].epoch, 8);
 	}
 }
@@ -230,8 +232,10 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 	for (size_t i = 0; i < n; i++) {
 		if (get_name(r, vips[i].name) < 0)
 			return -EBADMSG;
-		if (with_flags)
+		if (with_flags) {
 			vips[i].flags = get_u8(r);
+			vips[i].digest = get_u32(r);
+		}
 		vips[i].epoch = get_u64(r);
 	}
 	if (r->err)

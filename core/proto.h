@@ -27,7 +27,8 @@
  *   STATE      u16 max_version (>= version), u8 role, u8 flags (CV_PROTO_STATE_*),
  *              u32 nodeid (!= 0), u32 peer_pid, ring id, u64 config digest,
  *              u16 chunk index, u16 chunk count (index < count), u16 n_vips,
- *              then n_vips times: name, u8 flags (CV_PROTO_VIP_*), u64 epoch
+ *              then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
+ *              u32 VIP digest (cv_config_vip_digest), u64 epoch
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
  *              then n_vips times: name, u64 epoch
@@ -94,6 +95,7 @@ enum {
 struct cv_proto_vip {
 	char name[CV_PROTO_NAME_MAX + 1]; /* NUL-terminated */
 	uint8_t flags;			  /* STATE only; not on the wire in RELEASED (decoded 0) */
+	uint32_t digest;		  /* STATE only: the sender's config of this VIP */
 	uint64_t epoch;
 };
 

@@ -38,7 +38,8 @@ enum {
 };
 
 static struct cv_proto_vip sample_vips[] = {
-	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .epoch = 7 },
+	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .digest = 0xdeadbeef,
+	  .epoch = 7 },
 	{ .name = "db-primary.v6_1", .flags = CV_PROTO_VIP_HEALTHY, .epoch = UINT64_MAX },
 	{ .name = "x", .flags = 0, .epoch = 0 },
 };
@@ -139,6 +140,7 @@ assert_vips_equal(const struct cv_proto_vip *a, const struct cv_proto_vip *b, si
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(a[i].name, b[i].name);
 		assert_int_equal(a[i].flags, with_flags ? b[i].flags : 0);
+		assert_int_equal(a[i].digest, with_flags ? b[i].digest : 0);
 		assert_true(a[i].epoch == b[i].epoch);
 	}
 }
@@ -297,6 +299,7 @@ many_vips(size_t n)
 		snprintf(vips[i].name, sizeof(vips[i].name), "vip-%059zu", i);
 		assert_int_equal(strlen(vips[i].name), CV_PROTO_NAME_MAX);
 		vips[i].flags = (uint8_t)(i % 4);
+		vips[i].digest = (uint32_t)(i * 2654435761u);
 		vips[i].epoch = i * 1000003;
 	}
 	return vips;
@@ -360,17 +363,19 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 63-character names: 897 entries per STATE (54 + 897 * 73 = 65535 bytes
-	 * exactly), 909 per RELEASED (34 + 909 * 72 = 65482) */
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 897);
+	/* 63-character names: 850 entries per STATE (54 + 850 * 77 = 65504 bytes;
+	 * one more would need 65581), 909 per RELEASED (34 + 909 * 72 = 65482) */
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 850);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 12);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* one byte over: 54 + 896 * 73 + (10 + 53) + (10 + 1) = 65536 */
-	vips[896].name[53] = '\0';
-	snprintf(vips[897].name, sizeof(vips[897].name), "a");
-	assert_int_equal(cv_proto_state_fit(vips, 898, 0), 897);
+	/* exactly full: 54 + 849 * 77 + 77 + (14 + 17) = 65535 */
+	vips[850].name[17] = '\0';
+	assert_int_equal(cv_proto_state_fit(vips, 851, 0), 851);
+	/* one byte over: the 851st entry with an 18-character name makes 65536 */
+	snprintf(vips[850].name, sizeof(vips[850].name), "%018d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 851, 0), 850);
 	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
 	vips[1909].name[45] = '\0';
 	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
