@@ -95,6 +95,7 @@ struct cv_engine {
 	bool hb_in_flight;
 	uint64_t renew_at;
 	bool lapsed;		/* lease lapsed in this ring: take nothing until a new exchange */
+	bool ask_exchange;	/* our next STATE asks every member for theirs (after a lapse) */
 	bool placement_dirty;
 	uint64_t trusted_digest;	/* the digest most view members share (engine-place.c) */
 	bool admin_standby;	/* we are in standby by corovipctl */

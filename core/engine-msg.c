@@ -97,9 +97,10 @@ cv_engine_send_state(struct cv_engine *e)
 			.type = CV_PROTO_TYPE_STATE,
 			.state = { .max_version = CV_PROTO_VERSION,
 				   .role = CV_PROTO_ROLE_DAEMON,
-				   .flags = (e->admin_standby || standby_in_config(e))
-						    ? CV_PROTO_STATE_STANDBY
-						    : 0,
+				   .flags = ((e->admin_standby || standby_in_config(e))
+						     ? CV_PROTO_STATE_STANDBY
+						     : 0) |
+					    (e->ask_exchange ? CV_PROTO_STATE_EXCHANGE : 0),
 				   .nodeid = e->me,
 				   .peer_pid = e->my_reaper,
 				   .ring = e->view_ring,
@@ -120,6 +121,7 @@ cv_engine_send_state(struct cv_engine *e)
 		start += n;
 	}
 	free(all);
+	e->ask_exchange = false;
 }
 
 void
@@ -251,6 +253,14 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->last_hb_at = e->now;
 	p->chunks_next = 0;
 	e->placement_dirty = true;
+	if (s->flags & CV_PROTO_STATE_EXCHANGE) {
+		/* A member lapsed: a full exchange lets it (and everyone) start over. */
+		for (size_t i = 0; i < e->n_peers; i++)
+			if (&e->peers[i] != p)
+				e->peers[i].state_fresh = false;
+		if (e->have_view && e->view_quorate)
+			cv_engine_start_exchange(e);
+	}
 	cv_engine_check_exchange(e);
 }
 
@@ -327,8 +337,10 @@ on_released(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_released
 		v->claims &= ~bit;
 		/* It gave the VIP up by itself (lapse, failed add, lost quorum):
 		 * nobody owns it now, and it goes back to that node only once
-		 * its next STATE says it is healthy. */
-		if (v->owner == nodeid) {
+		 * its next STATE says it is healthy. A RELEASED from an older
+		 * ring was overtaken by the exchanges since: it frees, no more. */
+		if (v->owner == nodeid && r->ring.seq == e->view_ring.seq &&
+		    r->ring.nodeid == e->view_ring.nodeid) {
 			v->owner = 0;
 			v->healthy &= ~bit;
 		}

@@ -415,7 +415,10 @@ check_lease(struct cv_engine *e)
 		return;
 	cv_engine_release_all(e, CV_REASON_LEASE_LAPSED);
 	e->lapsed = true;
-	cv_engine_send_state(e); /* says: not healthy, do not give us anything */
+	/* Says: not healthy, and asks for a full exchange, after which we may
+	 * take again (rule 5) — its delivery shows we are connected again. */
+	e->ask_exchange = true;
+	cv_engine_send_state(e);
 }
 
 static void

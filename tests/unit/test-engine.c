@@ -374,7 +374,7 @@ reaper_released_before_procdown_is_taken_over_at_once(void **state)
 	b->q[b->qt % QMAX].from = 1;
 	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
 		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_RELEASED,
-		.released = { .for_nodeid = 1, .vips = v, .n_vips = 2 } };
+		.released = { .for_nodeid = 1, .ring = { 1, b->ring_seq }, .vips = v, .n_vips = 2 } };
 	b->qt++;
 	deliver_all(b);
 	for (int n = 2; n <= N; n++)
