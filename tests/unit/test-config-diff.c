@@ -115,28 +115,57 @@ digest_of(const char *text)
 	return d;
 }
 
-static void
-digest_covers_cluster_wide_keys_only(void **state)
+/* The digest of the VIP named x in text. */
+static uint32_t
+vip_digest_of(const char *text)
 {
-	static const char a[] = "vip x {\n address: 192.0.2.1\n interface: eth0\n}\n"
-				"vip y {\n address: 192.0.2.2\n interface: eth0\n}\n";
+	struct cv_config *c = parse_ok(text);
+	const struct cv_vip_conf *v = cv_config_find_vip(c, "x");
+	uint32_t d;
+
+	assert_non_null(v);
+	d = cv_config_vip_digest(c, (size_t)(v - c->vips));
+	cv_config_free(c);
+	return d;
+}
+
+static void
+cluster_digest_covers_cluster_and_nodes_only(void **state)
+{
+	static const char a[] = "node n1 {\n weight: 5\n}\n"
+				"vip x {\n address: 192.0.2.1\n interface: eth0\n}\n";
 	uint64_t base = digest_of(a);
 
-	/* Section order and per-node values do not count. */
-	assert_true(base == digest_of("vip y {\n address: 192.0.2.2\n interface: eth0\n}\n"
-				      "vip x {\n address: 192.0.2.1\n interface: eth9\n"
-				      " announce_count: 1\n nodad: no\n}\n"));
-	/* Addresses, names, placement keys and cluster timers do. */
-	assert_true(base != digest_of("vip x {\n address: 192.0.2.9\n interface: eth0\n}\n"
-				      "vip y {\n address: 192.0.2.2\n interface: eth0\n}\n"));
-	assert_true(base != digest_of("vip x {\n address: 192.0.2.1\n interface: eth0\n}\n"
-				      "vip z {\n address: 192.0.2.2\n interface: eth0\n}\n"));
-	assert_true(base != digest_of("vip x {\n address: 192.0.2.1\n interface: eth0\n"
-				      " preempt: yes\n}\n"
-				      "vip y {\n address: 192.0.2.2\n interface: eth0\n}\n"));
-	assert_true(base != digest_of("cluster {\n heartbeat: 60ms\n}\n"
-				      "vip x {\n address: 192.0.2.1\n interface: eth0\n}\n"
-				      "vip y {\n address: 192.0.2.2\n interface: eth0\n}\n"));
+	/* VIPs have digests of their own. */
+	assert_true(base == digest_of("node n1 {\n weight: 5\n}\n"
+				      "vip x {\n address: 192.0.2.9\n interface: eth0\n}\n"));
+	assert_true(base != digest_of("node n1 {\n weight: 6\n}\n"
+				      "vip x {\n address: 192.0.2.1\n interface: eth0\n}\n"));
+	assert_true(base != digest_of("cluster {\n heartbeat: 60ms\n}\nnode n1 {\n weight: 5\n}\n"
+				      "vip x {\n address: 192.0.2.1\n interface: eth0\n}\n"));
+}
+
+static void
+vip_digest_covers_its_cluster_wide_keys_and_checks(void **state)
+{
+	static const char a[] = "check c {\n exec: /bin/true\n}\n"
+				"vip y {\n address: 192.0.2.2\n interface: eth0\n}\n"
+				"vip x {\n address: 192.0.2.1\n interface: eth0\n check: c\n}\n";
+	uint32_t base = vip_digest_of(a);
+
+	assert_true(base != 0);
+	/* Section order, other VIPs and per-node values do not count. */
+	assert_true(base == vip_digest_of("vip x {\n address: 192.0.2.1\n interface: eth9\n"
+					  " check: c\n announce_count: 1\n nodad: no\n}\n"
+					  "check c {\n exec: /bin/true\n}\n"));
+	/* Its address, placement keys and its checks' definitions do. */
+	assert_true(base != vip_digest_of("check c {\n exec: /bin/true\n}\n"
+					  "vip x {\n address: 192.0.2.9\n interface: eth0\n check: c\n}\n"));
+	assert_true(base != vip_digest_of("check c {\n exec: /bin/true\n}\n"
+					  "vip x {\n address: 192.0.2.1\n interface: eth0\n check: c\n"
+					  " preempt: yes\n}\n"));
+	assert_true(base != vip_digest_of("check c {\n exec: /bin/true\n rise: 5\n}\n"
+					  "vip x {\n address: 192.0.2.1\n interface: eth0\n check: c\n}\n"));
 }
 
 static void
@@ -158,7 +187,8 @@ main(void)
 		cmocka_unit_test(identical_configs_have_no_changes),
 		cmocka_unit_test(reload_changing_one_vip_names_only_that_vip_and_key),
 		cmocka_unit_test(added_removed_and_reordered_sections),
-		cmocka_unit_test(digest_covers_cluster_wide_keys_only),
+		cmocka_unit_test(cluster_digest_covers_cluster_and_nodes_only),
+		cmocka_unit_test(vip_digest_covers_its_cluster_wide_keys_and_checks),
 		cmocka_unit_test(key_names_and_indices_agree),
 	};
 
