@@ -5,8 +5,8 @@
 
 #include "arp-packet.h"
 
-#define ARP_HRD_ETHER 1
-#define ETHERTYPE_IPV4 0x0800
+#define ARP_HRD_ETHER	   1
+#define ETHERTYPE_IPV4	   0x0800
 #define IPPROTO_ICMPV6_NUM 58
 
 static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
@@ -106,7 +106,7 @@ cv_arp_packet_na(const struct cv_addr *vip, const struct cv_mac *mac, bool route
 		flags |= CV_ND_NA_FLAG_ROUTER;
 
 	*p++ = CV_ND_NEIGHBOR_ADVERT;
-	*p++ = 0; /* code */
+	*p++ = 0;	 /* code */
 	p = put16(p, 0); /* checksum, below */
 	*p++ = flags;
 	p = put_bytes(p, (const uint8_t[3]){ 0 }, 3); /* reserved */

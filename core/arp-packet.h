@@ -34,14 +34,14 @@
 #include "config.h"
 
 #define CV_ARP_PACKET_LEN 28 /* Ethernet/IPv4 ARP body */
-#define CV_NA_PACKET_LEN 32  /* NA header (24) + TLLA option (8) */
+#define CV_NA_PACKET_LEN  32 /* NA header (24) + TLLA option (8) */
 
-#define CV_ARP_OP_REQUEST 1
-#define CV_ARP_OP_REPLY 2
-#define CV_ND_NEIGHBOR_ADVERT 136
-#define CV_ND_NA_FLAG_ROUTER 0x80
+#define CV_ARP_OP_REQUEST	1
+#define CV_ARP_OP_REPLY		2
+#define CV_ND_NEIGHBOR_ADVERT	136
+#define CV_ND_NA_FLAG_ROUTER	0x80
 #define CV_ND_NA_FLAG_SOLICITED 0x40
-#define CV_ND_NA_FLAG_OVERRIDE 0x20
+#define CV_ND_NA_FLAG_OVERRIDE	0x20
 #define CV_ND_OPT_TARGET_LLADDR 2
 
 /*
@@ -59,8 +59,8 @@ int cv_arp_packet_garp(enum cv_garp form, const struct cv_addr *vip, const struc
  * Writes CV_NA_PACKET_LEN bytes to buf and ff02::1 to *ret_dest (prefix
  * /128). Returns the length, -EAFNOSUPPORT (not IPv6) or -ENOBUFS.
  */
-int cv_arp_packet_na(const struct cv_addr *vip, const struct cv_mac *mac, bool router,
-		     uint8_t *buf, size_t len, struct cv_addr *ret_dest);
+int cv_arp_packet_na(const struct cv_addr *vip, const struct cv_mac *mac, bool router, uint8_t *buf,
+		     size_t len, struct cv_addr *ret_dest);
 
 /*
  * The ICMPv6 checksum (RFC 4443 2.3) of body (len bytes, its checksum field

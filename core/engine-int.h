@@ -49,6 +49,7 @@ struct vip_rt {
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */
+	uint64_t released;	/* bit per peer slot: its RELEASED came since it last owned it */
 	uint32_t admin_target;	/* corovipctl move target, 0 = none */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
@@ -94,8 +95,7 @@ struct cv_engine {
 	uint64_t hb_seq, holdings_epoch;
 	bool hb_in_flight;
 	uint64_t renew_at;
-	bool lapsed;		/* lease lapsed in this ring: take nothing until a new exchange */
-	bool ask_exchange;	/* our next STATE asks every member for theirs (after a lapse) */
+	bool lapsed;		/* our lease lapsed: take nothing until our heartbeats arrive again */
 	bool placement_dirty;
 	uint64_t trusted_digest;	/* the digest most view members share (engine-place.c) */
 	bool admin_standby;	/* we are in standby by corovipctl */

@@ -97,10 +97,9 @@ cv_engine_send_state(struct cv_engine *e)
 			.type = CV_PROTO_TYPE_STATE,
 			.state = { .max_version = CV_PROTO_VERSION,
 				   .role = CV_PROTO_ROLE_DAEMON,
-				   .flags = ((e->admin_standby || standby_in_config(e))
-						     ? CV_PROTO_STATE_STANDBY
-						     : 0) |
-					    (e->ask_exchange ? CV_PROTO_STATE_EXCHANGE : 0),
+				   .flags = (e->admin_standby || standby_in_config(e))
+						    ? CV_PROTO_STATE_STANDBY
+						    : 0,
 				   .nodeid = e->me,
 				   .peer_pid = e->my_reaper,
 				   .ring = e->view_ring,
@@ -121,7 +120,6 @@ cv_engine_send_state(struct cv_engine *e)
 		start += n;
 	}
 	free(all);
-	e->ask_exchange = false;
 }
 
 void
@@ -208,8 +206,10 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
 			e->vips[i].healthy |= bit;
-		if (s->vips[k].flags & CV_PROTO_VIP_HELD)
+		if (s->vips[k].flags & CV_PROTO_VIP_HELD) {
 			e->vips[i].claims |= bit;
+			e->vips[i].released &= ~bit;
+		}
 		p->vip_digests[i] = s->vips[k].digest;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
@@ -253,14 +253,6 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->last_hb_at = e->now;
 	p->chunks_next = 0;
 	e->placement_dirty = true;
-	if (s->flags & CV_PROTO_STATE_EXCHANGE) {
-		/* A member lapsed: a full exchange lets it (and everyone) start over. */
-		for (size_t i = 0; i < e->n_peers; i++)
-			if (&e->peers[i] != p)
-				e->peers[i].state_fresh = false;
-		if (e->have_view && e->view_quorate)
-			cv_engine_start_exchange(e);
-	}
 	cv_engine_check_exchange(e);
 }
 
@@ -308,12 +300,19 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	/* Rule 5: our own heartbeat, delivered in a ring that is (or can be)
 	 * quorate, proves we were connected at its send time. A late delivery
 	 * carries an old send time and extends nothing. */
-	if (e->have_view && e->view_quorate && cv_engine_totem_can_be_quorate(e))
-		e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+	if (!e->have_view || !e->view_quorate || !cv_engine_totem_can_be_quorate(e))
+		return;
+	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+	if (e->lapsed && e->now < e->lease_until) {
+		/* Connected again (our heartbeat came back in time): say we are
+		 * healthy again; placement decides from there, as for anyone. */
+		e->lapsed = false;
+		cv_engine_send_state(e);
+	}
 }
 
 static void
-on_released(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_released *r)
+on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_released *r)
 {
 	struct peer *p;
 	uint64_t bit;
@@ -331,18 +330,16 @@ on_released(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_released
 		if (i < 0)
 			continue;
 		v = &e->vips[i];
-		if (r->vips[k].epoch < v->epoch && (v->claims & bit) == 0)
-			continue; /* about an older holding */
-		v->blockers &= ~bit;
+		v->epoch = CV_MAX(v->epoch, r->vips[k].epoch);
+		/* It does not hold the address now. A release of its own while
+		 * it is still the owner (a lapse, a failed add) proves nothing
+		 * for later: it may take again until placement moves the VIP,
+		 * and then it says RELEASED once more. Its reaper's word is
+		 * final: the daemon is dead. */
 		v->claims &= ~bit;
-		/* It gave the VIP up by itself (lapse, failed add, lost quorum):
-		 * nobody owns it now, and it goes back to that node only once
-		 * its next STATE says it is healthy. A RELEASED from an older
-		 * ring was overtaken by the exchanges since: it frees, no more. */
-		if (v->owner == nodeid && r->ring.seq == e->view_ring.seq &&
-		    r->ring.nodeid == e->view_ring.nodeid) {
-			v->owner = 0;
-			v->healthy &= ~bit;
+		if (v->owner != nodeid || pid != p->daemon_pid) {
+			v->blockers &= ~bit;
+			v->released |= bit;
 		}
 		e->placement_dirty = true;
 	}
@@ -391,7 +388,7 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		on_heartbeat(e, node, pid, &m->heartbeat);
 		break;
 	case CV_PROTO_TYPE_RELEASED:
-		on_released(e, node, &m->released);
+		on_released(e, node, pid, &m->released);
 		break;
 	case CV_PROTO_TYPE_MOVE:
 		on_move(e, &m->move);

@@ -164,18 +164,29 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 	};
 }
 
-/* A new owner waits for everyone else who claims the VIP, and for the previous owner. */
+/*
+ * A new owner waits for everyone else who claims the VIP, and for the
+ * previous owner, which says RELEASED when it learns of the change (here, in
+ * the same delivery order): from the table if it still held or wanted it,
+ * or right here if it had let go on its own already.
+ */
 static void
 set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 {
+	if (v->owner == e->me && owner != e->me && v->state == CV_VIP_IDLE)
+		cv_engine_send_released(e, (size_t)(v - e->vips));
 	int old = v->owner ? cv_engine_peer_slot(e, v->owner) : -1;
 	int now = owner ? cv_engine_peer_slot(e, owner) : -1;
 
-	if (owner != v->owner && old >= 0)
+	/* The previous owner may have taken it by now, unless it said RELEASED since. */
+	if (owner != v->owner && old >= 0 && !(v->released & BIT(old)))
 		v->blockers |= BIT(old);
 	v->blockers |= v->claims;
-	if (now >= 0)
+	if (now >= 0) {
 		v->blockers &= ~BIT(now);
+		if (owner != v->owner)
+			v->released &= ~BIT(now); /* it may take it again */
+	}
 	v->owner = owner;
 }
 

@@ -60,17 +60,6 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	if (t.actions & CV_VA_ANNOUNCE)
 		vip_action(e, CV_ACT_ANNOUNCE, i);
 	v->state = t.next;
-	/* Letting go on our own (not because placement moved it): we are no
-	 * longer its owner, or the next reconcile would want it back. */
-	if (ev == CV_VE_RELEASE_ALL && v->owner == e->me) {
-		int me = cv_engine_peer_slot(e, e->me);
-
-		/* ... and not healthy for it until our next STATE says so, as
-		 * every peer will see it when our RELEASED arrives. */
-		v->owner = 0;
-		if (me >= 0)
-			v->healthy &= ~(UINT64_C(1) << me);
-	}
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
 					    .vip = (uint32_t)i,
@@ -415,9 +404,8 @@ check_lease(struct cv_engine *e)
 		return;
 	cv_engine_release_all(e, CV_REASON_LEASE_LAPSED);
 	e->lapsed = true;
-	/* Says: not healthy, and asks for a full exchange, after which we may
-	 * take again (rule 5) — its delivery shows we are connected again. */
-	e->ask_exchange = true;
+	/* Says: not healthy. We heartbeat on; once one comes back in time we
+	 * are connected again and say so (engine-msg.c on_heartbeat). */
 	cv_engine_send_state(e);
 }
 
@@ -429,7 +417,10 @@ drive_vips(struct cv_engine *e)
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
 
-		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE)
+		/* Still its owner after letting go on our own (lapse, failed add,
+		 * stop): wait until our STATE has moved it, or we are well again. */
+		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE && v->local_healthy &&
+		    !e->lapsed && !e->stopping)
 			cv_engine_vip_event(e, i, CV_VE_OWNED, CV_REASON_PLACEMENT);
 		else if (v->owner != e->me && v->state != CV_VIP_IDLE)
 			cv_engine_vip_event(e, i, CV_VE_DISOWNED, CV_REASON_PLACEMENT);
@@ -444,7 +435,7 @@ heartbeat(struct cv_engine *e)
 {
 	bool holds = cv_engine_holds_any(e), waits = waits_any(e);
 
-	if (!(holds || waits) || !e->have_view || !e->view_quorate) {
+	if (!(holds || waits || e->lapsed) || !e->have_view || !e->view_quorate) {
 		e->next_hb_at = NEVER;
 		return;
 	}

@@ -81,9 +81,8 @@ enum cv_proto_role {
 
 /* struct cv_proto_state.flags */
 enum {
-	CV_PROTO_STATE_STANDBY = 1 << 0,  /* the node is in standby */
-	CV_PROTO_STATE_EXCHANGE = 1 << 1, /* every member: send your STATE again (after a lapse) */
-	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_EXCHANGE,
+	CV_PROTO_STATE_STANDBY = 1 << 0, /* the node is in standby */
+	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY,
 };
 
 /* struct cv_proto_vip.flags (STATE only) */

@@ -25,6 +25,7 @@ struct bus {
 	unsigned notices[N + 1][_CV_NOTICE_MAX];
 	struct {
 		int from;
+		uint32_t pid; /* 0: the sender's daemon */
 		struct cv_proto_msg msg;
 	} q[QMAX];
 	size_t qh, qt;
@@ -60,6 +61,7 @@ run_actions(struct bus *b, int n, struct cv_actions *a)
 				break;
 			assert_true(b->qt - b->qh < QMAX);
 			b->q[b->qt % QMAX].from = n;
+			b->q[b->qt % QMAX].pid = 0;
 			b->q[b->qt % QMAX].msg = x->msg;
 			x->msg = (struct cv_proto_msg){}; /* the queue owns it now */
 			b->qt++;
@@ -98,12 +100,14 @@ deliver_all(struct bus *b)
 	while (b->qh < b->qt) {
 		struct cv_proto_msg m = b->q[b->qh % QMAX].msg;
 		int from = b->q[b->qh % QMAX].from;
+		uint32_t pid = b->q[b->qh % QMAX].pid ? b->q[b->qh % QMAX].pid
+						      : (uint32_t)(100 + from);
 
 		b->qh++;
 		for (int n = 1; n <= N; n++) {
 			struct cv_event ev = { .type = CV_EV_MESSAGE,
 					       .message = { .nodeid = (uint32_t)from,
-							    .pid = (uint32_t)(100 + from),
+							    .pid = pid,
 							    .msg = &m } };
 
 			if (b->up[n] && b->in_ring[n] && b->in_ring[from])
@@ -372,6 +376,7 @@ reaper_released_before_procdown_is_taken_over_at_once(void **state)
 	snprintf(v[1].name, sizeof(v[1].name), "api");
 	v[1].epoch = cv_engine_vip_epoch(b->e[1], API);
 	b->q[b->qt % QMAX].from = 1;
+	b->q[b->qt % QMAX].pid = 201; /* n1's reaper */
 	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
 		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_RELEASED,
 		.released = { .for_nodeid = 1, .ring = { 1, b->ring_seq }, .vips = v, .n_vips = 2 } };
