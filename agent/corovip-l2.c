@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * corovip-l2: drive the L2 mover (netlink addresses, GARP, unsolicited NA)
+ * from the command line, so that tests and benchmarks can move a VIP before
+ * the daemon exists. Not installed.
+ *
+ * Every input is checked before anything changes, and a failed add of
+ * several addresses removes the ones this call created: the interface ends
+ * as it was.
+ */
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "l2-loop.h"
+#include "netlink.h"
+
+#define PROG	  "corovip-l2"
+#define MAX_ADDRS 1000000
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 64 };
+
+struct opts {
+	uint32_t lease_s;
+	bool nodad;
+	bool deprecated;
+	bool announce; /* add: announce after adding */
+	bool ours;     /* dump: only addresses with our IFA_PROTO tag */
+	struct cv_l2_announce ann;
+	int router; /* -1: from the interface's IPv6 forwarding setting */
+	const char *file;
+};
+
+struct ctx {
+	struct opts o;
+	struct cv_nl *nl;
+	const char *ifname;
+	struct cv_nl_link link;
+	struct cv_addr *addrs;
+	size_t n;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " COMMAND IFACE [ADDR[/PREFIX]...] [OPTIONS]\n"
+		"\n"
+		"  add IFACE ADDR...        add (tagged, with a kernel lease)\n"
+		"  del IFACE ADDR...        remove\n"
+		"  renew IFACE ADDR...      renew the lease, in one batch\n"
+		"  announce IFACE ADDR...   gratuitous ARP / unsolicited NA\n"
+		"  hold IFACE ADDR...       add, renew every lease/3 until SIGTERM, remove\n"
+		"  dump IFACE [--ours]      list addresses (ADDR/PFX proto valid preferred flags)\n"
+		"  reconcile IFACE ADDR...  remove our addresses that are not listed\n"
+		"\n"
+		"  IFACE may be #N for ifindex N (no lookup).\n"
+		"  -l, --lease S      kernel lease in seconds, 0 = forever (default 10)\n"
+		"      --dad          IPv6: run duplicate address detection (default: nodad)\n"
+		"      --deprecated   preferred_lft 0\n"
+		"  -a, --announce     add: announce afterwards\n"
+		"  -c, --count N      announce rounds (default 5)\n"
+		"  -i, --interval MS  between rounds (default 200)\n"
+		"  -g, --garp FORM    request | reply | both (default request)\n"
+		"  -r, --router yes|no  IPv6 NA Router flag (default: interface forwarding)\n"
+		"  -f, --file FILE    read more addresses from FILE, one per line\n");
+}
+
+static int
+parse_u32(const char *s, uint32_t max, uint32_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_opt(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'l':
+		return parse_u32(arg, UINT32_MAX - 1, &o->lease_s);
+	case 'D':
+		o->nodad = false;
+		return 0;
+	case 'd':
+		o->deprecated = true;
+		return 0;
+	case 'a':
+		o->announce = true;
+		return 0;
+	case 'o':
+		o->ours = true;
+		return 0;
+	case 'c':
+		return parse_u32(arg, 1000, &o->ann.count);
+	case 'i':
+		return parse_u32(arg, 3600000, &o->ann.interval_ms);
+	case 'g':
+		o->ann.garp = cv_garp_from_string(arg);
+		return (int)o->ann.garp < 0 ? -EINVAL : 0;
+	case 'r':
+		if (strcmp(arg, "yes") && strcmp(arg, "no"))
+			return -EINVAL;
+		o->router = strcmp(arg, "yes") == 0;
+		return 0;
+	case 'f':
+		o->file = arg;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option options[] = {
+		{ "lease", required_argument, NULL, 'l' },
+		{ "dad", no_argument, NULL, 'D' },
+		{ "deprecated", no_argument, NULL, 'd' },
+		{ "announce", no_argument, NULL, 'a' },
+		{ "ours", no_argument, NULL, 'o' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "garp", required_argument, NULL, 'g' },
+		{ "router", required_argument, NULL, 'r' },
+		{ "file", required_argument, NULL, 'f' },
+		{},
+	};
+	int c;
+
+	*o = (struct opts){
+		.lease_s = 10,
+		.nodad = true,
+		.router = -1,
+		.ann = { .count = 5, .interval_ms = 200, .garp = CV_GARP_REQUEST },
+	};
+	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:", options, NULL)) != -1) {
+		if (parse_opt(o, c, optarg) < 0) {
+			if (optarg)
+				fprintf(stderr, PROG ": invalid value '%s' for option -%c\n",
+					optarg, c);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+add_addr(struct ctx *x, const char *text)
+{
+	struct cv_addr a, *v;
+	int r = cv_addr_parse(text, &a);
+
+	if (r < 0) {
+		fprintf(stderr, PROG ": address '%s': %s\n", text,
+			r == -ERANGE ? "prefix length out of range for the family"
+				     : "not an IPv4 or IPv6 address");
+		return r;
+	}
+	if (x->n >= MAX_ADDRS)
+		return -E2BIG;
+	v = reallocarray(x->addrs, x->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	x->addrs = v;
+	x->addrs[x->n++] = a;
+	return 0;
+}
+
+static int
+read_file(struct ctx *x, const char *path)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, cv_strerror(-errno));
+		return -errno;
+	}
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len > 0 && line[0] != '#')
+			r = add_addr(x, line);
+	}
+	fclose(f);
+	return r;
+}
+
+/* "#N" is an ifindex taken as is (tests reach the kernel's own checks). */
+static int
+resolve_link(struct ctx *x)
+{
+	struct cv_nl_error e = {};
+	uint32_t idx;
+	int r;
+
+	if (x->ifname[0] == '#') {
+		r = parse_u32(x->ifname + 1, INT32_MAX, &idx);
+		if (r < 0 || idx == 0) {
+			fprintf(stderr, PROG ": interface '%s': invalid ifindex\n", x->ifname);
+			return -EINVAL;
+		}
+		x->link = (struct cv_nl_link){ .ifindex = (int)idx };
+		return 0;
+	}
+	r = cv_nl_link_get(x->nl, x->ifname, &x->link, &e);
+	if (r < 0)
+		fprintf(stderr, PROG ": interface '%s': %s\n", x->ifname, cv_strerror(r));
+	return r;
+}
+
+static void
+print_nl_error(const char *what, const struct ctx *x, const struct cv_nl_error *e)
+{
+	char buf[CV_ADDR_STRLEN] = "";
+
+	if (e->index < x->n)
+		cv_addr_format(&x->addrs[e->index], true, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%zu addresses", x->n);
+	fprintf(stderr, PROG ": %s %s on '%s': %s", what, buf, x->ifname, cv_strerror(e->err));
+	if (e->msg[0])
+		fprintf(stderr, " (kernel: %s)", e->msg);
+	fputc('\n', stderr);
+}
+
+static struct cv_nl_addr_req *
+make_reqs(const struct ctx *x)
+{
+	struct cv_nl_addr_req *v = calloc(x->n ? x->n : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < x->n; i++)
+		v[i] = (struct cv_nl_addr_req){
+			.addr = x->addrs[i],
+			.ifindex = x->link.ifindex,
+			.lease_s = x->o.lease_s,
+			.nodad = x->o.nodad,
+			.deprecated = x->o.deprecated,
+		};
+	return v;
+}
+
+static int
+dump_link(const struct ctx *x, struct cv_nl_addr **ret, size_t *ret_n)
+{
+	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, x->link.ifindex, ret, ret_n);
+
+	if (r < 0)
+		fprintf(stderr, PROG ": dump '%s': %s\n", x->ifname, cv_strerror(r));
+	return r;
+}
+
+static bool
+listed(const struct cv_addr *a, const struct cv_nl_addr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cv_addr_compare(a, &v[i].addr) == 0)
+			return true;
+	return false;
+}
+
+/* After a failed add of several: remove what this call created, nothing else. */
+static void
+roll_back(const struct ctx *x, const struct cv_nl_addr_req *reqs, const int *errs,
+	  const struct cv_nl_addr *before, size_t nb)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (errs[i] == 0 && !listed(&reqs[i].addr, before, nb))
+			(void)cv_nl_addr_do(x->nl, CV_NL_DEL, &reqs[i], NULL);
+}
+
+static bool
+ipv6_forwarding(const char *ifname)
+{
+	char path[96], c = '0';
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname) < 0)
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
+static int
+announce(struct ctx *x)
+{
+	struct cv_l2_announce a = x->o.ann;
+	struct cv_l2_target t = { .ifindex = x->link.ifindex, .addrs = x->addrs, .n = x->n };
+	int r;
+
+	if (x->link.mac_len != CV_MAC_LEN) {
+		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname,
+			x->ifname[0] == '#' ? "needs an interface name"
+					    : "the interface has no Ethernet address");
+		return -EINVAL;
+	}
+	memcpy(t.mac.bytes, x->link.mac, CV_MAC_LEN);
+	a.detach_close = true;
+	a.router = x->o.router >= 0 ? x->o.router == 1 : ipv6_forwarding(x->ifname);
+	r = cv_l2_announce_run(&t, &a);
+	if (r < 0)
+		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname, cv_strerror(r));
+	return r;
+}
+
+static int
+cmd_add(struct ctx *x)
+{
+	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
+	_cleanup_free_ int *errs = calloc(x->n ? x->n : 1, sizeof(int));
+	_cleanup_free_ struct cv_nl_addr *before = NULL;
+	struct cv_nl_error e = {};
+	size_t nb = 0;
+	int r;
+
+	if (!reqs || !errs)
+		return -ENOMEM;
+	if (x->n > 1 && (r = dump_link(x, &before, &nb)) < 0)
+		return r;
+	r = cv_nl_addr_batch(x->nl, CV_NL_ADD, reqs, x->n, errs, &e);
+	if (r < 0) {
+		print_nl_error("add", x, &e);
+		if (x->n > 1)
+			roll_back(x, reqs, errs, before, nb);
+		return r;
+	}
+	return x->o.announce ? announce(x) : 0;
+}
+
+static int
+cmd_batch(struct ctx *x, enum cv_nl_op op)
+{
+	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
+	struct cv_nl_error e = {};
+	int r;
+
+	if (!reqs)
+		return -ENOMEM;
+	r = cv_nl_addr_batch(x->nl, op, reqs, x->n, NULL, &e);
+	if (r < 0)
+		print_nl_error(cv_nl_op_to_string(op), x, &e);
+	return r;
+}
+
+static int
+cmd_hold(struct ctx *x)
+{
+	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
+	struct cv_nl_error e = {};
+	int r;
+
+	if (!reqs)
+		return -ENOMEM;
+	r = cv_l2_hold_run(x->nl, reqs, x->n, &e);
+	if (r < 0)
+		print_nl_error("hold", x, &e);
+	return r;
+}
+
+static const char *
+lifetime(uint32_t s, char *buf, size_t len)
+{
+	if (s == CV_NL_LIFETIME_FOREVER)
+		return "forever";
+	snprintf(buf, len, "%u", s);
+	return buf;
+}
+
+static int
+cmd_dump(struct ctx *x)
+{
+	_cleanup_free_ struct cv_nl_addr *v = NULL;
+	size_t n = 0;
+	int r = dump_link(x, &v, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char a[CV_ADDR_STRLEN], vl[16], pl[16];
+
+		if (x->o.ours && v[i].proto != CV_NL_IFA_PROTO)
+			continue;
+		printf("%s proto 0x%02x valid %s preferred %s flags 0x%x\n",
+		       cv_addr_format(&v[i].addr, true, a, sizeof(a)), v[i].proto,
+		       lifetime(v[i].valid_s, vl, sizeof(vl)),
+		       lifetime(v[i].preferred_s, pl, sizeof(pl)), v[i].flags);
+	}
+	return r;
+}
+
+static bool
+wanted(const struct ctx *x, const struct cv_addr *a)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (cv_addr_compare(a, &x->addrs[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Remove every address of ours (by IFA_PROTO) that is not listed; never the admin's. */
+static int
+cmd_reconcile(struct ctx *x)
+{
+	_cleanup_free_ struct cv_nl_addr *v = NULL;
+	_cleanup_free_ struct cv_nl_addr_req *stray = NULL;
+	struct cv_nl_error e = {};
+	size_t n = 0, ns = 0;
+	int r = dump_link(x, &v, &n);
+
+	if (r < 0)
+		return r;
+	stray = calloc(n ? n : 1, sizeof(*stray));
+	if (!stray)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].proto == CV_NL_IFA_PROTO && !wanted(x, &v[i].addr))
+			stray[ns++] = (struct cv_nl_addr_req){ .addr = v[i].addr,
+							       .ifindex = x->link.ifindex };
+	r = cv_nl_addr_batch(x->nl, CV_NL_DEL, stray, ns, NULL, &e);
+	if (r < 0) {
+		fprintf(stderr, PROG ": reconcile '%s': delete failed: %s\n", x->ifname,
+			cv_strerror(r));
+		return r;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		char a[CV_ADDR_STRLEN];
+
+		printf("removed %s\n", cv_addr_format(&stray[i].addr, true, a, sizeof(a)));
+	}
+	return 0;
+}
+
+static int
+run(struct ctx *x, const char *cmd)
+{
+	if (strcmp(cmd, "add") == 0)
+		return cmd_add(x);
+	if (strcmp(cmd, "del") == 0)
+		return cmd_batch(x, CV_NL_DEL);
+	if (strcmp(cmd, "renew") == 0)
+		return cmd_batch(x, CV_NL_RENEW);
+	if (strcmp(cmd, "announce") == 0)
+		return announce(x);
+	if (strcmp(cmd, "hold") == 0)
+		return cmd_hold(x);
+	if (strcmp(cmd, "dump") == 0)
+		return cmd_dump(x);
+	return cmd_reconcile(x);
+}
+
+static bool
+needs_addrs(const char *cmd)
+{
+	return strcmp(cmd, "dump") != 0 && strcmp(cmd, "reconcile") != 0;
+}
+
+static bool
+known(const char *cmd)
+{
+	static const char *const cmds[] = { "add",  "del",  "renew",	"announce",
+					    "hold", "dump", "reconcile" };
+
+	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+		if (strcmp(cmd, cmds[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Everything the command needs, checked before anything changes. */
+static int
+prepare(struct ctx *x, int argc, char **argv)
+{
+	int r = 0;
+
+	if (optind >= argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	x->ifname = argv[optind++];
+	for (; r == 0 && optind < argc; optind++)
+		r = add_addr(x, argv[optind]);
+	if (r == 0 && x->o.file)
+		r = read_file(x, x->o.file);
+	if (r < 0)
+		return r;
+	if (x->n == 0 && needs_addrs(argv[0])) {
+		fprintf(stderr, PROG ": %s: no address given\n", argv[0]);
+		return -EINVAL;
+	}
+	r = cv_nl_new(&x->nl);
+	if (r < 0) {
+		fprintf(stderr, PROG ": netlink socket: %s\n", cv_strerror(r));
+		return r;
+	}
+	return resolve_link(x);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx x = {};
+	int r;
+
+	if (argc < 2 || !known(argv[1])) {
+		usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	/* getopt sees the command as its argv[0]. */
+	if (parse_opts(argc - 1, argv + 1, &x.o) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = prepare(&x, argc - 1, argv + 1);
+	if (r == 0)
+		r = run(&x, argv[1]);
+	cv_nl_free(x.nl);
+	free(x.addrs);
+	return r == 0 ? EXIT_OK : EXIT_FAIL;
+}

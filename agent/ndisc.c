@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+
+#include "arp-packet.h"
+#include "fd-util.h"
+#include "ndisc.h"
+
+static int
+set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
+}
+
+int
+cv_ndisc_open(int ifindex)
+{
+	struct icmp6_filter filter;
+	_cleanup_close_ int fd =
+	    socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	/* Send-only: let no received ICMPv6 queue up on this socket. */
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0)
+		return -errno;
+	/* Receivers drop neighbour discovery with a hop limit below 255 (RFC 4861 7.1.2). */
+	r = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+	if (r == 0)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
+	if (r == 0)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+	if (r == 0)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex);
+	if (r < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
+int
+cv_ndisc_send_na(int fd, int ifindex, const struct cv_addr *vip, const struct cv_mac *mac,
+		 bool router)
+{
+	uint8_t buf[CV_NA_PACKET_LEN];
+	union {
+		struct cmsghdr align;
+		uint8_t bytes[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} control = {};
+	struct cv_addr dest;
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)ifindex };
+	struct iovec iov = { .iov_base = buf };
+	struct msghdr mh = {
+		.msg_name = &to,
+		.msg_namelen = sizeof(to),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.bytes,
+		.msg_controllen = sizeof(control.bytes),
+	};
+	struct in6_pktinfo pi = { .ipi6_ifindex = (unsigned)ifindex };
+	struct cmsghdr *cm;
+	int len = cv_arp_packet_na(vip, mac, router, buf, sizeof(buf), &dest);
+
+	if (len < 0)
+		return len;
+	iov.iov_len = (size_t)len;
+	memcpy(&to.sin6_addr, dest.bytes, 16);
+	/* Source = the VIP: receivers learn the target from the NA, but a
+	 * link-local source would need the VIP's node to own one too. */
+	memcpy(&pi.ipi6_addr, vip->bytes, 16);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	if (sendmsg(fd, &mh, 0) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The checker. It never asks an engine what it thinks: it looks at the
+ * nodes' address sets and at the model (rings, processes, health), like the
+ * integration tests' checker looks at `ip addr` and a client probe.
+ *
+ *  1. at most one holder of a VIP among the nodes that have not crashed,
+ *     checked at the instant of every add (a frozen or cut-off node counts);
+ *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
+ *     from its confchg + 100 ms on;
+ *  3. once nothing has changed for the bound, every VIP with an eligible node
+ *     in a quorate ring is held by a node of that ring;
+ *  4. a daemon that stopped gracefully left no address behind;
+ *  5. an address whose VIP a reload removed is gone within 100 ms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim-int.h"
+
+#define OUTSIDE_GRACE_MS 100
+#define STRAY_GRACE_MS	 100
+
+/* ---- the registry of VIP addresses ---- */
+
+static uint64_t
+hash(const char *name, const char *addr)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
+	h = (h ^ '|') * UINT64_C(0x100000001b3);
+	for (const char *p = addr; *p; p++)
+		h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+int
+check_reg_find(const struct sim *s, const char *name, const char *addr)
+{
+	if (!s->cap_hash)
+		return -1;
+	for (size_t i = hash(name, addr) & (s->cap_hash - 1);; i = (i + 1) & (s->cap_hash - 1)) {
+		uint32_t v = s->reg_hash[i];
+
+		if (v == 0)
+			return -1;
+		if (strcmp(s->reg[v - 1].name, name) == 0 && strcmp(s->reg[v - 1].addr, addr) == 0)
+			return (int)(v - 1);
+	}
+}
+
+static void
+rehash(struct sim *s)
+{
+	free(s->reg_hash);
+	s->cap_hash = s->cap_hash ? 2 * s->cap_hash : 1024;
+	s->reg_hash = sim_xcalloc(s->cap_hash, sizeof(*s->reg_hash));
+	for (size_t k = 0; k < s->n_reg; k++) {
+		size_t i = hash(s->reg[k].name, s->reg[k].addr) & (s->cap_hash - 1);
+
+		while (s->reg_hash[i])
+			i = (i + 1) & (s->cap_hash - 1);
+		s->reg_hash[i] = (uint32_t)k + 1;
+	}
+}
+
+uint32_t
+check_reg(struct sim *s, const char *name, const char *addr)
+{
+	int id = check_reg_find(s, name, addr);
+	struct regvip *v;
+
+	if (id >= 0)
+		return (uint32_t)id;
+	s->reg = sim_grow(s->reg, &s->cap_reg, s->n_reg + 1, sizeof(*s->reg));
+	v = &s->reg[s->n_reg++];
+	v->name = strdup(name);
+	snprintf(v->addr, sizeof(v->addr), "%s", addr);
+	v->unheld_since = s->now;
+	if (2 * s->n_reg > s->cap_hash)
+		rehash(s);
+	else {
+		size_t i = hash(name, addr) & (s->cap_hash - 1);
+
+		while (s->reg_hash[i])
+			i = (i + 1) & (s->cap_hash - 1);
+		s->reg_hash[i] = (uint32_t)s->n_reg;
+	}
+	return (uint32_t)s->n_reg - 1;
+}
+
+void
+check_free(struct sim *s)
+{
+	for (size_t i = 0; i < s->n_reg; i++) {
+		free(s->reg[i].name);
+		free(s->reg[i].outages);
+	}
+	free(s->reg);
+	free(s->reg_hash);
+}
+
+/* ---- address sets ---- */
+
+static void
+holders_string(const struct sim *s, uint64_t mask, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 1; i <= s->o.n_nodes && at < len; i++)
+		if (mask & BIT(i))
+			at += (size_t)snprintf(buf + at, len - at, "%sn%u", at ? "," : "", i);
+}
+
+void
+check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry)
+{
+	struct regvip *v = &s->reg[id];
+	char who[128];
+
+	for (size_t i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i].id == id) {
+			n->addrs[i].expiry = expiry;
+			return;
+		}
+	n->addrs = sim_grow(n->addrs, &n->cap_addrs, n->n_addrs + 1, sizeof(*n->addrs));
+	n->addrs[n->n_addrs++] =
+	    (struct addr){ .id = id, .expiry = expiry, .cfg = n->d.cfg, .stray_since = SIM_NEVER };
+	if (v->unheld_since != SIM_NEVER && v->unheld_since < s->now) {
+		v->outages =
+		    sim_grow(v->outages, &v->cap_outages, v->n_outages + 2, sizeof(uint64_t));
+		v->outages[v->n_outages++] = v->unheld_since;
+		v->outages[v->n_outages++] = s->now;
+	}
+	v->unheld_since = SIM_NEVER;
+	v->holders |= BIT(n->id);
+	if (__builtin_popcountll(v->holders) > 1) {
+		holders_string(s, v->holders, who, sizeof(who));
+		sim_fail(s, "invariant 1: VIP %s (%s) has two holders: %s", v->name, v->addr, who);
+	}
+}
+
+void
+check_addr_del(struct sim *s, struct node *n, uint32_t id)
+{
+	struct regvip *v = &s->reg[id];
+
+	for (size_t i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i].id == id) {
+			n->addrs[i] = n->addrs[--n->n_addrs];
+			v->holders &= ~BIT(n->id);
+			if (!v->holders)
+				v->unheld_since = s->now;
+			return;
+		}
+}
+
+void
+check_addr_clear(struct sim *s, struct node *n)
+{
+	while (n->n_addrs)
+		check_addr_del(s, n, n->addrs[n->n_addrs - 1].id);
+}
+
+void
+check_stopped(struct sim *s, struct node *n)
+{
+	if (n->n_addrs)
+		sim_fail(s, "invariant 4: n%u stopped with %zu address(es) left, e.g. %s", n->id,
+			 n->n_addrs, s->reg[n->addrs[0].id].name);
+}
+
+/* ---- the periodic checks ---- */
+
+static void
+check_outside(struct sim *s)
+{
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+		struct node *n = &s->nodes[i];
+
+		if (n->crashed || n->outside_since == SIM_NEVER || !n->n_addrs ||
+		    s->now < n->outside_since + OUTSIDE_GRACE_MS ||
+		    n->outside_reported == n->outside_since + 1)
+			continue;
+		n->outside_reported = n->outside_since + 1;
+		sim_fail(s,
+			 "invariant 2: n%u holds %s (and %zu more) outside a quorate partition "
+			 "since %llu",
+			 i, s->reg[n->addrs[0].id].name, n->n_addrs - 1,
+			 (unsigned long long)n->outside_since);
+	}
+}
+
+static bool
+vip_healthy(const struct node *n, const struct cv_vip_conf *vc)
+{
+	for (size_t k = 0; k < vc->check.n; k++)
+		if (!proc_healthy(n, vc->check.names[k]))
+			return false;
+	return true;
+}
+
+/* Could node n hold a VIP by the model: up, in a synced quorate ring, not in standby, our config?
+ */
+static bool
+node_eligible(struct sim *s, const struct node *n)
+{
+	const struct ring *r = n->ring;
+
+	return !n->crashed && n->cs == CS_UP && n->d.state == PROC_RUNNING && n->d.connected &&
+	       !n->d.stopping && !n->standby && r && r == n->pending && r->synced && !r->stopped &&
+	       !r->stalled && r->quorate &&
+	       sim_config_digest(s, n->d.cfg) == sim_config_digest(s, s->ref);
+}
+
+static void
+check_live(struct sim *s)
+{
+	uint64_t elig = 0;
+	char buf[64];
+
+	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms)
+		return;
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		if (node_eligible(s, &s->nodes[i]))
+			elig |= BIT(i);
+	for (size_t v = 0; elig && v < s->ref->n_vips; v++) {
+		const struct cv_vip_conf *vc = &s->ref->vips[v];
+		int id = check_reg_find(s, vc->head.name, sim_vip_key(vc, buf, sizeof(buf)));
+		struct regvip *rv = id >= 0 ? &s->reg[id] : NULL;
+
+		if (!rv || rv->live_reported == s->last_change + 1)
+			continue;
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+			const struct node *n = &s->nodes[i];
+
+			if (!(elig & BIT(i)) || (rv->holders & n->ring->mask) ||
+			    !vip_healthy(n, vc))
+				continue;
+			rv->live_reported = s->last_change + 1;
+			sim_fail(
+			    s,
+			    "invariant 3: VIP %s has no holder in the quorate partition of n%u "
+			    "%llu ms after the last change",
+			    vc->head.name, i, (unsigned long long)(s->now - s->last_change));
+			break;
+		}
+	}
+}
+
+static void
+check_stray(struct sim *s)
+{
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+		struct node *n = &s->nodes[i];
+
+		if (n->d.state != PROC_RUNNING)
+			continue;
+		for (size_t k = 0; k < n->n_addrs; k++) {
+			struct addr *a = &n->addrs[k];
+			const struct cv_vip_conf *vc;
+			char buf[64];
+
+			if (a->cfg == n->d.cfg)
+				continue;
+			vc = cv_config_find_vip(n->d.cfg, s->reg[a->id].name);
+			if (vc &&
+			    strcmp(sim_vip_key(vc, buf, sizeof(buf)), s->reg[a->id].addr) == 0) {
+				a->cfg = n->d.cfg;
+				continue;
+			}
+			if (a->stray_since == SIM_NEVER)
+				a->stray_since = s->now;
+			else if (s->now == a->stray_since + STRAY_GRACE_MS)
+				sim_fail(s,
+					 "invariant 4: n%u keeps %s (%s), which its config no "
+					 "longer has",
+					 i, s->reg[a->id].name, s->reg[a->id].addr);
+		}
+	}
+}
+
+void
+check_run(struct sim *s)
+{
+	if (s->checked_at == s->now)
+		return;
+	s->checked_at = s->now;
+	check_outside(s);
+	check_live(s);
+	check_stray(s);
+}
+
+/* ---- queries ---- */
+
+static int
+ref_id(const struct sim *s, const char *vip)
+{
+	const struct cv_vip_conf *vc = s->ref ? cv_config_find_vip(s->ref, vip) : NULL;
+	char buf[64];
+
+	return vc ? check_reg_find(s, vip, sim_vip_key(vc, buf, sizeof(buf))) : -1;
+}
+
+uint64_t
+sim_holders(const struct sim *s, const char *vip)
+{
+	int id = ref_id(s, vip);
+
+	return id >= 0 ? s->reg[id].holders : 0;
+}
+
+uint64_t
+sim_max_outage(const struct sim *s, const char *vip, uint64_t t1, uint64_t t2)
+{
+	int id = ref_id(s, vip);
+	const struct regvip *v;
+	uint64_t best = 0;
+
+	/* A VIP a reload removed: its last address. */
+	for (size_t i = s->n_reg; id < 0 && i-- > 0;)
+		if (strcmp(s->reg[i].name, vip) == 0 && s->reg[i].addr[0])
+			id = (int)i;
+	if (id < 0)
+		return SIM_NEVER;
+	v = &s->reg[id];
+	for (size_t i = 0; i <= v->n_outages; i += 2) {
+		uint64_t a = i < v->n_outages ? v->outages[i] : v->unheld_since;
+		uint64_t b = i < v->n_outages ? v->outages[i + 1] : s->now;
+
+		if (a == SIM_NEVER)
+			continue;
+		a = a < t1 ? t1 : a;
+		b = b > t2 ? t2 : b;
+		if (b > a && b - a > best)
+			best = b - a;
+	}
+	return best;
+}

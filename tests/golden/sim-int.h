@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal to the simulator: sim.c runs the event loop, the daemons and the
+ * actions; sim-config.c loads configs and answers queries; sim-net.c models
+ * CPG (total order, group membership, joins), sim-ring.c totem rings and
+ * quorum; sim-proc.c the processes (start, kill, freeze, reaper,
+ * supervisor); sim-check.c the invariants and outage tracking.
+ */
+#pragma once
+
+#include "sim.h"
+
+#define BIT(id) (UINT64_C(1) << ((id)-1))
+
+/* Something in a ring's total order: a message or a CPG membership change. */
+enum item_kind { IT_MSG, IT_JOIN, IT_LEAVE };
+
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	uint32_t nodeid, pid;
+	uint32_t pid2;		     /* IT_JOIN: a daemon and its new reaper join together */
+	enum cv_leave_reason reason; /* IT_LEAVE */
+	uint8_t *buf;		     /* IT_MSG: the encoded message */
+	size_t len;
+	uint64_t at; /* delivery time while in flight */
+};
+
+struct queue {
+	struct item *head, *tail;
+};
+
+struct ring {
+	struct ring *next_all; /* every ring ever made, freed with the sim */
+	struct cv_ring_id id;
+	uint64_t mask; /* member nodes */
+	uint64_t form_at, sync_at;
+	bool quorate, formed, synced, stopped;
+	bool stalled; /* a member was lost: nothing is delivered until it is back or the ring
+			 re-forms */
+	struct cv_member *members; /* the CPG group in this ring, in join order */
+	size_t n_members, cap_members;
+	struct queue flight; /* sent, not yet delivered */
+};
+
+enum proc_state { PROC_DEAD, PROC_RUNNING, PROC_FROZEN };
+enum cs_state { CS_UP, CS_FROZEN, CS_DOWN };
+
+/* One event waiting in a daemon's inbox; owns what ev points to. */
+struct inev {
+	struct inev *next;
+	struct cv_event ev;
+	uint32_t *ids;
+	struct cv_member *gm, *gl, *gj;
+	struct cv_proto_msg msg;
+	char *str;
+};
+
+struct daemon {
+	enum proc_state state;
+	uint32_t pid;
+	struct cv_engine *engine;
+	const struct cv_config *cfg;
+	bool connected; /* has (or wants, while corosync re-forms) its CPG connection */
+	bool stopping, draining;
+	uint64_t gen;	    /* per start: stale events are ignored */
+	uint64_t timer_gen; /* per ARM/CANCEL */
+	uint64_t frozen_at;
+	struct inev *in_head, *in_tail;
+	struct cv_member *view; /* the group as this daemon last saw it */
+	size_t n_view;
+	uint64_t view_mask;		      /* the ring members it last saw */
+	uint64_t seen_inc[SIM_MAX_NODES + 1]; /* each node's corosync instance in that view */
+	bool join_feed;			      /* joined: its first GROUP/TOTEM/QUORUM are due */
+	struct cv_member join_extra[2];
+	size_t n_join_extra;
+	uint64_t steps_at, steps; /* livelock guard: steps in the current ms */
+};
+
+struct reaper {
+	enum proc_state state;
+	uint32_t pid;
+	uint64_t gen;
+	struct cv_proto_vip *rel; /* what the dead daemon held, for RELEASED */
+	size_t n_rel;
+};
+
+struct addr {
+	uint32_t id; /* registry id */
+	uint64_t expiry;
+	const struct cv_config *cfg; /* the daemon's config when it was added */
+	uint64_t stray_since;	     /* not in the daemon's config any more since */
+};
+
+struct health {
+	char *check;
+	bool healthy;
+};
+
+struct node {
+	uint32_t id;
+	bool crashed, link;
+	enum cs_state cs;
+	unsigned part;
+	struct ring *ring;    /* the ring whose confchg this node got last */
+	struct ring *pending; /* the ring it forms or formed */
+	uint64_t target;      /* pending's member mask, 0 when none */
+	struct queue outbox;  /* waits for the ring to form and sync */
+	struct daemon d;
+	struct reaper r;
+	struct addr *addrs;
+	size_t n_addrs, cap_addrs;
+	const struct cv_config *cfg; /* what the next start loads */
+	bool standby;		     /* admin or config standby, as the model knows it */
+	struct health *health;
+	size_t n_health;
+	char **fail_add; /* VIP names whose next ADDR_ADD fails */
+	size_t n_fail_add;
+	uint64_t outside_since;	   /* invariant 2: in a non-quorate ring since */
+	uint64_t restart_gen;	   /* a crash cancels a pending supervisor restart */
+	uint64_t outside_reported; /* the outside_since already reported */
+	uint64_t inc;		   /* corosync instance: a crash or a kill starts a new one */
+};
+
+enum ev_kind {
+	EV_CMD,
+	EV_RING_FORM,
+	EV_CONFCHG,
+	EV_QUORUM,
+	EV_RING_SYNC,
+	EV_DELIVER,
+	EV_TIMER,
+	EV_REAPER,
+	EV_RESTART,
+	EV_EXPIRE,
+	EV_RECONNECT,
+	EV_CONN_LOST,
+	EV_CHECK_CB,
+	EV_DETECT, /* token timeout after a loss */
+};
+
+struct event {
+	uint64_t at;
+	int cls; /* 0: things that happen; -1: expectations, before them */
+	uint64_t seq;
+	enum ev_kind kind;
+	uint32_t node;
+	uint64_t gen, gen2;
+	uint32_t id;
+	struct ring *ring;
+	struct sim_cmd *cmd;
+	void (*cb)(struct sim *, void *);
+	void *arg;
+};
+
+struct fate {
+	uint32_t pid;
+	enum cv_leave_reason reason;
+};
+
+/* A VIP address ever seen: (name, address). */
+struct regvip {
+	char *name;
+	char addr[64];
+	uint64_t holders;      /* non-crashed nodes holding it */
+	uint64_t unheld_since; /* SIM_NEVER while held */
+	uint64_t *outages;     /* pairs [start, end) */
+	size_t n_outages, cap_outages;
+	uint64_t live_reported; /* last_change + 1 it was reported for */
+};
+
+struct sim {
+	struct sim_opts o;
+	uint64_t now, seq, ring_seq, next_pid, rng;
+	struct event *heap;
+	size_t n_heap, cap_heap;
+	struct node nodes[SIM_MAX_NODES + 1]; /* [1..n] */
+	struct ring *rings;
+	const struct cv_config **configs; /* every config ever loaded, freed at the end */
+	uint64_t *digests;		  /* of configs[i] */
+	size_t n_configs;
+	const struct cv_config *ref; /* the reference config (checker, expectations) */
+	struct regvip *reg;
+	size_t n_reg, cap_reg;
+	uint32_t *reg_hash; /* open addressing: id + 1, 0 = empty */
+	size_t cap_hash;
+	struct fate *fates; /* why a process left the group, by pid */
+	size_t n_fates, cap_fates;
+	struct sim_log_entry *log;
+	size_t n_log, cap_log;
+	char **viol;
+	size_t n_viol;
+	uint64_t last_change; /* the latest fault or command: liveness counts from it */
+	uint64_t checked_at;  /* the last ms the checker ran for */
+	bool dirty;	      /* something happened in the current ms */
+	bool started;	      /* net_init ran */
+	uint32_t picked;      /* the node the last picking command picked */
+};
+
+/* sim.c */
+void *sim_xcalloc(size_t n, size_t size);
+void *sim_grow(void *p, size_t *cap, size_t need, size_t size);
+void sim_push(struct sim *s, struct event ev);
+uint64_t sim_rand(struct sim *s, uint64_t lo, uint64_t hi);
+void sim_trace(const struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_log_add(struct sim *s, struct sim_log_entry e);
+void sim_feed(struct sim *s, struct node *n, struct inev *ev);
+void sim_drain(struct sim *s, struct node *n);
+struct inev *sim_inev_new(enum cv_event_type type);
+void sim_inev_free(struct inev *ev);
+const char *sim_intern(struct sim *s, const struct cv_vip_conf *vc);
+const char *sim_vip_key(const struct cv_vip_conf *vc, char *buf, size_t len);
+int sim_config_load(struct sim *s, uint32_t node, const char *text, const struct cv_config **ret,
+		    char *err, size_t errlen);
+uint32_t *sim_config_nodeids(const struct cv_config *c);
+uint64_t sim_config_digest(const struct sim *s, const struct cv_config *c);
+
+/* sim-net.c */
+void net_send(struct sim *s, struct node *n, struct item *it);
+void net_connect(struct sim *s, struct node *n);
+void net_connect_feed(struct sim *s, struct node *n);
+void net_leave(struct sim *s, struct node *n, uint32_t pid, enum cv_leave_reason why);
+bool net_operational(const struct node *n);
+void item_free(struct item *it);
+struct item *item_msg(uint32_t nodeid, uint32_t pid, const struct cv_proto_msg *m);
+struct inev *net_totem_ev(const struct ring *r);
+struct inev *net_quorum_ev(const struct sim *s, const struct ring *r);
+void net_enqueue(struct queue *q, struct item *it);
+struct item *net_dequeue(struct queue *q);
+void net_queue_clear(struct queue *q);
+int net_member_index(const struct ring *r, uint32_t pid);
+void net_member_add(struct ring *r, uint32_t nodeid, uint32_t pid);
+void net_to_flight(struct sim *s, struct ring *r, struct item *it);
+void net_feed_group(struct sim *s, struct node *n, const struct ring *r,
+		    const struct cv_member *extra, size_t n_extra);
+void net_join_now(struct sim *s, struct node *n);
+void net_reaper_state(struct sim *s, struct node *n);
+uint32_t net_quorum_votes(const struct sim *s);
+void net_deliver(struct sim *s, struct ring *r);
+
+/* sim-ring.c */
+void net_init(struct sim *s);
+void net_update(struct sim *s);
+void net_handle(struct sim *s, const struct event *ev);
+void net_free(struct sim *s);
+
+/* sim-proc.c */
+void proc_cmd(struct sim *s, const struct sim_cmd *c);
+void proc_handle(struct sim *s, const struct event *ev);
+enum gone { GONE_STOPPED, GONE_KILLED, GONE_REAPED, GONE_CRASHED };
+void proc_daemon_gone(struct sim *s, struct node *n, enum gone why);
+void proc_node_crash(struct sim *s, struct node *n);
+void proc_start(struct sim *s, struct node *n);
+bool proc_start_prepare(struct sim *s, struct node *n);
+void proc_start_feed(struct sim *s, struct node *n);
+bool proc_healthy(const struct node *n, const char *check);
+
+/* sim-check.c */
+uint32_t check_reg(struct sim *s, const char *name, const char *addr);
+int check_reg_find(const struct sim *s, const char *name, const char *addr);
+void check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry);
+void check_addr_del(struct sim *s, struct node *n, uint32_t id);
+void check_addr_clear(struct sim *s, struct node *n);
+void check_run(struct sim *s);
+void check_stopped(struct sim *s, struct node *n);
+void check_free(struct sim *s);

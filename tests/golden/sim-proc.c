@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The processes of a node and what the operator does to them: the daemon
+ * (an engine), its reaper (design.md rule 4, modelled here, not by the
+ * engine), the supervisor that restarts a killed daemon as systemd would,
+ * corosync's own process, the node and its link, and the admin commands.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim-int.h"
+
+static struct node *
+node_of(struct sim *s, uint32_t id)
+{
+	return &s->nodes[id];
+}
+
+bool
+proc_healthy(const struct node *n, const char *check)
+{
+	for (size_t i = 0; i < n->n_health; i++)
+		if (strcmp(n->health[i].check, check) == 0)
+			return n->health[i].healthy;
+	return true;
+}
+
+static void
+set_health(struct node *n, const char *check, bool healthy)
+{
+	for (size_t i = 0; i < n->n_health; i++)
+		if (strcmp(n->health[i].check, check) == 0) {
+			n->health[i].healthy = healthy;
+			return;
+		}
+	n->health = realloc(n->health, (n->n_health + 1) * sizeof(*n->health));
+	if (!n->health)
+		abort();
+	n->health[n->n_health++] = (struct health){ .check = strdup(check), .healthy = healthy };
+}
+
+static void
+feed_health(struct sim *s, struct node *n, const char *check)
+{
+	struct inev *ev = sim_inev_new(CV_EV_HEALTH);
+
+	ev->str = strdup(check);
+	ev->ev.health.check = ev->str;
+	ev->ev.health.healthy = proc_healthy(n, check);
+	sim_feed(s, n, ev);
+}
+
+static void
+feed_timings(struct sim *s, struct node *n)
+{
+	struct inev *ev = sim_inev_new(CV_EV_TIMINGS);
+
+	ev->ev.timings.token_ms = s->o.token_ms;
+	ev->ev.timings.consensus_ms = s->o.consensus_ms;
+	sim_feed(s, n, ev);
+}
+
+static void
+free_inbox(struct daemon *d)
+{
+	for (struct inev *ev = d->in_head, *next; ev; ev = next) {
+		next = ev->next;
+		sim_inev_free(ev);
+	}
+	d->in_head = d->in_tail = NULL;
+}
+
+/*
+ * Start the daemon with a new pid, and its reaper: the engine, its timings,
+ * the JOIN. Daemons started together all join before any of them gets its
+ * first events (proc_start_feed), as when they start at the same instant.
+ */
+bool
+proc_start_prepare(struct sim *s, struct node *n)
+{
+	struct daemon *d = &n->d;
+	uint32_t *ids;
+	int r;
+
+	if (n->crashed || d->state != PROC_DEAD || !n->cfg)
+		return false;
+	d->pid = (uint32_t)s->next_pid++;
+	d->gen++;
+	d->timer_gen++;
+	d->cfg = n->cfg;
+	d->stopping = false;
+	if (n->r.state == PROC_DEAD && s->o.reapers) {
+		free(n->r.rel);
+		n->r = (struct reaper){ .state = PROC_RUNNING,
+					.pid = (uint32_t)s->next_pid++,
+					.gen = n->r.gen + 1 };
+	}
+	ids = sim_config_nodeids(d->cfg);
+	r = cv_engine_new(
+	    d->cfg,
+	    &(struct cv_engine_params){ .nodeid = n->id,
+					.pid = d->pid,
+					.reaper_pid = n->r.state != PROC_DEAD ? n->r.pid : 0,
+					.nodeids = ids },
+	    &d->engine);
+	free(ids);
+	if (r < 0) {
+		sim_fail(s, "n%u: cv_engine_new failed: %s", n->id, strerror(-r));
+		return false;
+	}
+	d->state = PROC_RUNNING;
+	sim_trace(s, "n%u daemon starts, pid %u, reaper %u", n->id, d->pid, n->r.pid);
+	if (n->n_addrs) {
+		/* Rule 8: the adapter reconciles at start; a fresh engine holds nothing. */
+		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_RECONCILED });
+		check_addr_clear(s, n);
+	}
+	feed_timings(s, n);
+	net_connect(s, n);
+	return true;
+}
+
+void
+proc_start_feed(struct sim *s, struct node *n)
+{
+	net_connect_feed(s, n);
+	for (size_t c = 0; n->d.state != PROC_DEAD && c < n->d.cfg->n_checks; c++)
+		feed_health(s, n, n->d.cfg->checks[c].head.name);
+}
+
+void
+proc_start(struct sim *s, struct node *n)
+{
+	if (proc_start_prepare(s, n))
+		proc_start_feed(s, n);
+}
+
+/* What the reaper will say the daemon held: every VIP it was not idle for. */
+static void
+capture_released(struct node *n)
+{
+	const struct cv_engine *e = n->d.engine;
+	size_t nv = e ? cv_engine_n_vips(e) : 0;
+
+	free(n->r.rel);
+	n->r.rel = sim_xcalloc(nv, sizeof(*n->r.rel));
+	n->r.n_rel = 0;
+	for (size_t i = 0; i < nv; i++) {
+		struct cv_proto_vip *v = &n->r.rel[n->r.n_rel];
+
+		if (cv_engine_vip_state(e, i) == CV_VIP_IDLE)
+			continue;
+		snprintf(v->name, sizeof(v->name), "%s", n->d.cfg->vips[i].head.name);
+		v->epoch = cv_engine_vip_epoch(e, i);
+		n->r.n_rel++;
+	}
+}
+
+static void
+reaper_exit(struct sim *s, struct node *n, enum cv_leave_reason why)
+{
+	if (n->r.state == PROC_DEAD)
+		return;
+	n->r.state = PROC_DEAD;
+	n->r.gen++;
+	if (!n->crashed && n->cs != CS_DOWN)
+		net_leave(s, n, n->r.pid, why);
+}
+
+static void
+schedule_restart(struct sim *s, struct node *n)
+{
+	if (s->o.supervise)
+		sim_push(s, (struct event){ .at = s->now + s->o.restart_delay_ms,
+					    .kind = EV_RESTART,
+					    .node = n->id,
+					    .gen = n->restart_gen });
+}
+
+void
+proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
+{
+	struct daemon *d = &n->d;
+
+	if (d->state == PROC_DEAD)
+		return;
+	if (why != GONE_STOPPED)
+		capture_released(n);
+	sim_trace(s, "n%u daemon %u %s", n->id, d->pid,
+		  why == GONE_STOPPED	? "stopped"
+		  : why == GONE_CRASHED ? "crashed"
+					: "killed");
+	d->state = PROC_DEAD;
+	d->engine = cv_engine_free(d->engine);
+	free_inbox(d);
+	d->timer_gen++;
+	free(d->view);
+	d->view = NULL;
+	d->n_view = 0;
+	if (d->connected && !n->crashed && n->cs != CS_DOWN)
+		net_leave(s, n, d->pid, why == GONE_STOPPED ? CV_LEAVE_LEAVE : CV_LEAVE_PROCDOWN);
+	d->connected = false;
+	if (why == GONE_STOPPED) {
+		reaper_exit(s, n, CV_LEAVE_LEAVE); /* quietly, with its daemon */
+	} else if (why == GONE_KILLED) {
+		if (n->r.state == PROC_RUNNING)
+			sim_push(s, (struct event){ .at = s->now + 1,
+						    .kind = EV_REAPER,
+						    .node = n->id,
+						    .gen = n->r.gen });
+		else if (n->r.state == PROC_DEAD)
+			schedule_restart(s, n);
+	}
+}
+
+/* Rule 4: kill the daemon for good, remove our addresses, say RELEASED, exit. */
+static void
+reap(struct sim *s, struct node *n)
+{
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
+	size_t start = 0;
+
+	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_REAPER_KILL });
+	proc_daemon_gone(s, n, GONE_REAPED);
+	sim_trace(s, "n%u reaper %u: daemon killed, removes %zu addresses, RELEASED %zu VIPs",
+		  n->id, n->r.pid, n->n_addrs, n->r.n_rel);
+	check_addr_clear(s, n);
+	m.released.for_nodeid = n->id;
+	m.released.ring = n->ring ? n->ring->id : (struct cv_ring_id){};
+	do {
+		size_t fit = cv_proto_released_fit(n->r.rel, n->r.n_rel, start);
+		struct item *it;
+
+		m.released.vips = n->r.rel + start;
+		m.released.n_vips = fit;
+		it = item_msg(n->id, n->r.pid, &m);
+		if (it)
+			net_send(s, n, it);
+		else
+			sim_fail(s, "n%u: the reaper's RELEASED does not encode", n->id);
+		start += fit;
+	} while (start < n->r.n_rel);
+	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_REAPER_RELEASED });
+	reaper_exit(s, n, CV_LEAVE_PROCDOWN);
+	s->last_change = s->now;
+	schedule_restart(s, n);
+}
+
+/* The reaper looks at its daemon: dead, or silent for longer than the bound. */
+static void
+reaper_check(struct sim *s, struct node *n)
+{
+	struct daemon *d = &n->d;
+
+	if (n->r.state != PROC_RUNNING)
+		return;
+	if (d->state == PROC_DEAD ||
+	    (d->state == PROC_FROZEN && s->now >= d->frozen_at + s->o.reaper_timeout_ms))
+		reap(s, n);
+	else if (d->state == PROC_FROZEN)
+		sim_push(s, (struct event){ .at = d->frozen_at + s->o.reaper_timeout_ms,
+					    .kind = EV_REAPER,
+					    .node = n->id,
+					    .gen = n->r.gen });
+}
+
+void
+proc_node_crash(struct sim *s, struct node *n)
+{
+	proc_daemon_gone(s, n, GONE_CRASHED);
+	n->r.state = PROC_DEAD;
+	n->r.gen++;
+	n->restart_gen++;
+	n->inc++;
+	n->crashed = true;
+	n->link = false;
+	check_addr_clear(s, n);
+	net_update(s);
+}
+
+/* ---- commands ---- */
+
+static uint32_t
+pick_via(const struct sim *s, uint32_t via)
+{
+	if (via)
+		return via;
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		if (s->nodes[i].d.state == PROC_RUNNING)
+			return i;
+	return 0;
+}
+
+static void
+admin(struct sim *s, const struct sim_cmd *c)
+{
+	uint32_t via = pick_via(s, c->via);
+	struct inev *ev;
+
+	if (!via)
+		return;
+	if (c->type == SIM_MOVE) {
+		ev = sim_inev_new(CV_EV_ADMIN_MOVE);
+		ev->str = strdup(c->vip);
+		ev->ev.move.vip = ev->str;
+		ev->ev.move.node = c->target;
+	} else {
+		ev = sim_inev_new(CV_EV_ADMIN_STANDBY);
+		ev->ev.standby.node = c->target;
+		ev->ev.standby.standby = c->flag;
+		s->nodes[c->target].standby = c->flag;
+	}
+	sim_feed(s, node_of(s, via), ev);
+}
+
+static void
+reload(struct sim *s, struct node *n, const struct sim_cmd *c)
+{
+	const struct cv_config *cfg;
+	char err[512];
+	struct inev *ev;
+
+	if (sim_config_load(s, n->id, c->config, &cfg, err, sizeof(err)) < 0) {
+		sim_fail(s, "reload on n%u: %s", n->id, err);
+		return;
+	}
+	n->cfg = cfg;
+	if (c->nodes == (BIT(s->o.n_nodes) << 1) - 1)
+		s->ref = cfg;
+	for (size_t v = 0; v < cfg->n_vips; v++)
+		sim_intern(s, &cfg->vips[v]);
+	ev = sim_inev_new(CV_EV_RELOAD);
+	ev->ids = sim_config_nodeids(cfg);
+	ev->ev.reload.config = cfg;
+	ev->ev.reload.nodeids = ev->ids;
+	sim_feed(s, n, ev);
+}
+
+static void
+addr_gone(struct sim *s, struct node *n, const char *vip)
+{
+	const struct cv_vip_conf *vc = n->d.cfg ? cv_config_find_vip(n->d.cfg, vip) : NULL;
+	char buf[64];
+	int id;
+	struct inev *ev;
+
+	if (!vc)
+		return;
+	id = check_reg_find(s, vip, sim_vip_key(vc, buf, sizeof(buf)));
+	if (id >= 0)
+		check_addr_del(s, n, (uint32_t)id);
+	ev = sim_inev_new(CV_EV_ADDR_GONE);
+	ev->ev.vip.vip = (uint32_t)(vc - n->d.cfg->vips);
+	sim_feed(s, n, ev);
+}
+
+static void
+freeze(struct sim *s, struct node *n)
+{
+	if (n->d.state != PROC_RUNNING)
+		return;
+	n->d.state = PROC_FROZEN;
+	n->d.frozen_at = s->now;
+	if (n->r.state == PROC_RUNNING)
+		sim_push(s, (struct event){ .at = s->now + s->o.reaper_timeout_ms,
+					    .kind = EV_REAPER,
+					    .node = n->id,
+					    .gen = n->r.gen });
+}
+
+static void
+thaw(struct sim *s, struct node *n)
+{
+	if (n->d.state != PROC_FROZEN)
+		return;
+	n->d.state = PROC_RUNNING;
+	sim_drain(s, n);
+}
+
+static void
+thaw_reaper(struct sim *s, struct node *n)
+{
+	if (n->r.state != PROC_FROZEN)
+		return;
+	n->r.state = PROC_RUNNING;
+	reaper_check(s, n);
+}
+
+static void
+conn_lost(struct sim *s, struct node *n)
+{
+	struct daemon *d = &n->d;
+
+	if (d->state == PROC_DEAD || !d->connected)
+		return;
+	d->connected = false;
+	net_leave(s, n, d->pid, CV_LEAVE_PROCDOWN);
+	sim_feed(s, n, sim_inev_new(CV_EV_CONN_LOST));
+	sim_push(s, (struct event){ .at = s->now + s->o.reconnect_delay_ms,
+				    .kind = EV_RECONNECT,
+				    .node = n->id,
+				    .gen = d->gen });
+}
+
+static void
+cs_kill(struct sim *s, struct node *n)
+{
+	n->cs = CS_DOWN;
+	n->inc++;
+	net_update(s);
+	if (n->d.state != PROC_DEAD && n->d.connected)
+		sim_push(s, (struct event){ .at = s->now + 1,
+					    .kind = EV_CONN_LOST,
+					    .node = n->id,
+					    .gen = n->d.gen });
+}
+
+static void
+cs_start(struct sim *s, struct node *n)
+{
+	if (n->crashed || n->cs == CS_UP)
+		return;
+	n->cs = CS_UP;
+	net_update(s);
+	if (n->d.state != PROC_DEAD && !n->d.connected) {
+		net_connect(s, n);
+		net_connect_feed(s, n);
+	}
+}
+
+static void
+restart_node(struct sim *s, struct node *n)
+{
+	if (!n->crashed)
+		return;
+	n->crashed = false;
+	n->cs = CS_UP;
+	n->link = true;
+	n->outside_since = SIM_NEVER;
+	net_update(s);
+	proc_start(s, n);
+}
+
+/* kill, SIGSTOP, SIGCONT of the daemon and its reaper; false if c is not one of those */
+static bool
+signal_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
+{
+	bool reaper = c->type == SIM_FREEZE_REAPER || c->type == SIM_FREEZE_BOTH;
+
+	switch (c->type) {
+	case SIM_KILL_BOTH:
+	case SIM_KILL_REAPER:
+		reaper_exit(s, n, CV_LEAVE_PROCDOWN);
+		if (c->type == SIM_KILL_BOTH)
+			proc_daemon_gone(s, n, GONE_KILLED);
+		return true;
+	case SIM_KILL:
+		proc_daemon_gone(s, n, GONE_KILLED);
+		return true;
+	case SIM_FREEZE:
+	case SIM_FREEZE_REAPER:
+	case SIM_FREEZE_BOTH:
+		if (reaper && n->r.state == PROC_RUNNING)
+			n->r.state = PROC_FROZEN;
+		if (c->type != SIM_FREEZE_REAPER)
+			freeze(s, n);
+		return true;
+	case SIM_THAW:
+	case SIM_THAW_BOTH:
+		thaw(s, n);
+		if (c->type == SIM_THAW_BOTH)
+			thaw_reaper(s, n);
+		return true;
+	case SIM_THAW_REAPER:
+		thaw_reaper(s, n);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* corosync's process, the node, its link; false if c is not one of those */
+static bool
+node_fault_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
+{
+	switch (c->type) {
+	case SIM_CS_KILL:
+		if (!n->crashed)
+			cs_kill(s, n);
+		return true;
+	case SIM_CS_START:
+		cs_start(s, n);
+		return true;
+	case SIM_CS_FREEZE:
+	case SIM_CS_THAW:
+		if (!n->crashed && n->cs == (c->type == SIM_CS_FREEZE ? CS_UP : CS_FROZEN)) {
+			n->cs = c->type == SIM_CS_FREEZE ? CS_FROZEN : CS_UP;
+			net_update(s);
+		}
+		return true;
+	case SIM_CRASH:
+		if (!n->crashed)
+			proc_node_crash(s, n);
+		return true;
+	case SIM_RESTART:
+		restart_node(s, n);
+		return true;
+	case SIM_CUT:
+	case SIM_HEAL:
+		n->link = c->type == SIM_HEAL && !n->crashed;
+		net_update(s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
+{
+	if (signal_cmd(s, n, c) || node_fault_cmd(s, n, c))
+		return;
+	switch (c->type) {
+	case SIM_START:
+		proc_start(s, n);
+		break;
+	case SIM_STOP:
+		if (n->d.state != PROC_DEAD && !n->d.stopping) {
+			n->d.stopping = true;
+			sim_feed(s, n, sim_inev_new(CV_EV_STOP));
+		}
+		break;
+	case SIM_HEALTH:
+		set_health(n, c->check, c->flag);
+		if (n->d.state != PROC_DEAD)
+			feed_health(s, n, c->check);
+		break;
+	case SIM_RELOAD:
+		reload(s, n, c);
+		break;
+	case SIM_CONN_LOST:
+		conn_lost(s, n);
+		break;
+	case SIM_ADDR_GONE:
+		addr_gone(s, n, c->vip);
+		break;
+	case SIM_FAIL_ADD:
+		n->fail_add = realloc(n->fail_add, (n->n_fail_add + 1) * sizeof(*n->fail_add));
+		if (!n->fail_add)
+			abort();
+		n->fail_add[n->n_fail_add++] = strdup(c->vip);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The node a picking command acts on, now; 0 if there is none. */
+static uint32_t
+pick(struct sim *s, const struct sim_cmd *c)
+{
+	uint64_t h;
+
+	switch (c->pick) {
+	case SIM_PICK_HOLDER:
+		h = sim_holders(s, c->vip);
+		return h ? (uint32_t)__builtin_ctzll(h) + 1 : 0;
+	case SIM_PICK_IDLE:
+		for (uint32_t i = s->o.n_nodes; i >= 1; i--)
+			if (!s->nodes[i].crashed && !s->nodes[i].n_addrs)
+				return i;
+		return 0;
+	default:
+		return s->picked;
+	}
+}
+
+void
+proc_cmd(struct sim *s, const struct sim_cmd *c)
+{
+	struct sim_cmd picked;
+
+	if (c->pick != SIM_PICK_NONE) {
+		picked = *c;
+		picked.pick = SIM_PICK_NONE;
+		s->picked = pick(s, c);
+		picked.nodes = s->picked ? BIT(s->picked) : 0;
+		sim_trace(s, "%s picks n%u", sim_cmd_type_to_string(c->type), s->picked);
+		proc_cmd(s, &picked);
+		return;
+	}
+	sim_trace(s, "command %s nodes %#llx", sim_cmd_type_to_string(c->type),
+		  (unsigned long long)c->nodes);
+	switch (c->type) {
+	case SIM_PARTITION:
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+			s->nodes[i].part = c->part[i];
+		net_update(s);
+		return;
+	case SIM_HEAL_ALL:
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+			s->nodes[i].part = 0;
+			s->nodes[i].link = !s->nodes[i].crashed;
+		}
+		net_update(s);
+		return;
+	case SIM_MOVE:
+	case SIM_STANDBY:
+		admin(s, c);
+		return;
+	case SIM_QUORUM_DELAY:
+		s->o.quorum_delay_lo = c->a;
+		s->o.quorum_delay_hi = c->b;
+		return;
+	case SIM_TIMING:
+		s->o.token_ms = c->a;
+		s->o.consensus_ms = c->b;
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+			if (s->nodes[i].d.state != PROC_DEAD)
+				feed_timings(s, &s->nodes[i]);
+		return;
+	default:
+		break;
+	}
+	if (c->type == SIM_START) {
+		bool started[SIM_MAX_NODES + 1] = {};
+
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+			if (c->nodes & BIT(i))
+				started[i] = proc_start_prepare(s, &s->nodes[i]);
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+			if (started[i])
+				proc_start_feed(s, &s->nodes[i]);
+		return;
+	}
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		if (c->nodes & BIT(i))
+			node_cmd(s, &s->nodes[i], c);
+}
+
+void
+proc_handle(struct sim *s, const struct event *ev)
+{
+	struct node *n = node_of(s, ev->node);
+
+	switch (ev->kind) {
+	case EV_TIMER:
+		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && n->d.timer_gen == ev->gen2)
+			sim_feed(s, n, sim_inev_new(CV_EV_TIMER));
+		break;
+	case EV_REAPER:
+		if (n->r.gen == ev->gen)
+			reaper_check(s, n);
+		break;
+	case EV_RESTART:
+		if (n->restart_gen == ev->gen && !n->crashed && n->d.state == PROC_DEAD) {
+			s->last_change = s->now;
+			sim_log_add(
+			    s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_RESTART });
+			proc_start(s, n);
+		}
+		break;
+	case EV_CONN_LOST:
+		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && n->d.connected) {
+			n->d.connected = false;
+			free(n->d.view);
+			n->d.view = NULL;
+			n->d.n_view = 0;
+			sim_feed(s, n, sim_inev_new(CV_EV_CONN_LOST));
+		}
+		break;
+	case EV_RECONNECT:
+		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && !n->d.connected &&
+		    n->cs != CS_DOWN) {
+			net_connect(s, n);
+			net_connect_feed(s, n);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *const cmd_names[_SIM_CMD_MAX] = {
+	[SIM_START] = "start",
+	[SIM_STOP] = "stop",
+	[SIM_KILL] = "kill",
+	[SIM_KILL_REAPER] = "kill-reaper",
+	[SIM_KILL_BOTH] = "kill-both",
+	[SIM_FREEZE] = "freeze",
+	[SIM_THAW] = "thaw",
+	[SIM_FREEZE_REAPER] = "freeze-reaper",
+	[SIM_THAW_REAPER] = "thaw-reaper",
+	[SIM_FREEZE_BOTH] = "freeze-both",
+	[SIM_THAW_BOTH] = "thaw-both",
+	[SIM_CS_KILL] = "cs-kill",
+	[SIM_CS_START] = "cs-start",
+	[SIM_CS_FREEZE] = "cs-freeze",
+	[SIM_CS_THAW] = "cs-thaw",
+	[SIM_CRASH] = "crash",
+	[SIM_RESTART] = "restart",
+	[SIM_CUT] = "cut",
+	[SIM_HEAL] = "heal",
+	[SIM_PARTITION] = "partition",
+	[SIM_HEAL_ALL] = "heal-all",
+	[SIM_HEALTH] = "health",
+	[SIM_MOVE] = "move",
+	[SIM_STANDBY] = "standby",
+	[SIM_RELOAD] = "reload",
+	[SIM_QUORUM_DELAY] = "quorum-delay",
+	[SIM_TIMING] = "timing",
+	[SIM_CONN_LOST] = "conn-lost",
+	[SIM_ADDR_GONE] = "addr-gone",
+	[SIM_FAIL_ADD] = "fail-add",
+};
+
+const char *
+sim_cmd_type_to_string(enum sim_cmd_type t)
+{
+	return (unsigned)t < _SIM_CMD_MAX ? cmd_names[t] : NULL;
+}
+
+enum sim_cmd_type
+sim_cmd_type_from_string(const char *s)
+{
+	for (int i = 0; i < _SIM_CMD_MAX; i++)
+		if (strcmp(cmd_names[i], s) == 0)
+			return (enum sim_cmd_type)i;
+	return _SIM_CMD_MAX;
+}
+
+const char *
+sim_log_kind_to_string(enum sim_log_kind k)
+{
+	static const char *const names[] = { "action",	"reaper-kill", "reaper-released", "restart",
+					     "expired", "add-failed",  "reconciled" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : NULL;
+}

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The simulator's event loop, the daemons' inboxes and the execution of the
+ * engine's actions. One binary heap of timed events ordered by (time, class,
+ * insertion): at equal times things happen in the order they were caused;
+ * the expectations of a time (class -1) come first and see the state as the
+ * previous millisecond left it, and the invariants are checked at the end of
+ * every millisecond in which something happened.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "sim-int.h"
+
+#define MAX_STEPS_PER_MS 20000 /* a daemon stepping more often than this is livelocked */
+#define MAX_VIOLATIONS	 50
+
+void *
+sim_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p) {
+		fputs("sim: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+/* Grow *p (capacity *cap elements of size) to hold need elements. */
+void *
+sim_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 8;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	p = realloc(p, c * size);
+	if (!p) {
+		fputs("sim: out of memory\n", stderr);
+		abort();
+	}
+	memset((char *)p + *cap * size, 0, (c - *cap) * size);
+	*cap = c;
+	return p;
+}
+
+/* splitmix64: small, good enough, and the same everywhere. */
+uint64_t
+sim_rand(struct sim *s, uint64_t lo, uint64_t hi)
+{
+	uint64_t z = (s->rng += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return hi <= lo ? lo : lo + z % (hi - lo + 1);
+}
+
+void
+sim_trace(const struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->o.trace)
+		return;
+	fprintf(stderr, "[%8llu] ", (unsigned long long)s->now);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+sim_fail(struct sim *s, const char *fmt, ...)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "t=%llu: ", (unsigned long long)s->now);
+	va_list ap;
+
+	if (s->n_viol >= MAX_VIOLATIONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	s->viol = realloc(s->viol, (s->n_viol + 1) * sizeof(*s->viol));
+	if (!s->viol)
+		abort();
+	s->viol[s->n_viol++] = strdup(buf);
+	sim_trace(s, "VIOLATION %s", buf);
+}
+
+/* ---- the event heap ---- */
+
+static bool
+before(const struct event *a, const struct event *b)
+{
+	if (a->at != b->at)
+		return a->at < b->at;
+	if (a->cls != b->cls)
+		return a->cls < b->cls;
+	return a->seq < b->seq;
+}
+
+void
+sim_push(struct sim *s, struct event ev)
+{
+	size_t i;
+
+	if (ev.at < s->now)
+		ev.at = s->now;
+	ev.seq = s->seq++;
+	s->heap = sim_grow(s->heap, &s->cap_heap, s->n_heap + 1, sizeof(*s->heap));
+	i = s->n_heap++;
+	while (i > 0 && before(&ev, &s->heap[(i - 1) / 2])) {
+		s->heap[i] = s->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->heap[i] = ev;
+}
+
+static struct event
+pop(struct sim *s)
+{
+	struct event top = s->heap[0], last = s->heap[--s->n_heap];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= s->n_heap)
+			break;
+		if (c + 1 < s->n_heap && before(&s->heap[c + 1], &s->heap[c]))
+			c++;
+		if (!before(&s->heap[c], &last))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	if (s->n_heap)
+		s->heap[i] = last;
+	return top;
+}
+
+/* ---- log and names ---- */
+
+void
+sim_log_add(struct sim *s, struct sim_log_entry e)
+{
+	e.at = s->now;
+	s->log = sim_grow(s->log, &s->cap_log, s->n_log + 1, sizeof(*s->log));
+	s->log[s->n_log++] = e;
+}
+
+/* VIP names in the log point into the registry, which lives as long as the sim. */
+const char *
+sim_intern(struct sim *s, const struct cv_vip_conf *vc)
+{
+	char buf[CV_ADDR_STRLEN];
+	uint32_t id =
+	    check_reg(s, vc->head.name, sim_vip_key(vc, buf, sizeof(buf))); /* may move reg */
+
+	return s->reg[id].name;
+}
+
+/* ---- inbox events ---- */
+
+struct inev *
+sim_inev_new(enum cv_event_type type)
+{
+	struct inev *ev = sim_xcalloc(1, sizeof(*ev));
+
+	ev->ev.type = type;
+	return ev;
+}
+
+void
+sim_inev_free(struct inev *ev)
+{
+	if (!ev)
+		return;
+	free(ev->ids);
+	free(ev->gm);
+	free(ev->gl);
+	free(ev->gj);
+	free(ev->str);
+	cv_proto_msg_done(&ev->msg);
+	free(ev);
+}
+
+/* ---- executing actions ---- */
+
+const char *
+sim_vip_key(const struct cv_vip_conf *vc, char *buf, size_t len)
+{
+	return cv_addr_format(&vc->address, true, buf, len);
+}
+
+/* Adding vip's address fails on n from now on (its interface is missing, say). */
+static bool
+add_fails(const struct node *n, const char *vip)
+{
+	for (size_t i = 0; i < n->n_fail_add; i++)
+		if (strcmp(n->fail_add[i], vip) == 0)
+			return true;
+	return false;
+}
+
+static void
+addr_add(struct sim *s, struct node *n, const struct cv_action *a)
+{
+	char buf[CV_ADDR_STRLEN];
+	uint32_t id = check_reg(s, a->conf->head.name, sim_vip_key(a->conf, buf, sizeof(buf)));
+	uint64_t exp = s->now + n->d.cfg->cluster.kernel_lease_ms;
+
+	if (add_fails(n, a->conf->head.name)) {
+		struct inev *ev = sim_inev_new(CV_EV_ACTION_FAILED);
+
+		ev->ev.vip.vip = a->vip;
+		ev->ev.vip.err = -EADDRNOTAVAIL;
+		sim_log_add(s, (struct sim_log_entry){ .node = n->id,
+						       .kind = SIM_LOG_ADD_FAILED,
+						       .vip = s->reg[id].name });
+		sim_feed(s, n, ev); /* queued: we are inside this daemon's step */
+		return;
+	}
+	check_addr_add(s, n, id, exp);
+	sim_push(s, (struct event){ .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = id });
+}
+
+static void
+addr_del(struct sim *s, struct node *n, const struct cv_action *a)
+{
+	char buf[CV_ADDR_STRLEN];
+	int id = check_reg_find(s, a->conf->head.name, sim_vip_key(a->conf, buf, sizeof(buf)));
+
+	if (id >= 0)
+		check_addr_del(s, n, (uint32_t)id);
+}
+
+static void
+renew(struct sim *s, struct node *n)
+{
+	uint64_t exp = s->now + n->d.cfg->cluster.kernel_lease_ms;
+
+	for (size_t i = 0; i < n->n_addrs; i++) {
+		n->addrs[i].expiry = exp;
+		sim_push(s,
+			 (struct event){
+			     .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = n->addrs[i].id });
+	}
+}
+
+static void
+send_msg(struct sim *s, struct node *n, const struct cv_proto_msg *m)
+{
+	struct item *it;
+
+	if (!n->d.connected || n->cs == CS_DOWN)
+		return; /* cpg_mcast_joined fails: nothing is sent */
+	it = item_msg(n->id, n->d.pid, m);
+	if (!it) {
+		sim_fail(s, "n%u sent a message that does not encode (type %d)", n->id, m->type);
+		return;
+	}
+	net_send(s, n, it);
+}
+
+static void
+log_action(struct sim *s, struct node *n, const struct cv_action *a)
+{
+	struct sim_log_entry e = { .node = n->id, .kind = SIM_LOG_ACTION, .action = a->type };
+
+	switch (a->type) {
+	case CV_ACT_ARM_TIMER:
+	case CV_ACT_CANCEL_TIMER:
+		return; /* too many to keep, and no scenario asks */
+	case CV_ACT_SEND:
+		e.msg = a->msg.type;
+		break;
+	case CV_ACT_NOTICE:
+		e.notice = a->notice;
+		e.notice_node = a->node;
+		e.reason = a->reason;
+		break;
+	default:
+		e.reason = a->reason;
+		e.from = a->from;
+		e.to = a->to;
+		break;
+	}
+	if (a->conf && a->type != CV_ACT_NOTICE && a->type != CV_ACT_SEND)
+		e.vip = sim_intern(s, a->conf);
+	sim_log_add(s, e);
+}
+
+static void
+trace_action(const struct sim *s, const struct node *n, const struct cv_action *a)
+{
+	const char *vip = a->conf && a->type != CV_ACT_SEND ? a->conf->head.name : "";
+
+	if (!s->o.trace)
+		return;
+	switch (a->type) {
+	case CV_ACT_SEND:
+		sim_trace(s, "n%u  SEND %s", n->id, cv_proto_type_to_string(a->msg.type));
+		break;
+	case CV_ACT_ARM_TIMER:
+		sim_trace(s, "n%u  ARM_TIMER %llu", n->id, (unsigned long long)a->at_ms);
+		break;
+	case CV_ACT_TRANSITION:
+		sim_trace(s, "n%u  TRANSITION %s %s->%s (%s)", n->id, vip,
+			  cv_vip_state_to_string(a->from), cv_vip_state_to_string(a->to),
+			  cv_reason_to_string(a->reason));
+		break;
+	case CV_ACT_NOTICE:
+		sim_trace(s, "n%u  NOTICE %s node=%u %s", n->id, cv_notice_to_string(a->notice),
+			  a->node, a->text ? a->text : "");
+		break;
+	default:
+		sim_trace(s, "n%u  %s %s", n->id, cv_action_type_to_string(a->type), vip);
+	}
+}
+
+/* Returns true when the daemon said STOPPED. */
+static bool
+exec_action(struct sim *s, struct node *n, const struct cv_action *a)
+{
+	trace_action(s, n, a);
+	log_action(s, n, a);
+	switch (a->type) {
+	case CV_ACT_ADDR_ADD:
+		addr_add(s, n, a);
+		break;
+	case CV_ACT_ADDR_DEL:
+		addr_del(s, n, a);
+		break;
+	case CV_ACT_RENEW:
+		renew(s, n);
+		break;
+	case CV_ACT_SEND:
+		send_msg(s, n, &a->msg);
+		break;
+	case CV_ACT_ARM_TIMER:
+		n->d.timer_gen++;
+		sim_push(s, (struct event){ .at = a->at_ms,
+					    .kind = EV_TIMER,
+					    .node = n->id,
+					    .gen = n->d.gen,
+					    .gen2 = n->d.timer_gen });
+		break;
+	case CV_ACT_CANCEL_TIMER:
+		n->d.timer_gen++;
+		break;
+	case CV_ACT_STOPPED:
+		return true;
+	default:
+		break; /* ANNOUNCE, TRANSITION, NOTICE: logged */
+	}
+	return false;
+}
+
+static const char *
+event_name(const struct cv_event *ev)
+{
+	static const char *const names[] = {
+		"TOTEM",   "QUORUM",	"GROUP",      "MESSAGE",       "TIMER",
+		"TIMINGS", "HEALTH",	"ADMIN_MOVE", "ADMIN_STANDBY", "RELOAD",
+		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_FAILED",
+	};
+
+	return (unsigned)ev->type < _CV_EVENT_TYPE_MAX ? names[ev->type] : "?";
+}
+
+static bool
+livelocked(struct sim *s, struct node *n)
+{
+	if (n->d.steps_at != s->now) {
+		n->d.steps_at = s->now;
+		n->d.steps = 0;
+	}
+	if (++n->d.steps == MAX_STEPS_PER_MS) {
+		sim_fail(s, "n%u: the engine stepped %d times in one ms (livelock)", n->id,
+			 MAX_STEPS_PER_MS);
+		proc_daemon_gone(s, n, GONE_KILLED);
+		return true;
+	}
+	return false;
+}
+
+static void
+step(struct sim *s, struct node *n, struct inev *ev)
+{
+	struct cv_actions acts = {};
+	bool stopped = false;
+	int r;
+
+	if (livelocked(s, n))
+		return;
+	if (ev->ev.type == CV_EV_MESSAGE)
+		sim_trace(s, "n%u <- %s %s from n%u/%u", n->id, event_name(&ev->ev),
+			  cv_proto_type_to_string(ev->msg.type), ev->ev.message.nodeid,
+			  ev->ev.message.pid);
+	else if (ev->ev.type != CV_EV_TIMER)
+		sim_trace(s, "n%u <- %s", n->id, event_name(&ev->ev));
+	r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
+	if (r == 0 && ev->ev.type == CV_EV_RELOAD)
+		n->d.cfg = ev->ev.reload.config; /* action indices follow the engine's config */
+	if (r < 0)
+		sim_fail(s, "n%u: cv_engine_step(%s) failed: %s", n->id, event_name(&ev->ev),
+			 strerror(-r));
+	for (size_t i = 0; i < acts.n; i++)
+		stopped |= exec_action(s, n, &acts.v[i]);
+	cv_actions_done(&acts);
+	if (stopped) {
+		check_stopped(s, n);
+		proc_daemon_gone(s, n, GONE_STOPPED);
+	}
+}
+
+void
+sim_drain(struct sim *s, struct node *n)
+{
+	struct daemon *d = &n->d;
+
+	if (d->draining)
+		return;
+	d->draining = true;
+	while (d->state == PROC_RUNNING && d->in_head) {
+		struct inev *ev = d->in_head;
+
+		d->in_head = ev->next;
+		if (!d->in_head)
+			d->in_tail = NULL;
+		step(s, n, ev);
+		sim_inev_free(ev);
+	}
+	d->draining = false;
+}
+
+/* Give ev to n's daemon: now if it runs, at SIGCONT if it is frozen. */
+void
+sim_feed(struct sim *s, struct node *n, struct inev *ev)
+{
+	struct daemon *d = &n->d;
+
+	if (d->state == PROC_DEAD || !d->engine) {
+		sim_inev_free(ev);
+		return;
+	}
+	ev->next = NULL;
+	if (d->in_tail)
+		d->in_tail->next = ev;
+	else
+		d->in_head = ev;
+	d->in_tail = ev;
+	sim_drain(s, n);
+}
+
+/* ---- life cycle ---- */
+
+void
+sim_opts_default(struct sim_opts *o)
+{
+	*o = (struct sim_opts){
+		.n_nodes = 3,
+		.seed = 1,
+		.token_ms = 300,
+		.consensus_ms = 360,
+		.latency_ms = 1,
+		.jitter_ms = 15,
+		.sync_ms = 20,
+		.reaper_timeout_ms = 500,
+		.restart_delay_ms = 1000,
+		.reconnect_delay_ms = 1000,
+		.bound_ms = 5000,
+		.liveness = true,
+		.reapers = true,
+		.reaper_state = true,
+		.supervise = true,
+	};
+}
+
+int
+sim_new(const struct sim_opts *o, struct sim **ret)
+{
+	struct sim *s;
+
+	if (o->n_nodes < 1 || o->n_nodes > SIM_MAX_NODES)
+		return -EINVAL;
+	s = sim_xcalloc(1, sizeof(*s));
+	s->o = *o;
+	s->rng = o->seed;
+	s->next_pid = 1000;
+	s->checked_at = SIM_NEVER;
+	for (uint32_t i = 1; i <= o->n_nodes; i++) {
+		struct node *n = &s->nodes[i];
+
+		n->id = i;
+		n->link = true;
+		n->cs = CS_UP;
+		n->crashed = (o->down_mask & BIT(i)) != 0;
+		n->outside_since = SIM_NEVER;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void
+free_node(struct node *n)
+{
+	for (struct inev *ev = n->d.in_head, *next; ev; ev = next) {
+		next = ev->next;
+		sim_inev_free(ev);
+	}
+	cv_engine_free(n->d.engine);
+	free(n->d.view);
+	for (struct item *it = n->outbox.head, *next; it; it = next) {
+		next = it->next;
+		item_free(it);
+	}
+	free(n->addrs);
+	free(n->r.rel);
+	for (size_t i = 0; i < n->n_health; i++)
+		free(n->health[i].check);
+	free(n->health);
+	for (size_t i = 0; i < n->n_fail_add; i++)
+		free(n->fail_add[i]);
+	free(n->fail_add);
+}
+
+struct sim *
+sim_free(struct sim *s)
+{
+	if (!s)
+		return NULL;
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		free_node(&s->nodes[i]);
+	for (size_t i = 0; i < s->n_heap; i++)
+		if (s->heap[i].cmd) {
+			free(s->heap[i].cmd->config);
+			free(s->heap[i].cmd);
+		}
+	free(s->heap);
+	net_free(s);
+	for (size_t i = 0; i < s->n_configs; i++)
+		cv_config_free((struct cv_config *)s->configs[i]);
+	free(s->configs);
+	free(s->digests);
+	check_free(s);
+	free(s->log);
+	for (size_t i = 0; i < s->n_viol; i++)
+		free(s->viol[i]);
+	free(s->viol);
+	free(s);
+	return NULL;
+}
+
+int
+sim_at(struct sim *s, uint64_t at, struct sim_cmd *cmd)
+{
+	struct sim_cmd *c = sim_xcalloc(1, sizeof(*c));
+
+	*c = *cmd;
+	cmd->config = NULL;
+	sim_push(s, (struct event){ .at = at, .kind = EV_CMD, .cmd = c });
+	return 0;
+}
+
+int
+sim_at_check(struct sim *s, uint64_t at, void (*fn)(struct sim *, void *), void *arg)
+{
+	sim_push(s,
+		 (struct event){ .at = at, .cls = -1, .kind = EV_CHECK_CB, .cb = fn, .arg = arg });
+	return 0;
+}
+
+static void
+expire(struct sim *s, const struct event *ev)
+{
+	struct node *n = &s->nodes[ev->node];
+	const struct cv_vip_conf *vc;
+	struct inev *in;
+
+	for (size_t i = 0; i < n->n_addrs; i++) {
+		if (n->addrs[i].id != ev->id || n->addrs[i].expiry != ev->at)
+			continue;
+		sim_trace(s, "n%u  kernel lease expired: %s", n->id, s->reg[ev->id].name);
+		sim_log_add(s, (struct sim_log_entry){ .node = n->id,
+						       .kind = SIM_LOG_EXPIRED,
+						       .vip = s->reg[ev->id].name });
+		check_addr_del(s, n, ev->id);
+		/* The netlink monitor sees RTM_DELADDR and tells the daemon. */
+		vc = n->d.cfg ? cv_config_find_vip(n->d.cfg, s->reg[ev->id].name) : NULL;
+		if (vc && n->d.state != PROC_DEAD) {
+			in = sim_inev_new(CV_EV_ADDR_GONE);
+			in->ev.vip.vip = (uint32_t)(vc - n->d.cfg->vips);
+			sim_feed(s, n, in);
+		}
+		return;
+	}
+}
+
+static void
+dispatch(struct sim *s, struct event *ev)
+{
+	switch (ev->kind) {
+	case EV_CMD:
+		s->last_change = s->now;
+		proc_cmd(s, ev->cmd);
+		free(ev->cmd->config);
+		free(ev->cmd);
+		break;
+	case EV_RING_FORM:
+	case EV_CONFCHG:
+	case EV_QUORUM:
+	case EV_RING_SYNC:
+	case EV_DELIVER:
+	case EV_DETECT:
+		net_handle(s, ev);
+		break;
+	case EV_EXPIRE:
+		expire(s, ev);
+		break;
+	case EV_CHECK_CB:
+		ev->cb(s, ev->arg);
+		break;
+	default:
+		proc_handle(s, ev);
+		break;
+	}
+}
+
+size_t
+sim_run(struct sim *s, uint64_t until)
+{
+	if (!s->started) {
+		s->started = true;
+		net_init(s);
+	}
+	while (s->n_heap && s->heap[0].at <= until && s->n_viol < MAX_VIOLATIONS) {
+		struct event ev = pop(s);
+
+		if (ev.at > s->now) {
+			if (s->dirty)
+				check_run(s);
+			s->now = ev.at;
+			s->dirty = false;
+		}
+		if (ev.cls == 0)
+			s->dirty = true;
+		dispatch(s, &ev);
+	}
+	if (s->dirty)
+		check_run(s);
+	s->dirty = false;
+	if (s->now < until)
+		s->now = until;
+	check_run(s);
+	return s->n_viol;
+}
