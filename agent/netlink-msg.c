@@ -330,13 +330,26 @@ cv_nl_msg_parse_error(const struct nlmsghdr *nlh, int *ret_err, char *msg, size_
 	return 0;
 }
 
+/*
+ * Stricter than mnl_nlmsg_ok(), which the fuzzer got past twice: it compares
+ * (int)nlmsg_len, so a length above INT_MAX passes as negative, and libmnl's
+ * attribute walk runs to the *aligned* end of a message, past a buffer that
+ * ends unaligned. The kernel always pads, so demand the padding too.
+ */
+static bool
+msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)left && NLMSG_ALIGN(nlh->nlmsg_len) <= (uint32_t)left;
+}
+
 int
 cv_nl_msg_walk(const void *buf, size_t len, cv_nl_msg_cb cb, void *userdata)
 {
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)CV_MIN(len, (size_t)INT32_MAX);
 
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (msg_ok(nlh, left)) {
 		int r = cb(nlh, userdata);
 
 		if (r != 0)
