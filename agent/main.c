@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * corovipd: the composition root. Today it only checks a configuration
- * (--test-config); the daemon proper comes with the corosync adapters.
+ * corovipd: the composition root. Parse the command line, set up logging,
+ * then either check a configuration (--test-config) or run the daemon
+ * (daemon.c) in the foreground, as systemd expects.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,12 +10,13 @@
 
 #include "config-load.h"
 #include "cv-macros.h"
+#include "daemon.h"
+#include "log.h"
 
 /* Exit codes (sysexits-aligned, as Pacemaker's crm_exit_t). */
 enum {
 	EXIT_OK = 0,
 	EXIT_USAGE = 64,
-	EXIT_UNAVAILABLE = 69,
 	EXIT_CONFIG = 78,
 };
 
@@ -23,9 +25,11 @@ enum {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: corovipd [--config FILE] [--test-config [FILE]]\n"
+	fprintf(f, "Usage: corovipd [--config FILE] [--foreground] [--debug] [--test-config [FILE]]\n"
 		   "\n"
 		   "  -c, --config FILE       configuration file (default " DEFAULT_CONFIG ")\n"
+		   "  -f, --foreground        log to stderr instead of syslog\n"
+		   "  -d, --debug             log debug messages too\n"
 		   "  -t, --test-config [FILE] check the configuration and print the effective\n"
 		   "                          one (every default filled in); exit 0 or 78\n"
 		   "  -h, --help              this text\n"
@@ -60,19 +64,27 @@ main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
 		{ "test-config", optional_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
 	const char *config = DEFAULT_CONFIG;
-	bool test = false;
-	int c;
+	bool test = false, foreground = false, debug = false;
+	int c, code;
 
-	while ((c = getopt_long(argc, argv, "c:t::hV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdt::hV", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'd':
+			debug = true;
 			break;
 		case 't':
 			test = true;
@@ -99,6 +111,8 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return test_config(config);
-	fprintf(stderr, "corovipd: only --test-config is available in this version\n");
-	return EXIT_UNAVAILABLE;
+	cv_log_init("corovipd", foreground, debug);
+	code = cv_daemon_run(config);
+	cv_log_fini();
+	return code;
 }

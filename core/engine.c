@@ -576,6 +576,12 @@ cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 
 /* ---- queries ---- */
 
+const struct cv_config *
+cv_engine_config(const struct cv_engine *e)
+{
+	return e->cfg;
+}
+
 size_t
 cv_engine_n_vips(const struct cv_engine *e)
 {

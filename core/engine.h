@@ -132,6 +132,7 @@ int cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_
 		   struct cv_actions *out);
 
 /* ---- queries, for status and tests ---- */
+const struct cv_config *cv_engine_config(const struct cv_engine *e);
 size_t cv_engine_n_vips(const struct cv_engine *e);
 enum cv_vip_state cv_engine_vip_state(const struct cv_engine *e, size_t vip);
 /* The node placement gave the VIP to (0 = nobody), as this engine sees it. */

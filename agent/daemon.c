@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <corosync/cmap.h>
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+#include <qb/qbutil.h>
+
+#include "config-load.h"
+#include "cpg.h"
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "daemon.h"
+#include "engine.h"
+#include "executor.h"
+#include "quorum.h"
+
+#define RECONNECT_MS 1000
+
+enum { EXIT_OK = 0, EXIT_OSERR = 71, EXIT_CONFIG = 78 };
+
+struct cv_daemon {
+	qb_loop_t *loop;
+	const char *config_path;
+	struct cv_config *cfg;
+	uint32_t *nodeids;
+	struct cv_engine *engine;
+	struct cv_cpg *cpg;
+	struct cv_quorum *quorum;
+	struct cv_executor *exec;
+	qb_loop_timer_handle reconnect;
+	bool reconnect_armed;
+	qb_loop_signal_handle sigs[3];
+	int exit_code;
+};
+
+static uint64_t
+now_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+static void schedule_reconnect(struct cv_daemon *d);
+
+/* Every event goes through here: engine step, then the executor. */
+static void
+sink(void *userdata, const struct cv_event *ev)
+{
+	struct cv_daemon *d = userdata;
+	struct cv_actions a = {};
+	int r;
+
+	if (!d->engine)
+		return;
+	r = cv_engine_step(d->engine, ev, now_ms(), &a);
+	if (r < 0) {
+		qb_log(LOG_CRIT, "engine failed: %s, exiting", cv_strerror(r));
+		d->exit_code = EXIT_OSERR;
+		qb_loop_stop(d->loop);
+	}
+	cv_executor_run(d->exec, d->engine, &a);
+	cv_actions_done(&a);
+	if (ev->type == CV_EV_CONN_LOST)
+		schedule_reconnect(d);
+}
+
+/* ---- corosync: node ids, timings, connections ---- */
+
+/* Node sections with "nodeid: auto" get their id from corosync's nodelist by name. */
+static void
+resolve_nodeids(struct cv_daemon *d, cmap_handle_t cmap)
+{
+	free(d->nodeids);
+	d->nodeids = calloc(d->cfg->n_nodes ? d->cfg->n_nodes : 1, sizeof(*d->nodeids));
+	if (!d->nodeids)
+		return;
+	for (size_t i = 0; i < d->cfg->n_nodes; i++)
+		d->nodeids[i] = d->cfg->nodes[i].nodeid == CV_AUTO ? 0 : d->cfg->nodes[i].nodeid;
+	for (unsigned k = 0; k < 1024; k++) {
+		char key[64], *name = NULL;
+		uint32_t id = 0;
+
+		snprintf(key, sizeof(key), "nodelist.node.%u.name", k);
+		if (cmap_get_string(cmap, key, &name) != CS_OK)
+			break;
+		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", k);
+		if (cmap_get_uint32(cmap, key, &id) == CS_OK)
+			for (size_t i = 0; i < d->cfg->n_nodes; i++)
+				if (!d->nodeids[i] && strcmp(d->cfg->nodes[i].head.name, name) == 0)
+					d->nodeids[i] = id;
+		free(name);
+	}
+}
+
+/* The runtime token and consensus (they grow with the node count). */
+static void
+read_cmap(struct cv_daemon *d, struct cv_event *ret_timings)
+{
+	cmap_handle_t cmap;
+	uint32_t token = 1000, consensus = 1200;
+
+	if (cmap_initialize(&cmap) != CS_OK)
+		return;
+	cmap_get_uint32(cmap, "runtime.config.totem.token", &token);
+	cmap_get_uint32(cmap, "runtime.config.totem.consensus", &consensus);
+	resolve_nodeids(d, cmap);
+	cmap_finalize(cmap);
+	*ret_timings = (struct cv_event){ .type = CV_EV_TIMINGS,
+					  .timings = { .token_ms = token, .consensus_ms = consensus } };
+}
+
+static int
+start_engine(struct cv_daemon *d)
+{
+	struct cv_event timings = { .type = CV_EV_TIMINGS,
+				    .timings = { .token_ms = 1000, .consensus_ms = 1200 } };
+	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg), .pid = (uint32_t)getpid() };
+	int r;
+
+	read_cmap(d, &timings);
+	p.nodeids = d->nodeids;
+	if (!d->engine) {
+		r = cv_engine_new(d->cfg, &p, &d->engine);
+		if (r < 0)
+			return r;
+	}
+	sink(d, &timings);
+	qb_log(LOG_NOTICE, "node %u: lease %u ms, guard %u ms (token %u ms, consensus %u ms)",
+	       p.nodeid, cv_engine_lease_ms(d->engine), cv_engine_guard_ms(d->engine),
+	       timings.timings.token_ms, timings.timings.consensus_ms);
+	return 0;
+}
+
+static int
+connect_corosync(struct cv_daemon *d)
+{
+	int r = cv_cpg_connect(d->cpg);
+
+	if (r < 0)
+		return r;
+	cv_executor_set_cpg(d->exec, d->cpg);
+	r = start_engine(d);
+	if (r < 0)
+		return r;
+	if (!d->quorum) {
+		r = cv_quorum_new(d->loop, cv_cpg_nodeid(d->cpg), sink, d, &d->quorum);
+		if (r < 0)
+			return r;
+	}
+	return cv_quorum_connect(d->quorum);
+}
+
+static void
+reconnect(void *data)
+{
+	struct cv_daemon *d = data;
+	int r;
+
+	d->reconnect_armed = false;
+	r = connect_corosync(d);
+	if (r < 0) {
+		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
+		       cv_strerror(r), RECONNECT_MS);
+		schedule_reconnect(d);
+	}
+}
+
+static void
+schedule_reconnect(struct cv_daemon *d)
+{
+	if (d->reconnect_armed)
+		return;
+	if (qb_loop_timer_add(d->loop, QB_LOOP_LOW, (uint64_t)RECONNECT_MS * QB_TIME_NS_IN_MSEC, d,
+			      reconnect, &d->reconnect) == 0)
+		d->reconnect_armed = true;
+}
+
+/* ---- signals ---- */
+
+static int32_t
+on_signal(int32_t sig, void *data)
+{
+	struct cv_daemon *d = data;
+
+	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
+	if (!d->engine) {
+		qb_loop_stop(d->loop);
+		return 0;
+	}
+	sink(d, &(struct cv_event){ .type = CV_EV_STOP });
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+static void
+daemon_done(struct cv_daemon *d)
+{
+	if (d->reconnect_armed)
+		qb_loop_timer_del(d->loop, d->reconnect);
+	for (size_t i = 0; i < ELEMENTSOF(d->sigs); i++)
+		if (d->sigs[i])
+			qb_loop_signal_del(d->loop, d->sigs[i]);
+	cv_quorum_free(d->quorum);
+	cv_cpg_free(d->cpg);
+	if (d->exec && d->cfg)
+		cv_executor_remove_ours(d->exec, d->cfg); /* rule 4: nothing left behind */
+	cv_executor_free(d->exec);
+	cv_engine_free(d->engine);
+	cv_config_free(d->cfg);
+	free(d->nodeids);
+	if (d->loop)
+		qb_loop_destroy(d->loop);
+}
+
+static int
+daemon_init(struct cv_daemon *d)
+{
+	struct cv_conf_error e = {};
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	int r;
+
+	r = cv_config_load(d->config_path, &d->cfg, &e);
+	if (r < 0) {
+		char line[512];
+		FILE *f = fmemopen(line, sizeof(line), "w");
+
+		if (f) {
+			cv_config_print_error(f, d->config_path, r, &e);
+			fclose(f);
+			qb_log(LOG_CRIT, "%s", line);
+		}
+		return EXIT_CONFIG;
+	}
+	d->loop = qb_loop_create();
+	if (!d->loop)
+		return EXIT_OSERR;
+	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+		qb_loop_signal_add(d->loop, QB_LOOP_HIGH, sigs[i], d, on_signal, &d->sigs[i]);
+	r = cv_executor_new(d->loop, sink, d, &d->exec);
+	if (r >= 0)
+		r = cv_cpg_new(d->loop, d->cfg->cluster.group, sink, d, &d->cpg);
+	if (r < 0) {
+		qb_log(LOG_CRIT, "cannot start: %s", cv_strerror(r));
+		return EXIT_OSERR;
+	}
+	/* Rule 8: whatever a previous run left, we hold nothing yet. */
+	cv_executor_remove_ours(d->exec, d->cfg);
+	r = connect_corosync(d);
+	if (r < 0) {
+		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
+		       cv_strerror(r), RECONNECT_MS);
+		schedule_reconnect(d);
+	}
+	return EXIT_OK;
+}
+
+int
+cv_daemon_run(const char *config_path)
+{
+	struct cv_daemon d = { .config_path = config_path };
+	int code = daemon_init(&d);
+
+	if (code == EXIT_OK) {
+		qb_log(LOG_NOTICE, "started with %zu VIPs from %s", d.cfg->n_vips, config_path);
+		qb_loop_run(d.loop);
+		code = d.exit_code;
+	}
+	daemon_done(&d);
+	return code;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * struct cv_daemon owns everything: the loop, the config, the engine and the
+ * adapters. Events from the adapters go to the engine; its actions go to the
+ * executor. That is all the daemon does: decisions stay in core/.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+/* Run until stopped; returns the process exit code. */
+int cv_daemon_run(const char *config_path);

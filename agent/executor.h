@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Carries out the engine's actions with the adapters: addresses over netlink
+ * (with the kernel lease), announce bursts paced by loop timers, kernel-lease
+ * renewal in one batch, CPG sends, the engine's wakeup timer. Failures come
+ * back to the engine as events (CV_EV_ACTION_FAILED), from a loop job, never
+ * from inside the step that caused them.
+ */
+#pragma once
+
+#include <qb/qbloop.h>
+
+#include "cpg.h"
+#include "engine.h"
+
+struct cv_executor;
+
+/* sink: where follow-up events go (the daemon feeds them to the engine). */
+int cv_executor_new(qb_loop_t *loop, cv_event_sink_fn sink, void *userdata,
+		    struct cv_executor **ret);
+struct cv_executor *cv_executor_free(struct cv_executor *x);
+
+/* Borrows cpg (NULL while disconnected) and engine for the calls that need them. */
+void cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg);
+
+/* Carry out actions in order; engine answers RENEW (which VIPs are held). */
+void cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
+		     const struct cv_actions *actions);
+
+/* Remove every address of ours (IFA_PROTO tag) on the config's interfaces. */
+int cv_executor_remove_ours(struct cv_executor *x, const struct cv_config *cfg);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <syslog.h>
+
+#include <qb/qblog.h>
+
+#include "log.h"
+
+void
+cv_log_init(const char *name, bool foreground, bool debug)
+{
+	int level = debug ? LOG_DEBUG : LOG_INFO;
+
+	qb_log_init(name, LOG_DAEMON, level);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, foreground ? QB_FALSE : QB_TRUE);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+			  debug ? LOG_DEBUG : LOG_NOTICE);
+	if (foreground) {
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+		qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
+	}
+	/* The blackbox keeps the recent past for post-mortems (qb-blackbox). */
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+}
+
+void
+cv_log_fini(void)
+{
+	qb_log_fini();
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qb_log set-up: syslog (the journal) always, stderr in the foreground. */
+#pragma once
+
+#include <stdbool.h>
+
+void cv_log_init(const char *name, bool foreground, bool debug);
+void cv_log_fini(void);
