@@ -1,0 +1,91 @@
+#!/bin/bash
+# The demo (README's first command, after the build): 3 nodes with real
+# corosync and corovipd in network namespaces, a client, one VIP. Shows who
+# holds it, crashes the holder and shows the client's outage and the new
+# holder, stops the new holder gracefully (a planned handoff) and shows that
+# outage, then stops everything and checks nothing is left. It also asserts
+# what it shows (exit 1 otherwise), so the test command runs it as well.
+#
+#   tests/integration/demo.sh [BUILD_DIR]     (root; BUILD_DIR default build/normal)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$top/build/normal}" && pwd)
+corovipd=$build/agent/corovipd
+VIP=192.0.2.50
+[ "$(id -u)" = 0 ] || { echo "SKIP: the demo needs root (network namespaces)"; exit 77; }
+[ -x "$corovipd" ] || { echo "no $corovipd: build first"; exit 1; }
+
+cd "$top"
+# shellcheck source=tests/integration/bed.sh
+. tests/integration/bed.sh
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL: $*"; exit 1; }
+
+# Which node holds the VIP, from the independent checker (never the daemon).
+holders() { bed_field holders "$(bed_watch_now)"; }
+one_holder() {
+	local h
+	h=$(holders)
+	BED_LAST="holders=$h"
+	[[ "$h" =~ ^n[0-9]+$ ]] && [ "$h" != "${1:-}" ]
+}
+max_gap() { bed_field maxgap_ms "$1"; }
+# The client gets an answer from the VIP (a poll with a deadline: probe -f).
+answers() { bed_build_tools && ip netns exec "$(bed_ns c)" "$BED_PROBE" -f -q -t 5 "$VIP" >/dev/null; }
+
+bed_up 3 >/dev/null
+for i in 1 2 3; do bed_corosync_start "$i"; done
+for i in 1 2 3; do bed_wait_quorate "$i" 15000 >/dev/null; done
+cat >"$BED_DIR/corovip.conf" <<EOC
+cluster {
+	kernel_lease: 3s
+}
+node n1 {
+}
+node n2 {
+}
+node n3 {
+}
+vip web {
+	address: $VIP/24
+	interface: eth0
+	prefer: n1
+}
+EOC
+say "3 nodes up (corosync $(corosync -v | sed -n 's/.*version .\([0-9.]*\).*/\1/p' | head -1), token $(bed_cmap 1 runtime.config.totem.token) ms), VIP $VIP, client 192.0.2.100"
+bed_watch_start "$VIP" >/dev/null
+for i in 1 2 3; do bed_spawn "$i" corovipd "$corovipd" -f -c "$BED_DIR/corovip.conf"; done
+bed_wait_until 10000 "one node to hold $VIP" one_holder >/dev/null
+first=$(holders)
+say "VIP $VIP is held by $first"
+
+# The prober starts once the VIP answers, so the client's ARP entry is fresh.
+answers || fail "the client gets no answer from $VIP"
+bed_probe_start "$VIP" >/dev/null
+
+victim=${first#n}
+bed_crash "$victim"
+bed_wait_until 10000 "another node to hold $VIP" one_holder "$first" >/dev/null
+second=$(holders)
+answers || fail "no answer from $VIP after the failover"
+r=$(bed_probe_stop)
+say "crashed $first: $second took over; client-observed outage $(max_gap "$r") ms"
+
+bed_probe_start "$VIP" probe2 >/dev/null
+answers || fail "no answer from $VIP"
+bed_stop "${second#n}" corovipd 10000
+bed_wait_until 5000 "a handoff" one_holder "$second" >/dev/null
+third=$(holders)
+answers || fail "no answer from $VIP after the handoff"
+r=$(bed_probe_stop probe2)
+say "stopped corovipd on $second (planned handoff): $third holds it; outage $(max_gap "$r") ms"
+
+for i in 1 2 3; do bed_stop "$i" corovipd 10000 2>/dev/null || true; done
+bed_wait_until 5000 "no holder after stopping every daemon" bash -c '[ "$(ip -n cvn1 -o addr 2>/dev/null | grep -c " '"$VIP"'/")$(ip -n cvn2 -o addr | grep -c " '"$VIP"'/")$(ip -n cvn3 -o addr | grep -c " '"$VIP"'/")" = 000 ]' >/dev/null ||
+	fail "an address was left behind"
+s=$(bed_watch_stop)
+[ "$(bed_field multi "$s")" = 0 ] || fail "two holders at once: $s"
+say "stopped every daemon: no address left; the checker never saw two holders ($(bed_field samples "$s") samples)"
+bed_down
+say "torn down: no namespace, process or address left"
