@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "executor.h"
 #include "quorum.h"
+#include "reaper.h"
 
 #define RECONNECT_MS 1000
 
@@ -35,6 +36,8 @@ struct cv_daemon {
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
 	qb_loop_signal_handle sigs[3];
+	struct cv_reaper_link reaper;
+	qb_loop_timer_handle beat;
 	int exit_code;
 };
 
@@ -118,7 +121,9 @@ start_engine(struct cv_daemon *d)
 {
 	struct cv_event timings = { .type = CV_EV_TIMINGS,
 				    .timings = { .token_ms = 1000, .consensus_ms = 1200 } };
-	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg), .pid = (uint32_t)getpid() };
+	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg),
+				      .pid = (uint32_t)getpid(),
+				      .reaper_pid = (uint32_t)d->reaper.pid };
 	int r;
 
 	read_cmap(d, &timings);
@@ -179,6 +184,18 @@ schedule_reconnect(struct cv_daemon *d)
 		d->reconnect_armed = true;
 }
 
+/* ---- the reaper's heartbeat ---- */
+
+static void
+beat(void *data)
+{
+	struct cv_daemon *d = data;
+
+	cv_reaper_beat(&d->reaper);
+	qb_loop_timer_add(d->loop, QB_LOOP_HIGH,
+			  (uint64_t)d->cfg->cluster.heartbeat_ms * QB_TIME_NS_IN_MSEC, d, beat, &d->beat);
+}
+
 /* ---- signals ---- */
 
 static int32_t
@@ -210,6 +227,7 @@ daemon_done(struct cv_daemon *d)
 	if (d->exec && d->cfg)
 		cv_executor_remove_ours(d->exec, d->cfg); /* rule 4: nothing left behind */
 	cv_executor_free(d->exec);
+	cv_reaper_quit(&d->reaper); /* a clean stop: the reaper just goes */
 	cv_engine_free(d->engine);
 	cv_config_free(d->cfg);
 	free(d->nodeids);
@@ -236,9 +254,19 @@ daemon_init(struct cv_daemon *d)
 		}
 		return EXIT_CONFIG;
 	}
+	/*
+	 * The reaper first, before any connection or thread: it watches us from
+	 * here on. It kills us if our loop stays silent for 4 heartbeats.
+	 */
+	r = cv_reaper_fork(d->cfg, 4 * d->cfg->cluster.heartbeat_ms, &d->reaper);
+	if (r < 0) {
+		qb_log(LOG_CRIT, "cannot fork the reaper: %s", cv_strerror(r));
+		return EXIT_OSERR;
+	}
 	d->loop = qb_loop_create();
 	if (!d->loop)
 		return EXIT_OSERR;
+	beat(d);
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		qb_loop_signal_add(d->loop, QB_LOOP_HIGH, sigs[i], d, on_signal, &d->sigs[i]);
 	r = cv_executor_new(d->loop, sink, d, &d->exec);
@@ -262,7 +290,7 @@ daemon_init(struct cv_daemon *d)
 int
 cv_daemon_run(const char *config_path)
 {
-	struct cv_daemon d = { .config_path = config_path };
+	struct cv_daemon d = { .config_path = config_path, .reaper = { .fd = -1 } };
 	int code = daemon_init(&d);
 
 	if (code == EXIT_OK) {

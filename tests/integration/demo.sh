@@ -1,9 +1,10 @@
 #!/bin/bash
 # The demo (README's first command, after the build): 3 nodes with real
 # corosync and corovipd in network namespaces, a client, one VIP. Shows who
-# holds it, crashes the holder and shows the client's outage and the new
-# holder, stops the new holder gracefully (a planned handoff) and shows that
-# outage, then stops everything and checks nothing is left. It also asserts
+# holds it, kills the holder's daemon (its reaper hands the VIP over),
+# crashes the holder node and shows the client's outage and the new holder,
+# stops the new holder gracefully (a planned handoff) and shows that outage,
+# then stops everything and checks nothing is left. It also asserts
 # what it shows (exit 1 otherwise), so the test command runs it as well.
 #
 #   tests/integration/demo.sh [BUILD_DIR]     (root; BUILD_DIR default build/normal)
@@ -64,12 +65,27 @@ say "VIP $VIP is held by $first"
 answers || fail "the client gets no answer from $VIP"
 bed_probe_start "$VIP" >/dev/null
 
+# kill -9 of the holder's daemon: its reaper removes the address and says
+# RELEASED, a peer takes over at once; the daemon is restarted, as systemd would.
+bed_kill "${first#n}" corovipd
+bed_wait_until 5000 "another node to hold $VIP" one_holder "$first" >/dev/null
+after_kill=$(holders)
+answers || fail "no answer from $VIP after the daemon kill"
+r=$(bed_probe_stop)
+gap=$(max_gap "$r")
+say "kill -9 corovipd on $first: its reaper released the VIP, $after_kill took over; outage $gap ms"
+awk -v g="$gap" 'BEGIN { exit !(g < 1000) }' || fail "the reaper path took $gap ms"
+bed_spawn "${first#n}" corovipd "$corovipd" -f -c "$BED_DIR/corovip.conf"
+first=$after_kill
+
+bed_probe_start "$VIP" probe1 >/dev/null
+answers || fail "no answer from $VIP"
 victim=${first#n}
 bed_crash "$victim"
 bed_wait_until 10000 "another node to hold $VIP" one_holder "$first" >/dev/null
 second=$(holders)
 answers || fail "no answer from $VIP after the failover"
-r=$(bed_probe_stop)
+r=$(bed_probe_stop probe1)
 say "crashed $first: $second took over; client-observed outage $(max_gap "$r") ms"
 
 bed_probe_start "$VIP" probe2 >/dev/null

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+#include <qb/qbutil.h>
+
+#include "cpg.h"
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "netlink.h"
+#include "reaper.h"
+
+struct reaper {
+	qb_loop_t *loop;
+	const struct cv_config *cfg;
+	struct cv_cpg *cpg;
+	pid_t daemon;
+	int fd;
+	uint32_t silence_ms;
+	uint64_t last_beat;
+	qb_loop_timer_handle check;
+	bool quit;
+};
+
+static uint64_t
+now_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+/* Our addresses go, whatever the daemon was doing with them. */
+static void
+remove_addresses(const struct cv_config *cfg)
+{
+	struct cv_nl *nl = NULL;
+
+	if (cv_nl_new(&nl) < 0)
+		return;
+	for (size_t i = 0; i < cfg->n_vips; i++) {
+		struct cv_nl_error err = {};
+		struct cv_nl_link link;
+		struct cv_nl_addr_req req = { .addr = cfg->vips[i].address };
+
+		if (!cfg->vips[i].interface ||
+		    cv_nl_link_get(nl, cfg->vips[i].interface, &link, &err) < 0)
+			continue;
+		req.ifindex = link.ifindex;
+		cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
+	}
+	cv_nl_free(nl);
+}
+
+/* RELEASED for every VIP of the config: the node holds none of them now. */
+static void
+say_released(struct reaper *r)
+{
+	struct cv_proto_vip *v = calloc(r->cfg->n_vips ? r->cfg->n_vips : 1, sizeof(*v));
+	size_t start = 0;
+
+	if (!v || !r->cpg)
+		goto done;
+	for (size_t i = 0; i < r->cfg->n_vips; i++)
+		snprintf(v[i].name, sizeof(v[i].name), "%s", r->cfg->vips[i].head.name);
+	do {
+		size_t n = cv_proto_released_fit(v, r->cfg->n_vips, start);
+		struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED,
+					  .released = { .for_nodeid = cv_cpg_nodeid(r->cpg),
+							.vips = v + start,
+							.n_vips = n } };
+
+		cv_cpg_send(r->cpg, &m);
+		start += n;
+	} while (start < r->cfg->n_vips);
+done:
+	free(v);
+}
+
+static void
+stop_loop(void *loop)
+{
+	qb_loop_stop(loop);
+}
+
+static void
+reap(struct reaper *r, const char *why)
+{
+	int status;
+
+	qb_log(LOG_CRIT, "reaper: corovipd (pid %d) %s: killing it, removing its addresses",
+	       (int)r->daemon, why);
+	kill(r->daemon, SIGKILL);
+	waitpid(r->daemon, &status, 0);
+	remove_addresses(r->cfg);
+	say_released(r);
+	r->quit = true;
+	/* A moment for the loop to flush the multicast (a refused send retries). */
+	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, 500 * QB_TIME_NS_IN_MSEC, r->loop, stop_loop,
+			  &r->check);
+}
+
+static int32_t
+on_pipe(int32_t fd, int32_t revents, void *data)
+{
+	struct reaper *r = data;
+	char buf[64];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		if (memchr(buf, 'q', (size_t)n)) {
+			r->quit = true;
+			qb_loop_stop(r->loop);
+			return -1;
+		}
+		r->last_beat = now_ms();
+		return 0;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	reap(r, "died");
+	return -1;
+}
+
+static void
+on_check(void *data)
+{
+	struct reaper *r = data;
+
+	if (r->quit)
+		return;
+	if (now_ms() - r->last_beat > r->silence_ms) {
+		reap(r, "froze");
+		return;
+	}
+	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, (uint64_t)r->silence_ms / 4 * QB_TIME_NS_IN_MSEC,
+			  r, on_check, &r->check);
+}
+
+static void
+ignore(void *userdata, const struct cv_event *ev)
+{
+	/* The reaper only speaks; what the group says is the daemon's business. */
+}
+
+static void
+reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_ms)
+{
+	struct reaper r = { .cfg = cfg, .daemon = daemon, .fd = fd, .silence_ms = silence_ms,
+			    .last_beat = now_ms() };
+
+	prctl(PR_SET_NAME, "corovipd-reaper");
+	r.loop = qb_loop_create();
+	if (!r.loop)
+		_exit(1);
+	if (cv_cpg_new(r.loop, cfg->cluster.group, ignore, &r, &r.cpg) < 0 ||
+	    cv_cpg_connect(r.cpg) < 0)
+		qb_log(LOG_WARNING, "reaper: no CPG connection: RELEASED cannot be sent");
+	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, fd, POLLIN, &r, on_pipe);
+	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)silence_ms / 4 * QB_TIME_NS_IN_MSEC, &r,
+			  on_check, &r.check);
+	qb_loop_run(r.loop);
+	cv_cpg_free(r.cpg);
+	qb_loop_destroy(r.loop);
+	_exit(0);
+}
+
+int
+cv_reaper_fork(const struct cv_config *cfg, uint32_t silence_ms, struct cv_reaper_link *ret)
+{
+	int fds[2];
+	pid_t daemon = getpid(), pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);
+		reaper_main(cfg, daemon, fds[0], silence_ms);
+	}
+	close(fds[0]);
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	*ret = (struct cv_reaper_link){ .pid = pid, .fd = fds[1] };
+	return 0;
+}
+
+void
+cv_reaper_beat(struct cv_reaper_link *l)
+{
+	if (l->fd >= 0 && write(l->fd, "b", 1) < 0 && errno != EAGAIN)
+		qb_log(LOG_DEBUG, "reaper pipe: %s", strerror(errno));
+}
+
+void
+cv_reaper_quit(struct cv_reaper_link *l)
+{
+	if (l->fd < 0)
+		return;
+	if (write(l->fd, "q", 1) < 0)
+		qb_log(LOG_DEBUG, "reaper pipe: %s", strerror(errno));
+	close(l->fd);
+	l->fd = -1;
+	waitpid(l->pid, NULL, 0);
+}
