@@ -27,6 +27,11 @@ struct burst {
 	bool armed;
 };
 
+/* A send socket kept open per family for the last interface used. */
+struct sock {
+	int fd, ifindex;
+};
+
 struct cv_executor {
 	qb_loop_t *loop;
 	cv_event_sink_fn sink;
@@ -38,7 +43,7 @@ struct cv_executor {
 	struct burst *bursts[MAX_BURSTS];
 	size_t n_bursts;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
-	int garp_fd, garp_ifindex, ndisc_fd, ndisc_ifindex;
+	struct sock garp, ndisc;
 };
 
 static uint64_t
@@ -121,27 +126,15 @@ addr_op(struct cv_executor *x, enum cv_nl_op op, const struct cv_action *a, uint
 /* ---- announce bursts ---- */
 
 static int
-garp_fd(struct cv_executor *x, int ifindex)
+sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
 {
-	if (x->garp_fd >= 0 && x->garp_ifindex == ifindex)
-		return x->garp_fd;
-	if (x->garp_fd >= 0)
-		close(x->garp_fd);
-	x->garp_fd = cv_garp_open(ifindex);
-	x->garp_ifindex = ifindex;
-	return x->garp_fd;
-}
-
-static int
-ndisc_fd(struct cv_executor *x, int ifindex)
-{
-	if (x->ndisc_fd >= 0 && x->ndisc_ifindex == ifindex)
-		return x->ndisc_fd;
-	if (x->ndisc_fd >= 0)
-		close(x->ndisc_fd);
-	x->ndisc_fd = cv_ndisc_open(ifindex);
-	x->ndisc_ifindex = ifindex;
-	return x->ndisc_fd;
+	if (s->fd >= 0 && s->ifindex == ifindex)
+		return s->fd;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = open_fn(ifindex);
+	s->ifindex = ifindex;
+	return s->fd;
 }
 
 static int
@@ -153,11 +146,11 @@ send_frame(struct burst *b)
 
 	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
 	if (c->address.family == AF_INET6) {
-		fd = ndisc_fd(b->x, b->link.ifindex);
+		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
 		/* Router flag from the interface's forwarding setting: not read yet. */
 		return fd < 0 ? fd : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac, false);
 	}
-	fd = garp_fd(b->x, b->link.ifindex);
+	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
 	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
 }
 
@@ -372,7 +365,7 @@ cv_executor_new(qb_loop_t *loop, cv_event_sink_fn sink, void *userdata, struct c
 	if (!x)
 		return -ENOMEM;
 	*x = (struct cv_executor){ .loop = loop, .sink = sink, .userdata = userdata,
-				   .garp_fd = -1, .ndisc_fd = -1 };
+				   .garp = { .fd = -1 }, .ndisc = { .fd = -1 } };
 	r = cv_nl_new(&x->nl);
 	if (r < 0) {
 		free(x);
@@ -391,10 +384,10 @@ cv_executor_free(struct cv_executor *x)
 		burst_remove(x->bursts[0]);
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
-	if (x->garp_fd >= 0)
-		close(x->garp_fd);
-	if (x->ndisc_fd >= 0)
-		close(x->ndisc_fd);
+	if (x->garp.fd >= 0)
+		close(x->garp.fd);
+	if (x->ndisc.fd >= 0)
+		close(x->ndisc.fd);
 	cv_nl_free(x->nl);
 	free(x);
 	return NULL;

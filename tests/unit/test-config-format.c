@@ -1,17 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cmocka-all.h"
-#include "config.h"
-
-static struct cv_config *
-parse_ok(const char *text)
-{
-	struct cv_config *c = NULL;
-	struct cv_conf_error e = {};
-
-	if (cv_config_parse(text, strlen(text), &c, &e) < 0)
-		fail_msg("%u:%u: %s: %s", e.line, e.col, e.key, e.msg);
-	return c;
-}
+#include "config-helpers.h"
 
 static void
 effective_config_fills_every_default(void **state)

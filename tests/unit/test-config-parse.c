@@ -1,21 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/socket.h>
 
-#include "cmocka-all.h"
-
-#include "config.h"
-
-static struct cv_config *
-parse_ok(const char *text)
-{
-	struct cv_config *c = NULL;
-	struct cv_conf_error e = {};
-	int r = cv_config_parse(text, strlen(text), &c, &e);
-
-	if (r < 0)
-		fail_msg("%u:%u: %s: %s", e.line, e.col, e.key, e.msg);
-	return c;
-}
+#include "config-helpers.h"
 
 static struct cv_conf_error
 parse_fails(const char *text)
