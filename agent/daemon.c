@@ -19,6 +19,7 @@
 #include "executor.h"
 #include "quorum.h"
 #include "reaper.h"
+#include "timings.h"
 
 #define RECONNECT_MS 1000
 
@@ -32,6 +33,7 @@ struct cv_daemon {
 	struct cv_engine *engine;
 	struct cv_cpg *cpg;
 	struct cv_quorum *quorum;
+	struct cv_timings *timings;
 	struct cv_executor *exec;
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
@@ -69,6 +71,10 @@ sink(void *userdata, const struct cv_event *ev)
 	cv_actions_done(&a);
 	if (ev->type == CV_EV_CONN_LOST)
 		schedule_reconnect(d);
+	if (ev->type == CV_EV_TIMINGS)
+		qb_log(LOG_NOTICE, "lease %u ms, guard %u ms (corosync token %u ms, consensus %u ms)",
+		       cv_engine_lease_ms(d->engine), cv_engine_guard_ms(d->engine),
+		       ev->timings.token_ms, ev->timings.consensus_ms);
 }
 
 /* ---- corosync: node ids, timings, connections ---- */
@@ -99,44 +105,33 @@ resolve_nodeids(struct cv_daemon *d, cmap_handle_t cmap)
 	}
 }
 
-/* The runtime token and consensus (they grow with the node count). */
 static void
-read_cmap(struct cv_daemon *d, struct cv_event *ret_timings)
+read_nodeids(struct cv_daemon *d)
 {
 	cmap_handle_t cmap;
-	uint32_t token = 1000, consensus = 1200;
 
 	if (cmap_initialize(&cmap) != CS_OK)
 		return;
-	cmap_get_uint32(cmap, "runtime.config.totem.token", &token);
-	cmap_get_uint32(cmap, "runtime.config.totem.consensus", &consensus);
 	resolve_nodeids(d, cmap);
 	cmap_finalize(cmap);
-	*ret_timings = (struct cv_event){ .type = CV_EV_TIMINGS,
-					  .timings = { .token_ms = token, .consensus_ms = consensus } };
 }
 
 static int
 start_engine(struct cv_daemon *d)
 {
-	struct cv_event timings = { .type = CV_EV_TIMINGS,
-				    .timings = { .token_ms = 1000, .consensus_ms = 1200 } };
 	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg),
 				      .pid = (uint32_t)getpid(),
 				      .reaper_pid = (uint32_t)d->reaper.pid };
 	int r;
 
-	read_cmap(d, &timings);
+	if (d->engine)
+		return 0;
+	read_nodeids(d);
 	p.nodeids = d->nodeids;
-	if (!d->engine) {
-		r = cv_engine_new(d->cfg, &p, &d->engine);
-		if (r < 0)
-			return r;
-	}
-	sink(d, &timings);
-	qb_log(LOG_NOTICE, "node %u: lease %u ms, guard %u ms (token %u ms, consensus %u ms)",
-	       p.nodeid, cv_engine_lease_ms(d->engine), cv_engine_guard_ms(d->engine),
-	       timings.timings.token_ms, timings.timings.consensus_ms);
+	r = cv_engine_new(d->cfg, &p, &d->engine);
+	if (r < 0)
+		return r;
+	qb_log(LOG_NOTICE, "node %u joined group '%s'", p.nodeid, d->cfg->cluster.group);
 	return 0;
 }
 
@@ -149,6 +144,14 @@ connect_corosync(struct cv_daemon *d)
 		return r;
 	cv_executor_set_cpg(d->exec, d->cpg);
 	r = start_engine(d);
+	if (r < 0)
+		return r;
+	if (!d->timings) {
+		r = cv_timings_new(d->loop, sink, d, &d->timings);
+		if (r < 0)
+			return r;
+	}
+	r = cv_timings_connect(d->timings); /* the current values, then their changes */
 	if (r < 0)
 		return r;
 	if (!d->quorum) {
@@ -198,11 +201,45 @@ beat(void *data)
 
 /* ---- signals ---- */
 
+/*
+ * SIGHUP: read the file again; a bad file changes nothing. The engine keeps
+ * the unchanged VIPs as they are (config diff by name). The reaper keeps the
+ * config it was forked with: VIPs added by a reload are left to the kernel
+ * lease if the daemon dies before its next start.
+ */
+static void
+reload(struct cv_daemon *d)
+{
+	struct cv_conf_error e = {};
+	struct cv_config *old = d->cfg, *cfg = NULL;
+	int r = cv_config_load(d->config_path, &cfg, &e);
+
+	if (r < 0) {
+		qb_log(LOG_ERR, "reload of %s failed (%s at line %u: %s: %s), keeping the running config",
+		       d->config_path, cv_strerror(r), e.line, e.key, e.msg);
+		return;
+	}
+	d->cfg = cfg;
+	read_nodeids(d);
+	if (d->engine)
+		sink(d, &(struct cv_event){ .type = CV_EV_RELOAD,
+					    .reload = { .config = cfg, .nodeids = d->nodeids } });
+	/* The step's actions have run; the last bursts of announcements may
+	 * still point into the old config: drop them, then it can go. */
+	cv_executor_forget_config(d->exec);
+	cv_config_free(old);
+	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
+}
+
 static int32_t
 on_signal(int32_t sig, void *data)
 {
 	struct cv_daemon *d = data;
 
+	if (sig == SIGHUP) {
+		reload(d);
+		return 0;
+	}
 	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
 	if (!d->engine) {
 		qb_loop_stop(d->loop);
@@ -223,6 +260,7 @@ daemon_done(struct cv_daemon *d)
 		if (d->sigs[i])
 			qb_loop_signal_del(d->loop, d->sigs[i]);
 	cv_quorum_free(d->quorum);
+	cv_timings_free(d->timings);
 	cv_cpg_free(d->cpg);
 	if (d->exec && d->cfg)
 		cv_executor_remove_ours(d->exec, d->cfg); /* rule 4: nothing left behind */

@@ -337,6 +337,13 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 }
 
 void
+cv_executor_forget_config(struct cv_executor *x)
+{
+	while (x->n_bursts)
+		burst_remove(x->bursts[0]);
+}
+
+void
 cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg)
 {
 	x->cpg = cpg;
@@ -380,8 +387,7 @@ cv_executor_free(struct cv_executor *x)
 {
 	if (!x)
 		return NULL;
-	while (x->n_bursts)
-		burst_remove(x->bursts[0]);
+	cv_executor_forget_config(x);
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
 	if (x->garp.fd >= 0)

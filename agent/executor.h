@@ -27,5 +27,8 @@ void cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg);
 void cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		     const struct cv_actions *actions);
 
+/* Drop what points into a config about to be freed (announce bursts in flight). */
+void cv_executor_forget_config(struct cv_executor *x);
+
 /* Remove every address of ours (IFA_PROTO tag) on the config's interfaces. */
 int cv_executor_remove_ours(struct cv_executor *x, const struct cv_config *cfg);

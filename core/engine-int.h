@@ -96,6 +96,7 @@ struct cv_engine {
 	bool hb_in_flight;
 	uint64_t renew_at;
 	bool lapsed;		/* our lease lapsed: take nothing until our heartbeats arrive again */
+	bool ask_resend;	/* our next STATE asks the others for theirs (after a reload) */
 	bool placement_dirty;
 	uint64_t trusted_digest;	/* the digest most view members share (engine-place.c) */
 	bool admin_standby;	/* we are in standby by corovipctl */

@@ -97,9 +97,10 @@ cv_engine_send_state(struct cv_engine *e)
 			.type = CV_PROTO_TYPE_STATE,
 			.state = { .max_version = CV_PROTO_VERSION,
 				   .role = CV_PROTO_ROLE_DAEMON,
-				   .flags = (e->admin_standby || standby_in_config(e))
-						    ? CV_PROTO_STATE_STANDBY
-						    : 0,
+				   .flags = ((e->admin_standby || standby_in_config(e))
+						     ? CV_PROTO_STATE_STANDBY
+						     : 0) |
+					    (e->ask_resend ? CV_PROTO_STATE_RESEND : 0),
 				   .nodeid = e->me,
 				   .peer_pid = e->my_reaper,
 				   .ring = e->view_ring,
@@ -120,6 +121,7 @@ cv_engine_send_state(struct cv_engine *e)
 		start += n;
 	}
 	free(all);
+	e->ask_resend = false;
 }
 
 void
@@ -253,6 +255,10 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->last_hb_at = e->now;
 	p->chunks_next = 0;
 	e->placement_dirty = true;
+	/* A reloaded peer may have VIPs we learnt nothing of before our own
+	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
+	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)
+		cv_engine_send_state(e);
 	cv_engine_check_exchange(e);
 }
 

@@ -330,7 +330,8 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 	free(old.node_ids);
 	free(old.vip_digests);
 	e->placement_dirty = true;
-	cv_engine_send_state(e); /* our digest and health changed */
+	e->ask_resend = true;
+	cv_engine_send_state(e); /* our digests and health changed; theirs may be news to us */
 	return 0;
 }
 

@@ -82,7 +82,8 @@ enum cv_proto_role {
 /* struct cv_proto_state.flags */
 enum {
 	CV_PROTO_STATE_STANDBY = 1 << 0, /* the node is in standby */
-	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY,
+	CV_PROTO_STATE_RESEND = 1 << 1,	 /* the sender reloaded: everybody, send your STATE again */
+	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_RESEND,
 };
 
 /* struct cv_proto_vip.flags (STATE only) */
