@@ -175,6 +175,7 @@ static void
 burst_tick(void *data)
 {
 	struct burst *b = data;
+	uint64_t next_ms = b->conf->announce_interval_ms;
 	int r;
 
 	b->armed = false;
@@ -182,12 +183,18 @@ burst_tick(void *data)
 	if (r < 0)
 		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
 		       b->conf->interface, cv_strerror(r));
+
 	if (--b->left == 0) {
-		burst_remove(b);
-		return;
+		/* announce_refresh: one more frame every so often while we hold it
+		 * (ADDR_DEL cancels); 0 ends here. */
+		if (b->conf->announce_refresh_ms == 0) {
+			burst_remove(b);
+			return;
+		}
+		b->left = 1;
+		next_ms = b->conf->announce_refresh_ms;
 	}
-	if (qb_loop_timer_add(b->x->loop, QB_LOOP_HIGH,
-			      (uint64_t)b->conf->announce_interval_ms * QB_TIME_NS_IN_MSEC, b,
+	if (qb_loop_timer_add(b->x->loop, QB_LOOP_HIGH, next_ms * QB_TIME_NS_IN_MSEC, b,
 			      burst_tick, &b->timer) == 0)
 		b->armed = true;
 	else
