@@ -10,14 +10,21 @@
  */
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+
+#include <linux/if.h> /* IFF_LOWER_UP */
 
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "fd-util.h"
 #include "l2-loop.h"
+#include "netlink-monitor.h"
 #include "netlink.h"
 
 #define PROG	  "corovip-l2"
@@ -34,6 +41,7 @@ struct opts {
 	struct cv_l2_announce ann;
 	int router; /* -1: from the interface's IPv6 forwarding setting */
 	const char *file;
+	uint32_t rcvbuf; /* monitor: SO_RCVBUF, 0 = the monitor's own */
 };
 
 struct ctx {
@@ -58,6 +66,7 @@ usage(FILE *f)
 		"  hold IFACE ADDR...       add, renew every lease/3 until SIGTERM, remove\n"
 		"  dump IFACE [--ours]      list addresses (ADDR/PFX proto valid preferred flags)\n"
 		"  reconcile IFACE ADDR...  remove our addresses that are not listed\n"
+		"  monitor IFACE            print IFACE's link and address events until SIGTERM\n"
 		"\n"
 		"  IFACE may be #N for ifindex N (no lookup).\n"
 		"  -l, --lease S      kernel lease in seconds, 0 = forever (default 10)\n"
@@ -68,7 +77,8 @@ usage(FILE *f)
 		"  -i, --interval MS  between rounds (default 200)\n"
 		"  -g, --garp FORM    request | reply | both (default request)\n"
 		"  -r, --router yes|no  IPv6 NA Router flag (default: interface forwarding)\n"
-		"  -f, --file FILE    read more addresses from FILE, one per line\n");
+		"  -f, --file FILE    read more addresses from FILE, one per line\n"
+		"      --rcvbuf BYTES monitor: a small receive buffer (tests: force a resync)\n");
 }
 
 static int
@@ -118,6 +128,8 @@ parse_opt(struct opts *o, int c, const char *arg)
 	case 'f':
 		o->file = arg;
 		return 0;
+	case 'b':
+		return parse_u32(arg, INT32_MAX / 2, &o->rcvbuf);
 	default:
 		return -EINVAL;
 	}
@@ -137,6 +149,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "garp", required_argument, NULL, 'g' },
 		{ "router", required_argument, NULL, 'r' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "rcvbuf", required_argument, NULL, 'b' },
 		{},
 	};
 	int c;
@@ -450,6 +463,117 @@ cmd_reconcile(struct ctx *x)
 	return 0;
 }
 
+/* ---- monitor: one line per event of the interface, for tests ---- */
+
+/* What an owner does at start and on RESYNC: dump, and start over from that. */
+static int
+print_state(const struct ctx *x)
+{
+	_cleanup_free_ struct cv_nl_addr *v = NULL;
+	size_t n = 0;
+	int r = dump_link(x, &v, &n);
+
+	if (r < 0)
+		return r;
+	printf("STATE %zu addresses\n", n);
+	for (size_t i = 0; i < n; i++) {
+		char a[CV_ADDR_STRLEN];
+
+		printf("HAS %s proto 0x%02x\n", cv_addr_format(&v[i].addr, true, a, sizeof(a)),
+		       v[i].proto);
+	}
+	return 0;
+}
+
+static int
+on_event(void *userdata, const struct cv_nl_monitor_event *ev)
+{
+	const struct ctx *x = userdata;
+	const char *what = cv_nl_monitor_event_type_to_string(ev->type);
+	char a[CV_ADDR_STRLEN];
+	int r = 0;
+
+	if (ev->type == CV_NLMON_RESYNC) {
+		printf("%s\n", what);
+		r = print_state(x);
+	} else if (ev->type == CV_NLMON_LINK || ev->type == CV_NLMON_LINK_DEL) {
+		if (ev->link.ifindex != x->link.ifindex)
+			return 0;
+		printf("%s %s %s %s\n", what, ev->link.name,
+		       ev->link.flags & IFF_UP ? "up" : "down",
+		       ev->link.flags & IFF_LOWER_UP ? "carrier" : "no-carrier");
+	} else {
+		if (ev->addr.ifindex != x->link.ifindex)
+			return 0;
+		printf("%s %s proto 0x%02x\n", what,
+		       cv_addr_format(&ev->addr.addr, true, a, sizeof(a)), ev->addr.proto);
+	}
+	return r < 0 ? r : (fflush(stdout) == EOF ? -errno : 0);
+}
+
+static int
+stop_signals(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+monitor_loop(struct cv_nl_monitor *m, int sfd)
+{
+	struct pollfd p[2] = {
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = cv_nl_monitor_fd(m), .events = POLLIN },
+	};
+
+	for (;;) {
+		int r;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			return 0;
+		r = cv_nl_monitor_dispatch(m);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int
+cmd_monitor(struct ctx *x)
+{
+	_cleanup_close_ int sfd = stop_signals();
+	struct cv_nl_monitor *m = NULL;
+	int r, size = (int)x->o.rcvbuf;
+
+	r = sfd < 0 ? sfd : cv_nl_monitor_new(on_event, x, &m);
+	if (r == 0 && size > 0 &&
+	    setsockopt(cv_nl_monitor_fd(m), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		r = -errno;
+	if (r == 0) {
+		/* Subscribed first, then dumped: no change falls in between. */
+		printf("listening on %s (ifindex %d)\n", x->ifname, x->link.ifindex);
+		r = print_state(x);
+	}
+	if (r == 0)
+		r = fflush(stdout) == EOF ? -errno : monitor_loop(m, sfd);
+	if (r < 0)
+		fprintf(stderr, PROG ": monitor '%s': %s\n", x->ifname, cv_strerror(r));
+	cv_nl_monitor_free(m);
+	return r;
+}
+
 static int
 run(struct ctx *x, const char *cmd)
 {
@@ -465,20 +589,23 @@ run(struct ctx *x, const char *cmd)
 		return cmd_hold(x);
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(x);
+	if (strcmp(cmd, "monitor") == 0)
+		return cmd_monitor(x);
 	return cmd_reconcile(x);
 }
 
 static bool
 needs_addrs(const char *cmd)
 {
-	return strcmp(cmd, "dump") != 0 && strcmp(cmd, "reconcile") != 0;
+	return strcmp(cmd, "dump") != 0 && strcmp(cmd, "reconcile") != 0 &&
+	       strcmp(cmd, "monitor") != 0;
 }
 
 static bool
 known(const char *cmd)
 {
-	static const char *const cmds[] = { "add",  "del",  "renew",	"announce",
-					    "hold", "dump", "reconcile" };
+	static const char *const cmds[] = { "add",  "del",  "renew",	 "announce",
+					    "hold", "dump", "reconcile", "monitor" };
 
 	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
 		if (strcmp(cmd, cmds[i]) == 0)

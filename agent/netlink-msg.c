@@ -256,7 +256,7 @@ cv_nl_msg_parse_link(const struct nlmsghdr *nlh, struct cv_nl_link *ret)
 	const struct nlattr *name, *mac;
 	int r;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return -ENOMSG;
 	r = parse_attrs(nlh, sizeof(ifi), &at);
 	if (r < 0)

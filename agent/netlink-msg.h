@@ -45,7 +45,7 @@ struct cv_nl_addr_req {
 	bool deprecated;  /* preferred_lft 0: never chosen as a source address */
 };
 
-/* An address as the kernel reports it (RTM_NEWADDR). */
+/* An address as the kernel reports it (RTM_NEWADDR, RTM_DELADDR). */
 struct cv_nl_addr {
 	struct cv_addr addr; /* IFA_LOCAL (IFA_ADDRESS when absent) and prefix length */
 	int ifindex;
@@ -56,7 +56,7 @@ struct cv_nl_addr {
 	uint32_t preferred_s;
 };
 
-/* A link (RTM_NEWLINK). */
+/* A link (RTM_NEWLINK, RTM_DELLINK). */
 struct cv_nl_link {
 	int ifindex;
 	char name[16];
@@ -88,7 +88,7 @@ int cv_nl_msg_put_getlink(void *buf, size_t len, const char *name, uint32_t seq)
  */
 int cv_nl_msg_parse_addr(const struct nlmsghdr *nlh, struct cv_nl_addr *ret);
 
-/* Parse an RTM_NEWLINK message; same returns. */
+/* Parse an RTM_NEWLINK/RTM_DELLINK message; same returns. */
 int cv_nl_msg_parse_link(const struct nlmsghdr *nlh, struct cv_nl_link *ret);
 
 /*
