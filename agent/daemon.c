@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include "daemon.h"
 #include "engine.h"
 #include "executor.h"
+#include "netlink-monitor.h"
+#include "netlink-msg.h"
 #include "quorum.h"
 #include "reaper.h"
 #include "timings.h"
@@ -35,6 +39,7 @@ struct cv_daemon {
 	struct cv_quorum *quorum;
 	struct cv_timings *timings;
 	struct cv_executor *exec;
+	struct cv_nl_monitor *mon;
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
 	qb_loop_signal_handle sigs[3];
@@ -187,6 +192,53 @@ schedule_reconnect(struct cv_daemon *d)
 		d->reconnect_armed = true;
 }
 
+/* ---- what happens to our addresses behind our back ---- */
+
+static bool
+is_vip(const struct cv_vip_conf *v, const struct cv_nl_addr *a)
+{
+	return v->interface && cv_addr_same_host(&v->address, &a->addr) &&
+	       (int)if_nametoindex(v->interface) == a->ifindex;
+}
+
+/*
+ * One of our held addresses vanished (an admin's `ip addr del`, a lease that
+ * ran out): the engine adds it back if it still holds the VIP (rule 8). Our
+ * own deletes arrive when the VIP is no longer held: they are ignored. After
+ * an overrun we do not know what we missed: check every held VIP again (an
+ * add of a present address is a no-op).
+ */
+static int
+on_address(void *userdata, const struct cv_nl_monitor_event *ev)
+{
+	struct cv_daemon *d = userdata;
+	const struct cv_config *cfg;
+
+	if (!d->engine || (ev->type != CV_NLMON_RESYNC &&
+			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == CV_NL_IFA_PROTO)))
+		return 0;
+	cfg = cv_engine_config(d->engine);
+	for (size_t i = 0; i < cfg->n_vips; i++) {
+		if (cv_engine_vip_state(d->engine, i) != CV_VIP_HELD)
+			continue;
+		if (ev->type == CV_NLMON_RESYNC || is_vip(&cfg->vips[i], &ev->addr))
+			sink(d, &(struct cv_event){ .type = CV_EV_ADDR_GONE,
+						    .vip = { .vip = (uint32_t)i } });
+	}
+	return 0;
+}
+
+static int32_t
+on_monitor(int32_t fd, int32_t revents, void *data)
+{
+	struct cv_daemon *d = data;
+	int r = cv_nl_monitor_dispatch(d->mon);
+
+	if (r < 0 && r != -EAGAIN)
+		qb_log(LOG_WARNING, "netlink monitor: %s, ignoring", cv_strerror(r));
+	return 0;
+}
+
 /* ---- the reaper's heartbeat ---- */
 
 static void
@@ -265,6 +317,9 @@ daemon_done(struct cv_daemon *d)
 	if (d->exec && d->cfg)
 		cv_executor_remove_ours(d->exec, d->cfg); /* rule 4: nothing left behind */
 	cv_executor_free(d->exec);
+	if (d->mon)
+		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
+	cv_nl_monitor_free(d->mon);
 	cv_reaper_quit(&d->reaper); /* a clean stop: the reaper just goes */
 	cv_engine_free(d->engine);
 	cv_config_free(d->cfg);
@@ -312,6 +367,14 @@ daemon_init(struct cv_daemon *d)
 		r = cv_cpg_new(d->loop, d->cfg->cluster.group, sink, d, &d->cpg);
 	if (r < 0) {
 		qb_log(LOG_CRIT, "cannot start: %s", cv_strerror(r));
+		return EXIT_OSERR;
+	}
+	r = cv_nl_monitor_new(on_address, d, &d->mon);
+	if (r >= 0)
+		r = qb_loop_poll_add(d->loop, QB_LOOP_HIGH, cv_nl_monitor_fd(d->mon), POLLIN, d,
+				     on_monitor);
+	if (r < 0) {
+		qb_log(LOG_CRIT, "cannot watch addresses: %s", cv_strerror(r));
 		return EXIT_OSERR;
 	}
 	/* Rule 8: whatever a previous run left, we hold nothing yet. */

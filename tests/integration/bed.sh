@@ -724,10 +724,11 @@ bed_qdevice_stop() { bed_stop "$1" qdevice 10000; }
 bed_build_tools() {
 	local t libs cc=${CC:-cc}
 	mkdir -p "$BED_DIR/bin" || return 1
-	for t in probe addrwatch qwatch; do
+	for t in probe addrwatch qwatch cpgsend; do
 		[ -x "$BED_DIR/bin/$t" ] && continue
 		libs=""
 		[ "$t" != qwatch ] || libs="-lcpg -lquorum"
+		[ "$t" != cpgsend ] || libs="-lcpg"
 		# shellcheck disable=SC2086
 		"$cc" -std=gnu11 -O2 -Wall -Wextra -o "$BED_DIR/bin/$t" "$BED_SRC/tests/tools/$t.c" $libs ||
 			{ bed_fail "could not build tests/tools/$t.c"; return 1; }
@@ -735,6 +736,7 @@ bed_build_tools() {
 	BED_PROBE=$BED_DIR/bin/probe
 	BED_ADDRWATCH=$BED_DIR/bin/addrwatch
 	BED_QWATCH=$BED_DIR/bin/qwatch
+	BED_CPGSEND=$BED_DIR/bin/cpgsend
 }
 
 # bed_qwatch_start ID: start qwatch on node ID (time-stamped TOTEM and

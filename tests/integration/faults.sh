@@ -91,6 +91,24 @@ s_nonholder_crash() {
 	holder_is "$H" || { echo "  the VIP moved"; return 1; }
 	NO_DROP=1
 }
+# An admin deletes the VIP on its holder: the daemon adds it back (rule 8).
+s_addr_gone() {
+	bed_exec "$h" ip addr del "$VIP/24" dev eth0
+	bed_wait_until 3000 "the VIP back on $H" bash -c "ip -n $(bed_ns "$h") -o addr | grep -q ' $VIP/'"
+	holder_is "$H"
+}
+# Malformed CPG messages (another version, truncated, lying length, random
+# bytes) from a member of the group: rejected, nothing moves or drops.
+s_bad_messages() {
+	local o=$((h % 3 + 1))
+	bed_build_tools >/dev/null
+	bed_exec "$o" "$BED_CPGSEND" corovip 50 >/dev/null
+	# cpgsend has left the group: its confchg came after its messages, to
+	# every member. A daemon that crashed on one would be gone by now or
+	# within the checker's remaining samples (bed_watch_stop follows).
+	holder_is "$H" && [ -n "$(bed_pid "$h" corovipd)" ] && [ -n "$(bed_pid "$o" corovipd)" ]
+	NO_DROP=1
+}
 s_graceful_stop() { bed_stop "$h" corovipd 10000; bed_wait_until 5000 "a handoff" holder_is "not:$H"; }
 
 run() {
@@ -121,6 +139,6 @@ run() {
 
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
      holder-corosync-freeze holder-link-cut partition-holder-alone split-1-1-1
-     nonholder-crash graceful-stop"
+     nonholder-crash graceful-stop addr-gone bad-messages"
 for s in ${*:-$all}; do run "$s"; done
 [ $failures = 0 ] || { echo "$failures scenario(s) failed"; exit 1; }
