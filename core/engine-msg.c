@@ -306,7 +306,10 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	/* Rule 5: our own heartbeat, delivered in a ring that is (or can be)
 	 * quorate, proves we were connected at its send time. A late delivery
 	 * carries an old send time and extends nothing. */
-	if (!e->have_view || !e->view_quorate || !cv_engine_totem_can_be_quorate(e))
+	/* In the adopted quorate ring, or between rings if the new one can be
+	 * quorate by its own votes. */
+	if (!e->have_view || !e->view_quorate ||
+	    (!cv_engine_in_adopted_ring(e) && !cv_engine_totem_can_be_quorate(e)))
 		return;
 	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
 	if (e->lapsed && e->now < e->lease_until) {

@@ -262,8 +262,7 @@ static bool
 may_take_now(const struct cv_engine *e)
 {
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
-	       !e->stopping && e->view_ring.seq == e->totem_ring.seq &&
-	       e->view_ring.nodeid == e->totem_ring.nodeid && e->now < e->lease_until;
+	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until;
 }
 
 bool

@@ -83,13 +83,26 @@ cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_
 					     : token_ms + consensus_ms + h + SYNC_MS + MARGIN_MS;
 }
 
-/* Rule 1: could the latest totem membership be quorate, by votes alone? */
+/*
+ * Rule 1: could the latest totem membership be quorate by its own votes? A
+ * quorum device's vote is not counted: on a split it goes to one side only,
+ * and the losing side learns that late (corosync-qdevice decides after the
+ * ring forms). So in a two-node cluster with qdevice a holder that finds
+ * itself alone lets go at once, and takes again if its quorum comes back.
+ */
 bool
 cv_engine_totem_can_be_quorate(const struct cv_engine *e)
 {
 	if (!e->have_quorum)
 		return true; /* nothing known yet; the quorum notification decides */
-	return e->n_totem + e->qdevice_votes >= e->quorum_votes;
+	return e->n_totem >= e->quorum_votes;
+}
+
+/* Is the latest totem ring the one we adopted (not between rings)? */
+bool
+cv_engine_in_adopted_ring(const struct cv_engine *e)
+{
+	return e->have_view && e->have_totem && ring_equal(e->view_ring, e->totem_ring);
 }
 
 void
