@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -137,6 +138,23 @@ sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
 	return s->fd;
 }
 
+/* The NA's Router flag says what the interface does: forwarding on, a router. */
+static bool
+is_router(const char *ifname)
+{
+	char path[128], c = '0';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
 static int
 send_frame(struct burst *b)
 {
@@ -147,8 +165,9 @@ send_frame(struct burst *b)
 	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
 	if (c->address.family == AF_INET6) {
 		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
-		/* Router flag from the interface's forwarding setting: not read yet. */
-		return fd < 0 ? fd : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac, false);
+		return fd < 0 ? fd
+			      : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac,
+						 is_router(c->interface));
 	}
 	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
 	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);

@@ -616,6 +616,14 @@ bed__quorum_is() {
 
 bed__members_csv() { echo "$*" | tr -s ', ' '\n' | grep . | sort -n | paste -sd, -; }
 
+# bed_cluster_up N: a bed of N nodes, each with corosync running, all quorate.
+bed_cluster_up() {
+	local i
+	bed_up "$1" >/dev/null || return 1
+	for i in $(bed_nodes); do bed_corosync_start "$i" || return 1; done
+	for i in $(bed_nodes); do bed_wait_quorate "$i" 15000 >/dev/null || return 1; done
+}
+
 # bed_wait_quorate ID TIMEOUT_MS [MEMBERS]: until node ID is quorate (and,
 # if given, its membership is exactly MEMBERS, e.g. "2 3").
 bed_wait_quorate() {

@@ -35,9 +35,7 @@ max_gap() { bed_field maxgap_ms "$1"; }
 # The client gets an answer from the VIP (a poll with a deadline: probe -f).
 answers() { bed_build_tools && ip netns exec "$(bed_ns c)" "$BED_PROBE" -f -q -t 5 "$VIP" >/dev/null; }
 
-bed_up 3 >/dev/null
-for i in 1 2 3; do bed_corosync_start "$i"; done
-for i in 1 2 3; do bed_wait_quorate "$i" 15000 >/dev/null; done
+bed_cluster_up 3
 cat >"$BED_DIR/corovip.conf" <<EOC
 cluster {
 	kernel_lease: 3s

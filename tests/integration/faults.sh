@@ -33,9 +33,7 @@ holder_is() {
 held_by_one() { [[ "$(bed_holders "$VIP")" =~ ^n[0-9]+$ ]] || { BED_LAST="holders: $(bed_holders "$VIP")"; return 1; }; }
 
 up() {
-	bed_up 3 >/dev/null
-	for i in 1 2 3; do bed_corosync_start "$i"; done
-	for i in 1 2 3; do bed_wait_quorate "$i" 15000 >/dev/null; done
+	bed_cluster_up 3
 	cat >"$BED_DIR/corovip.conf" <<EOC
 cluster {
 	kernel_lease: 3s

@@ -26,9 +26,7 @@ EOC
 }
 held_by_one() { [[ "$(bed_holders "$1")" =~ ^n[0-9]+$ ]] || { BED_LAST="holders: $(bed_holders "$1")"; return 1; }; }
 
-bed_up 3 >/dev/null
-for i in 1 2 3; do bed_corosync_start "$i"; done
-for i in 1 2 3; do bed_wait_quorate "$i" 15000 >/dev/null; done
+bed_cluster_up 3
 config ""
 for i in 1 2 3; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/corovip.conf"; done
 bed_wait_until 10000 "web to be held" held_by_one 192.0.2.50 >/dev/null
