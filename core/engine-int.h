@@ -121,6 +121,7 @@ int cv_engine_peer_slot(const struct cv_engine *e, uint32_t nodeid);
 bool cv_engine_in_view(const struct cv_engine *e, uint32_t nodeid);
 bool cv_engine_totem_can_be_quorate(const struct cv_engine *e);
 bool cv_engine_in_adopted_ring(const struct cv_engine *e);
+void cv_engine_reconsider_view(struct cv_engine *e);
 bool cv_engine_check_exchange(struct cv_engine *e);
 void cv_engine_start_exchange(struct cv_engine *e);
 

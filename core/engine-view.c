@@ -179,6 +179,27 @@ adopt(struct cv_engine *e)
 	cv_engine_check_exchange(e);
 }
 
+/* A reload may change what the adopted view allows (two_node_unsafe). */
+void
+cv_engine_reconsider_view(struct cv_engine *e)
+{
+	bool quorate;
+
+	if (!e->have_view || !e->have_quorum || !ring_equal(e->view_ring, e->quorum_ring))
+		return;
+	quorate = e->quorum_quorate && !two_node_refused(e);
+	if (quorate == e->view_quorate)
+		return;
+	e->view_quorate = quorate;
+	if (!quorate) {
+		cv_engine_release_all(e, CV_REASON_TWO_NODE);
+		e->exchange_done = false;
+		return;
+	}
+	cv_engine_start_exchange(e);
+	cv_engine_check_exchange(e);
+}
+
 static void
 try_adopt(struct cv_engine *e)
 {

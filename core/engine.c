@@ -332,6 +332,7 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 	e->placement_dirty = true;
 	e->ask_resend = true;
 	cv_engine_send_state(e); /* our digests and health changed; theirs may be news to us */
+	cv_engine_reconsider_view(e);
 	return 0;
 }
 

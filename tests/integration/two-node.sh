@@ -53,3 +53,35 @@ s=$(bed_watch_stop)
 [ "$(bed_field multi "$s")" = 0 ] || fail "two holders at once: $s"
 echo "ok - 2 nodes + qnetd: n1|n2 split with both reaching qnetd, n2 let go, n1 took the VIP after $took ms; never two holders"
 bed_down
+
+# A plain two_node cluster (no quorum device) is not split-brain safe:
+# corovipd holds nothing there unless two_node_unsafe says so.
+BED_QUORUM_EXTRA="    two_node: 1"
+export BED_QUORUM_EXTRA
+bed_up 2 >/dev/null
+for i in 1 2; do bed_corosync_start "$i"; done
+for i in 1 2; do bed_wait_quorate "$i" 15000 "1 2" >/dev/null; done
+sed 's/kernel_lease: 3s/kernel_lease: 3s\n\ttwo_node_unsafe: no/' >"$BED_DIR/corovip.conf" <<EOC
+cluster {
+	kernel_lease: 3s
+}
+vip web {
+	address: $VIP/24
+	interface: eth0
+}
+EOC
+bed_watch_start "$VIP" >/dev/null
+for i in 1 2; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/corovip.conf"; done
+# An absence can only be watched for a while: 3 s is several exchanges long.
+deadline=$(($(bed_now_ms) + 3000))
+while [ "$(bed_now_ms)" -lt "$deadline" ]; do
+	holder_is - || holder_is "" || fail "plain two_node: $BED_LAST"
+done
+sed -i 's/two_node_unsafe: no/two_node_unsafe: yes/' "$BED_DIR/corovip.conf"
+for i in 1 2; do kill -HUP "$(bed_pid "$i" corovipd)"; done
+bed_wait_until 5000 "a holder once two_node_unsafe is set" bash -c \
+	"for n in $(bed_ns 1) $(bed_ns 2); do ip -n \$n -o addr; done | grep -q ' $VIP/'" >/dev/null
+s=$(bed_watch_stop)
+[ "$(bed_field multi "$s")" = 0 ] || fail "two holders at once: $s"
+echo "ok - plain two_node: no VIP held without two_node_unsafe; held once it is set (reload)"
+bed_down
