@@ -45,6 +45,8 @@ struct cv_daemon {
 	qb_loop_signal_handle sigs[3];
 	struct cv_reaper_link reaper;
 	qb_loop_timer_handle beat;
+	qb_loop_timer_handle reconcile_timer;
+	bool reconcile_armed;
 	int exit_code;
 };
 
@@ -239,6 +241,27 @@ on_monitor(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
+static void
+vip_gone(void *userdata, size_t vip)
+{
+	sink(userdata, &(struct cv_event){ .type = CV_EV_ADDR_GONE, .vip = { .vip = (uint32_t)vip } });
+}
+
+#define RECONCILE_MS 5000
+
+static void
+reconcile(void *data)
+{
+	struct cv_daemon *d = data;
+	int r = cv_executor_reconcile(d->exec, d->engine, vip_gone, d);
+
+	if (r < 0)
+		qb_log(LOG_WARNING, "reconcile: %s, retrying in %d ms", cv_strerror(r), RECONCILE_MS);
+	d->reconcile_armed = qb_loop_timer_add(d->loop, QB_LOOP_LOW,
+					       (uint64_t)RECONCILE_MS * QB_TIME_NS_IN_MSEC, d,
+					       reconcile, &d->reconcile_timer) == 0;
+}
+
 /* ---- the reaper's heartbeat ---- */
 
 static void
@@ -314,8 +337,10 @@ daemon_done(struct cv_daemon *d)
 	cv_quorum_free(d->quorum);
 	cv_timings_free(d->timings);
 	cv_cpg_free(d->cpg);
-	if (d->exec && d->cfg)
-		cv_executor_remove_ours(d->exec, d->cfg); /* rule 4: nothing left behind */
+	if (d->reconcile_armed)
+		qb_loop_timer_del(d->loop, d->reconcile_timer);
+	if (d->exec)
+		cv_executor_reconcile(d->exec, NULL, NULL, NULL); /* nothing left behind */
 	cv_executor_free(d->exec);
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
@@ -377,8 +402,9 @@ daemon_init(struct cv_daemon *d)
 		qb_log(LOG_CRIT, "cannot watch addresses: %s", cv_strerror(r));
 		return EXIT_OSERR;
 	}
-	/* Rule 8: whatever a previous run left, we hold nothing yet. */
-	cv_executor_remove_ours(d->exec, d->cfg);
+	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
+	 * now on, every few seconds, what is on the interfaces is what we hold. */
+	reconcile(d);
 	r = connect_corosync(d);
 	if (r < 0) {
 		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",

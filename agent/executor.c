@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,17 +376,55 @@ cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg)
 	x->cpg = cpg;
 }
 
-int
-cv_executor_remove_ours(struct cv_executor *x, const struct cv_config *cfg)
+static int
+held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
 {
-	for (size_t i = 0; i < cfg->n_vips; i++) {
-		struct cv_nl_error err = {};
-		struct cv_nl_addr_req req;
+	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
 
-		/* Rule 8: a restarted daemon holds nothing until the engine says so. */
-		if (cfg->vips[i].interface && request(x, &cfg->vips[i], &req, NULL, &err) == 0)
-			cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
+	for (size_t i = 0; cfg && i < cfg->n_vips; i++)
+		if (cv_engine_vip_state(engine, i) == CV_VIP_HELD && cfg->vips[i].interface &&
+		    cv_addr_same_host(&cfg->vips[i].address, &a->addr) &&
+		    (int)if_nametoindex(cfg->vips[i].interface) == a->ifindex)
+			return (int)i;
+	return -ENOENT;
+}
+
+int
+cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
+		      void (*gone)(void *userdata, size_t vip), void *userdata)
+{
+	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
+	_cleanup_free_ bool *seen = NULL;
+	size_t n = 0, n_vips = engine ? cv_engine_n_vips(engine) : 0;
+	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n);
+
+	if (r < 0)
+		return r;
+	seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex };
+		struct cv_nl_error err = {};
+		char buf[CV_ADDR_STRLEN];
+		int i;
+
+		if (addrs[k].proto != CV_NL_IFA_PROTO)
+			continue; /* the admin's own */
+		i = held_vip(engine, &addrs[k]);
+		if (i >= 0) {
+			seen[i] = true;
+			continue;
+		}
+		r = cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
+		qb_log(LOG_WARNING, "%s (ifindex %d): tagged as ours but not held: %s%s%s",
+		       cv_addr_format(&addrs[k].addr, true, buf, sizeof(buf)), addrs[k].ifindex,
+		       r < 0 ? "could not remove it: " : "removed", r < 0 ? cv_strerror(r) : "",
+		       err.msg);
 	}
+	for (size_t i = 0; gone && i < n_vips; i++)
+		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
+			gone(userdata, i);
 	return 0;
 }
 

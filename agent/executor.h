@@ -30,5 +30,11 @@ void cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 /* Drop what points into a config about to be freed (announce bursts in flight). */
 void cv_executor_forget_config(struct cv_executor *x);
 
-/* Remove every address of ours (IFA_PROTO tag) on the config's interfaces. */
-int cv_executor_remove_ours(struct cv_executor *x, const struct cv_config *cfg);
+/*
+ * Reconcile (rule 8) against what is on the interfaces: every address with
+ * our IFA_PROTO tag that engine does not hold (engine NULL: none) is
+ * removed, and the admin's own are never touched; gone(userdata, i) is
+ * called for each VIP the engine holds that is missing. Returns 0 or -errno.
+ */
+int cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
+			  void (*gone)(void *userdata, size_t vip), void *userdata);

@@ -107,6 +107,19 @@ s_bad_messages() {
 	holder_is "$H" && [ -n "$(bed_pid "$h" corovipd)" ] && [ -n "$(bed_pid "$o" corovipd)" ]
 	NO_DROP=1
 }
+# Reconcile (rule 8): an address tagged as ours that nothing holds is
+# removed within a reconcile period; the admin's own address stays. (In
+# another subnet: removing the primary address of a subnet takes its
+# secondaries with it unless net.ipv4.conf.*.promote_secondaries is set.)
+s_stray_address() {
+	bed_exec "$h" "$build/agent/corovip-l2" add eth0 198.51.100.9/24 --lease 60 >/dev/null
+	bed_exec "$h" ip addr add 203.0.113.10/24 dev eth0
+	bed_wait_until 8000 "the stray address to be removed" bash -c \
+		"! ip -n $(bed_ns "$h") -o addr | grep -q ' 198.51.100.9/'"
+	[[ "$(ip -n "$(bed_ns "$h")" -o addr)" == *" 203.0.113.10/"* ]] ||
+		{ echo "  the admin's address went" >&2; return 1; }
+	holder_is "$H"
+}
 s_graceful_stop() { bed_stop "$h" corovipd 10000; bed_wait_until 5000 "a handoff" holder_is "not:$H"; }
 
 run() {
@@ -114,7 +127,7 @@ run() {
 	NO_DROP=0
 	up
 	t0=$(bed_now_ms)
-	"s_${name//-/_}" >/dev/null || rc=1
+	"s_${name//-/_}" >"$BED_DIR/scenario.out" 2>&1 || { rc=1; sed "s/^/  /" "$BED_DIR/scenario.out" | tail -5; }
 	local took=$(($(bed_now_ms) - t0)) final
 	final=$(holders)
 	s=$(bed_watch_stop)
@@ -137,6 +150,6 @@ run() {
 
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
      holder-corosync-freeze holder-link-cut partition-holder-alone split-1-1-1
-     nonholder-crash graceful-stop addr-gone bad-messages"
+     nonholder-crash graceful-stop addr-gone bad-messages stray-address"
 for s in ${*:-$all}; do run "$s"; done
 [ $failures = 0 ] || { echo "$failures scenario(s) failed"; exit 1; }
