@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -37,25 +38,30 @@ now_ms(void)
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
-/* Our addresses go, whatever the daemon was doing with them. */
+/*
+ * Our addresses go, whatever the daemon was doing with them: every address
+ * with our tag, so VIPs a reload added after the fork go too; the admin's own
+ * are never touched.
+ */
 static void
-remove_addresses(const struct cv_config *cfg)
+remove_addresses(void)
 {
 	struct cv_nl *nl = NULL;
+	struct cv_nl_addr *addrs = NULL;
+	size_t n = 0;
 
 	if (cv_nl_new(&nl) < 0)
 		return;
-	for (size_t i = 0; i < cfg->n_vips; i++) {
-		struct cv_nl_error err = {};
-		struct cv_nl_link link;
-		struct cv_nl_addr_req req = { .addr = cfg->vips[i].address };
+	if (cv_nl_addr_dump(nl, AF_UNSPEC, 0, &addrs, &n) == 0)
+		for (size_t k = 0; k < n; k++) {
+			struct cv_nl_addr_req req = { .addr = addrs[k].addr,
+						      .ifindex = addrs[k].ifindex };
+			struct cv_nl_error err = {};
 
-		if (!cfg->vips[i].interface ||
-		    cv_nl_link_get(nl, cfg->vips[i].interface, &link, &err) < 0)
-			continue;
-		req.ifindex = link.ifindex;
-		cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
-	}
+			if (addrs[k].proto == CV_NL_IFA_PROTO)
+				cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
+		}
+	free(addrs);
 	cv_nl_free(nl);
 }
 
@@ -99,7 +105,7 @@ reap(struct reaper *r, const char *why)
 	       (int)r->daemon, why);
 	kill(r->daemon, SIGKILL);
 	waitpid(r->daemon, &status, 0);
-	remove_addresses(r->cfg);
+	remove_addresses();
 	say_released(r);
 	r->quit = true;
 	/* A moment for the loop to flush the multicast (a refused send retries). */
