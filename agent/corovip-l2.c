@@ -25,6 +25,7 @@
 #include "fd-util.h"
 #include "l2-loop.h"
 #include "netlink-monitor.h"
+#include "ndisc.h"
 #include "netlink.h"
 
 #define PROG	  "corovip-l2"
@@ -299,23 +300,6 @@ roll_back(const struct ctx *x, const struct cv_nl_addr_req *reqs, const int *err
 			(void)cv_nl_addr_do(x->nl, CV_NL_DEL, &reqs[i], NULL);
 }
 
-static bool
-ipv6_forwarding(const char *ifname)
-{
-	char path[96], c = '0';
-	FILE *f;
-
-	if (snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname) < 0)
-		return false;
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (fread(&c, 1, 1, f) != 1)
-		c = '0';
-	fclose(f);
-	return c == '1';
-}
-
 static int
 announce(struct ctx *x)
 {
@@ -331,7 +315,7 @@ announce(struct ctx *x)
 	}
 	memcpy(t.mac.bytes, x->link.mac, CV_MAC_LEN);
 	a.detach_close = true;
-	a.router = x->o.router >= 0 ? x->o.router == 1 : ipv6_forwarding(x->ifname);
+	a.router = x->o.router >= 0 ? x->o.router == 1 : cv_ndisc_is_router(x->ifname);
 	r = cv_l2_announce_run(&t, &a);
 	if (r < 0)
 		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname, cv_strerror(r));

@@ -139,23 +139,6 @@ sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
 	return s->fd;
 }
 
-/* The NA's Router flag says what the interface does: forwarding on, a router. */
-static bool
-is_router(const char *ifname)
-{
-	char path[128], c = '0';
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (fread(&c, 1, 1, f) != 1)
-		c = '0';
-	fclose(f);
-	return c == '1';
-}
-
 static int
 send_frame(struct burst *b)
 {
@@ -168,7 +151,7 @@ send_frame(struct burst *b)
 		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
 		return fd < 0 ? fd
 			      : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac,
-						 is_router(c->interface));
+						 cv_ndisc_is_router(c->interface));
 	}
 	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
 	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);

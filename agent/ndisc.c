@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -82,4 +83,21 @@ cv_ndisc_send_na(int fd, int ifindex, const struct cv_addr *vip, const struct cv
 	if (sendmsg(fd, &mh, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+bool
+cv_ndisc_is_router(const char *ifname)
+{
+	char path[128], c = '0';
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname) < 0)
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
 }

@@ -15,6 +15,9 @@
 /* A socket for ifindex: close-on-exec, non-blocking. Returns the fd or -errno. */
 int cv_ndisc_open(int ifindex);
 
+/* The NA's Router flag: is IPv6 forwarding on for ifname? false if unknown. */
+bool cv_ndisc_is_router(const char *ifname);
+
 /*
  * Send one unsolicited NA (Override set, Router as given) for vip from mac.
  * The VIP must be usable as a source: -EADDRNOTAVAIL/-EINVAL while it is
