@@ -496,21 +496,6 @@ on_event(void *userdata, const struct cv_nl_monitor_event *ev)
 }
 
 static int
-stop_signals(void)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	return fd < 0 ? -errno : fd;
-}
-
-static int
 monitor_loop(struct cv_nl_monitor *m, int sfd)
 {
 	struct pollfd p[2] = {
@@ -537,7 +522,7 @@ monitor_loop(struct cv_nl_monitor *m, int sfd)
 static int
 cmd_monitor(struct ctx *x)
 {
-	_cleanup_close_ int sfd = stop_signals();
+	_cleanup_close_ int sfd = cv_l2_signals_open();
 	struct cv_nl_monitor *m = NULL;
 	int r, size = (int)x->o.rcvbuf;
 

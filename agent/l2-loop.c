@@ -154,8 +154,8 @@ cv_l2_announce_run(const struct cv_l2_target *t, const struct cv_l2_announce *a)
 	return r;
 }
 
-static int
-signals_open(void)
+int
+cv_l2_signals_open(void)
 {
 	sigset_t mask;
 	int fd;
@@ -174,7 +174,7 @@ cv_l2_hold_run(struct cv_nl *nl, const struct cv_nl_addr_req *reqs, size_t n,
 	       struct cv_nl_error *reterr)
 {
 	uint32_t lease_s = n > 0 ? reqs[0].lease_s : 0;
-	_cleanup_close_ int sfd = signals_open(), tfd = -1;
+	_cleanup_close_ int sfd = cv_l2_signals_open(), tfd = -1;
 	struct pollfd p[2];
 	int r;
 

@@ -39,3 +39,6 @@ int cv_l2_announce_run(const struct cv_l2_target *t, const struct cv_l2_announce
  */
 int cv_l2_hold_run(struct cv_nl *nl, const struct cv_nl_addr_req *reqs, size_t n,
 		   struct cv_nl_error *reterr);
+
+/* SIGTERM and SIGINT blocked and readable from a signalfd (close-on-exec, non-blocking); -errno. */
+int cv_l2_signals_open(void);
