@@ -49,6 +49,7 @@
 # API (IDs are node numbers 1..N, or c for the client):
 #   bed_up N / bed_down / bed_clean_stale       build / tear down / remove a leftover bed
 #   bed_exec ID CMD... / bed_spawn ID NAME CMD...  run in a node (foreground / background)
+#   bed_supervise ID NAME CMD... / bed_norestart ID NAME / bed_restarts ID NAME  (restarted on failure)
 #   bed_pid ID NAME / bed_signal ID NAME SIG / bed_stop ID NAME [MS] / bed_kill ID NAME
 #   bed_corosync_start|stop|kill|sigstop|sigcont ID, bed_corosync_conf ID, bed_cmap ID KEY
 #   bed_quorum ID, bed_wait_quorate|bed_wait_inquorate ID MS [MEMBERS]
@@ -436,6 +437,45 @@ bed_spawn() {
 	disown "$pid"
 	echo "$pid" >"$d/$name.pid"
 }
+
+# bed_supervise ID NAME CMD...: bed_spawn under a supervisor in the node, as
+# systemd's Restart=on-failure would run it: when CMD dies of a signal or
+# exits non-zero it starts again after BED_RESTART_MS (200; systemd's
+# RestartSec is a policy delay, not a synchronisation); a clean exit ends
+# it. NAME.pid always names the current CMD; every restart appends
+# "<epoch s> <exit status>" to NAME.restarts. A node crash kills the
+# supervisor with the rest. `bed_norestart ID NAME` stops the restarts.
+bed_supervise() {
+	local id=$1 name=$2 a d="$BED_DIR/n$1" pid
+	shift 2
+	a=$(bed__anchor_pid "$id") || return 1
+	: >"$d/$name.pid"
+	rm -f "$d/$name.norestart"
+	# shellcheck disable=SC2016
+	nsenter -t "$a" -m -n -u --wd="$PWD" -- bash -c '
+		d=$1 name=$2 delay=$3
+		shift 3
+		while :; do
+			"$@" </dev/null >>"$d/$name.out" 2>&1 &
+			echo $! >"$d/$name.pid"
+			wait $!
+			rc=$?
+			[ $rc != 0 ] && [ ! -e "$d/$name.norestart" ] || exit $rc
+			echo "$EPOCHREALTIME $rc" >>"$d/$name.restarts"
+			sleep "$delay"
+		done' bash "$d" "$name" "$(printf '%d.%03d' $((${BED_RESTART_MS:-200} / 1000)) $((${BED_RESTART_MS:-200} % 1000)))" \
+		"$@" </dev/null >>"$d/$name.out" 2>&1 &
+	pid=$!
+	disown "$pid"
+	echo "$pid" >"$d/$name.supervisor.pid"
+	bed_wait_until 3000 "node $id: $name to start" bed_pid "$id" "$name" >/dev/null
+}
+
+# bed_norestart ID NAME: the supervisor stops restarting NAME.
+bed_norestart() { : >"$BED_DIR/n$1/$2.norestart"; }
+
+# bed_restarts ID NAME: how many times the supervisor restarted NAME.
+bed_restarts() { cat "$BED_DIR/n$1/$2.restarts" 2>/dev/null | wc -l; }
 
 # bed_pid ID NAME: pid of a process started with bed_spawn, if it runs.
 bed_pid() {
