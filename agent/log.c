@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <qb/qblog.h>
 
@@ -23,6 +25,19 @@ cv_log_init(const char *name, bool foreground, bool debug)
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
 	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+}
+
+void
+cv_log_forked(const char *role)
+{
+	char fmt[80];
+
+	/* Our own pid and role on stderr: the format was the parent's. */
+	snprintf(fmt, sizeof(fmt), "%%t %%N-%s[%d] %%p: %%b", role, (int)getpid());
+	qb_log_format_set(QB_LOG_STDERR, fmt);
+	/* The blackbox ring is the parent's (shared after the fork); two
+	 * writers without a lock would garble it. */
+	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
 }
 
 void

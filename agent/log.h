@@ -5,4 +5,6 @@
 #include <stdbool.h>
 
 void cv_log_init(const char *name, bool foreground, bool debug);
+/* In a forked helper: log under "NAME-ROLE[pid]", keep out of the parent's blackbox. */
+void cv_log_forked(const char *role);
 void cv_log_fini(void);

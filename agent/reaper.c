@@ -17,6 +17,7 @@
 #include "cpg.h"
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "log.h"
 #include "netlink.h"
 #include "reaper.h"
 
@@ -101,6 +102,9 @@ reap(struct reaper *r, const char *why)
 {
 	int status;
 
+	/* Once only: after waitpid() the pid may name another process. */
+	if (r->quit)
+		return;
 	qb_log(LOG_CRIT, "reaper: corovipd (pid %d) %s: killing it, removing its addresses",
 	       (int)r->daemon, why);
 	kill(r->daemon, SIGKILL);
@@ -111,6 +115,18 @@ reap(struct reaper *r, const char *why)
 	/* A moment for the loop to flush the multicast (a refused send retries). */
 	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, 500 * QB_TIME_NS_IN_MSEC, r->loop, stop_loop,
 			  &r->check);
+}
+
+/*
+ * The pipe is done with (quit or EOF): take it out of the loop ourselves.
+ * Returning -1 would only mark the entry deleted, and the still readable
+ * EOF would come back from the next poll as "can't find poll entry".
+ */
+static int32_t
+pipe_done(struct reaper *r, int32_t fd)
+{
+	qb_loop_poll_del(r->loop, fd);
+	return 0;
 }
 
 static int32_t
@@ -124,7 +140,7 @@ on_pipe(int32_t fd, int32_t revents, void *data)
 		if (memchr(buf, 'q', (size_t)n)) {
 			r->quit = true;
 			qb_loop_stop(r->loop);
-			return -1;
+			return pipe_done(r, fd);
 		}
 		r->last_beat = now_ms();
 		return 0;
@@ -132,7 +148,7 @@ on_pipe(int32_t fd, int32_t revents, void *data)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	reap(r, "died");
-	return -1;
+	return pipe_done(r, fd);
 }
 
 static void
@@ -163,6 +179,7 @@ reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_
 			    .last_beat = now_ms() };
 
 	prctl(PR_SET_NAME, "corovipd-reaper");
+	cv_log_forked("reaper");
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
