@@ -31,7 +31,12 @@ struct reaper {
 	uint64_t last_beat;
 	qb_loop_timer_handle check;
 	bool quit;
+	bool cpg_lost;		 /* not connected: retry at next_connect_ms */
+	uint64_t next_connect_ms;
 };
+
+/* Like the daemon's, but from the check timer the reaper has anyway. */
+#define RECONNECT_MS 1000
 
 static uint64_t
 now_ms(void)
@@ -151,6 +156,22 @@ on_pipe(int32_t fd, int32_t revents, void *data)
 	return pipe_done(r, fd);
 }
 
+/* Without a CPG connection the reaper could remove addresses but not say so. */
+static void
+connect_group(struct reaper *r)
+{
+	int e;
+
+	if (!r->cpg || !r->cpg_lost || now_ms() < r->next_connect_ms)
+		return;
+	e = cv_cpg_connect(r->cpg);
+	r->cpg_lost = e < 0;
+	if (r->cpg_lost)
+		r->next_connect_ms = now_ms() + RECONNECT_MS;
+	else
+		qb_log(LOG_NOTICE, "reaper: joined group '%s'", r->cfg->cluster.group);
+}
+
 static void
 on_check(void *data)
 {
@@ -162,14 +183,22 @@ on_check(void *data)
 		reap(r, "froze");
 		return;
 	}
+	connect_group(r);
 	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, (uint64_t)r->silence_ms / 4 * QB_TIME_NS_IN_MSEC,
 			  r, on_check, &r->check);
 }
 
 static void
-ignore(void *userdata, const struct cv_event *ev)
+on_group_event(void *userdata, const struct cv_event *ev)
 {
-	/* The reaper only speaks; what the group says is the daemon's business. */
+	struct reaper *r = userdata;
+
+	/* The reaper only speaks; what the group says is the daemon's business,
+	 * except a lost connection, which the check timer re-makes. */
+	if (ev->type == CV_EV_CONN_LOST) {
+		r->cpg_lost = true;
+		r->next_connect_ms = now_ms() + RECONNECT_MS;
+	}
 }
 
 static void
@@ -183,9 +212,10 @@ reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
-	if (cv_cpg_new(r.loop, cfg->cluster.group, ignore, &r, &r.cpg) < 0 ||
-	    cv_cpg_connect(r.cpg) < 0)
-		qb_log(LOG_WARNING, "reaper: no CPG connection: RELEASED cannot be sent");
+	if (cv_cpg_new(r.loop, cfg->cluster.group, on_group_event, &r, &r.cpg) < 0)
+		qb_log(LOG_WARNING, "reaper: no CPG handle: RELEASED cannot be sent");
+	else if (cv_cpg_connect(r.cpg) < 0)
+		r.cpg_lost = true; /* corosync is not there yet: the check timer retries */
 	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, fd, POLLIN, &r, on_pipe);
 	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)silence_ms / 4 * QB_TIME_NS_IN_MSEC, &r,
 			  on_check, &r.check);

@@ -64,6 +64,13 @@ no_holder() { local n; n=$(seen_on stopwatch); BED_LAST="holders: $n"; [ "$n" = 
 gone_from() { local n; n=$(seen_on); BED_LAST="holders: $n"; [[ ",$n," != *",$1,"* ]]; }
 restarted() { [ "$(bed_restarts "$1" corovipd)" -ge 1 ]; }
 nap() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+# in_group I PID: PID is a member of corovipd's CPG group on node I.
+in_group() {
+	local out
+	out=$(bed_exec "$1" corosync-cpgtool -e 2>/dev/null)
+	BED_LAST=$(echo "$out" | tr -s ' \t\n' ' ')
+	[[ " $out " =~ [[:space:]]$2[[:space:]] ]]
+}
 all_quorate() { local i; for i in 1 2 3; do bed_wait_quorate "$i" 15000 "1 2 3" >/dev/null || return 1; done; }
 
 up() {
@@ -129,6 +136,22 @@ s_daemon_and_reaper_kill() {
 	bed_wait_until 8000 "a new holder after the kernel lease" holder_is "not:$H"
 }
 s_holder_corosync_kill() { bed_corosync_kill "$h"; bed_wait_until 5000 "a new holder" holder_is "not:$H"; }
+# corosync comes back: the same daemon reconnects (its timer) and rejoins.
+s_holder_corosync_restart() {
+	local pid n0 reaper
+	pid=$(bed_pid "$h" corovipd)
+	bed_corosync_kill "$h"
+	bed_wait_until 5000 "a new holder" holder_is "not:$H"
+	n0=$(exchanges "$h")
+	bed_corosync_start "$h"
+	all_quorate
+	bed_wait_until 5000 "corovipd on $H to reconnect and exchange state" exchanged_since "$h" "$n0"
+	[ "$(bed_pid "$h" corovipd)" = "$pid" ] || { echo "  corovipd on $H was restarted, not reconnected"; return 1; }
+	# its reaper is back in the group too (or it could not say RELEASED)
+	reaper=$(pgrep -x corovipd-reaper -P "$pid")
+	bed_wait_until 3000 "the reaper (pid $reaper) back in the group" in_group "$h" "$reaper"
+	holder_is one
+}
 s_holder_corosync_freeze() {
 	bed_corosync_sigstop "$h"
 	bed_wait_until 5000 "a new holder" holder_is "not:$H"
@@ -300,7 +323,7 @@ run() {
 }
 
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
-     holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
+     holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
      split-1-1-1 flapping-link nonholder-crash node-join node-restart graceful-stop
      addr-gone bad-messages stray-address"
 for s in ${*:-$all}; do
