@@ -71,7 +71,11 @@ remove_addresses(void)
 	cv_nl_free(nl);
 }
 
-/* RELEASED for every VIP of the config: the node holds none of them now. */
+/*
+ * RELEASED for every VIP of the config: the node holds none of them now.
+ * Peers take a reaper's RELEASED as covering all VIPs, so those a reload
+ * added after the fork (which this list cannot name) are free as well.
+ */
 static void
 say_released(struct reaper *r)
 {

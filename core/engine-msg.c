@@ -320,11 +320,29 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	}
 }
 
+/* Node p (bit) does not hold VIP i now; final: its daemon is dead. */
+static void
+released_vip(struct cv_engine *e, const struct peer *p, uint64_t bit, int i, bool final)
+{
+	struct vip_rt *v = &e->vips[i];
+
+	/* A release of its own while it is still the owner (a lapse, a failed
+	 * add) proves nothing for later: it may take again until placement
+	 * moves the VIP, and then it says RELEASED once more. */
+	v->claims &= ~bit;
+	if (v->owner != p->nodeid || final) {
+		v->blockers &= ~bit;
+		v->released |= bit;
+	}
+	e->placement_dirty = true;
+}
+
 static void
 on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_released *r)
 {
 	struct peer *p;
 	uint64_t bit;
+	bool from_reaper;
 
 	if (r->for_nodeid != nodeid)
 		return bad_message(e, nodeid, "RELEASED for another node");
@@ -332,26 +350,21 @@ on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_
 	if (!p)
 		return;
 	bit = UINT64_C(1) << (p - e->peers);
+	from_reaper = p->reaper_pid != 0 && pid == p->reaper_pid;
 	for (size_t k = 0; k < r->n_vips; k++) {
 		int i = cv_engine_vip_by_name(e, r->vips[k].name);
-		struct vip_rt *v;
 
 		if (i < 0)
 			continue;
-		v = &e->vips[i];
-		v->epoch = CV_MAX(v->epoch, r->vips[k].epoch);
-		/* It does not hold the address now. A release of its own while
-		 * it is still the owner (a lapse, a failed add) proves nothing
-		 * for later: it may take again until placement moves the VIP,
-		 * and then it says RELEASED once more. Its reaper's word is
-		 * final: the daemon is dead. */
-		v->claims &= ~bit;
-		if (v->owner != nodeid || pid != p->daemon_pid) {
-			v->blockers &= ~bit;
-			v->released |= bit;
-		}
-		e->placement_dirty = true;
+		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, r->vips[k].epoch);
+		released_vip(e, p, bit, i, pid != p->daemon_pid);
 	}
+	/* The reaper's word is final and covers every VIP: it removed every
+	 * address with our tag on its node, also those of VIPs a reload added
+	 * after it was forked, which its list cannot name. */
+	if (from_reaper)
+		for (size_t i = 0; i < e->n_vips; i++)
+			released_vip(e, p, bit, (int)i, true);
 }
 
 static void

@@ -176,8 +176,9 @@ form_ring(struct bus *b, unsigned mask, uint32_t quorum_votes)
 	deliver_all(b);
 }
 
+/* reapers: each daemon names its reaper (pid 200 + n) in its STATE. */
 static struct bus *
-bus_new(const char *extra)
+bus_new_with(const char *extra, bool reapers)
 {
 	static const char base[] = "node n1 {\n nodeid: 1\n}\nnode n2 {\n nodeid: 2\n}\n"
 				   "node n3 {\n nodeid: 3\n}\n"
@@ -191,7 +192,8 @@ bus_new(const char *extra)
 	if (cv_config_parse(text, strlen(text), &b->cfg, &err) < 0)
 		fail_msg("%u: %s: %s", err.line, err.key, err.msg);
 	for (int n = 1; n <= N; n++) {
-		struct cv_engine_params p = { .nodeid = (uint32_t)n, .pid = (uint32_t)(100 + n) };
+		struct cv_engine_params p = { .nodeid = (uint32_t)n, .pid = (uint32_t)(100 + n),
+					      .reaper_pid = reapers ? (uint32_t)(200 + n) : 0 };
 
 		assert_int_equal(cv_engine_new(b->cfg, &p, &b->e[n]), 0);
 		b->up[n] = true;
@@ -200,6 +202,12 @@ bus_new(const char *extra)
 					       .timings = { .token_ms = 300, .consensus_ms = 360 } });
 	}
 	return b;
+}
+
+static struct bus *
+bus_new(const char *extra)
+{
+	return bus_new_with(extra, false);
 }
 
 static void
@@ -392,6 +400,42 @@ reaper_released_before_procdown_is_taken_over_at_once(void **state)
 	bus_free(b);
 }
 
+/*
+ * A reload added a VIP after the reaper was forked: its RELEASED names only
+ * the VIPs it knew, but it removed every tagged address, so the holder's
+ * other VIPs are free at once too (not only after the guard or rule 4).
+ */
+static void
+reaper_released_covers_vips_it_does_not_name(void **state)
+{
+	struct bus *b = bus_new_with(NULL, true);
+	struct cv_proto_vip *v = calloc(1, sizeof(*v));
+	struct cv_member gm[] = { { 1, 201, 0 }, { 2, 102, 0 }, { 3, 103, 0 } };
+	struct cv_member left[] = { { 1, 101, CV_LEAVE_PROCDOWN } };
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	assert_true(b->held[1][WEB]);
+	b->up[1] = false;
+	b->held[1][WEB] = b->held[1][API] = false;
+	snprintf(v[0].name, sizeof(v[0].name), "nosuch"); /* not "web" */
+	b->q[b->qt % QMAX].from = 1;
+	b->q[b->qt % QMAX].pid = 201; /* n1's reaper */
+	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
+		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_RELEASED,
+		.released = { .for_nodeid = 1, .ring = { 1, b->ring_seq }, .vips = v, .n_vips = 1 } };
+	b->qt++;
+	deliver_all(b);
+	for (int n = 2; n <= N; n++)
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP,
+					       .group = { .members = gm, .n_members = 3,
+							  .left = left, .n_left = 1 } });
+	deliver_all(b);
+	advance(b, 1010);
+	assert_true(b->held[2][WEB] || b->held[3][WEB]);
+	bus_free(b);
+}
+
 int
 main(void)
 {
@@ -405,6 +449,7 @@ main(void)
 		cmocka_unit_test(two_node_without_opt_in_holds_nothing),
 		cmocka_unit_test(graceful_stop_hands_off_and_reports_stopped),
 		cmocka_unit_test(reaper_released_before_procdown_is_taken_over_at_once),
+		cmocka_unit_test(reaper_released_covers_vips_it_does_not_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
