@@ -30,6 +30,8 @@
 
 #define PROG	  "corovip-l2"
 #define MAX_ADDRS 1000000
+/* How long DAD may take (--dad): router_solicitation_delay + retrans_time, 1 s each by default. */
+#define DAD_DEADLINE_MS 5000
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 64 };
 
@@ -43,6 +45,7 @@ struct opts {
 	int router; /* -1: from the interface's IPv6 forwarding setting */
 	const char *file;
 	uint32_t rcvbuf; /* monitor: SO_RCVBUF, 0 = the monitor's own */
+	uint32_t probe_ms; /* add: probe the link this long first, 0 = no probe */
 };
 
 struct ctx {
@@ -69,11 +72,14 @@ usage(FILE *f)
 		"  reconcile IFACE ADDR...  remove our addresses that are not listed\n"
 		"  monitor IFACE            print IFACE's link and address events until SIGTERM\n"
 		"\n"
-		"  IFACE may be #N for ifindex N (no lookup).\n"
+		"  IFACE may be #N for ifindex N (no lookup, no checks: the kernel's own errors).\n"
 		"  -l, --lease S      kernel lease in seconds, 0 = forever (default 10)\n"
-		"      --dad          IPv6: run duplicate address detection (default: nodad)\n"
+		"      --dad          IPv6: run duplicate address detection and wait for it\n"
+		"                     (default: nodad)\n"
 		"      --deprecated   preferred_lft 0\n"
 		"  -a, --announce     add: announce afterwards\n"
+		"  -p, --probe MS     add: first ask the link (ARP probe, DAD solicitation) for MS\n"
+		"                     milliseconds; refuse if another host answers\n"
 		"  -c, --count N      announce rounds (default 5)\n"
 		"  -i, --interval MS  between rounds (default 200)\n"
 		"  -g, --garp FORM    request | reply | both (default request)\n"
@@ -99,6 +105,8 @@ parse_u32(const char *s, uint32_t max, uint32_t *ret)
 static int
 parse_opt(struct opts *o, int c, const char *arg)
 {
+	int r;
+
 	switch (c) {
 	case 'l':
 		return parse_u32(arg, UINT32_MAX - 1, &o->lease_s);
@@ -131,6 +139,9 @@ parse_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case 'b':
 		return parse_u32(arg, INT32_MAX / 2, &o->rcvbuf);
+	case 'p':
+		r = parse_u32(arg, 60000, &o->probe_ms);
+		return r < 0 || o->probe_ms == 0 ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}
@@ -151,6 +162,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "router", required_argument, NULL, 'r' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "probe", required_argument, NULL, 'p' },
 		{},
 	};
 	int c;
@@ -161,7 +173,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		.router = -1,
 		.ann = { .count = 5, .interval_ms = 200, .garp = CV_GARP_REQUEST },
 	};
-	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:p:", options, NULL)) != -1) {
 		if (parse_opt(o, c, optarg) < 0) {
 			if (optarg)
 				fprintf(stderr, PROG ": invalid value '%s' for option -%c\n",
@@ -290,7 +302,7 @@ listed(const struct cv_addr *a, const struct cv_nl_addr *v, size_t n)
 	return false;
 }
 
-/* After a failed add of several: remove what this call created, nothing else. */
+/* After a failed add of several: remove what this call created (0, not -EEXIST), nothing else. */
 static void
 roll_back(const struct ctx *x, const struct cv_nl_addr_req *reqs, const int *errs,
 	  const struct cv_nl_addr *before, size_t nb)
@@ -300,6 +312,77 @@ roll_back(const struct ctx *x, const struct cv_nl_addr_req *reqs, const int *err
 			(void)cv_nl_addr_do(x->nl, CV_NL_DEL, &reqs[i], NULL);
 }
 
+static void
+print_refusal(const struct ctx *x, size_t i, const char *why)
+{
+	char a[CV_ADDR_STRLEN];
+
+	fprintf(stderr, PROG ": add %s on '%s': %s\n",
+		cv_addr_format(&x->addrs[i], true, a, sizeof(a)), x->ifname, why);
+}
+
+/*
+ * An address already on the interface is ours to keep (add is idempotent)
+ * only if it carries our tag; otherwise it is the admin's (or another
+ * tool's), and taking it over would hand it to reconcile, which deletes
+ * it on release: refuse before changing anything.
+ */
+static int
+check_not_foreign(const struct ctx *x, const struct cv_nl_addr *v, size_t nv)
+{
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t k = 0; k < nv; k++)
+			if (v[k].proto != CV_NL_IFA_PROTO &&
+			    cv_addr_same_host(&v[k].addr, &x->addrs[i])) {
+				print_refusal(x, i, "address already on the interface and not ours");
+				return -EADDRINUSE;
+			}
+	return 0;
+}
+
+static int
+need_mac(const struct ctx *x, const char *what)
+{
+	if (x->link.mac_len == CV_MAC_LEN)
+		return 0;
+	fprintf(stderr, PROG ": %s on '%s': %s\n", what, x->ifname,
+		x->ifname[0] == '#' ? "needs an interface name"
+				    : "the interface has no Ethernet address");
+	return -EINVAL;
+}
+
+/* Probe what is not on the interface yet (what is, is ours: checked before). */
+static int
+probe(const struct ctx *x, const struct cv_nl_addr *v, size_t nv)
+{
+	_cleanup_free_ struct cv_addr *todo = calloc(x->n ? x->n : 1, sizeof(*todo));
+	_cleanup_free_ size_t *idx = calloc(x->n ? x->n : 1, sizeof(*idx));
+	struct cv_l2_target t = { .ifindex = x->link.ifindex, .addrs = todo };
+	struct cv_l2_conflict c;
+	char mac[CV_MAC_STRLEN], why[64];
+	int r = need_mac(x, "probe");
+
+	if (r < 0)
+		return r;
+	if (!todo || !idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++)
+		if (!listed(&x->addrs[i], v, nv)) {
+			idx[t.n] = i;
+			todo[t.n++] = x->addrs[i];
+		}
+	memcpy(t.mac.bytes, x->link.mac, CV_MAC_LEN);
+	r = t.n ? cv_l2_probe_run(&t, x->o.probe_ms, true, &c) : 0;
+	if (r < 0)
+		fprintf(stderr, PROG ": probe on '%s': %s\n", x->ifname, cv_strerror(r));
+	if (r <= 0)
+		return r;
+	snprintf(why, sizeof(why), "address in use by %s",
+		 cv_mac_format(&c.mac, mac, sizeof(mac)));
+	print_refusal(x, idx[c.index], why);
+	return -EADDRINUSE;
+}
+
 static int
 announce(struct ctx *x)
 {
@@ -307,12 +390,9 @@ announce(struct ctx *x)
 	struct cv_l2_target t = { .ifindex = x->link.ifindex, .addrs = x->addrs, .n = x->n };
 	int r;
 
-	if (x->link.mac_len != CV_MAC_LEN) {
-		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname,
-			x->ifname[0] == '#' ? "needs an interface name"
-					    : "the interface has no Ethernet address");
-		return -EINVAL;
-	}
+	r = need_mac(x, "announce");
+	if (r < 0)
+		return r;
 	memcpy(t.mac.bytes, x->link.mac, CV_MAC_LEN);
 	a.detach_close = true;
 	a.router = x->o.router >= 0 ? x->o.router == 1 : cv_ndisc_is_router(x->ifname);
@@ -322,27 +402,97 @@ announce(struct ctx *x)
 	return r;
 }
 
+/*
+ * Without --nodad, IPv6 addresses are tentative until DAD passes: watch
+ * them (the monitor subscribed before the add, so nothing is missed).
+ */
+static int
+dad_open(const struct ctx *x, struct cv_l2_dad *d, struct cv_nl_monitor **ret)
+{
+	*d = (struct cv_l2_dad){ .ifindex = x->link.ifindex, .addrs = x->addrs, .n = x->n };
+	*ret = NULL;
+	if (x->o.nodad)
+		return 0;
+	d->result = calloc(x->n ? x->n : 1, sizeof(int));
+	if (!d->result)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->addrs[i].family == AF_INET6) {
+			d->result[i] = 1;
+			d->waiting++;
+		}
+	return d->waiting ? cv_nl_monitor_new(cv_l2_dad_event, d, ret) : 0;
+}
+
+static int
+dad_wait(const struct ctx *x, struct cv_l2_dad *d, struct cv_nl_monitor *m)
+{
+	int r = cv_l2_dad_wait(d, x->nl, m, DAD_DEADLINE_MS);
+	char why[96];
+
+	for (size_t i = 0; r < 0 && i < x->n; i++) {
+		if (r == -EADDRINUSE && d->result[i] == -EADDRINUSE) {
+			print_refusal(x, i, "duplicate address detection failed: the address is in use");
+			return r;
+		}
+		if (r == -ETIMEDOUT && d->result[i] == 1) {
+			snprintf(why, sizeof(why), "duplicate address detection did not finish within %d ms",
+				 DAD_DEADLINE_MS);
+			print_refusal(x, i, why);
+			return r;
+		}
+	}
+	if (r < 0)
+		fprintf(stderr, PROG ": add on '%s': waiting for DAD: %s\n", x->ifname, cv_strerror(r));
+	return r;
+}
+
+/* Nothing has changed yet: the checks can refuse cleanly. */
+static int
+add_checks(struct ctx *x, struct cv_nl_addr **ret_before, size_t *ret_nb)
+{
+	int r;
+
+	if (x->ifname[0] == '#')
+		return 0;
+	r = dump_link(x, ret_before, ret_nb);
+	if (r == 0)
+		r = check_not_foreign(x, *ret_before, *ret_nb);
+	if (r == 0 && x->o.probe_ms)
+		r = probe(x, *ret_before, *ret_nb);
+	return r;
+}
+
 static int
 cmd_add(struct ctx *x)
 {
 	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
 	_cleanup_free_ int *errs = calloc(x->n ? x->n : 1, sizeof(int));
 	_cleanup_free_ struct cv_nl_addr *before = NULL;
+	struct cv_nl_monitor *m = NULL;
+	struct cv_l2_dad dad = {};
 	struct cv_nl_error e = {};
 	size_t nb = 0;
 	int r;
 
 	if (!reqs || !errs)
 		return -ENOMEM;
-	if (x->n > 1 && (r = dump_link(x, &before, &nb)) < 0)
-		return r;
-	r = cv_nl_addr_batch(x->nl, CV_NL_ADD, reqs, x->n, errs, &e);
-	if (r < 0) {
-		print_nl_error("add", x, &e);
-		if (x->n > 1)
+	r = add_checks(x, &before, &nb);
+	if (r == 0)
+		r = dad_open(x, &dad, &m);
+	if (r == 0) {
+		r = cv_nl_addr_batch(x->nl, CV_NL_ADD, reqs, x->n, errs, &e);
+		if (r < 0)
+			print_nl_error("add", x, &e);
+		else if (m)
+			r = dad_wait(x, &dad, m);
+		if (r < 0)
 			roll_back(x, reqs, errs, before, nb);
-		return r;
 	}
+	cv_nl_monitor_free(m);
+	free(dad.result);
+	if (r < 0)
+		return r;
 	return x->o.announce ? announce(x) : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <qb/qbutil.h>
 
 #include "config-load.h"
+#include "conflict-watch.h"
 #include "cpg.h"
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -25,7 +26,8 @@
 #include "reaper.h"
 #include "timings.h"
 
-#define RECONNECT_MS 1000
+#define RECONNECT_MS	   1000
+#define CONFLICT_REPEAT_MS 10000 /* one conflict line per VIP this often */
 
 enum { EXIT_OK = 0, EXIT_OSERR = 71, EXIT_CONFIG = 78 };
 
@@ -40,6 +42,8 @@ struct cv_daemon {
 	struct cv_timings *timings;
 	struct cv_executor *exec;
 	struct cv_nl_monitor *mon;
+	struct cv_conflict_watch *conflicts;
+	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
 	qb_loop_signal_handle sigs[3];
@@ -57,6 +61,7 @@ now_ms(void)
 }
 
 static void schedule_reconnect(struct cv_daemon *d);
+static void feed_link_states(struct cv_daemon *d);
 
 /* Every event goes through here: engine step, then the executor. */
 static void
@@ -138,6 +143,7 @@ start_engine(struct cv_daemon *d)
 	r = cv_engine_new(d->cfg, &p, &d->engine);
 	if (r < 0)
 		return r;
+	feed_link_states(d);
 	qb_log(LOG_NOTICE, "node %u joined group '%s'", p.nodeid, d->cfg->cluster.group);
 	return 0;
 }
@@ -203,6 +209,49 @@ is_vip(const struct cv_vip_conf *v, const struct cv_nl_addr *a)
 	       (int)if_nametoindex(v->interface) == a->ifindex;
 }
 
+/* ---- link state: a VIP's interface down makes us unfit for it ---- */
+
+static bool
+vip_interface(const struct cv_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].interface && strcmp(cfg->vips[i].interface, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+feed_link(struct cv_daemon *d, const char *name, bool up)
+{
+	sink(d, &(struct cv_event){ .type = CV_EV_LINK, .link = { .interface = name, .up = up } });
+}
+
+/* At start, after a reload or lost notifications: every VIP interface as it is now. */
+static void
+feed_link_states(struct cv_daemon *d)
+{
+	const struct cv_config *cfg = d->engine ? cv_engine_config(d->engine) : NULL;
+
+	for (size_t i = 0; cfg && i < cfg->n_vips; i++) {
+		const char *name = cfg->vips[i].interface;
+		bool seen = false;
+
+		for (size_t k = 0; name && k < i && !seen; k++)
+			seen = cfg->vips[k].interface && strcmp(cfg->vips[k].interface, name) == 0;
+		if (name && !seen)
+			feed_link(d, name, cv_executor_link_up(d->exec, name));
+	}
+}
+
+static void
+on_link(struct cv_daemon *d, const struct cv_nl_monitor_event *ev)
+{
+	bool up = ev->type == CV_NLMON_LINK && cv_nl_link_is_up(&ev->link);
+
+	if (d->engine && vip_interface(cv_engine_config(d->engine), ev->link.name))
+		feed_link(d, ev->link.name, up);
+}
+
 /*
  * One of our held addresses vanished (an admin's `ip addr del`, a lease that
  * ran out): the engine adds it back if it still holds the VIP (rule 8). Our
@@ -216,6 +265,17 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 	struct cv_daemon *d = userdata;
 	const struct cv_config *cfg;
 
+	if (ev->type == CV_NLMON_RESYNC) {
+		cv_executor_recheck(d->exec);
+		feed_link_states(d);
+	}
+	if (ev->type == CV_NLMON_LINK || ev->type == CV_NLMON_LINK_DEL) {
+		on_link(d, ev);
+		return 0;
+	}
+	if ((ev->type == CV_NLMON_ADDR_NEW || ev->type == CV_NLMON_ADDR_DEL) &&
+	    cv_executor_on_addr(d->exec, &ev->addr, ev->type == CV_NLMON_ADDR_DEL))
+		return 0; /* a failed DAD took it: that is the add failing, not an admin */
 	if (!d->engine || (ev->type != CV_NLMON_RESYNC &&
 			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == CV_NL_IFA_PROTO)))
 		return 0;
@@ -239,6 +299,85 @@ on_monitor(int32_t fd, int32_t revents, void *data)
 	if (r < 0 && r != -EAGAIN)
 		qb_log(LOG_WARNING, "netlink monitor: %s, ignoring", cv_strerror(r));
 	return 0;
+}
+
+/* ---- somebody else on the link claims a VIP we hold ---- */
+
+static bool
+conflict_is_news(struct cv_daemon *d, size_t i)
+{
+	uint64_t now = now_ms();
+
+	if (!d->conflict_logged_at || (d->conflict_logged_at[i] &&
+				       now - d->conflict_logged_at[i] < CONFLICT_REPEAT_MS))
+		return false;
+	d->conflict_logged_at[i] = now;
+	return true;
+}
+
+/*
+ * Logged, not acted on: the other holder is outside the cluster's control
+ * (a static address, a stray keepalived), and giving up the VIP would not
+ * make it reachable either. The operator needs the MAC to find it.
+ */
+static void
+on_conflict(void *userdata, const struct cv_conflict_claim *c)
+{
+	struct cv_daemon *d = userdata;
+	const struct cv_config *cfg;
+
+	if (!d->engine)
+		return;
+	cfg = cv_engine_config(d->engine);
+	for (size_t i = 0; i < cfg->n_vips; i++) {
+		const struct cv_vip_conf *v = &cfg->vips[i];
+		char a[CV_ADDR_STRLEN], mac[CV_MAC_STRLEN];
+
+		if (cv_engine_vip_state(d->engine, i) != CV_VIP_HELD ||
+		    !cv_addr_same_host(&v->address, &c->addr) || !v->interface ||
+		    (int)if_nametoindex(v->interface) != c->ifindex ||
+		    cv_executor_own_mac(d->exec, c->ifindex, &c->mac) || !conflict_is_news(d, i))
+			continue;
+		qb_log(LOG_ERR, "VIP '%s' (%s on %s): address conflict: %s claims it too (%s)",
+		       v->head.name, cv_addr_format(&v->address, true, a, sizeof(a)), v->interface,
+		       cv_mac_format(&c->mac, mac, sizeof(mac)), c->via);
+	}
+}
+
+static int32_t
+on_conflict_fd(int32_t fd, int32_t revents, void *data)
+{
+	struct cv_daemon *d = data;
+	int r = cv_conflict_watch_dispatch(d->conflicts, fd);
+
+	if (r < 0)
+		qb_log(LOG_WARNING, "conflict listener: %s, ignoring", cv_strerror(r));
+	return 0;
+}
+
+static void
+reset_conflict_log(struct cv_daemon *d)
+{
+	free(d->conflict_logged_at);
+	d->conflict_logged_at = calloc(d->cfg->n_vips ? d->cfg->n_vips : 1, sizeof(uint64_t));
+}
+
+/* Without the listeners the daemon still works; it only sees no conflicts. */
+static void
+watch_conflicts(struct cv_daemon *d)
+{
+	int r = cv_conflict_watch_new(on_conflict, d, &d->conflicts);
+
+	if (r >= 0)
+		r = qb_loop_poll_add(d->loop, QB_LOOP_LOW, cv_conflict_watch_arp_fd(d->conflicts),
+				     POLLIN, d, on_conflict_fd);
+	if (r >= 0)
+		r = qb_loop_poll_add(d->loop, QB_LOOP_LOW, cv_conflict_watch_na_fd(d->conflicts),
+				     POLLIN, d, on_conflict_fd);
+	if (r < 0)
+		qb_log(LOG_WARNING, "cannot watch for address conflicts: %s, ignoring",
+		       cv_strerror(r));
+	reset_conflict_log(d);
 }
 
 static void
@@ -299,10 +438,12 @@ reload(struct cv_daemon *d)
 	if (d->engine)
 		sink(d, &(struct cv_event){ .type = CV_EV_RELOAD,
 					    .reload = { .config = cfg, .nodeids = d->nodeids } });
+	feed_link_states(d);
 	/* The step's actions have run; the last bursts of announcements may
 	 * still point into the old config: drop them, then it can go. */
 	cv_executor_forget_config(d->exec);
 	cv_config_free(old);
+	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 }
 
@@ -345,6 +486,12 @@ daemon_done(struct cv_daemon *d)
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
 	cv_nl_monitor_free(d->mon);
+	if (d->conflicts) {
+		qb_loop_poll_del(d->loop, cv_conflict_watch_arp_fd(d->conflicts));
+		qb_loop_poll_del(d->loop, cv_conflict_watch_na_fd(d->conflicts));
+	}
+	cv_conflict_watch_free(d->conflicts);
+	free(d->conflict_logged_at);
 	cv_reaper_quit(&d->reaper); /* a clean stop: the reaper just goes */
 	cv_engine_free(d->engine);
 	cv_config_free(d->cfg);
@@ -402,6 +549,7 @@ daemon_init(struct cv_daemon *d)
 		qb_log(LOG_CRIT, "cannot watch addresses: %s", cv_strerror(r));
 		return EXIT_OSERR;
 	}
+	watch_conflicts(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
 	reconcile(d);

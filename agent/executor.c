@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if_addr.h>
 #include <qb/qblog.h>
 #include <qb/qbutil.h>
 
@@ -18,6 +19,13 @@
 #include "netlink.h"
 
 #define MAX_BURSTS 4096
+#define MAX_NOTES  4096
+/*
+ * How long IPv6 duplicate address detection may take (nodad: no) before the
+ * add counts as failed: the kernel waits up to router_solicitation_delay (1 s)
+ * and then dad_transmits x retrans_time (1 x 1 s) by default.
+ */
+#define DAD_DEADLINE_MS 5000
 
 /* One announce burst: the VIP's frames, count times, interval apart. */
 struct burst {
@@ -25,6 +33,24 @@ struct burst {
 	const struct cv_vip_conf *conf;
 	struct cv_nl_link link;
 	unsigned left;
+	qb_loop_timer_handle timer;
+	bool armed;
+};
+
+/*
+ * A VIP whose address needs care until it is let go: one that is the
+ * admin's (never announce it, never delete it), or one whose IPv6 DAD is
+ * still running (announce once it has passed).
+ */
+enum note_kind { NOTE_FOREIGN, NOTE_DAD };
+
+struct note {
+	struct cv_executor *x;
+	const struct cv_vip_conf *conf;
+	uint32_t vip;
+	enum note_kind kind;
+	int ifindex;
+	bool announce; /* an ANNOUNCE came while DAD ran */
 	qb_loop_timer_handle timer;
 	bool armed;
 };
@@ -44,6 +70,8 @@ struct cv_executor {
 	bool wakeup_armed;
 	struct burst *bursts[MAX_BURSTS];
 	size_t n_bursts;
+	struct note *notes[MAX_NOTES];
+	size_t n_notes;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
 	struct sock garp, ndisc;
 };
@@ -104,25 +132,38 @@ request(struct cv_executor *x, const struct cv_vip_conf *c, struct cv_nl_addr_re
 }
 
 static void
-addr_op(struct cv_executor *x, enum cv_nl_op op, const struct cv_action *a, uint32_t lease_s)
+log_op_failed(const struct cv_vip_conf *c, enum cv_nl_op op, int r, const struct cv_nl_error *err)
+{
+	char buf[CV_ADDR_STRLEN];
+
+	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", c->head.name,
+	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface,
+	       cv_nl_op_to_string(op), cv_strerror(r), err->msg[0] ? " (kernel: " : "", err->msg,
+	       err->msg[0] ? ")" : "");
+}
+
+/* Renew or delete; *ret_raw (may be NULL) gets the kernel's own answer. */
+static int
+addr_op(struct cv_executor *x, enum cv_nl_op op, const struct cv_action *a, uint32_t lease_s,
+	struct cv_nl_addr_req *ret_req, int *ret_raw)
 {
 	struct cv_nl_error err = {};
 	struct cv_nl_addr_req req;
-	char buf[CV_ADDR_STRLEN];
-	int r = request(x, a->conf, &req, NULL, &err);
+	int raw = 0, r = request(x, a->conf, &req, NULL, &err);
 
 	if (r >= 0) {
 		req.lease_s = lease_s;
-		r = cv_nl_addr_do(x->nl, op, &req, &err);
+		r = cv_nl_addr_batch(x->nl, op, &req, 1, &raw, &err);
 	}
-	if (r >= 0)
-		return;
-	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", a->conf->head.name,
-	       cv_addr_format(&a->conf->address, true, buf, sizeof(buf)), a->conf->interface,
-	       cv_nl_op_to_string(op), cv_strerror(r), err.msg[0] ? " (kernel: " : "", err.msg,
-	       err.msg[0] ? ")" : "");
-	if (op == CV_NL_ADD)
-		action_failed(x, a->vip, r);
+	if (r < 0) {
+		log_op_failed(a->conf, op, r, &err);
+		return r;
+	}
+	if (ret_req)
+		*ret_req = req;
+	if (ret_raw)
+		*ret_raw = raw;
+	return 0;
 }
 
 /* ---- announce bursts ---- */
@@ -236,6 +277,242 @@ announce(struct cv_executor *x, const struct cv_action *a)
 	burst_tick(b); /* the first frame at once: that is the failover */
 }
 
+/* ---- addresses that need care: the admin's, and IPv6 DAD under way ---- */
+
+static struct note *
+note_find(struct cv_executor *x, const struct cv_vip_conf *conf)
+{
+	for (size_t i = 0; i < x->n_notes; i++)
+		if (x->notes[i]->conf == conf)
+			return x->notes[i];
+	return NULL;
+}
+
+static void
+note_remove(struct note *n)
+{
+	struct cv_executor *x;
+
+	if (!n)
+		return;
+	x = n->x;
+	if (n->armed)
+		qb_loop_timer_del(x->loop, n->timer);
+	for (size_t i = 0; i < x->n_notes; i++)
+		if (x->notes[i] == n) {
+			x->notes[i] = x->notes[--x->n_notes];
+			break;
+		}
+	free(n);
+}
+
+static struct note *
+note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, int ifindex)
+{
+	struct note *n;
+
+	note_remove(note_find(x, a->conf));
+	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
+		return NULL;
+	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .kind = kind,
+			    .ifindex = ifindex };
+	x->notes[x->n_notes++] = n;
+	return n;
+}
+
+static void
+log_vip(int level, const struct cv_vip_conf *c, const char *what)
+{
+	char buf[CV_ADDR_STRLEN];
+
+	qb_log(level, "VIP '%s' (%s on %s): %s", c->head.name,
+	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface, what);
+}
+
+/*
+ * The add found the address there already (-EEXIST). Ours (a previous run,
+ * a race with reconcile) is simply held again. Anyone else's stays theirs:
+ * the add counts as failed, so placement moves the VIP elsewhere, and
+ * neither the announce nor the delete of the release that follows touches it.
+ */
+static bool
+refuse_foreign(struct cv_executor *x, const struct cv_action *a, const struct cv_nl_addr_req *req)
+{
+	struct cv_nl_addr found;
+
+	if (cv_nl_addr_find(x->nl, req->ifindex, &req->addr, &found) < 0 ||
+	    found.proto == CV_NL_IFA_PROTO)
+		return false;
+	log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
+	note_add(x, a, NOTE_FOREIGN, req->ifindex);
+	action_failed(x, a->vip, -EADDRINUSE);
+	return true;
+}
+
+static void dad_deadline(void *data);
+
+static void
+dad_start(struct cv_executor *x, const struct cv_action *a, int ifindex)
+{
+	struct note *n = note_add(x, a, NOTE_DAD, ifindex);
+
+	if (!n)
+		return; /* announce at once, as with nodad */
+	n->armed = qb_loop_timer_add(x->loop, QB_LOOP_HIGH,
+				     (uint64_t)DAD_DEADLINE_MS * QB_TIME_NS_IN_MSEC, n, dad_deadline,
+				     &n->timer) == 0;
+}
+
+static void
+dad_failed(struct note *n, int err, const char *what)
+{
+	struct cv_executor *x = n->x;
+	uint32_t vip = n->vip;
+
+	log_vip(LOG_ERR, n->conf, what);
+	note_remove(n);
+	action_failed(x, vip, err);
+}
+
+static void
+dad_passed(struct note *n)
+{
+	struct cv_executor *x = n->x;
+	struct cv_action a = { .type = CV_ACT_ANNOUNCE, .vip = n->vip, .conf = n->conf };
+	bool announce_now = n->announce;
+
+	log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
+	note_remove(n);
+	if (announce_now)
+		announce(x, &a);
+}
+
+/* What the kernel says of an address in DAD: still tentative (0), passed or failed. */
+static void
+dad_judge(struct note *n, const struct cv_nl_addr *a, bool gone)
+{
+	/* The kernel deletes a non-permanent address (ours have a lease) that
+	 * failed DAD, and marks a permanent one IFA_F_DADFAILED. */
+	if (gone || (a->flags & IFA_F_DADFAILED))
+		dad_failed(n, -EADDRINUSE,
+			   "duplicate address detection failed: another host uses the address");
+	else if (!(a->flags & IFA_F_TENTATIVE))
+		dad_passed(n);
+}
+
+/* Ask the kernel directly (deadline, lost notifications). */
+static void
+dad_check(struct note *n, bool final)
+{
+	struct cv_nl_addr a;
+	char what[96];
+	int r = cv_nl_addr_find(n->x->nl, n->ifindex, &n->conf->address, &a);
+
+	if (r < 0 && r != -ENOENT)
+		return;
+	dad_judge(n, &a, r == -ENOENT);
+	if (!final || note_find(n->x, n->conf) != n)
+		return;
+	snprintf(what, sizeof(what), "duplicate address detection did not finish within %d ms",
+		 DAD_DEADLINE_MS);
+	dad_failed(n, -ETIMEDOUT, what);
+}
+
+static void
+dad_deadline(void *data)
+{
+	struct note *n = data;
+
+	n->armed = false;
+	dad_check(n, true);
+}
+
+bool
+cv_executor_on_addr(struct cv_executor *x, const struct cv_nl_addr *a, bool gone)
+{
+	for (size_t i = 0; i < x->n_notes; i++) {
+		struct note *n = x->notes[i];
+
+		if (n->kind != NOTE_DAD || n->ifindex != a->ifindex ||
+		    !cv_addr_same_host(&n->conf->address, &a->addr))
+			continue;
+		if (gone && a->proto != CV_NL_IFA_PROTO)
+			return false;
+		dad_judge(n, a, gone);
+		return gone;
+	}
+	return false;
+}
+
+void
+cv_executor_recheck(struct cv_executor *x)
+{
+	/* dad_check may remove the note it is given: walk from the end. */
+	for (size_t i = x->n_notes; i-- > 0;)
+		if (i < x->n_notes && x->notes[i]->kind == NOTE_DAD)
+			dad_check(x->notes[i], false);
+}
+
+static void
+add_addr(struct cv_executor *x, const struct cv_action *a, uint32_t lease_s)
+{
+	struct cv_nl_addr_req req;
+	int raw = 0, r;
+
+	note_remove(note_find(x, a->conf)); /* from an earlier hold */
+	r = addr_op(x, CV_NL_ADD, a, lease_s, &req, &raw);
+	if (r < 0) {
+		action_failed(x, a->vip, r);
+		return;
+	}
+	if (raw == -EEXIST && refuse_foreign(x, a, &req))
+		return;
+	if (raw == 0 && req.addr.family == AF_INET6 && !req.nodad)
+		dad_start(x, a, req.ifindex);
+}
+
+static void
+del_addr(struct cv_executor *x, const struct cv_action *a)
+{
+	struct note *n = note_find(x, a->conf);
+	bool foreign = n && n->kind == NOTE_FOREIGN;
+
+	cancel_burst(x, a->conf);
+	note_remove(n);
+	if (!foreign)
+		(void)addr_op(x, CV_NL_DEL, a, 0, NULL, NULL);
+}
+
+static void
+announce_when_ready(struct cv_executor *x, const struct cv_action *a)
+{
+	struct note *n = note_find(x, a->conf);
+
+	if (!n)
+		announce(x, a);
+	else if (n->kind == NOTE_DAD)
+		n->announce = true; /* the first frame once DAD has passed */
+}
+
+bool
+cv_executor_link_up(struct cv_executor *x, const char *ifname)
+{
+	struct cv_nl_link link;
+
+	return cv_nl_link_get(x->nl, ifname, &link, NULL) == 0 && cv_nl_link_is_up(&link);
+}
+
+bool
+cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac *mac)
+{
+	char name[IF_NAMESIZE];
+	struct cv_nl_link link;
+
+	if (!if_indextoname((unsigned)ifindex, name) || cv_nl_link_get(x->nl, name, &link, NULL) < 0)
+		return false;
+	return link.mac_len == CV_MAC_LEN && memcmp(link.mac, mac->bytes, CV_MAC_LEN) == 0;
+}
+
 /* ---- the rest ---- */
 
 static void
@@ -247,9 +524,9 @@ renew(struct cv_executor *x, const struct cv_engine *engine)
 		if (cv_engine_vip_state(engine, i) != CV_VIP_HELD)
 			continue;
 		cfg = cv_engine_config(engine);
-		addr_op(x, CV_NL_RENEW,
-			&(struct cv_action){ .vip = (uint32_t)i, .conf = &cfg->vips[i] },
-			cfg->cluster.kernel_lease_ms / 1000);
+		(void)addr_op(x, CV_NL_RENEW,
+			      &(struct cv_action){ .vip = (uint32_t)i, .conf = &cfg->vips[i] },
+			      cfg->cluster.kernel_lease_ms / 1000, NULL, NULL);
 	}
 }
 
@@ -295,14 +572,13 @@ run_one(struct cv_executor *x, const struct cv_engine *engine, const struct cv_a
 
 	switch (a->type) {
 	case CV_ACT_ADDR_ADD:
-		addr_op(x, CV_NL_ADD, a, cv_engine_config(engine)->cluster.kernel_lease_ms / 1000);
+		add_addr(x, a, cv_engine_config(engine)->cluster.kernel_lease_ms / 1000);
 		break;
 	case CV_ACT_ADDR_DEL:
-		cancel_burst(x, a->conf);
-		addr_op(x, CV_NL_DEL, a, 0);
+		del_addr(x, a);
 		break;
 	case CV_ACT_ANNOUNCE:
-		announce(x, a);
+		announce_when_ready(x, a);
 		break;
 	case CV_ACT_RENEW:
 		renew(x, engine);
@@ -351,6 +627,8 @@ cv_executor_forget_config(struct cv_executor *x)
 {
 	while (x->n_bursts)
 		burst_remove(x->bursts[0]);
+	while (x->n_notes)
+		note_remove(x->notes[0]);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "cpg.h"
 #include "engine.h"
+#include "netlink-msg.h"
 
 struct cv_executor;
 
@@ -27,7 +28,27 @@ void cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg);
 void cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		     const struct cv_actions *actions);
 
-/* Drop what points into a config about to be freed (announce bursts in flight). */
+/*
+ * An address notification from the monitor (gone: RTM_DELADDR). Ends an
+ * IPv6 DAD wait: passed (announce now), or failed (the add failed). Returns
+ * true when the event was that failure (the kernel removed the address):
+ * the owner must not take it for an address deleted behind our back.
+ */
+bool cv_executor_on_addr(struct cv_executor *x, const struct cv_nl_addr *a, bool gone);
+
+/* Notifications were lost: ask the kernel about every DAD wait. */
+void cv_executor_recheck(struct cv_executor *x);
+
+/* Is ifname up with a carrier (cv_nl_link_is_up)? false when it is missing. */
+bool cv_executor_link_up(struct cv_executor *x, const char *ifname);
+
+/* Is mac the Ethernet address of ifindex (frames of ours seen by a listener)? */
+bool cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac *mac);
+
+/*
+ * Drop what points into a config about to be freed (announce bursts in
+ * flight, DAD waits: such a VIP is announced by its next takeover only).
+ */
 void cv_executor_forget_config(struct cv_executor *x);
 
 /*

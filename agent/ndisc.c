@@ -7,8 +7,11 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 
+#include <linux/if_ether.h>
+
 #include "arp-packet.h"
 #include "fd-util.h"
+#include "garp.h"
 #include "ndisc.h"
 
 static int
@@ -100,4 +103,85 @@ cv_ndisc_is_router(const char *ifname)
 		c = '0';
 	fclose(f);
 	return c == '1';
+}
+
+int
+cv_ndisc_open_dad(int ifindex)
+{
+	return cv_garp_packet_open(ifindex, ETH_P_IPV6, true);
+}
+
+int
+cv_ndisc_send_dad_ns(int fd, int ifindex, const struct cv_addr *vip)
+{
+	uint8_t buf[CV_DAD_NS_PACKET_LEN];
+	struct cv_mac dest;
+	int len = cv_arp_packet_dad_ns(vip, buf, sizeof(buf), &dest);
+
+	return len < 0 ? len : cv_garp_send_frame(fd, ifindex, ETH_P_IPV6, buf, (size_t)len, &dest);
+}
+
+int
+cv_ndisc_open_listen(int ifindex)
+{
+	struct icmp6_filter filter;
+	_cleanup_close_ int fd =
+	    socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0)
+		return -errno;
+	r = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	if (r == 0 && ifindex > 0)
+		r = set_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
+	if (r < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
+/* The interface an NA came in on, from its IPV6_PKTINFO. */
+static int
+arrival_ifindex(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			return (int)pi.ipi6_ifindex;
+		}
+	return 0;
+}
+
+int
+cv_ndisc_recv_na(int fd, struct cv_na_info *ret, int *ret_ifindex)
+{
+	uint8_t buf[512];
+	union {
+		struct cmsghdr align;
+		uint8_t bytes[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} control;
+	struct sockaddr_in6 from;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.bytes,
+		.msg_controllen = sizeof(control.bytes),
+	};
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	if (n < 0)
+		return -errno;
+	if (cv_arp_packet_parse_na(buf, (size_t)n, ret) < 0)
+		return -ENOMSG;
+	if (ret_ifindex)
+		*ret_ifindex = arrival_ifindex(&mh);
+	return 0;
 }

@@ -24,6 +24,12 @@ cv_nl_op_to_string(enum cv_nl_op op)
 	return (unsigned)op < ELEMENTSOF(names) ? names[op] : "?";
 }
 
+bool
+cv_nl_link_is_up(const struct cv_nl_link *l)
+{
+	return (l->flags & IFF_UP) && (l->flags & IFF_LOWER_UP);
+}
+
 static int
 family_ok(const struct cv_addr *a)
 {

@@ -69,6 +69,12 @@ struct cv_nl_link {
 const char *cv_nl_op_to_string(enum cv_nl_op op);
 
 /*
+ * Can the link carry a VIP's traffic: administratively up and with a
+ * carrier (IFF_UP and IFF_LOWER_UP)?
+ */
+bool cv_nl_link_is_up(const struct cv_nl_link *l);
+
+/*
  * Put one address request (NLM_F_REQUEST | NLM_F_ACK, seq) at buf, which has
  * len bytes. Returns the message length, -EINVAL (bad family, ifindex or op)
  * or -ENOBUFS (buf too short; CV_NL_ADDR_MSG_MAX always fits).

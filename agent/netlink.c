@@ -183,11 +183,14 @@ normalize(enum cv_nl_op op, int err)
 	return err;
 }
 
+/* errs gets the kernel's own answer; the batch's outcome counts idempotent ones as done. */
 static void
-record(struct batch *b, size_t i, int err, const char *msg)
+record(struct batch *b, size_t i, int raw, const char *msg)
 {
+	int err = normalize(b->op, raw);
+
 	if (b->errs)
-		b->errs[i] = err;
+		b->errs[i] = raw;
 	if (err == 0 || (b->first->err != 0 && b->first->index <= i))
 		return;
 	b->first->err = err;
@@ -210,7 +213,7 @@ on_ack(const struct nlmsghdr *nlh, void *userdata)
 		return 0; /* not an ACK: nothing else is expected here */
 	if (r < 0)
 		return r;
-	record(b, i, normalize(b->op, err), msg);
+	record(b, i, err, msg);
 	if (b->pending > 0)
 		b->pending--;
 	return 0;
@@ -467,4 +470,21 @@ cv_nl_link_get(struct cv_nl *nl, const char *name, struct cv_nl_link *ret,
 	}
 	*ret = link;
 	return 0;
+}
+
+int
+cv_nl_addr_find(struct cv_nl *nl, int ifindex, const struct cv_addr *a, struct cv_nl_addr *ret)
+{
+	_cleanup_free_ struct cv_nl_addr *v = NULL;
+	size_t n = 0;
+	int r = cv_nl_addr_dump(nl, a->family, ifindex, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (cv_addr_same_host(&v[i].addr, a)) {
+			*ret = v[i];
+			return 0;
+		}
+	return -ENOENT;
 }

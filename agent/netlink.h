@@ -38,7 +38,9 @@ void cv_nl_set_timeout(struct cv_nl *nl, int timeout_ms);
  * Carry out op for n addresses, as few round trips as the socket buffers
  * allow (one batch up to ~700 requests; larger sets in consecutive chunks).
  * Idempotent: -EEXIST on add and -EADDRNOTAVAIL on delete count as done.
- * ret_errs (n entries, may be NULL) gets each request's result. Returns 0
+ * ret_errs (n entries, may be NULL) gets each request's own result, as the
+ * kernel gave it: -EEXIST there tells an address that was already present
+ * from one this call created (0). Returns 0
  * when all succeeded, else the first failure (also in *reterr, may be NULL).
  * RENEW re-creates an address that is gone (the kernel does that for any
  * RTM_NEWADDR): renew only what the engine holds in the current view.
@@ -56,6 +58,13 @@ int cv_nl_addr_do(struct cv_nl *nl, enum cv_nl_op op, const struct cv_nl_addr_re
  */
 int cv_nl_addr_dump(struct cv_nl *nl, int family, int ifindex, struct cv_nl_addr **ret,
 		    size_t *ret_n);
+
+/*
+ * The address on ifindex with a's host part (any prefix length), as the
+ * kernel reports it (its IFA_PROTO tells whose it is): 0, -ENOENT or -errno.
+ */
+int cv_nl_addr_find(struct cv_nl *nl, int ifindex, const struct cv_addr *a,
+		    struct cv_nl_addr *ret);
 
 /* Look up a link by name: -ENODEV when there is none. */
 int cv_nl_link_get(struct cv_nl *nl, const char *name, struct cv_nl_link *ret,

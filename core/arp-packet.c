@@ -120,3 +120,154 @@ cv_arp_packet_na(const struct cv_addr *vip, const struct cv_mac *mac, bool route
 	memcpy(ret_dest->bytes, all_nodes, 16);
 	return CV_NA_PACKET_LEN;
 }
+
+int
+cv_arp_packet_probe(const struct cv_addr *vip, const struct cv_mac *mac, uint8_t *buf, size_t len,
+		    struct cv_mac *ret_dest)
+{
+	static const uint8_t zero[CV_MAC_LEN];
+	uint8_t *p = buf;
+
+	if (vip->family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < CV_ARP_PACKET_LEN)
+		return -ENOBUFS;
+	p = put16(p, ARP_HRD_ETHER);
+	p = put16(p, ETHERTYPE_IPV4);
+	*p++ = CV_MAC_LEN;
+	*p++ = 4;
+	p = put16(p, CV_ARP_OP_REQUEST);
+	p = put_bytes(p, mac->bytes, CV_MAC_LEN);
+	p = put_bytes(p, zero, 4); /* sender IP 0.0.0.0: a probe, not a claim */
+	p = put_bytes(p, zero, CV_MAC_LEN);
+	put_bytes(p, vip->bytes, 4);
+	memset(ret_dest->bytes, 0xff, CV_MAC_LEN);
+	return CV_ARP_PACKET_LEN;
+}
+
+int
+cv_arp_packet_dad_ns(const struct cv_addr *vip, uint8_t *buf, size_t len, struct cv_mac *ret_dest)
+{
+	static const uint8_t unspecified[16];
+	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	uint8_t *p = buf, *ns;
+
+	if (vip->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (len < CV_DAD_NS_PACKET_LEN)
+		return -ENOBUFS;
+	memcpy(group + 13, vip->bytes + 13, 3);
+
+	p = put_bytes(p, (const uint8_t[4]){ 0x60 }, 4); /* version 6, no class, no flow */
+	p = put16(p, CV_DAD_NS_PACKET_LEN - 40);
+	*p++ = IPPROTO_ICMPV6_NUM;
+	*p++ = 255; /* hop limit: RFC 4861 7.1.1 */
+	p = put_bytes(p, unspecified, 16);
+	p = put_bytes(p, group, 16);
+	ns = p;
+	*p++ = CV_ND_NEIGHBOR_SOLICIT;
+	*p++ = 0;
+	p = put16(p, 0);
+	p = put_bytes(p, (const uint8_t[4]){ 0 }, 4); /* reserved */
+	put_bytes(p, vip->bytes, 16);
+	put16(ns + 2, cv_arp_packet_icmpv6_checksum(unspecified, group, ns, 24));
+
+	*ret_dest = (struct cv_mac){ { 0x33, 0x33, 0xff, vip->bytes[13], vip->bytes[14],
+				       vip->bytes[15] } };
+	return CV_DAD_NS_PACKET_LEN;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static struct cv_addr
+ipv4_at(const uint8_t *p)
+{
+	struct cv_addr a = { .family = AF_INET, .prefixlen = 32 };
+
+	memcpy(a.bytes, p, 4);
+	return a;
+}
+
+int
+cv_arp_packet_parse_arp(const uint8_t *buf, size_t len, struct cv_arp_info *ret)
+{
+	struct cv_arp_info a;
+
+	if (len < CV_ARP_PACKET_LEN)
+		return -EBADMSG;
+	if (get16(buf) != ARP_HRD_ETHER || get16(buf + 2) != ETHERTYPE_IPV4 ||
+	    buf[4] != CV_MAC_LEN || buf[5] != 4)
+		return -EPROTONOSUPPORT;
+	a.op = get16(buf + 6);
+	memcpy(a.sha.bytes, buf + 8, CV_MAC_LEN);
+	a.spa = ipv4_at(buf + 14);
+	memcpy(a.tha.bytes, buf + 18, CV_MAC_LEN);
+	a.tpa = ipv4_at(buf + 24);
+	*ret = a;
+	return 0;
+}
+
+static bool
+same_ipv4(const struct cv_addr *a, const struct cv_addr *b)
+{
+	return a->family == AF_INET && b->family == AF_INET && memcmp(a->bytes, b->bytes, 4) == 0;
+}
+
+bool
+cv_arp_packet_claims(const struct cv_arp_info *a, const struct cv_addr *vip,
+		     const struct cv_mac *mac, bool probing)
+{
+	static const uint8_t zero[4];
+
+	if (memcmp(a->sha.bytes, mac->bytes, CV_MAC_LEN) == 0)
+		return false;
+	if (same_ipv4(&a->spa, vip))
+		return true;
+	return probing && a->op == CV_ARP_OP_REQUEST && memcmp(a->spa.bytes, zero, 4) == 0 &&
+	       same_ipv4(&a->tpa, vip);
+}
+
+/* The options after an NA's 24 bytes: the first Target Link-Layer Address wins. */
+static int
+parse_na_options(const uint8_t *p, size_t len, struct cv_na_info *na)
+{
+	while (len > 0) {
+		size_t olen;
+
+		if (len < 2 || p[1] == 0)
+			return -EBADMSG; /* RFC 4861 4.6: length 0 is invalid */
+		olen = (size_t)p[1] * 8;
+		if (olen > len)
+			return -EBADMSG;
+		if (p[0] == CV_ND_OPT_TARGET_LLADDR && olen >= 2 + CV_MAC_LEN && !na->has_mac) {
+			memcpy(na->mac.bytes, p + 2, CV_MAC_LEN);
+			na->has_mac = true;
+		}
+		p += olen;
+		len -= olen;
+	}
+	return 0;
+}
+
+int
+cv_arp_packet_parse_na(const uint8_t *buf, size_t len, struct cv_na_info *ret)
+{
+	struct cv_na_info na = { .target = { .family = AF_INET6, .prefixlen = 128 } };
+	int r;
+
+	if (len < 1 || buf[0] != CV_ND_NEIGHBOR_ADVERT)
+		return -ENOMSG;
+	if (len < 24 || buf[1] != 0)
+		return -EBADMSG;
+	na.flags = buf[4];
+	memcpy(na.target.bytes, buf + 8, 16);
+	r = parse_na_options(buf + 24, len - 24, &na);
+	if (r < 0)
+		return r;
+	*ret = na;
+	return 0;
+}

@@ -53,6 +53,7 @@ struct vip_rt {
 	uint32_t admin_target;	/* corovipctl move target, 0 = none */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
+	bool link_down;		/* its interface is down: not healthy until it is up */
 };
 
 struct cv_engine {

@@ -230,23 +230,49 @@ remap_peer_digests(struct cv_engine *e, const struct cv_engine *old)
 
 /* ---- events handled here ---- */
 
+/* Recompute what our STATE says of each VIP; send it if that changed. */
 static void
-on_health(struct cv_engine *e, const char *check, bool healthy)
+refresh_health(struct cv_engine *e)
 {
 	bool changed = false;
 
-	for (size_t c = 0; c < e->cfg->n_checks; c++)
-		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
-			e->check_ok[c] = healthy;
 	for (size_t i = 0; i < e->n_vips; i++) {
-		bool h = vip_locally_healthy(e, &e->cfg->vips[i]) && !e->vips[i].add_failed;
+		struct vip_rt *v = &e->vips[i];
+		bool h = vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
 
-		changed |= h != e->vips[i].local_healthy;
-		e->vips[i].local_healthy = h;
+		changed |= h != v->local_healthy;
+		v->local_healthy = h;
 	}
 	/* Placement uses what our STATE says, once delivered, like every peer does. */
 	if (changed)
 		cv_engine_send_state(e);
+}
+
+static void
+on_health(struct cv_engine *e, const char *check, bool healthy)
+{
+	for (size_t c = 0; c < e->cfg->n_checks; c++)
+		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
+			e->check_ok[c] = healthy;
+	refresh_health(e);
+}
+
+/*
+ * A VIP's interface lost its link: this node cannot serve the VIP, as if a
+ * check of it failed (keepalived's FAULT state). Our STATE says so and
+ * placement moves it by a handoff; link up makes us a candidate again.
+ * Interfaces are compared by name, as the config names them.
+ */
+static void
+on_link(struct cv_engine *e, const char *interface, bool up)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		const char *ifname = e->cfg->vips[i].interface;
+
+		if (ifname && strcmp(ifname, interface) == 0)
+			e->vips[i].link_down = !up;
+	}
+	refresh_health(e);
 }
 
 static void
@@ -312,7 +338,7 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 			bool h = v->local_healthy;
 
 			*v = old.vips[i];
-			v->local_healthy = h;
+			v->local_healthy = h && !v->link_down; /* same interface: same link */
 			v->add_failed = false;
 			v->admin_target = 0;
 		} else if (old.vips[i].state != CV_VIP_IDLE) {
@@ -384,6 +410,11 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return 0;
 	case CV_EV_ACTION_FAILED:
 		on_action_failed(e, ev->vip.vip);
+		return 0;
+	case CV_EV_LINK:
+		if (!ev->link.interface)
+			return -EINVAL;
+		on_link(e, ev->link.interface, ev->link.up);
 		return 0;
 	default:
 		return -EINVAL;

@@ -34,6 +34,7 @@ enum cv_event_type {
 	CV_EV_CONN_LOST,   /* the corosync connection is gone */
 	CV_EV_ADDR_GONE,   /* our address of vip was removed behind our back */
 	CV_EV_ACTION_FAILED, /* adding vip's address failed (err) */
+	CV_EV_LINK,	   /* an interface went down (no carrier, admin down, gone) or up */
 	_CV_EVENT_TYPE_MAX,
 	_CV_EVENT_TYPE_INVALID = -EINVAL,
 };
@@ -85,6 +86,10 @@ struct cv_event {
 			const char *check;
 			bool healthy;
 		} health;
+		struct {
+			const char *interface; /* borrowed for the step */
+			bool up;
+		} link;
 		struct {
 			const char *vip;
 			uint32_t node;

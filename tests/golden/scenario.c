@@ -38,6 +38,7 @@
  *   heal-all
  *   flap NODES every MS times K         cut, heal MS later, K times
  *   health NODES CHECK up|down
+ *   link NODES IFACE up|down            the interface loses or regains its link
  *   move VIP NODE [via NODE]
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
  *   reload NODES                        new config text follows, up to "end"
@@ -466,12 +467,13 @@ node_vip_cmd(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 	return 0;
 }
 
+/* health NODES CHECK up|down, link NODES IFACE up|down */
 static int
 health(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
 	if (n != 4 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
 	    (strcmp(tok[3], "up") != 0 && strcmp(tok[3], "down") != 0))
-		return perr(p, "%s", "health NODES CHECK up|down");
+		return perr(p, "%s NODES %s up|down", tok[0], c->type == SIM_LINK ? "IFACE" : "CHECK");
 	snprintf(c->check, sizeof(c->check), "%s", tok[2]);
 	c->flag = strcmp(tok[3], "up") == 0;
 	return 0;
@@ -500,6 +502,7 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 	case SIM_STANDBY:
 		return admin(p, tok, n, c);
 	case SIM_HEALTH:
+	case SIM_LINK:
 		return health(p, tok, n, c);
 	case SIM_ADDR_GONE:
 	case SIM_FAIL_ADD:

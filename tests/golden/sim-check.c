@@ -201,7 +201,7 @@ vip_healthy(const struct node *n, const struct cv_vip_conf *vc)
 	for (size_t k = 0; k < vc->check.n; k++)
 		if (!proc_healthy(n, vc->check.names[k]))
 			return false;
-	return true;
+	return proc_link_up(n, vc->interface);
 }
 
 /* Could node n hold a VIP by the model: up, in a synced quorate ring, not in standby, our config?

@@ -114,6 +114,8 @@ struct node {
 	bool standby;		     /* admin or config standby, as the model knows it */
 	struct health *health;
 	size_t n_health;
+	struct health *links; /* interfaces by name; .healthy = up (unlisted: up) */
+	size_t n_links;
 	char **fail_add; /* VIP names whose next ADDR_ADD fails */
 	size_t n_fail_add;
 	uint64_t outside_since;	   /* invariant 2: in a non-quorate ring since */
@@ -254,6 +256,7 @@ void proc_start(struct sim *s, struct node *n);
 bool proc_start_prepare(struct sim *s, struct node *n);
 void proc_start_feed(struct sim *s, struct node *n);
 bool proc_healthy(const struct node *n, const char *check);
+bool proc_link_up(const struct node *n, const char *interface);
 
 /* sim-check.c */
 uint32_t check_reg(struct sim *s, const char *name, const char *addr);

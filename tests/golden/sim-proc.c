@@ -18,27 +18,57 @@ node_of(struct sim *s, uint32_t id)
 	return &s->nodes[id];
 }
 
+static bool
+lookup(const struct health *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].check, name) == 0)
+			return v[i].healthy;
+	return true;
+}
+
 bool
 proc_healthy(const struct node *n, const char *check)
 {
-	for (size_t i = 0; i < n->n_health; i++)
-		if (strcmp(n->health[i].check, check) == 0)
-			return n->health[i].healthy;
-	return true;
+	return lookup(n->health, n->n_health, check);
+}
+
+bool
+proc_link_up(const struct node *n, const char *interface)
+{
+	return !interface || lookup(n->links, n->n_links, interface);
+}
+
+static void
+set_flag(struct health **v, size_t *n, const char *name, bool flag)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i].check, name) == 0) {
+			(*v)[i].healthy = flag;
+			return;
+		}
+	*v = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!*v)
+		abort();
+	(*v)[(*n)++] = (struct health){ .check = strdup(name), .healthy = flag };
 }
 
 static void
 set_health(struct node *n, const char *check, bool healthy)
 {
-	for (size_t i = 0; i < n->n_health; i++)
-		if (strcmp(n->health[i].check, check) == 0) {
-			n->health[i].healthy = healthy;
-			return;
-		}
-	n->health = realloc(n->health, (n->n_health + 1) * sizeof(*n->health));
-	if (!n->health)
-		abort();
-	n->health[n->n_health++] = (struct health){ .check = strdup(check), .healthy = healthy };
+	set_flag(&n->health, &n->n_health, check, healthy);
+}
+
+/* What the daemon's netlink monitor would report. */
+static void
+feed_link(struct sim *s, struct node *n, const char *interface)
+{
+	struct inev *ev = sim_inev_new(CV_EV_LINK);
+
+	ev->str = strdup(interface);
+	ev->ev.link.interface = ev->str;
+	ev->ev.link.up = proc_link_up(n, interface);
+	sim_feed(s, n, ev);
 }
 
 static void
@@ -128,6 +158,10 @@ proc_start_feed(struct sim *s, struct node *n)
 	net_connect_feed(s, n);
 	for (size_t c = 0; n->d.state != PROC_DEAD && c < n->d.cfg->n_checks; c++)
 		feed_health(s, n, n->d.cfg->checks[c].head.name);
+	/* The daemon reads its links' state at start. */
+	for (size_t i = 0; n->d.state != PROC_DEAD && i < n->n_links; i++)
+		if (!n->links[i].healthy)
+			feed_link(s, n, n->links[i].check);
 }
 
 void
@@ -546,6 +580,11 @@ node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 	case SIM_ADDR_GONE:
 		addr_gone(s, n, c->vip);
 		break;
+	case SIM_LINK:
+		set_flag(&n->links, &n->n_links, c->check, c->flag);
+		if (n->d.state != PROC_DEAD)
+			feed_link(s, n, c->check);
+		break;
 	case SIM_FAIL_ADD:
 		n->fail_add = realloc(n->fail_add, (n->n_fail_add + 1) * sizeof(*n->fail_add));
 		if (!n->fail_add)
@@ -714,6 +753,7 @@ static const char *const cmd_names[_SIM_CMD_MAX] = {
 	[SIM_CONN_LOST] = "conn-lost",
 	[SIM_ADDR_GONE] = "addr-gone",
 	[SIM_FAIL_ADD] = "fail-add",
+	[SIM_LINK] = "link",
 };
 
 const char *

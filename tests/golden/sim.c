@@ -368,10 +368,10 @@ exec_action(struct sim *s, struct node *n, const struct cv_action *a)
 static const char *
 event_name(const struct cv_event *ev)
 {
-	static const char *const names[] = {
+	static const char *const names[_CV_EVENT_TYPE_MAX] = {
 		"TOTEM",   "QUORUM",	"GROUP",      "MESSAGE",       "TIMER",
 		"TIMINGS", "HEALTH",	"ADMIN_MOVE", "ADMIN_STANDBY", "RELOAD",
-		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_FAILED",
+		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_FAILED", "LINK",
 	};
 
 	return (unsigned)ev->type < _CV_EVENT_TYPE_MAX ? names[ev->type] : "?";
@@ -529,6 +529,9 @@ free_node(struct node *n)
 	for (size_t i = 0; i < n->n_health; i++)
 		free(n->health[i].check);
 	free(n->health);
+	for (size_t i = 0; i < n->n_links; i++)
+		free(n->links[i].check);
+	free(n->links);
 	for (size_t i = 0; i < n->n_fail_add; i++)
 		free(n->fail_add[i]);
 	free(n->fail_add);

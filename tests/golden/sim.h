@@ -76,6 +76,7 @@ enum sim_cmd_type {
 	SIM_CONN_LOST,	  /* the daemon's corosync connection breaks (corosync lives) */
 	SIM_ADDR_GONE,	  /* an admin deletes .vip's address on the nodes */
 	SIM_FAIL_ADD,	  /* every ADDR_ADD of .vip on the nodes fails from now on */
+	SIM_LINK,	  /* interface .check on the nodes goes up (.flag) or down */
 	_SIM_CMD_MAX,
 };
 

@@ -150,5 +150,44 @@ ip -n "$L2_NS-a" link set v6off down
 expect_error v6off "corovip-l2: announce on 'v6off': Network is down" \
 	announce v6off 198.51.100.77 --count 1
 
+# An address already held by someone else. On this host: the admin's own
+# (no IFA_PROTO tag of ours) is refused, and the other address of the same
+# call is not added either.
+expect_error eth0 "corovip-l2: add 192.0.2.200/24 on 'eth0': address already on the interface and not ours" \
+	add eth0 192.0.2.78/24 192.0.2.200/24
+expect_error eth0 "corovip-l2: add 2001:db8::200/64 on 'eth0': address already on the interface and not ours" \
+	add eth0 2001:db8::200/64
+# On another host of the link: B holds .61 and ::61 and answers the probe.
+ip -n "$L2_NS-b" addr add 192.0.2.61/24 dev eth0
+ip -n "$L2_NS-b" addr add 2001:db8::61/64 dev eth0 nodad
+expect_error eth0 "corovip-l2: add 192.0.2.61/24 on 'eth0': address in use by $MAC_B" \
+	add eth0 192.0.2.79/24 192.0.2.61/24 --probe 500
+expect_error eth0 "corovip-l2: add 2001:db8::61/64 on 'eth0': address in use by $MAC_B" \
+	add eth0 2001:db8::61/64 --probe 500
+# Nobody answers for free addresses: the probe lets the add through.
+check "probe of free addresses, then add" nsx a "$L2" add eth0 192.0.2.79/24 2001:db8::79/64 --probe 200
+held79() { has_addr a 192.0.2.79 && has_addr a 2001:db8::79; }
+check "both added after the probe" held79
+nsx a "$L2" del eth0 192.0.2.79/24 2001:db8::79/64
+
+# ---- IPv6 DAD (--dad, the config's nodad: no): announce only once it passed ----
+# DAD on for A's eth0, short: no initial delay, one solicitation 100 ms.
+nsx a sysctl -qw net.ipv6.conf.eth0.accept_dad=1 net.ipv6.conf.eth0.dad_transmits=1 \
+	net.ipv6.neigh.eth0.retrans_time_ms=100 net.ipv6.conf.eth0.router_solicitation_delay=0
+# The NA goes out from the VIP itself, which the kernel refuses while the
+# address is tentative: exit 0 means the announce waited for DAD.
+check "add --dad --announce: DAD passes, then the NA goes out" \
+	nsx a "$L2" add eth0 2001:db8::62/64 --dad --announce --count 1
+tentative62() { nsx a ip -j addr show dev eth0 | jq -e '[.[0].addr_info[] | select(.local == "2001:db8::62") | select(.tentative != true)] | length == 1' >/dev/null; }
+check "2001:db8::62 is on A and no longer tentative" tentative62
+nsx a "$L2" del eth0 2001:db8::62/64
+# B holds ::61: the kernel's DAD fails (a leased address is deleted by the
+# kernel, a permanent one stays marked dadfailed and we remove it).
+expect_error eth0 "corovip-l2: add 2001:db8::61/64 on 'eth0': duplicate address detection failed: the address is in use" \
+	add eth0 2001:db8::61/64 --dad
+expect_error eth0 "corovip-l2: add 2001:db8::61/64 on 'eth0': duplicate address detection failed: the address is in use" \
+	add eth0 198.51.100.61/24 2001:db8::61/64 --dad --lease 0
+nsx a sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+
 echo "# $L2_FAILS failure(s)"
 [ $L2_FAILS = 0 ]
