@@ -92,6 +92,10 @@ EOC
 	bed_wait_until 10000 "one holder" held_by_one >/dev/null
 	# The checker starts once the VIP is held: every sample from here counts.
 	bed_watch_start "$VIP" >/dev/null
+	# and the client's 1 ms prober once the VIP answers (a fresh ARP entry)
+	bed_build_tools >/dev/null
+	ip netns exec "$(bed_ns c)" "$BED_PROBE" -f -q -t 5 "$VIP" >/dev/null
+	bed_probe_start "$VIP" >/dev/null
 	H=$(holders)
 	h=${H#n}
 }
@@ -198,7 +202,13 @@ s_heal() {
 	bed_wait_until 5000 "a gratuitous ARP from $n ($mac) after the heal" garp_after "$t0" "$mac"
 	holder_is "$n"
 }
-s_split_1_1_1() { bed_partition 1 2 3; bed_wait_until 5000 "nobody to hold the VIP" holder_is none; }
+s_split_1_1_1() {
+	bed__now
+	local t0=$BED__NOW
+	bed_partition 1 2 3
+	bed_wait_until 5000 "nobody to hold the VIP" holder_is none
+	released_by_ring "$t0"
+}
 # The holder's link goes down and up again at uneven intervals (fault
 # timing, not synchronisation), then stays up.
 s_flapping_link() {
@@ -294,14 +304,14 @@ stop_all() {
 }
 
 run() {
-	local name=$1 t0 s rc=0
+	local name=$1 s p rc=0
 	NO_DROP=0 DETAIL=""
 	up
-	t0=$(bed_now_ms)
 	"s_${name//-/_}" >"$BED_DIR/scenario.out" 2>&1 || { rc=1; sed "s/^/  /" "$BED_DIR/scenario.out" | tail -5; }
-	local took=$(($(bed_now_ms) - t0)) final
+	local final
 	final=$(holders)
 	s=$(bed_watch_stop)
+	p=$(bed_probe_stop)
 	if [ "$NO_DROP" = 1 ] && [ "$(bed_field zero_samples "$s")" != 0 ]; then
 		echo "  the VIP dropped: $s"
 		rc=1
@@ -315,7 +325,9 @@ run() {
 	done
 	bed_down
 	if [ $rc = 0 ]; then
-		printf 'ok   %-24s %s -> %s after %d ms %s\n' "$name" "$H" "${final:--}" "$took" "$DETAIL"
+		local seen="client outage $(bed_field maxgap_ms "$p") ms"
+		[ "$(bed_field tail_lost "$p")" = 0 ] || seen="client: no answer at the end"
+		printf 'ok   %-24s %s -> %-2s  %-28s %s\n' "$name" "$H" "${final:--}" "$seen" "$DETAIL"
 	else
 		printf 'FAIL %s\n' "$name"
 		failures=$((failures + 1))
