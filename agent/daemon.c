@@ -65,6 +65,20 @@ static void feed_link_states(struct cv_daemon *d);
 
 /* Every event goes through here: engine step, then the executor. */
 static void
+log_timings(const struct cv_daemon *d, const struct cv_event *ev)
+{
+	uint32_t lease = cv_engine_lease_ms(d->engine), reaper = cv_config_reaper_timeout_ms(d->cfg);
+
+	qb_log(LOG_NOTICE, "lease %u ms, guard %u ms (corosync token %u ms, consensus %u ms)", lease,
+	       cv_engine_guard_ms(d->engine), ev->timings.token_ms, ev->timings.consensus_ms);
+	/* An auto lease follows corosync's token, which the config check cannot know. */
+	if (reaper >= lease)
+		qb_log(LOG_ERR, "reaper_timeout %u ms is not shorter than the lease (%u ms): a frozen "
+		       "holder's address could outlive its lease; lower reaper_timeout or heartbeat",
+		       reaper, lease);
+}
+
+static void
 sink(void *userdata, const struct cv_event *ev)
 {
 	struct cv_daemon *d = userdata;
@@ -84,9 +98,7 @@ sink(void *userdata, const struct cv_event *ev)
 	if (ev->type == CV_EV_CONN_LOST)
 		schedule_reconnect(d);
 	if (ev->type == CV_EV_TIMINGS)
-		qb_log(LOG_NOTICE, "lease %u ms, guard %u ms (corosync token %u ms, consensus %u ms)",
-		       cv_engine_lease_ms(d->engine), cv_engine_guard_ms(d->engine),
-		       ev->timings.token_ms, ev->timings.consensus_ms);
+		log_timings(d, ev);
 }
 
 /* ---- corosync: node ids, timings, connections ---- */
@@ -521,9 +533,9 @@ daemon_init(struct cv_daemon *d)
 	}
 	/*
 	 * The reaper first, before any connection or thread: it watches us from
-	 * here on. It kills us if our loop stays silent for 4 heartbeats.
+	 * here on. It kills us if our loop stays silent for reaper_timeout.
 	 */
-	r = cv_reaper_fork(d->cfg, 4 * d->cfg->cluster.heartbeat_ms, &d->reaper);
+	r = cv_reaper_fork(d->cfg, cv_config_reaper_timeout_ms(d->cfg), &d->reaper);
 	if (r < 0) {
 		qb_log(LOG_CRIT, "cannot fork the reaper: %s", cv_strerror(r));
 		return EXIT_OSERR;

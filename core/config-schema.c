@@ -30,6 +30,9 @@ static const struct cv_conf_key cluster_keys[] = {
 	    .def = "auto", .flags = CV_K_AUTO | CV_K_DIGEST),
 	KEY(struct cv_cluster_conf, "kernel_lease", kernel_lease_ms, CV_T_DURATION, .min = SEC(1), .max = MIN(60),
 	    .def = "10s", .flags = CV_K_SECONDS | CV_K_DIGEST),
+	/* Per node (not in the digest): how long a daemon may stall. */
+	KEY(struct cv_cluster_conf, "reaper_timeout", reaper_timeout_ms, CV_T_DURATION, .min = MS(20),
+	    .max = SEC(10), .def = "auto", .flags = CV_K_AUTO),
 	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
 };
 

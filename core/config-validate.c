@@ -269,6 +269,18 @@ check_cluster(const struct ctx *x)
 		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "kernel_lease",
 			       "%s must be longer than the lease (%s)", D(cl->kernel_lease_ms),
 			       D(cl->lease_ms));
+	/* The daemon beats every heartbeat; one late beat must not get it killed. */
+	if (cl->reaper_timeout_ms != CV_AUTO && cl->reaper_timeout_ms <= 2 * cl->heartbeat_ms)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "reaper_timeout",
+			       "%s must be longer than twice the heartbeat (%s)",
+			       D(cl->reaper_timeout_ms), D(cl->heartbeat_ms));
+	/* A frozen holder's address must go before peers think its lease over. */
+	if (cl->lease_ms != CV_AUTO && cv_config_reaper_timeout_ms(x->c) >= cl->lease_ms)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "reaper_timeout",
+			       "%s%s must be shorter than the lease (%s)",
+			       D(cv_config_reaper_timeout_ms(x->c)),
+			       cl->reaper_timeout_ms == CV_AUTO ? " (auto: 4 heartbeats)" : "",
+			       D(cl->lease_ms));
 	if (cl->kernel_lease_ms <= 2 * cl->heartbeat_ms)
 		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "kernel_lease",
 			       "%s must be longer than twice the heartbeat (%s)",

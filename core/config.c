@@ -146,6 +146,14 @@ find(const struct cv_config *c, enum cv_conf_section_kind kind, const char *name
 	return NULL;
 }
 
+uint32_t
+cv_config_reaper_timeout_ms(const struct cv_config *c)
+{
+	const struct cv_cluster_conf *cl = &c->cluster;
+
+	return cl->reaper_timeout_ms == CV_AUTO ? 4 * cl->heartbeat_ms : cl->reaper_timeout_ms;
+}
+
 const struct cv_vip_conf *
 cv_config_find_vip(const struct cv_config *c, const char *name)
 {

@@ -67,6 +67,7 @@ struct cv_cluster_conf {
 	uint32_t lease_ms;	 /* L, or CV_AUTO */
 	uint32_t guard_ms;	 /* G, or CV_AUTO */
 	uint32_t kernel_lease_ms; /* whole seconds */
+	uint32_t reaper_timeout_ms; /* or CV_AUTO: see cv_config_reaper_timeout_ms() */
 	bool two_node_unsafe;
 };
 
@@ -168,6 +169,12 @@ uint64_t cv_config_digest(const struct cv_config *c);
  * never 0. Peers place a VIP only among the nodes that share its digest.
  */
 uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
+
+/*
+ * How long the reaper waits for the daemon's loop to beat (every heartbeat)
+ * before it kills it: reaper_timeout, or 4 heartbeats when auto.
+ */
+uint32_t cv_config_reaper_timeout_ms(const struct cv_config *c);
 
 /* Lookups by name; NULL when absent. */
 const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);

@@ -15,6 +15,7 @@ effective_config_fills_every_default(void **state)
 				  "\tlease: auto\n"
 				  "\tguard: auto\n"
 				  "\tkernel_lease: 10s\n"
+				  "\treaper_timeout: auto\n"
 				  "\ttwo_node_unsafe: no\n"
 				  "}\n"
 				  "\n"
