@@ -20,20 +20,33 @@ set_int(int fd, int level, int opt, int v)
 	return setsockopt(fd, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
 }
 
-int
-cv_ndisc_open(int ifindex)
+/* A raw ICMPv6 socket that receives only type pass (0: nothing). */
+static int
+open_icmp6(int pass)
 {
 	struct icmp6_filter filter;
 	_cleanup_close_ int fd =
 	    socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
-	int r;
 
 	if (fd < 0)
 		return -errno;
-	/* Send-only: let no received ICMPv6 queue up on this socket. */
 	ICMP6_FILTER_SETBLOCKALL(&filter);
+	if (pass)
+		ICMP6_FILTER_SETPASS(pass, &filter);
 	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0)
 		return -errno;
+	return TAKE_FD(fd);
+}
+
+int
+cv_ndisc_open(int ifindex)
+{
+	/* Send-only: let no received ICMPv6 queue up on this socket. */
+	_cleanup_close_ int fd = open_icmp6(0);
+	int r;
+
+	if (fd < 0)
+		return fd;
 	/* Receivers drop neighbour discovery with a hop limit below 255 (RFC 4861 7.1.2). */
 	r = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
 	if (r == 0)
@@ -124,17 +137,11 @@ cv_ndisc_send_dad_ns(int fd, int ifindex, const struct cv_addr *vip)
 int
 cv_ndisc_open_listen(int ifindex)
 {
-	struct icmp6_filter filter;
-	_cleanup_close_ int fd =
-	    socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	_cleanup_close_ int fd = open_icmp6(ND_NEIGHBOR_ADVERT);
 	int r;
 
 	if (fd < 0)
-		return -errno;
-	ICMP6_FILTER_SETBLOCKALL(&filter);
-	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
-	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0)
-		return -errno;
+		return fd;
 	r = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 	if (r == 0 && ifindex > 0)
 		r = set_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
