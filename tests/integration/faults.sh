@@ -326,7 +326,8 @@ run() {
 	bed_down
 	if [ $rc = 0 ]; then
 		local seen="client outage $(bed_field maxgap_ms "$p") ms"
-		[ "$(bed_field tail_lost "$p")" = 0 ] || seen="client: no answer at the end"
+		# (the last few echoes of a run are still in flight when it stops)
+		[ "$(bed_field tail_lost "$p")" -lt 100 ] || seen="client: no answer at the end"
 		printf 'ok   %-24s %s -> %-2s  %-28s %s\n' "$name" "$H" "${final:--}" "$seen" "$DETAIL"
 	else
 		printf 'FAIL %s\n' "$name"
