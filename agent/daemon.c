@@ -451,9 +451,9 @@ reload(struct cv_daemon *d)
 		sink(d, &(struct cv_event){ .type = CV_EV_RELOAD,
 					    .reload = { .config = cfg, .nodeids = d->nodeids } });
 	feed_link_states(d);
-	/* The step's actions have run; the last bursts of announcements may
-	 * still point into the old config: drop them, then it can go. */
-	cv_executor_forget_config(d->exec);
+	/* The step's actions have run; announcements in flight still point
+	 * into the old config: move them to the new one, then it can go. */
+	cv_executor_forget_config(d->exec, cfg);
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);

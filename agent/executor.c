@@ -622,11 +622,29 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		run_one(x, engine, &actions->v[i]);
 }
 
-void
-cv_executor_forget_config(struct cv_executor *x)
+/* The VIP of cfg that c becomes: same name, address and interface. */
+static const struct cv_vip_conf *
+same_vip(const struct cv_config *cfg, const struct cv_vip_conf *c)
 {
-	while (x->n_bursts)
-		burst_remove(x->bursts[0]);
+	const struct cv_vip_conf *n = cfg ? cv_config_find_vip(cfg, c->head.name) : NULL;
+
+	if (!n || cv_addr_compare(&n->address, &c->address) != 0 ||
+	    strcmp(n->interface ? n->interface : "", c->interface ? c->interface : "") != 0)
+		return NULL;
+	return n;
+}
+
+void
+cv_executor_forget_config(struct cv_executor *x, const struct cv_config *next)
+{
+	for (size_t i = 0; i < x->n_bursts;) {
+		const struct cv_vip_conf *n = same_vip(next, x->bursts[i]->conf);
+
+		if (n)
+			x->bursts[i++]->conf = n; /* its announce_* settings from now on */
+		else
+			burst_remove(x->bursts[i]);
+	}
 	while (x->n_notes)
 		note_remove(x->notes[0]);
 }
@@ -713,7 +731,7 @@ cv_executor_free(struct cv_executor *x)
 {
 	if (!x)
 		return NULL;
-	cv_executor_forget_config(x);
+	cv_executor_forget_config(x, NULL);
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
 	if (x->garp.fd >= 0)

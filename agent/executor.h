@@ -46,10 +46,12 @@ bool cv_executor_link_up(struct cv_executor *x, const char *ifname);
 bool cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac *mac);
 
 /*
- * Drop what points into a config about to be freed (announce bursts in
- * flight, DAD waits: such a VIP is announced by its next takeover only).
+ * Drop what points into a config about to be freed. Announce bursts and
+ * announce_refresh of VIPs that next (NULL: none) keeps with the same name,
+ * address and interface go on under next's settings; the others stop. DAD
+ * waits are dropped: such a VIP is announced by its next takeover only.
  */
-void cv_executor_forget_config(struct cv_executor *x);
+void cv_executor_forget_config(struct cv_executor *x, const struct cv_config *next);
 
 /*
  * Reconcile (rule 8) against what is on the interfaces: every address with

@@ -154,7 +154,7 @@ bed__our_ns() {
 bed__dead() {
 	local line st
 	[ -r "/proc/$1/stat" ] || return 0
-	read -r line <"/proc/$1/stat" 2>/dev/null || return 0
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 0
 	st=${line##*) }
 	[ "${st%% *}" = Z ]
 }

@@ -73,7 +73,11 @@ in_group() {
 }
 all_quorate() { local i; for i in 1 2 3; do bed_wait_quorate "$i" 15000 "1 2 3" >/dev/null || return 1; done; }
 
+# up: a fresh bed, the VIP held, the checkers running. A scenario NAME may
+# add lines to the VIP's section with a function c_NAME.
 up() {
+	local extra=""
+	! declare -F "c_$1" >/dev/null || extra=$("c_$1")
 	bed_cluster_up 3
 	cat >"$BED_DIR/corovip.conf" <<EOC
 cluster {
@@ -85,6 +89,7 @@ vip web {
 	address: $VIP/24
 	interface: eth0
 	prefer: n1
+$extra
 }
 EOC
 	for i in 1 2 3; do bed_qwatch_start "$i" >/dev/null; done
@@ -112,12 +117,14 @@ released_by_ring() {
 		t + 0 > t0 + 0 && $2 ~ /^holders=/ && ("," substr($2, 9) ",") !~ ("," hn ",") { print t; exit }' \
 		"$BED_DIR/watch.log")
 	[ -n "$drop" ] || { echo "  $H never let go"; return 1; }
-	DETAIL="(released at its own ring formation $(printf %+d $(((drop - ring) / 1000))) ms)"
+	echo "(released at its own ring formation $(printf %+d $(((drop - ring) / 1000))) ms)" >"$BED_DIR/detail"
 	[ $((drop - ring)) -le 100000 ] ||
 		{ echo "  $H still held the VIP $(((drop - ring) / 1000)) ms after its own ring formed"; return 1; }
 }
 
-# Each scenario: the fault, then what must follow.
+# Each scenario: the fault, then what must follow (run with set -e: any
+# failing step fails it). no_drop: the VIP must never have dropped.
+no_drop() { : >"$BED_DIR/no_drop"; }
 s_holder_daemon_kill() {
 	bed_kill "$h" corovipd
 	bed_wait_until 5000 "a new holder" holder_is "not:$H"
@@ -178,10 +185,20 @@ s_partition_holder_alone() {
 	bed_wait_until 5000 "a new holder" holder_is "not:$H"
 	released_by_ring "$t0"
 }
-# garp_after T0 MAC: the client's capture has a frame from MAC after T0 (epoch us).
+# garp_start: capture, in the client, the ARP frames whose sender address
+# (arp[14:4]) is the VIP.
+garp_start() {
+	bed_bg garp ip netns exec "$(bed_ns c)" tcpdump -l -n -e -tt -i eth0 \
+		"arp and arp[14:4] = 0x$(printf '%02x' ${VIP//./ })"
+	bed_wait_until 3000 "tcpdump to listen" bed__log_has "$BED_DIR/garp.log" 'listening on'
+}
+# garp_after T0 MAC [N]: the capture has N (1) frames from MAC after T0 (epoch us).
 garp_after() {
-	awk -v t0="$1" -v mac="$2" '{ t = $1; sub(/\./, "", t) } t + 0 > t0 + 0 && $2 == mac { f = 1 } END { exit !f }' \
-		"$BED_DIR/garp.log"
+	local n
+	n=$(awk -v t0="$1" -v mac="$2" '{ t = $1; sub(/\./, "", t) } t + 0 > t0 + 0 && $2 == mac { n++ } END { print n + 0 }' \
+		"$BED_DIR/garp.log")
+	BED_LAST="$n frame(s)"
+	[ "$n" -ge "${3:-1}" ]
 }
 # Heal after a partition: one holder, which tells the neighbours again
 # (a gratuitous ARP from its MAC that the client sees after the heal).
@@ -192,15 +209,30 @@ s_heal() {
 	n=$(holders)
 	mac=$(bed_mac "${n#n}")
 	# ARP frames whose sender address (arp[14:4]) is the VIP
-	bed_bg garp ip netns exec "$(bed_ns c)" tcpdump -l -n -e -tt -i eth0 \
-		"arp and arp[14:4] = 0x$(printf '%02x' ${VIP//./ })"
-	bed_wait_until 3000 "tcpdump to listen" bed__log_has "$BED_DIR/garp.log" 'listening on'
+	garp_start
 	bed__now
 	t0=$BED__NOW
 	bed_heal_all
 	all_quorate
 	bed_wait_until 5000 "a gratuitous ARP from $n ($mac) after the heal" garp_after "$t0" "$mac"
 	holder_is "$n"
+}
+# announce_refresh: the holder says again every second that it holds the
+# VIP, and goes on after a reload (SIGHUP) that keeps the VIP.
+c_announce_refresh() { printf '\tannounce_refresh: 1s\n'; }
+s_announce_refresh() {
+	local mac t0 i
+	mac=$(bed_mac "$h")
+	garp_start
+	bed__now
+	t0=$((BED__NOW + 1500000)) # past the takeover's own burst
+	bed_wait_until 5000 "two refreshes from $H" garp_after "$t0" "$mac" 2
+	for i in 1 2 3; do bed_signal "$i" corovipd HUP; done
+	bed__now
+	t0=$((BED__NOW + 1500000)) # past any burst the reload itself sent
+	bed_wait_until 5000 "two refreshes from $H after the reload" garp_after "$t0" "$mac" 2
+	holder_is "$H"
+	no_drop
 }
 s_split_1_1_1() {
 	bed__now
@@ -228,7 +260,7 @@ s_nonholder_crash() {
 	# past the re-formation without it (the holder's lease must last through it)
 	bed_wait_quorate "$h" 5000 "$(others "$o")" >/dev/null
 	holder_is "$H" || { echo "  the VIP moved"; return 1; }
-	NO_DROP=1
+	no_drop
 }
 # A node joins (here: a crashed non-holder boots and starts corosync and
 # corovipd): the VIP stays where it is, without a drop.
@@ -243,7 +275,7 @@ s_node_join() {
 	all_quorate
 	bed_wait_until 5000 "the joined daemon's state exchange" exchanged_since "$o" "$n0"
 	holder_is "$H" || { echo "  the VIP moved"; return 1; }
-	NO_DROP=1
+	no_drop
 }
 # The holder node crashes and comes back (after the kernel lease: a reboot
 # takes longer); the others hold the VIP meanwhile, and the returning node,
@@ -279,7 +311,7 @@ s_bad_messages() {
 	# within the checker's remaining samples (bed_watch_stop follows).
 	holder_is "$H" && [ -n "$(bed_pid "$h" corovipd)" ] && [ -n "$(bed_pid "$o" corovipd)" ] &&
 		[ "$(bed_restarts "$h" corovipd)" = 0 ] && [ "$(bed_restarts "$o" corovipd)" = 0 ]
-	NO_DROP=1
+	no_drop
 }
 # Reconcile (rule 8): an address tagged as ours that nothing holds is
 # removed within a reconcile period; the admin's own address stays. (In
@@ -304,15 +336,23 @@ stop_all() {
 }
 
 run() {
-	local name=$1 s p rc=0
-	NO_DROP=0 DETAIL=""
-	up
-	"s_${name//-/_}" >"$BED_DIR/scenario.out" 2>&1 || { rc=1; sed "s/^/  /" "$BED_DIR/scenario.out" | tail -5; }
+	local name=$1 s p detail rc=0
+	up "${name//-/_}"
+	# In a subshell of its own, so that set -e holds in it: every step of
+	# a scenario must succeed, not only its last.
+	set +e
+	(
+		set -e
+		"s_${name//-/_}"
+	) >"$BED_DIR/scenario.out" 2>&1
+	rc=$?
+	set -e
+	[ $rc = 0 ] || { rc=1; sed "s/^/  /" "$BED_DIR/scenario.out" | tail -5; }
 	local final
 	final=$(holders)
 	s=$(bed_watch_stop)
 	p=$(bed_probe_stop)
-	if [ "$NO_DROP" = 1 ] && [ "$(bed_field zero_samples "$s")" != 0 ]; then
+	if [ -e "$BED_DIR/no_drop" ] && [ "$(bed_field zero_samples "$s")" != 0 ]; then
 		echo "  the VIP dropped: $s"
 		rc=1
 	fi
@@ -323,12 +363,13 @@ run() {
 	for s in "$s" "$(bed_watch_stop stopwatch)"; do
 		[ "$(bed_field multi "$s")" = 0 ] || { echo "  two holders at once: $s"; rc=1; }
 	done
+	detail=$(cat "$BED_DIR/detail" 2>/dev/null || true)
 	bed_down
 	if [ $rc = 0 ]; then
 		local seen="client outage $(bed_field maxgap_ms "$p") ms"
 		# (the last few echoes of a run are still in flight when it stops)
 		[ "$(bed_field tail_lost "$p")" -lt 100 ] || seen="client: no answer at the end"
-		printf 'ok   %-24s %s -> %-2s  %-28s %s\n' "$name" "$H" "${final:--}" "$seen" "$DETAIL"
+		printf 'ok   %-24s %s -> %-2s  %-28s %s\n' "$name" "$H" "${final:--}" "$seen" "$detail"
 	else
 		printf 'FAIL %s\n' "$name"
 		failures=$((failures + 1))
@@ -338,7 +379,7 @@ run() {
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
      holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
      split-1-1-1 flapping-link nonholder-crash node-join node-restart graceful-stop
-     addr-gone bad-messages stray-address"
+     addr-gone bad-messages stray-address announce-refresh"
 for s in ${*:-$all}; do
 	for _ in $(seq "$repeat"); do run "$s"; done
 done
