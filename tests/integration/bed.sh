@@ -528,10 +528,15 @@ bed_crash() {
 	local ns pids
 	ns=$(bed_ns "$1") || return 1
 	pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+	# Frozen first, all at once, then cut, then killed: killed one by one,
+	# a process could see another die (a reaper its daemon, keepalived's
+	# child its parent) and act, which a crashed machine cannot.
 	# shellcheck disable=SC2086
-	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+	[ -z "$pids" ] || kill -STOP $pids 2>/dev/null || true
 	bed_cut "$1" || return 1
 	! bed__sw link show "pq$1" >/dev/null 2>&1 || bed_qnetd_cut "$1" || return 1
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	bed_wait_until 5000 "every process of node $1 to die" bed__no_pids "$ns" || return 1
 }
 
