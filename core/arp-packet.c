@@ -26,6 +26,26 @@ put_bytes(uint8_t *p, const void *src, size_t n)
 	return p + n;
 }
 
+/* An Ethernet/IPv4 ARP packet (RFC 826) of op: sender sha/spa, target tha/tpa. */
+static int
+put_arp(uint8_t *buf, uint16_t op, const uint8_t *sha, const uint8_t *spa, const uint8_t *tha,
+	const uint8_t *tpa, struct cv_mac *ret_dest)
+{
+	uint8_t *p = buf;
+
+	p = put16(p, ARP_HRD_ETHER);
+	p = put16(p, ETHERTYPE_IPV4);
+	*p++ = CV_MAC_LEN;
+	*p++ = 4;
+	p = put16(p, op);
+	p = put_bytes(p, sha, CV_MAC_LEN);
+	p = put_bytes(p, spa, 4);
+	p = put_bytes(p, tha, CV_MAC_LEN);
+	put_bytes(p, tpa, 4);
+	memset(ret_dest->bytes, 0xff, CV_MAC_LEN); /* both forms are broadcast */
+	return CV_ARP_PACKET_LEN;
+}
+
 int
 cv_arp_packet_garp(enum cv_garp form, const struct cv_addr *vip, const struct cv_mac *mac,
 		   uint8_t *buf, size_t len, struct cv_mac *ret_dest)
@@ -33,7 +53,6 @@ cv_arp_packet_garp(enum cv_garp form, const struct cv_addr *vip, const struct cv
 	static const uint8_t zero_mac[CV_MAC_LEN];
 	const uint8_t *target_mac;
 	uint16_t op;
-	uint8_t *p = buf;
 
 	if (vip->family != AF_INET)
 		return -EAFNOSUPPORT;
@@ -48,19 +67,7 @@ cv_arp_packet_garp(enum cv_garp form, const struct cv_addr *vip, const struct cv
 	}
 	if (len < CV_ARP_PACKET_LEN)
 		return -ENOBUFS;
-
-	p = put16(p, ARP_HRD_ETHER);
-	p = put16(p, ETHERTYPE_IPV4);
-	*p++ = CV_MAC_LEN;
-	*p++ = 4;
-	p = put16(p, op);
-	p = put_bytes(p, mac->bytes, CV_MAC_LEN);
-	p = put_bytes(p, vip->bytes, 4);
-	p = put_bytes(p, target_mac, CV_MAC_LEN);
-	put_bytes(p, vip->bytes, 4);
-
-	memset(ret_dest->bytes, 0xff, CV_MAC_LEN);
-	return CV_ARP_PACKET_LEN;
+	return put_arp(buf, op, mac->bytes, vip->bytes, target_mac, vip->bytes, ret_dest);
 }
 
 /* One's-complement sum of big-endian 16-bit words (odd tail padded with 0). */
@@ -126,23 +133,13 @@ cv_arp_packet_probe(const struct cv_addr *vip, const struct cv_mac *mac, uint8_t
 		    struct cv_mac *ret_dest)
 {
 	static const uint8_t zero[CV_MAC_LEN];
-	uint8_t *p = buf;
 
 	if (vip->family != AF_INET)
 		return -EAFNOSUPPORT;
 	if (len < CV_ARP_PACKET_LEN)
 		return -ENOBUFS;
-	p = put16(p, ARP_HRD_ETHER);
-	p = put16(p, ETHERTYPE_IPV4);
-	*p++ = CV_MAC_LEN;
-	*p++ = 4;
-	p = put16(p, CV_ARP_OP_REQUEST);
-	p = put_bytes(p, mac->bytes, CV_MAC_LEN);
-	p = put_bytes(p, zero, 4); /* sender IP 0.0.0.0: a probe, not a claim */
-	p = put_bytes(p, zero, CV_MAC_LEN);
-	put_bytes(p, vip->bytes, 4);
-	memset(ret_dest->bytes, 0xff, CV_MAC_LEN);
-	return CV_ARP_PACKET_LEN;
+	/* sender IP 0.0.0.0: a probe, not a claim */
+	return put_arp(buf, CV_ARP_OP_REQUEST, mac->bytes, zero, zero, vip->bytes, ret_dest);
 }
 
 int
