@@ -325,6 +325,15 @@ s_stray_address() {
 		{ echo "  the admin's address went" >&2; return 1; }
 	holder_is "$H"
 }
+# Another host claims the VIP (the client sends a gratuitous ARP for it from
+# its own MAC): the holder logs the conflict, naming the MAC, and keeps it.
+s_address_conflict() {
+	bed_exec c "$build/agent/corovip-l2" announce eth0 "$VIP" --count 1 >/dev/null
+	bed_wait_until 3000 "$H to log the conflict" bed__log_has "$BED_DIR/n$h/corovipd.out" \
+		"address conflict: $(bed_mac c) claims it too"
+	holder_is "$H"
+	no_drop
+}
 s_graceful_stop() { bed_stop "$h" corovipd 10000; bed_wait_until 5000 "a handoff" holder_is "not:$H"; }
 
 # Every daemon stops (SIGTERM); no node may keep the VIP.
@@ -379,7 +388,7 @@ run() {
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
      holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
      split-1-1-1 flapping-link nonholder-crash node-join node-restart graceful-stop
-     addr-gone bad-messages stray-address announce-refresh"
+     addr-gone bad-messages stray-address announce-refresh address-conflict"
 for s in ${*:-$all}; do
 	for _ in $(seq "$repeat"); do run "$s"; done
 done
