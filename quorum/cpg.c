@@ -7,6 +7,7 @@
  * engine (CV_EV_CONN_LOST, rule 7) and let the owner reconnect on a timer.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -98,13 +99,18 @@ on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid, uint32
 	int r = cv_proto_decode(msg, len, &m);
 
 	if (r < 0) {
+		uint64_t n;
+
 		/* Counted, never trusted; the daemon keeps what it holds. */
 		if (r == CV_E_PROTO_VERSION)
 			c->stats.bad_version++;
 		else
 			c->stats.bad_message++;
-		qb_log(LOG_DEBUG, "CPG message from node %u pid %u dropped: %s", nodeid, pid,
-		       cv_strerror(r));
+		/* Said at the 1st, 2nd, 4th, 8th... so that a flood cannot flood the log. */
+		n = c->stats.bad_version + c->stats.bad_message;
+		qb_log((n & (n - 1)) == 0 ? LOG_WARNING : LOG_DEBUG,
+		       "CPG message from node %u pid %u rejected: %s (%" PRIu64 " rejected so far)",
+		       nodeid, pid, cv_strerror(r), n);
 		return;
 	}
 	c->stats.delivered++;

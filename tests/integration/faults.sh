@@ -311,6 +311,9 @@ s_bad_messages() {
 	# within the checker's remaining samples (bed_watch_stop follows).
 	holder_is "$H" && [ -n "$(bed_pid "$h" corovipd)" ] && [ -n "$(bed_pid "$o" corovipd)" ] &&
 		[ "$(bed_restarts "$h" corovipd)" = 0 ] && [ "$(bed_restarts "$o" corovipd)" = 0 ]
+	# counted, and said (at the 1st, 2nd, 4th... so that a flood cannot flood the log)
+	bed_wait_until 2000 "$H to count the rejected messages" \
+		bed__log_has "$BED_DIR/n$h/corovipd.out" "(32 rejected so far)"
 	no_drop
 }
 # Reconcile (rule 8): an address tagged as ours that nothing holds is
