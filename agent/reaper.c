@@ -218,8 +218,11 @@ reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_
 		_exit(1);
 	if (cv_cpg_new(r.loop, cfg->cluster.group, on_group_event, &r, &r.cpg) < 0)
 		qb_log(LOG_WARNING, "reaper: no CPG handle: RELEASED cannot be sent");
-	else if (cv_cpg_connect(r.cpg) < 0)
-		r.cpg_lost = true; /* corosync is not there yet: the check timer retries */
+	else {
+		cv_cpg_send_only(r.cpg);
+		if (cv_cpg_connect(r.cpg) < 0)
+			r.cpg_lost = true; /* corosync is not there yet: the check timer retries */
+	}
 	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, fd, POLLIN, &r, on_pipe);
 	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)silence_ms / 4 * QB_TIME_NS_IN_MSEC, &r,
 			  on_check, &r.check);

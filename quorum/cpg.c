@@ -45,6 +45,7 @@ struct cv_cpg {
 	struct pending *head, **tail; /* sends corosync refused for now, in order */
 	qb_loop_timer_handle retry;
 	bool retry_armed;
+	bool send_only; /* deliveries are dropped unread */
 	struct cv_cpg_stats stats;
 };
 
@@ -96,8 +97,11 @@ on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid, uint32
 {
 	struct cv_cpg *c = from_handle(h);
 	struct cv_proto_msg m;
-	int r = cv_proto_decode(msg, len, &m);
+	int r;
 
+	if (c->send_only)
+		return;
+	r = cv_proto_decode(msg, len, &m);
 	if (r < 0) {
 		uint64_t n;
 
@@ -310,6 +314,12 @@ cv_cpg_send(struct cv_cpg *c, const struct cv_proto_msg *m)
 	c->tail = &p->next;
 	flush(c);
 	return 0;
+}
+
+void
+cv_cpg_send_only(struct cv_cpg *c)
+{
+	c->send_only = true;
 }
 
 const struct cv_cpg_stats *

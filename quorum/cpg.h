@@ -44,4 +44,7 @@ uint32_t cv_cpg_nodeid(const struct cv_cpg *c);
 /* Encode m and multicast it (or queue it while corosync says TRY_AGAIN). */
 int cv_cpg_send(struct cv_cpg *c, const struct cv_proto_msg *m);
 
+/* Drop every delivered message unread (the reaper only speaks). */
+void cv_cpg_send_only(struct cv_cpg *c);
+
 const struct cv_cpg_stats *cv_cpg_stats(const struct cv_cpg *c);
