@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "executor.h"
+#include "ipc-server.h"
 #include "netlink-monitor.h"
 #include "netlink-msg.h"
 #include "quorum.h"
@@ -51,6 +52,7 @@ struct cv_daemon {
 	qb_loop_timer_handle beat;
 	qb_loop_timer_handle reconcile_timer;
 	bool reconcile_armed;
+	struct cv_ipc_server *ipc; /* corovipctl */
 	int exit_code;
 };
 
@@ -78,23 +80,46 @@ log_timings(const struct cv_daemon *d, const struct cv_event *ev)
 		       reaper, lease);
 }
 
-static void
-sink(void *userdata, const struct cv_event *ev)
+/* The first admin move refusal among a step's actions (static text), or NULL. */
+static const char *
+move_refused(const struct cv_actions *a)
 {
-	struct cv_daemon *d = userdata;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].type == CV_ACT_NOTICE && a->v[i].notice == CV_NOTICE_MOVE_REFUSED)
+			return a->v[i].text ? a->v[i].text : "refused";
+	return NULL;
+}
+
+static int
+feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
+{
 	struct cv_actions a = {};
 	int r;
 
 	if (!d->engine)
-		return;
+		return -ENOTCONN;
 	r = cv_engine_step(d->engine, ev, now_ms(), &a);
 	if (r < 0) {
 		qb_log(LOG_CRIT, "engine failed: %s, exiting", cv_strerror(r));
 		d->exit_code = EXIT_OSERR;
 		qb_loop_stop(d->loop);
 	}
+	if (ret_refused)
+		*ret_refused = move_refused(&a);
+	cv_ipc_server_note(d->ipc, &a);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_actions_done(&a);
+	return r;
+}
+
+static void
+sink(void *userdata, const struct cv_event *ev)
+{
+	struct cv_daemon *d = userdata;
+
+	if (!d->engine)
+		return;
+	feed(d, ev, NULL);
 	if (ev->type == CV_EV_CONN_LOST)
 		schedule_reconnect(d);
 	if (ev->type == CV_EV_TIMINGS)
@@ -433,8 +458,8 @@ beat(void *data)
  * config it was forked with: VIPs added by a reload are left to the kernel
  * lease if the daemon dies before its next start.
  */
-static void
-reload(struct cv_daemon *d)
+static int
+reload(struct cv_daemon *d, char *msg, size_t len)
 {
 	struct cv_conf_error e = {};
 	struct cv_config *old = d->cfg, *cfg = NULL;
@@ -443,7 +468,10 @@ reload(struct cv_daemon *d)
 	if (r < 0) {
 		qb_log(LOG_ERR, "reload of %s failed (%s at line %u: %s: %s), keeping the running config",
 		       d->config_path, cv_strerror(r), e.line, e.key, e.msg);
-		return;
+		if (msg)
+			snprintf(msg, len, "%s:%u: %s: %s (%s), keeping the running config",
+				 d->config_path, e.line, e.key, e.msg, cv_strerror(r));
+		return r;
 	}
 	d->cfg = cfg;
 	read_nodeids(d);
@@ -457,6 +485,9 @@ reload(struct cv_daemon *d)
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
+	if (msg)
+		snprintf(msg, len, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
+	return 0;
 }
 
 static int32_t
@@ -465,7 +496,7 @@ on_signal(int32_t sig, void *data)
 	struct cv_daemon *d = data;
 
 	if (sig == SIGHUP) {
-		reload(d);
+		reload(d, NULL, 0);
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
@@ -477,11 +508,56 @@ on_signal(int32_t sig, void *data)
 	return 0;
 }
 
+/* ---- corovipctl (agent/ipc-server.c) ---- */
+
+static const struct cv_engine *
+ipc_engine(void *userdata)
+{
+	return ((struct cv_daemon *)userdata)->engine;
+}
+
+static const struct cv_cpg_stats *
+ipc_cpg_stats(void *userdata)
+{
+	struct cv_daemon *d = userdata;
+
+	return d->cpg ? cv_cpg_stats(d->cpg) : NULL;
+}
+
+static int
+ipc_admin(void *userdata, const struct cv_event *ev, const char **ret_refused)
+{
+	return feed(userdata, ev, ret_refused);
+}
+
+static int
+ipc_reload(void *userdata, char *msg, size_t len)
+{
+	return reload(userdata, msg, len);
+}
+
+/* Without it the daemon still serves its VIPs; only corovipctl cannot reach it. */
+static void
+serve_ipc(struct cv_daemon *d)
+{
+	static const struct cv_ipc_ops ops = {
+		.engine = ipc_engine,
+		.cpg_stats = ipc_cpg_stats,
+		.admin = ipc_admin,
+		.reload = ipc_reload,
+	};
+	int r = cv_ipc_server_new(d->loop, &ops, d, &d->ipc);
+
+	if (r < 0)
+		qb_log(LOG_WARNING, "cannot serve corovipctl: %s, ignoring", cv_strerror(r));
+}
+
 /* ---- life cycle ---- */
 
 static void
 daemon_done(struct cv_daemon *d)
 {
+	d->ipc = cv_ipc_server_free(d->ipc);
 	if (d->reconnect_armed)
 		qb_loop_timer_del(d->loop, d->reconnect);
 	for (size_t i = 0; i < ELEMENTSOF(d->sigs); i++)
@@ -562,6 +638,7 @@ daemon_init(struct cv_daemon *d)
 		return EXIT_OSERR;
 	}
 	watch_conflicts(d);
+	serve_ipc(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
 	reconcile(d);

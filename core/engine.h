@@ -147,3 +147,16 @@ uint64_t cv_engine_vip_epoch(const struct cv_engine *e, size_t vip);
 uint32_t cv_engine_lease_ms(const struct cv_engine *e);
 uint32_t cv_engine_guard_ms(const struct cv_engine *e);
 bool cv_engine_quorate(const struct cv_engine *e);
+/* Our node id. */
+uint32_t cv_engine_nodeid(const struct cv_engine *e);
+/*
+ * The adopted view: false if there is none yet. Otherwise its ring, and its
+ * members' node ids in ascending order into ret_members (at most max; the
+ * count in *ret_n may be larger: the caller's array was too small).
+ */
+bool cv_engine_view(const struct cv_engine *e, struct cv_ring_id *ret_ring,
+		    uint32_t *ret_members, size_t max, size_t *ret_n);
+/* The corosync node id of config->nodes[node] (0 = unknown). */
+uint32_t cv_engine_node_id(const struct cv_engine *e, size_t node);
+/* Is nodeid in standby (by its config or corovipctl), as its last word says? */
+bool cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid);

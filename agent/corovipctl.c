@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * corovipctl: ask this node's corovipd over libqb IPC (agent/ipc-proto.h)
+ * and print its answer. Exit 0 on success, 1 with corovipd's reason on
+ * stderr when it refused or failed, 2 on usage errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <qb/qbipcc.h>
+
+#include "cv-macros.h"
+#include "ipc-proto.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+#define TIMEOUT_MS 5000
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "Usage: corovipctl [-h] COMMAND\n"
+		   "\n"
+		   "  status [--json]     who holds what, quorum, the view, last transitions\n"
+		   "  move VIP NODE       hand VIP over to NODE\n"
+		   "  standby NODE        move every VIP off NODE and keep them off\n"
+		   "  unstandby NODE      make NODE eligible again\n"
+		   "  reload              read the configuration file again (as SIGHUP)\n"
+		   "  metrics             Prometheus text format\n"
+		   "\n"
+		   "Talks to this node's corovipd; root or group haclient only.\n");
+}
+
+struct command {
+	const char *name;
+	enum cv_ipc_cmd cmd;
+	int n_args; /* after the name */
+};
+
+static const struct command commands[] = {
+	{ "status", CV_IPC_STATUS, 0 },	      { "move", CV_IPC_MOVE, 2 },
+	{ "standby", CV_IPC_STANDBY, 1 },     { "unstandby", CV_IPC_UNSTANDBY, 1 },
+	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
+};
+
+static bool
+copy_name(char *dst, size_t len, const char *src, const char *what)
+{
+	if (strlen(src) >= len || !src[0]) {
+		fprintf(stderr, "corovipctl: %s name '%s': empty or longer than %zu characters\n",
+			what, src, len - 1);
+		return false;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return true;
+}
+
+/* argv (after the options) -> request; false on a usage error (already said). */
+static bool
+parse(int argc, char **argv, struct cv_ipc_request *req)
+{
+	const struct command *c = NULL;
+	int n = argc - 1;
+
+	for (size_t i = 0; argc > 0 && i < ELEMENTSOF(commands); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			c = &commands[i];
+	if (!c) {
+		fprintf(stderr, "corovipctl: %s\n", argc ? "unknown command" : "no command given");
+		return false;
+	}
+	req->hdr.id = c->cmd;
+	if (c->cmd == CV_IPC_STATUS && n == 1 && strcmp(argv[1], "--json") == 0) {
+		req->hdr.id = CV_IPC_STATUS_JSON;
+		return true;
+	}
+	if (n != c->n_args) {
+		fprintf(stderr, "corovipctl %s: wrong number of arguments\n", c->name);
+		return false;
+	}
+	if (c->cmd == CV_IPC_MOVE)
+		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
+		       copy_name(req->node, sizeof(req->node), argv[2], "node");
+	if (n == 1)
+		return copy_name(req->node, sizeof(req->node), argv[1], "node");
+	return true;
+}
+
+static void
+say_connect_error(int err)
+{
+	if (err == EACCES || err == EPERM)
+		fprintf(stderr, "corovipctl: corovipd refused the connection: "
+				"only root and group haclient may use it\n");
+	else if (err == ECONNREFUSED || err == ENOENT)
+		fprintf(stderr, "corovipctl: cannot reach corovipd (is it running?)\n");
+	else
+		fprintf(stderr, "corovipctl: cannot reach corovipd: %s\n", strerror(err));
+}
+
+/* Send req, print the answer: stdout on success, stderr on failure. */
+static int
+ask(qb_ipcc_connection_t *conn, struct cv_ipc_request *req)
+{
+	_cleanup_free_ char *buf = calloc(1, CV_IPC_MAX_MSG);
+	const struct cv_ipc_response *resp = (const void *)buf;
+	struct iovec iov = { req, sizeof(*req) };
+	ssize_t n;
+
+	if (!buf) {
+		fprintf(stderr, "corovipctl: out of memory\n");
+		return EXIT_FAILED;
+	}
+	n = qb_ipcc_sendv_recv(conn, &iov, 1, buf, CV_IPC_MAX_MSG, TIMEOUT_MS);
+	if (n < 0) {
+		fprintf(stderr, "corovipctl: no answer from corovipd: %s\n", strerror((int)-n));
+		return EXIT_FAILED;
+	}
+	if ((size_t)n <= sizeof(*resp) || buf[n - 1] != '\0') {
+		fprintf(stderr, "corovipctl: malformed answer from corovipd (%zd bytes)\n", n);
+		return EXIT_FAILED;
+	}
+	if (resp->hdr.error < 0) {
+		fprintf(stderr, "corovipctl: %s\n", resp->text);
+		return EXIT_FAILED;
+	}
+	fputs(resp->text, stdout);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cv_ipc_request req = { .hdr = { .size = sizeof(req) }, .version = CV_IPC_VERSION };
+	qb_ipcc_connection_t *conn;
+	int code;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!parse(argc - 1, argv + 1, &req)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	conn = qb_ipcc_connect(CV_IPC_SERVICE, CV_IPC_MAX_MSG);
+	if (!conn) {
+		say_connect_error(errno);
+		return EXIT_FAILED;
+	}
+	code = ask(conn, &req);
+	qb_ipcc_disconnect(conn);
+	return code;
+}

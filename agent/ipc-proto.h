@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The corovipctl <-> corovipd IPC protocol (libqb IPC, service "corovip").
+ * One request, one response. Requests are fixed-size: a libqb request
+ * header whose id names the command, a version and two bounded names.
+ * Responses are a libqb response header (error: 0 or -errno) followed by
+ * NUL-terminated text: the output, or the reason of the failure.
+ *
+ * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <qb/qbipc_common.h>
+
+#include "config.h"
+
+#define CV_IPC_SERVICE "corovip"
+#define CV_IPC_VERSION 1
+/* Largest message either way: room for the status of a few hundred VIPs. */
+#define CV_IPC_MAX_MSG (256 * 1024)
+
+enum cv_ipc_cmd {
+	CV_IPC_STATUS = 1,
+	CV_IPC_STATUS_JSON,
+	CV_IPC_MOVE,	  /* vip, node */
+	CV_IPC_STANDBY,	  /* node */
+	CV_IPC_UNSTANDBY, /* node */
+	CV_IPC_RELOAD,
+	CV_IPC_METRICS,
+	_CV_IPC_CMD_MAX,
+};
+
+struct cv_ipc_request {
+	struct qb_ipc_request_header hdr; /* id: enum cv_ipc_cmd, size: sizeof(this) */
+	uint32_t version;		  /* CV_IPC_VERSION */
+	char vip[CV_NAME_MAX + 1];	  /* NUL-terminated, or empty */
+	char node[CV_NAME_MAX + 1];
+} __attribute__((aligned(8)));
+
+struct cv_ipc_response {
+	struct qb_ipc_response_header hdr; /* id: the request's, error: 0 or -errno */
+	char text[];			   /* NUL-terminated */
+} __attribute__((aligned(8)));

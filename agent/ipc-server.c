@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <qb/qbipcs.h>
+#include <qb/qblog.h>
+
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "ipc-proto.h"
+#include "ipc-server.h"
+#include "ipc-status.h"
+
+#define MAX_CLIENTS	16   /* corovipctl is short-lived; more than this is a runaway script */
+#define MAX_TRANSITIONS 4096 /* distinct VIP names remembered (reloads may rename) */
+
+struct cv_ipc_server {
+	qb_ipcs_service_t *service;
+	const struct cv_ipc_ops *ops;
+	void *userdata;
+	unsigned n_clients;
+	struct cv_ipc_transition *transitions;
+	size_t n_transitions, cap_transitions;
+};
+
+/*
+ * libqb's poll hooks (struct qb_ipcs_poll_handlers) carry no userdata: the
+ * loop they register with has to be process-wide. There is one loop and one
+ * server per corovipd.
+ */
+static qb_loop_t *ipc_loop;
+
+static int32_t
+job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+{
+	return qb_loop_job_add(ipc_loop, p, data, fn);
+}
+
+static int32_t
+dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+	     qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_add(ipc_loop, p, fd, events, data, fn);
+}
+
+static int32_t
+dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+	     qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_mod(ipc_loop, p, fd, events, data, fn);
+}
+
+static int32_t
+dispatch_del(int32_t fd)
+{
+	return qb_loop_poll_del(ipc_loop, fd);
+}
+
+/* ---- who may connect ---- */
+
+/* Primary group, or listed in the group (SO_PEERCRED gives only the primary one). */
+static bool
+in_group(uid_t uid, gid_t gid, const struct group *gr)
+{
+	const struct passwd *pw;
+
+	if (gid == gr->gr_gid)
+		return true;
+	pw = getpwuid(uid);
+	for (char **m = gr->gr_mem; pw && m && *m; m++)
+		if (strcmp(*m, pw->pw_name) == 0)
+			return true;
+	return false;
+}
+
+static int32_t
+on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
+{
+	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
+	const struct group *gr;
+
+	if (s->n_clients >= MAX_CLIENTS) {
+		qb_log(LOG_WARNING, "corovipctl client (uid %u): %u clients already, refusing",
+		       (unsigned)uid, s->n_clients);
+		return -EAGAIN;
+	}
+	if (uid == 0)
+		return 0;
+	gr = getgrnam(CV_IPC_GROUP);
+	if (gr && in_group(uid, gid, gr)) {
+		/* Its shared memory must be open to the client's group too. */
+		qb_ipcs_connection_auth_set(c, -1, gr->gr_gid, 0660);
+		return 0;
+	}
+	qb_log(LOG_NOTICE, "corovipctl client (uid %u, gid %u): not root nor in group %s, refused",
+	       (unsigned)uid, (unsigned)gid, CV_IPC_GROUP);
+	return -EACCES;
+}
+
+static void
+on_created(qb_ipcs_connection_t *c)
+{
+	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
+
+	s->n_clients++;
+}
+
+static void
+on_destroyed(qb_ipcs_connection_t *c)
+{
+	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
+
+	if (s->n_clients > 0)
+		s->n_clients--;
+}
+
+/* ---- commands ---- */
+
+static int _printf_(4, 5)
+fail(char *err, size_t len, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int
+text_dup(char **ret, const char *fmt, ...) _printf_(2, 3);
+
+static int
+text_dup(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static struct cv_ipc_report
+report(const struct cv_ipc_server *s)
+{
+	return (struct cv_ipc_report){ .engine = s->ops->engine(s->userdata),
+				       .cpg = s->ops->cpg_stats(s->userdata),
+				       .transitions = s->transitions,
+				       .n_transitions = s->n_transitions };
+}
+
+static int
+do_status(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	  size_t len)
+{
+	struct cv_ipc_report r = report(s);
+
+	return req->hdr.id == CV_IPC_STATUS_JSON ? cv_ipc_status_json(&r, ret)
+						 : cv_ipc_status_text(&r, ret);
+}
+
+static int
+do_metrics(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	   size_t len)
+{
+	struct cv_ipc_report r = report(s);
+
+	return cv_ipc_status_metrics(&r, ret);
+}
+
+static const struct cv_engine *
+connected_engine(const struct cv_ipc_server *s, char *err, size_t len)
+{
+	const struct cv_engine *e = s->ops->engine(s->userdata);
+
+	if (!e)
+		fail(err, len, 0, "corovipd is not connected to corosync yet");
+	return e;
+}
+
+/* A node by its config name (or its corosync node id, in decimal). */
+static int
+resolve_node(const struct cv_engine *e, const char *name, uint32_t *ret, char *err, size_t len)
+{
+	const struct cv_config *cfg = cv_engine_config(e);
+	char *end;
+	unsigned long id;
+
+	for (size_t i = 0; i < cfg->n_nodes; i++) {
+		if (strcmp(cfg->nodes[i].head.name, name) != 0)
+			continue;
+		*ret = cv_engine_node_id(e, i);
+		if (!*ret)
+			return fail(err, len, -ENXIO, "node '%s': its corosync node id is unknown",
+				    name);
+		return 0;
+	}
+	errno = 0;
+	id = strtoul(name, &end, 10);
+	if (name[0] >= '1' && name[0] <= '9' && !*end && !errno && id <= UINT32_MAX) {
+		*ret = (uint32_t)id;
+		return 0;
+	}
+	return fail(err, len, -ENOENT, "no such node '%s' in the configuration", name);
+}
+
+static bool
+has_vip(const struct cv_engine *e, const char *name)
+{
+	const struct cv_config *cfg = cv_engine_config(e);
+
+	for (size_t i = 0; i < cfg->n_vips; i++)
+		if (strcmp(cfg->vips[i].head.name, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+do_move(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	const char *refused = NULL;
+	uint32_t node;
+	int r;
+
+	if (!e)
+		return -ENOTCONN;
+	if (!has_vip(e, req->vip))
+		return fail(err, len, -ENOENT, "no such VIP '%s' in the configuration", req->vip);
+	r = resolve_node(e, req->node, &node, err, len);
+	if (r < 0)
+		return r;
+	r = s->ops->admin(s->userdata,
+			  &(struct cv_event){ .type = CV_EV_ADMIN_MOVE,
+					      .move = { .vip = req->vip, .node = node } },
+			  &refused);
+	if (r < 0)
+		return fail(err, len, r, "move failed: %s", cv_strerror(r));
+	if (refused)
+		return fail(err, len, -EPERM, "move of VIP '%s' to node '%s' refused: %s", req->vip,
+			    req->node, refused);
+	return text_dup(ret, "moving VIP '%s' to node '%s' (%" PRIu32 ")\n", req->vip, req->node,
+			node);
+}
+
+static int
+do_standby(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	   size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	bool on = req->hdr.id == CV_IPC_STANDBY;
+	uint32_t node;
+	int r;
+
+	if (!e)
+		return -ENOTCONN;
+	r = resolve_node(e, req->node, &node, err, len);
+	if (r < 0)
+		return r;
+	r = s->ops->admin(s->userdata,
+			  &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY,
+					      .standby = { .node = node, .standby = on } },
+			  NULL);
+	if (r < 0)
+		return fail(err, len, r, "%s failed: %s", on ? "standby" : "unstandby",
+			    cv_strerror(r));
+	return text_dup(ret, "node '%s' (%" PRIu32 ") %s\n", req->node, node,
+			on ? "goes to standby" : "is eligible again");
+}
+
+static int
+do_reload(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	  size_t len)
+{
+	char msg[512] = "";
+	int r = s->ops->reload(s->userdata, msg, sizeof(msg));
+
+	if (r < 0)
+		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
+	return text_dup(ret, "%s\n", msg);
+}
+
+typedef int (*handler_fn)(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
+			  char *err, size_t len);
+
+static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
+	[CV_IPC_STATUS] = do_status,   [CV_IPC_STATUS_JSON] = do_status,
+	[CV_IPC_MOVE] = do_move,       [CV_IPC_STANDBY] = do_standby,
+	[CV_IPC_UNSTANDBY] = do_standby, [CV_IPC_RELOAD] = do_reload,
+	[CV_IPC_METRICS] = do_metrics,
+};
+
+static bool
+terminated(const char *s, size_t len)
+{
+	return memchr(s, '\0', len) != NULL;
+}
+
+/* Check the request's shape before anything reads its fields. */
+static int
+validate(const void *data, size_t size, char *err, size_t len)
+{
+	const struct cv_ipc_request *req = data;
+
+	if (size != sizeof(*req) || req->hdr.size != (int32_t)sizeof(*req))
+		return fail(err, len, -EBADMSG, "bad request size %zu (expected %zu)", size,
+			    sizeof(*req));
+	if (req->version != CV_IPC_VERSION)
+		return fail(err, len, -EPROTO, "protocol version %" PRIu32 " (corovipd speaks %d)",
+			    req->version, CV_IPC_VERSION);
+	if (req->hdr.id <= 0 || req->hdr.id >= _CV_IPC_CMD_MAX || !handlers[req->hdr.id])
+		return fail(err, len, -EOPNOTSUPP, "unknown command %" PRId32, req->hdr.id);
+	if (!terminated(req->vip, sizeof(req->vip)) || !terminated(req->node, sizeof(req->node)))
+		return fail(err, len, -EBADMSG, "names are not NUL-terminated");
+	return 0;
+}
+
+static void
+respond(qb_ipcs_connection_t *c, int32_t id, int r, const char *text)
+{
+	struct cv_ipc_response h = { .hdr = { .id = id, .error = r } };
+	size_t n = strlen(text) + 1;
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, n } };
+	ssize_t sent;
+
+	if (sizeof(h) + n > CV_IPC_MAX_MSG) {
+		respond(c, id, -EMSGSIZE, "the answer is too large for one IPC message");
+		return;
+	}
+	h.hdr.size = (int32_t)(sizeof(h) + n);
+	sent = qb_ipcs_response_sendv(c, iov, 2);
+	if (sent < 0)
+		qb_log(LOG_WARNING, "corovipctl client: cannot send the answer: %s, ignoring",
+		       cv_strerror((int)sent));
+}
+
+static int32_t
+on_request(qb_ipcs_connection_t *c, void *data, size_t size)
+{
+	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
+	const struct cv_ipc_request *req = data;
+	int32_t id = size >= sizeof(req->hdr) ? req->hdr.id : 0;
+	_cleanup_free_ char *text = NULL;
+	char err[1024] = "";
+	int r = validate(data, size, err, sizeof(err));
+
+	if (r >= 0)
+		r = handlers[req->hdr.id](s, req, &text, err, sizeof(err));
+	if (r < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s", cv_strerror(r));
+	if (r < 0)
+		qb_log(LOG_INFO, "corovipctl command %" PRId32 ": %s", id, err);
+	respond(c, id, r < 0 ? r : 0, r < 0 ? err : text ? text : "");
+	return 0;
+}
+
+/* ---- transitions, for status and metrics ---- */
+
+static struct cv_ipc_transition *
+transition_slot(struct cv_ipc_server *s, const char *vip)
+{
+	struct cv_ipc_transition *t;
+
+	for (size_t i = 0; i < s->n_transitions; i++)
+		if (strcmp(s->transitions[i].vip, vip) == 0)
+			return &s->transitions[i];
+	if (s->n_transitions == s->cap_transitions) {
+		size_t cap = s->cap_transitions ? 2 * s->cap_transitions : 16;
+
+		if (cap > MAX_TRANSITIONS)
+			return NULL;
+		t = reallocarray(s->transitions, cap, sizeof(*t));
+		if (!t)
+			return NULL;
+		s->transitions = t;
+		s->cap_transitions = cap;
+	}
+	t = &s->transitions[s->n_transitions++];
+	*t = (struct cv_ipc_transition){};
+	snprintf(t->vip, sizeof(t->vip), "%s", vip);
+	return t;
+}
+
+void
+cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a)
+{
+	for (size_t i = 0; s && i < a->n; i++) {
+		const struct cv_action *act = &a->v[i];
+		struct cv_ipc_transition *t;
+
+		if (act->type != CV_ACT_TRANSITION || !act->conf)
+			continue;
+		t = transition_slot(s, act->conf->head.name);
+		if (!t)
+			continue; /* status shows no last transition for it: not worth more */
+		t->from = act->from;
+		t->to = act->to;
+		t->reason = act->reason;
+		t->at = time(NULL);
+		t->count++;
+	}
+}
+
+/* ---- life cycle ---- */
+
+static void
+server_freep(struct cv_ipc_server **s)
+{
+	cv_ipc_server_free(*s);
+}
+
+int
+cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
+		  struct cv_ipc_server **ret)
+{
+	static struct qb_ipcs_service_handlers sh = {
+		.connection_accept = on_accept,
+		.connection_created = on_created,
+		.msg_process = on_request,
+		.connection_destroyed = on_destroyed,
+	};
+	static struct qb_ipcs_poll_handlers ph = {
+		.job_add = job_add,
+		.dispatch_add = dispatch_add,
+		.dispatch_mod = dispatch_mod,
+		.dispatch_del = dispatch_del,
+	};
+	_cleanup_(server_freep) struct cv_ipc_server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->ops = ops;
+	s->userdata = userdata;
+	s->service = qb_ipcs_create(CV_IPC_SERVICE, 0, QB_IPC_SHM, &sh);
+	if (!s->service)
+		return -errno ? -errno : -ENOMEM;
+	ipc_loop = loop;
+	qb_ipcs_service_context_set(s->service, s);
+	qb_ipcs_enforce_buffer_size(s->service, CV_IPC_MAX_MSG);
+	qb_ipcs_poll_handlers_set(s->service, &ph);
+	r = qb_ipcs_run(s->service);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+struct cv_ipc_server *
+cv_ipc_server_free(struct cv_ipc_server *s)
+{
+	if (!s)
+		return NULL;
+	if (s->service)
+		qb_ipcs_destroy(s->service); /* closes its clients, unregisters its fds */
+	free(s->transitions);
+	free(s);
+	return NULL;
+}

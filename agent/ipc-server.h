@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * corovipd's libqb IPC server for corovipctl (agent/ipc-proto.h): status,
+ * metrics, move, standby, reload. Only root and members of group haclient
+ * may connect. The server reads the engine through the daemon's callbacks
+ * and feeds admin commands back through them: it decides nothing itself.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include <qb/qbloop.h>
+
+#include "action.h"
+#include "cpg.h"
+#include "engine.h"
+
+#define CV_IPC_GROUP "haclient"
+
+struct cv_ipc_server;
+
+struct cv_ipc_ops {
+	/* The engine to report on; NULL while corosync was never reached. */
+	const struct cv_engine *(*engine)(void *userdata);
+	const struct cv_cpg_stats *(*cpg_stats)(void *userdata);
+	/* Feed an admin event now; *ret_refused: the engine's refusal (static text) or NULL. */
+	int (*admin)(void *userdata, const struct cv_event *ev, const char **ret_refused);
+	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */
+	int (*reload)(void *userdata, char *msg, size_t len);
+};
+
+/* Borrows loop, ops and userdata; one server per process (libqb's poll hooks have no userdata). */
+int cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
+		      struct cv_ipc_server **ret);
+struct cv_ipc_server *cv_ipc_server_free(struct cv_ipc_server *s);
+
+/* Remember the transitions among a step's actions (status, metrics). NULL s: no-op. */
+void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The texts corovipctl prints, made by the daemon from the engine's queries:
+ * status (human), status --json (json-c) and metrics (Prometheus text).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "action.h"
+#include "cpg.h"
+#include "engine.h"
+
+/* The last transition of one VIP (by name: indexes change on reload). */
+struct cv_ipc_transition {
+	char vip[CV_NAME_MAX + 1];
+	enum cv_vip_state from, to;
+	enum cv_reason reason;
+	time_t at;	/* wall clock, for people */
+	uint64_t count; /* transitions since the daemon started */
+};
+
+struct cv_ipc_report {
+	const struct cv_engine *engine; /* NULL: corosync never reached */
+	const struct cv_cpg_stats *cpg; /* may be NULL */
+	const struct cv_ipc_transition *transitions;
+	size_t n_transitions;
+};
+
+/* Each returns 0 and a new text (caller frees), or -ENOMEM. */
+int cv_ipc_status_text(const struct cv_ipc_report *r, char **ret);
+int cv_ipc_status_json(const struct cv_ipc_report *r, char **ret);
+int cv_ipc_status_metrics(const struct cv_ipc_report *r, char **ret);

@@ -1,0 +1,146 @@
+#!/bin/bash
+# corovipctl against corovipd on 3 real corosync nodes (tests/integration/
+# bed.sh, namespaces prefixed "ct" so that they never meet another bed's):
+# status --json names the holder the independent checker sees; move,
+# standby and unstandby move the VIP by a handoff, never with two holders;
+# metrics, reload (a broken file is refused, the daemon keeps running) and
+# the refusals (unknown VIP or node, a user outside root/haclient).
+# corovipctl runs inside a node (bed_exec): libqb IPC's abstract sockets are
+# per network namespace, its shared memory is in the node's own /dev/shm.
+#   tests/integration/ctl.sh [BUILD_DIR]     (root)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$top/build/normal}" && pwd)
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+cd "$top"
+export BED_PREFIX=${BED_PREFIX:-ct}
+# shellcheck source=tests/integration/bed.sh
+. tests/integration/bed.sh
+fail() { echo "FAIL: $*"; exit 1; }
+VIP=192.0.2.50
+ctl() { local i=$1; shift; bed_exec "$i" "$build/agent/corovipctl" "$@"; }
+
+held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
+# json_owner I: the owner of web as node I's corovipd reports it.
+json_owner() { ctl "$1" status --json | jq -r '.vips[] | select(.name == "web") | .owner.name'; }
+# owner_is I NODE: node I's corovipd says NODE owns web.
+owner_is() {
+	local o
+	o=$(json_owner "$1") || { BED_LAST="status --json failed on n$1"; return 1; }
+	[ "$o" = "$2" ] || { BED_LAST="n$1 says the owner is $o"; return 1; }
+}
+# standby_is I NODE true|false: as node I's corovipd knows NODE.
+standby_is() {
+	local s
+	s=$(ctl "$1" status --json | jq -r ".cluster.members[] | select(.name == \"$2\") | .standby")
+	[ "$s" = "$3" ] || { BED_LAST="n$1 says standby of $2 is '$s'"; return 1; }
+}
+
+bed_cluster_up 3
+conf=$BED_DIR/corovip.conf
+cat >"$conf" <<EOC
+node n1 {
+}
+node n2 {
+}
+node n3 {
+}
+vip web {
+	address: $VIP/24
+	interface: eth0
+	prefer: n1 n2
+}
+EOC
+for i in 1 2 3; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$conf"; done
+bed_wait_until 10000 "n1 to hold web" held_by n1 >/dev/null || fail "$BED_LAST"
+
+# ---- status ----
+for i in 1 2 3; do
+	bed_wait_until 5000 "n$i's status to name n1" owner_is "$i" n1 >/dev/null || fail "$BED_LAST"
+done
+s=$(ctl 1 status --json)
+[ "$(jq -r '.cluster.quorate' <<<"$s")" = true ] || fail "n1 not quorate: $s"
+[ "$(jq -r '.cluster.members | length' <<<"$s")" = 3 ] || fail "n1's view: $s"
+[ "$(jq -r '.vips[0].state' <<<"$s")" = held ] || fail "n1's state of web: $s"
+[ "$(jq -r '.vips[0].address' <<<"$s")" = "$VIP/24" ] || fail "address: $s"
+[ "$(jq -r '.vips[0].last_transition.to' <<<"$s")" = held ] || fail "last transition: $s"
+ctl 2 status | grep -q "^VIP 'web' $VIP/24 on eth0: idle here, owner n1 (1)" ||
+	fail "n2's status: $(ctl 2 status)"
+echo "ok - status --json on every node names the holder the checker sees (n1)"
+ctl 1 status | sed 's/^/# /'
+
+# ---- move, standby, unstandby ----
+bed_watch_start $VIP >/dev/null
+out=$(ctl 3 move web n2) || fail "move web n2: $out"
+bed_wait_until 5000 "web to move to n2" held_by n2 >/dev/null || fail "$BED_LAST"
+echo "ok - move web n2 (asked on n3): n2 holds web after ${BED_WAITED_MS} ms"
+bed_wait_until 3000 "n1's status to name n2" owner_is 1 n2 >/dev/null || fail "$BED_LAST"
+
+ctl 1 standby n2 >/dev/null || fail "standby n2"
+bed_wait_until 5000 "web to leave n2 in standby" held_by n1 >/dev/null || fail "$BED_LAST"
+bed_wait_until 3000 "n3 to see n2 in standby" standby_is 3 n2 true >/dev/null || fail "$BED_LAST"
+echo "ok - standby n2: web moved to n1 in ${BED_WAITED_MS} ms"
+out=$(ctl 1 move web n2 2>&1) && fail "move to a node in standby succeeded: $out"
+ctl 1 unstandby n2 >/dev/null || fail "unstandby n2"
+bed_wait_until 3000 "n3 to see n2 out of standby" standby_is 3 n2 false >/dev/null ||
+	fail "$BED_LAST"
+bed_wait_until 5000 "a move to n2 to be accepted" ctl 1 move web n2 >/dev/null || fail "$BED_LAST"
+bed_wait_until 5000 "web back on n2" held_by n2 >/dev/null || fail "$BED_LAST"
+echo "ok - unstandby n2: n2 is eligible again (web moved back to it)"
+s=$(bed_watch_stop)
+[ "$(bed_field multi "$s")" = 0 ] || fail "two holders of web: $s"
+echo "ok - the checker never saw two holders ($s)"
+
+# ---- metrics ----
+m=$(ctl 2 metrics)
+for name in corovip_up corovip_quorate corovip_lease_seconds corovip_guard_seconds \
+	'corovip_vip_held{vip="web"} 1' 'corovip_vip_state{vip="web",state="held"} 1' \
+	'corovip_vip_transitions_total{vip="web"}' corovip_cpg_messages_delivered_total \
+	'corovip_cpg_messages_rejected_total{reason="malformed"}' corovip_cpg_send_retries_total; do
+	grep -qF "$name" <<<"$m" || fail "metrics without $name: $m"
+done
+grep -q '^corovip_quorate 1$' <<<"$m" || fail "metrics: not quorate: $m"
+echo "ok - metrics (Prometheus text) has the expected metric names"
+
+# ---- refusals ----
+if out=$(ctl 1 move nosuch n2 2>&1); then fail "move nosuch n2 succeeded: $out"; fi
+grep -q "no such VIP 'nosuch'" <<<"$out" || fail "move nosuch n2: $out"
+if out=$(ctl 1 move web n9 2>&1); then fail "move web n9 succeeded: $out"; fi
+grep -q "no such node 'n9'" <<<"$out" || fail "move web n9: $out"
+set +e
+ctl 1 bogus >/dev/null 2>&1
+[ $? = 2 ] || fail "a usage error did not exit 2"
+ctl 1 move web >/dev/null 2>&1
+[ $? = 2 ] || fail "move without a node did not exit 2"
+set -e
+echo "ok - unknown VIP/node are refused with a clear message, usage errors exit 2"
+
+cp "$conf" "$conf.good"
+printf 'vip web {\n\taddress: not-an-address\n}\n' >"$conf"
+if bad=$(ctl 2 reload 2>&1); then fail "reload of a broken config succeeded: $bad"; fi
+grep -q "keeping the running config" <<<"$bad" || fail "reload: $bad"
+cp "$conf.good" "$conf"
+kill -0 "$(cat "$BED_DIR/n2/corovipd.pid")" || fail "corovipd on n2 died after a bad reload"
+owner_is 2 n2 || fail "$BED_LAST"
+out=$(ctl 2 reload) || fail "reload of the good config: $out"
+held_by n2 || fail "$BED_LAST"
+echo "ok - reload: a broken file exits 1 ($bad), the daemon keeps running and reloads a good one"
+
+if out=$(bed_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$build/agent/corovipctl" status 2>&1); then
+	fail "nobody was let in: $out"
+fi
+grep -q "only root and group haclient" <<<"$out" || fail "nobody: $out"
+if getent group haclient >/dev/null; then
+	out=$(bed_exec 1 setpriv --reuid=nobody --regid=haclient --clear-groups \
+		"$build/agent/corovipctl" status) || fail "a haclient member was refused: $out"
+	echo "ok - nobody is refused, a member of haclient is let in"
+else
+	echo "ok - nobody is refused (no haclient group here)"
+fi
+if out=$(bed_exec c "$build/agent/corovipctl" status 2>&1); then fail "no daemon, yet: $out"; fi
+grep -q "is it running" <<<"$out" || fail "without corovipd: $out"
+echo "ok - without a corovipd: '$out'"
+for i in 1 2 3; do kill -0 "$(cat "$BED_DIR/n$i/corovipd.pid")" || fail "corovipd on n$i died"; done
+bed_down
