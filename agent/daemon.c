@@ -66,6 +66,21 @@ static void schedule_reconnect(struct cv_daemon *d);
 static void feed_link_states(struct cv_daemon *d);
 
 /* Every event goes through here: engine step, then the executor. */
+/*
+ * Health checks (check sections) are parsed and placed on, but this version
+ * runs none of them yet, and a check counts as failing until it first
+ * passes: a VIP that names one is never held. Say so instead of staying mute.
+ */
+static void
+warn_unrun_checks(const struct cv_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].check.n)
+			qb_log(LOG_WARNING, "VIP '%s' names check '%s': this version does not run "
+			       "health checks yet, so the VIP will not be held here",
+			       cfg->vips[i].head.name, cfg->vips[i].check.names[0]);
+}
+
 static void
 log_timings(const struct cv_daemon *d, const struct cv_event *ev)
 {
@@ -485,6 +500,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
+	warn_unrun_checks(cfg);
 	if (msg)
 		snprintf(msg, len, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 	return 0;
@@ -659,6 +675,7 @@ cv_daemon_run(const char *config_path)
 
 	if (code == EXIT_OK) {
 		qb_log(LOG_NOTICE, "started with %zu VIPs from %s", d.cfg->n_vips, config_path);
+		warn_unrun_checks(d.cfg);
 		qb_loop_run(d.loop);
 		code = d.exit_code;
 	}
