@@ -501,6 +501,8 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 	warn_unrun_checks(cfg);
+	if (d->ipc)
+		cv_ipc_server_refresh_group(d->ipc); /* group haclient may have changed too */
 	if (msg)
 		snprintf(msg, len, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 	return 0;

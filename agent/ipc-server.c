@@ -27,6 +27,12 @@ struct cv_ipc_server {
 	const struct cv_ipc_ops *ops;
 	void *userdata;
 	unsigned n_clients;
+	/* Group haclient as resolved at start and reload, so that accepting a
+	 * client never waits on NSS (LDAP...) inside the daemon's loop. */
+	bool have_group;
+	gid_t group_gid;
+	uid_t *member_uids;
+	size_t n_members;
 	struct cv_ipc_transition *transitions;
 	size_t n_transitions, cap_transitions;
 };
@@ -66,17 +72,40 @@ dispatch_del(int32_t fd)
 
 /* ---- who may connect ---- */
 
+void
+cv_ipc_server_refresh_group(struct cv_ipc_server *s)
+{
+	const struct group *gr = getgrnam(CV_IPC_GROUP);
+	size_t n = 0;
+
+	free(s->member_uids);
+	s->member_uids = NULL;
+	s->n_members = 0;
+	s->have_group = gr != NULL;
+	if (!gr)
+		return;
+	s->group_gid = gr->gr_gid;
+	for (char **m = gr->gr_mem; m && *m; m++)
+		n++;
+	s->member_uids = calloc(n ? n : 1, sizeof(*s->member_uids));
+	for (char **m = gr->gr_mem; s->member_uids && m && *m; m++) {
+		const struct passwd *pw = getpwnam(*m);
+
+		if (pw)
+			s->member_uids[s->n_members++] = pw->pw_uid;
+	}
+}
+
 /* Primary group, or listed in the group (SO_PEERCRED gives only the primary one). */
 static bool
-in_group(uid_t uid, gid_t gid, const struct group *gr)
+in_group(const struct cv_ipc_server *s, uid_t uid, gid_t gid)
 {
-	const struct passwd *pw;
-
-	if (gid == gr->gr_gid)
+	if (!s->have_group)
+		return false;
+	if (gid == s->group_gid)
 		return true;
-	pw = getpwuid(uid);
-	for (char **m = gr->gr_mem; pw && m && *m; m++)
-		if (strcmp(*m, pw->pw_name) == 0)
+	for (size_t i = 0; i < s->n_members; i++)
+		if (s->member_uids[i] == uid)
 			return true;
 	return false;
 }
@@ -85,7 +114,6 @@ static int32_t
 on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
-	const struct group *gr;
 
 	if (s->n_clients >= MAX_CLIENTS) {
 		qb_log(LOG_WARNING, "corovipctl client (uid %u): %u clients already, refusing",
@@ -94,10 +122,9 @@ on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	}
 	if (uid == 0)
 		return 0;
-	gr = getgrnam(CV_IPC_GROUP);
-	if (gr && in_group(uid, gid, gr)) {
+	if (in_group(s, uid, gid)) {
 		/* Its shared memory must be open to the client's group too. */
-		qb_ipcs_connection_auth_set(c, -1, gr->gr_gid, 0660);
+		qb_ipcs_connection_auth_set(c, -1, s->group_gid, 0660);
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "corovipctl client (uid %u, gid %u): not root nor in group %s, refused",
@@ -443,6 +470,7 @@ cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
 		return -ENOMEM;
 	s->ops = ops;
 	s->userdata = userdata;
+	cv_ipc_server_refresh_group(s);
 	s->service = qb_ipcs_create(CV_IPC_SERVICE, 0, QB_IPC_SHM, &sh);
 	if (!s->service)
 		return -errno ? -errno : -ENOMEM;
@@ -465,6 +493,7 @@ cv_ipc_server_free(struct cv_ipc_server *s)
 	if (s->service)
 		qb_ipcs_destroy(s->service); /* closes its clients, unregisters its fds */
 	free(s->transitions);
+	free(s->member_uids);
 	free(s);
 	return NULL;
 }

@@ -34,5 +34,11 @@ int cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userd
 		      struct cv_ipc_server **ret);
 struct cv_ipc_server *cv_ipc_server_free(struct cv_ipc_server *s);
 
+/*
+ * Resolve group haclient and its members now (done at creation; the daemon
+ * calls it again at each reload), so that a connection never waits on NSS.
+ */
+void cv_ipc_server_refresh_group(struct cv_ipc_server *s);
+
 /* Remember the transitions among a step's actions (status, metrics). NULL s: no-op. */
 void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);
