@@ -496,7 +496,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	feed_link_states(d);
 	/* The step's actions have run; announcements in flight still point
 	 * into the old config: move them to the new one, then it can go. */
-	cv_executor_forget_config(d->exec, cfg);
+	cv_executor_switch_config(d->exec, cfg);
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);

@@ -635,7 +635,7 @@ same_vip(const struct cv_config *cfg, const struct cv_vip_conf *c)
 }
 
 void
-cv_executor_forget_config(struct cv_executor *x, const struct cv_config *next)
+cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next)
 {
 	for (size_t i = 0; i < x->n_bursts;) {
 		const struct cv_vip_conf *n = same_vip(next, x->bursts[i]->conf);
@@ -731,7 +731,7 @@ cv_executor_free(struct cv_executor *x)
 {
 	if (!x)
 		return NULL;
-	cv_executor_forget_config(x, NULL);
+	cv_executor_switch_config(x, NULL);
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
 	if (x->garp.fd >= 0)

@@ -51,7 +51,7 @@ bool cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac
  * address and interface go on under next's settings; the others stop. DAD
  * waits are dropped: such a VIP is announced by its next takeover only.
  */
-void cv_executor_forget_config(struct cv_executor *x, const struct cv_config *next);
+void cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next);
 
 /*
  * Reconcile (rule 8) against what is on the interfaces: every address with

@@ -149,25 +149,7 @@ overlap_ms() {
 
 # ------------------------------------------------------------ corovip
 
-cv_conf() {
-	cat >"$BED_DIR/corovip.conf" <<EOC
-cluster {
-	kernel_lease: 3s
-}
-node n1 {
-}
-node n2 {
-}
-node n3 {
-}
-vip web {
-	address: $VIP/24
-	interface: eth0
-	prefer: $1
-	preempt: yes
-}
-EOC
-}
+cv_conf() { bed_corovip_conf "$VIP/24" "$1" "preempt: yes"; }
 
 cv_up() {
 	local i

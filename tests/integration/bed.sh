@@ -59,6 +59,7 @@
 #   bed_build_tools, bed_watch_start VIP [NAME] / bed_watch_wait HOLDERS MS / bed_watch_now
 #     / bed_watch_first HOLDERS / bed_watch_stop, bed_probe_start VIP [NAME [OPTS]] /
 #     bed_probe_stop, bed_qwatch_start ID / bed_qwatch_wait ID T0_US ERE MS
+#   bed_corovip_conf ADDR/PLEN PREFER [LINE...] (corovipd's config for one VIP)
 #   bed_holders ADDR, bed_field KEY LINE, bed_wait_until MS WHAT CMD..., bed_wait_dead PID MS WHAT
 #   bed_ns / bed_port / bed_ip ID [6] / bed_mac / bed_host_of_mac MAC / bed_nodes / bed_now_ms
 
@@ -771,6 +772,22 @@ bed_qdevice_start() {
 bed_qdevice_stop() { bed_stop "$1" qdevice 10000; }
 
 # ---------------------------------------------------------------- checker
+
+# bed_corovip_conf ADDR/PLEN PREFER [LINE...]: write $BED_DIR/corovip.conf
+# with one VIP, web, at ADDR/PLEN on eth0 preferring PREFER (node names),
+# LINEs added to its section; a kernel lease of 3 s (the default 10 s would
+# slow the kernel-lease cases) and a node section per bed node.
+bed_corovip_conf() {
+	local addr=$1 prefer=$2 i line
+	shift 2
+	{
+		printf 'cluster {\n\tkernel_lease: 3s\n}\n'
+		for i in $(bed_nodes); do printf 'node n%s {\n}\n' "$i"; done
+		printf 'vip web {\n\taddress: %s\n\tinterface: eth0\n\tprefer: %s\n' "$addr" "$prefer"
+		for line in "$@"; do printf '\t%s\n' "$line"; done
+		printf '}\n'
+	} >"$BED_DIR/corovip.conf"
+}
 
 # bed_build_tools: compile tests/tools/{probe,addrwatch,qwatch}.c into
 # $BED_DIR/bin (once per bed); sets BED_PROBE, BED_ADDRWATCH, BED_QWATCH.

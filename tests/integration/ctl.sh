@@ -39,19 +39,7 @@ standby_is() {
 
 bed_cluster_up 3
 conf=$BED_DIR/corovip.conf
-cat >"$conf" <<EOC
-node n1 {
-}
-node n2 {
-}
-node n3 {
-}
-vip web {
-	address: $VIP/24
-	interface: eth0
-	prefer: n1 n2
-}
-EOC
+bed_corovip_conf "$VIP/24" "n1 n2"
 for i in 1 2 3; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$conf"; done
 bed_wait_until 10000 "n1 to hold web" held_by n1 >/dev/null || fail "$BED_LAST"
 

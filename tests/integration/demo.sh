@@ -36,22 +36,7 @@ max_gap() { bed_field maxgap_ms "$1"; }
 answers() { bed_build_tools && ip netns exec "$(bed_ns c)" "$BED_PROBE" -f -q -t 5 "$VIP" >/dev/null; }
 
 bed_cluster_up 3
-cat >"$BED_DIR/corovip.conf" <<EOC
-cluster {
-	kernel_lease: 3s
-}
-node n1 {
-}
-node n2 {
-}
-node n3 {
-}
-vip web {
-	address: $VIP/24
-	interface: eth0
-	prefer: n1
-}
-EOC
+bed_corovip_conf "$VIP/24" n1
 say "3 nodes up (corosync $(corosync -v | sed -n 's/.*version .\([0-9.]*\).*/\1/p' | head -1), token $(bed_cmap 1 runtime.config.totem.token) ms), VIP $VIP, client 192.0.2.100"
 bed_watch_start "$VIP" >/dev/null
 for i in 1 2 3; do bed_spawn "$i" corovipd "$corovipd" -f -c "$BED_DIR/corovip.conf"; done

@@ -25,14 +25,7 @@ VIP=192.0.2.50
 failures=0
 
 # The holders the checker counts (a crashed node's address is nobody's).
-holders() {
-	local now h c n out=""
-	now=$(bed_watch_now)
-	h=$(bed_field holders "$now")
-	c=,$(bed_field crashed "$now"),
-	for n in ${h//,/ }; do [[ "$c" == *",$n,"* ]] || out+=,$n; done
-	echo "${out#,}"
-}
+holders() { bed_field live "$(bed_watch_now)"; }
 holder_is() {
 	local h
 	h=$(holders)
@@ -74,24 +67,12 @@ in_group() {
 all_quorate() { local i; for i in 1 2 3; do bed_wait_quorate "$i" 15000 "1 2 3" >/dev/null || return 1; done; }
 
 # up: a fresh bed, the VIP held, the checkers running. A scenario NAME may
-# add lines to the VIP's section with a function c_NAME.
+# add a line to the VIP's section with a function c_NAME.
 up() {
-	local extra=""
-	! declare -F "c_$1" >/dev/null || extra=$("c_$1")
+	local extra=()
+	! declare -F "c_$1" >/dev/null || extra=("$("c_$1")")
 	bed_cluster_up 3
-	cat >"$BED_DIR/corovip.conf" <<EOC
-cluster {
-	kernel_lease: 3s
-}
-node n1 {
-}
-vip web {
-	address: $VIP/24
-	interface: eth0
-	prefer: n1
-$extra
-}
-EOC
+	bed_corovip_conf "$VIP/24" n1 "${extra[@]}"
 	for i in 1 2 3; do bed_qwatch_start "$i" >/dev/null; done
 	for i in 1 2 3; do start_daemon "$i"; done
 	bed_wait_until 10000 "one holder" held_by_one >/dev/null
@@ -219,7 +200,7 @@ s_heal() {
 }
 # announce_refresh: the holder says again every second that it holds the
 # VIP, and goes on after a reload (SIGHUP) that keeps the VIP.
-c_announce_refresh() { printf '\tannounce_refresh: 1s\n'; }
+c_announce_refresh() { echo "announce_refresh: 1s"; }
 s_announce_refresh() {
 	local mac t0 i
 	mac=$(bed_mac "$h")

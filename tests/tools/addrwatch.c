@@ -19,7 +19,8 @@
  * crashed node holds nothing anyone can reach and is not counted).
  *
  * Output, one line per change (CLOCK_REALTIME seconds, 6 decimals):
- *   <t> holders=<l1,l2|-> counted=<n> nocarrier=<labels|-> crashed=<labels|->
+ *   <t> holders=<l1,l2|-> counted=<n> live=<labels|-> nocarrier=<labels|-> crashed=<labels|->
+ * (live: the holders counted, i.e. all but the crashed)
  *   <t> ERROR <label> <what>                 a namespace could not be read
  * and at exit:
  *   SUMMARY samples= period_ms= max_step_ms= late= errors= multi= multi_ms=
@@ -55,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool-util.h"
+
 #define MAX_NS	64
 #define LINE_SZ 4096
 
@@ -75,23 +78,6 @@ struct watch {
 	int nns;
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t
-now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 usage(void)
@@ -317,12 +303,18 @@ pick_crashed(const struct ns *n)
 	return n->holds && n->crashed;
 }
 
+/* The holders that count: every one but the crashed. */
+static bool
+pick_live(const struct ns *n)
+{
+	return n->holds && !n->crashed;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct watch w;
 	static char line[LINE_SZ], prev[LINE_SZ];
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct itimerspec its = { 0 };
 	double period_ms = 10, duration_s = 0;
 	bool all = false;
@@ -388,8 +380,7 @@ main(int argc, char **argv)
 			return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (tfd < 0) {
@@ -444,6 +435,7 @@ main(int argc, char **argv)
 		}
 		append_labels(line, sizeof(line), "holders", &w, pick_holder);
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " counted=%d", counted);
+		append_labels(line, sizeof(line), "live", &w, pick_live);
 		append_labels(line, sizeof(line), "nocarrier", &w, pick_nocarrier);
 		append_labels(line, sizeof(line), "crashed", &w, pick_crashed);
 

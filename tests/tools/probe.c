@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool-util.h"
+
 #define PROBE_MAGIC 0x70726f62u /* "prob" */
 #define MAX_GAPS    256
 #define MAX_MACS    16
@@ -105,23 +107,6 @@ struct stats {
 	uint64_t nswitches;
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t
-now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint16_t
 inet_csum(const void *buf, size_t len)
@@ -514,7 +499,6 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct stats st = { .cur_mac = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct itimerspec its = { 0 };
 	struct pollfd pfd[3];
 	uint64_t mono0, t_end;
@@ -544,8 +528,7 @@ main(int argc, char **argv)
 	its.it_interval.tv_nsec = (o.interval_us % 1000000) * 1000;
 	its.it_value.tv_nsec = 1000;
 	timerfd_settime(tfd, 0, &its, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 
 	ident = (uint16_t)(getpid() & 0xffff);
 	mono0 = now_ns(CLOCK_MONOTONIC);

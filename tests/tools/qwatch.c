@@ -25,14 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop;
+#include "tool-util.h"
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void
 stamp(void)
@@ -160,7 +154,6 @@ int
 main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "cvbed-qwatch";
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct timespec retry = { 0, 50 * 1000 * 1000 };
 	struct conn c = { 0 };
 
@@ -171,8 +164,7 @@ main(int argc, char **argv)
 	c.group.length = (uint32_t)strlen(name);
 	memcpy(c.group.value, name, c.group.length);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 
 	while (!stop) {
 		const char *why;
