@@ -490,6 +490,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	}
 	d->cfg = cfg;
 	read_nodeids(d);
+	cv_ipc_server_remap(d->ipc, cfg); /* the reload's own transitions use cfg's indexes */
 	if (d->engine)
 		sink(d, &(struct cv_event){ .type = CV_EV_RELOAD,
 					    .reload = { .config = cfg, .nodeids = d->nodeids } });

@@ -20,7 +20,6 @@
 #include "ipc-status.h"
 
 #define MAX_CLIENTS	16   /* corovipctl is short-lived; more than this is a runaway script */
-#define MAX_TRANSITIONS 4096 /* distinct VIP names remembered (reloads may rename) */
 
 struct cv_ipc_server {
 	qb_ipcs_service_t *service;
@@ -33,8 +32,8 @@ struct cv_ipc_server {
 	gid_t group_gid;
 	uid_t *member_uids;
 	size_t n_members;
-	struct cv_ipc_transition *transitions;
-	size_t n_transitions, cap_transitions;
+	struct cv_ipc_transition *transitions; /* by the engine's VIP index */
+	size_t n_transitions;
 };
 
 /*
@@ -394,29 +393,41 @@ on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 
 /* ---- transitions, for status and metrics ---- */
 
+/* Slot of VIP index i, grown on demand (no search: a mass failover notes thousands). */
 static struct cv_ipc_transition *
-transition_slot(struct cv_ipc_server *s, const char *vip)
+transition_slot(struct cv_ipc_server *s, size_t i)
+{
+	if (i >= s->n_transitions) {
+		size_t n = CV_MAX(i + 1, 2 * s->n_transitions);
+		struct cv_ipc_transition *t = reallocarray(s->transitions, n, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		memset(t + s->n_transitions, 0, (n - s->n_transitions) * sizeof(*t));
+		s->transitions = t;
+		s->n_transitions = n;
+	}
+	return &s->transitions[i];
+}
+
+void
+cv_ipc_server_remap(struct cv_ipc_server *s, const struct cv_config *next)
 {
 	struct cv_ipc_transition *t;
 
-	for (size_t i = 0; i < s->n_transitions; i++)
-		if (strcmp(s->transitions[i].vip, vip) == 0)
-			return &s->transitions[i];
-	if (s->n_transitions == s->cap_transitions) {
-		size_t cap = s->cap_transitions ? 2 * s->cap_transitions : 16;
+	if (!s)
+		return;
+	t = calloc(next->n_vips ? next->n_vips : 1, sizeof(*t));
+	for (size_t i = 0; t && i < s->n_transitions; i++) {
+		const struct cv_vip_conf *v =
+		    s->transitions[i].vip[0] ? cv_config_find_vip(next, s->transitions[i].vip) : NULL;
 
-		if (cap > MAX_TRANSITIONS)
-			return NULL;
-		t = reallocarray(s->transitions, cap, sizeof(*t));
-		if (!t)
-			return NULL;
-		s->transitions = t;
-		s->cap_transitions = cap;
+		if (v)
+			t[v - next->vips] = s->transitions[i];
 	}
-	t = &s->transitions[s->n_transitions++];
-	*t = (struct cv_ipc_transition){};
-	snprintf(t->vip, sizeof(t->vip), "%s", vip);
-	return t;
+	free(s->transitions); /* without memory, the history goes: never misplaced */
+	s->transitions = t;
+	s->n_transitions = t ? next->n_vips : 0;
 }
 
 void
@@ -428,9 +439,10 @@ cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a)
 
 		if (act->type != CV_ACT_TRANSITION || !act->conf)
 			continue;
-		t = transition_slot(s, act->conf->head.name);
+		t = transition_slot(s, act->vip);
 		if (!t)
 			continue; /* status shows no last transition for it: not worth more */
+		snprintf(t->vip, sizeof(t->vip), "%s", act->conf->head.name);
 		t->from = act->from;
 		t->to = act->to;
 		t->reason = act->reason;

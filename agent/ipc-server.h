@@ -40,5 +40,8 @@ struct cv_ipc_server *cv_ipc_server_free(struct cv_ipc_server *s);
  */
 void cv_ipc_server_refresh_group(struct cv_ipc_server *s);
 
+/* A reload is about to give VIPs next's indexes: move the transitions kept. */
+void cv_ipc_server_remap(struct cv_ipc_server *s, const struct cv_config *next);
+
 /* Remember the transitions among a step's actions (status, metrics). NULL s: no-op. */
 void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);

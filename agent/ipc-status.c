@@ -26,12 +26,9 @@ node_name(const struct cv_engine *e, uint32_t id)
 }
 
 static const struct cv_ipc_transition *
-transition_of(const struct cv_ipc_report *r, const char *vip)
+transition_of(const struct cv_ipc_report *r, size_t vip)
 {
-	for (size_t i = 0; i < r->n_transitions; i++)
-		if (strcmp(r->transitions[i].vip, vip) == 0)
-			return &r->transitions[i];
-	return NULL;
+	return vip < r->n_transitions && r->transitions[vip].vip[0] ? &r->transitions[vip] : NULL;
 }
 
 static void
@@ -77,7 +74,7 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
 	const struct cv_engine *e = r->engine;
 	const struct cv_vip_conf *v = &cv_engine_config(e)->vips[i];
-	const struct cv_ipc_transition *t = transition_of(r, v->head.name);
+	const struct cv_ipc_transition *t = transition_of(r, i);
 	uint32_t owner = cv_engine_vip_owner(e, i);
 	const char *owner_name = node_name(e, owner);
 	char addr[CV_ADDR_STRLEN], when[64];
@@ -196,7 +193,7 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 {
 	const struct cv_engine *e = r->engine;
 	const struct cv_vip_conf *v = &cv_engine_config(e)->vips[i];
-	const struct cv_ipc_transition *t = transition_of(r, v->head.name);
+	const struct cv_ipc_transition *t = transition_of(r, i);
 	struct json_object *o = json_object_new_object();
 	char addr[CV_ADDR_STRLEN];
 
@@ -279,7 +276,7 @@ metrics_vips(struct cv_strbuf *b, const struct cv_ipc_report *r)
 	metric_head(b, "corovip_vip_transitions_total", "counter",
 		    "Local state transitions of the VIP since the daemon started.");
 	for (size_t i = 0; i < n; i++) {
-		const struct cv_ipc_transition *t = transition_of(r, cfg->vips[i].head.name);
+		const struct cv_ipc_transition *t = transition_of(r, i);
 
 		cv_strbuf_printf(b, "corovip_vip_transitions_total{vip=\"%s\"} %" PRIu64 "\n",
 				 cfg->vips[i].head.name, t ? t->count : 0);

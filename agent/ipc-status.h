@@ -13,7 +13,10 @@
 #include "cpg.h"
 #include "engine.h"
 
-/* The last transition of one VIP (by name: indexes change on reload). */
+/*
+ * The last transition of one VIP, kept at the engine's index of the VIP
+ * (the server moves them by name at a reload); vip[0] == 0: none yet.
+ */
 struct cv_ipc_transition {
 	char vip[CV_NAME_MAX + 1];
 	enum cv_vip_state from, to;
@@ -25,7 +28,7 @@ struct cv_ipc_transition {
 struct cv_ipc_report {
 	const struct cv_engine *engine; /* NULL: corosync never reached */
 	const struct cv_cpg_stats *cpg; /* may be NULL */
-	const struct cv_ipc_transition *transitions;
+	const struct cv_ipc_transition *transitions; /* by VIP index */
 	size_t n_transitions;
 };
 
