@@ -48,6 +48,7 @@ struct note {
 	struct cv_executor *x;
 	const struct cv_vip_conf *conf;
 	uint32_t vip;
+	uint64_t epoch; /* of the ADDR_ADD: a DAD failure is that add's result */
 	enum note_kind kind;
 	int ifindex;
 	bool announce; /* an ANNOUNCE came while DAD ran */
@@ -84,8 +85,14 @@ now_ms(void)
 
 /* ---- feedback ---- */
 
+/*
+ * Every ADDR_ADD and ADDR_DEL has its outcome fed back as an event from a
+ * loop job, never inside the step that asked for it (the engine's contract).
+ * The VIP goes by name (copied: a reload may free the config meanwhile).
+ */
 struct feedback {
 	struct cv_executor *x;
+	char name[CV_PROTO_NAME_MAX + 1]; /* VIP names fit the wire */
 	struct cv_event ev;
 };
 
@@ -94,19 +101,26 @@ feedback_job(void *data)
 {
 	struct feedback *f = data;
 
+	f->ev.result.vip = f->name;
 	f->x->sink(f->x->userdata, &f->ev);
 	free(f);
 }
 
 static void
-action_failed(struct cv_executor *x, uint32_t vip, int err)
+result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_type op,
+       uint64_t epoch, int err)
 {
 	struct feedback *f = calloc(1, sizeof(*f));
 
-	if (!f)
+	if (!f) {
+		qb_log(LOG_CRIT, "VIP '%s': out of memory for the result of %s", conf->head.name,
+		       cv_action_type_to_string(op));
 		return;
+	}
 	*f = (struct feedback){ .x = x,
-				.ev = { .type = CV_EV_ACTION_FAILED, .vip = { .vip = vip, .err = err } } };
+				.ev = { .type = CV_EV_ACTION_RESULT,
+					.result = { .op = op, .epoch = epoch, .err = err } } };
+	snprintf(f->name, sizeof(f->name), "%s", conf->head.name);
 	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0)
 		free(f);
 }
@@ -314,8 +328,8 @@ note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, 
 	note_remove(note_find(x, a->conf));
 	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
 		return NULL;
-	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .kind = kind,
-			    .ifindex = ifindex };
+	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .epoch = a->epoch,
+			    .kind = kind, .ifindex = ifindex };
 	x->notes[x->n_notes++] = n;
 	return n;
 }
@@ -345,7 +359,7 @@ refuse_foreign(struct cv_executor *x, const struct cv_action *a, const struct cv
 		return false;
 	log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
 	note_add(x, a, NOTE_FOREIGN, req->ifindex);
-	action_failed(x, a->vip, -EADDRINUSE);
+	result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE);
 	return true;
 }
 
@@ -367,11 +381,12 @@ static void
 dad_failed(struct note *n, int err, const char *what)
 {
 	struct cv_executor *x = n->x;
-	uint32_t vip = n->vip;
+	const struct cv_vip_conf *conf = n->conf;
+	uint64_t epoch = n->epoch;
 
-	log_vip(LOG_ERR, n->conf, what);
+	log_vip(LOG_ERR, conf, what);
 	note_remove(n);
-	action_failed(x, vip, err);
+	result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
 }
 
 static void
@@ -462,11 +477,13 @@ add_addr(struct cv_executor *x, const struct cv_action *a, uint32_t lease_s)
 	note_remove(note_find(x, a->conf)); /* from an earlier hold */
 	r = addr_op(x, CV_NL_ADD, a, lease_s, &req, &raw);
 	if (r < 0) {
-		action_failed(x, a->vip, r);
+		result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, r);
 		return;
 	}
 	if (raw == -EEXIST && refuse_foreign(x, a, &req))
 		return;
+	/* A DAD failure later is this add's result too (same epoch). */
+	result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0);
 	if (raw == 0 && req.addr.family == AF_INET6 && !req.nodad)
 		dad_start(x, a, req.ifindex);
 }
@@ -477,10 +494,15 @@ del_addr(struct cv_executor *x, const struct cv_action *a)
 	struct note *n = note_find(x, a->conf);
 	bool foreign = n && n->kind == NOTE_FOREIGN;
 
+	int r = 0;
+
 	cancel_burst(x, a->conf);
 	note_remove(n);
+	/* The admin's address was never ours: nothing of ours to remove. An
+	 * interface that is gone took the address with it (-ENODEV). */
 	if (!foreign)
-		(void)addr_op(x, CV_NL_DEL, a, 0, NULL, NULL);
+		r = addr_op(x, CV_NL_DEL, a, 0, NULL, NULL);
+	result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, r == -ENODEV ? 0 : r);
 }
 
 static void

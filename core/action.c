@@ -36,11 +36,11 @@ cv_actions_done(struct cv_actions *a)
 }
 
 /* One table per enum; index = value. */
-static const char *const vip_state_names[] = { "idle", "waiting", "held" };
+static const char *const vip_state_names[] = { "idle", "waiting", "held", "releasing" };
 static const char *const reason_names[] = {
 	"none",	       "placement", "safe",	 "no-quorum",	 "cannot-be-quorate",
 	"conn-lost",   "lease-lapsed", "stop",	 "reload",	 "addr-gone",
-	"heal",	       "two-node",  "action-failed",
+	"heal",	       "two-node",  "action-failed", "release-done",
 };
 static const char *const action_names[] = {
 	"ADDR_ADD",	"ADDR_DEL",   "ANNOUNCE", "RENEW",   "SEND",

@@ -17,6 +17,9 @@ enum cv_vip_state {
 	CV_VIP_IDLE,	/* not ours */
 	CV_VIP_WAITING, /* ours by placement; waiting until it is safe to add it */
 	CV_VIP_HELD,	/* the address is on our interface and announced */
+	/* Its removal is under way: RELEASED is multicast only once the backend
+	 * says it is done (a failed removal is retried, never reported released). */
+	CV_VIP_RELEASING,
 	_CV_VIP_STATE_MAX,
 	_CV_VIP_STATE_INVALID = -EINVAL,
 };
@@ -36,11 +39,14 @@ enum cv_reason {
 	CV_REASON_HEAL,		  /* re-announce after a merge (rule 7) */
 	CV_REASON_TWO_NODE,	  /* plain two_node cluster without two_node_unsafe */
 	CV_REASON_ACTION_FAILED,  /* the adapter could not add the address */
+	CV_REASON_RELEASE_DONE,	  /* the backend removed the address: RELEASED goes out */
 	_CV_REASON_MAX,
 	_CV_REASON_INVALID = -EINVAL,
 };
 
 enum cv_action_type {
+	/* ADDR_ADD and ADDR_DEL carry the VIP's epoch; their outcome comes back as
+	 * a CV_EV_ACTION_RESULT event with that epoch, never inside the call. */
 	CV_ACT_ADDR_ADD,     /* add vip's address (finite kernel lease) */
 	CV_ACT_ADDR_DEL,     /* remove vip's address */
 	CV_ACT_ANNOUNCE,     /* start vip's gratuitous ARP / unsolicited NA burst */
@@ -70,6 +76,7 @@ enum cv_notice {
 struct cv_action {
 	enum cv_action_type type;
 	uint32_t vip;		 /* index into the config's vips (ADDR_*, ANNOUNCE, TRANSITION) */
+	uint64_t epoch;		 /* ADDR_*: the VIP's epoch, echoed in the result */
 	const struct cv_vip_conf *conf; /* that VIP's config (the old one for a reload's removals) */
 	uint64_t at_ms;		 /* ARM_TIMER */
 	struct cv_proto_msg msg; /* SEND; entry lists owned by the action */

@@ -24,6 +24,7 @@ struct peer {
 	uint32_t pids[4];	/* its current group members (daemon, reaper, a restart's new pair) */
 	size_t n_pids;
 	uint64_t daemon_left_at; /* NEVER while in the group */
+	bool daemon_died_alone;	/* it left the group while its node stayed (not NODEDOWN) */
 	uint64_t reaper_left_at;
 	/* STATE: complete and fresh = delivered, whole, since the last group join, for ring */
 	bool state_fresh;
@@ -38,6 +39,8 @@ struct peer {
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
 	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
 	bool silent;		/* owns something but its heartbeats stopped */
+	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
+	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
 	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
 };
@@ -46,14 +49,35 @@ struct vip_rt {
 	enum cv_vip_state state;
 	uint32_t owner;		/* placement's choice, the same on every member; 0 = nobody */
 	uint64_t epoch;		/* highest epoch known */
+	uint64_t op_epoch;	/* our own acquisition's epoch: what ADDR_* results must echo */
+	uint64_t added_at;	/* when we last added it: the kernel drops it kernel_lease later */
+	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
+	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */
 	uint64_t released;	/* bit per peer slot: its RELEASED came since it last owned it */
-	uint32_t admin_target;	/* corovipctl move target, 0 = none */
+	uint64_t peer_blocked;	/* bit per peer slot: its STATE says someone may still hold it */
+	uint32_t move_target;	/* corovipctl move under way (cluster state), 0 = none or done */
+	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
 	bool link_down;		/* its interface is down: not healthy until it is up */
+};
+
+/* A release a reload took out of the config: RELEASED once its removal is done. */
+struct orphan {
+	char name[CV_PROTO_NAME_MAX + 1];
+	uint64_t epoch;	  /* our op_epoch of it: the DEL result must echo it */
+	uint64_t wire_epoch; /* what RELEASED says */
+	uint64_t gone_by; /* the kernel lease ends by then: released even if the removal failed */
+};
+
+/* One node's runtime standby (corovipctl), cluster state merged by stamp. */
+struct standby_entry {
+	uint32_t nodeid;
+	bool standby;
+	uint64_t stamp;
 };
 
 struct cv_engine {
@@ -72,7 +96,7 @@ struct cv_engine {
 	bool have_totem;
 	struct cv_ring_id quorum_ring;
 	bool quorum_quorate, have_quorum, two_node;
-	uint32_t quorum_votes, qdevice_votes;
+	uint32_t quorum_votes, qdevice_votes, expected_votes;
 	struct cv_ring_id view_ring;
 	bool have_view, view_quorate;
 	uint64_t view_adopted_at;
@@ -85,6 +109,18 @@ struct cv_engine {
 
 	struct vip_rt *vips;
 	size_t n_vips;
+	size_t state_chunk_vips; /* cv_engine_params.state_chunk_vips */
+	struct orphan *orphans;
+	size_t n_orphans;
+	struct standby_entry standby[CV_MAX_NODES];
+	size_t n_standby;
+	uint64_t cmd_stamp;	/* highest admin command stamp seen */
+	bool state_due;		/* send our STATE at the end of this step */
+	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
+	bool born;		/* the first step happened (at born_at) */
+	uint64_t born_at;
+	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */
+	uint64_t renewed_at;	/* the last RENEW */
 	const struct cv_vip_conf **by_name; /* config vips sorted by name, for messages */
 	uint32_t *node_ids;	/* per config node section: its corosync node id, 0 = unknown */
 	uint32_t *vip_digests;	/* per config VIP: cv_config_vip_digest(), computed once */
@@ -100,7 +136,6 @@ struct cv_engine {
 	bool ask_resend;	/* our next STATE asks the others for theirs (after a reload) */
 	bool placement_dirty;
 	uint64_t trusted_digest;	/* the digest most view members share (engine-place.c) */
-	bool admin_standby;	/* we are in standby by corovipctl */
 	bool stopping, stop_sent, stopped;
 	uint64_t stop_deadline;
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
@@ -131,14 +166,33 @@ int cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev);
 void cv_engine_send_state(struct cv_engine *e);
 void cv_engine_send_heartbeat(struct cv_engine *e);
 void cv_engine_send_released(struct cv_engine *e, size_t vip);
+void cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch);
+bool cv_engine_orphan_pending(const struct cv_engine *e, const char *name);
 void cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m);
 int cv_engine_vip_by_name(const struct cv_engine *e, const char *name);
 /* Is some peer's STATE half in? Placement waits: its sender looks unhealthy meanwhile. */
 bool cv_engine_assembling(const struct cv_engine *e);
+
+/* engine-admin.c: corovipctl moves and standby, as cluster state */
+int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);
+int cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby);
+void cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_move *m);
+void cv_engine_on_standby(struct cv_engine *e, uint32_t sender, const struct cv_proto_standby *m);
+/* A peer's STATE (chunk) carries its moves and standby table: the higher stamp wins. */
+void cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_proto_state *s);
+void cv_engine_fill_admin(const struct cv_engine *e, struct cv_proto_state *s);
+/* The totem ring lost a move's target: the move ends (at the same point everywhere). */
+void cv_engine_end_moves_of_gone(struct cv_engine *e);
+bool cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid);
 
 /* engine-place.c */
 int cv_engine_place(struct cv_engine *e);
 bool cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline);
 bool cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid);
 void cv_engine_elect_digest(struct cv_engine *e);
-int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);
+/* Drop vip i's blockers whose time has come; the earliest deadline left (NEVER: none). */
+uint64_t cv_engine_clear_blockers(struct cv_engine *e, size_t i);
+/* Does our STATE say BLOCKED for vip i (someone but us and its owner may hold it)? */
+bool cv_engine_vip_blocked(const struct cv_engine *e, size_t i);
+/* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
+bool cv_engine_seasoned(const struct cv_engine *e);

@@ -57,6 +57,10 @@ vip_flags(const struct cv_engine *e, size_t i)
 		f |= CV_PROTO_VIP_HEALTHY;
 	if (e->vips[i].state != CV_VIP_IDLE)
 		f |= CV_PROTO_VIP_HELD;
+	if (cv_engine_vip_blocked(e, i))
+		f |= CV_PROTO_VIP_BLOCKED;
+	if (e->vips[i].move_stamp)
+		f |= CV_PROTO_VIP_MOVE;
 	return f;
 }
 
@@ -67,6 +71,22 @@ standby_in_config(const struct cv_engine *e)
 		if (e->node_ids[i] == e->me)
 			return e->cfg->nodes[i].standby;
 	return false;
+}
+
+static uint8_t
+state_flags(struct cv_engine *e)
+{
+	return (standby_in_config(e) ? CV_PROTO_STATE_STANDBY : 0) |
+	       (e->ask_resend ? CV_PROTO_STATE_RESEND : 0) |
+	       (cv_engine_seasoned(e) ? CV_PROTO_STATE_SEASONED : 0);
+}
+
+static size_t
+chunk_fit(const struct cv_engine *e, const struct cv_proto_vip *all, size_t start)
+{
+	size_t n = cv_proto_state_fit(all, e->n_vips, start);
+
+	return e->state_chunk_vips ? CV_MIN(n, e->state_chunk_vips) : n;
 }
 
 /* Our whole state, in as many chunks as it takes (each under 64 KiB). */
@@ -85,22 +105,22 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].flags = vip_flags(e, i);
 		all[i].digest = e->vip_digests[i];
 		all[i].epoch = e->vips[i].epoch;
+		all[i].move_target = e->vips[i].move_target;
+		all[i].move_stamp = e->vips[i].move_stamp;
+		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
 	}
 	do {
-		start += cv_proto_state_fit(all, e->n_vips, start);
+		start += chunk_fit(e, all, start);
 		count++;
 	} while (start < e->n_vips);
 	start = 0;
 	for (size_t c = 0; c < count; c++) {
-		size_t n = cv_proto_state_fit(all, e->n_vips, start);
+		size_t n = chunk_fit(e, all, start);
 		struct cv_proto_msg m = {
 			.type = CV_PROTO_TYPE_STATE,
 			.state = { .max_version = CV_PROTO_VERSION,
 				   .role = CV_PROTO_ROLE_DAEMON,
-				   .flags = ((e->admin_standby || standby_in_config(e))
-						     ? CV_PROTO_STATE_STANDBY
-						     : 0) |
-					    (e->ask_resend ? CV_PROTO_STATE_RESEND : 0),
+				   .flags = state_flags(e),
 				   .nodeid = e->me,
 				   .peer_pid = e->my_reaper,
 				   .ring = e->view_ring,
@@ -117,11 +137,13 @@ cv_engine_send_state(struct cv_engine *e)
 		}
 		if (n)
 			memcpy(m.state.vips, all + start, n * sizeof(*all));
+		cv_engine_fill_admin(e, &m.state);
 		cv_engine_send(e, &m);
 		start += n;
 	}
 	free(all);
 	e->ask_resend = false;
+	e->state_due = false;
 }
 
 void
@@ -144,6 +166,12 @@ cv_engine_send_heartbeat(struct cv_engine *e)
 void
 cv_engine_send_released(struct cv_engine *e, size_t i)
 {
+	cv_engine_send_released_named(e, e->cfg->vips[i].head.name, e->vips[i].epoch);
+}
+
+void
+cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch)
+{
 	struct cv_proto_vip *v = calloc(1, sizeof(*v));
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
 
@@ -151,8 +179,8 @@ cv_engine_send_released(struct cv_engine *e, size_t i)
 		e->out->err = -ENOMEM;
 		return;
 	}
-	copy_name(v->name, e->cfg->vips[i].head.name);
-	v->epoch = e->vips[i].epoch;
+	copy_name(v->name, name);
+	v->epoch = epoch;
 	m.released = (struct cv_proto_released){
 		.for_nodeid = e->me, .ring = e->view_ring, .vips = v, .n_vips = 1
 	};
@@ -197,6 +225,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		for (size_t i = 0; i < e->n_vips; i++) {
 			e->vips[i].healthy &= ~bit;
 			e->vips[i].claims &= ~bit;
+			e->vips[i].peer_blocked &= ~bit;
 			p->vip_digests[i] = 0;
 		}
 	for (size_t k = 0; k < s->n_vips; k++) {
@@ -212,6 +241,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			e->vips[i].claims |= bit;
 			e->vips[i].released &= ~bit;
 		}
+		if ((s->vips[k].flags & CV_PROTO_VIP_BLOCKED) && p->nodeid != e->me)
+			e->vips[i].peer_blocked |= bit;
 		p->vip_digests[i] = s->vips[k].digest;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
@@ -246,20 +277,42 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->mismatch_told = config_differs(e, p);
 	p->daemon_pid = pid;
 	p->daemon_left_at = NEVER;
+	p->daemon_died_alone = false;
 	p->reaper_pid = s->peer_pid;
 	p->reaper_left_at = s->peer_pid ? NEVER : e->now;
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
+	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->state_ring = s->ring;
 	p->state_fresh = true;
 	p->silent = false; /* it speaks again: watch its heartbeats from now */
 	p->last_hb_at = e->now;
 	p->chunks_next = 0;
+	p->chunks_pid = 0;
 	e->placement_dirty = true;
+	if (p->nodeid == e->me && pid == e->my_pid)
+		e->own_state_pending = false;
 	/* A reloaded peer may have VIPs we learnt nothing of before our own
 	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
 	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)
 		cv_engine_send_state(e);
 	cv_engine_check_exchange(e);
+}
+
+/*
+ * A STATE cut short (its sender died, or sent something else between its
+ * chunks) must not stall the exchange: the half is dropped, and we ask every
+ * member to send its STATE again so the exchange completes or restarts.
+ */
+static void
+drop_assembly(struct cv_engine *e, struct peer *p, const char *why)
+{
+	if (!p->chunks_next)
+		return;
+	p->chunks_next = 0;
+	p->chunks_pid = 0;
+	e->ask_resend = true;
+	e->state_due = true;
+	bad_message(e, p->nodeid, why);
 }
 
 static void
@@ -276,13 +329,15 @@ on_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_pro
 	if (!p)
 		return bad_message(e, nodeid, "too many nodes");
 	slot = (int)(p - e->peers);
-	if (s->chunk_index != p->chunks_next || (s->chunk_index && s->chunk_count != p->chunk_count)) {
-		p->chunks_next = 0; /* out of order: wait for the next whole STATE */
-		return bad_message(e, nodeid, "STATE chunk out of order");
-	}
+	if (p->chunks_next && (s->chunk_index == 0 || pid != p->chunks_pid))
+		drop_assembly(e, p, "STATE cut short: a new one began");
+	if (s->chunk_index != p->chunks_next || (s->chunk_index && s->chunk_count != p->chunk_count))
+		return drop_assembly(e, p, "STATE chunk out of order");
 	p->state_fresh = false;
 	p->chunk_count = s->chunk_count;
+	p->chunks_pid = pid;
 	apply_state_chunk(e, slot, s);
+	cv_engine_merge_admin(e, nodeid, s);
 	p->chunks_next = s->chunk_index + 1;
 	if (p->chunks_next == s->chunk_count)
 		commit_state(e, p, slot, pid, s);
@@ -346,18 +401,24 @@ on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_
 
 	if (r->for_nodeid != nodeid)
 		return bad_message(e, nodeid, "RELEASED for another node");
-	p = cv_engine_peer(e, nodeid, true);
+	p = cv_engine_peer(e, nodeid, false);
 	if (!p)
 		return;
-	bit = UINT64_C(1) << (p - e->peers);
+	/* Only the node's current daemon or reaper speaks for it: an older
+	 * incarnation's reaper must not free what a restarted daemon took.
+	 * Within one sender, messages come in order: its RELEASED is its
+	 * latest word whatever its epoch. */
 	from_reaper = p->reaper_pid != 0 && pid == p->reaper_pid;
+	if (!from_reaper && pid != p->daemon_pid)
+		return bad_message(e, nodeid, "RELEASED from neither its daemon nor its reaper");
+	bit = UINT64_C(1) << (p - e->peers);
 	for (size_t k = 0; k < r->n_vips; k++) {
 		int i = cv_engine_vip_by_name(e, r->vips[k].name);
 
 		if (i < 0)
 			continue;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, r->vips[k].epoch);
-		released_vip(e, p, bit, i, pid != p->daemon_pid);
+		released_vip(e, p, bit, i, from_reaper);
 	}
 	/* The reaper's word is final and covers every VIP: it removed every
 	 * address with our tag on its node, also those of VIPs a reload added
@@ -367,33 +428,14 @@ on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_
 			released_vip(e, p, bit, (int)i, true);
 }
 
+/* Anything else from a daemon between its STATE's chunks: the rest is lost. */
 static void
-on_move(struct cv_engine *e, const struct cv_proto_move *m)
+interrupts_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
 {
-	int i = cv_engine_vip_by_name(e, m->vip);
+	struct peer *p = cv_engine_peer(e, nodeid, false);
 
-	if (i < 0 || !cv_engine_node_eligible(e, m->target) ||
-	    !(e->vips[i].healthy & (UINT64_C(1) << cv_engine_peer_slot(e, m->target)))) {
-		if (m->origin == e->me)
-			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, m->target,
-					 "the target cannot hold the VIP any more");
-		return;
-	}
-	e->vips[i].admin_target = m->target;
-	e->placement_dirty = true;
-}
-
-static void
-on_standby(struct cv_engine *e, const struct cv_proto_standby *s)
-{
-	struct peer *p = cv_engine_peer(e, s->target, true);
-
-	if (!p)
-		return;
-	p->standby = s->standby;
-	if (s->target == e->me)
-		e->admin_standby = s->standby;
-	e->placement_dirty = true;
+	if (p && p->chunks_next && pid == p->chunks_pid)
+		drop_assembly(e, p, "STATE cut short: another message came between its chunks");
 }
 
 int
@@ -402,6 +444,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	const struct cv_proto_msg *m = ev->message.msg;
 	uint32_t node = ev->message.nodeid, pid = ev->message.pid;
 
+	if (m->type != CV_PROTO_TYPE_STATE)
+		interrupts_state(e, node, pid);
 	switch (m->type) {
 	case CV_PROTO_TYPE_STATE:
 		on_state(e, node, pid, &m->state);
@@ -413,10 +457,10 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		on_released(e, node, pid, &m->released);
 		break;
 	case CV_PROTO_TYPE_MOVE:
-		on_move(e, &m->move);
+		cv_engine_on_move(e, node, &m->move);
 		break;
 	case CV_PROTO_TYPE_STANDBY:
-		on_standby(e, &m->standby);
+		cv_engine_on_standby(e, node, &m->standby);
 		break;
 	default:
 		bad_message(e, node, "unknown message type");

@@ -58,7 +58,8 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
 
 	return p && e->have_view && e->view_quorate && p->in_view && daemon_present(p) &&
-	       p->state_fresh && p->digest == e->trusted_digest && !p->standby && !p->silent;
+	       p->state_fresh && p->digest == e->trusted_digest && !p->standby &&
+	       !cv_engine_runtime_standby(e, nodeid) && !p->silent;
 }
 
 static uint32_t
@@ -143,8 +144,8 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 	const struct vip_rt *v = &e->vips[i];
 	size_t n = 0;
 
-	if (v->admin_target) {
-		prefer[n++] = v->admin_target;
+	if (v->move_target) {
+		prefer[n++] = v->move_target;
 	} else {
 		for (size_t k = 0; k < vc->prefer.n; k++) {
 			uint32_t id = node_id_by_name(e, vc->prefer.names[k]);
@@ -157,8 +158,8 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 		.name = vc->head.name,
 		.prefer = prefer,
 		.n_prefer = n,
-		.stickiness = vc->stickiness && !v->admin_target,
-		.preempt = vc->preempt || v->admin_target,
+		.stickiness = vc->stickiness && !v->move_target,
+		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
 		.healthy = v->healthy & agreeing_nodes(e, i),
 	};
@@ -173,7 +174,9 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 static void
 set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 {
-	if (v->owner == e->me && owner != e->me && v->state == CV_VIP_IDLE)
+	/* (A release a reload left under way says RELEASED once it is done.) */
+	if (v->owner == e->me && owner != e->me && v->state == CV_VIP_IDLE &&
+	    !cv_engine_orphan_pending(e, e->cfg->vips[v - e->vips].head.name))
 		cv_engine_send_released(e, (size_t)(v - e->vips));
 	int old = v->owner ? cv_engine_peer_slot(e, v->owner) : -1;
 	int now = owner ? cv_engine_peer_slot(e, owner) : -1;
@@ -241,18 +244,33 @@ cv_engine_place(struct cv_engine *e)
 	return 0;
 }
 
+/* Margin for a holder's lapse timer firing late (see engine-view.c). */
+#define LAPSE_MARGIN_MS 25
+
 /* When may we stop waiting for blocker p? NEVER: only its word (RELEASED/STATE) will do. */
 static uint64_t
 blocker_deadline(const struct cv_engine *e, const struct peer *p)
 {
 	uint64_t kl = e->cfg->cluster.kernel_lease_ms + 1000, t = NEVER;
+	bool pair_gone = !daemon_present(p) && (p->reaper_pid == 0 || p->reaper_left_at != NEVER);
+	uint64_t pair_t = CV_MAX(p->daemon_left_at == NEVER ? e->now : p->daemon_left_at,
+				 p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) +
+			  kl;
 
-	if (!p->in_view)
+	if (!p->in_view) {
+		/* Rule 2; and a join can exclude a silent node after about
+		 * consensus alone, sooner than the lease arithmetic assumes: its
+		 * lease ran from a heartbeat sent before we saw it delivered. */
 		t = p->gone_at + e->guard_ms;
-	else if (!daemon_present(p) && (p->reaper_pid == 0 || p->reaper_left_at != NEVER))
-		t = CV_MAX(p->daemon_left_at == NEVER ? e->now : p->daemon_left_at,
-			   p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) +
-		    kl;
+		if (p->last_hb_at != NEVER)
+			t = CV_MAX(t, p->last_hb_at + e->lease_ms + LAPSE_MARGIN_MS);
+		/* Its daemon and reaper died before its node left (not with
+		 * it): nobody released it; only the kernel lease will. */
+		if (pair_gone && p->daemon_died_alone)
+			t = CV_MAX(t, pair_t);
+	} else if (pair_gone) {
+		t = pair_t;
+	}
 	if (p->silent && p->last_hb_at != NEVER)
 		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);
 	return t;
@@ -265,13 +283,13 @@ may_take_now(const struct cv_engine *e)
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until;
 }
 
-bool
-cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
+uint64_t
+cv_engine_clear_blockers(struct cv_engine *e, size_t i)
 {
 	struct vip_rt *v = &e->vips[i];
 	uint64_t deadline = NEVER;
 
-	for (size_t s = 0; s < e->n_peers; s++) {
+	for (size_t s = 0; v->blockers && s < e->n_peers; s++) {
 		uint64_t t;
 
 		if (!(v->blockers & BIT(s)))
@@ -284,35 +302,96 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 			deadline = CV_MIN(deadline, t);
 		}
 	}
-	if (ret_deadline)
-		*ret_deadline = deadline;
-	return v->blockers == 0 && may_take_now(e);
+	return deadline;
 }
 
-int
-cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
+/*
+ * What our STATE says BLOCKED: a node other than us may still hold the VIP —
+ * a blocker, or the owner we remember if it left the view or lost its daemon
+ * (it becomes a blocker when the exchange ends, after our STATE went out).
+ */
+bool
+cv_engine_vip_blocked(const struct cv_engine *e, size_t i)
 {
-	int i = cv_engine_vip_by_name(e, vip);
-	int slot = cv_engine_peer_slot(e, node);
-	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_MOVE,
-				  .move = { .origin = e->me, .target = node } };
+	const struct vip_rt *v = &e->vips[i];
+	int me = cv_engine_peer_slot(e, e->me);
+	const struct peer *o;
 
-	if (i < 0) {
-		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node, "no such VIP");
+	if (v->blockers & ~(me >= 0 ? BIT(me) : 0))
+		return true;
+	if (!v->owner || v->owner == e->me)
+		return false;
+	o = cv_engine_peer((struct cv_engine *)e, v->owner, false);
+	return o && (!o->in_view || !daemon_present(o));
+}
+
+/* ---- knowledge (docs/safety.md): a fresh engine does not know who held what ---- */
+
+static bool
+seasoned_in_view(const struct cv_engine *e)
+{
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (e->peers[s].in_view && e->peers[s].state_fresh && e->peers[s].seasoned &&
+		    e->peers[s].nodeid != e->me)
+			return true;
+	return false;
+}
+
+/*
+ * Until when our own ignorance holds us back (0: it does not), unless a
+ * member whose memory is complete speaks for the cluster with its BLOCKED
+ * flags:
+ *  - a node absent from our first quorate view may have held a VIP until its
+ *    own ring formed: we wait the guard from that view (rule 2), as a node
+ *    that saw it go would;
+ *  - a view member whose daemon we never heard from may hold what it took
+ *    before we started (its daemon and reaper killed: the address stays until
+ *    the kernel lease, rule 4): we wait kernel_lease + 1 s from our start. (A
+ *    daemon we heard from and lost is a blocker already if it owned a VIP.)
+ */
+static uint64_t
+ignorant_until(const struct cv_engine *e, bool trust_others)
+{
+	uint64_t until = 0, lease_end = e->born_at + e->cfg->cluster.kernel_lease_ms + 1000;
+
+	if (trust_others && seasoned_in_view(e))
 		return 0;
-	}
-	if (!cv_engine_node_eligible(e, node)) {
-		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
-				 "the node is not eligible (not in the quorate view, no daemon, "
-				 "another config, standby or silent)");
-		return 0;
-	}
-	if (slot < 0 || !(e->vips[i].healthy & BIT(slot))) {
-		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
-				 "the VIP's checks fail on that node");
-		return 0;
-	}
-	snprintf(m.move.vip, sizeof(m.move.vip), "%s", vip);
-	cv_engine_send(e, &m);
-	return 0;
+	if (e->fresh_until == 0 || e->now < e->fresh_until)
+		until = e->fresh_until ? e->fresh_until : NEVER;
+	if (e->now < lease_end)
+		for (size_t s = 0; s < e->n_peers; s++)
+			if (e->peers[s].in_view && e->peers[s].nodeid != e->me &&
+			    e->peers[s].daemon_pid == 0)
+				until = CV_MAX(until, lease_end);
+	return until;
+}
+
+bool
+cv_engine_seasoned(const struct cv_engine *e)
+{
+	return ignorant_until(e, true) == 0;
+}
+
+/* Members whose STATE says someone (not the owner) may still hold it. */
+static bool
+peers_say_blocked(const struct cv_engine *e, const struct vip_rt *v)
+{
+	for (size_t s = 0; v->peer_blocked && s < e->n_peers; s++)
+		if ((v->peer_blocked & BIT(s)) && e->peers[s].in_view && e->peers[s].state_fresh)
+			return true;
+	return false;
+}
+
+bool
+cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
+{
+	struct vip_rt *v = &e->vips[i];
+	uint64_t deadline = cv_engine_clear_blockers(e, i);
+	uint64_t ignorant = ignorant_until(e, true);
+
+	if (ignorant)
+		deadline = CV_MIN(deadline, ignorant);
+	if (ret_deadline)
+		*ret_deadline = deadline;
+	return v->blockers == 0 && !ignorant && !peers_say_blocked(e, v) && may_take_now(e);
 }

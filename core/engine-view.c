@@ -84,18 +84,30 @@ cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_
 }
 
 /*
- * Rule 1: could the latest totem membership be quorate by its own votes? A
- * quorum device's vote is not counted: on a split it goes to one side only,
- * and the losing side learns that late (corosync-qdevice decides after the
- * ring forms). So in a two-node cluster with qdevice a holder that finds
+ * Rule 1: could the latest totem membership be quorate? By its own votes it
+ * is. A quorum device's vote goes to one side only, and the losing side
+ * learns that late (corosync-qdevice decides after the ring forms): a ring
+ * that needs the device's vote keeps what it holds (until the quorum
+ * notification says) only when no disjoint ring could win with the device
+ * either — 2 of 3 nodes plus a device, where the lone node cannot be quorate
+ * even with it. In a two-node cluster with a device, a holder that finds
  * itself alone lets go at once, and takes again if its quorum comes back.
+ * (Every node is counted with one vote.)
  */
 bool
 cv_engine_totem_can_be_quorate(const struct cv_engine *e)
 {
+	uint32_t mine = (uint32_t)e->n_totem, nodes, others;
+
 	if (!e->have_quorum)
 		return true; /* nothing known yet; the quorum notification decides */
-	return e->n_totem >= e->quorum_votes;
+	if (mine >= e->quorum_votes)
+		return true;
+	if (mine + e->qdevice_votes < e->quorum_votes)
+		return false;
+	nodes = e->expected_votes > e->qdevice_votes ? e->expected_votes - e->qdevice_votes : 0;
+	others = nodes > mine ? nodes - mine : 0;
+	return others + e->qdevice_votes < e->quorum_votes;
 }
 
 /* Is the latest totem ring the one we adopted (not between rings)? */
@@ -124,20 +136,63 @@ mark_view_members(struct cv_engine *e)
 		if (p)
 			p->in_view = true;
 	}
+}
+
+/* Is every node of the cluster (expected votes, the device's aside) in the ring? */
+static bool
+view_complete(const struct cv_engine *e)
+{
+	return e->have_quorum && e->expected_votes > e->qdevice_votes &&
+	       e->n_totem >= e->expected_votes - e->qdevice_votes;
+}
+
+/*
+ * Rule 2's guard runs from the adoption of the first *quorate* view without
+ * the node: a stamp taken in a non-quorate view is stale by the time a
+ * quorate one comes (the node may have held the VIP in a quorate ring of its
+ * own meanwhile), so a non-quorate view forgets every stamp.
+ */
+static void
+stamp_gone(struct cv_engine *e)
+{
 	for (size_t p = 0; p < e->n_peers; p++) {
 		struct peer *pe = &e->peers[p];
 
-		if (pe->in_view)
+		if (pe->in_view || !e->view_quorate)
 			pe->gone_at = NEVER;
 		else if (pe->gone_at == NEVER)
 			pe->gone_at = e->now;
 	}
+	/* A fresh engine never saw who held what before: if a node is missing
+	 * from its first quorate view, it waits the guard from there, as one
+	 * that saw that node go would (engine-place.c, ignorant_until). */
+	if (e->view_quorate && e->fresh_until == 0)
+		e->fresh_until = e->now + (view_complete(e) ? 0 : e->guard_ms) + 1;
 }
 
 static bool
 two_node_refused(const struct cv_engine *e)
 {
 	return e->two_node && !e->cfg->cluster.two_node_unsafe;
+}
+
+/* The adopted view's ring stays; whether it is quorate may have changed. */
+static void
+quorum_changed(struct cv_engine *e, enum cv_reason why)
+{
+	bool quorate = e->quorum_quorate && !two_node_refused(e);
+
+	if (quorate == e->view_quorate)
+		return;
+	e->view_quorate = quorate;
+	stamp_gone(e);
+	if (!quorate) {
+		cv_engine_release_all(e, why);
+		e->exchange_done = false;
+		return;
+	}
+	cv_engine_start_exchange(e);
+	cv_engine_check_exchange(e);
 }
 
 /* Both notifications agree on the ring: this is the view. */
@@ -147,17 +202,18 @@ adopt(struct cv_engine *e)
 	bool new_ring = !e->have_view || !ring_equal(e->view_ring, e->totem_ring);
 	size_t before = 0;
 
-	for (size_t p = 0; p < e->n_peers; p++)
-		before += e->peers[p].in_view;
-	e->view_quorate = e->quorum_quorate && !two_node_refused(e);
 	if (e->quorum_quorate && two_node_refused(e))
 		cv_engine_notice(e, CV_NOTICE_TWO_NODE_REFUSED, e->me,
 				 "two_node without qdevice: set two_node_unsafe to hold VIPs");
-	if (!new_ring && e->have_view) {
-		if (!e->view_quorate)
-			cv_engine_release_all(e, CV_REASON_NO_QUORUM);
+	if (!new_ring) {
+		/* The same ring, another quorum (expected votes changed, the
+		 * device's vote came or went): as a reload's change would. */
+		quorum_changed(e, CV_REASON_NO_QUORUM);
 		return;
 	}
+	for (size_t p = 0; p < e->n_peers; p++)
+		before += e->peers[p].in_view;
+	e->view_quorate = e->quorum_quorate && !two_node_refused(e);
 	/* Starting up, give the daemons of the other view members one
 	 * re-formation's time to join before placing anything: otherwise the
 	 * first daemon up takes every VIP and stickiness keeps them there. */
@@ -167,6 +223,7 @@ adopt(struct cv_engine *e)
 	e->have_view = true;
 	e->view_adopted_at = e->now;
 	mark_view_members(e);
+	stamp_gone(e);
 	e->merged = e->n_totem > before && before > 0;
 	cv_engine_notice(e, CV_NOTICE_VIEW_ADOPTED, (uint32_t)e->n_totem,
 			 e->view_quorate ? "quorate" : "not quorate");
@@ -183,21 +240,9 @@ adopt(struct cv_engine *e)
 void
 cv_engine_reconsider_view(struct cv_engine *e)
 {
-	bool quorate;
-
 	if (!e->have_view || !e->have_quorum || !ring_equal(e->view_ring, e->quorum_ring))
 		return;
-	quorate = e->quorum_quorate && !two_node_refused(e);
-	if (quorate == e->view_quorate)
-		return;
-	e->view_quorate = quorate;
-	if (!quorate) {
-		cv_engine_release_all(e, CV_REASON_TWO_NODE);
-		e->exchange_done = false;
-		return;
-	}
-	cv_engine_start_exchange(e);
-	cv_engine_check_exchange(e);
+	quorum_changed(e, CV_REASON_TWO_NODE);
 }
 
 static void
@@ -220,6 +265,7 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 	if (!same) {
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;
+		cv_engine_end_moves_of_gone(e);
 		if (!cv_engine_totem_can_be_quorate(e))
 			cv_engine_release_all(e, CV_REASON_CANNOT_BE_QUORATE);
 	}
@@ -234,6 +280,7 @@ cv_engine_on_quorum(struct cv_engine *e, const struct cv_event *ev)
 	e->quorum_quorate = ev->quorum.quorate;
 	e->quorum_votes = ev->quorum.quorum_votes;
 	e->qdevice_votes = ev->quorum.qdevice_votes;
+	e->expected_votes = ev->quorum.expected_votes;
 	e->two_node = ev->quorum.two_node;
 	e->have_quorum = true;
 	if (!e->quorum_quorate)
@@ -253,9 +300,12 @@ member_left(struct cv_engine *e, const struct cv_member *m)
 		return;
 	if (m->pid == p->daemon_pid) {
 		p->daemon_left_at = e->now;
+		p->daemon_died_alone = m->reason != CV_LEAVE_NODEDOWN;
 		p->state_fresh = false;
 		e->placement_dirty = true;
 	}
+	if (m->pid == p->chunks_pid) /* its STATE will never be complete */
+		p->chunks_next = p->chunks_pid = 0;
 	if (m->pid == p->reaper_pid)
 		p->reaper_left_at = e->now;
 }

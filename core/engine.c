@@ -11,9 +11,16 @@
  *   rule 5 (heartbeats, epochs, lease)   here: check_lease, heartbeat; engine-msg.c
  *   rule 6 (kernel lease renewal)        here: renew
  *   rule 7 (conn lost, merge, re-announce) here and engine-view.c
- *   rule 8 (never re-add what we do not hold) only HELD VIPs are renewed or re-added
+ *   rule 8 (never re-add what we do not hold) only HELD VIPs are renewed or re-added,
+ *                                        and an address gone is re-added only with a valid lease
+ *
+ * ADDR_ADD/ADDR_DEL carry our acquisition's epoch (op_epoch); their outcome
+ * comes back as CV_EV_ACTION_RESULT (on_result). RELEASED follows a removal
+ * only once it is done (RELEASING); a failed one is retried, and counted as
+ * done once the kernel lease has surely removed the address.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +43,24 @@ cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, const cha
 static void
 vip_action(struct cv_engine *e, enum cv_action_type t, size_t i)
 {
-	push(e, (struct cv_action){ .type = t, .vip = (uint32_t)i, .conf = &e->cfg->vips[i] });
+	push(e, (struct cv_action){ .type = t,
+				    .vip = (uint32_t)i,
+				    .conf = &e->cfg->vips[i],
+				    .epoch = e->vips[i].op_epoch });
+}
+
+/* How long a failed removal waits before it is tried again. */
+static uint64_t
+retry_interval(const struct cv_engine *e)
+{
+	return CV_MAX((uint64_t)e->cfg->cluster.heartbeat_ms * 4, 100);
+}
+
+/* By then the kernel has dropped the address whatever we did (rule 6). */
+static uint64_t
+gone_by(const struct cv_engine *e, const struct vip_rt *v)
+{
+	return CV_MAX(v->added_at, e->renewed_at) + e->cfg->cluster.kernel_lease_ms + 1000;
 }
 
 /* Run one per-VIP event through the table and carry out its actions in order. */
@@ -53,10 +77,18 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 		cv_engine_send_released(e, i);
 	if (t.actions & CV_VA_EPOCH) {
 		v->epoch++;
+		v->op_epoch = v->epoch;
 		e->holdings_epoch++;
 	}
-	if (t.actions & CV_VA_ADD)
+	if (t.actions & CV_VA_ADD) {
 		vip_action(e, CV_ACT_ADDR_ADD, i);
+		v->added_at = e->now;
+	}
+	if (t.actions & CV_VA_DEL)
+		v->retry_at = NEVER; /* awaiting its result */
+	/* A move to us is done once we hold it: our STATE says so to all. */
+	if (t.next == CV_VIP_HELD && from != CV_VIP_HELD && v->move_target == e->me)
+		e->state_due = true;
 	if (t.actions & CV_VA_ANNOUNCE)
 		vip_action(e, CV_ACT_ANNOUNCE, i);
 	v->state = t.next;
@@ -71,22 +103,25 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
 }
 
+static bool
+any_in(const struct cv_engine *e, enum cv_vip_state state)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (e->vips[i].state == state)
+			return true;
+	return false;
+}
+
 bool
 cv_engine_holds_any(const struct cv_engine *e)
 {
-	for (size_t i = 0; i < e->n_vips; i++)
-		if (e->vips[i].state == CV_VIP_HELD)
-			return true;
-	return false;
+	return any_in(e, CV_VIP_HELD);
 }
 
 static bool
 waits_any(const struct cv_engine *e)
 {
-	for (size_t i = 0; i < e->n_vips; i++)
-		if (e->vips[i].state == CV_VIP_WAITING)
-			return true;
-	return false;
+	return any_in(e, CV_VIP_WAITING);
 }
 
 void
@@ -179,6 +214,7 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.my_reaper = p->reaper_pid,
 		.next_hb_at = NEVER,
 		.renew_at = NEVER,
+		.state_chunk_vips = p->state_chunk_vips,
 		.stop_deadline = NEVER,
 		.timer_at = NEVER,
 	};
@@ -198,6 +234,7 @@ cv_engine_free(struct cv_engine *e)
 	if (e) {
 		for (size_t p = 0; p < e->n_peers; p++)
 			free(e->peers[p].vip_digests);
+		free(e->orphans);
 		unload_config(e);
 		free(e);
 	}
@@ -276,15 +313,116 @@ on_link(struct cv_engine *e, const char *interface, bool up)
 }
 
 static void
-on_action_failed(struct cv_engine *e, size_t i)
+on_add_failed(struct cv_engine *e, size_t i)
 {
-	if (i >= e->n_vips)
-		return;
 	e->vips[i].add_failed = true;
 	e->vips[i].local_healthy = false;
-	if (e->vips[i].state != CV_VIP_IDLE)
+	if (e->vips[i].state == CV_VIP_HELD)
 		cv_engine_vip_event(e, i, CV_VE_RELEASE_ALL, CV_REASON_ACTION_FAILED);
 	cv_engine_send_state(e);
+}
+
+/* ---- releases a reload took out of the config ---- */
+
+static struct orphan *
+orphan_find(const struct cv_engine *e, const char *name, uint64_t epoch)
+{
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (strcmp(e->orphans[k].name, name) == 0 && e->orphans[k].epoch == epoch)
+			return &e->orphans[k];
+	return NULL;
+}
+
+bool
+cv_engine_orphan_pending(const struct cv_engine *e, const char *name)
+{
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (strcmp(e->orphans[k].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Its removal is done (or the kernel lease is surely over): say RELEASED. */
+static void
+orphan_done(struct cv_engine *e, struct orphan *o)
+{
+	cv_engine_send_released_named(e, o->name, o->wire_epoch);
+	*o = e->orphans[--e->n_orphans];
+	e->placement_dirty = true; /* a RELEASED it held back may be due now */
+}
+
+static int
+orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const struct vip_rt *v)
+{
+	struct orphan *o = realloc(e->orphans, (e->n_orphans + 1) * sizeof(*o));
+
+	if (!o)
+		return -ENOMEM;
+	e->orphans = o;
+	o = &e->orphans[e->n_orphans++];
+	*o = (struct orphan){ .epoch = v->op_epoch, .wire_epoch = v->epoch, .gone_by = gone_by(e, v) };
+	snprintf(o->name, sizeof(o->name), "%s", vc->head.name);
+	return 0;
+}
+
+static void
+expire_orphans(struct cv_engine *e)
+{
+	for (size_t k = e->n_orphans; k-- > 0;)
+		if (e->now >= e->orphans[k].gone_by)
+			orphan_done(e, &e->orphans[k]);
+}
+
+/* ---- results of ADDR_ADD / ADDR_DEL ---- */
+
+static int
+on_result(struct cv_engine *e, const struct cv_event *ev)
+{
+	const char *name = ev->result.vip;
+	struct orphan *o;
+	struct vip_rt *v;
+	int i;
+
+	if (!name)
+		return -EINVAL;
+	o = ev->result.op == CV_ACT_ADDR_DEL ? orphan_find(e, name, ev->result.epoch) : NULL;
+	if (o) {
+		/* A failed one waits for the kernel lease (its config is gone). */
+		if (ev->result.err == 0)
+			orphan_done(e, o);
+		return 0;
+	}
+	i = cv_engine_vip_by_name(e, name);
+	if (i < 0 || e->vips[i].op_epoch != ev->result.epoch)
+		return 0; /* stale: about an acquisition that is over */
+	v = &e->vips[i];
+	if (ev->result.op == CV_ACT_ADDR_ADD) {
+		if (ev->result.err < 0)
+			on_add_failed(e, (size_t)i);
+	} else if (ev->result.op == CV_ACT_ADDR_DEL && v->state == CV_VIP_RELEASING) {
+		if (ev->result.err == 0)
+			cv_engine_vip_event(e, (size_t)i, CV_VE_RELEASE_DONE, CV_REASON_RELEASE_DONE);
+		else
+			v->retry_at = e->now + retry_interval(e);
+	}
+	return 0;
+}
+
+/* Failed removals are tried again; past the kernel lease they are done. */
+static void
+retry_releases(struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct vip_rt *v = &e->vips[i];
+
+		if (v->state != CV_VIP_RELEASING || e->now < v->retry_at)
+			continue;
+		v->retry_at = NEVER;
+		if (e->now >= gone_by(e, v))
+			cv_engine_vip_event(e, i, CV_VE_RELEASE_DONE, CV_REASON_RELEASE_DONE);
+		else
+			vip_action(e, CV_ACT_ADDR_DEL, i);
+	}
 }
 
 static void
@@ -303,6 +441,75 @@ on_stop(struct cv_engine *e)
 		cv_engine_send(e, &m);
 		e->stop_sent = true;
 	}
+}
+
+/*
+ * A VIP of the old config that the reload removes, or changes (address,
+ * backend, interface): its address goes under the old config, and RELEASED
+ * follows once that is done (an orphan). A changed VIP keeps the rest of its
+ * runtime (owner, epochs, blockers, move): the cluster still places it as
+ * before until most members share the new config, and our RELEASED goes out
+ * when placement moves it away (rule 3).
+ */
+static int
+release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
+{
+	struct vip_rt *ov = &old->vips[i];
+
+	if (ov->state == CV_VIP_WAITING)
+		cv_engine_send_released_named(e, old->cfg->vips[i].head.name, ov->epoch);
+	if (ov->state == CV_VIP_HELD) {
+		old->out = e->out;
+		old->now = e->now;
+		vip_action(old, CV_ACT_ADDR_DEL, i);
+		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
+					    .vip = (uint32_t)i,
+					    .conf = &old->cfg->vips[i],
+					    .from = CV_VIP_HELD,
+					    .to = CV_VIP_RELEASING,
+					    .reason = CV_REASON_RELOAD });
+	}
+	if (ov->state == CV_VIP_HELD || ov->state == CV_VIP_RELEASING)
+		return orphan_add(e, &old->cfg->vips[i], ov);
+	return 0;
+}
+
+static bool
+same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
+{
+	return cv_addr_compare(&a->address, &b->address) == 0 && a->backend == b->backend &&
+	       strcmp(a->interface ? a->interface : "", b->interface ? b->interface : "") == 0;
+}
+
+static int
+carry_vips(struct cv_engine *e, struct cv_engine *old)
+{
+	for (size_t i = 0; i < old->n_vips; i++) {
+		const struct cv_vip_conf *oc = &old->cfg->vips[i];
+		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
+		struct vip_rt *v = nc ? &e->vips[nc - e->cfg->vips] : NULL;
+		bool h = v ? v->local_healthy : false;
+		int r = 0;
+
+		if (v && same_address(nc, oc)) {
+			*v = old->vips[i];
+			v->local_healthy = h && !v->link_down; /* same interface: same link */
+			v->add_failed = false;
+			continue;
+		}
+		if (old->vips[i].state != CV_VIP_IDLE)
+			r = release_old(e, old, i);
+		if (r < 0)
+			return r;
+		if (v) {
+			*v = old->vips[i];
+			v->state = CV_VIP_IDLE;
+			v->retry_at = NEVER;
+			v->local_healthy = h;
+			v->add_failed = v->link_down = false;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -325,42 +532,25 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 		for (size_t k = 0; k < old.cfg->n_checks; k++)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
 				e->check_ok[c] = old.check_ok[k];
-	for (size_t i = 0; i < old.n_vips; i++) {
-		const struct cv_vip_conf *oc = &old.cfg->vips[i];
-		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
-		bool same = nc && cv_addr_compare(&nc->address, &oc->address) == 0 &&
-			    nc->backend == oc->backend &&
-			    (nc->interface == oc->interface ||
-			     (nc->interface && oc->interface && !strcmp(nc->interface, oc->interface)));
-
-		if (same) {
-			struct vip_rt *v = &e->vips[nc - e->cfg->vips];
-			bool h = v->local_healthy;
-
-			*v = old.vips[i];
-			v->local_healthy = h && !v->link_down; /* same interface: same link */
-			v->add_failed = false;
-			v->admin_target = 0;
-		} else if (old.vips[i].state != CV_VIP_IDLE) {
-			/* Gone or moved to another address: release it under the old config. */
-			struct cv_engine tmp = old;
-
-			tmp.out = e->out;
-			tmp.now = e->now;
-			cv_engine_vip_event(&tmp, i, CV_VE_RELEASE_ALL, CV_REASON_RELOAD);
-		}
-	}
+	r = carry_vips(e, &old);
 	free(old.vips);
 	free(old.by_name);
 	free(old.check_ok);
 	free(old.node_ids);
 	free(old.vip_digests);
+	if (r < 0)
+		return r;
 	e->placement_dirty = true;
 	e->ask_resend = true;
+	/* Nothing is taken under the new config before every member has our
+	 * STATE: placement must see our new digests first (engine-msg.c). */
+	e->own_state_pending = true;
 	cv_engine_send_state(e); /* our digests and health changed; theirs may be news to us */
 	cv_engine_reconsider_view(e);
 	return 0;
 }
+
+static void check_lease(struct cv_engine *e);
 
 static int
 dispatch(struct cv_engine *e, const struct cv_event *ev)
@@ -386,14 +576,8 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return 0;
 	case CV_EV_ADMIN_MOVE:
 		return cv_engine_admin_move(e, ev->move.vip, ev->move.node);
-	case CV_EV_ADMIN_STANDBY: {
-		struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
-					  .standby = { .origin = e->me,
-						       .target = ev->standby.node,
-						       .standby = ev->standby.standby } };
-		cv_engine_send(e, &m);
-		return 0;
-	}
+	case CV_EV_ADMIN_STANDBY:
+		return cv_engine_admin_standby(e, ev->standby.node, ev->standby.standby);
 	case CV_EV_RELOAD:
 		return on_reload(e, ev);
 	case CV_EV_STOP:
@@ -405,12 +589,13 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		e->view_quorate = e->exchange_done = false;
 		return 0;
 	case CV_EV_ADDR_GONE:
+		/* Rule 8: added back only while our lease says we may hold it. */
+		check_lease(e);
 		if (ev->vip.vip < e->n_vips)
 			cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
 		return 0;
-	case CV_EV_ACTION_FAILED:
-		on_action_failed(e, ev->vip.vip);
-		return 0;
+	case CV_EV_ACTION_RESULT:
+		return on_result(e, ev);
 	case CV_EV_LINK:
 		if (!ev->link.interface)
 			return -EINVAL;
@@ -453,7 +638,7 @@ drive_vips(struct cv_engine *e)
 		/* Still its owner after letting go on our own (lapse, failed add,
 		 * stop): wait until our STATE has moved it, or we are well again. */
 		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE && v->local_healthy &&
-		    !e->lapsed && !e->stopping)
+		    !e->lapsed && !e->stopping && !e->own_state_pending)
 			cv_engine_vip_event(e, i, CV_VE_OWNED, CV_REASON_PLACEMENT);
 		else if (v->owner != e->me && v->state != CV_VIP_IDLE)
 			cv_engine_vip_event(e, i, CV_VE_DISOWNED, CV_REASON_PLACEMENT);
@@ -490,6 +675,7 @@ renew(struct cv_engine *e)
 	}
 	if (e->now >= e->renew_at && lease_valid(e)) {
 		push(e, (struct cv_action){ .type = CV_ACT_RENEW });
+		e->renewed_at = e->now;
 		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
 	}
 }
@@ -501,7 +687,7 @@ check_stop(struct cv_engine *e)
 		return;
 	if (e->now >= e->stop_deadline)
 		cv_engine_release_all(e, CV_REASON_STOP);
-	if (cv_engine_holds_any(e) || waits_any(e))
+	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) || e->n_orphans)
 		return;
 	e->stopped = true;
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
@@ -533,7 +719,34 @@ next_wakeup(struct cv_engine *e)
 		if (e->peers[p].nodeid != e->me && e->peers[p].owns && !e->peers[p].silent &&
 		    e->peers[p].last_hb_at != NEVER)
 			at = CV_MIN(at, e->peers[p].last_hb_at + 2 * (uint64_t)e->lease_ms);
+	for (size_t i = 0; i < e->n_vips; i++) {
+		const struct vip_rt *v = &e->vips[i];
+
+		if (v->state == CV_VIP_RELEASING)
+			at = CV_MIN(at, v->retry_at);
+		if (v->sent_blocked)
+			at = CV_MIN(at, cv_engine_clear_blockers(e, i));
+	}
+	for (size_t k = 0; k < e->n_orphans; k++)
+		at = CV_MIN(at, e->orphans[k].gone_by);
 	return at;
+}
+
+/*
+ * What our last STATE said BLOCKED and is not any more (a blocker's time
+ * came): say it again, or a member that knows less (a fresh daemon) keeps
+ * waiting on our old word (docs/safety.md, "Knowledge").
+ */
+static void
+refresh_blocked(struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		if (!e->vips[i].sent_blocked)
+			continue;
+		cv_engine_clear_blockers(e, i);
+		if (!cv_engine_vip_blocked(e, i))
+			e->state_due = true;
+	}
 }
 
 static void
@@ -575,6 +788,8 @@ reconcile(struct cv_engine *e)
 		return 0;
 	check_lease(e);
 	check_silence(e);
+	retry_releases(e);
+	expire_orphans(e);
 	if (e->placement_dirty && e->have_view && e->view_quorate && e->exchange_done &&
 	    !cv_engine_assembling(e)) {
 		r = cv_engine_place(e);
@@ -583,6 +798,9 @@ reconcile(struct cv_engine *e)
 		e->placement_dirty = false;
 	}
 	drive_vips(e);
+	refresh_blocked(e);
+	if (e->state_due && e->have_view && e->view_quorate)
+		cv_engine_send_state(e);
 	heartbeat(e);
 	renew(e);
 	check_stop(e);
@@ -598,6 +816,10 @@ cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 
 	e->now = now_ms;
 	e->out = out;
+	if (!e->born) {
+		e->born = true;
+		e->born_at = now_ms;
+	}
 	r = dispatch(e, ev);
 	if (r >= 0)
 		r = reconcile(e);
@@ -705,5 +927,5 @@ cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid)
 {
 	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
 
-	return nodeid == e->me ? e->admin_standby || (p && p->standby) : p && p->standby;
+	return cv_engine_runtime_standby(e, nodeid) || (p && p->standby);
 }

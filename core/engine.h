@@ -33,7 +33,7 @@ enum cv_event_type {
 	CV_EV_STOP,	   /* SIGTERM: hand everything off, then stop */
 	CV_EV_CONN_LOST,   /* the corosync connection is gone */
 	CV_EV_ADDR_GONE,   /* our address of vip was removed behind our back */
-	CV_EV_ACTION_FAILED, /* adding vip's address failed (err) */
+	CV_EV_ACTION_RESULT, /* an ADDR_ADD or ADDR_DEL finished: result (err 0 = done) */
 	CV_EV_LINK,	   /* an interface went down (no carrier, admin down, gone) or up */
 	_CV_EVENT_TYPE_MAX,
 	_CV_EVENT_TYPE_INVALID = -EINVAL,
@@ -69,6 +69,7 @@ struct cv_event {
 			size_t n_members;
 			uint32_t quorum_votes;	/* votes needed (votequorum "quorum") */
 			uint32_t qdevice_votes; /* votes a quorum device adds, 0 without one */
+			uint32_t expected_votes; /* the cluster's expected votes (device included) */
 			bool two_node;		/* votequorum two_node is on */
 		} quorum;
 		struct {
@@ -106,6 +107,14 @@ struct cv_event {
 			uint32_t vip;
 			int err;
 		} vip;
+		struct {
+			/* The VIP by name (borrowed): the adapter need not follow a
+			 * reload's remap, and a VIP a reload removed is still found. */
+			const char *vip;
+			enum cv_action_type op; /* CV_ACT_ADDR_ADD or CV_ACT_ADDR_DEL */
+			uint64_t epoch;		/* the action's epoch: a stale result is dropped */
+			int err;		/* 0 = done, -errno = failed */
+		} result;
 	};
 };
 
@@ -121,6 +130,9 @@ struct cv_engine_params {
 	 * Copied. NULL: the config's nodeids, "auto" unknown.
 	 */
 	const uint32_t *nodeids;
+	/* Most VIPs in one STATE message, 0 = as many as fit in 64 KiB (the
+	 * simulator makes a multi-message STATE with a handful of VIPs). */
+	size_t state_chunk_vips;
 };
 
 /* Borrows config (it must outlive the engine or the next RELOAD). */

@@ -15,7 +15,11 @@
 #include "proto.h"
 
 #define RING_SIZE 12
-#define STATE_FIXED (2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 2 + 2 + 2)
+#define STANDBY_ENTRY_SIZE (4 + 1 + 8)
+/* Room for a full standby table is kept in every chunk: the fit does not depend on it. */
+#define STATE_FIXED \
+	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 2 + 2 + 1 + CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
+#define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
 #define STATE_ENTRY_FIXED (1 + 1 + 4 + 8) /* name length, flags, VIP digest, epoch */
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
@@ -179,9 +183,13 @@ vips_valid(const struct cv_proto_vip *vips, size_t n, uint8_t flag_mask)
 {
 	if (!vips && n > 0)
 		return false;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (!field_name_valid(vips[i].name) || (vips[i].flags & ~flag_mask))
 			return false;
+		/* canonical: no move fields without the flag (they would not be sent) */
+		if (!(vips[i].flags & CV_PROTO_VIP_MOVE) && (vips[i].move_target || vips[i].move_stamp))
+			return false;
+	}
 	return true;
 }
 
@@ -194,6 +202,8 @@ vips_fit(const struct cv_proto_vip *vips, size_t n, size_t start, size_t fixed,
 	/* n_vips is a u16 on the wire; entries are too big to reach that, but say so. */
 	for (size_t i = start; i < n && k < UINT16_MAX; i++, k++) {
 		size += entry_fixed + name_len(vips[i].name);
+		if (entry_fixed == STATE_ENTRY_FIXED && (vips[i].flags & CV_PROTO_VIP_MOVE))
+			size += MOVE_ENTRY_SIZE;
 		if (size > CV_PROTO_MAX_MSG)
 			break;
 	}
@@ -211,6 +221,10 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_
 			put_be(w, vips[i].digest, 4);
 		}
 		put_be(w, vips[i].epoch, 8);
+		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
+			put_be(w, vips[i].move_target, 4);
+			put_be(w, vips[i].move_stamp, 8);
+		}
 	}
 }
 
@@ -237,6 +251,10 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 			vips[i].digest = get_u32(r);
 		}
 		vips[i].epoch = get_u64(r);
+		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
+			vips[i].move_target = get_u32(r);
+			vips[i].move_stamp = get_u64(r);
+		}
 	}
 	if (r->err)
 		return -EBADMSG;
@@ -248,13 +266,62 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 /* ---- STATE ---- */
 
 static bool
+standby_table_valid(const struct cv_proto_state *s)
+{
+	if (s->n_standby > CV_PROTO_STANDBY_MAX)
+		return false;
+	for (size_t i = 0; i < s->n_standby; i++)
+		if (s->standby[i].nodeid == 0)
+			return false;
+	return true;
+}
+
+static void
+put_standby_table(struct writer *w, const struct cv_proto_state *s)
+{
+	put_be(w, s->n_standby, 1);
+	for (size_t i = 0; i < s->n_standby; i++) {
+		put_be(w, s->standby[i].nodeid, 4);
+		put_be(w, s->standby[i].standby ? 1 : 0, 1);
+		put_be(w, s->standby[i].stamp, 8);
+	}
+}
+
+/* A bool has one encoding each way, or decode/encode would differ. */
+static int
+get_bool(struct reader *r, bool *ret)
+{
+	uint8_t v = get_u8(r);
+
+	if (v > 1)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+static int
+get_standby_table(struct reader *r, struct cv_proto_state *s)
+{
+	s->n_standby = get_u8(r);
+	if (s->n_standby > CV_PROTO_STANDBY_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < s->n_standby; i++) {
+		s->standby[i].nodeid = get_u32(r);
+		if (get_bool(r, &s->standby[i].standby) < 0)
+			return -EBADMSG;
+		s->standby[i].stamp = get_u64(r);
+	}
+	return 0;
+}
+
+static bool
 state_valid(const struct cv_proto_msg *m)
 {
 	const struct cv_proto_state *s = &m->state;
 
 	return s->max_version >= CV_PROTO_VERSION && s->role >= 0 &&
 	       s->role < _CV_PROTO_ROLE_MAX && !(s->flags & ~_CV_PROTO_STATE_FLAGS) &&
-	       s->nodeid != 0 && s->chunk_index < s->chunk_count &&
+	       s->nodeid != 0 && s->chunk_index < s->chunk_count && standby_table_valid(s) &&
 	       vips_valid(s->vips, s->n_vips, _CV_PROTO_VIP_FLAGS);
 }
 
@@ -272,6 +339,7 @@ state_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, s->digest, 8);
 	put_be(w, s->chunk_index, 2);
 	put_be(w, s->chunk_count, 2);
+	put_standby_table(w, s);
 	put_vips(w, s->vips, s->n_vips, true);
 }
 
@@ -289,6 +357,8 @@ state_get(struct reader *r, struct cv_proto_msg *m)
 	s->digest = get_u64(r);
 	s->chunk_index = get_u16(r);
 	s->chunk_count = get_u16(r);
+	if (get_standby_table(r, s) < 0)
+		return -EBADMSG;
 	return get_vips(r, true, &s->vips, &s->n_vips);
 }
 
@@ -360,6 +430,7 @@ move_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, m->move.request_id, 4);
 	put_be(w, m->move.origin, 4);
 	put_be(w, m->move.target, 4);
+	put_be(w, m->move.stamp, 8);
 	put_name(w, m->move.vip);
 }
 
@@ -369,6 +440,7 @@ move_get(struct reader *r, struct cv_proto_msg *m)
 	m->move.request_id = get_u32(r);
 	m->move.origin = get_u32(r);
 	m->move.target = get_u32(r);
+	m->move.stamp = get_u64(r);
 	return get_name(r, m->move.vip);
 }
 
@@ -384,22 +456,18 @@ standby_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, m->standby.request_id, 4);
 	put_be(w, m->standby.origin, 4);
 	put_be(w, m->standby.target, 4);
+	put_be(w, m->standby.stamp, 8);
 	put_be(w, m->standby.standby ? 1 : 0, 1);
 }
 
 static int
 standby_get(struct reader *r, struct cv_proto_msg *m)
 {
-	uint8_t v;
-
 	m->standby.request_id = get_u32(r);
 	m->standby.origin = get_u32(r);
 	m->standby.target = get_u32(r);
-	v = get_u8(r);
-	if (v > 1) /* a bool has one encoding each way, or decode/encode would differ */
-		return -EBADMSG;
-	m->standby.standby = v;
-	return 0;
+	m->standby.stamp = get_u64(r);
+	return get_bool(r, &m->standby.standby);
 }
 
 /* ---- the type table ---- */

@@ -9,7 +9,14 @@
  * lowest version any member advertises, and a message always carries the
  * version it is encoded in, so a decoder accepts exactly its own version.
  *
- *   version 1: initial: STATE, HEARTBEAT, RELEASED, MOVE, STANDBY
+ *   version 1: initial: STATE, HEARTBEAT, RELEASED, MOVE, STANDBY (never released)
+ *   version 2: admin commands are cluster state: STATE carries each VIP's
+ *              move (target and stamp, CV_PROTO_VIP_MOVE) and the runtime
+ *              standby table; MOVE and STANDBY carry the stamp their origin
+ *              gave them. STATE says which VIPs the sender still sees blocked
+ *              (CV_PROTO_VIP_BLOCKED) and whether its memory is complete
+ *              (CV_PROTO_STATE_SEASONED). A member speaking another version is
+ *              dropped at decode (counted), so it is never trusted.
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *
@@ -26,14 +33,18 @@
  *
  *   STATE      u16 max_version (>= version), u8 role, u8 flags (CV_PROTO_STATE_*),
  *              u32 nodeid (!= 0), u32 peer_pid, ring id, u64 config digest,
- *              u16 chunk index, u16 chunk count (index < count), u16 n_vips,
- *              then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
- *              u32 VIP digest (cv_config_vip_digest), u64 epoch
+ *              u16 chunk index, u16 chunk count (index < count),
+ *              u8 n_standby (<= CV_PROTO_STANDBY_MAX), then n_standby times:
+ *                u32 nodeid (!= 0), u8 standby (0 or 1), u64 stamp;
+ *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
+ *              u32 VIP digest (cv_config_vip_digest), u64 epoch,
+ *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
  *              then n_vips times: name, u64 epoch
- *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), name
- *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u8 standby (0 or 1)
+ *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp, name
+ *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp,
+ *              u8 standby (0 or 1)
  *
  * The format is canonical: flag bits not defined here must be 0 and there is
  * no padding, so a decoded message encodes back to the same bytes (save the
@@ -48,12 +59,14 @@
 #include <stdint.h>
 
 #define CV_PROTO_MAGIC UINT32_C(0x43564950) /* "CVIP" */
-#define CV_PROTO_VERSION 1
+#define CV_PROTO_VERSION 2
 #define CV_PROTO_HEADER_SIZE 16
 /* Largest message, header included: every message stays under 64 KiB. */
 #define CV_PROTO_MAX_MSG 65535
 /* Longest VIP name on the wire, without the NUL. */
 #define CV_PROTO_NAME_MAX 63
+/* Most runtime standby entries in one STATE (one per node). */
+#define CV_PROTO_STANDBY_MAX 64
 
 /* corosync's struct cpg_ring_id, without the corosync header. */
 struct cv_ring_id {
@@ -83,14 +96,22 @@ enum cv_proto_role {
 enum {
 	CV_PROTO_STATE_STANDBY = 1 << 0, /* the node is in standby */
 	CV_PROTO_STATE_RESEND = 1 << 1,	 /* the sender reloaded: everybody, send your STATE again */
-	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_RESEND,
+	/* The sender's memory is complete (docs/safety.md, "Knowledge"): a
+	 * member that knows less may trust its BLOCKED flags. */
+	CV_PROTO_STATE_SEASONED = 1 << 2,
+	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_RESEND |
+				CV_PROTO_STATE_SEASONED,
 };
 
 /* struct cv_proto_vip.flags (STATE only) */
 enum {
 	CV_PROTO_VIP_HEALTHY = 1 << 0, /* the sender's checks pass for this VIP */
 	CV_PROTO_VIP_HELD = 1 << 1,    /* the sender holds it */
-	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD,
+	/* The sender knows a node (not the owner) that may still hold it. */
+	CV_PROTO_VIP_BLOCKED = 1 << 2,
+	CV_PROTO_VIP_MOVE = 1 << 3, /* move_target and move_stamp follow */
+	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED |
+			      CV_PROTO_VIP_MOVE,
 };
 
 struct cv_proto_vip {
@@ -98,6 +119,15 @@ struct cv_proto_vip {
 	uint8_t flags;			  /* STATE only; not on the wire in RELEASED (decoded 0) */
 	uint32_t digest;		  /* STATE only: the sender's config of this VIP */
 	uint64_t epoch;
+	uint32_t move_target; /* STATE with CV_PROTO_VIP_MOVE: admin move target, 0 = done */
+	uint64_t move_stamp;  /* ... and the stamp of that move */
+};
+
+/* One node's runtime standby (corovipctl standby/unstandby), as cluster state. */
+struct cv_proto_standby_entry {
+	uint32_t nodeid;
+	bool standby;
+	uint64_t stamp; /* the command's stamp: the highest wins a merge */
 };
 
 /*
@@ -114,6 +144,8 @@ struct cv_proto_state {
 	uint64_t digest;	/* config digest */
 	uint16_t chunk_index;
 	uint16_t chunk_count;
+	struct cv_proto_standby_entry standby[CV_PROTO_STANDBY_MAX];
+	size_t n_standby;
 	struct cv_proto_vip *vips; /* owned by the message after decode */
 	size_t n_vips;
 };
@@ -140,6 +172,7 @@ struct cv_proto_move {
 	uint32_t request_id;
 	uint32_t origin; /* node id of the daemon that took the request */
 	uint32_t target; /* node id to move the VIP to */
+	uint64_t stamp;	 /* the origin's stamp: the highest wins a merge (engine-admin.c) */
 	char vip[CV_PROTO_NAME_MAX + 1];
 };
 
@@ -148,6 +181,7 @@ struct cv_proto_standby {
 	uint32_t request_id;
 	uint32_t origin;
 	uint32_t target;
+	uint64_t stamp;
 	bool standby;
 };
 

@@ -17,6 +17,7 @@ enum cv_vip_event {
 	CV_VE_RELEASE_ALL, /* quorum lost, lease lapsed, connection lost, stop */
 	CV_VE_ADDR_GONE,   /* our address vanished behind our back */
 	CV_VE_REANNOUNCE,  /* after a merge: tell the neighbours again */
+	CV_VE_RELEASE_DONE, /* the backend removed the address (result of DEL) */
 	_CV_VE_MAX,
 	_CV_VE_INVALID = -EINVAL,
 };

@@ -52,6 +52,7 @@ votes(struct cv_quorum *q, struct cv_event *ev)
 	ev->quorum.qdevice_votes =
 		(info.flags & VOTEQUORUM_INFO_QDEVICE_REGISTERED) ? info.qdevice_votes : 0;
 	ev->quorum.two_node = info.flags & VOTEQUORUM_INFO_TWONODE;
+	ev->quorum.expected_votes = info.highest_expected;
 }
 
 static void

@@ -201,6 +201,7 @@ struct sim {
 
 /* sim.c */
 void *sim_xcalloc(size_t n, size_t size);
+char *sim_xstrdup(const char *str);
 void *sim_grow(void *p, size_t *cap, size_t need, size_t size);
 void sim_push(struct sim *s, struct event ev);
 uint64_t sim_rand(struct sim *s, uint64_t lo, uint64_t hi);

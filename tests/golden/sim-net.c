@@ -274,6 +274,7 @@ net_quorum_ev(const struct sim *s, const struct ring *r)
 	ev->ev.quorum.quorate = r->quorate;
 	ev->ev.quorum.quorum_votes = net_quorum_votes(s);
 	ev->ev.quorum.qdevice_votes = s->o.qdevice_votes;
+	ev->ev.quorum.expected_votes = (uint32_t)s->o.n_nodes + s->o.qdevice_votes;
 	ev->ev.quorum.two_node = s->o.two_node;
 	return ev;
 }

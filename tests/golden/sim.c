@@ -30,6 +30,15 @@ sim_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+char *
+sim_xstrdup(const char *str)
+{
+	char *p = sim_xcalloc(1, strlen(str) + 1);
+
+	memcpy(p, str, strlen(str) + 1);
+	return p;
+}
+
 /* Grow *p (capacity *cap elements of size) to hold need elements. */
 void *
 sim_grow(void *p, size_t *cap, size_t need, size_t size)
@@ -211,6 +220,20 @@ add_fails(const struct node *n, const char *vip)
 	return false;
 }
 
+/* The outcome of an ADDR_ADD/ADDR_DEL, fed back as its own event (queued:
+ * we are inside this daemon's step). */
+static void
+feed_result(struct sim *s, struct node *n, const struct cv_action *a, int err)
+{
+	struct inev *ev = sim_inev_new(CV_EV_ACTION_RESULT);
+
+	ev->str = sim_xstrdup(a->conf->head.name);
+	ev->ev.result = (typeof(ev->ev.result)){
+		.vip = ev->str, .op = a->type, .epoch = a->epoch, .err = err
+	};
+	sim_feed(s, n, ev);
+}
+
 static void
 addr_add(struct sim *s, struct node *n, const struct cv_action *a)
 {
@@ -219,18 +242,15 @@ addr_add(struct sim *s, struct node *n, const struct cv_action *a)
 	uint64_t exp = s->now + n->d.cfg->cluster.kernel_lease_ms;
 
 	if (add_fails(n, a->conf->head.name)) {
-		struct inev *ev = sim_inev_new(CV_EV_ACTION_FAILED);
-
-		ev->ev.vip.vip = a->vip;
-		ev->ev.vip.err = -EADDRNOTAVAIL;
 		sim_log_add(s, (struct sim_log_entry){ .node = n->id,
 						       .kind = SIM_LOG_ADD_FAILED,
 						       .vip = s->reg[id].name });
-		sim_feed(s, n, ev); /* queued: we are inside this daemon's step */
+		feed_result(s, n, a, -EADDRNOTAVAIL);
 		return;
 	}
 	check_addr_add(s, n, id, exp);
 	sim_push(s, (struct event){ .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = id });
+	feed_result(s, n, a, 0);
 }
 
 static void
@@ -241,6 +261,7 @@ addr_del(struct sim *s, struct node *n, const struct cv_action *a)
 
 	if (id >= 0)
 		check_addr_del(s, n, (uint32_t)id);
+	feed_result(s, n, a, 0);
 }
 
 static void
@@ -371,7 +392,7 @@ event_name(const struct cv_event *ev)
 	static const char *const names[_CV_EVENT_TYPE_MAX] = {
 		"TOTEM",   "QUORUM",	"GROUP",      "MESSAGE",       "TIMER",
 		"TIMINGS", "HEALTH",	"ADMIN_MOVE", "ADMIN_STANDBY", "RELOAD",
-		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_FAILED", "LINK",
+		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_RESULT", "LINK",
 	};
 
 	return (unsigned)ev->type < _CV_EVENT_TYPE_MAX ? names[ev->type] : "?";

@@ -33,6 +33,23 @@ struct bus {
 };
 
 static void run_actions(struct bus *b, int n, struct cv_actions *a);
+static void step(struct bus *b, int n, const struct cv_event *ev);
+
+/* The backend's answers come back as events of their own, after the step. */
+static void
+feed_results(struct bus *b, int n, const struct cv_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cv_action *x = &a->v[i];
+		struct cv_event ev = { .type = CV_EV_ACTION_RESULT,
+				       .result = { .op = x->type, .epoch = x->epoch } };
+
+		if (x->type != CV_ACT_ADDR_ADD && x->type != CV_ACT_ADDR_DEL)
+			continue;
+		ev.result.vip = x->conf->head.name;
+		step(b, n, &ev);
+	}
+}
 
 static void
 step(struct bus *b, int n, const struct cv_event *ev)
@@ -41,6 +58,7 @@ step(struct bus *b, int n, const struct cv_event *ev)
 
 	assert_int_equal(cv_engine_step(b->e[n], ev, b->now, &a), 0);
 	run_actions(b, n, &a);
+	feed_results(b, n, &a);
 	cv_actions_done(&a);
 }
 
@@ -172,7 +190,7 @@ form_ring(struct bus *b, unsigned mask, uint32_t quorum_votes)
 				   .type = CV_EV_QUORUM,
 				   .quorum = { .ring = ring, .quorate = n_members >= quorum_votes,
 					       .members = members, .n_members = n_members,
-					       .quorum_votes = quorum_votes } });
+					       .quorum_votes = quorum_votes, .expected_votes = N } });
 	}
 	deliver_all(b);
 }
@@ -407,7 +425,7 @@ reaper_released_then_daemon_left(struct bus *b, struct cv_proto_vip *v, size_t n
 static void
 reaper_released_before_procdown_is_taken_over_at_once(void **state)
 {
-	struct bus *b = bus_new(NULL);
+	struct bus *b = bus_new_with(NULL, true);
 	struct cv_proto_vip *v = calloc(2, sizeof(*v));
 
 	snprintf(v[0].name, sizeof(v[0].name), "web");
@@ -432,6 +450,23 @@ reaper_released_covers_vips_it_does_not_name(void **state)
 	bus_free(b);
 }
 
+/*
+ * A RELEASED from a pid that is neither the node's daemon nor the reaper its
+ * daemon named (an older incarnation's reaper) frees nothing.
+ */
+static void
+released_from_an_unknown_pid_is_dropped(void **state)
+{
+	struct bus *b = bus_new(NULL); /* no reapers named: 201 is nobody */
+	struct cv_proto_vip *v = calloc(2, sizeof(*v));
+
+	snprintf(v[0].name, sizeof(v[0].name), "web");
+	snprintf(v[1].name, sizeof(v[1].name), "api");
+	assert_false(reaper_released_then_daemon_left(b, v, 2));
+	assert_true(b->notices[2][CV_NOTICE_BAD_MESSAGE] > 0);
+	bus_free(b);
+}
+
 int
 main(void)
 {
@@ -446,6 +481,7 @@ main(void)
 		cmocka_unit_test(graceful_stop_hands_off_and_reports_stopped),
 		cmocka_unit_test(reaper_released_before_procdown_is_taken_over_at_once),
 		cmocka_unit_test(reaper_released_covers_vips_it_does_not_name),
+		cmocka_unit_test(released_from_an_unknown_pid_is_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,16 +16,32 @@ only_safe_takes_a_waiting_vip(void **state)
 }
 
 static void
-every_way_out_of_held_removes_and_says_released(void **state)
+every_way_out_of_held_removes_and_waits_for_the_removal(void **state)
 {
 	for (int ev = 0; ev < _CV_VE_MAX; ev++) {
 		struct cv_vip_transition t = cv_vip_fsm_step(CV_VIP_HELD, ev);
 
 		if (t.next == CV_VIP_HELD)
 			continue;
-		assert_int_equal(t.next, CV_VIP_IDLE);
+		assert_int_equal(t.next, CV_VIP_RELEASING);
 		assert_true(t.actions & CV_VA_DEL);
-		assert_true(t.actions & CV_VA_RELEASED);
+		assert_false(t.actions & CV_VA_RELEASED); /* not before the removal is done */
+	}
+}
+
+static void
+released_only_once_the_removal_is_done(void **state)
+{
+	for (int ev = 0; ev < _CV_VE_MAX; ev++) {
+		struct cv_vip_transition t = cv_vip_fsm_step(CV_VIP_RELEASING, ev);
+
+		if (ev == CV_VE_RELEASE_DONE) {
+			assert_int_equal(t.next, CV_VIP_IDLE);
+			assert_int_equal(t.actions, CV_VA_RELEASED);
+		} else {
+			assert_int_equal(t.next, CV_VIP_RELEASING);
+			assert_int_equal(t.actions, 0);
+		}
 	}
 }
 
@@ -73,7 +89,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(only_safe_takes_a_waiting_vip),
-		cmocka_unit_test(every_way_out_of_held_removes_and_says_released),
+		cmocka_unit_test(every_way_out_of_held_removes_and_waits_for_the_removal),
+		cmocka_unit_test(released_only_once_the_removal_is_done),
 		cmocka_unit_test(a_taker_that_gives_up_still_says_released),
 		cmocka_unit_test(taking_bumps_the_epoch_before_adding),
 		cmocka_unit_test(held_address_gone_is_added_back),

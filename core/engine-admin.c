@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * corovipctl's moves and standby as cluster state (docs/safety.md, "Admin
+ * commands"). A command is accepted at its delivery, in total order, so every
+ * member of the view applies it at the same point. Each carries a stamp its
+ * origin gave it (above every stamp the origin has seen, and above the ring's
+ * sequence number); every STATE carries the moves and the standby table, and
+ * a merge keeps, per VIP and per node, the entry with the highest stamp (then
+ * the highest target or node id): a daemon that restarts or reloads learns
+ * them back from any member, and after a heal both sides converge on the
+ * newest command. Only a quorate view accepts a command, so after a heal the
+ * side that was quorate wins; when both were quorate at different times (a
+ * quorum device or two_node), the later ring's command has the higher stamp.
+ *
+ * A move is one-shot: it ends (a tombstone: target 0, stamp kept, so an older
+ * copy cannot bring it back) when its target's STATE says it holds the VIP,
+ * or when its target leaves the totem ring.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+
+#define BIT(slot) (UINT64_C(1) << (slot))
+
+static uint64_t
+next_stamp(const struct cv_engine *e)
+{
+	return CV_MAX(e->cmd_stamp + 1, (e->view_ring.seq << 16) + 1);
+}
+
+/* Is nodeid a node the config names, or a member of the totem ring? */
+static bool
+known_node(const struct cv_engine *e, uint32_t nodeid)
+{
+	for (size_t i = 0; i < e->cfg->n_nodes; i++)
+		if (e->node_ids[i] == nodeid)
+			return true;
+	for (size_t i = 0; i < e->n_totem; i++)
+		if (e->totem_members[i] == nodeid)
+			return true;
+	return false;
+}
+
+/* (stamp, tie) of a over b: the merge order every member uses. */
+static bool
+newer(uint64_t stamp, uint32_t tie, uint64_t old_stamp, uint32_t old_tie)
+{
+	return stamp > old_stamp || (stamp == old_stamp && tie > old_tie);
+}
+
+static void
+set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp)
+{
+	struct vip_rt *v = &e->vips[i];
+
+	if (!newer(stamp, target, v->move_stamp, v->move_target))
+		return;
+	v->move_target = target;
+	v->move_stamp = stamp;
+	e->cmd_stamp = CV_MAX(e->cmd_stamp, stamp);
+	e->placement_dirty = true;
+}
+
+static struct standby_entry *
+standby_entry(struct cv_engine *e, uint32_t nodeid, bool create)
+{
+	for (size_t i = 0; i < e->n_standby; i++)
+		if (e->standby[i].nodeid == nodeid)
+			return &e->standby[i];
+	if (!create || e->n_standby == ELEMENTSOF(e->standby))
+		return NULL;
+	e->standby[e->n_standby] = (struct standby_entry){ .nodeid = nodeid };
+	return &e->standby[e->n_standby++];
+}
+
+static void
+set_standby(struct cv_engine *e, uint32_t nodeid, bool standby, uint64_t stamp)
+{
+	struct standby_entry *s;
+
+	if (!known_node(e, nodeid))
+		return; /* no slot for names that are no node of ours */
+	s = standby_entry(e, nodeid, true);
+	if (!s || !newer(stamp, standby, s->stamp, s->standby))
+		return;
+	s->standby = standby;
+	s->stamp = stamp;
+	e->cmd_stamp = CV_MAX(e->cmd_stamp, stamp);
+	e->placement_dirty = true;
+}
+
+bool
+cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid)
+{
+	for (size_t i = 0; i < e->n_standby; i++)
+		if (e->standby[i].nodeid == nodeid)
+			return e->standby[i].standby;
+	return false;
+}
+
+/* ---- local commands: checked here, applied when delivered ---- */
+
+int
+cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
+{
+	int i = cv_engine_vip_by_name(e, vip);
+	int slot = cv_engine_peer_slot(e, node);
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_MOVE,
+				  .move = { .origin = e->me, .target = node,
+					    .stamp = next_stamp(e) } };
+
+	if (i < 0) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node, "no such VIP");
+		return 0;
+	}
+	if (!cv_engine_node_eligible(e, node)) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "the node is not eligible (not in the quorate view, no daemon, "
+				 "another config, standby or silent)");
+		return 0;
+	}
+	if (slot < 0 || !(e->vips[i].healthy & BIT(slot))) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "the VIP's checks fail on that node");
+		return 0;
+	}
+	snprintf(m.move.vip, sizeof(m.move.vip), "%s", vip);
+	cv_engine_send(e, &m);
+	return 0;
+}
+
+int
+cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby)
+{
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
+				  .standby = { .origin = e->me, .target = node,
+					       .standby = standby, .stamp = next_stamp(e) } };
+
+	if (!known_node(e, node)) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "no such node (neither in the config nor in the ring)");
+		return 0;
+	}
+	cv_engine_send(e, &m);
+	return 0;
+}
+
+/* ---- delivered commands ---- */
+
+/* Only a quorate view accepts a command: after a heal its side's state wins. */
+static bool
+accepting(const struct cv_engine *e)
+{
+	return e->have_view && e->view_quorate;
+}
+
+void
+cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_move *m)
+{
+	int i = cv_engine_vip_by_name(e, m->vip);
+	int slot = cv_engine_peer_slot(e, m->target);
+
+	if (m->origin != sender)
+		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "MOVE from another node");
+	if (!accepting(e) || i < 0 || slot < 0 || !cv_engine_node_eligible(e, m->target) ||
+	    !(e->vips[i].healthy & BIT(slot))) {
+		if (m->origin == e->me)
+			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, m->target,
+					 "the target cannot hold the VIP any more");
+		return;
+	}
+	set_move(e, (size_t)i, m->target, m->stamp);
+}
+
+void
+cv_engine_on_standby(struct cv_engine *e, uint32_t sender, const struct cv_proto_standby *m)
+{
+	if (m->origin != sender)
+		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "STANDBY from another node");
+	if (accepting(e))
+		set_standby(e, m->target, m->standby, m->stamp);
+}
+
+/* ---- the state every STATE carries ---- */
+
+void
+cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_proto_state *s)
+{
+	for (size_t k = 0; k < s->n_standby; k++)
+		set_standby(e, s->standby[k].nodeid, s->standby[k].standby, s->standby[k].stamp);
+	for (size_t k = 0; k < s->n_vips; k++) {
+		const struct cv_proto_vip *pv = &s->vips[k];
+		int i = cv_engine_vip_by_name(e, pv->name);
+
+		if (i < 0)
+			continue;
+		if (pv->flags & CV_PROTO_VIP_MOVE)
+			set_move(e, (size_t)i, pv->move_target, pv->move_stamp);
+		/* The target holds it: the move is done (a tombstone from here on). */
+		if ((pv->flags & CV_PROTO_VIP_HELD) && e->vips[i].move_target == sender) {
+			e->vips[i].move_target = 0;
+			e->placement_dirty = true;
+		}
+	}
+}
+
+void
+cv_engine_fill_admin(const struct cv_engine *e, struct cv_proto_state *s)
+{
+	s->n_standby = 0;
+	for (size_t i = 0; i < e->n_standby && s->n_standby < CV_PROTO_STANDBY_MAX; i++)
+		s->standby[s->n_standby++] = (struct cv_proto_standby_entry){
+			.nodeid = e->standby[i].nodeid,
+			.standby = e->standby[i].standby,
+			.stamp = e->standby[i].stamp,
+		};
+}
+
+void
+cv_engine_end_moves_of_gone(struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct vip_rt *v = &e->vips[i];
+		bool member = false;
+
+		if (!v->move_target)
+			continue;
+		for (size_t k = 0; k < e->n_totem; k++)
+			member |= e->totem_members[k] == v->move_target;
+		if (!member) {
+			v->move_target = 0;
+			e->placement_dirty = true;
+		}
+	}
+}
