@@ -320,6 +320,62 @@ s_address_conflict() {
 }
 s_graceful_stop() { bed_stop "$h" corovipd 10000; bed_wait_until 5000 "a handoff" holder_is "not:$H"; }
 
+# A daemon starts fresh on another node while the holder's corosync is
+# frozen (a boot, a restart): it never saw the holder, yet must not take
+# sooner than a node that saw it go (issue 10, hole 1).
+s_fresh_daemon_while_frozen() {
+	local o=$((h % 3 + 1))
+	bed_norestart "$o" corovipd
+	bed_stop "$o" corovipd 10000
+	bed_corosync_sigstop "$h"
+	start_daemon "$o"
+	bed_wait_until 5000 "a new holder" holder_is "not:$H"
+	bed_corosync_sigcont "$h"
+	all_quorate
+	bed_wait_until 5000 "one holder after the merge" holder_is one
+}
+
+ctl() { local i=$1; shift; bed_exec "$i" "$build/agent/corovipctl" "$@"; }
+# move -> a member's daemon restarts -> standby of the move's target: the
+# move and the standby are cluster state, which the restarted daemon learns
+# back from the others: never two holders, and the VIP leaves the target.
+s_move_restart_standby() {
+	local t=$((h % 3 + 1)) m n0
+	m=$((t % 3 + 1))
+	ctl "$m" move web "n$t" >/dev/null
+	bed_wait_until 3000 "the move to n$t" holder_is "n$t"
+	n0=$(exchanges "$m")
+	bed_kill "$m" corovipd
+	bed_wait_until 5000 "the restarted daemon on n$m to exchange state" exchanged_since "$m" "$n0"
+	ctl "$m" standby "n$t" >/dev/null
+	bed_wait_until 3000 "the VIP off n$t in standby" holder_is "not:n$t"
+	# the restarted daemon's status says n$t is in standby (learnt back)
+	n0=$(exchanges "$t")
+	bed_kill "$t" corovipd
+	bed_wait_until 5000 "the restarted daemon on n$t to exchange state" exchanged_since "$t" "$n0"
+	[[ "$(ctl "$t" status)" == *"n$t"*standby* ]] || { ctl "$t" status; echo "  n$t forgot its standby"; return 1; }
+	holder_is "not:n$t"
+}
+
+# A rolling reload that changes the held VIP's address, the holder first:
+# the old address goes everywhere, the new one is held by one node, never
+# two holders of either (issue 10, hole 4).
+VIP2=192.0.2.51
+s_rolling_reload_changes_held_vip() {
+	local i s
+	bed_watch_start "$VIP2" watch2 >/dev/null
+	sed -i "s|$VIP/24|$VIP2/24|" "$BED_DIR/corovip.conf"
+	for i in "$h" $(others "$h"); do
+		bed_signal "$i" corovipd HUP
+		nap 300
+	done
+	bed_wait_until 5000 "the new address held by one node" \
+		eval '[[ "$(bed_field live "$(bed_watch_now watch2)")" =~ ^n[0-9]+$ ]]'
+	bed_wait_until 3000 "the old address gone" holder_is none
+	s=$(bed_watch_stop watch2)
+	[ "$(bed_field multi "$s")" = 0 ] || { echo "  two holders of $VIP2: $s"; return 1; }
+}
+
 # Every daemon stops (SIGTERM); no node may keep the VIP.
 stop_all() {
 	local i
@@ -372,7 +428,8 @@ run() {
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
      holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
      split-1-1-1 flapping-link nonholder-crash node-join node-restart graceful-stop
-     addr-gone bad-messages stray-address announce-refresh address-conflict"
+     addr-gone bad-messages stray-address announce-refresh address-conflict
+     fresh-daemon-while-frozen move-restart-standby rolling-reload-changes-held-vip"
 for s in ${*:-$all}; do
 	for _ in $(seq "$repeat"); do run "$s"; done
 done
