@@ -172,7 +172,11 @@ cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_mo
 					 "the target cannot hold the VIP any more");
 		return;
 	}
-	set_move(e, (size_t)i, m->target, m->stamp);
+	/* Already there: nothing to do, and nothing to leave behind. */
+	if (e->vips[i].claims & BIT(slot))
+		set_move(e, (size_t)i, 0, m->stamp);
+	else
+		set_move(e, (size_t)i, m->target, m->stamp);
 }
 
 void
