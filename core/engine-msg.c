@@ -329,6 +329,11 @@ on_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_pro
 	if (!p)
 		return bad_message(e, nodeid, "too many nodes");
 	slot = (int)(p - e->peers);
+	/* A node's daemon is the process whose STATE came first since the
+	 * last one left the group: another process of that node (anything
+	 * with corosync access can join the group) does not speak for it. */
+	if (p->daemon_pid && p->daemon_left_at == NEVER && pid != p->daemon_pid)
+		return bad_message(e, nodeid, "STATE from a process that is not the node's daemon");
 	if (p->chunks_next && (s->chunk_index == 0 || pid != p->chunks_pid))
 		drop_assembly(e, p, "STATE cut short: a new one began");
 	if (s->chunk_index != p->chunks_next || (s->chunk_index && s->chunk_count != p->chunk_count))
@@ -438,11 +443,27 @@ interrupts_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
 		drop_assembly(e, p, "STATE cut short: another message came between its chunks");
 }
 
+/* HEARTBEAT, MOVE and STANDBY count only from the node's daemon. */
+static bool
+from_daemon(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
+{
+	const struct peer *p = cv_engine_peer(e, nodeid, false);
+
+	return (nodeid == e->me && pid == e->my_pid) ||
+	       (p && p->daemon_pid == pid && p->daemon_left_at == NEVER);
+}
+
 int
 cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 {
 	const struct cv_proto_msg *m = ev->message.msg;
 	uint32_t node = ev->message.nodeid, pid = ev->message.pid;
+
+	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&
+	    !from_daemon(e, node, pid)) {
+		bad_message(e, node, "a message from a process that is not the node's daemon");
+		return 0;
+	}
 
 	if (m->type != CV_PROTO_TYPE_STATE)
 		interrupts_state(e, node, pid);

@@ -467,6 +467,36 @@ released_from_an_unknown_pid_is_dropped(void **state)
 	bus_free(b);
 }
 
+/* Another process of a node (anything with corosync access can join the
+ * group) does not speak for its daemon: a forged STANDBY or STATE is dropped. */
+static void
+messages_from_a_non_daemon_process_are_dropped(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	assert_true(b->held[1][WEB]);
+	b->q[b->qt % QMAX].from = 2;
+	b->q[b->qt % QMAX].pid = 999;
+	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
+		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_STANDBY,
+		.standby = { .origin = 2, .target = 1, .standby = true, .stamp = UINT64_MAX } };
+	b->qt++;
+	b->q[b->qt % QMAX].from = 2;
+	b->q[b->qt % QMAX].pid = 999;
+	b->q[b->qt % QMAX].msg = (struct cv_proto_msg){
+		.version = CV_PROTO_VERSION, .type = CV_PROTO_TYPE_STATE,
+		.state = { .max_version = CV_PROTO_VERSION, .nodeid = 2, .chunk_count = 1 } };
+	b->qt++;
+	deliver_all(b);
+	advance(b, 1100);
+	assert_true(b->held[1][WEB]);
+	assert_false(cv_engine_node_standby(b->e[3], 1));
+	assert_int_equal(b->notices[3][CV_NOTICE_BAD_MESSAGE], 2);
+	bus_free(b);
+}
+
 int
 main(void)
 {
@@ -482,6 +512,7 @@ main(void)
 		cmocka_unit_test(reaper_released_before_procdown_is_taken_over_at_once),
 		cmocka_unit_test(reaper_released_covers_vips_it_does_not_name),
 		cmocka_unit_test(released_from_an_unknown_pid_is_dropped),
+		cmocka_unit_test(messages_from_a_non_daemon_process_are_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
