@@ -16,3 +16,28 @@
 #if !HAVE_DECL_IFA_PROTO
 #define IFA_PROTO 11
 #endif
+
+/*
+ * pidfd_open(2) (Linux 5.3) and pidfd_send_signal(2) (5.1): glibc wraps them
+ * from 2.36 on, in <sys/pidfd.h>, which came with them; with an older glibc,
+ * the raw system calls (their numbers need kernel headers of 5.3 or later).
+ */
+#if __has_include(<sys/pidfd.h>)
+#include <sys/pidfd.h>
+#else
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static inline int
+pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static inline int
+pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
+}
+#endif

@@ -14,6 +14,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
+#include "compat.h"
 #include "cpg.h"
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -26,17 +27,35 @@ struct reaper {
 	const struct cv_config *cfg;
 	struct cv_cpg *cpg;
 	pid_t daemon;
+	int pidfd; /* the daemon's; -1: its pipe's EOF is all we know of its end */
 	int fd;
 	uint32_t silence_ms;
 	uint64_t last_beat;
-	qb_loop_timer_handle check;
+	qb_loop_timer_handle check, deadline, stop;
+	bool reaping; /* SIGKILL sent: waiting for the daemon's end */
 	bool quit;
-	bool cpg_lost;		 /* not connected: retry at next_connect_ms */
+	bool cpg_lost; /* not connected: retry at next_connect_ms */
 	uint64_t next_connect_ms;
 };
 
 /* Like the daemon's, but from the check timer the reaper has anyway. */
 #define RECONNECT_MS 1000
+
+/*
+ * How long a SIGKILLed daemon may take to end before the reaper sweeps
+ * anyway: 3 s, or half the kernel lease if shorter (by the lease's end the
+ * kernel has removed the addresses itself). Ending takes milliseconds; a
+ * daemon still there after seconds is stuck in the kernel (uninterruptible
+ * sleep), where it may yet finish the one call it is in, so then the reaper
+ * removes what it can but does not say RELEASED (see on_deadline).
+ */
+#define END_DEADLINE_MS 3000
+
+static uint32_t
+end_deadline_ms(const struct cv_config *cfg)
+{
+	return CV_MIN((uint32_t)END_DEADLINE_MS, cfg->cluster.kernel_lease_ms / 2);
+}
 
 static uint64_t
 now_ms(void)
@@ -106,24 +125,132 @@ stop_loop(void *loop)
 	qb_loop_stop(loop);
 }
 
+/*
+ * The daemon's pidfd, opened first thing in the reaper. The daemon is our
+ * parent, not our child, so waitpid() cannot wait for it (ECHILD), and once
+ * its own parent has reaped it its pid may name another process; a pidfd
+ * names the daemon for good, can kill it and says when it has ended.
+ */
+static int
+open_daemon(pid_t daemon)
+{
+	int fd = pidfd_open(daemon, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* Still our parent after the open, so the pid was not reused: the
+	 * pidfd is the daemon's (had it died, we would have a new parent). */
+	if (getppid() != daemon) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+static int
+kill_daemon(const struct reaper *r)
+{
+	if (r->pidfd >= 0)
+		return pidfd_send_signal(r->pidfd, SIGKILL, NULL, 0) < 0 ? -errno : 0;
+	/* Without a pidfd the pid is the daemon's only while we are its child. */
+	if (getppid() != r->daemon)
+		return -ESRCH;
+	return kill(r->daemon, SIGKILL) < 0 ? -errno : 0;
+}
+
+static void
+sweep(struct reaper *r, bool release)
+{
+	r->quit = true;
+	qb_loop_timer_del(r->loop, r->deadline);
+	if (r->pidfd >= 0)
+		qb_loop_poll_del(r->loop, r->pidfd);
+	remove_addresses();
+	if (release)
+		say_released(r);
+	/* A moment for the loop to flush the multicast (a refused send retries). */
+	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, 500 * QB_TIME_NS_IN_MSEC, r->loop, stop_loop,
+			  &r->stop);
+}
+
+/*
+ * Only now may the addresses go and RELEASED be said: a daemon killed inside
+ * a netlink batch finishes that batch before it dies, and would add its
+ * addresses back after our sweep and after peers took the VIPs over.
+ */
+static void
+daemon_ended(struct reaper *r)
+{
+	if (r->quit)
+		return;
+	qb_log(LOG_NOTICE,
+	       "reaper: corovipd (pid %d) has ended: removing its addresses, releasing its VIPs",
+	       (int)r->daemon);
+	sweep(r, true);
+}
+
+static int32_t
+on_daemon_end(int32_t fd, int32_t revents, void *data)
+{
+	daemon_ended(data);
+	return 0; /* sweep() has taken the pidfd out of the loop */
+}
+
+/*
+ * The SIGKILLed daemon has not ended: it is stuck in the kernel. It will not
+ * run its own code again, so it can start no new batch, but the call it is in
+ * may still add an address. Remove what is there now: without it the
+ * addresses would stay for the whole kernel lease, which also bounds what
+ * the stuck call adds later. Do not say RELEASED: without it peers wait for
+ * the kernel-lease path (rule 4) instead of taking the VIPs at once beside
+ * whatever that call adds.
+ */
+static void
+on_deadline(void *data)
+{
+	struct reaper *r = data;
+
+	if (r->quit)
+		return;
+	qb_log(LOG_ERR,
+	       "reaper: corovipd (pid %d) has not ended %u ms after SIGKILL (stuck in the "
+	       "kernel?): removing its addresses anyway, not releasing its VIPs (peers take "
+	       "over by the kernel lease)",
+	       (int)r->daemon, end_deadline_ms(r->cfg));
+	sweep(r, false);
+}
+
+/*
+ * Kill the daemon and wait for its end: the pidfd's POLLIN, or without a
+ * pidfd the pipe's EOF (the pipe closes with its last thread), with a
+ * deadline. The reaper's loop has nothing else to do meanwhile but keep the
+ * CPG connection that RELEASED needs.
+ */
 static void
 reap(struct reaper *r, const char *why)
 {
-	int status;
+	int e;
 
-	/* Once only: after waitpid() the pid may name another process. */
-	if (r->quit)
+	/* Once only: the first of EOF and silence decides. */
+	if (r->reaping || r->quit)
 		return;
-	qb_log(LOG_CRIT, "reaper: corovipd (pid %d) %s: killing it, removing its addresses",
+	r->reaping = true;
+	qb_log(LOG_CRIT,
+	       "reaper: corovipd (pid %d) %s: killing it, removing its addresses once it has ended",
 	       (int)r->daemon, why);
-	kill(r->daemon, SIGKILL);
-	waitpid(r->daemon, &status, 0);
-	remove_addresses();
-	say_released(r);
-	r->quit = true;
-	/* A moment for the loop to flush the multicast (a refused send retries). */
-	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, 500 * QB_TIME_NS_IN_MSEC, r->loop, stop_loop,
-			  &r->check);
+	e = kill_daemon(r);
+	if (e < 0 && e != -ESRCH) /* ESRCH: it has ended already */
+		qb_log(LOG_ERR, "reaper: corovipd (pid %d): SIGKILL failed: %s", (int)r->daemon,
+		       cv_strerror(e));
+	if (r->pidfd >= 0) {
+		e = qb_loop_poll_add(r->loop, QB_LOOP_HIGH, r->pidfd, POLLIN, r, on_daemon_end);
+		if (e < 0)
+			qb_log(LOG_ERR, "reaper: cannot watch corovipd's end: %s, waiting %u ms",
+			       cv_strerror(e), end_deadline_ms(r->cfg));
+	}
+	qb_loop_timer_add(r->loop, QB_LOOP_HIGH,
+			  (uint64_t)end_deadline_ms(r->cfg) * QB_TIME_NS_IN_MSEC, r, on_deadline,
+			  &r->deadline);
 }
 
 /*
@@ -156,8 +283,13 @@ on_pipe(int32_t fd, int32_t revents, void *data)
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	pipe_done(r, fd);
 	reap(r, "died");
-	return pipe_done(r, fd);
+	/* Without a pidfd the EOF is the end: all of the daemon's threads are
+	 * out of their system calls once the last one has closed its files. */
+	if (r->pidfd < 0)
+		daemon_ended(r);
+	return 0;
 }
 
 /* Without a CPG connection the reaper could remove addresses but not say so. */
@@ -183,11 +315,9 @@ on_check(void *data)
 
 	if (r->quit)
 		return;
-	if (now_ms() - r->last_beat > r->silence_ms) {
+	if (now_ms() - r->last_beat > r->silence_ms)
 		reap(r, "froze");
-		return;
-	}
-	connect_group(r);
+	connect_group(r); /* also while reaping: RELEASED needs the group */
 	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, (uint64_t)r->silence_ms / 4 * QB_TIME_NS_IN_MSEC,
 			  r, on_check, &r->check);
 }
@@ -208,11 +338,21 @@ on_group_event(void *userdata, const struct cv_event *ev)
 static void
 reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_ms)
 {
-	struct reaper r = { .cfg = cfg, .daemon = daemon, .fd = fd, .silence_ms = silence_ms,
+	/* The pidfd first, while the daemon is surely alive and our parent. */
+	int pidfd = open_daemon(daemon);
+	struct reaper r = { .cfg = cfg,
+			    .daemon = daemon,
+			    .pidfd = pidfd,
+			    .fd = fd,
+			    .silence_ms = silence_ms,
 			    .last_beat = now_ms() };
 
 	prctl(PR_SET_NAME, "corovipd-reaper");
 	cv_log_forked("reaper");
+	if (pidfd < 0)
+		qb_log(LOG_WARNING,
+		       "reaper: no pidfd for corovipd (pid %d): %s, its pipe's EOF tells its end",
+		       (int)daemon, cv_strerror(pidfd));
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
@@ -229,6 +369,8 @@ reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_
 	qb_loop_run(r.loop);
 	cv_cpg_free(r.cpg);
 	qb_loop_destroy(r.loop);
+	if (r.pidfd >= 0)
+		close(r.pidfd);
 	_exit(0);
 }
 

@@ -3,9 +3,10 @@
  * The reaper (design.md rule 4): a small helper forked at start, a member of
  * the same CPG group, fed a heartbeat through a pipe by the daemon's loop.
  * When the daemon dies (EOF) or freezes (the pipe stays silent longer than a
- * bound), the reaper SIGKILLs it for good, removes the daemon's addresses and
- * multicasts RELEASED for its node, so peers take over at once instead of
- * waiting for the kernel lease.
+ * bound), the reaper SIGKILLs it for good through a pidfd, waits until it has
+ * ended (so nothing it was doing can add an address back), then removes the
+ * daemon's addresses and multicasts RELEASED for its node, so peers take over
+ * at once instead of waiting for the kernel lease.
  */
 #pragma once
 
