@@ -338,26 +338,27 @@ seasoned_in_view(const struct cv_engine *e)
 }
 
 /*
- * Until when our own ignorance holds us back (0: it does not), unless a
- * member whose memory is complete speaks for the cluster with its BLOCKED
- * flags:
+ * Until when our own ignorance holds us back (0: it does not):
  *  - a node absent from our first quorate view may have held a VIP until its
  *    own ring formed: we wait the guard from that view (rule 2), as a node
- *    that saw it go would;
+ *    that saw it go would — unless a member whose memory is complete (it
+ *    says SEASONED) is in the view: its BLOCKED flags speak for that node;
  *  - a view member whose daemon we never heard from may hold what it took
  *    before we started (its daemon and reaper killed: the address stays until
- *    the kernel lease, rule 4): we wait kernel_lease + 1 s from our start. (A
- *    daemon we heard from and lost is a blocker already if it owned a VIP.)
+ *    the kernel lease, rule 4), or hold now (its daemon frozen before our
+ *    exchange): we wait kernel_lease + 1 s from our start, whatever others
+ *    say (their BLOCKED flags were sent before it could change). A daemon we
+ *    heard from and lost is a blocker already if it owned a VIP.
  */
 static uint64_t
-ignorant_until(const struct cv_engine *e, bool trust_others)
+ignorant_until(const struct cv_engine *e)
 {
 	uint64_t until = 0, lease_end = e->born_at + e->cfg->cluster.kernel_lease_ms + 1000;
 
-	if (trust_others && seasoned_in_view(e))
-		return 0;
-	if (e->fresh_until == 0 || e->now < e->fresh_until)
-		until = e->fresh_until ? e->fresh_until : NEVER;
+	if (e->fresh_until == 0)
+		return NEVER; /* no quorate view yet */
+	if (e->now < e->fresh_until && !seasoned_in_view(e))
+		until = e->fresh_until;
 	if (e->now < lease_end)
 		for (size_t s = 0; s < e->n_peers; s++)
 			if (e->peers[s].in_view && e->peers[s].nodeid != e->me &&
@@ -369,7 +370,7 @@ ignorant_until(const struct cv_engine *e, bool trust_others)
 bool
 cv_engine_seasoned(const struct cv_engine *e)
 {
-	return ignorant_until(e, true) == 0;
+	return e->fresh_until && e->now >= e->fresh_until && ignorant_until(e) == 0;
 }
 
 /* Members whose STATE says someone (not the owner) may still hold it. */
@@ -387,7 +388,7 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 {
 	struct vip_rt *v = &e->vips[i];
 	uint64_t deadline = cv_engine_clear_blockers(e, i);
-	uint64_t ignorant = ignorant_until(e, true);
+	uint64_t ignorant = ignorant_until(e);
 
 	if (ignorant)
 		deadline = CV_MIN(deadline, ignorant);
