@@ -66,28 +66,52 @@ now_ms(void)
 /*
  * Our addresses go, whatever the daemon was doing with them: every address
  * with our tag, so VIPs a reload added after the fork go too; the admin's own
- * are never touched.
+ * are never touched. One pass: how many of ours it found (and tried to
+ * remove), and the first error.
  */
-static void
+static int
+remove_pass(struct cv_nl *nl, size_t *ret_found)
+{
+	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
+	size_t n = 0, left = 0;
+	int r = cv_nl_addr_dump(nl, AF_UNSPEC, 0, &addrs, &n), first = 0;
+
+	*ret_found = 1; /* unknown until the dump is read */
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex };
+		struct cv_nl_error err = {};
+
+		if (addrs[k].proto != CV_NL_IFA_PROTO)
+			continue;
+		left++;
+		r = cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
+		if (r < 0 && !first)
+			first = r;
+	}
+	*ret_found = left;
+	return first;
+}
+
+#define REMOVE_PASSES 3
+
+static int
 remove_addresses(void)
 {
 	struct cv_nl *nl = NULL;
-	struct cv_nl_addr *addrs = NULL;
-	size_t n = 0;
+	size_t found = 1;
+	int r = cv_nl_new(&nl), last = 0;
 
-	if (cv_nl_new(&nl) < 0)
-		return;
-	if (cv_nl_addr_dump(nl, AF_UNSPEC, 0, &addrs, &n) == 0)
-		for (size_t k = 0; k < n; k++) {
-			struct cv_nl_addr_req req = { .addr = addrs[k].addr,
-						      .ifindex = addrs[k].ifindex };
-			struct cv_nl_error err = {};
-
-			if (addrs[k].proto == CV_NL_IFA_PROTO)
-				cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
-		}
-	free(addrs);
+	if (r < 0)
+		return r;
+	/* Pass after pass, until one finds nothing of ours left. */
+	for (int pass = 0; found && pass <= REMOVE_PASSES; pass++)
+		last = remove_pass(nl, &found);
 	cv_nl_free(nl);
+	if (!found)
+		return 0;
+	return last < 0 ? last : -EBUSY;
 }
 
 /*
@@ -161,12 +185,19 @@ kill_daemon(const struct reaper *r)
 static void
 sweep(struct reaper *r, bool release)
 {
+	int k;
+
 	r->quit = true;
 	qb_loop_timer_del(r->loop, r->deadline);
 	if (r->pidfd >= 0)
 		qb_loop_poll_del(r->loop, r->pidfd);
-	remove_addresses();
-	if (release)
+	k = remove_addresses();
+	/* A removal that failed is never reported as released: peers then
+	 * wait for the kernel lease (rule 4), not beside our address. */
+	if (k < 0)
+		qb_log(LOG_ERR, "reaper: could not remove our addresses (%s): not saying RELEASED",
+		       cv_strerror(k));
+	else if (release)
 		say_released(r);
 	/* A moment for the loop to flush the multicast (a refused send retries). */
 	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, 500 * QB_TIME_NS_IN_MSEC, r->loop, stop_loop,
