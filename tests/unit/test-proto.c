@@ -27,39 +27,63 @@ enum {
 	OFF_STATE_NODEID = 20,
 	OFF_STATE_CHUNK_INDEX = 48,
 	OFF_STATE_CHUNK_COUNT = 50,
-	OFF_STATE_N_VIPS = 52,
-	OFF_STATE_VIPS = 54,
+	OFF_STATE_N_STANDBY = 52,
+	OFF_STATE_STANDBY = 53,
+	STANDBY_ENTRY_SIZE = 4 + 1 + 8, /* nodeid, standby, stamp */
+	STANDBY_ENTRY_VALUE = 4,	/* the standby byte within an entry */
+	/* the VIP list moves with the standby table: these are for sample(STATE) */
+	SAMPLE_N_STANDBY = 2,
+	OFF_STATE_N_VIPS = OFF_STATE_STANDBY + SAMPLE_N_STANDBY * STANDBY_ENTRY_SIZE,
+	OFF_STATE_VIPS = OFF_STATE_N_VIPS + 2,
+	/* within sample(STATE)'s first entry, after the name "web" and its length */
+	OFF_STATE_VIP0_FLAGS = OFF_STATE_VIPS + 4,
+	STATE_ENTRY_MOVE_SIZE = 4 + 8, /* move_target, move_stamp */
 	OFF_RELEASED_N_VIPS = 32,
 	OFF_RELEASED_VIPS = 34,
 	OFF_REQUEST_ORIGIN = 20,
 	OFF_REQUEST_TARGET = 24,
-	OFF_MOVE_NAME = 28,
-	OFF_STANDBY_VALUE = 28,
+	OFF_REQUEST_STAMP = 28,
+	OFF_MOVE_NAME = 36,
+	OFF_STANDBY_VALUE = 36,
+	/* a STATE with no standby entries and no VIPs */
+	STATE_MIN_SIZE = OFF_STATE_STANDBY + 2,
 };
 
+/* The second entry has every version 2 field, so every test that walks the
+ * sample's bytes (truncations, short buffers) walks those too. */
 static struct cv_proto_vip sample_vips[] = {
 	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .digest = 0xdeadbeef,
 	  .epoch = 7 },
-	{ .name = "db-primary.v6_1", .flags = CV_PROTO_VIP_HEALTHY, .epoch = UINT64_MAX },
+	{ .name = "db-primary.v6_1",
+	  .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
+	  .epoch = UINT64_MAX, .move_target = 5, .move_stamp = UINT64_C(0x100000002) },
 	{ .name = "x", .flags = 0, .epoch = 0 },
+};
+
+static const struct cv_proto_standby_entry sample_standby[SAMPLE_N_STANDBY] = {
+	{ .nodeid = 1, .standby = true, .stamp = UINT64_C(0x0102030405060708) },
+	{ .nodeid = 0x01000002, .standby = false, .stamp = UINT64_MAX },
 };
 
 static struct cv_proto_msg
 sample(enum cv_proto_type type)
 {
 	struct cv_ring_id ring = { .nodeid = 3, .seq = UINT64_C(0x100000004) };
+	struct cv_proto_msg m;
 
 	switch (type) {
 	case CV_PROTO_TYPE_STATE:
-		return (struct cv_proto_msg){
+		m = (struct cv_proto_msg){
 			.type = type,
 			.state = { .max_version = 3, .role = CV_PROTO_ROLE_REAPER,
 				   .flags = CV_PROTO_STATE_STANDBY, .nodeid = 0x01000002,
 				   .peer_pid = 4242, .ring = ring,
 				   .digest = UINT64_C(0xdeadbeefcafef00d), .chunk_index = 1,
-				   .chunk_count = 3, .vips = sample_vips,
-				   .n_vips = ELEMENTSOF(sample_vips) },
+				   .chunk_count = 3, .n_standby = SAMPLE_N_STANDBY,
+				   .vips = sample_vips, .n_vips = ELEMENTSOF(sample_vips) },
 		};
+		memcpy(m.state.standby, sample_standby, sizeof(sample_standby));
+		return m;
 	case CV_PROTO_TYPE_HEARTBEAT:
 		return (struct cv_proto_msg){
 			.type = type,
@@ -75,14 +99,15 @@ sample(enum cv_proto_type type)
 	case CV_PROTO_TYPE_MOVE:
 		return (struct cv_proto_msg){
 			.type = type,
-			.move = { .request_id = 17, .origin = 1, .target = 2, .vip = "web" },
+			.move = { .request_id = 17, .origin = 1, .target = 2,
+				  .stamp = UINT64_C(0x8000000000000001), .vip = "web" },
 		};
 	case CV_PROTO_TYPE_STANDBY:
 	default:
 		return (struct cv_proto_msg){
 			.type = CV_PROTO_TYPE_STANDBY,
 			.standby = { .request_id = UINT32_MAX, .origin = 2, .target = 1,
-				     .standby = true },
+				     .stamp = UINT64_C(0x123456789), .standby = true },
 		};
 	}
 }
@@ -127,6 +152,13 @@ put32(uint8_t *p, uint32_t v)
 }
 
 static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static void
 assert_ring_equal(const struct cv_ring_id *a, const struct cv_ring_id *b)
 {
 	assert_int_equal(a->nodeid, b->nodeid);
@@ -142,7 +174,29 @@ assert_vips_equal(const struct cv_proto_vip *a, const struct cv_proto_vip *b, si
 		assert_int_equal(a[i].flags, with_flags ? b[i].flags : 0);
 		assert_int_equal(a[i].digest, with_flags ? b[i].digest : 0);
 		assert_true(a[i].epoch == b[i].epoch);
+		/* move fields are on the wire only in STATE, and only with the flag */
+		if (with_flags && (b[i].flags & CV_PROTO_VIP_MOVE)) {
+			assert_int_equal(a[i].move_target, b[i].move_target);
+			assert_true(a[i].move_stamp == b[i].move_stamp);
+		} else {
+			assert_int_equal(a[i].move_target, 0);
+			assert_true(a[i].move_stamp == 0);
+		}
 	}
+}
+
+static void
+assert_standby_table_equal(const struct cv_proto_state *a, const struct cv_proto_state *b)
+{
+	assert_int_equal(a->n_standby, b->n_standby);
+	for (size_t i = 0; i < b->n_standby; i++) {
+		assert_int_equal(a->standby[i].nodeid, b->standby[i].nodeid);
+		assert_int_equal(a->standby[i].standby, b->standby[i].standby);
+		assert_true(a->standby[i].stamp == b->standby[i].stamp);
+	}
+	/* the rest of the table is not on the wire: decode leaves it zeroed */
+	for (size_t i = b->n_standby; i < CV_PROTO_STANDBY_MAX; i++)
+		assert_int_equal(a->standby[i].nodeid, 0);
 }
 
 static void
@@ -157,12 +211,13 @@ assert_state_equal(const struct cv_proto_state *a, const struct cv_proto_state *
 	assert_true(a->digest == b->digest);
 	assert_int_equal(a->chunk_index, b->chunk_index);
 	assert_int_equal(a->chunk_count, b->chunk_count);
+	assert_standby_table_equal(a, b);
 	assert_int_equal(a->n_vips, b->n_vips);
 	assert_vips_equal(a->vips, b->vips, b->n_vips, true);
 }
 
-/* a: decoded; b: what was encoded. RELEASED does not carry the flags that
- * sample_vips set, so they must come back 0. */
+/* a: decoded; b: what was encoded. RELEASED does not carry the flags and move
+ * fields that sample_vips set, so they must come back 0. */
 static void
 assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
 {
@@ -189,12 +244,14 @@ assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
 		assert_int_equal(a->move.request_id, b->move.request_id);
 		assert_int_equal(a->move.origin, b->move.origin);
 		assert_int_equal(a->move.target, b->move.target);
+		assert_true(a->move.stamp == b->move.stamp);
 		assert_string_equal(a->move.vip, b->move.vip);
 		break;
 	default:
 		assert_int_equal(a->standby.request_id, b->standby.request_id);
 		assert_int_equal(a->standby.origin, b->standby.origin);
 		assert_int_equal(a->standby.target, b->standby.target);
+		assert_true(a->standby.stamp == b->standby.stamp);
 		assert_int_equal(a->standby.standby, b->standby.standby);
 		break;
 	}
@@ -210,6 +267,15 @@ assert_round_trip(const struct cv_proto_msg *m)
 	assert_int_equal(decode_copy(buf, len, &out), 0);
 	assert_msg_equal(&out, m);
 	cv_proto_msg_done(&out);
+}
+
+static void
+assert_encode_einval(const struct cv_proto_msg *m)
+{
+	uint8_t buf[512];
+	size_t len;
+
+	assert_int_equal(cv_proto_encode(m, buf, sizeof(buf), &len), -EINVAL);
 }
 
 /* Encode sample(type), patch it, and expect decode to fail with want. */
@@ -270,20 +336,265 @@ lists_with_no_vips_round_trip(void **state)
 static void
 boundary_values_round_trip(void **state)
 {
-	struct cv_proto_vip vip = { .flags = _CV_PROTO_VIP_FLAGS, .epoch = UINT64_MAX };
+	struct cv_proto_vip vip = { .flags = _CV_PROTO_VIP_FLAGS, .digest = UINT32_MAX,
+				    .epoch = UINT64_MAX, .move_target = UINT32_MAX,
+				    .move_stamp = UINT64_MAX };
 	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
 
 	memset(vip.name, 'Z', CV_PROTO_NAME_MAX); /* the longest name, NUL after it */
 	m.state = (struct cv_proto_state){ .max_version = UINT16_MAX, .role = CV_PROTO_ROLE_DAEMON,
-					   .nodeid = UINT32_MAX, .peer_pid = UINT32_MAX,
+					   .flags = _CV_PROTO_STATE_FLAGS, .nodeid = UINT32_MAX,
+					   .peer_pid = UINT32_MAX,
 					   .ring = { UINT32_MAX, UINT64_MAX }, .digest = UINT64_MAX,
 					   .chunk_index = UINT16_MAX - 1, .chunk_count = UINT16_MAX,
-					   .vips = &vip, .n_vips = 1 };
+					   .standby = { { UINT32_MAX, true, UINT64_MAX } },
+					   .n_standby = 1, .vips = &vip, .n_vips = 1 };
 	assert_round_trip(&m);
 	m = sample(CV_PROTO_TYPE_STANDBY);
 	m.standby.standby = false;
 	m.standby.request_id = 0;
+	m.standby.stamp = 0;
 	assert_round_trip(&m);
+}
+
+/* ---- version 2 fields ---- */
+
+/* Distinct values in every entry, so a swapped or shifted entry shows. */
+static void
+fill_standby_table(struct cv_proto_state *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s->standby[i] = (struct cv_proto_standby_entry){
+			.nodeid = (uint32_t)(i + 1) * 0x01010101u,
+			.standby = i % 2 == 0,
+			.stamp = UINT64_MAX - i * UINT64_C(0x0100000001),
+		};
+	s->n_standby = n;
+}
+
+static void
+standby_table_round_trips_empty_and_full(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+	uint8_t buf[2048];
+	size_t empty, full;
+
+	fill_standby_table(&m.state, 0);
+	assert_round_trip(&m);
+	empty = encode_ok(&m, buf, sizeof(buf));
+	fill_standby_table(&m.state, CV_PROTO_STANDBY_MAX);
+	assert_round_trip(&m);
+	full = encode_ok(&m, buf, sizeof(buf));
+	/* no padding: each entry is exactly its 13 bytes */
+	assert_int_equal(full - empty, CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE);
+	assert_int_equal(buf[OFF_STATE_N_STANDBY], CV_PROTO_STANDBY_MAX);
+}
+
+static void
+standby_table_over_64_entries_is_einval_on_encode(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+	uint8_t buf[2048];
+	size_t len = 12345;
+
+	fill_standby_table(&m.state, CV_PROTO_STANDBY_MAX);
+	m.state.n_standby = CV_PROTO_STANDBY_MAX + 1; /* checked before the array is read */
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	m.state.n_standby = SIZE_MAX;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	assert_int_equal(len, 12345);
+}
+
+/*
+ * A STATE (nodeid 1, chunk 0 of 1, no VIPs) whose table says count and holds
+ * n entries: nodeid i + 1, standby 1, stamp i. Returns its length.
+ */
+static size_t
+raw_state_with_standby(uint8_t *buf, uint8_t count, size_t n)
+{
+	size_t total = STATE_MIN_SIZE + n * STANDBY_ENTRY_SIZE;
+	uint8_t *p = buf + OFF_STATE_STANDBY;
+
+	memset(buf, 0, total);
+	put32(buf + OFF_MAGIC, CV_PROTO_MAGIC);
+	put16(buf + OFF_VERSION, CV_PROTO_VERSION);
+	put16(buf + OFF_TYPE, CV_PROTO_TYPE_STATE);
+	put32(buf + OFF_LENGTH, (uint32_t)total);
+	put16(buf + OFF_STATE_MAX_VERSION, CV_PROTO_VERSION);
+	put32(buf + OFF_STATE_NODEID, 1);
+	put16(buf + OFF_STATE_CHUNK_COUNT, 1);
+	buf[OFF_STATE_N_STANDBY] = count;
+	for (size_t i = 0; i < n; i++, p += STANDBY_ENTRY_SIZE) {
+		put32(p, (uint32_t)i + 1);
+		p[STANDBY_ENTRY_VALUE] = 1;
+		put64(p + STANDBY_ENTRY_VALUE + 1, i);
+	}
+	/* n_vips 0: already zero */
+	return total;
+}
+
+static void
+standby_table_count_over_64_is_ebadmsg_on_decode(void **state)
+{
+	uint8_t buf[STATE_MIN_SIZE + 255 * STANDBY_ENTRY_SIZE];
+	struct cv_proto_msg out = {};
+
+	/* the builder is right: 64 entries decode */
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 64, 64), &out), 0);
+	assert_int_equal(out.state.n_standby, 64);
+	assert_int_equal(out.state.standby[63].nodeid, 64);
+	assert_true(out.state.standby[63].stamp == 63);
+	cv_proto_msg_done(&out);
+	/* all 65 entries present: refused for the count, not for a truncation */
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 65, 65), &out), -EBADMSG);
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 255, 255), &out), -EBADMSG);
+	/* a count the bytes do not hold */
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 3, 2), &out), -EBADMSG);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_STANDBY, -EBADMSG, SAMPLE_N_STANDBY + 1);
+	/* fewer than present leaves their bytes to be read as the VIP list */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_STANDBY, -EBADMSG, SAMPLE_N_STANDBY - 1);
+}
+
+static void
+standby_table_nodeid_0_is_refused(void **state)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+
+	m.state.standby[SAMPLE_N_STANDBY - 1].nodeid = 0;
+	assert_encode_einval(&m);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_STANDBY, -EBADMSG, 0, 0, 0, 0);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_STANDBY + STANDBY_ENTRY_SIZE, -EBADMSG, 0, 0,
+		    0, 0);
+}
+
+static void
+standby_table_value_other_than_0_or_1_is_ebadmsg(void **state)
+{
+	const size_t second = OFF_STATE_STANDBY + STANDBY_ENTRY_SIZE + STANDBY_ENTRY_VALUE;
+
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_STANDBY + STANDBY_ENTRY_VALUE, -EBADMSG, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, second, -EBADMSG, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, second, -EBADMSG, 0xff);
+}
+
+/* A STATE of one VIP "web" with the given flags and move fields. */
+static struct cv_proto_msg
+state_of_one(struct cv_proto_vip *vip, uint8_t flags, uint32_t target, uint64_t stamp)
+{
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+
+	*vip = (struct cv_proto_vip){ .name = "web", .flags = flags, .digest = 0x01020304,
+				      .epoch = 9, .move_target = target, .move_stamp = stamp };
+	m.state.vips = vip;
+	m.state.n_vips = 1;
+	return m;
+}
+
+static void
+vip_move_fields_round_trip_with_the_move_flag(void **state)
+{
+	struct cv_proto_vip vip;
+	struct cv_proto_msg m;
+	uint8_t buf[512];
+	size_t with, without;
+
+	m = state_of_one(&vip, CV_PROTO_VIP_HELD, 0, 0);
+	without = encode_ok(&m, buf, sizeof(buf));
+	m = state_of_one(&vip, CV_PROTO_VIP_HELD | CV_PROTO_VIP_MOVE, 0x0a0b0c0d,
+			 UINT64_C(0x1112131415161718));
+	assert_round_trip(&m);
+	with = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(with - without, STATE_ENTRY_MOVE_SIZE);
+	/* after the epoch, at the end of the entry */
+	assert_memory_equal(buf + with - STATE_ENTRY_MOVE_SIZE,
+			    ((uint8_t[]){ 0x0a, 0x0b, 0x0c, 0x0d, 0x11, 0x12, 0x13, 0x14, 0x15,
+					  0x16, 0x17, 0x18 }),
+			    STATE_ENTRY_MOVE_SIZE);
+	/* a finished move (target 0) keeps its stamp; the flag alone is valid too */
+	m = state_of_one(&vip, CV_PROTO_VIP_MOVE, 0, 77);
+	assert_round_trip(&m);
+	m = state_of_one(&vip, CV_PROTO_VIP_MOVE, 0, 0);
+	assert_round_trip(&m);
+}
+
+static void
+vip_move_fields_without_the_flag_are_einval(void **state)
+{
+	struct cv_proto_vip vip;
+	struct cv_proto_msg m;
+
+	/* they would not be sent, so the decoded message would differ */
+	m = state_of_one(&vip, CV_PROTO_VIP_HELD, 2, 0);
+	assert_encode_einval(&m);
+	m = state_of_one(&vip, CV_PROTO_VIP_HELD, 0, 1);
+	assert_encode_einval(&m);
+	m = state_of_one(&vip, 0, UINT32_MAX, UINT64_MAX);
+	assert_encode_einval(&m);
+}
+
+static void
+seasoned_and_blocked_flags_round_trip(void **state)
+{
+	struct cv_proto_vip vip;
+	struct cv_proto_msg m = state_of_one(&vip, CV_PROTO_VIP_BLOCKED, 0, 0), out = {};
+	uint8_t buf[512];
+	size_t len;
+
+	m.state.flags = CV_PROTO_STATE_SEASONED;
+	assert_round_trip(&m);
+	len = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(buf[OFF_STATE_FLAGS], 0x04);
+	assert_int_equal(decode_copy(buf, len, &out), 0);
+	assert_int_equal(out.state.flags, CV_PROTO_STATE_SEASONED);
+	assert_int_equal(out.state.vips[0].flags, CV_PROTO_VIP_BLOCKED);
+	cv_proto_msg_done(&out);
+	m.state.flags = _CV_PROTO_STATE_FLAGS;
+	vip.flags = CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD;
+	assert_round_trip(&m);
+}
+
+static void
+undefined_flag_bits_are_refused_both_ways(void **state)
+{
+	for (unsigned bit = 1; bit <= 0x80; bit <<= 1) {
+		struct cv_proto_vip vips[ELEMENTSOF(sample_vips)];
+		struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+
+		if (!(bit & _CV_PROTO_STATE_FLAGS)) {
+			m.state.flags |= (uint8_t)bit;
+			assert_encode_einval(&m);
+			PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_FLAGS, -EBADMSG,
+				    (uint8_t)(CV_PROTO_STATE_STANDBY | bit));
+		}
+		if (!(bit & _CV_PROTO_VIP_FLAGS)) {
+			m = sample(CV_PROTO_TYPE_STATE);
+			memcpy(vips, sample_vips, sizeof(vips));
+			vips[0].flags |= (uint8_t)bit;
+			m.state.vips = vips;
+			assert_encode_einval(&m);
+			/* "web" is HEALTHY | HELD, no MOVE: the layout stays the same */
+			PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIP0_FLAGS, -EBADMSG,
+				    (uint8_t)(sample_vips[0].flags | bit));
+		}
+	}
+}
+
+static void
+move_and_standby_stamps_round_trip(void **state)
+{
+	static const uint64_t stamps[] = { 0, 1, UINT64_C(0x8000000000000000), UINT64_MAX };
+
+	for (size_t i = 0; i < ELEMENTSOF(stamps); i++) {
+		struct cv_proto_msg m = sample(CV_PROTO_TYPE_MOVE);
+
+		m.move.stamp = stamps[i];
+		assert_round_trip(&m);
+		m = sample(CV_PROTO_TYPE_STANDBY);
+		m.standby.stamp = stamps[i];
+		assert_round_trip(&m);
+		m.standby.standby = false;
+		assert_round_trip(&m);
+	}
 }
 
 /* ---- chunking ---- */
@@ -298,11 +609,19 @@ many_vips(size_t n)
 		/* 63 characters: "vip-" and 59 digits */
 		snprintf(vips[i].name, sizeof(vips[i].name), "vip-%059zu", i);
 		assert_int_equal(strlen(vips[i].name), CV_PROTO_NAME_MAX);
-		vips[i].flags = (uint8_t)(i % 4);
+		vips[i].flags = (uint8_t)(i % 8); /* HEALTHY, HELD, BLOCKED: no MOVE */
 		vips[i].digest = (uint32_t)(i * 2654435761u);
 		vips[i].epoch = i * 1000003;
 	}
 	return vips;
+}
+
+static void
+set_move(struct cv_proto_vip *v, uint32_t target, uint64_t stamp)
+{
+	v->flags |= CV_PROTO_VIP_MOVE;
+	v->move_target = target;
+	v->move_stamp = stamp;
 }
 
 static size_t
@@ -321,7 +640,9 @@ count_chunks(const struct cv_proto_vip *vips, size_t n,
 /*
  * Split n VIPs with the type's fit helper and check every chunk: it is the
  * most that fits, stays within CV_PROTO_MAX_MSG, and decodes back to the same
- * entries in order. Returns the number of chunks.
+ * entries in order. Returns the number of chunks. A STATE chunk carries a full
+ * standby table: the fit keeps room for one, so that must fit too, and with
+ * it one more entry must not.
  */
 static size_t
 assert_chunks_round_trip(enum cv_proto_type type, struct cv_proto_vip *vips, size_t n)
@@ -340,8 +661,11 @@ assert_chunks_round_trip(enum cv_proto_type type, struct cv_proto_vip *vips, siz
 
 		assert_true(k > 0);
 		*(is_state ? &m.state.vips : &m.released.vips) = vips + start;
-		m.state.chunk_index = (uint16_t)i; /* only read for STATE */
-		m.state.chunk_count = (uint16_t)count;
+		if (is_state) {
+			m.state.chunk_index = (uint16_t)i;
+			m.state.chunk_count = (uint16_t)count;
+			fill_standby_table(&m.state, CV_PROTO_STANDBY_MAX);
+		}
 		*n_vips = k + 1;
 		if (start + k < n)
 			assert_int_equal(cv_proto_encode(&m, buf, CV_PROTO_MAX_MSG, &len),
@@ -363,22 +687,63 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 63-character names: 850 entries per STATE (54 + 850 * 77 = 65504 bytes;
-	 * one more would need 65581), 909 per RELEASED (34 + 909 * 72 = 65482) */
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 850);
+	/* 63-character names. A STATE takes 16 + 871 bytes before its entries
+	 * (36 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
+	 * then 77 per entry: 839 entries (887 + 839 * 77 = 65490 bytes; one more
+	 * would need 65567), 12 chunks for 10000. RELEASED: 909 per message
+	 * (34 + 909 * 72 = 65482). */
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 839);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 12);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 54 + 849 * 77 + 77 + (14 + 17) = 65535 */
-	vips[850].name[17] = '\0';
-	assert_int_equal(cv_proto_state_fit(vips, 851, 0), 851);
-	/* one byte over: the 851st entry with an 18-character name makes 65536 */
-	snprintf(vips[850].name, sizeof(vips[850].name), "%018d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 851, 0), 850);
+	/* exactly full: 887 + 838 * 77 + 77 + (14 + 31) = 65535 */
+	vips[839].name[31] = '\0';
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
+	/* one byte over: the 840th entry with a 32-character name makes 65536 */
+	snprintf(vips[839].name, sizeof(vips[839].name), "%032d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
 	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
 	vips[1909].name[45] = '\0';
 	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
+}
+
+static void
+move_entries_take_twelve_more_bytes_in_the_fit(void **state)
+{
+	const size_t n = 10000;
+	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
+
+	/* 839 plain entries leave 65535 - 65490 = 45 bytes: an entry of a
+	 * 31-character name (14 + 31) without the move fields, or of a
+	 * 19-character name with them (14 + 19 + 12) */
+	snprintf(vips[839].name, sizeof(vips[839].name), "%031d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
+	set_move(&vips[839], 1, 1);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+	snprintf(vips[839].name, sizeof(vips[839].name), "%019d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
+	snprintf(vips[839].name, sizeof(vips[839].name), "%020d", 0); /* one byte over */
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+	/* the 12 bytes count wherever the move is: with the first entry's, the
+	 * last plain entry has 45 - 12 = 33 bytes, a 19-character name */
+	set_move(&vips[0], 0, 0);
+	vips[839] = (struct cv_proto_vip){ 0 };
+	snprintf(vips[839].name, sizeof(vips[839].name), "%019d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
+	snprintf(vips[839].name, sizeof(vips[839].name), "%020d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+
+	/* every entry with a move: 89 bytes each, 726 per STATE
+	 * (887 + 726 * 89 = 65501; one more would need 65590), 14 chunks */
+	free(vips);
+	vips = many_vips(n);
+	for (size_t i = 0; i < n; i++)
+		set_move(&vips[i], (uint32_t)i, UINT64_MAX - i);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 726);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 14);
+	/* RELEASED does not send them: its fit is the same as without */
+	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 }
 
 static void
@@ -408,7 +773,7 @@ heartbeat_matches_reference_bytes(void **state)
 	};
 	static const uint8_t want[] = {
 		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
-		0x00, 0x01,		/* version 1 */
+		0x00, 0x02,		/* version 2 */
 		0x00, 0x02,		/* type HEARTBEAT */
 		0x00, 0x00, 0x00, 0x38, /* length 56 */
 		0x00, 0x00, 0x00, 0x00, /* reserved */
@@ -425,6 +790,110 @@ heartbeat_matches_reference_bytes(void **state)
 	assert_int_equal(len, sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
 	assert_round_trip(&m);
+}
+
+static void
+state_matches_reference_bytes(void **state)
+{
+	struct cv_proto_vip vips[] = {
+		{ .name = "ab",
+		  .flags = CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
+		  .digest = 0x31323334, .epoch = UINT64_C(0x35363738393a3b3c),
+		  .move_target = 0x41424344, .move_stamp = UINT64_C(0x45464748494a4b4c) },
+		{ .name = "c", .flags = CV_PROTO_VIP_HEALTHY, .digest = 0x51525354,
+		  .epoch = UINT64_C(0x55565758595a5b5c) },
+	};
+	const struct cv_proto_msg m = {
+		.type = CV_PROTO_TYPE_STATE,
+		.state = { .max_version = 2, .role = CV_PROTO_ROLE_REAPER,
+			   .flags = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_SEASONED,
+			   .nodeid = 0x01020304, .peer_pid = 0x05060708,
+			   .ring = { 0x090a0b0c, UINT64_C(0x0d0e0f1011121314) },
+			   .digest = UINT64_C(0x15161718191a1b1c), .chunk_index = 0,
+			   .chunk_count = 1,
+			   .standby = { { 0x21222324, true, UINT64_C(0x25262728292a2b2c) } },
+			   .n_standby = 1, .vips = vips, .n_vips = ELEMENTSOF(vips) },
+	};
+	static const uint8_t want[] = {
+		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
+		0x00, 0x02,		/* version 2 */
+		0x00, 0x01,		/* type STATE */
+		0x00, 0x00, 0x00, 0x6f, /* length 111 */
+		0x00, 0x00, 0x00, 0x00, /* reserved */
+		0x00, 0x02,		/* max_version */
+		0x01,			/* role reaper */
+		0x05,			/* flags STANDBY | SEASONED */
+		0x01, 0x02, 0x03, 0x04, /* nodeid */
+		0x05, 0x06, 0x07, 0x08, /* peer_pid */
+		0x09, 0x0a, 0x0b, 0x0c, /* ring nodeid */
+		0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, /* ring seq */
+		0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, /* config digest */
+		0x00, 0x00,					/* chunk_index */
+		0x00, 0x01,					/* chunk_count */
+		0x01,						/* n_standby */
+		0x21, 0x22, 0x23, 0x24,				/* nodeid */
+		0x01,						/* standby */
+		0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, /* stamp */
+		0x00, 0x02,					/* n_vips */
+		0x02, 'a', 'b',					/* name */
+		0x0e,						/* HELD | BLOCKED | MOVE */
+		0x31, 0x32, 0x33, 0x34,				/* VIP digest */
+		0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, /* epoch */
+		0x41, 0x42, 0x43, 0x44,				/* move_target */
+		0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, /* move_stamp */
+		0x01, 'c',					/* name */
+		0x01,						/* HEALTHY */
+		0x51, 0x52, 0x53, 0x54,				/* VIP digest */
+		0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, /* epoch */
+	};
+	uint8_t buf[256];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_round_trip(&m);
+}
+
+static void
+move_and_standby_match_reference_bytes(void **state)
+{
+	const struct cv_proto_msg move = {
+		.type = CV_PROTO_TYPE_MOVE,
+		.move = { .request_id = 0x01020304, .origin = 0x05060708, .target = 0x090a0b0c,
+			  .stamp = UINT64_C(0x1112131415161718), .vip = "web" },
+	};
+	const struct cv_proto_msg standby = {
+		.type = CV_PROTO_TYPE_STANDBY,
+		.standby = { .request_id = 0x01020304, .origin = 0x05060708,
+			     .target = 0x090a0b0c, .stamp = UINT64_C(0x1112131415161718),
+			     .standby = true },
+	};
+	static const uint8_t want_move[] = {
+		0x43, 0x56, 0x49, 0x50, 0x00, 0x02, 0x00, 0x04, /* "CVIP", version 2, MOVE */
+		0x00, 0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, /* length 40, reserved */
+		0x01, 0x02, 0x03, 0x04,				/* request_id */
+		0x05, 0x06, 0x07, 0x08,				/* origin */
+		0x09, 0x0a, 0x0b, 0x0c,				/* target */
+		0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* stamp */
+		0x03, 'w', 'e', 'b',				/* name */
+	};
+	static const uint8_t want_standby[] = {
+		0x43, 0x56, 0x49, 0x50, 0x00, 0x02, 0x00, 0x05, /* "CVIP", version 2, STANDBY */
+		0x00, 0x00, 0x00, 0x25, 0x00, 0x00, 0x00, 0x00, /* length 37, reserved */
+		0x01, 0x02, 0x03, 0x04,				/* request_id */
+		0x05, 0x06, 0x07, 0x08,				/* origin */
+		0x09, 0x0a, 0x0b, 0x0c,				/* target */
+		0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* stamp */
+		0x01,						/* standby */
+	};
+	uint8_t buf[128];
+	size_t len = encode_ok(&move, buf, sizeof(buf));
+
+	assert_int_equal(len, sizeof(want_move));
+	assert_memory_equal(buf, want_move, sizeof(want_move));
+	len = encode_ok(&standby, buf, sizeof(buf));
+	assert_int_equal(len, sizeof(want_standby));
+	assert_memory_equal(buf, want_standby, sizeof(want_standby));
 }
 
 /* ---- decode rejections ---- */
@@ -452,10 +921,39 @@ wrong_magic_is_ebadmsg(void **state)
 static void
 other_versions_are_proto_version_errors(void **state)
 {
-	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_VERSION, CV_E_PROTO_VERSION, 0, 2);
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_VERSION, CV_E_PROTO_VERSION, 0, 3);
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_VERSION, CV_E_PROTO_VERSION, 0, 0);
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_VERSION, CV_E_PROTO_VERSION, 1, 1);
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_VERSION, CV_E_PROTO_VERSION, 2, 2);
 	assert_string_equal(cv_strerror(CV_E_PROTO_VERSION), "unsupported protocol version");
+}
+
+/* Version 1 bytes as a version 1 daemon sent them: without a standby table, a
+ * version 1 STATE would misparse as version 2, so the header must stop it. */
+static void
+version_1_message_is_proto_version_error(void **state)
+{
+	static const uint8_t state_v1[] = {
+		0x43, 0x56, 0x49, 0x50, 0x00, 0x01, 0x00, 0x01, /* "CVIP", version 1, STATE */
+		0x00, 0x00, 0x00, 0x36, 0x00, 0x00, 0x00, 0x00, /* length 54 */
+		0x00, 0x01, 0x00, 0x00,				/* max_version 1, daemon */
+		0x00, 0x00, 0x00, 0x01,				/* nodeid */
+		0x00, 0x00, 0x10, 0x92,				/* peer_pid */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* ring */
+		0x00, 0x00, 0x00, 0x08, 0x01, 0x23, 0x45, 0x67, /* ring, digest */
+		0x89, 0xab, 0xcd, 0xef, 0x00, 0x00, 0x00, 0x01, /* digest, chunk 0 of 1 */
+		0x00, 0x00,					/* n_vips */
+	};
+	static const uint8_t standby_v1[] = {
+		0x43, 0x56, 0x49, 0x50, 0x00, 0x01, 0x00, 0x05, /* "CVIP", version 1, STANDBY */
+		0x00, 0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, /* length 29 */
+		0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x01, /* request_id, origin */
+		0x00, 0x00, 0x00, 0x02, 0x01,			/* target, standby */
+	};
+	struct cv_proto_msg out = {};
+
+	assert_int_equal(decode_copy(state_v1, sizeof(state_v1), &out), CV_E_PROTO_VERSION);
+	assert_int_equal(decode_copy(standby_v1, sizeof(standby_v1), &out), CV_E_PROTO_VERSION);
+	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_VERSION, CV_E_PROTO_VERSION, 0, 1);
 }
 
 static void
@@ -548,6 +1046,7 @@ raw_move(uint8_t *buf, uint8_t len_byte, const char *name, size_t n)
 	put32(buf + OFF_BODY, 1);
 	put32(buf + OFF_REQUEST_ORIGIN, 1);
 	put32(buf + OFF_REQUEST_TARGET, 2);
+	put64(buf + OFF_REQUEST_STAMP, 3);
 	buf[OFF_MOVE_NAME] = len_byte;
 	memcpy(buf + OFF_MOVE_NAME + 1, name, n);
 	return total;
@@ -590,12 +1089,11 @@ invalid_field_values_are_ebadmsg(void **state)
 	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_REQUEST_TARGET, -EBADMSG, 0, 0, 0, 0);
 	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_BODY, -EBADMSG, 0, 0, 0, 0);
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_MAX_VERSION, -EBADMSG, 0, 0);
+	/* a member cannot speak less than the version it sends */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_MAX_VERSION, -EBADMSG, 0, 1);
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_ROLE, -EBADMSG, 2);
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_FLAGS, -EBADMSG, 0x04);
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_NODEID, -EBADMSG, 0, 0, 0, 0);
-	/* the first entry's flags follow its name "web" */
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS + 4, -EBADMSG, 0x04);
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIPS + 4, -EBADMSG, 0x80);
+	/* undefined flag bits: undefined_flag_bits_are_refused_both_ways */
 }
 
 static void
@@ -620,7 +1118,11 @@ output_is_untouched_on_failure(void **state)
 	assert_int_equal(decode_copy(buf, len - 1, &out), -EBADMSG);
 	put16(buf + OFF_STATE_N_VIPS, 4);
 	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
-	put16(buf + OFF_VERSION, 2);
+	put16(buf + OFF_STATE_N_VIPS, ELEMENTSOF(sample_vips));
+	buf[OFF_STATE_N_STANDBY] = CV_PROTO_STANDBY_MAX + 1;
+	assert_int_equal(decode_copy(buf, len, &out), -EBADMSG);
+	buf[OFF_STATE_N_STANDBY] = SAMPLE_N_STANDBY;
+	put16(buf + OFF_VERSION, 1);
 	assert_int_equal(decode_copy(buf, len, &out), CV_E_PROTO_VERSION);
 	put16(buf + OFF_VERSION, CV_PROTO_VERSION);
 	put16(buf + OFF_TYPE, 9);
@@ -650,7 +1152,7 @@ encode_into_small_buffer_is_emsgsize(void **state)
 static void
 encode_over_max_message_is_emsgsize(void **state)
 {
-	const size_t n = 1000; /* 1000 * 74 bytes > 64 KiB */
+	const size_t n = 1000; /* 1000 entries of 72 bytes or more > 64 KiB */
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 	_cleanup_free_ uint8_t *buf = malloc(2 * CV_PROTO_MAX_MSG);
 	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
@@ -664,15 +1166,6 @@ encode_over_max_message_is_emsgsize(void **state)
 	m.released.vips = vips;
 	m.released.n_vips = n;
 	assert_int_equal(cv_proto_encode(&m, buf, 2 * CV_PROTO_MAX_MSG, &len), -EMSGSIZE);
-}
-
-static void
-assert_encode_einval(const struct cv_proto_msg *m)
-{
-	uint8_t buf[512];
-	size_t len;
-
-	assert_int_equal(cv_proto_encode(m, buf, sizeof(buf), &len), -EINVAL);
 }
 
 static void
@@ -704,7 +1197,7 @@ encode_bad_name_is_einval(void **state)
 static void
 encode_invalid_fields_is_einval(void **state)
 {
-	struct cv_proto_vip vip = { .name = "a", .flags = 0x04 };
+	struct cv_proto_vip vip = { .name = "a", .flags = 0x80 };
 	struct cv_proto_msg m;
 
 #define EINVAL_WITH(t, field, value)                                                               \
@@ -721,6 +1214,7 @@ encode_invalid_fields_is_einval(void **state)
 	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.role, _CV_PROTO_ROLE_INVALID);
 	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.flags, 0x80);
 	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.max_version, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.max_version, CV_PROTO_VERSION - 1);
 	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.vips, NULL);
 	EINVAL_WITH(CV_PROTO_TYPE_STATE, state.vips, &vip);
 	EINVAL_WITH(CV_PROTO_TYPE_RELEASED, released.vips, NULL);
@@ -729,14 +1223,15 @@ encode_invalid_fields_is_einval(void **state)
 	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.target, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.origin, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.target, 0);
-	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, 2);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION - 1);
+	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION + 1);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, _CV_PROTO_TYPE_MAX);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, _CV_PROTO_TYPE_INVALID);
 #undef EINVAL_WITH
 	m = sample(CV_PROTO_TYPE_STATE);
 	m.state.n_vips = 1;
-	m.state.vips = &vip; /* flags 0x04 is not defined */
+	m.state.vips = &vip; /* flags 0x80 is not defined */
 	assert_encode_einval(&m);
 }
 
@@ -784,12 +1279,26 @@ main(void)
 		cmocka_unit_test(every_type_round_trips_field_by_field),
 		cmocka_unit_test(lists_with_no_vips_round_trip),
 		cmocka_unit_test(boundary_values_round_trip),
+		cmocka_unit_test(standby_table_round_trips_empty_and_full),
+		cmocka_unit_test(standby_table_over_64_entries_is_einval_on_encode),
+		cmocka_unit_test(standby_table_count_over_64_is_ebadmsg_on_decode),
+		cmocka_unit_test(standby_table_nodeid_0_is_refused),
+		cmocka_unit_test(standby_table_value_other_than_0_or_1_is_ebadmsg),
+		cmocka_unit_test(vip_move_fields_round_trip_with_the_move_flag),
+		cmocka_unit_test(vip_move_fields_without_the_flag_are_einval),
+		cmocka_unit_test(seasoned_and_blocked_flags_round_trip),
+		cmocka_unit_test(undefined_flag_bits_are_refused_both_ways),
+		cmocka_unit_test(move_and_standby_stamps_round_trip),
 		cmocka_unit_test(ten_thousand_vips_split_into_chunks_that_each_fit),
+		cmocka_unit_test(move_entries_take_twelve_more_bytes_in_the_fit),
 		cmocka_unit_test(fit_is_zero_past_the_end_and_all_when_small),
 		cmocka_unit_test(heartbeat_matches_reference_bytes),
+		cmocka_unit_test(state_matches_reference_bytes),
+		cmocka_unit_test(move_and_standby_match_reference_bytes),
 		cmocka_unit_test(every_truncation_is_ebadmsg),
 		cmocka_unit_test(wrong_magic_is_ebadmsg),
 		cmocka_unit_test(other_versions_are_proto_version_errors),
+		cmocka_unit_test(version_1_message_is_proto_version_error),
 		cmocka_unit_test(unknown_type_is_eopnotsupp),
 		cmocka_unit_test(length_field_mismatch_is_ebadmsg),
 		cmocka_unit_test(trailing_byte_is_ebadmsg),
