@@ -150,6 +150,95 @@ cv_addr_ipv4_special(const struct cv_addr *a)
 	return 0;
 }
 
+static const char *const class_names[_CV_ADDR_CLASS_MAX] = {
+	[CV_ADDR_CLASS_UNICAST] = "unicast",
+	[CV_ADDR_CLASS_LINK_LOCAL] = "link-local",
+	[CV_ADDR_CLASS_UNSPECIFIED] = "unspecified",
+	[CV_ADDR_CLASS_THIS_NETWORK] = "this-network",
+	[CV_ADDR_CLASS_LOOPBACK] = "loopback",
+	[CV_ADDR_CLASS_MULTICAST] = "multicast",
+	[CV_ADDR_CLASS_RESERVED] = "reserved",
+	[CV_ADDR_CLASS_BROADCAST] = "broadcast",
+	[CV_ADDR_CLASS_V4_MAPPED] = "ipv4-mapped",
+};
+
+const char *
+cv_addr_class_to_string(enum cv_addr_class c)
+{
+	return (unsigned)c < _CV_ADDR_CLASS_MAX ? class_names[c] : NULL;
+}
+
+enum cv_addr_class
+cv_addr_class_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(class_names); i++)
+		if (strcmp(class_names[i], s) == 0)
+			return (enum cv_addr_class)i;
+	return _CV_ADDR_CLASS_INVALID;
+}
+
+static enum cv_addr_class
+classify_v4(const uint8_t *b)
+{
+	if (b[0] == 0)
+		return (b[1] | b[2] | b[3]) ? CV_ADDR_CLASS_THIS_NETWORK : CV_ADDR_CLASS_UNSPECIFIED;
+	if (b[0] == 127)
+		return CV_ADDR_CLASS_LOOPBACK;
+	if (b[0] == 169 && b[1] == 254)
+		return CV_ADDR_CLASS_LINK_LOCAL;
+	if ((b[0] & 0xf0) == 0xe0)
+		return CV_ADDR_CLASS_MULTICAST;
+	if ((b[0] & b[1] & b[2] & b[3]) == 0xff)
+		return CV_ADDR_CLASS_BROADCAST;
+	if ((b[0] & 0xf0) == 0xf0)
+		return CV_ADDR_CLASS_RESERVED;
+	return CV_ADDR_CLASS_UNICAST;
+}
+
+/* ::ffff:0:0/96 */
+static bool
+is_v4_mapped(const uint8_t *b)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(b, mapped, sizeof(mapped)) == 0;
+}
+
+static enum cv_addr_class
+classify_v6(const uint8_t *b)
+{
+	static const uint8_t zero[15];
+
+	if (memcmp(b, zero, sizeof(zero)) == 0 && b[15] <= 1)
+		return b[15] ? CV_ADDR_CLASS_LOOPBACK : CV_ADDR_CLASS_UNSPECIFIED;
+	if (b[0] == 0xff)
+		return CV_ADDR_CLASS_MULTICAST;
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return CV_ADDR_CLASS_LINK_LOCAL;
+	if (is_v4_mapped(b))
+		return CV_ADDR_CLASS_V4_MAPPED;
+	return CV_ADDR_CLASS_UNICAST;
+}
+
+enum cv_addr_class
+cv_addr_classify(const struct cv_addr *a)
+{
+	return a->family == AF_INET6 ? classify_v6(a->bytes) : classify_v4(a->bytes);
+}
+
+int
+cv_addr_unmap_v4(const struct cv_addr *a, struct cv_addr *ret)
+{
+	struct cv_addr v4 = { .family = AF_INET };
+
+	if (a->family != AF_INET6 || !is_v4_mapped(a->bytes))
+		return -EINVAL;
+	memcpy(v4.bytes, a->bytes + 12, 4);
+	v4.prefixlen = a->prefixlen >= 96 ? (uint8_t)(a->prefixlen - 96) : 32;
+	*ret = v4;
+	return 0;
+}
+
 static int
 hex_digit(char c)
 {

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,35 @@ size_t cv_addr_len(const struct cv_addr *a);
  * 1 (network address) or 2 (broadcast address).
  */
 int cv_addr_ipv4_special(const struct cv_addr *a);
+
+/*
+ * What kind of address it is, for deciding whether it can be a VIP: only
+ * UNICAST and LINK_LOCAL can (a link-local address needs an interface as its
+ * scope). The prefix length plays no part.
+ */
+enum cv_addr_class {
+	CV_ADDR_CLASS_UNICAST,
+	CV_ADDR_CLASS_LINK_LOCAL,   /* 169.254.0.0/16, fe80::/10 */
+	CV_ADDR_CLASS_UNSPECIFIED,  /* 0.0.0.0, :: */
+	CV_ADDR_CLASS_THIS_NETWORK, /* 0.0.0.0/8 but 0.0.0.0 (RFC 1122 "this network") */
+	CV_ADDR_CLASS_LOOPBACK,	    /* 127.0.0.0/8, ::1 */
+	CV_ADDR_CLASS_MULTICAST,    /* 224.0.0.0/4, ff00::/8 */
+	CV_ADDR_CLASS_RESERVED,	    /* 240.0.0.0/4 but 255.255.255.255 (RFC 1112) */
+	CV_ADDR_CLASS_BROADCAST,    /* 255.255.255.255 */
+	CV_ADDR_CLASS_V4_MAPPED,    /* ::ffff:0:0/96, an IPv4 address in IPv6 form */
+	_CV_ADDR_CLASS_MAX,
+	_CV_ADDR_CLASS_INVALID = -EINVAL,
+};
+
+enum cv_addr_class cv_addr_classify(const struct cv_addr *a);
+const char *cv_addr_class_to_string(enum cv_addr_class c);
+enum cv_addr_class cv_addr_class_from_string(const char *s);
+
+/*
+ * The IPv4 address in an IPv4-mapped IPv6 one (::ffff:a.b.c.d), with the
+ * prefix length less 96 (/32 if it was shorter than /96); -EINVAL if not one.
+ */
+int cv_addr_unmap_v4(const struct cv_addr *a, struct cv_addr *ret);
 
 /* Parse "aa:bb:cc:dd:ee:ff" (also '-' separated); -EINVAL otherwise. */
 int cv_mac_parse(const char *text, struct cv_mac *ret);

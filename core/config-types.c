@@ -70,16 +70,41 @@ parse_name(const struct cv_conf_key *k, const char *text, void *field, char *err
 	return r < 0 ? r : set_string(text, field);
 }
 
+/*
+ * What the kernel's dev_valid_name() accepts (1..15 bytes, not "." or "..",
+ * no '/', ':' or whitespace), narrowed to printable ASCII so that a name in
+ * the status output or a log line is always valid UTF-8.
+ */
 static int
 parse_ifname(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
 {
 	size_t n = strlen(text);
 
+	if (n == 0)
+		return ERR("an interface name cannot be empty");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == ' ' || c == '\t')
+			return ERR("'%s' is not a valid interface name: blanks are not allowed",
+				   Q(text));
+		if (c < 0x20 || c > 0x7e)
+			return ERR("byte 0x%02x at position %zu: an interface name must be "
+				   "printable ASCII",
+				   c, i + 1);
+		if (c == '/')
+			return ERR("'%s' is not a valid interface name: '/' is not allowed", Q(text));
+		if (c == ':')
+			return ERR("'%s' is not a valid interface name: ':' is not allowed (an "
+				   "address label such as eth0:1 is not an interface)",
+				   Q(text));
+	}
 	if (n > k->max)
 		return ERR("'%s' is too long for an interface name (at most %u characters)", Q(text),
 			   k->max);
-	if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0 || strpbrk(text, "/: \t"))
-		return ERR("'%s' is not a valid interface name", Q(text));
+	if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+		return ERR("'%s' is not a valid interface name ('.' and '..' are not allowed)",
+			   Q(text));
 	return set_string(text, field);
 }
 
@@ -447,18 +472,43 @@ equal_int(const void *a, const void *b)
 
 /* ---- addresses ---- */
 
-static bool
-is_multicast(const struct cv_addr *a)
+/* Why a is never usable as a VIP; 0 if it is (unicast or link-local). */
+static int
+check_vip_class(const char *text, const struct cv_addr *a, char *err, size_t errlen)
 {
-	return a->family == AF_INET ? (a->bytes[0] & 0xf0) == 0xe0 : a->bytes[0] == 0xff;
-}
+	bool v6 = a->family == AF_INET6;
+	char buf[CV_ADDR_STRLEN];
+	struct cv_addr v4;
 
-static bool
-is_unspecified(const struct cv_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a->bytes, zero, cv_addr_len(a)) == 0;
+	switch (cv_addr_classify(a)) {
+	case CV_ADDR_CLASS_UNSPECIFIED:
+		return ERR("'%s' is the unspecified address, not a unicast address", Q(text));
+	case CV_ADDR_CLASS_THIS_NETWORK:
+		return ERR("'%s' is in 0.0.0.0/8 (\"this network\"), which no host may use",
+			   Q(text));
+	case CV_ADDR_CLASS_LOOPBACK:
+		return ERR("'%s' is %s, which never leaves the host", Q(text),
+			   v6 ? "the loopback address" : "a loopback address (127.0.0.0/8)");
+	case CV_ADDR_CLASS_MULTICAST:
+		return ERR("'%s' is a multicast address (%s), not a unicast address", Q(text),
+			   v6 ? "ff00::/8" : "224.0.0.0/4");
+	case CV_ADDR_CLASS_RESERVED:
+		return ERR("'%s' is in the reserved range 240.0.0.0/4", Q(text));
+	case CV_ADDR_CLASS_BROADCAST:
+		return ERR("'%s' is the limited broadcast address", Q(text));
+	case CV_ADDR_CLASS_V4_MAPPED:
+		/* The same VIP as its IPv4 form, which the kernel must hold as IPv4. */
+		if (cv_addr_unmap_v4(a, &v4) < 0)
+			return -EINVAL;
+		return ERR("'%s' is an IPv4-mapped IPv6 address: write its IPv4 form, %s", Q(text),
+			   cv_addr_format(&v4, a->prefixlen >= 96 && a->prefixlen < 128, buf,
+					  sizeof(buf)));
+	case CV_ADDR_CLASS_UNICAST:
+	case CV_ADDR_CLASS_LINK_LOCAL: /* the VIP's interface is its scope */
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static int
@@ -472,8 +522,12 @@ parse_addr(const struct cv_conf_key *k, const char *text, void *field, char *err
 			   strchr(text, ':') ? "IPv6" : "IPv4", strchr(text, ':') ? 128 : 32);
 	if (r < 0)
 		return ERR("'%s' is not an IPv4 or IPv6 address", Q(text));
-	if (is_unspecified(&a) || is_multicast(&a))
-		return ERR("'%s' is not a unicast address", Q(text));
+	r = check_vip_class(text, &a, err, errlen);
+	if (r < 0)
+		return r;
+	if (a.prefixlen == 0)
+		return ERR("'%s' has prefix length 0, which would put every address on the link",
+			   Q(text));
 	r = cv_addr_ipv4_special(&a);
 	if (r > 0)
 		return ERR("'%s' is the %s address of its prefix", Q(text),

@@ -25,7 +25,8 @@
 #define CV_MAX_NODES 64	     /* node sections */
 #define CV_MAX_CHECKS 1024   /* check sections */
 #define CV_MAX_VIPS 65536    /* vip sections */
-#define CV_CONFIG_MAX_SIZE (64u << 20) /* bytes of text */
+/* Bytes of text: CV_MAX_VIPS sections of 256 bytes; a bigger file is a mistake. */
+#define CV_CONFIG_MAX_SIZE (16u << 20)
 
 /* "auto" for durations and numbers that may be derived at run time. */
 #define CV_AUTO UINT32_MAX

@@ -44,11 +44,21 @@ known_node(const struct cv_engine *e, uint32_t nodeid)
 	return false;
 }
 
-/* (stamp, tie) of a over b: the merge order every member uses. */
+/*
+ * (stamp, tie) of a over b: the merge order every member uses. At one
+ * stamp a tie of 0 (a move that ended) ranks above any target, so a copy of
+ * the move still under way cannot bring it back.
+ */
+static uint64_t
+rank(uint32_t tie)
+{
+	return tie ? tie : (uint64_t)UINT32_MAX + 1;
+}
+
 static bool
 newer(uint64_t stamp, uint32_t tie, uint64_t old_stamp, uint32_t old_tie)
 {
-	return stamp > old_stamp || (stamp == old_stamp && tie > old_tie);
+	return stamp > old_stamp || (stamp == old_stamp && rank(tie) > rank(old_tie));
 }
 
 static void
@@ -56,7 +66,8 @@ set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp)
 {
 	struct vip_rt *v = &e->vips[i];
 
-	if (!newer(stamp, target, v->move_stamp, v->move_target))
+	/* Stamps start at 1: a 0 is no command (and would not be sent on). */
+	if (!stamp || !newer(stamp, target, v->move_stamp, v->move_target))
 		return;
 	v->move_target = target;
 	v->move_stamp = stamp;
@@ -83,6 +94,8 @@ set_standby(struct cv_engine *e, uint32_t nodeid, bool standby, uint64_t stamp)
 
 	if (!known_node(e, nodeid))
 		return; /* no slot for names that are no node of ours */
+	if (!stamp)
+		return; /* stamps start at 1: a 0 is no command */
 	s = standby_entry(e, nodeid, true);
 	if (!s || !newer(stamp, standby, s->stamp, s->standby))
 		return;

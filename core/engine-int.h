@@ -41,6 +41,7 @@ struct peer {
 	bool silent;		/* owns something but its heartbeats stopped */
 	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
 	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
+	uint32_t foreign_pid;	/* a process of it that speaks another protocol version */
 	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
 };
@@ -53,6 +54,10 @@ struct vip_rt {
 	uint64_t added_at;	/* when we last added it: the kernel drops it kernel_lease later */
 	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
 	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
+	/* Our RELEASEDs of it not delivered back yet: we take it again only
+	 * after they are, or one in flight could free us as a blocker at the
+	 * others after placement gave it back to us and away again. */
+	uint32_t released_unseen;
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */

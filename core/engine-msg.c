@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv-error.h"
 #include "cv-macros.h"
 #include "engine-int.h"
 
@@ -59,7 +60,7 @@ vip_flags(const struct cv_engine *e, size_t i)
 		f |= CV_PROTO_VIP_HELD;
 	if (cv_engine_vip_blocked(e, i))
 		f |= CV_PROTO_VIP_BLOCKED;
-	if (e->vips[i].move_stamp)
+	if (e->vips[i].move_stamp || e->vips[i].move_target)
 		f |= CV_PROTO_VIP_MOVE;
 	return f;
 }
@@ -174,11 +175,14 @@ cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t ep
 {
 	struct cv_proto_vip *v = calloc(1, sizeof(*v));
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
+	int i = cv_engine_vip_by_name(e, name);
 
 	if (!v) {
 		e->out->err = -ENOMEM;
 		return;
 	}
+	if (i >= 0)
+		e->vips[i].released_unseen++;
 	copy_name(v->name, name);
 	v->epoch = epoch;
 	m.released = (struct cv_proto_released){
@@ -289,8 +293,12 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->chunks_next = 0;
 	p->chunks_pid = 0;
 	e->placement_dirty = true;
-	if (p->nodeid == e->me && pid == e->my_pid)
+	if (p->nodeid == e->me && pid == e->my_pid) {
 		e->own_state_pending = false;
+		/* Sent before this STATE: delivered by now, or lost with a ring. */
+		for (size_t i = 0; i < e->n_vips; i++)
+			e->vips[i].released_unseen = 0;
+	}
 	/* A reloaded peer may have VIPs we learnt nothing of before our own
 	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
 	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)
@@ -422,6 +430,8 @@ on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_
 
 		if (i < 0)
 			continue;
+		if (nodeid == e->me && pid == e->my_pid && e->vips[i].released_unseen)
+			e->vips[i].released_unseen--;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, r->vips[k].epoch);
 		released_vip(e, p, bit, i, from_reaper);
 	}
@@ -443,6 +453,28 @@ interrupts_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
 		drop_assembly(e, p, "STATE cut short: another message came between its chunks");
 }
 
+/*
+ * A member that speaks another protocol version is never trusted to hold or
+ * hand over, and must not stall us either: the exchange stops waiting for
+ * its STATE (it never decodes), so its node counts as one without a daemon.
+ */
+static int
+on_undecodable(struct cv_engine *e, uint32_t nodeid, uint32_t pid, int err)
+{
+	struct peer *p;
+
+	if (err != CV_E_PROTO_VERSION)
+		return 0; /* counted by the adapter */
+	p = cv_engine_peer(e, nodeid, false);
+	if (!p || p->foreign_pid == pid)
+		return 0;
+	p->foreign_pid = pid;
+	cv_engine_notice(e, CV_NOTICE_VERSION_MISMATCH, nodeid,
+			 "it speaks another protocol version: never trusted, not waited for");
+	cv_engine_check_exchange(e);
+	return 0;
+}
+
 /* HEARTBEAT, MOVE and STANDBY count only from the node's daemon. */
 static bool
 from_daemon(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
@@ -459,6 +491,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	const struct cv_proto_msg *m = ev->message.msg;
 	uint32_t node = ev->message.nodeid, pid = ev->message.pid;
 
+	if (!m)
+		return on_undecodable(e, node, pid, ev->message.decode_err);
 	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&
 	    !from_daemon(e, node, pid)) {
 		bad_message(e, node, "a message from a process that is not the node's daemon");

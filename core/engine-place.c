@@ -261,12 +261,13 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 		/* Rule 2; and a join can exclude a silent node after about
 		 * consensus alone, sooner than the lease arithmetic assumes: its
 		 * lease ran from a heartbeat sent before we saw it delivered. */
-		t = p->gone_at + e->guard_ms;
-		if (p->last_hb_at != NEVER)
+		/* (gone_at is NEVER until a quorate view without it is adopted) */
+		t = p->gone_at == NEVER ? NEVER : p->gone_at + e->guard_ms;
+		if (t != NEVER && p->last_hb_at != NEVER)
 			t = CV_MAX(t, p->last_hb_at + e->lease_ms + LAPSE_MARGIN_MS);
 		/* Its daemon and reaper died before its node left (not with
 		 * it): nobody released it; only the kernel lease will. */
-		if (pair_gone && p->daemon_died_alone)
+		if (t != NEVER && pair_gone && p->daemon_died_alone)
 			t = CV_MAX(t, pair_t);
 	} else if (pair_gone) {
 		t = pair_t;
@@ -394,5 +395,6 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, ignorant);
 	if (ret_deadline)
 		*ret_deadline = deadline;
-	return v->blockers == 0 && !ignorant && !peers_say_blocked(e, v) && may_take_now(e);
+	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&
+	       may_take_now(e);
 }

@@ -348,7 +348,8 @@ static bool
 expects_state(const struct peer *p)
 {
 	for (size_t i = 0; i < p->n_pids; i++)
-		if (p->pids[i] != p->reaper_pid || p->reaper_pid == 0)
+		if ((p->pids[i] != p->reaper_pid || p->reaper_pid == 0) &&
+		    p->pids[i] != p->foreign_pid)
 			return true;
 	return false;
 }

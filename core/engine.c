@@ -428,17 +428,16 @@ retry_releases(struct cv_engine *e)
 static void
 on_stop(struct cv_engine *e)
 {
-	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
-				  .standby = { .origin = e->me, .target = e->me, .standby = true } };
-
 	if (e->stopping)
 		return;
 	e->stopping = true;
-	/* Hand off through a STANDBY of ourselves (rule 3); if it is not
+	/* Hand off (rule 3): our STATE now says no VIP is healthy here, so
+	 * placement moves each away and we release on delivery. Not a STANDBY:
+	 * that is cluster state and would outlive this daemon. If it is not
 	 * delivered in time (corosync frozen, no quorum), just let go. */
 	e->stop_deadline = e->now + 2 * (uint64_t)e->lease_ms;
 	if (e->view_quorate && e->have_view) {
-		cv_engine_send(e, &m);
+		cv_engine_send_state(e);
 		e->stop_sent = true;
 	}
 }
@@ -585,6 +584,8 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return 0;
 	case CV_EV_CONN_LOST:
 		cv_engine_release_all(e, CV_REASON_CONN_LOST);
+		for (size_t i = 0; i < e->n_vips; i++)
+			e->vips[i].released_unseen = 0; /* gone with the connection */
 		e->have_totem = e->have_quorum = e->have_view = false;
 		e->view_quorate = e->exchange_done = false;
 		return 0;

@@ -78,7 +78,10 @@ struct cv_event {
 		} group;
 		struct {
 			uint32_t nodeid, pid;
-			const struct cv_proto_msg *msg; /* borrowed */
+			/* borrowed; NULL when it did not decode: decode_err says why
+			 * (CV_E_PROTO_VERSION: the sender speaks another version) */
+			const struct cv_proto_msg *msg;
+			int decode_err;
 		} message;
 		struct {
 			uint32_t token_ms, consensus_ms;

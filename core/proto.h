@@ -4,10 +4,13 @@
  * to each other. Encode and decode live here only; fields are fixed-width,
  * big-endian, read and written byte by byte, and every read is bounds-checked.
  *
- * Protocol versions (the header's version field). A member advertises the
- * highest version it speaks in STATE (max_version); the cluster runs at the
- * lowest version any member advertises, and a message always carries the
- * version it is encoded in, so a decoder accepts exactly its own version.
+ * Protocol versions (the header's version field). A message carries the
+ * version it is encoded in and a decoder accepts exactly its own version
+ * (CV_E_PROTO_VERSION otherwise); STATE also says the highest version its
+ * sender speaks (max_version), for a later release that speaks two. Today a
+ * member of another version is never trusted to hold or hand over, and the
+ * engine stops waiting for its STATE (engine-msg.c on_undecodable): there
+ * is no rolling upgrade across versions.
  *
  *   version 1: initial: STATE, HEARTBEAT, RELEASED, MOVE, STANDBY (never released)
  *   version 2: admin commands are cluster state: STATE carries each VIP's

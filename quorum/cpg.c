@@ -115,6 +115,11 @@ on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid, uint32
 		qb_log((n & (n - 1)) == 0 ? LOG_WARNING : LOG_DEBUG,
 		       "CPG message from node %u pid %u rejected: %s (%" PRIu64 " rejected so far)",
 		       nodeid, pid, cv_strerror(r), n);
+		/* The engine stops waiting for a member of another version. */
+		if (r == CV_E_PROTO_VERSION)
+			emit(c, &(struct cv_event){ .type = CV_EV_MESSAGE,
+						    .message = { .nodeid = nodeid, .pid = pid,
+								 .decode_err = r } });
 		return;
 	}
 	c->stats.delivered++;
