@@ -61,8 +61,11 @@ window(char **tok, size_t n, struct expect *x)
 static int
 what(const char *s, struct match *m)
 {
-	static const char *const facts[] = { "reaper-kill", "reaper-released", "restart",
-					     "expired",	    "add-failed",      "reconciled" };
+	static const char *const facts[] = {
+		"reaper-kill", "reaper-released", "restart",	  "expired", "add-failed",
+		"reconciled",  "del-failed",	  "added",	  "removed", "sweep-failed",
+		"blocked",     "mid-state-kill",
+	};
 	int a = cv_action_type_from_string(s);
 
 	if (a >= 0) {

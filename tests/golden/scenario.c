@@ -242,6 +242,67 @@ timing(struct parser *p, char **tok, size_t n, uint32_t *token, uint32_t *consen
 	return 0;
 }
 
+/* add=MS del=MS (either may be left out: 0) */
+static int
+latencies(struct parser *p, char **tok, size_t n, uint32_t *add, uint32_t *del)
+{
+	*add = *del = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (strncmp(tok[k], "add=", 4) == 0 && parse_u32(tok[k] + 4, add) == 0)
+			continue;
+		if (strncmp(tok[k], "del=", 4) == 0 && parse_u32(tok[k] + 4, del) == 0)
+			continue;
+		return perr(p, "addr-latency: bad argument %s", tok[k]);
+	}
+	return n ? 0 : perr(p, "%s", "addr-latency [NODES] add=MS del=MS");
+}
+
+/* skew NODES LO [HI] (header: from time 0) */
+static int
+skew_header(struct parser *p, char **tok, size_t n)
+{
+	struct sim_opts *o = &p->sc->o;
+	uint32_t lo, hi;
+	uint64_t mask;
+
+	if ((n != 3 && n != 4) || scn_parse_nodes(p->sc, tok[1], &mask) < 0 ||
+	    parse_u32(tok[2], &lo) < 0 || parse_u32(tok[n - 1], &hi) < 0 || hi < lo)
+		return perr(p, "%s", "skew NODES LO [HI]");
+	for (uint32_t i = 1; i <= SIM_MAX_NODES; i++)
+		if (mask & (UINT64_C(1) << (i - 1))) {
+			o->skew_lo[i] = lo;
+			o->skew_hi[i] = hi;
+		}
+	return 0;
+}
+
+/* Settings of the models added with issue 10's engine contract. */
+static int
+header_models(struct parser *p, char **tok, size_t n)
+{
+	struct sim_opts *o = &p->sc->o;
+	const char *d = tok[0];
+	uint32_t v = 0;
+
+	if (strcmp(d, "join-exclusion") == 0)
+		return opt_bool(p, tok, n, &o->join_exclusion);
+	if (strcmp(d, "daemon-queue") == 0)
+		return opt_bool(p, tok, n, &o->daemon_queue);
+	if (strcmp(d, "cs-call") == 0)
+		return opt_u32(p, tok, n, &o->cs_call_ms);
+	if (strcmp(d, "state-chunk") == 0) {
+		int r = opt_u32(p, tok, n, &v);
+
+		o->state_chunk_vips = v;
+		return r;
+	}
+	if (strcmp(d, "addr-latency") == 0)
+		return latencies(p, tok + 1, n - 1, &o->add_ms, &o->del_ms);
+	if (strcmp(d, "skew") == 0)
+		return skew_header(p, tok, n);
+	return perr(p, "unknown directive %s", d);
+}
+
 static int
 vips_directive(struct parser *p, char **tok, size_t n)
 {
@@ -357,7 +418,7 @@ header(struct parser *p, char **tok, size_t n)
 		return config_directive(p, tok, n);
 	if (strcmp(d, "vips") == 0)
 		return vips_directive(p, tok, n);
-	return perr(p, "unknown directive %s", d);
+	return header_models(p, tok, n);
 }
 
 /* ---- timed commands ---- */
@@ -479,11 +540,69 @@ health(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 	return 0;
 }
 
+/* addr-fail NODES add|del COUNT|always|off [VIP] */
+static int
+addr_fail(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
+{
+	if ((n != 4 && n != 5) || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
+	    (strcmp(tok[2], "add") != 0 && strcmp(tok[2], "del") != 0))
+		return perr(p, "%s", "addr-fail NODES add|del COUNT|always|off [VIP]");
+	c->b = strcmp(tok[2], "del") == 0;
+	if (strcmp(tok[3], "always") == 0)
+		c->a = UINT32_MAX;
+	else if (strcmp(tok[3], "off") == 0)
+		c->a = 0;
+	else if (parse_u32(tok[3], &c->a) < 0)
+		return perr(p, "%s", "addr-fail: COUNT, always or off");
+	if (n == 5)
+		snprintf(c->vip, sizeof(c->vip), "%s", tok[4]);
+	return 0;
+}
+
+/* Commands of the models added with issue 10's engine contract; 1 = not one of them. */
+static int
+model_command(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
+{
+	switch (c->type) {
+	case SIM_EXPECTED_VOTES:
+		c->nodes = (UINT64_C(1) << p->sc->o.n_nodes) - 1;
+		if ((n != 2 && n != 3) || parse_u32(tok[1], &c->a) < 0 || c->a == 0 ||
+		    (n == 3 && scn_parse_nodes(p->sc, tok[2], &c->nodes) < 0))
+			return perr(p, "%s", "expected-votes N [NODES]");
+		return 0;
+	case SIM_QDEVICE_VOTE:
+		if (n != 2 || (strcmp(tok[1], "up") != 0 && strcmp(tok[1], "down") != 0))
+			return perr(p, "%s", "qdevice-vote up|down");
+		c->flag = strcmp(tok[1], "up") == 0;
+		return 0;
+	case SIM_KILL_MID_STATE:
+		c->a = 1;
+		if ((n != 2 && n != 3) || target(p->sc, tok[1], c) < 0 ||
+		    (n == 3 && (parse_u32(tok[2], &c->a) < 0 || c->a == 0)))
+			return perr(p, "%s", "kill-mid-state NODES [CHUNKS]");
+		return 0;
+	case SIM_SKEW:
+		if ((n != 3 && n != 4) || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
+		    parse_u32(tok[2], &c->a) < 0 || parse_u32(tok[n - 1], &c->b) < 0 || c->b < c->a)
+			return perr(p, "%s", "skew NODES LO [HI]");
+		return 0;
+	case SIM_ADDR_LATENCY:
+		if (n < 3 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0)
+			return perr(p, "%s", "addr-latency NODES add=MS del=MS");
+		return latencies(p, tok + 2, n - 2, &c->a, &c->b);
+	case SIM_ADDR_FAIL:
+		return addr_fail(p, tok, n, c);
+	default:
+		return 1;
+	}
+}
+
 static int
 command(struct parser *p, char **tok, size_t n, uint64_t at)
 {
 	struct sim_cmd *c;
 	enum sim_cmd_type t;
+	int r;
 
 	if (strcmp(tok[0], "flap") == 0)
 		return flap(p, tok, n, at);
@@ -493,6 +612,8 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 		return perr(p, "unknown command %s", tok[0]);
 	c = add_cmd(p->sc, at, t);
 	c->flag = strcmp(tok[0], "standby") == 0;
+	if ((r = model_command(p, tok, n, c)) <= 0)
+		return r;
 	switch (t) {
 	case SIM_PARTITION:
 		return partition(p, tok, n, c);

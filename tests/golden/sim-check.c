@@ -11,7 +11,11 @@
  *  3. once nothing has changed for the bound, every VIP with an eligible node
  *     in a quorate ring is held by a node of that ring;
  *  4. a daemon that stopped gracefully left no address behind;
- *  5. an address whose VIP a reload removed is gone within 100 ms.
+ *  5. an address whose VIP a reload removed is gone within 100 ms (plus the
+ *     node's removal latency; one whose removal failed: by its kernel lease);
+ *  6. RELEASED is said only once the address is gone: a daemon's for a VIP
+ *     while an address of it added at that epoch or before is still on its
+ *     node, a reaper's while any address of ours is, are violations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +178,33 @@ check_stopped(struct sim *s, struct node *n)
 			 n->n_addrs, s->reg[n->addrs[0].id].name);
 }
 
+void
+check_released(struct sim *s, const struct node *n, uint32_t pid, const struct cv_proto_msg *m)
+{
+	const struct cv_proto_released *r = &m->released;
+	bool reaper = pid == n->r.pid && pid != n->d.pid;
+
+	if (m->type != CV_PROTO_TYPE_RELEASED)
+		return;
+	for (size_t k = 0; k < n->n_addrs; k++) {
+		const struct addr *a = &n->addrs[k];
+		const char *name = s->reg[a->id].name;
+
+		if (reaper) {
+			sim_fail(s, "invariant 6: n%u's reaper says RELEASED while %s (%s) is still there",
+				 n->id, name, s->reg[a->id].addr);
+			return;
+		}
+		for (size_t v = 0; v < r->n_vips; v++)
+			if (strcmp(r->vips[v].name, name) == 0 && a->epoch <= r->vips[v].epoch)
+				sim_fail(s,
+					 "invariant 6: n%u says RELEASED %s (epoch %llu) while its "
+					 "address %s (added at epoch %llu) is still there",
+					 n->id, name, (unsigned long long)r->vips[v].epoch,
+					 s->reg[a->id].addr, (unsigned long long)a->epoch);
+	}
+}
+
 /* ---- the periodic checks ---- */
 
 static void
@@ -275,7 +306,8 @@ check_stray(struct sim *s)
 			}
 			if (a->stray_since == SIM_NEVER)
 				a->stray_since = s->now;
-			else if (s->now == a->stray_since + STRAY_GRACE_MS)
+			else if (s->now == a->stray_since + STRAY_GRACE_MS + n->del_ms &&
+				 !a->del_failed)
 				sim_fail(s,
 					 "invariant 4: n%u keeps %s (%s), which its config no "
 					 "longer has",

@@ -2,9 +2,11 @@
 /*
  * Internal to the simulator: sim.c runs the event loop, the daemons and the
  * actions; sim-config.c loads configs and answers queries; sim-net.c models
- * CPG (total order, group membership, joins), sim-ring.c totem rings and
- * quorum; sim-proc.c the processes (start, kill, freeze, reaper,
- * supervisor); sim-check.c the invariants and outage tracking.
+ * CPG (total order, group membership, joins, late deliveries), sim-ring.c
+ * totem rings, sim-quorum.c votequorum; sim-proc.c the processes (start,
+ * kill, freeze, supervisor) and sim-reaper.c the reaper; sim-addr.c the
+ * address operations (latency, failures, the kernel lease); sim-check.c the
+ * invariants and outage tracking.
  */
 #pragma once
 
@@ -23,7 +25,8 @@ struct item {
 	enum cv_leave_reason reason; /* IT_LEAVE */
 	uint8_t *buf;		     /* IT_MSG: the encoded message */
 	size_t len;
-	uint64_t at; /* delivery time while in flight */
+	uint64_t at;   /* delivery time while in flight */
+	bool accepted; /* corosync took it (it went in flight once): it outlives its sender */
 };
 
 struct queue {
@@ -36,6 +39,7 @@ struct ring {
 	uint64_t mask; /* member nodes */
 	uint64_t form_at, sync_at;
 	bool quorate, formed, synced, stopped;
+	uint32_t expected; /* votequorum's expected votes in this ring */
 	bool stalled; /* a member was lost: nothing is delivered until it is back or the ring
 			 re-forms */
 	struct cv_member *members; /* the CPG group in this ring, in join order */
@@ -54,6 +58,8 @@ struct inev {
 	struct cv_member *gm, *gl, *gj;
 	struct cv_proto_msg msg;
 	char *str;
+	uint64_t at, conn; /* from corosync, late (skew): when, and over which connection */
+	bool answered;	   /* QUORUM/TIMINGS: the blocking call it needs has returned */
 };
 
 struct daemon {
@@ -75,14 +81,41 @@ struct daemon {
 	struct cv_member join_extra[2];
 	size_t n_join_extra;
 	uint64_t steps_at, steps; /* livelock guard: steps in the current ms */
+	bool blocked;		  /* in a corosync call that waits for corosync's answer */
+	uint64_t blocked_at, block_seq; /* block_seq: per call and per freeze of corosync */
+	uint64_t conn;			 /* per connection: late deliveries of an old one are dropped */
+	struct inev *late_head, *late_tail; /* deliveries from corosync not yet read (skew) */
+	uint64_t late_last;		    /* the last one's time: the order is kept */
 };
+
+/* The reaper watches; once it killed the daemon it waits for its end, sweeps, lingers. */
+enum reaper_phase { RP_WATCH, RP_WAIT_END, RP_LINGER };
 
 struct reaper {
 	enum proc_state state;
+	enum reaper_phase phase;
 	uint32_t pid;
 	uint64_t gen;
+	uint64_t due;		  /* RP_WAIT_END: sweep then; RP_LINGER: exit then */
+	bool release;		  /* RP_WAIT_END: say RELEASED after the sweep (the daemon ended) */
 	struct cv_proto_vip *rel; /* what the dead daemon held, for RELEASED */
 	size_t n_rel;
+};
+
+/* An ADDR_ADD or ADDR_DEL under way (addr-latency): done at .at, in order per node. */
+struct addr_op {
+	enum cv_action_type type;
+	uint32_t id;			 /* registry id of the address */
+	const struct cv_vip_conf *conf; /* the daemon's config of it (outlives reloads) */
+	uint64_t epoch, gen, at;	 /* gen: the daemon that asked */
+	uint32_t lease_ms;		 /* kernel_lease of that daemon's config */
+};
+
+/* addr-fail: the next .left (UINT32_MAX: every) .type of .vip ("" any) fail. */
+struct addr_fail {
+	enum cv_action_type type;
+	char vip[64];
+	uint32_t left;
 };
 
 struct addr {
@@ -90,6 +123,8 @@ struct addr {
 	uint64_t expiry;
 	const struct cv_config *cfg; /* the daemon's config when it was added */
 	uint64_t stray_since;	     /* not in the daemon's config any more since */
+	uint64_t epoch;		     /* of the ADDR_ADD that made it (0: renewed by a reload) */
+	bool del_failed;	     /* a removal of it failed: the kernel lease ends it */
 };
 
 struct health {
@@ -116,8 +151,14 @@ struct node {
 	size_t n_health;
 	struct health *links; /* interfaces by name; .healthy = up (unlisted: up) */
 	size_t n_links;
-	char **fail_add; /* VIP names whose next ADDR_ADD fails */
-	size_t n_fail_add;
+	struct addr_fail *fails; /* addr-fail, fail-add */
+	size_t n_fails;
+	struct addr_op *ops; /* address operations under way, in order */
+	size_t n_ops, cap_ops;
+	uint32_t add_ms, del_ms; /* their latency */
+	uint32_t skew_lo, skew_hi; /* deliveries from corosync come this late */
+	uint32_t expected;	   /* votequorum expected votes it knows, 0 = the config's */
+	uint32_t kill_mid_state;   /* kill the daemon after this many chunks of a STATE */
 	uint64_t outside_since;	   /* invariant 2: in a non-quorate ring since */
 	uint64_t restart_gen;	   /* a crash cancels a pending supervisor restart */
 	uint64_t outside_reported; /* the outside_since already reported */
@@ -138,7 +179,10 @@ enum ev_kind {
 	EV_RECONNECT,
 	EV_CONN_LOST,
 	EV_CHECK_CB,
-	EV_DETECT, /* token timeout after a loss */
+	EV_DETECT,  /* token timeout after a loss */
+	EV_ADDR_OP, /* an address operation completes */
+	EV_LATE,    /* a late delivery from corosync is due */
+	EV_UNBLOCK, /* a blocking corosync call returns */
 };
 
 struct event {
@@ -197,6 +241,7 @@ struct sim {
 	bool dirty;	      /* something happened in the current ms */
 	bool started;	      /* net_init ran */
 	uint32_t picked;      /* the node the last picking command picked */
+	bool qdevice_down;    /* the quorum device's vote is gone (qdevice-vote down) */
 };
 
 /* sim.c */
@@ -227,7 +272,9 @@ bool net_operational(const struct node *n);
 void item_free(struct item *it);
 struct item *item_msg(uint32_t nodeid, uint32_t pid, const struct cv_proto_msg *m);
 struct inev *net_totem_ev(const struct ring *r);
-struct inev *net_quorum_ev(const struct sim *s, const struct ring *r);
+void net_feed_cs(struct sim *s, struct node *n, struct inev *ev);
+void net_late_due(struct sim *s, struct node *n);
+void net_late_clear(struct daemon *d);
 void net_enqueue(struct queue *q, struct item *it);
 struct item *net_dequeue(struct queue *q);
 void net_queue_clear(struct queue *q);
@@ -238,26 +285,53 @@ void net_feed_group(struct sim *s, struct node *n, const struct ring *r,
 		    const struct cv_member *extra, size_t n_extra);
 void net_join_now(struct sim *s, struct node *n);
 void net_reaper_state(struct sim *s, struct node *n);
-uint32_t net_quorum_votes(const struct sim *s);
 void net_deliver(struct sim *s, struct ring *r);
+void net_purge(struct node *n, uint32_t pid);
 
 /* sim-ring.c */
 void net_init(struct sim *s);
 void net_update(struct sim *s);
 void net_handle(struct sim *s, const struct event *ev);
 void net_free(struct sim *s);
+bool net_cs_alive(const struct node *n);
+
+/* sim-quorum.c */
+void quorum_ring_init(struct sim *s, struct ring *r, const uint64_t *comp);
+struct inev *quorum_ev(const struct sim *s, const struct ring *r);
+void quorum_feed(struct sim *s, struct node *n, struct ring *r);
+void quorum_cmd(struct sim *s, const struct sim_cmd *c);
 
 /* sim-proc.c */
 void proc_cmd(struct sim *s, const struct sim_cmd *c);
 void proc_handle(struct sim *s, const struct event *ev);
 enum gone { GONE_STOPPED, GONE_KILLED, GONE_REAPED, GONE_CRASHED };
 void proc_daemon_gone(struct sim *s, struct node *n, enum gone why);
+void proc_schedule_restart(struct sim *s, struct node *n);
+void proc_unblock(struct sim *s, struct node *n);
 void proc_node_crash(struct sim *s, struct node *n);
 void proc_start(struct sim *s, struct node *n);
 bool proc_start_prepare(struct sim *s, struct node *n);
 void proc_start_feed(struct sim *s, struct node *n);
 bool proc_healthy(const struct node *n, const char *check);
 bool proc_link_up(const struct node *n, const char *interface);
+
+/* sim-reaper.c */
+void reaper_new(struct sim *s, struct node *n);
+void reaper_exit(struct sim *s, struct node *n, enum cv_leave_reason why);
+void reaper_capture(struct node *n);
+void reaper_check(struct sim *s, struct node *n);
+void reaper_watch(struct sim *s, struct node *n, uint64_t silent_since);
+
+/* sim-addr.c */
+void addr_op(struct sim *s, struct node *n, const struct cv_action *a);
+void addr_op_due(struct sim *s, struct node *n);
+void addr_renew(struct sim *s, struct node *n);
+void addr_expire(struct sim *s, const struct event *ev);
+bool addr_sweep(struct sim *s, struct node *n);
+uint64_t addr_ops_end(const struct node *n);
+void addr_ops_drop(struct node *n);
+void addr_fail_cmd(struct node *n, const struct sim_cmd *c);
+void addr_free(struct node *n);
 
 /* sim-check.c */
 uint32_t check_reg(struct sim *s, const char *name, const char *addr);
@@ -267,4 +341,6 @@ void check_addr_del(struct sim *s, struct node *n, uint32_t id);
 void check_addr_clear(struct sim *s, struct node *n);
 void check_run(struct sim *s);
 void check_stopped(struct sim *s, struct node *n);
+void check_released(struct sim *s, const struct node *n, uint32_t pid,
+		    const struct cv_proto_msg *m);
 void check_free(struct sim *s);

@@ -14,7 +14,12 @@
  *    ring stopped goes out again in the sender's next ring (totem delivers
  *    what it had queued after the confchg);
  *  - the CPG group of a ring is its members' running daemons and reapers;
- *    joins and leaves are ordered with the messages.
+ *    joins and leaves are ordered with the messages;
+ *  - a refused send waits in its process (daemon-queue, as quorum/cpg.c
+ *    queues on TRY_AGAIN) and dies with it; once corosync took it (it went
+ *    in flight), it outlives its sender;
+ *  - what corosync delivers to a daemon (messages, group changes, totem and
+ *    quorum notifications) may reach it late (skew), in order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,7 +225,7 @@ net_feed_group(struct sim *s, struct node *n, const struct ring *r, const struct
 					       .n_left = nl,
 					       .joined = ev->gj,
 					       .n_joined = nj };
-	sim_feed(s, n, ev);
+	net_feed_cs(s, n, ev);
 }
 
 static void
@@ -257,26 +262,60 @@ net_totem_ev(const struct ring *r)
 	return ev;
 }
 
-uint32_t
-net_quorum_votes(const struct sim *s)
+/*
+ * What corosync delivers to n's daemon: now, or skew ms late (its socket
+ * not read yet: a busy or starved daemon), never out of order. A delivery
+ * over a connection the daemon no longer has is dropped.
+ */
+void
+net_feed_cs(struct sim *s, struct node *n, struct inev *ev)
 {
-	return s->o.two_node ? 1 : (s->o.n_nodes + s->o.qdevice_votes) / 2 + 1;
+	struct daemon *d = &n->d;
+	uint64_t at;
+
+	if (!n->skew_hi && !d->late_head) {
+		sim_feed(s, n, ev);
+		return;
+	}
+	at = s->now + (n->skew_hi ? sim_rand(s, n->skew_lo, n->skew_hi) : 0);
+	d->late_last = at = at > d->late_last ? at : d->late_last;
+	ev->at = at;
+	ev->conn = d->conn;
+	ev->next = NULL;
+	if (d->late_tail)
+		d->late_tail->next = ev;
+	else
+		d->late_head = ev;
+	d->late_tail = ev;
+	sim_push(s, (struct event){ .at = at, .kind = EV_LATE, .node = n->id });
 }
 
-struct inev *
-net_quorum_ev(const struct sim *s, const struct ring *r)
+void
+net_late_due(struct sim *s, struct node *n)
 {
-	struct inev *ev = sim_inev_new(CV_EV_QUORUM);
+	struct daemon *d = &n->d;
 
-	ev->ids = mask_ids(r->mask, &ev->ev.quorum.n_members);
-	ev->ev.quorum.members = ev->ids;
-	ev->ev.quorum.ring = r->id;
-	ev->ev.quorum.quorate = r->quorate;
-	ev->ev.quorum.quorum_votes = net_quorum_votes(s);
-	ev->ev.quorum.qdevice_votes = s->o.qdevice_votes;
-	ev->ev.quorum.expected_votes = (uint32_t)s->o.n_nodes + s->o.qdevice_votes;
-	ev->ev.quorum.two_node = s->o.two_node;
-	return ev;
+	while (d->late_head && d->late_head->at <= s->now) {
+		struct inev *ev = d->late_head;
+
+		d->late_head = ev->next;
+		if (!d->late_head)
+			d->late_tail = NULL;
+		if (ev->conn == d->conn && d->state != PROC_DEAD)
+			sim_feed(s, n, ev);
+		else
+			sim_inev_free(ev);
+	}
+}
+
+void
+net_late_clear(struct daemon *d)
+{
+	for (struct inev *ev = d->late_head, *next; ev; ev = next) {
+		next = ev->next;
+		sim_inev_free(ev);
+	}
+	d->late_head = d->late_tail = NULL;
 }
 
 /* ---- sending and delivering ---- */
@@ -292,6 +331,7 @@ void
 net_to_flight(struct sim *s, struct ring *r, struct item *it)
 {
 	it->at = s->now + s->o.latency_ms;
+	it->accepted = true;
 	net_enqueue(&r->flight, it);
 	sim_push(s, (struct event){ .at = it->at, .kind = EV_DELIVER, .ring = r });
 }
@@ -327,7 +367,7 @@ deliver_msg(struct sim *s, struct ring *r, const struct item *it)
 		ev->ev.message.nodeid = it->nodeid;
 		ev->ev.message.pid = it->pid;
 		ev->ev.message.msg = &ev->msg;
-		sim_feed(s, n, ev);
+		net_feed_cs(s, n, ev);
 	}
 }
 
@@ -370,6 +410,22 @@ net_deliver(struct sim *s, struct ring *r)
 		break;
 	}
 	item_free(it);
+}
+
+/* daemon-queue: what pid's process had not got corosync to take dies with it. */
+void
+net_purge(struct node *n, uint32_t pid)
+{
+	struct queue keep = {};
+	struct item *it;
+
+	while ((it = net_dequeue(&n->outbox))) {
+		if (it->kind == IT_MSG && it->pid == pid && !it->accepted)
+			item_free(it);
+		else
+			net_enqueue(&keep, it);
+	}
+	n->outbox = keep;
 }
 
 /* A process leaves the group (killed, stopped, disconnected). */
@@ -438,8 +494,8 @@ net_connect_feed(struct sim *s, struct node *n)
 	n->d.join_feed = false;
 	n->d.n_view = 0;
 	net_feed_group(s, n, r, n->d.join_extra, n->d.n_join_extra);
-	sim_feed(s, n, net_totem_ev(r));
-	sim_feed(s, n, net_quorum_ev(s, r));
+	net_feed_cs(s, n, net_totem_ev(r));
+	net_feed_cs(s, n, quorum_ev(s, r));
 }
 
 void
@@ -458,6 +514,7 @@ net_join_now(struct sim *s, struct node *n)
 void
 net_connect(struct sim *s, struct node *n)
 {
+	n->d.conn++;
 	n->d.connected = true;
 	n->d.join_feed = false;
 	free(n->d.view);

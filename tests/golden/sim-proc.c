@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The processes of a node and what the operator does to them: the daemon
- * (an engine), its reaper (design.md rule 4, modelled here, not by the
- * engine), the supervisor that restarts a killed daemon as systemd would,
- * corosync's own process, the node and its link, and the admin commands.
+ * (an engine), its reaper (sim-reaper.c), the supervisor that restarts a
+ * killed daemon as systemd would (once the daemon has ended), corosync's own
+ * process, the node and its link, and the admin commands. A daemon blocked
+ * in a corosync call (sim.c) goes on when corosync answers: cs-call ms after
+ * the call, or after corosync's thaw; at once, failing, if corosync dies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -121,20 +123,18 @@ proc_start_prepare(struct sim *s, struct node *n)
 	d->timer_gen++;
 	d->cfg = n->cfg;
 	d->stopping = false;
-	if (n->r.state == PROC_DEAD && s->o.reapers) {
-		free(n->r.rel);
-		n->r = (struct reaper){ .state = PROC_RUNNING,
-					.pid = (uint32_t)s->next_pid++,
-					.gen = n->r.gen + 1 };
-	}
+	d->blocked = false;
+	reaper_new(s, n);
 	ids = sim_config_nodeids(d->cfg);
-	r = cv_engine_new(
-	    d->cfg,
-	    &(struct cv_engine_params){ .nodeid = n->id,
-					.pid = d->pid,
-					.reaper_pid = n->r.state != PROC_DEAD ? n->r.pid : 0,
-					.nodeids = ids },
-	    &d->engine);
+	r = cv_engine_new(d->cfg,
+			  &(struct cv_engine_params){
+			      .nodeid = n->id,
+			      .pid = d->pid,
+			      .reaper_pid = n->r.state != PROC_DEAD ? n->r.pid : 0,
+			      .nodeids = ids,
+			      .state_chunk_vips = s->o.state_chunk_vips,
+			  },
+			  &d->engine);
 	free(ids);
 	if (r < 0) {
 		sim_fail(s, "n%u: cv_engine_new failed: %s", n->id, strerror(-r));
@@ -171,43 +171,14 @@ proc_start(struct sim *s, struct node *n)
 		proc_start_feed(s, n);
 }
 
-/* What the reaper will say the daemon held: every VIP it was not idle for. */
-static void
-capture_released(struct node *n)
+/* The supervisor restarts the daemon once it has ended (its address operations done). */
+void
+proc_schedule_restart(struct sim *s, struct node *n)
 {
-	const struct cv_engine *e = n->d.engine;
-	size_t nv = e ? cv_engine_n_vips(e) : 0;
+	uint64_t end = addr_ops_end(n);
 
-	free(n->r.rel);
-	n->r.rel = sim_xcalloc(nv, sizeof(*n->r.rel));
-	n->r.n_rel = 0;
-	for (size_t i = 0; i < nv; i++) {
-		struct cv_proto_vip *v = &n->r.rel[n->r.n_rel];
-
-		if (cv_engine_vip_state(e, i) == CV_VIP_IDLE)
-			continue;
-		snprintf(v->name, sizeof(v->name), "%s", n->d.cfg->vips[i].head.name);
-		v->epoch = cv_engine_vip_epoch(e, i);
-		n->r.n_rel++;
-	}
-}
-
-static void
-reaper_exit(struct sim *s, struct node *n, enum cv_leave_reason why)
-{
-	if (n->r.state == PROC_DEAD)
-		return;
-	n->r.state = PROC_DEAD;
-	n->r.gen++;
-	if (!n->crashed && n->cs != CS_DOWN)
-		net_leave(s, n, n->r.pid, why);
-}
-
-static void
-schedule_restart(struct sim *s, struct node *n)
-{
 	if (s->o.supervise)
-		sim_push(s, (struct event){ .at = s->now + s->o.restart_delay_ms,
+		sim_push(s, (struct event){ .at = (end > s->now ? end : s->now) + s->o.restart_delay_ms,
 					    .kind = EV_RESTART,
 					    .node = n->id,
 					    .gen = n->restart_gen });
@@ -221,14 +192,18 @@ proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 	if (d->state == PROC_DEAD)
 		return;
 	if (why != GONE_STOPPED)
-		capture_released(n);
+		reaper_capture(n);
 	sim_trace(s, "n%u daemon %u %s", n->id, d->pid,
 		  why == GONE_STOPPED	? "stopped"
 		  : why == GONE_CRASHED ? "crashed"
 					: "killed");
 	d->state = PROC_DEAD;
+	d->blocked = false;
 	d->engine = cv_engine_free(d->engine);
 	free_inbox(d);
+	net_late_clear(d);
+	if (s->o.daemon_queue)
+		net_purge(n, d->pid); /* its own send queue (TRY_AGAIN) dies with it */
 	d->timer_gen++;
 	free(d->view);
 	d->view = NULL;
@@ -245,59 +220,8 @@ proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 						    .node = n->id,
 						    .gen = n->r.gen });
 		else if (n->r.state == PROC_DEAD)
-			schedule_restart(s, n);
+			proc_schedule_restart(s, n);
 	}
-}
-
-/* Rule 4: kill the daemon for good, remove our addresses, say RELEASED, exit. */
-static void
-reap(struct sim *s, struct node *n)
-{
-	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
-	size_t start = 0;
-
-	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_REAPER_KILL });
-	proc_daemon_gone(s, n, GONE_REAPED);
-	sim_trace(s, "n%u reaper %u: daemon killed, removes %zu addresses, RELEASED %zu VIPs",
-		  n->id, n->r.pid, n->n_addrs, n->r.n_rel);
-	check_addr_clear(s, n);
-	m.released.for_nodeid = n->id;
-	m.released.ring = n->ring ? n->ring->id : (struct cv_ring_id){};
-	do {
-		size_t fit = cv_proto_released_fit(n->r.rel, n->r.n_rel, start);
-		struct item *it;
-
-		m.released.vips = n->r.rel + start;
-		m.released.n_vips = fit;
-		it = item_msg(n->id, n->r.pid, &m);
-		if (it)
-			net_send(s, n, it);
-		else
-			sim_fail(s, "n%u: the reaper's RELEASED does not encode", n->id);
-		start += fit;
-	} while (start < n->r.n_rel);
-	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_REAPER_RELEASED });
-	reaper_exit(s, n, CV_LEAVE_PROCDOWN);
-	s->last_change = s->now;
-	schedule_restart(s, n);
-}
-
-/* The reaper looks at its daemon: dead, or silent for longer than the bound. */
-static void
-reaper_check(struct sim *s, struct node *n)
-{
-	struct daemon *d = &n->d;
-
-	if (n->r.state != PROC_RUNNING)
-		return;
-	if (d->state == PROC_DEAD ||
-	    (d->state == PROC_FROZEN && s->now >= d->frozen_at + s->o.reaper_timeout_ms))
-		reap(s, n);
-	else if (d->state == PROC_FROZEN)
-		sim_push(s, (struct event){ .at = d->frozen_at + s->o.reaper_timeout_ms,
-					    .kind = EV_REAPER,
-					    .node = n->id,
-					    .gen = n->r.gen });
 }
 
 void
@@ -310,6 +234,7 @@ proc_node_crash(struct sim *s, struct node *n)
 	n->inc++;
 	n->crashed = true;
 	n->link = false;
+	addr_ops_drop(n);
 	check_addr_clear(s, n);
 	net_update(s);
 }
@@ -397,11 +322,7 @@ freeze(struct sim *s, struct node *n)
 		return;
 	n->d.state = PROC_FROZEN;
 	n->d.frozen_at = s->now;
-	if (n->r.state == PROC_RUNNING)
-		sim_push(s, (struct event){ .at = s->now + s->o.reaper_timeout_ms,
-					    .kind = EV_REAPER,
-					    .node = n->id,
-					    .gen = n->r.gen });
+	reaper_watch(s, n, s->now);
 }
 
 static void
@@ -420,6 +341,34 @@ thaw_reaper(struct sim *s, struct node *n)
 		return;
 	n->r.state = PROC_RUNNING;
 	reaper_check(s, n);
+}
+
+/* The blocking call returns cs-call ms after corosync can answer (dead: at once, failing). */
+void
+proc_unblock(struct sim *s, struct node *n)
+{
+	if (!n->d.blocked || n->cs == CS_FROZEN)
+		return;
+	sim_push(s, (struct event){ .at = s->now + (n->cs == CS_DOWN ? 0 : s->o.cs_call_ms),
+				    .kind = EV_UNBLOCK,
+				    .node = n->id,
+				    .gen = n->d.gen,
+				    .gen2 = ++n->d.block_seq });
+}
+
+static void
+unblocked(struct sim *s, struct node *n, const struct event *ev)
+{
+	struct daemon *d = &n->d;
+
+	if (d->state == PROC_DEAD || d->gen != ev->gen || d->block_seq != ev->gen2 ||
+	    !d->blocked || n->cs == CS_FROZEN)
+		return;
+	d->blocked = false;
+	if (d->in_head)
+		d->in_head->answered = true;
+	sim_trace(s, "n%u daemon's corosync call returns", n->id);
+	sim_drain(s, n);
 }
 
 static void
@@ -443,6 +392,7 @@ cs_kill(struct sim *s, struct node *n)
 {
 	n->cs = CS_DOWN;
 	n->inc++;
+	proc_unblock(s, n);
 	net_update(s);
 	if (n->d.state != PROC_DEAD && n->d.connected)
 		sim_push(s, (struct event){ .at = s->now + 1,
@@ -486,6 +436,8 @@ signal_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 	switch (c->type) {
 	case SIM_KILL_BOTH:
 	case SIM_KILL_REAPER:
+		if (n->r.state != PROC_DEAD && n->r.phase == RP_WAIT_END)
+			proc_schedule_restart(s, n); /* it would have, after its sweep */
 		reaper_exit(s, n, CV_LEAVE_PROCDOWN);
 		if (c->type == SIM_KILL_BOTH)
 			proc_daemon_gone(s, n, GONE_KILLED);
@@ -531,6 +483,8 @@ node_fault_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 	case SIM_CS_THAW:
 		if (!n->crashed && n->cs == (c->type == SIM_CS_FREEZE ? CS_UP : CS_FROZEN)) {
 			n->cs = c->type == SIM_CS_FREEZE ? CS_FROZEN : CS_UP;
+			n->d.block_seq++; /* a call's answer is not coming while frozen */
+			proc_unblock(s, n);
 			net_update(s);
 		}
 		return true;
@@ -586,10 +540,19 @@ node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 			feed_link(s, n, c->check);
 		break;
 	case SIM_FAIL_ADD:
-		n->fail_add = realloc(n->fail_add, (n->n_fail_add + 1) * sizeof(*n->fail_add));
-		if (!n->fail_add)
-			abort();
-		n->fail_add[n->n_fail_add++] = strdup(c->vip);
+	case SIM_ADDR_FAIL:
+		addr_fail_cmd(n, c);
+		break;
+	case SIM_KILL_MID_STATE:
+		n->kill_mid_state = c->a;
+		break;
+	case SIM_SKEW:
+		n->skew_lo = c->a;
+		n->skew_hi = c->b;
+		break;
+	case SIM_ADDR_LATENCY:
+		n->add_ms = c->a;
+		n->del_ms = c->b;
 		break;
 	default:
 		break;
@@ -648,6 +611,10 @@ proc_cmd(struct sim *s, const struct sim_cmd *c)
 	case SIM_MOVE:
 	case SIM_STANDBY:
 		admin(s, c);
+		return;
+	case SIM_EXPECTED_VOTES:
+	case SIM_QDEVICE_VOTE:
+		quorum_cmd(s, c);
 		return;
 	case SIM_QUORUM_DELAY:
 		s->o.quorum_delay_lo = c->a;
@@ -710,6 +677,9 @@ proc_handle(struct sim *s, const struct event *ev)
 			sim_feed(s, n, sim_inev_new(CV_EV_CONN_LOST));
 		}
 		break;
+	case EV_UNBLOCK:
+		unblocked(s, n, ev);
+		break;
 	case EV_RECONNECT:
 		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && !n->d.connected &&
 		    n->cs != CS_DOWN) {
@@ -754,6 +724,12 @@ static const char *const cmd_names[_SIM_CMD_MAX] = {
 	[SIM_ADDR_GONE] = "addr-gone",
 	[SIM_FAIL_ADD] = "fail-add",
 	[SIM_LINK] = "link",
+	[SIM_EXPECTED_VOTES] = "expected-votes",
+	[SIM_QDEVICE_VOTE] = "qdevice-vote",
+	[SIM_KILL_MID_STATE] = "kill-mid-state",
+	[SIM_SKEW] = "skew",
+	[SIM_ADDR_LATENCY] = "addr-latency",
+	[SIM_ADDR_FAIL] = "addr-fail",
 };
 
 const char *
@@ -774,8 +750,11 @@ sim_cmd_type_from_string(const char *s)
 const char *
 sim_log_kind_to_string(enum sim_log_kind k)
 {
-	static const char *const names[] = { "action",	"reaper-kill", "reaper-released", "restart",
-					     "expired", "add-failed",  "reconciled" };
+	static const char *const names[] = {
+		"action",     "reaper-kill", "reaper-released", "restart",	"expired",
+		"add-failed", "reconciled",  "del-failed",	"added",	"removed",
+		"sweep-failed", "blocked",   "mid-state-kill",
+	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : NULL;
 }

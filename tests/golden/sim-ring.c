@@ -13,8 +13,8 @@
 
 #include "sim-int.h"
 
-static bool
-cs_alive(const struct node *n)
+bool
+net_cs_alive(const struct node *n)
 {
 	return !n->crashed && n->cs == CS_UP;
 }
@@ -25,12 +25,12 @@ component(const struct sim *s, uint32_t i)
 	const struct node *n = &s->nodes[i];
 	uint64_t mask = 0;
 
-	if (!cs_alive(n))
+	if (!net_cs_alive(n))
 		return 0;
 	if (!n->link)
 		return BIT(i);
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++)
-		if (cs_alive(&s->nodes[j]) && s->nodes[j].link && s->nodes[j].part == n->part)
+		if (net_cs_alive(&s->nodes[j]) && s->nodes[j].link && s->nodes[j].part == n->part)
 			mask |= BIT(j);
 	return mask;
 }
@@ -41,31 +41,6 @@ lowest(uint64_t mask)
 	return (uint32_t)__builtin_ctzll(mask) + 1;
 }
 
-/* qdevice ffsplit: the largest component gets the vote, ties to the lowest node id. */
-static bool
-gets_qdevice(const struct sim *s, const uint64_t *comp, uint64_t mask)
-{
-	uint64_t best = 0;
-
-	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
-		int a = __builtin_popcountll(comp[i]), b = __builtin_popcountll(best);
-
-		if (comp[i] && (a > b || (a == b && lowest(comp[i]) < lowest(best))))
-			best = comp[i];
-	}
-	return best == mask;
-}
-
-static bool
-quorate(const struct sim *s, const uint64_t *comp, uint64_t mask)
-{
-	uint32_t votes = (uint32_t)__builtin_popcountll(mask);
-
-	if (s->o.qdevice_votes && gets_qdevice(s, comp, mask))
-		votes += s->o.qdevice_votes;
-	return votes >= net_quorum_votes(s);
-}
-
 static struct ring *
 ring_new(struct sim *s, uint64_t mask, const uint64_t *comp)
 {
@@ -73,7 +48,7 @@ ring_new(struct sim *s, uint64_t mask, const uint64_t *comp)
 
 	r->id = (struct cv_ring_id){ .nodeid = lowest(mask), .seq = ++s->ring_seq };
 	r->mask = mask;
-	r->quorate = quorate(s, comp, mask);
+	quorum_ring_init(s, r, comp);
 	r->next_all = s->rings;
 	s->rings = r;
 	return r;
@@ -107,7 +82,7 @@ stop_ring(struct sim *s, struct ring *r)
 }
 
 static void
-form(struct sim *s, uint64_t mask, const uint64_t *comp, uint32_t delay, bool lost)
+form(struct sim *s, uint64_t mask, const uint64_t *comp, uint32_t delay, const char *why)
 {
 	struct ring *r = ring_new(s, mask, comp);
 
@@ -120,7 +95,7 @@ form(struct sim *s, uint64_t mask, const uint64_t *comp, uint32_t delay, bool lo
 	r->sync_at = r->form_at + s->o.sync_ms;
 	sim_trace(s, "ring {%u,%llu} mask %#llx forms at %llu (%s)%s", r->id.nodeid,
 		  (unsigned long long)r->id.seq, (unsigned long long)mask,
-		  (unsigned long long)r->form_at, lost ? "lost" : "added",
+		  (unsigned long long)r->form_at, why,
 		  r->quorate ? " quorate" : "");
 	sim_push(
 	    s, (struct event){ .at = r->form_at > s->o.jitter_ms ? r->form_at - s->o.jitter_ms : 0,
@@ -214,6 +189,19 @@ lost_members(const struct sim *s, uint64_t mask)
 	return false;
 }
 
+/* Does mask hold a node that one of its members' ring (or formation) does not count? */
+static bool
+joined_members(const struct sim *s, uint64_t mask)
+{
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
+		uint64_t t = s->nodes[j].target;
+
+		if ((mask & BIT(j)) && t && (mask & ~t))
+			return true;
+	}
+	return false;
+}
+
 /* Rings nobody left any more (a cut healed, corosync thawed in time) go on. */
 static void
 resume_unchanged(struct sim *s, const uint64_t *comp)
@@ -232,7 +220,11 @@ resume_unchanged(struct sim *s, const uint64_t *comp)
 /*
  * Something changed reachability or corosync's state. Members only added:
  * a new ring forms after consensus. A member lost: the rings involved stall
- * now, and the token timeout (net_detect) decides.
+ * now, and the token timeout (net_detect) decides — unless a node joins
+ * meanwhile (join-exclusion): its join starts a gather at once, and the
+ * silent member, which answers nothing, is left out of the ring that forms
+ * consensus later (design.md: a join-triggered re-formation can exclude a
+ * silent node after about consensus alone).
  */
 void
 net_update(struct sim *s)
@@ -248,7 +240,11 @@ net_update(struct sim *s)
 			continue;
 		done |= c;
 		if (!lost_members(s, c)) {
-			form(s, c, comp, s->o.consensus_ms, false);
+			form(s, c, comp, s->o.consensus_ms, "added");
+			continue;
+		}
+		if (s->o.join_exclusion && joined_members(s, c)) {
+			form(s, c, comp, s->o.consensus_ms, "join: the silent left out");
 			continue;
 		}
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++)
@@ -276,7 +272,7 @@ net_detect(struct sim *s)
 		if (!c || (done & BIT(i)) || (c == n->target && n->pending && !n->pending->stopped))
 			continue;
 		done |= c;
-		form(s, c, comp, s->o.consensus_ms, lost_members(s, c));
+		form(s, c, comp, s->o.consensus_ms, lost_members(s, c) ? "lost" : "added");
 	}
 	/* the frozen nodes' rings: the others formed without them; theirs is over */
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
@@ -331,10 +327,7 @@ ring_form(struct sim *s, struct ring *r)
 static void
 confchg(struct sim *s, struct node *n, struct ring *r)
 {
-	struct inev *q;
-	uint64_t delay;
-
-	if (r->stopped || n->pending != r || !cs_alive(n))
+	if (r->stopped || n->pending != r || !net_cs_alive(n))
 		return;
 	n->ring = r;
 	n->outside_since = r->quorate ? SIM_NEVER : s->now;
@@ -347,19 +340,8 @@ confchg(struct sim *s, struct node *n, struct ring *r)
 		return;
 	}
 	net_feed_group(s, n, r, NULL, 0);
-	sim_feed(s, n, net_totem_ev(r));
-	delay = sim_rand(s, s->o.quorum_delay_lo, s->o.quorum_delay_hi);
-	q = net_quorum_ev(s, r);
-	if (delay == 0)
-		sim_feed(s, n, q);
-	else {
-		sim_inev_free(q);
-		sim_push(s, (struct event){ .at = s->now + delay,
-					    .kind = EV_QUORUM,
-					    .node = n->id,
-					    .ring = r,
-					    .gen = n->d.gen });
-	}
+	net_feed_cs(s, n, net_totem_ev(r));
+	quorum_feed(s, n, r);
 }
 
 static void
@@ -394,8 +376,8 @@ net_handle(struct sim *s, const struct event *ev)
 		confchg(s, n, ev->ring);
 		break;
 	case EV_QUORUM:
-		if (n->ring == ev->ring && n->d.gen == ev->gen && cs_alive(n))
-			sim_feed(s, n, net_quorum_ev(s, ev->ring));
+		if (n->ring == ev->ring && n->d.gen == ev->gen && net_cs_alive(n))
+			net_feed_cs(s, n, quorum_ev(s, ev->ring));
 		break;
 	case EV_RING_SYNC:
 		ring_sync(s, ev->ring);

@@ -210,73 +210,6 @@ sim_vip_key(const struct cv_vip_conf *vc, char *buf, size_t len)
 	return cv_addr_format(&vc->address, true, buf, len);
 }
 
-/* Adding vip's address fails on n from now on (its interface is missing, say). */
-static bool
-add_fails(const struct node *n, const char *vip)
-{
-	for (size_t i = 0; i < n->n_fail_add; i++)
-		if (strcmp(n->fail_add[i], vip) == 0)
-			return true;
-	return false;
-}
-
-/* The outcome of an ADDR_ADD/ADDR_DEL, fed back as its own event (queued:
- * we are inside this daemon's step). */
-static void
-feed_result(struct sim *s, struct node *n, const struct cv_action *a, int err)
-{
-	struct inev *ev = sim_inev_new(CV_EV_ACTION_RESULT);
-
-	ev->str = sim_xstrdup(a->conf->head.name);
-	ev->ev.result = (typeof(ev->ev.result)){
-		.vip = ev->str, .op = a->type, .epoch = a->epoch, .err = err
-	};
-	sim_feed(s, n, ev);
-}
-
-static void
-addr_add(struct sim *s, struct node *n, const struct cv_action *a)
-{
-	char buf[CV_ADDR_STRLEN];
-	uint32_t id = check_reg(s, a->conf->head.name, sim_vip_key(a->conf, buf, sizeof(buf)));
-	uint64_t exp = s->now + n->d.cfg->cluster.kernel_lease_ms;
-
-	if (add_fails(n, a->conf->head.name)) {
-		sim_log_add(s, (struct sim_log_entry){ .node = n->id,
-						       .kind = SIM_LOG_ADD_FAILED,
-						       .vip = s->reg[id].name });
-		feed_result(s, n, a, -EADDRNOTAVAIL);
-		return;
-	}
-	check_addr_add(s, n, id, exp);
-	sim_push(s, (struct event){ .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = id });
-	feed_result(s, n, a, 0);
-}
-
-static void
-addr_del(struct sim *s, struct node *n, const struct cv_action *a)
-{
-	char buf[CV_ADDR_STRLEN];
-	int id = check_reg_find(s, a->conf->head.name, sim_vip_key(a->conf, buf, sizeof(buf)));
-
-	if (id >= 0)
-		check_addr_del(s, n, (uint32_t)id);
-	feed_result(s, n, a, 0);
-}
-
-static void
-renew(struct sim *s, struct node *n)
-{
-	uint64_t exp = s->now + n->d.cfg->cluster.kernel_lease_ms;
-
-	for (size_t i = 0; i < n->n_addrs; i++) {
-		n->addrs[i].expiry = exp;
-		sim_push(s,
-			 (struct event){
-			     .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = n->addrs[i].id });
-	}
-}
-
 static void
 send_msg(struct sim *s, struct node *n, const struct cv_proto_msg *m)
 {
@@ -284,6 +217,7 @@ send_msg(struct sim *s, struct node *n, const struct cv_proto_msg *m)
 
 	if (!n->d.connected || n->cs == CS_DOWN)
 		return; /* cpg_mcast_joined fails: nothing is sent */
+	check_released(s, n, n->d.pid, m);
 	it = item_msg(n->id, n->d.pid, m);
 	if (!it) {
 		sim_fail(s, "n%u sent a message that does not encode (type %d)", n->id, m->type);
@@ -356,13 +290,11 @@ exec_action(struct sim *s, struct node *n, const struct cv_action *a)
 	log_action(s, n, a);
 	switch (a->type) {
 	case CV_ACT_ADDR_ADD:
-		addr_add(s, n, a);
-		break;
 	case CV_ACT_ADDR_DEL:
-		addr_del(s, n, a);
+		addr_op(s, n, a);
 		break;
 	case CV_ACT_RENEW:
-		renew(s, n);
+		addr_renew(s, n);
 		break;
 	case CV_ACT_SEND:
 		send_msg(s, n, &a->msg);
@@ -414,6 +346,26 @@ livelocked(struct sim *s, struct node *n)
 	return false;
 }
 
+/*
+ * kill-mid-state: the daemon dies after handing corosync the first chunks
+ * of a multi-chunk STATE; the rest of the step's actions never happen.
+ */
+static bool
+cut_mid_state(struct sim *s, struct node *n, const struct cv_action *a)
+{
+	const struct cv_proto_state *st = &a->msg.state;
+
+	if (!n->kill_mid_state || a->type != CV_ACT_SEND || a->msg.type != CV_PROTO_TYPE_STATE ||
+	    st->chunk_count <= n->kill_mid_state || st->chunk_index != n->kill_mid_state)
+		return false;
+	sim_trace(s, "n%u  killed after %u of %u STATE chunks", n->id, st->chunk_index,
+		  st->chunk_count);
+	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_MID_STATE_KILL });
+	n->kill_mid_state = 0;
+	proc_daemon_gone(s, n, GONE_KILLED);
+	return true;
+}
+
 static void
 step(struct sim *s, struct node *n, struct inev *ev)
 {
@@ -435,13 +387,42 @@ step(struct sim *s, struct node *n, struct inev *ev)
 	if (r < 0)
 		sim_fail(s, "n%u: cv_engine_step(%s) failed: %s", n->id, event_name(&ev->ev),
 			 strerror(-r));
-	for (size_t i = 0; i < acts.n; i++)
+	for (size_t i = 0; i < acts.n && !cut_mid_state(s, n, &acts.v[i]); i++)
 		stopped |= exec_action(s, n, &acts.v[i]);
 	cv_actions_done(&acts);
 	if (stopped) {
 		check_stopped(s, n);
 		proc_daemon_gone(s, n, GONE_STOPPED);
 	}
+}
+
+/*
+ * A QUORUM notification makes the daemon ask votequorum for the votes, a
+ * TIMINGS one cmap for the timers: calls that wait for corosync's answer
+ * (cs-call ms; forever while corosync is frozen). The daemon does nothing
+ * else meanwhile: its timers wait, its reaper hears no heartbeat.
+ */
+static bool
+blocks(struct sim *s, struct node *n, struct inev *ev)
+{
+	struct daemon *d = &n->d;
+
+	if (d->blocked)
+		return true;
+	if (ev->answered || (ev->ev.type != CV_EV_QUORUM && ev->ev.type != CV_EV_TIMINGS))
+		return false;
+	if (n->cs != CS_FROZEN && s->o.cs_call_ms == 0) {
+		ev->answered = true;
+		return false;
+	}
+	d->blocked = true;
+	d->blocked_at = s->now;
+	sim_trace(s, "n%u daemon blocks in a corosync call", n->id);
+	if (n->cs == CS_FROZEN)
+		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_BLOCKED });
+	proc_unblock(s, n);
+	reaper_watch(s, n, s->now);
+	return true;
 }
 
 void
@@ -452,7 +433,7 @@ sim_drain(struct sim *s, struct node *n)
 	if (d->draining)
 		return;
 	d->draining = true;
-	while (d->state == PROC_RUNNING && d->in_head) {
+	while (d->state == PROC_RUNNING && d->in_head && !blocks(s, n, d->in_head)) {
 		struct inev *ev = d->in_head;
 
 		d->in_head = ev->next;
@@ -504,6 +485,8 @@ sim_opts_default(struct sim_opts *o)
 		.reapers = true,
 		.reaper_state = true,
 		.supervise = true,
+		.join_exclusion = true,
+		.daemon_queue = true,
 	};
 }
 
@@ -527,6 +510,10 @@ sim_new(const struct sim_opts *o, struct sim **ret)
 		n->cs = CS_UP;
 		n->crashed = (o->down_mask & BIT(i)) != 0;
 		n->outside_since = SIM_NEVER;
+		n->add_ms = o->add_ms;
+		n->del_ms = o->del_ms;
+		n->skew_lo = o->skew_lo[i];
+		n->skew_hi = o->skew_hi[i];
 	}
 	*ret = s;
 	return 0;
@@ -540,12 +527,13 @@ free_node(struct node *n)
 		sim_inev_free(ev);
 	}
 	cv_engine_free(n->d.engine);
+	net_late_clear(&n->d);
 	free(n->d.view);
 	for (struct item *it = n->outbox.head, *next; it; it = next) {
 		next = it->next;
 		item_free(it);
 	}
-	free(n->addrs);
+	addr_free(n);
 	free(n->r.rel);
 	for (size_t i = 0; i < n->n_health; i++)
 		free(n->health[i].check);
@@ -553,9 +541,6 @@ free_node(struct node *n)
 	for (size_t i = 0; i < n->n_links; i++)
 		free(n->links[i].check);
 	free(n->links);
-	for (size_t i = 0; i < n->n_fail_add; i++)
-		free(n->fail_add[i]);
-	free(n->fail_add);
 }
 
 struct sim *
@@ -605,32 +590,6 @@ sim_at_check(struct sim *s, uint64_t at, void (*fn)(struct sim *, void *), void 
 }
 
 static void
-expire(struct sim *s, const struct event *ev)
-{
-	struct node *n = &s->nodes[ev->node];
-	const struct cv_vip_conf *vc;
-	struct inev *in;
-
-	for (size_t i = 0; i < n->n_addrs; i++) {
-		if (n->addrs[i].id != ev->id || n->addrs[i].expiry != ev->at)
-			continue;
-		sim_trace(s, "n%u  kernel lease expired: %s", n->id, s->reg[ev->id].name);
-		sim_log_add(s, (struct sim_log_entry){ .node = n->id,
-						       .kind = SIM_LOG_EXPIRED,
-						       .vip = s->reg[ev->id].name });
-		check_addr_del(s, n, ev->id);
-		/* The netlink monitor sees RTM_DELADDR and tells the daemon. */
-		vc = n->d.cfg ? cv_config_find_vip(n->d.cfg, s->reg[ev->id].name) : NULL;
-		if (vc && n->d.state != PROC_DEAD) {
-			in = sim_inev_new(CV_EV_ADDR_GONE);
-			in->ev.vip.vip = (uint32_t)(vc - n->d.cfg->vips);
-			sim_feed(s, n, in);
-		}
-		return;
-	}
-}
-
-static void
 dispatch(struct sim *s, struct event *ev)
 {
 	switch (ev->kind) {
@@ -649,7 +608,13 @@ dispatch(struct sim *s, struct event *ev)
 		net_handle(s, ev);
 		break;
 	case EV_EXPIRE:
-		expire(s, ev);
+		addr_expire(s, ev);
+		break;
+	case EV_ADDR_OP:
+		addr_op_due(s, &s->nodes[ev->node]);
+		break;
+	case EV_LATE:
+		net_late_due(s, &s->nodes[ev->node]);
 		break;
 	case EV_CHECK_CB:
 		ev->cb(s, ev->arg);

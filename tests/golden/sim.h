@@ -41,6 +41,12 @@ struct sim_opts {
 	uint32_t qdevice_votes;	     /* a quorum device (ffsplit, lowest node id wins ties) */
 	uint64_t down_mask;	     /* bit i-1: node i is crashed at time 0 */
 	bool trace;		     /* timeline on stderr */
+	bool join_exclusion;	     /* a join during a stall re-forms after consensus */
+	bool daemon_queue;	     /* refused sends wait in the process and die with it */
+	size_t state_chunk_vips;     /* cv_engine_params.state_chunk_vips */
+	uint32_t cs_call_ms;	     /* a blocking corosync call's round trip */
+	uint32_t add_ms, del_ms;     /* ADDR_ADD / ADDR_DEL latency on every node */
+	uint32_t skew_lo[SIM_MAX_NODES + 1], skew_hi[SIM_MAX_NODES + 1]; /* per node */
 };
 
 void sim_opts_default(struct sim_opts *o);
@@ -77,6 +83,12 @@ enum sim_cmd_type {
 	SIM_ADDR_GONE,	  /* an admin deletes .vip's address on the nodes */
 	SIM_FAIL_ADD,	  /* every ADDR_ADD of .vip on the nodes fails from now on */
 	SIM_LINK,	  /* interface .check on the nodes goes up (.flag) or down */
+	SIM_EXPECTED_VOTES, /* corosync-quorumtool -e .a, run on each of the nodes */
+	SIM_QDEVICE_VOTE,   /* the quorum device's vote comes (.flag) or goes */
+	SIM_KILL_MID_STATE, /* kill -9 the daemon after .a chunks of its next multi-chunk STATE */
+	SIM_SKEW,	    /* deliveries to the nodes come .a .. .b ms late */
+	SIM_ADDR_LATENCY,   /* ADDR_ADD takes .a ms, ADDR_DEL .b ms on the nodes */
+	SIM_ADDR_FAIL,	    /* the next .a (UINT32_MAX: every) .b (0 add, 1 del) of .vip fail */
 	_SIM_CMD_MAX,
 };
 
@@ -111,6 +123,12 @@ enum sim_log_kind {
 	SIM_LOG_EXPIRED,	 /* the kernel lease removed an address */
 	SIM_LOG_ADD_FAILED,	 /* an injected ADDR_ADD failure */
 	SIM_LOG_RECONCILED,	 /* a starting daemon removed addresses left from before (rule 8) */
+	SIM_LOG_DEL_FAILED,	 /* an injected ADDR_DEL failure (daemon or reaper) */
+	SIM_LOG_ADDED,		 /* an ADDR_ADD completed: the address is there */
+	SIM_LOG_REMOVED,	 /* an ADDR_DEL completed: the address is gone */
+	SIM_LOG_SWEEP_FAILED,	 /* the reaper could not remove everything: no RELEASED */
+	SIM_LOG_BLOCKED,	 /* the daemon blocks in a corosync call (corosync frozen) */
+	SIM_LOG_MID_STATE_KILL,	 /* the daemon was killed between the chunks of its STATE */
 };
 
 struct sim_log_entry {
