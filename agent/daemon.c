@@ -481,11 +481,12 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	int r = cv_config_load(d->config_path, &cfg, &e);
 
 	if (r < 0) {
-		qb_log(LOG_ERR, "reload of %s failed (%s at line %u: %s: %s), keeping the running config",
-		       d->config_path, cv_strerror(r), e.line, e.key, e.msg);
+		char why[CV_CONFIG_ERROR_STRLEN];
+
+		cv_config_format_error(d->config_path, r, &e, why, sizeof(why));
+		qb_log(LOG_ERR, "reload failed: %s; keeping the running config", why);
 		if (msg)
-			snprintf(msg, len, "%s:%u: %s: %s (%s), keeping the running config",
-				 d->config_path, e.line, e.key, e.msg, cv_strerror(r));
+			snprintf(msg, len, "%s; keeping the running config", why);
 		return r;
 	}
 	d->cfg = cfg;
@@ -616,14 +617,9 @@ daemon_init(struct cv_daemon *d)
 
 	r = cv_config_load(d->config_path, &d->cfg, &e);
 	if (r < 0) {
-		char line[512];
-		FILE *f = fmemopen(line, sizeof(line), "w");
+		char why[CV_CONFIG_ERROR_STRLEN];
 
-		if (f) {
-			cv_config_print_error(f, d->config_path, r, &e);
-			fclose(f);
-			qb_log(LOG_CRIT, "%s", line);
-		}
+		qb_log(LOG_CRIT, "%s", cv_config_format_error(d->config_path, r, &e, why, sizeof(why)));
 		return EXIT_CONFIG;
 	}
 	/*

@@ -181,7 +181,8 @@ static enum cv_addr_class
 classify_v4(const uint8_t *b)
 {
 	if (b[0] == 0)
-		return (b[1] | b[2] | b[3]) ? CV_ADDR_CLASS_THIS_NETWORK : CV_ADDR_CLASS_UNSPECIFIED;
+		return (b[1] | b[2] | b[3]) ? CV_ADDR_CLASS_THIS_NETWORK
+					    : CV_ADDR_CLASS_UNSPECIFIED;
 	if (b[0] == 127)
 		return CV_ADDR_CLASS_LOOPBACK;
 	if (b[0] == 169 && b[1] == 254)

@@ -93,7 +93,8 @@ parse_ifname(const struct cv_conf_key *k, const char *text, void *field, char *e
 				   "printable ASCII",
 				   c, i + 1);
 		if (c == '/')
-			return ERR("'%s' is not a valid interface name: '/' is not allowed", Q(text));
+			return ERR("'%s' is not a valid interface name: '/' is not allowed",
+				   Q(text));
 		if (c == ':')
 			return ERR("'%s' is not a valid interface name: ':' is not allowed (an "
 				   "address label such as eth0:1 is not an interface)",

@@ -114,6 +114,111 @@ ipv4_network_and_broadcast_are_flagged(void **state)
 	assert_int_equal(cv_addr_ipv4_special(&a), 0);
 }
 
+static enum cv_addr_class
+class_of(const char *text)
+{
+	struct cv_addr a;
+
+	assert_int_equal(cv_addr_parse(text, &a), 0);
+	return cv_addr_classify(&a);
+}
+
+static void
+classes_follow_the_special_purpose_registries(void **state)
+{
+	static const struct {
+		const char *addr;
+		enum cv_addr_class c;
+	} cases[] = {
+		{ "192.0.2.1", CV_ADDR_CLASS_UNICAST },
+		{ "1.0.0.0", CV_ADDR_CLASS_UNICAST },
+		{ "126.255.255.255", CV_ADDR_CLASS_UNICAST },
+		{ "128.0.0.0", CV_ADDR_CLASS_UNICAST },
+		{ "223.255.255.255", CV_ADDR_CLASS_UNICAST },
+		{ "0.0.0.0", CV_ADDR_CLASS_UNSPECIFIED },
+		{ "0.0.0.1", CV_ADDR_CLASS_THIS_NETWORK },
+		{ "0.255.255.255", CV_ADDR_CLASS_THIS_NETWORK },
+		{ "127.0.0.0", CV_ADDR_CLASS_LOOPBACK },
+		{ "127.255.255.255", CV_ADDR_CLASS_LOOPBACK },
+		{ "169.254.0.1", CV_ADDR_CLASS_LINK_LOCAL },
+		{ "169.253.0.1", CV_ADDR_CLASS_UNICAST },
+		{ "169.255.0.1", CV_ADDR_CLASS_UNICAST },
+		{ "224.0.0.0", CV_ADDR_CLASS_MULTICAST },
+		{ "239.255.255.255", CV_ADDR_CLASS_MULTICAST },
+		{ "240.0.0.0", CV_ADDR_CLASS_RESERVED },
+		{ "255.255.255.254", CV_ADDR_CLASS_RESERVED },
+		{ "255.255.255.255", CV_ADDR_CLASS_BROADCAST },
+		{ "2001:db8::1", CV_ADDR_CLASS_UNICAST },
+		{ "::", CV_ADDR_CLASS_UNSPECIFIED },
+		{ "::1", CV_ADDR_CLASS_LOOPBACK },
+		{ "::2", CV_ADDR_CLASS_UNICAST },
+		{ "::100:1", CV_ADDR_CLASS_UNICAST },
+		{ "1::1", CV_ADDR_CLASS_UNICAST },
+		{ "fe80::1", CV_ADDR_CLASS_LINK_LOCAL },
+		{ "febf:ffff::1", CV_ADDR_CLASS_LINK_LOCAL },
+		{ "fec0::1", CV_ADDR_CLASS_UNICAST }, /* old site-local: routable enough */
+		{ "fe7f::1", CV_ADDR_CLASS_UNICAST },
+		{ "fd00::1", CV_ADDR_CLASS_UNICAST },
+		{ "ff00::", CV_ADDR_CLASS_MULTICAST },
+		{ "ff02::1:ff00:1", CV_ADDR_CLASS_MULTICAST },
+		{ "::ffff:192.0.2.1", CV_ADDR_CLASS_V4_MAPPED },
+		{ "::ffff:0.0.0.0", CV_ADDR_CLASS_V4_MAPPED },
+		{ "::fffe:192.0.2.1", CV_ADDR_CLASS_UNICAST },
+		{ "::1:ffff:192.0.2.1", CV_ADDR_CLASS_UNICAST },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (class_of(cases[i].addr) != cases[i].c)
+			fail_msg("%s: %s, expected %s", cases[i].addr,
+				 cv_addr_class_to_string(class_of(cases[i].addr)),
+				 cv_addr_class_to_string(cases[i].c));
+}
+
+static void
+the_prefix_plays_no_part_in_the_class(void **state)
+{
+	assert_int_equal(class_of("127.0.0.1/8"), CV_ADDR_CLASS_LOOPBACK);
+	assert_int_equal(class_of("192.0.2.1/0"), CV_ADDR_CLASS_UNICAST);
+	assert_int_equal(class_of("fe80::1/64"), CV_ADDR_CLASS_LINK_LOCAL);
+}
+
+static void
+class_names_round_trip(void **state)
+{
+	for (int c = 0; c < _CV_ADDR_CLASS_MAX; c++) {
+		const char *s = cv_addr_class_to_string(c);
+
+		assert_non_null(s);
+		assert_int_equal(cv_addr_class_from_string(s), c);
+	}
+	assert_null(cv_addr_class_to_string(_CV_ADDR_CLASS_MAX));
+	assert_null(cv_addr_class_to_string(_CV_ADDR_CLASS_INVALID));
+	assert_int_equal(cv_addr_class_from_string("anycast"), _CV_ADDR_CLASS_INVALID);
+}
+
+static void
+ipv4_mapped_unmaps_with_its_prefix(void **state)
+{
+	struct cv_addr a, v4 = { .prefixlen = 77 };
+	char buf[CV_ADDR_STRLEN];
+
+	cv_addr_parse("::ffff:192.0.2.50/120", &a);
+	assert_int_equal(cv_addr_unmap_v4(&a, &v4), 0);
+	assert_string_equal(cv_addr_format(&v4, true, buf, sizeof(buf)), "192.0.2.50/24");
+	cv_addr_parse("::ffff:192.0.2.50", &a);
+	assert_int_equal(cv_addr_unmap_v4(&a, &v4), 0);
+	assert_string_equal(cv_addr_format(&v4, true, buf, sizeof(buf)), "192.0.2.50/32");
+	cv_addr_parse("::ffff:192.0.2.50/64", &a);
+	assert_int_equal(cv_addr_unmap_v4(&a, &v4), 0);
+	assert_int_equal(v4.prefixlen, 32);
+	v4.prefixlen = 77;
+	cv_addr_parse("2001:db8::ffff:c000:232", &a);
+	assert_int_equal(cv_addr_unmap_v4(&a, &v4), -EINVAL);
+	cv_addr_parse("192.0.2.50", &a);
+	assert_int_equal(cv_addr_unmap_v4(&a, &v4), -EINVAL);
+	assert_int_equal(v4.prefixlen, 77); /* untouched on failure */
+}
+
 static void
 mac_round_trips(void **state)
 {
@@ -141,6 +246,10 @@ main(void)
 		cmocka_unit_test(compare_orders_family_bytes_prefix),
 		cmocka_unit_test(host_parse_refuses_prefix),
 		cmocka_unit_test(ipv4_network_and_broadcast_are_flagged),
+		cmocka_unit_test(classes_follow_the_special_purpose_registries),
+		cmocka_unit_test(the_prefix_plays_no_part_in_the_class),
+		cmocka_unit_test(class_names_round_trip),
+		cmocka_unit_test(ipv4_mapped_unmaps_with_its_prefix),
 		cmocka_unit_test(mac_round_trips),
 	};
 

@@ -151,12 +151,76 @@ addresses_must_be_unicast_hosts(void **state)
 	assert_int_equal(parse(k, "2001:db8::1/64", &a, msg), 0);
 	assert_int_equal(a.family, AF_INET6);
 	assert_int_equal(parse(k, "224.0.0.1/32", &a, msg), -EINVAL);
-	assert_string_equal(msg, "'224.0.0.1/32' is not a unicast address");
+	assert_string_equal(msg, "'224.0.0.1/32' is a multicast address (224.0.0.0/4), not a "
+				 "unicast address");
 	assert_int_equal(parse(k, "::/0", &a, msg), -EINVAL);
 	assert_int_equal(parse(k, "192.0.2.255/24", &a, msg), -EINVAL);
 	assert_string_equal(msg, "'192.0.2.255/24' is the broadcast address of its prefix");
 	assert_int_equal(parse(k, "2001:db8::1/200", &a, msg), -EINVAL);
 	assert_string_equal(msg, "prefix length of '2001:db8::1/200' is out of range for IPv6 (0..128)");
+}
+
+static void
+addresses_that_can_never_be_a_vip_say_why(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "address");
+	static const struct {
+		const char *in, *msg;
+	} cases[] = {
+		{ "127.0.0.1", "'127.0.0.1' is a loopback address (127.0.0.0/8), which never "
+			       "leaves the host" },
+		{ "127.255.0.9/16", NULL },
+		{ "::1", "'::1' is the loopback address, which never leaves the host" },
+		{ "::1/64", NULL },
+		{ "ff02::1/64", "'ff02::1/64' is a multicast address (ff00::/8), not a unicast "
+				"address" },
+		{ "239.255.255.250", NULL },
+		{ "255.255.255.255", "'255.255.255.255' is the limited broadcast address" },
+		{ "255.255.255.255/8", NULL },
+		{ "0.0.0.0", "'0.0.0.0' is the unspecified address, not a unicast address" },
+		{ "::", "'::' is the unspecified address, not a unicast address" },
+		{ "0.0.0.1/8", "'0.0.0.1/8' is in 0.0.0.0/8 (\"this network\"), which no host "
+			       "may use" },
+		{ "240.0.0.1/4", "'240.0.0.1/4' is in the reserved range 240.0.0.0/4" },
+		{ "255.255.255.254", NULL },
+		{ "192.0.2.1/0", "'192.0.2.1/0' has prefix length 0, which would put every "
+				 "address on the link" },
+		{ "2001:db8::1/0", NULL },
+		{ "::ffff:192.0.2.1", "'::ffff:192.0.2.1' is an IPv4-mapped IPv6 address: write "
+				      "its IPv4 form, 192.0.2.1" },
+		{ "::ffff:c000:201/120", "'::ffff:c000:201/120' is an IPv4-mapped IPv6 address: "
+					 "write its IPv4 form, 192.0.2.1/24" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cv_addr a = { .prefixlen = 77 };
+		char msg[320] = "";
+
+		if (parse(k, cases[i].in, &a, msg) != -EINVAL)
+			fail_msg("'%s' was accepted", cases[i].in);
+		if (cases[i].msg)
+			assert_string_equal(msg, cases[i].msg);
+		assert_int_equal(a.prefixlen, 77); /* untouched */
+	}
+}
+
+static void
+link_local_and_edge_unicast_addresses_are_vips(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_VIP, "address");
+	static const char *const ok[] = {
+		"fe80::50/64", "fe80::1",	  "febf::1/10",	     "169.254.10.1/16",
+		"1.0.0.1/31",  "223.255.255.254/31", "2001:db8::1/1", "::2/128",
+		"::ffff:0:c000:201", /* IPv4-translated (RFC 2765), not mapped */
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct cv_addr a;
+		char msg[320];
+
+		if (parse(k, ok[i], &a, msg) != 0)
+			fail_msg("'%s': %s", ok[i], msg);
+	}
 }
 
 static void
@@ -167,10 +231,30 @@ interface_names_follow_the_kernel(void **state)
 
 	assert_int_equal(parse(k, "br-front.100", &s, msg), 0);
 	assert_string_equal(s, "br-front.100");
+	assert_int_equal(parse(k, "0123456789abcde", &s, msg), 0); /* IFNAMSIZ - 1 */
 	assert_int_equal(parse(k, "..", &s, msg), -EINVAL);
+	assert_string_equal(msg,
+			    "'..' is not a valid interface name ('.' and '..' are not allowed)");
+	assert_int_equal(parse(k, ".", &s, msg), -EINVAL);
 	assert_int_equal(parse(k, "a/b", &s, msg), -EINVAL);
+	assert_string_equal(msg, "'a/b' is not a valid interface name: '/' is not allowed");
+	assert_int_equal(parse(k, "eth0:1", &s, msg), -EINVAL);
+	assert_string_equal(msg, "'eth0:1' is not a valid interface name: ':' is not allowed (an "
+				 "address label such as eth0:1 is not an interface)");
+	assert_int_equal(parse(k, "eth 0", &s, msg), -EINVAL);
+	assert_string_equal(msg, "'eth 0' is not a valid interface name: blanks are not allowed");
+	assert_int_equal(parse(k, "eth\t0", &s, msg), -EINVAL);
+	assert_int_equal(parse(k, "eth\v0", &s, msg), -EINVAL); /* isspace() in the kernel */
+	assert_string_equal(msg,
+			    "byte 0x0b at position 4: an interface name must be printable ASCII");
+	assert_int_equal(parse(k, "eth\xc3\xa9", &s, msg), -EINVAL);
+	assert_string_equal(msg,
+			    "byte 0xc3 at position 4: an interface name must be printable ASCII");
+	assert_int_equal(parse(k, "eth\x7f", &s, msg), -EINVAL);
+	assert_int_equal(parse(k, "", &s, msg), -EINVAL);
+	assert_string_equal(msg, "an interface name cannot be empty");
 	assert_int_equal(parse(k, "0123456789abcdef", &s, msg), -EINVAL);
-	assert_string_equal(s, "br-front.100");
+	assert_string_equal(s, "0123456789abcde");
 	cv_conf_type_ops(k->type)->done(&s);
 	assert_null(s);
 }
@@ -200,6 +284,8 @@ main(void)
 		cmocka_unit_test(numbers_are_plain_decimal_in_range),
 		cmocka_unit_test(names_and_lists),
 		cmocka_unit_test(addresses_must_be_unicast_hosts),
+		cmocka_unit_test(addresses_that_can_never_be_a_vip_say_why),
+		cmocka_unit_test(link_local_and_edge_unicast_addresses_are_vips),
 		cmocka_unit_test(interface_names_follow_the_kernel),
 		cmocka_unit_test(long_values_are_shortened_in_messages),
 	};

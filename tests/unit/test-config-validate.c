@@ -79,6 +79,80 @@ defaulted_timers_are_reported_at_their_section(void **state)
 	assert_string_equal(e.msg, "10s must be longer than twice the heartbeat (10s)");
 }
 
+/* Every refusal of a VIP address or interface names file:line:col and the key. */
+static void
+unusable_vips_are_refused_at_their_value(void **state)
+{
+	static const struct {
+		const char *addr, *ifname, *key;
+		unsigned line, col;
+	} cases[] = {
+		{ "127.0.0.1", "eth0", "address", 2, 11 },
+		{ "::1", "eth0", "address", 2, 11 },
+		{ "224.0.0.18", "eth0", "address", 2, 11 },
+		{ "ff02::12", "eth0", "address", 2, 11 },
+		{ "255.255.255.255", "eth0", "address", 2, 11 },
+		{ "0.0.0.0", "eth0", "address", 2, 11 },
+		{ "0.1.2.3/8", "eth0", "address", 2, 11 },
+		{ "::", "eth0", "address", 2, 11 },
+		{ "240.1.2.3/24", "eth0", "address", 2, 11 },
+		{ "192.0.2.50/0", "eth0", "address", 2, 11 },
+		{ "fe80::1/0", "eth0", "address", 2, 11 },
+		{ "::ffff:192.0.2.50", "eth0", "address", 2, 11 },
+		{ "192.0.2.50", "eth0:1", "interface", 3, 13 },
+		{ "192.0.2.50", "a/b", "interface", 3, 13 },
+		{ "192.0.2.50", "e 0", "interface", 3, 13 },
+		{ "192.0.2.50", ".", "interface", 3, 13 },
+		{ "192.0.2.50", "eth\xc3\xa9", "interface", 3, 13 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct cv_conf_error e;
+
+		snprintf(text, sizeof(text), "vip web {\n address: %s\n interface: %s\n}\n",
+			 cases[i].addr, cases[i].ifname);
+		e = parse_fails(text);
+		if (e.line != cases[i].line || e.col != cases[i].col ||
+		    strcmp(e.key, cases[i].key) != 0)
+			fail_msg("%s on %s: %u:%u: %s: %s", cases[i].addr, cases[i].ifname, e.line,
+				 e.col, e.key, e.msg);
+	}
+}
+
+/* Refused outright, not as a duplicate of the IPv4 form: whichever comes first. */
+static void
+ipv4_mapped_is_refused_even_beside_its_ipv4_form(void **state)
+{
+	struct cv_conf_error e = parse_fails("vip a {\n address: 192.0.2.50/24\n interface: e0\n}\n"
+					     "vip b {\n address: ::ffff:192.0.2.50/120\n"
+					     " interface: e0\n}\n");
+
+	assert_int_equal(e.line, 6);
+	assert_string_equal(e.key, "address");
+	assert_string_equal(e.msg, "'::ffff:192.0.2.50/120' is an IPv4-mapped IPv6 address: write "
+				   "its IPv4 form, 192.0.2.50/24");
+}
+
+static void
+link_local_vips_take_their_interface_as_scope(void **state)
+{
+	static const char text[] = "vip a {\n address: fe80::50/64\n interface: eth0\n}\n"
+				   "vip b {\n address: 169.254.1.1/16\n interface: eth1\n}\n";
+	struct cv_config *c = NULL;
+	struct cv_conf_error e;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(cv_addr_classify(&c->vips[0].address), CV_ADDR_CLASS_LINK_LOCAL);
+	assert_string_equal(c->vips[0].interface, "eth0");
+	cv_config_free(c);
+	/* The same link-local address on two interfaces is still one address too many. */
+	e = parse_fails("vip a {\n address: fe80::50/64\n interface: eth0\n}\n"
+			"vip b {\n address: fe80::50/64\n interface: eth1\n}\n");
+	assert_int_equal(e.line, 6);
+	assert_string_equal(e.msg, "fe80::50 is already used by vip 'a' at line 2, column 2");
+}
+
 int
 main(void)
 {
@@ -88,6 +162,9 @@ main(void)
 		cmocka_unit_test(same_name_in_different_kinds_is_fine),
 		cmocka_unit_test(auto_node_ids_are_not_duplicates),
 		cmocka_unit_test(defaulted_timers_are_reported_at_their_section),
+		cmocka_unit_test(unusable_vips_are_refused_at_their_value),
+		cmocka_unit_test(ipv4_mapped_is_refused_even_beside_its_ipv4_form),
+		cmocka_unit_test(link_local_vips_take_their_interface_as_scope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
