@@ -263,6 +263,15 @@ config_differs(const struct cv_engine *e, const struct peer *p)
 	return false;
 }
 
+static bool
+in_group(const struct peer *p, uint32_t pid)
+{
+	for (size_t i = 0; i < p->n_pids; i++)
+		if (p->pids[i] == pid)
+			return true;
+	return false;
+}
+
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
@@ -283,7 +292,8 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->daemon_left_at = NEVER;
 	p->daemon_died_alone = false;
 	p->reaper_pid = s->peer_pid;
-	p->reaper_left_at = s->peer_pid ? NEVER : e->now;
+	/* A reaper that left before this STATE came is gone, not present. */
+	p->reaper_left_at = s->peer_pid && in_group(p, s->peer_pid) ? NEVER : e->now;
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->state_ring = s->ring;
