@@ -8,6 +8,7 @@
  * is taken until every member's STATE is in (rule 7).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cv-macros.h"
@@ -23,23 +24,59 @@ ring_equal(struct cv_ring_id a, struct cv_ring_id b)
 	return a.nodeid == b.nodeid && a.seq == b.seq;
 }
 
+/*
+ * May slot s go to another node? Only a node we no longer see (not in the
+ * ring, no process in the group) that nothing refers to: no VIP's masks or
+ * owner, no move to it. A holder that left stays a blocker until its word or
+ * its deadline clears it, and keeps its slot until then.
+ */
+static bool
+slot_reusable(const struct cv_engine *e, size_t s)
+{
+	const struct peer *p = &e->peers[s];
+	uint64_t bit = UINT64_C(1) << s;
+
+	if (p->nodeid == e->me || p->in_view || p->n_pids || p->chunks_next)
+		return false;
+	for (size_t i = 0; i < e->n_totem; i++)
+		if (e->totem_members[i] == p->nodeid)
+			return false;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		const struct vip_rt *v = &e->vips[i];
+
+		if (((v->blockers | v->claims | v->healthy | v->released | v->peer_blocked) & bit) ||
+		    v->owner == p->nodeid || v->move_target == p->nodeid)
+			return false;
+	}
+	return true;
+}
+
 struct peer *
 cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 {
 	int slot = cv_engine_peer_slot(e, nodeid);
+	size_t s = e->n_peers;
 
 	if (slot >= 0)
 		return &e->peers[slot];
-	if (!create || nodeid == 0 || e->n_peers == CV_MAX_NODES)
+	if (!create || nodeid == 0)
 		return NULL;
-	e->peers[e->n_peers] = (struct peer){
+	if (s == CV_MAX_NODES)
+		for (s = 0; s < CV_MAX_NODES && !slot_reusable(e, s); s++)
+			;
+	if (s == CV_MAX_NODES)
+		return NULL;
+	free(e->peers[s].vip_digests);
+	e->peers[s] = (struct peer){
 		.nodeid = nodeid,
 		.daemon_left_at = NEVER,
 		.reaper_left_at = NEVER,
 		.last_hb_at = NEVER,
 		.gone_at = NEVER,
 	};
-	return &e->peers[e->n_peers++];
+	if (s == e->n_peers)
+		e->n_peers++;
+	return &e->peers[s];
 }
 
 int

@@ -539,6 +539,35 @@ a_member_of_another_version_does_not_stall_the_exchange(void **state)
 	bus_free(b);
 }
 
+/* Nodes come and go (new node ids each time): slots of nodes long gone that
+ * nothing refers to are reused, so the 65th node is still seen. */
+static void
+peer_slots_of_departed_nodes_are_reused(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	for (uint32_t k = 4; k < 4 + 3 * CV_MAX_NODES; k++) {
+		uint32_t members[] = { 1, 2, k }, seen[8];
+		struct cv_ring_id ring = { 1, ++b->ring_seq }, got;
+		struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 }, { k, 100 + k, 0 } };
+		size_t n = 0;
+
+		step(b, 1, &(struct cv_event){ .type = CV_EV_GROUP, .group = { .members = gm, .n_members = 3 } });
+		step(b, 1, &(struct cv_event){ .type = CV_EV_TOTEM,
+					       .totem = { .ring = ring, .members = members, .n_members = 3 } });
+		step(b, 1, &(struct cv_event){ .type = CV_EV_QUORUM,
+					       .quorum = { .ring = ring, .quorate = true, .members = members,
+							   .n_members = 3, .quorum_votes = 2,
+							   .expected_votes = 3 } });
+		assert_true(cv_engine_view(b->e[1], &got, seen, 8, &n));
+		assert_int_equal(n, 3);
+		assert_int_equal(seen[2], k);
+		while (b->qh < b->qt) /* nothing is delivered here */
+			cv_proto_msg_done(&b->q[b->qh++ % QMAX].msg);
+	}
+	bus_free(b);
+}
+
 int
 main(void)
 {
@@ -556,6 +585,7 @@ main(void)
 		cmocka_unit_test(released_from_an_unknown_pid_is_dropped),
 		cmocka_unit_test(messages_from_a_non_daemon_process_are_dropped),
 		cmocka_unit_test(a_member_of_another_version_does_not_stall_the_exchange),
+		cmocka_unit_test(peer_slots_of_departed_nodes_are_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
