@@ -787,6 +787,8 @@ bed_corovip_conf() {
 		for line in "$@"; do printf '\t%s\n' "$line"; done
 		printf '}\n'
 	} >"$BED_DIR/corovip.conf"
+	# corovipd refuses a config file writable by group or others (umask 002)
+	chmod 0644 "$BED_DIR/corovip.conf"
 }
 
 # bed_build_tools: compile tests/tools/{probe,addrwatch,qwatch}.c into
