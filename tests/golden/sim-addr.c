@@ -258,24 +258,86 @@ addr_expire(struct sim *s, const struct event *ev)
 	}
 }
 
-/* The reaper removes every address of ours; false if a removal failed (it stays). */
-bool
-addr_sweep(struct sim *s, struct node *n)
+static void
+sweep_pass(struct sim *s, struct node *n)
 {
-	bool all = true;
-
 	for (size_t k = n->n_addrs; k-- > 0;) {
 		struct addr *a = &n->addrs[k];
 
 		if (fails(n, CV_ACT_ADDR_DEL, s->reg[a->id].name)) {
 			a->del_failed = true;
 			log_fact(s, n, SIM_LOG_DEL_FAILED, a->id);
-			all = false;
 			continue;
 		}
 		check_addr_del(s, n, a->id); /* moves the last, already seen, here */
 	}
-	return all;
+}
+
+/*
+ * The reaper removes every address of ours, pass after pass as
+ * agent/reaper.c does (REMOVE_PASSES 3: a dump, then removals, up to four
+ * times); true only if a dump found none left, i.e. within three passes.
+ */
+bool
+addr_sweep(struct sim *s, struct node *n)
+{
+	size_t found = 1;
+
+	for (int pass = 0; found && pass <= 3; pass++) {
+		found = n->n_addrs;
+		sweep_pass(s, n);
+	}
+	return found == 0;
+}
+
+static bool
+pending(const struct node *n, uint32_t id)
+{
+	for (size_t i = 0; i < n->n_ops; i++)
+		if (n->ops[i].id == id)
+			return true;
+	return false;
+}
+
+static bool
+held(struct sim *s, const struct node *n, uint32_t id)
+{
+	const struct cv_config *c = n->d.cfg;
+	const struct cv_vip_conf *vc = c ? cv_config_find_vip(c, s->reg[id].name) : NULL;
+	char buf[CV_ADDR_STRLEN];
+
+	return vc && n->d.engine &&
+	       cv_engine_vip_state(n->d.engine, (size_t)(vc - c->vips)) == CV_VIP_HELD &&
+	       strcmp(sim_vip_key(vc, buf, sizeof(buf)), s->reg[id].addr) == 0;
+}
+
+/*
+ * Rule 8, as agent/executor.c's reconcile: at the daemon's start and every
+ * 5 s, an address of ours that the engine does not hold (and that no
+ * operation is under way for) is removed; a removal that fails leaves it
+ * (the next round tries again).
+ */
+void
+addr_reconcile(struct sim *s, struct node *n)
+{
+	bool any = false;
+
+	for (size_t k = n->n_addrs; k-- > 0;) {
+		struct addr *a = &n->addrs[k];
+
+		if (held(s, n, a->id) || pending(n, a->id))
+			continue;
+		any = true;
+		if (fails(n, CV_ACT_ADDR_DEL, s->reg[a->id].name)) {
+			a->del_failed = true;
+			log_fact(s, n, SIM_LOG_DEL_FAILED, a->id);
+			continue;
+		}
+		sim_trace(s, "n%u  reconcile removes %s", n->id, s->reg[a->id].name);
+		check_addr_del(s, n, a->id);
+	}
+	if (any)
+		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_RECONCILED });
 }
 
 void

@@ -270,7 +270,7 @@ check_live(struct sim *s)
 			const struct node *n = &s->nodes[i];
 
 			if (!(elig & BIT(i)) || (rv->holders & n->ring->mask) ||
-			    !vip_healthy(n, vc))
+			    !vip_healthy(n, vc) || !sim_config_same_vip(n->d.cfg, s->ref, vc))
 				continue;
 			rv->live_reported = s->last_change + 1;
 			sim_fail(

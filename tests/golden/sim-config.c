@@ -57,9 +57,14 @@ sim_config_load(struct sim *s, uint32_t node, const char *text, const struct cv_
 	}
 	s->configs = realloc(s->configs, (s->n_configs + 1) * sizeof(*s->configs));
 	s->digests = realloc(s->digests, (s->n_configs + 1) * sizeof(*s->digests));
-	if (!s->configs || !s->digests)
+	s->full_digests =
+	    realloc(s->full_digests, (s->n_configs + 1) * sizeof(*s->full_digests));
+	if (!s->configs || !s->digests || !s->full_digests)
 		abort();
 	s->digests[s->n_configs] = cv_config_digest(c);
+	s->full_digests[s->n_configs] = s->digests[s->n_configs];
+	for (size_t v = 0; v < c->n_vips; v++) /* the VIPs' own digests, in any order */
+		s->full_digests[s->n_configs] += (uint64_t)cv_config_vip_digest(c, v) * 0x9e3779b97f4a7c15;
 	s->configs[s->n_configs++] = c;
 	*ret = c;
 	return 0;
@@ -72,6 +77,29 @@ sim_config_digest(const struct sim *s, const struct cv_config *c)
 		if (s->configs[i] == c)
 			return s->digests[i];
 	return 0;
+}
+
+uint64_t
+sim_config_full_digest(const struct sim *s, const struct cv_config *c)
+{
+	for (size_t i = 0; i < s->n_configs; i++)
+		if (s->configs[i] == c)
+			return s->full_digests[i];
+	return 0;
+}
+
+/* Do configs a and b agree on VIP vc (of b): the same name, the same VIP digest? */
+bool
+sim_config_same_vip(const struct cv_config *a, const struct cv_config *b,
+		    const struct cv_vip_conf *vc)
+{
+	const struct cv_vip_conf *va;
+
+	if (a == b)
+		return true;
+	va = cv_config_find_vip(a, vc->head.name);
+	return va && cv_config_vip_digest(a, (size_t)(va - a->vips)) ==
+			 cv_config_vip_digest(b, (size_t)(vc - b->vips));
 }
 
 /* Per config node section: its corosync node id (n<K> is K, unless the section says). */

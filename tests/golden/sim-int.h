@@ -183,6 +183,7 @@ enum ev_kind {
 	EV_ADDR_OP, /* an address operation completes */
 	EV_LATE,    /* a late delivery from corosync is due */
 	EV_UNBLOCK, /* a blocking corosync call returns */
+	EV_RECONCILE, /* the daemon's periodic reconcile (agent/daemon.c, every 5 s) */
 };
 
 struct event {
@@ -223,7 +224,8 @@ struct sim {
 	struct node nodes[SIM_MAX_NODES + 1]; /* [1..n] */
 	struct ring *rings;
 	const struct cv_config **configs; /* every config ever loaded, freed at the end */
-	uint64_t *digests;		  /* of configs[i] */
+	uint64_t *digests;		  /* of configs[i]: the cluster digest */
+	uint64_t *full_digests;		  /* of configs[i]: the cluster and every VIP */
 	size_t n_configs;
 	const struct cv_config *ref; /* the reference config (checker, expectations) */
 	struct regvip *reg;
@@ -262,6 +264,9 @@ int sim_config_load(struct sim *s, uint32_t node, const char *text, const struct
 		    char *err, size_t errlen);
 uint32_t *sim_config_nodeids(const struct cv_config *c);
 uint64_t sim_config_digest(const struct sim *s, const struct cv_config *c);
+uint64_t sim_config_full_digest(const struct sim *s, const struct cv_config *c);
+bool sim_config_same_vip(const struct cv_config *a, const struct cv_config *b,
+			 const struct cv_vip_conf *vc);
 
 /* sim-net.c */
 void net_send(struct sim *s, struct node *n, struct item *it);
@@ -328,6 +333,7 @@ void addr_op_due(struct sim *s, struct node *n);
 void addr_renew(struct sim *s, struct node *n);
 void addr_expire(struct sim *s, const struct event *ev);
 bool addr_sweep(struct sim *s, struct node *n);
+void addr_reconcile(struct sim *s, struct node *n);
 uint64_t addr_ops_end(const struct node *n);
 void addr_ops_drop(struct node *n);
 void addr_fail_cmd(struct node *n, const struct sim_cmd *c);

@@ -14,6 +14,8 @@
 
 #include "sim-int.h"
 
+#define RECONCILE_MS 5000 /* agent/daemon.c */
+
 static struct node *
 node_of(struct sim *s, uint32_t id)
 {
@@ -142,11 +144,12 @@ proc_start_prepare(struct sim *s, struct node *n)
 	}
 	d->state = PROC_RUNNING;
 	sim_trace(s, "n%u daemon starts, pid %u, reaper %u", n->id, d->pid, n->r.pid);
-	if (n->n_addrs) {
-		/* Rule 8: the adapter reconciles at start; a fresh engine holds nothing. */
-		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_RECONCILED });
-		check_addr_clear(s, n);
-	}
+	/* Rule 8: the adapter reconciles at start (a fresh engine holds nothing), then every 5 s. */
+	addr_reconcile(s, n);
+	sim_push(s, (struct event){ .at = s->now + RECONCILE_MS,
+				    .kind = EV_RECONCILE,
+				    .node = n->id,
+				    .gen = d->gen });
 	feed_timings(s, n);
 	net_connect(s, n);
 	return true;
@@ -274,6 +277,17 @@ admin(struct sim *s, const struct sim_cmd *c)
 	sim_feed(s, node_of(s, via), ev);
 }
 
+static bool
+all_share(const struct sim *s, const struct cv_config *cfg)
+{
+	uint64_t d = sim_config_full_digest(s, cfg);
+
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		if (sim_config_full_digest(s, s->nodes[i].cfg) != d)
+			return false;
+	return true;
+}
+
 static void
 reload(struct sim *s, struct node *n, const struct sim_cmd *c)
 {
@@ -286,8 +300,8 @@ reload(struct sim *s, struct node *n, const struct sim_cmd *c)
 		return;
 	}
 	n->cfg = cfg;
-	if (c->nodes == (BIT(s->o.n_nodes) << 1) - 1)
-		s->ref = cfg;
+	if (c->nodes == (BIT(s->o.n_nodes) << 1) - 1 || all_share(s, cfg))
+		s->ref = cfg; /* a rolling reload is over */
 	for (size_t v = 0; v < cfg->n_vips; v++)
 		sim_intern(s, &cfg->vips[v]);
 	ev = sim_inev_new(CV_EV_RELOAD);
@@ -679,6 +693,16 @@ proc_handle(struct sim *s, const struct event *ev)
 		break;
 	case EV_UNBLOCK:
 		unblocked(s, n, ev);
+		break;
+	case EV_RECONCILE:
+		if (n->d.state == PROC_DEAD || n->d.gen != ev->gen)
+			break;
+		if (n->d.state == PROC_RUNNING && !n->d.blocked)
+			addr_reconcile(s, n); /* a stopped loop skips the round */
+		sim_push(s, (struct event){ .at = s->now + RECONCILE_MS,
+					    .kind = EV_RECONCILE,
+					    .node = n->id,
+					    .gen = ev->gen });
 		break;
 	case EV_RECONNECT:
 		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && !n->d.connected &&

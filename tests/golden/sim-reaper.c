@@ -7,9 +7,10 @@
  * every address of ours and multicasts RELEASED, then lingers a moment to
  * flush that multicast (daemon-queue: what corosync refused until then is
  * lost) and exits. A daemon that has not ended by min(3 s, kernel_lease/2)
- * is stuck: the reaper removes what it can and says nothing. A removal that
- * fails (addr-fail ... del) leaves the address, and then no RELEASED either:
- * peers wait for the kernel lease.
+ * is stuck: the reaper removes what it can and says nothing. Removals that
+ * fail (addr-fail ... del) are tried again, pass after pass (sim-addr.c);
+ * an address still there after three passes means no RELEASED: peers wait
+ * for the kernel lease.
  */
 #include <stdio.h>
 #include <stdlib.h>

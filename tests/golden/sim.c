@@ -277,6 +277,14 @@ trace_action(const struct sim *s, const struct node *n, const struct cv_action *
 		sim_trace(s, "n%u  NOTICE %s node=%u %s", n->id, cv_notice_to_string(a->notice),
 			  a->node, a->text ? a->text : "");
 		break;
+	case CV_ACT_ADDR_ADD:
+	case CV_ACT_ADDR_DEL: {
+		char buf[CV_ADDR_STRLEN];
+
+		sim_trace(s, "n%u  %s %s %s epoch %llu", n->id, cv_action_type_to_string(a->type),
+			  vip, sim_vip_key(a->conf, buf, sizeof(buf)), (unsigned long long)a->epoch);
+		break;
+	}
 	default:
 		sim_trace(s, "n%u  %s %s", n->id, cv_action_type_to_string(a->type), vip);
 	}
@@ -379,6 +387,14 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		sim_trace(s, "n%u <- %s %s from n%u/%u", n->id, event_name(&ev->ev),
 			  cv_proto_type_to_string(ev->msg.type), ev->ev.message.nodeid,
 			  ev->ev.message.pid);
+	else if (ev->ev.type == CV_EV_ACTION_RESULT)
+		sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&ev->ev),
+			  cv_action_type_to_string(ev->ev.result.op), ev->ev.result.vip,
+			  (unsigned long long)ev->ev.result.epoch, ev->ev.result.err);
+	else if (ev->ev.type == CV_EV_QUORUM)
+		sim_trace(s, "n%u <- %s ring {%u,%llu} %s", n->id, event_name(&ev->ev),
+			  ev->ev.quorum.ring.nodeid, (unsigned long long)ev->ev.quorum.ring.seq,
+			  ev->ev.quorum.quorate ? "quorate" : "not quorate");
 	else if (ev->ev.type != CV_EV_TIMER)
 		sim_trace(s, "n%u <- %s", n->id, event_name(&ev->ev));
 	r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
@@ -561,6 +577,7 @@ sim_free(struct sim *s)
 		cv_config_free((struct cv_config *)s->configs[i]);
 	free(s->configs);
 	free(s->digests);
+	free(s->full_digests);
 	check_free(s);
 	free(s->log);
 	for (size_t i = 0; i < s->n_viol; i++)
