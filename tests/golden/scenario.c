@@ -290,6 +290,8 @@ header_models(struct parser *p, char **tok, size_t n)
 		return opt_bool(p, tok, n, &o->daemon_queue);
 	if (strcmp(d, "cs-call") == 0)
 		return opt_u32(p, tok, n, &o->cs_call_ms);
+	if (strcmp(d, "qdevice-move") == 0)
+		return opt_u32(p, tok, n, &o->qdevice_move_ms);
 	if (strcmp(d, "state-chunk") == 0) {
 		int r = opt_u32(p, tok, n, &v);
 
@@ -522,7 +524,7 @@ admin(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 static int
 node_vip_cmd(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
-	if (n != 3 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0)
+	if (n != 3 || target(p->sc, tok[1], c) < 0)
 		return perr(p, "%s NODES VIP", tok[0]);
 	snprintf(c->vip, sizeof(c->vip), "%s", tok[2]);
 	return 0;
@@ -571,8 +573,11 @@ model_command(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 			return perr(p, "%s", "expected-votes N [NODES]");
 		return 0;
 	case SIM_QDEVICE_VOTE:
-		if (n != 2 || (strcmp(tok[1], "up") != 0 && strcmp(tok[1], "down") != 0))
-			return perr(p, "%s", "qdevice-vote up|down");
+		c->nodes = (UINT64_C(1) << p->sc->o.n_nodes) - 1;
+		if ((n != 2 && n != 3) ||
+		    (strcmp(tok[1], "up") != 0 && strcmp(tok[1], "down") != 0) ||
+		    (n == 3 && scn_parse_nodes(p->sc, tok[2], &c->nodes) < 0))
+			return perr(p, "%s", "qdevice-vote up|down [NODES]");
 		c->flag = strcmp(tok[1], "up") == 0;
 		return 0;
 	case SIM_KILL_MID_STATE:

@@ -158,6 +158,7 @@ struct node {
 	uint32_t add_ms, del_ms; /* their latency */
 	uint32_t skew_lo, skew_hi; /* deliveries from corosync come this late */
 	uint32_t expected;	   /* votequorum expected votes it knows, 0 = the config's */
+	bool qdevice_lost;	   /* its corosync-qdevice cannot reach qnetd (qdevice-vote down) */
 	uint32_t kill_mid_state;   /* kill the daemon after this many chunks of a STATE */
 	uint64_t outside_since;	   /* invariant 2: in a non-quorate ring since */
 	uint64_t restart_gen;	   /* a crash cancels a pending supervisor restart */
@@ -184,6 +185,7 @@ enum ev_kind {
 	EV_LATE,    /* a late delivery from corosync is due */
 	EV_UNBLOCK, /* a blocking corosync call returns */
 	EV_RECONCILE, /* the daemon's periodic reconcile (agent/daemon.c, every 5 s) */
+	EV_QDEVICE,   /* qnetd may give its vote again (qdevice-move) */
 };
 
 struct event {
@@ -243,7 +245,7 @@ struct sim {
 	bool dirty;	      /* something happened in the current ms */
 	bool started;	      /* net_init ran */
 	uint32_t picked;      /* the node the last picking command picked */
-	bool qdevice_down;    /* the quorum device's vote is gone (qdevice-vote down) */
+	uint64_t qdevice_held_until; /* qnetd gives its vote to nobody before (qdevice-move) */
 };
 
 /* sim.c */
@@ -305,6 +307,7 @@ void quorum_ring_init(struct sim *s, struct ring *r, const uint64_t *comp);
 struct inev *quorum_ev(const struct sim *s, const struct ring *r);
 void quorum_feed(struct sim *s, struct node *n, struct ring *r);
 void quorum_cmd(struct sim *s, const struct sim_cmd *c);
+void quorum_recount(struct sim *s);
 
 /* sim-proc.c */
 void proc_cmd(struct sim *s, const struct sim_cmd *c);

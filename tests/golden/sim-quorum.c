@@ -2,7 +2,11 @@
 /*
  * votequorum: a ring's votes are its members (one each) plus the quorum
  * device's vote if it has it (ffsplit: the largest partition, ties to the
- * lowest node id; none while qdevice-vote is down), against expected / 2 +
+ * lowest node id, among the partitions with a member that reaches qnetd:
+ * qdevice-vote down NODES cuts them off it; a vote taken away that way goes
+ * to nobody for qdevice-move ms, 2 s by default: qnetd gives it to another
+ * partition only once it noticed the loss, after the losing side stopped
+ * voting, by corosync-qdevice's timeouts), against expected / 2 +
  * 1 (1 with two_node). Expected votes are the config's (nodes + device)
  * unless corosync-quorumtool -e changed them (expected-votes): a ring takes
  * the highest its members know, and its members keep it after (votequorum
@@ -34,21 +38,32 @@ lowest(uint64_t mask)
 	return (uint32_t)__builtin_ctzll(mask) + 1;
 }
 
+/* Can a member of mask reach qnetd? */
+static bool
+reaches_qnetd(const struct sim *s, uint64_t mask)
+{
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++)
+		if ((mask & BIT(j)) && !s->nodes[j].qdevice_lost)
+			return true;
+	return false;
+}
+
 /* qdevice ffsplit over the partitions parts[1..n]: does mask get the vote? */
 static bool
 gets_qdevice(const struct sim *s, const uint64_t *parts, uint64_t mask)
 {
 	uint64_t best = 0;
 
-	if (!s->o.qdevice_votes || s->qdevice_down)
+	if (!s->o.qdevice_votes || s->now < s->qdevice_held_until)
 		return false;
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
 		int a = __builtin_popcountll(parts[i]), b = __builtin_popcountll(best);
 
-		if (parts[i] && (a > b || (a == b && lowest(parts[i]) < lowest(best))))
+		if (parts[i] && reaches_qnetd(s, parts[i]) &&
+		    (a > b || (a == b && lowest(parts[i]) < lowest(best))))
 			best = parts[i];
 	}
-	return best == mask;
+	return best && best == mask;
 }
 
 static uint32_t
@@ -185,6 +200,38 @@ set_expected(struct sim *s, struct node *n, uint32_t expected, const uint64_t *p
 	recount(s, r, parts, true);
 }
 
+/* Every operational ring counts its votes again; its members hear of a change. */
+void
+quorum_recount(struct sim *s)
+{
+	uint64_t parts[SIM_MAX_NODES + 1] = {}, done = 0;
+
+	current_parts(s, parts);
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		if (parts[i] && !(done & BIT(i))) {
+			done |= parts[i];
+			recount(s, s->nodes[i].ring, parts, false);
+		}
+}
+
+/* The partition with the device's vote loses qnetd: nobody gets the vote for a while. */
+static void
+qdevice_cut(struct sim *s, uint64_t nodes)
+{
+	uint64_t parts[SIM_MAX_NODES + 1] = {};
+
+	current_parts(s, parts);
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+		const struct ring *r = s->nodes[i].ring;
+
+		if (!parts[i] || !(nodes & BIT(i)) || !r->quorate || !gets_qdevice(s, parts, r->mask))
+			continue;
+		s->qdevice_held_until = s->now + s->o.qdevice_move_ms;
+		sim_push(s, (struct event){ .at = s->qdevice_held_until, .kind = EV_QDEVICE });
+		return;
+	}
+}
+
 void
 quorum_cmd(struct sim *s, const struct sim_cmd *c)
 {
@@ -199,10 +246,10 @@ quorum_cmd(struct sim *s, const struct sim_cmd *c)
 			}
 		return;
 	}
-	s->qdevice_down = !c->flag;
+	if (!c->flag)
+		qdevice_cut(s, c->nodes);
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
-		if (parts[i] && !(done & BIT(i))) {
-			done |= parts[i];
-			recount(s, s->nodes[i].ring, parts, false);
-		}
+		if (c->nodes & BIT(i))
+			s->nodes[i].qdevice_lost = !c->flag;
+	quorum_recount(s);
 }

@@ -503,6 +503,7 @@ sim_opts_default(struct sim_opts *o)
 		.supervise = true,
 		.join_exclusion = true,
 		.daemon_queue = true,
+		.qdevice_move_ms = 2000,
 	};
 }
 
@@ -632,6 +633,9 @@ dispatch(struct sim *s, struct event *ev)
 		break;
 	case EV_LATE:
 		net_late_due(s, &s->nodes[ev->node]);
+		break;
+	case EV_QDEVICE:
+		quorum_recount(s);
 		break;
 	case EV_CHECK_CB:
 		ev->cb(s, ev->arg);

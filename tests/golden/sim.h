@@ -46,6 +46,7 @@ struct sim_opts {
 	size_t state_chunk_vips;     /* cv_engine_params.state_chunk_vips */
 	uint32_t cs_call_ms;	     /* a blocking corosync call's round trip */
 	uint32_t add_ms, del_ms;     /* ADDR_ADD / ADDR_DEL latency on every node */
+	uint32_t qdevice_move_ms;    /* a vote qnetd took away goes to nobody for this long */
 	uint32_t skew_lo[SIM_MAX_NODES + 1], skew_hi[SIM_MAX_NODES + 1]; /* per node */
 };
 
