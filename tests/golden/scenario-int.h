@@ -66,6 +66,28 @@ struct scn {
 	size_t failures;
 };
 
+/* A scenario file being parsed (scenario.c). */
+struct parser {
+	struct scn *sc;
+	char **lines;
+	size_t n_lines, i;
+	uint64_t last_time;
+	char *err;
+	size_t errlen;
+};
+
+
+/* scenario.c: parsing helpers (errors name the file and line) */
+int scn_perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int scn_parse_u32(const char *s, uint32_t *ret);
+int scn_opt_u32(struct parser *p, char **tok, size_t n, uint32_t *v);
+int scn_opt_bool(struct parser *p, char **tok, size_t n, bool *v);
+int scn_target(const struct scn *sc, const char *spec, struct sim_cmd *c);
+
+/* scenario-models.c: the settings and commands of the newer models */
+int scn_header_models(struct parser *p, char **tok, size_t n);
+int scn_model_command(struct parser *p, char **tok, size_t n, struct sim_cmd *c);
+
 /* scenario-expect.c */
 int scn_parse_expect(struct scn *sc, char **tok, size_t n, uint64_t at, unsigned line, char *err,
 		     size_t errlen);

@@ -69,19 +69,8 @@
 
 #define MAX_TOK 64
 
-struct parser {
-	struct scn *sc;
-	char **lines;
-	size_t n_lines, i;
-	uint64_t last_time;
-	char *err;
-	size_t errlen;
-};
-
-static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-perr(struct parser *p, const char *fmt, ...)
+int
+scn_perr(struct parser *p, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -121,8 +110,8 @@ scn_parse_time(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static int
-parse_u32(const char *s, uint32_t *ret)
+int
+scn_parse_u32(const char *s, uint32_t *ret)
 {
 	uint64_t v;
 
@@ -197,7 +186,7 @@ block(struct parser *p, char **ret)
 		len += strlen(p->lines[p->i]) + 1;
 	}
 	if (p->i == p->n_lines)
-		return perr(p, "%s", "config block without \"end\"");
+		return scn_perr(p, "%s", "config block without \"end\"");
 	text = calloc(1, len + 1);
 	if (!text)
 		abort();
@@ -212,19 +201,19 @@ block(struct parser *p, char **ret)
 	return 0;
 }
 
-static int
-opt_u32(struct parser *p, char **tok, size_t n, uint32_t *v)
+int
+scn_opt_u32(struct parser *p, char **tok, size_t n, uint32_t *v)
 {
-	if (n != 2 || parse_u32(tok[1], v) < 0)
-		return perr(p, "%s: expects one number", tok[0]);
+	if (n != 2 || scn_parse_u32(tok[1], v) < 0)
+		return scn_perr(p, "%s: expects one number", tok[0]);
 	return 0;
 }
 
-static int
-opt_bool(struct parser *p, char **tok, size_t n, bool *v)
+int
+scn_opt_bool(struct parser *p, char **tok, size_t n, bool *v)
 {
 	if (n != 2 || parse_bool(tok[1], v) < 0)
-		return perr(p, "%s: expects yes or no", tok[0]);
+		return scn_perr(p, "%s: expects yes or no", tok[0]);
 	return 0;
 }
 
@@ -232,77 +221,14 @@ static int
 timing(struct parser *p, char **tok, size_t n, uint32_t *token, uint32_t *consensus)
 {
 	for (size_t k = 1; k < n; k++) {
-		if (strncmp(tok[k], "token=", 6) == 0 && parse_u32(tok[k] + 6, token) == 0)
+		if (strncmp(tok[k], "token=", 6) == 0 && scn_parse_u32(tok[k] + 6, token) == 0)
 			continue;
 		if (strncmp(tok[k], "consensus=", 10) == 0 &&
-		    parse_u32(tok[k] + 10, consensus) == 0)
+		    scn_parse_u32(tok[k] + 10, consensus) == 0)
 			continue;
-		return perr(p, "timing: bad argument %s", tok[k]);
+		return scn_perr(p, "timing: bad argument %s", tok[k]);
 	}
 	return 0;
-}
-
-/* add=MS del=MS (either may be left out: 0) */
-static int
-latencies(struct parser *p, char **tok, size_t n, uint32_t *add, uint32_t *del)
-{
-	*add = *del = 0;
-	for (size_t k = 0; k < n; k++) {
-		if (strncmp(tok[k], "add=", 4) == 0 && parse_u32(tok[k] + 4, add) == 0)
-			continue;
-		if (strncmp(tok[k], "del=", 4) == 0 && parse_u32(tok[k] + 4, del) == 0)
-			continue;
-		return perr(p, "addr-latency: bad argument %s", tok[k]);
-	}
-	return n ? 0 : perr(p, "%s", "addr-latency [NODES] add=MS del=MS");
-}
-
-/* skew NODES LO [HI] (header: from time 0) */
-static int
-skew_header(struct parser *p, char **tok, size_t n)
-{
-	struct sim_opts *o = &p->sc->o;
-	uint32_t lo, hi;
-	uint64_t mask;
-
-	if ((n != 3 && n != 4) || scn_parse_nodes(p->sc, tok[1], &mask) < 0 ||
-	    parse_u32(tok[2], &lo) < 0 || parse_u32(tok[n - 1], &hi) < 0 || hi < lo)
-		return perr(p, "%s", "skew NODES LO [HI]");
-	for (uint32_t i = 1; i <= SIM_MAX_NODES; i++)
-		if (mask & (UINT64_C(1) << (i - 1))) {
-			o->skew_lo[i] = lo;
-			o->skew_hi[i] = hi;
-		}
-	return 0;
-}
-
-/* Settings of the models added with issue 10's engine contract. */
-static int
-header_models(struct parser *p, char **tok, size_t n)
-{
-	struct sim_opts *o = &p->sc->o;
-	const char *d = tok[0];
-	uint32_t v = 0;
-
-	if (strcmp(d, "join-exclusion") == 0)
-		return opt_bool(p, tok, n, &o->join_exclusion);
-	if (strcmp(d, "daemon-queue") == 0)
-		return opt_bool(p, tok, n, &o->daemon_queue);
-	if (strcmp(d, "cs-call") == 0)
-		return opt_u32(p, tok, n, &o->cs_call_ms);
-	if (strcmp(d, "qdevice-move") == 0)
-		return opt_u32(p, tok, n, &o->qdevice_move_ms);
-	if (strcmp(d, "state-chunk") == 0) {
-		int r = opt_u32(p, tok, n, &v);
-
-		o->state_chunk_vips = v;
-		return r;
-	}
-	if (strcmp(d, "addr-latency") == 0)
-		return latencies(p, tok + 1, n - 1, &o->add_ms, &o->del_ms);
-	if (strcmp(d, "skew") == 0)
-		return skew_header(p, tok, n);
-	return perr(p, "unknown directive %s", d);
 }
 
 static int
@@ -311,8 +237,8 @@ vips_directive(struct parser *p, char **tok, size_t n)
 	struct vipgen *g = &p->sc->gen;
 	size_t at = 0;
 
-	if (n < 4 || parse_u32(tok[1], &(uint32_t){ 0 }) < 0 || strcmp(tok[2], "prefix") != 0)
-		return perr(p, "%s", "vips COUNT prefix P ...");
+	if (n < 4 || scn_parse_u32(tok[1], &(uint32_t){ 0 }) < 0 || strcmp(tok[2], "prefix") != 0)
+		return scn_perr(p, "%s", "vips COUNT prefix P ...");
 	g->count = (unsigned)strtoul(tok[1], NULL, 10);
 	snprintf(g->prefix, sizeof(g->prefix), "%s", tok[3]);
 	snprintf(g->name, sizeof(g->name), "v");
@@ -326,7 +252,7 @@ vips_directive(struct parser *p, char **tok, size_t n)
 			at += (size_t)snprintf(g->extra + at, sizeof(g->extra) - at, "\t%s: %s\n",
 					       tok[k], tok[k + 1]);
 		else
-			return perr(p, "vips: unknown option %s", tok[k]);
+			return scn_perr(p, "vips: unknown option %s", tok[k]);
 	}
 	return 0;
 }
@@ -337,7 +263,7 @@ down_directive(struct parser *p, char **tok, size_t n)
 	uint64_t mask;
 
 	if (n != 2 || scn_parse_nodes(p->sc, tok[1], &mask) < 0)
-		return perr(p, "%s", "down NODES");
+		return scn_perr(p, "%s", "down NODES");
 	p->sc->o.down_mask |= mask;
 	return 0;
 }
@@ -350,7 +276,7 @@ config_directive(struct parser *p, char **tok, size_t n)
 	int r;
 
 	if (n > 2 || (n == 2 && node_id(p->sc, tok[1], &id) < 0))
-		return perr(p, "%s", "config [NODE]");
+		return scn_perr(p, "%s", "config [NODE]");
 	r = block(p, &text);
 	if (r < 0)
 		return r;
@@ -366,61 +292,61 @@ header(struct parser *p, char **tok, size_t n)
 	const char *d = tok[0];
 
 	if (strcmp(d, "nodes") == 0) {
-		int r = opt_u32(p, tok, n, &o->n_nodes);
+		int r = scn_opt_u32(p, tok, n, &o->n_nodes);
 
 		if (r == 0 && (o->n_nodes < 1 || o->n_nodes > SIM_MAX_NODES))
-			return perr(p, "%s", "nodes: 1..32");
+			return scn_perr(p, "%s", "nodes: 1..32");
 		return r;
 	}
 	if (strcmp(d, "seed") == 0)
-		return n == 2 ? (o->seed = strtoull(tok[1], NULL, 0), 0) : perr(p, "%s", "seed S");
+		return n == 2 ? (o->seed = strtoull(tok[1], NULL, 0), 0) : scn_perr(p, "%s", "seed S");
 	if (strcmp(d, "timing") == 0)
 		return timing(p, tok, n, &o->token_ms, &o->consensus_ms);
 	if (strcmp(d, "latency") == 0)
-		return opt_u32(p, tok, n, &o->latency_ms);
+		return scn_opt_u32(p, tok, n, &o->latency_ms);
 	if (strcmp(d, "jitter") == 0)
-		return opt_u32(p, tok, n, &o->jitter_ms);
+		return scn_opt_u32(p, tok, n, &o->jitter_ms);
 	if (strcmp(d, "sync") == 0)
-		return opt_u32(p, tok, n, &o->sync_ms);
+		return scn_opt_u32(p, tok, n, &o->sync_ms);
 	if (strcmp(d, "quorum-delay") == 0 && (n == 2 || n == 3)) {
-		if (parse_u32(tok[1], &o->quorum_delay_lo) < 0 ||
-		    parse_u32(tok[n - 1], &o->quorum_delay_hi) < 0)
-			return perr(p, "%s", "quorum-delay LO [HI]");
+		if (scn_parse_u32(tok[1], &o->quorum_delay_lo) < 0 ||
+		    scn_parse_u32(tok[n - 1], &o->quorum_delay_hi) < 0)
+			return scn_perr(p, "%s", "quorum-delay LO [HI]");
 		return 0;
 	}
 	if (strcmp(d, "reaper-timeout") == 0)
-		return opt_u32(p, tok, n, &o->reaper_timeout_ms);
+		return scn_opt_u32(p, tok, n, &o->reaper_timeout_ms);
 	if (strcmp(d, "restart-delay") == 0)
-		return opt_u32(p, tok, n, &o->restart_delay_ms);
+		return scn_opt_u32(p, tok, n, &o->restart_delay_ms);
 	if (strcmp(d, "reconnect-delay") == 0)
-		return opt_u32(p, tok, n, &o->reconnect_delay_ms);
+		return scn_opt_u32(p, tok, n, &o->reconnect_delay_ms);
 	if (strcmp(d, "bound") == 0)
-		return opt_u32(p, tok, n, &o->bound_ms);
+		return scn_opt_u32(p, tok, n, &o->bound_ms);
 	if (strcmp(d, "liveness") == 0)
-		return opt_bool(p, tok, n, &o->liveness);
+		return scn_opt_bool(p, tok, n, &o->liveness);
 	if (strcmp(d, "reapers") == 0)
-		return opt_bool(p, tok, n, &o->reapers);
+		return scn_opt_bool(p, tok, n, &o->reapers);
 	if (strcmp(d, "reaper-state") == 0)
-		return opt_bool(p, tok, n, &o->reaper_state);
+		return scn_opt_bool(p, tok, n, &o->reaper_state);
 	if (strcmp(d, "supervise") == 0)
-		return opt_bool(p, tok, n, &o->supervise);
+		return scn_opt_bool(p, tok, n, &o->supervise);
 	if (strcmp(d, "two-node") == 0)
-		return opt_bool(p, tok, n, &o->two_node);
+		return scn_opt_bool(p, tok, n, &o->two_node);
 	if (strcmp(d, "trace") == 0)
-		return opt_bool(p, tok, n, &o->trace);
+		return scn_opt_bool(p, tok, n, &o->trace);
 	if (strcmp(d, "qdevice") == 0)
-		return opt_u32(p, tok, n, &o->qdevice_votes);
+		return scn_opt_u32(p, tok, n, &o->qdevice_votes);
 	if (strcmp(d, "down") == 0)
 		return down_directive(p, tok, n);
 	if (strcmp(d, "until") == 0)
 		return n == 2 && scn_parse_time(tok[1], &p->sc->until) == 0
 			   ? 0
-			   : perr(p, "%s", "until T");
+			   : scn_perr(p, "%s", "until T");
 	if (strcmp(d, "config") == 0)
 		return config_directive(p, tok, n);
 	if (strcmp(d, "vips") == 0)
 		return vips_directive(p, tok, n);
-	return header_models(p, tok, n);
+	return scn_header_models(p, tok, n);
 }
 
 /* ---- timed commands ---- */
@@ -449,7 +375,7 @@ partition(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 			continue;
 		}
 		if (scn_parse_nodes(p->sc, tok[k], &mask) < 0)
-			return perr(p, "partition: bad node set %s", tok[k]);
+			return scn_perr(p, "partition: bad node set %s", tok[k]);
 		for (uint32_t i = 1; i <= p->sc->o.n_nodes; i++)
 			if (mask & (UINT64_C(1) << (i - 1)))
 				c->part[i] = group;
@@ -461,8 +387,8 @@ partition(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 }
 
 /* NODES, or a node picked when the command runs: holder:VIP, idle, picked. */
-static int
-target(const struct scn *sc, const char *spec, struct sim_cmd *c)
+int
+scn_target(const struct scn *sc, const char *spec, struct sim_cmd *c)
 {
 	if (strncmp(spec, "holder:", 7) == 0 && spec[7]) {
 		c->pick = SIM_PICK_HOLDER;
@@ -483,10 +409,10 @@ flap(struct parser *p, char **tok, size_t n, uint64_t at)
 	uint64_t every;
 	uint32_t times;
 
-	if (n != 6 || target(p->sc, tok[1], &first) < 0 || strcmp(tok[2], "every") != 0 ||
+	if (n != 6 || scn_target(p->sc, tok[1], &first) < 0 || strcmp(tok[2], "every") != 0 ||
 	    scn_parse_time(tok[3], &every) < 0 || strcmp(tok[4], "times") != 0 ||
-	    parse_u32(tok[5], &times) < 0 || every == 0)
-		return perr(p, "%s", "flap NODES every MS times K");
+	    scn_parse_u32(tok[5], &times) < 0 || every == 0)
+		return scn_perr(p, "%s", "flap NODES every MS times K");
 	for (uint32_t k = 0; k < times; k++) {
 		struct sim_cmd *cut = add_cmd(p->sc, at + 2 * k * every, SIM_CUT);
 		struct sim_cmd *heal;
@@ -510,22 +436,22 @@ admin(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 
 	if (c->type == SIM_MOVE) {
 		if (n < 3)
-			return perr(p, "%s", "move VIP NODE [via NODE]");
+			return scn_perr(p, "%s", "move VIP NODE [via NODE]");
 		snprintf(c->vip, sizeof(c->vip), "%s", tok[1]);
 	}
 	if (n <= k || node_id(p->sc, tok[k], &c->target) < 0)
-		return perr(p, "%s: bad node", tok[0]);
+		return scn_perr(p, "%s: bad node", tok[0]);
 	if (n == k + 3 && strcmp(tok[k + 1], "via") == 0 &&
 	    node_id(p->sc, tok[k + 2], &c->via) == 0)
 		return 0;
-	return n == k + 1 ? 0 : perr(p, "%s: expects [via NODE]", tok[0]);
+	return n == k + 1 ? 0 : scn_perr(p, "%s: expects [via NODE]", tok[0]);
 }
 
 static int
 node_vip_cmd(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
-	if (n != 3 || target(p->sc, tok[1], c) < 0)
-		return perr(p, "%s NODES VIP", tok[0]);
+	if (n != 3 || scn_target(p->sc, tok[1], c) < 0)
+		return scn_perr(p, "%s NODES VIP", tok[0]);
 	snprintf(c->vip, sizeof(c->vip), "%s", tok[2]);
 	return 0;
 }
@@ -536,70 +462,10 @@ health(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
 	if (n != 4 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
 	    (strcmp(tok[3], "up") != 0 && strcmp(tok[3], "down") != 0))
-		return perr(p, "%s NODES %s up|down", tok[0], c->type == SIM_LINK ? "IFACE" : "CHECK");
+		return scn_perr(p, "%s NODES %s up|down", tok[0], c->type == SIM_LINK ? "IFACE" : "CHECK");
 	snprintf(c->check, sizeof(c->check), "%s", tok[2]);
 	c->flag = strcmp(tok[3], "up") == 0;
 	return 0;
-}
-
-/* addr-fail NODES add|del COUNT|always|off [VIP] */
-static int
-addr_fail(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
-{
-	if ((n != 4 && n != 5) || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
-	    (strcmp(tok[2], "add") != 0 && strcmp(tok[2], "del") != 0))
-		return perr(p, "%s", "addr-fail NODES add|del COUNT|always|off [VIP]");
-	c->b = strcmp(tok[2], "del") == 0;
-	if (strcmp(tok[3], "always") == 0)
-		c->a = UINT32_MAX;
-	else if (strcmp(tok[3], "off") == 0)
-		c->a = 0;
-	else if (parse_u32(tok[3], &c->a) < 0)
-		return perr(p, "%s", "addr-fail: COUNT, always or off");
-	if (n == 5)
-		snprintf(c->vip, sizeof(c->vip), "%s", tok[4]);
-	return 0;
-}
-
-/* Commands of the models added with issue 10's engine contract; 1 = not one of them. */
-static int
-model_command(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
-{
-	switch (c->type) {
-	case SIM_EXPECTED_VOTES:
-		c->nodes = (UINT64_C(1) << p->sc->o.n_nodes) - 1;
-		if ((n != 2 && n != 3) || parse_u32(tok[1], &c->a) < 0 || c->a == 0 ||
-		    (n == 3 && scn_parse_nodes(p->sc, tok[2], &c->nodes) < 0))
-			return perr(p, "%s", "expected-votes N [NODES]");
-		return 0;
-	case SIM_QDEVICE_VOTE:
-		c->nodes = (UINT64_C(1) << p->sc->o.n_nodes) - 1;
-		if ((n != 2 && n != 3) ||
-		    (strcmp(tok[1], "up") != 0 && strcmp(tok[1], "down") != 0) ||
-		    (n == 3 && scn_parse_nodes(p->sc, tok[2], &c->nodes) < 0))
-			return perr(p, "%s", "qdevice-vote up|down [NODES]");
-		c->flag = strcmp(tok[1], "up") == 0;
-		return 0;
-	case SIM_KILL_MID_STATE:
-		c->a = 1;
-		if ((n != 2 && n != 3) || target(p->sc, tok[1], c) < 0 ||
-		    (n == 3 && (parse_u32(tok[2], &c->a) < 0 || c->a == 0)))
-			return perr(p, "%s", "kill-mid-state NODES [CHUNKS]");
-		return 0;
-	case SIM_SKEW:
-		if ((n != 3 && n != 4) || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
-		    parse_u32(tok[2], &c->a) < 0 || parse_u32(tok[n - 1], &c->b) < 0 || c->b < c->a)
-			return perr(p, "%s", "skew NODES LO [HI]");
-		return 0;
-	case SIM_ADDR_LATENCY:
-		if (n < 3 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0)
-			return perr(p, "%s", "addr-latency NODES add=MS del=MS");
-		return latencies(p, tok + 2, n - 2, &c->a, &c->b);
-	case SIM_ADDR_FAIL:
-		return addr_fail(p, tok, n, c);
-	default:
-		return 1;
-	}
 }
 
 static int
@@ -614,16 +480,16 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 	if (strcmp(tok[0], "unstandby") == 0)
 		t = SIM_STANDBY;
 	else if ((t = sim_cmd_type_from_string(tok[0])) == _SIM_CMD_MAX)
-		return perr(p, "unknown command %s", tok[0]);
+		return scn_perr(p, "unknown command %s", tok[0]);
 	c = add_cmd(p->sc, at, t);
 	c->flag = strcmp(tok[0], "standby") == 0;
-	if ((r = model_command(p, tok, n, c)) <= 0)
+	if ((r = scn_model_command(p, tok, n, c)) <= 0)
 		return r;
 	switch (t) {
 	case SIM_PARTITION:
 		return partition(p, tok, n, c);
 	case SIM_HEAL_ALL:
-		return n == 1 ? 0 : perr(p, "%s", "heal-all takes no argument");
+		return n == 1 ? 0 : scn_perr(p, "%s", "heal-all takes no argument");
 	case SIM_MOVE:
 	case SIM_STANDBY:
 		return admin(p, tok, n, c);
@@ -634,9 +500,9 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 	case SIM_FAIL_ADD:
 		return node_vip_cmd(p, tok, n, c);
 	case SIM_QUORUM_DELAY:
-		if ((n != 2 && n != 3) || parse_u32(tok[1], &c->a) < 0 ||
-		    parse_u32(tok[n - 1], &c->b) < 0)
-			return perr(p, "%s", "quorum-delay LO [HI]");
+		if ((n != 2 && n != 3) || scn_parse_u32(tok[1], &c->a) < 0 ||
+		    scn_parse_u32(tok[n - 1], &c->b) < 0)
+			return scn_perr(p, "%s", "quorum-delay LO [HI]");
 		return 0;
 	case SIM_TIMING:
 		c->a = p->sc->o.token_ms;
@@ -644,11 +510,11 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 		return timing(p, tok, n, &c->a, &c->b);
 	case SIM_RELOAD:
 		if (n != 2 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0)
-			return perr(p, "%s", "reload NODES, then the config up to \"end\"");
+			return scn_perr(p, "%s", "reload NODES, then the config up to \"end\"");
 		return block(p, &c->config);
 	default:
-		if (n != 2 || target(p->sc, tok[1], c) < 0)
-			return perr(p, "%s NODES", tok[0]);
+		if (n != 2 || scn_target(p->sc, tok[1], c) < 0)
+			return scn_perr(p, "%s NODES", tok[0]);
 		return 0;
 	}
 }
@@ -668,7 +534,7 @@ line(struct parser *p, char *text)
 	if (strcmp(tok[0], "at") != 0)
 		return header(p, tok, n);
 	if (n < 3 || scn_parse_time(tok[1], &at) < 0)
-		return perr(p, "%s", "at T COMMAND ...");
+		return scn_perr(p, "%s", "at T COMMAND ...");
 	if (at > p->last_time)
 		p->last_time = at;
 	if (strcmp(tok[2], "expect") == 0)
