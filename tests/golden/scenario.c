@@ -25,6 +25,29 @@
  *                                COUNT generated VIPs N0000.. with addresses
  *                                P<1+i/250>.<1+i%250>, added to every config
  *                                (the reloads' too)
+ *   join-exclusion yes|no        a join (boot, cs-start, heal, cs-thaw) while
+ *                                a ring is stalled on a silent member re-forms
+ *                                consensus after the join, without it (instead
+ *                                of token + consensus after the fault); yes
+ *   daemon-queue yes|no          what a daemon or reaper sends while corosync
+ *                                refuses it (TRY_AGAIN: ring forming, syncing)
+ *                                waits in the process and dies with it; a
+ *                                reaper lingers 500 ms after its sweep; yes
+ *   cs-call MS                   each QUORUM/TIMINGS notification makes the
+ *                                daemon call corosync and wait MS for the
+ *                                answer (forever while corosync is frozen: it
+ *                                handles nothing else, its reaper hears no
+ *                                heartbeat); 0: only a frozen corosync blocks
+ *   qdevice-move MS              a device vote taken from a partition (qdevice-
+ *                                vote down) goes to nobody for MS; 2000
+ *   state-chunk VIPS             at most VIPS per STATE message (0: as many as
+ *                                fit): cv_engine_params.state_chunk_vips
+ *   addr-latency add=MS del=MS   every node's ADDR_ADD / ADDR_DEL take this long
+ *                                (in order per node; the address appears or goes
+ *                                and the result comes back when done)
+ *   skew NODES LO [HI]           deliveries from corosync (messages, group,
+ *                                totem, quorum) reach the nodes' daemons LO..HI
+ *                                ms late, order kept
  *
  * Timed commands, "at T COMMAND ...":
  *   start|stop|kill|kill-reaper|kill-both|freeze|thaw|freeze-reaper|
@@ -43,7 +66,25 @@
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
  *   reload NODES                        new config text follows, up to "end"
  *   quorum-delay LO [HI] | timing token=MS consensus=MS
- *   addr-gone NODES VIP | fail-add NODES VIP
+ *   addr-gone NODES VIP                 an admin deletes the address
+ *   fail-add NODES VIP                  = addr-fail NODES add always VIP
+ *   addr-fail NODES add|del COUNT|always|off [VIP]
+ *                                       the next COUNT adds or removals (of VIP,
+ *                                       or any) fail: an add adds nothing, a
+ *                                       removal leaves the address; daemon,
+ *                                       reconcile and reaper alike
+ *   addr-latency NODES add=MS del=MS    the nodes' operations take this long
+ *   skew NODES LO [HI]                  as the header's, from now (0 0: off)
+ *   expected-votes N [NODES]            corosync-quorumtool -e N on the nodes
+ *                                       (default all): their rings get a new
+ *                                       quorum notification, same ring id
+ *                                       (refused unless N's quorum is within
+ *                                       [votes/2, votes], as votequorum does)
+ *   qdevice-vote up|down [NODES]        the nodes' qdevice reaches qnetd again,
+ *                                       or loses it: the rings recount (same ids)
+ *   kill-mid-state NODES [CHUNKS]       kill -9 the daemon after CHUNKS (1) of
+ *                                       its next STATE of more chunks: the rest
+ *                                       of that step never happens
  *   expect holder VIP n1|n2|none|any
  *   expect spread LO HI [NODES]         each node (default: all) holds LO..HI
  *     (an expectation at T sees the state at T before the commands and
@@ -55,7 +96,8 @@
  *          [from S] [to S] [msg T] between T1 T2
  *     WHAT: an action (ADDR_ADD, TRANSITION, NOTICE, SEND, ...) or a fact of
  *     the sim (reaper-kill, reaper-released, restart, expired, add-failed,
- *     reconciled)
+ *     reconciled, del-failed, added, removed, sweep-failed, blocked,
+ *     mid-state-kill)
  *   expect max-outage VIP MS between T1 T2
  *   expect moves between T1 T2 max K [to NODE min-percent P]
  */
