@@ -17,6 +17,7 @@
 #include "garp.h"
 #include "ndisc.h"
 #include "netlink.h"
+#include "reaper.h"
 
 #define MAX_BURSTS 4096
 #define MAX_NOTES  4096
@@ -93,6 +94,7 @@ now_ms(void)
 struct feedback {
 	struct cv_executor *x;
 	char name[CV_PROTO_NAME_MAX + 1]; /* VIP names fit the wire */
+	bool named;
 	struct cv_event ev;
 };
 
@@ -101,7 +103,7 @@ feedback_job(void *data)
 {
 	struct feedback *f = data;
 
-	f->ev.result.vip = f->name;
+	f->ev.result.vip = f->named ? f->name : NULL; /* RENEW: every held VIP */
 	f->x->sink(f->x->userdata, &f->ev);
 	free(f);
 }
@@ -113,14 +115,16 @@ result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_typ
 	struct feedback *f = calloc(1, sizeof(*f));
 
 	if (!f) {
-		qb_log(LOG_CRIT, "VIP '%s': out of memory for the result of %s", conf->head.name,
-		       cv_action_type_to_string(op));
+		qb_log(LOG_CRIT, "VIP '%s': out of memory for the result of %s",
+		       conf ? conf->head.name : "*", cv_action_type_to_string(op));
 		return;
 	}
 	*f = (struct feedback){ .x = x,
 				.ev = { .type = CV_EV_ACTION_RESULT,
 					.result = { .op = op, .epoch = epoch, .err = err } } };
-	snprintf(f->name, sizeof(f->name), "%s", conf->head.name);
+	if (conf)
+		snprintf(f->name, sizeof(f->name), "%s", conf->head.name);
+	f->named = conf != NULL;
 	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0)
 		free(f);
 }
@@ -237,6 +241,7 @@ burst_tick(void *data)
 	int r;
 
 	b->armed = false;
+	cv_reaper_beat(); /* a takeover of many VIPs fires their bursts together */
 	r = send_frame(b);
 	if (r < 0)
 		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
@@ -545,11 +550,15 @@ renew(struct cv_executor *x, const struct cv_engine *engine)
 	for (size_t i = 0; i < cv_engine_n_vips(engine); i++) {
 		if (cv_engine_vip_state(engine, i) != CV_VIP_HELD)
 			continue;
+		cv_reaper_beat();
 		cfg = cv_engine_config(engine);
 		(void)addr_op(x, CV_NL_RENEW,
 			      &(struct cv_action){ .vip = (uint32_t)i, .conf = &cfg->vips[i] },
 			      cfg->cluster.kernel_lease_ms / 1000, NULL, NULL);
 	}
+	/* The leases now run from here: the engine counts a failed removal's
+	 * kernel-lease fallback from this result, not from its request. */
+	result(x, NULL, CV_ACT_RENEW, 0, 0);
 }
 
 static void
@@ -640,8 +649,14 @@ void
 cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		const struct cv_actions *actions)
 {
-	for (size_t i = 0; i < actions->n; i++)
+	/* Thousands of netlink round trips in one go: the loop beats as it goes. */
+	for (size_t i = 0; i < actions->n; i++) {
+		cv_reaper_beat();
+		uint64_t t0_dbg = qb_util_nano_current_get();
 		run_one(x, engine, &actions->v[i]);
+		uint64_t t1_dbg = qb_util_nano_current_get();
+		if (t1_dbg - t0_dbg > 20000000) qb_log(LOG_WARNING, "DBG action %s took %llu ms", cv_action_type_to_string(actions->v[i].type), (unsigned long long)(t1_dbg-t0_dbg)/1000000);
+	}
 }
 
 /* The VIP of cfg that c becomes: same name, address and interface. */
@@ -712,6 +727,7 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 
 		if (addrs[k].proto != CV_NL_IFA_PROTO)
 			continue; /* the admin's own */
+		cv_reaper_beat();
 		i = held_vip(engine, &addrs[k]);
 		if (i >= 0) {
 			seen[i] = true;

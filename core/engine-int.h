@@ -25,6 +25,7 @@ struct peer {
 	size_t n_pids;
 	uint64_t daemon_left_at; /* NEVER while in the group */
 	bool daemon_died_alone;	/* it left the group while its node stayed (not NODEDOWN) */
+	bool daemon_left_unseen; /* it left while we were away: alone or not, the next ring says */
 	uint64_t reaper_left_at;
 	/* STATE: complete and fresh = delivered, whole, since the last group join, for ring */
 	bool state_fresh;
@@ -51,7 +52,9 @@ struct vip_rt {
 	uint32_t owner;		/* placement's choice, the same on every member; 0 = nobody */
 	uint64_t epoch;		/* highest epoch known */
 	uint64_t op_epoch;	/* our own acquisition's epoch: what ADDR_* results must echo */
-	uint64_t added_at;	/* when we last added it: the kernel drops it kernel_lease later */
+	uint64_t added_at;	/* when our last add of it completed: the kernel drops it
+				 * kernel_lease later unless renewed */
+	bool add_pending;	/* an ADDR_ADD of it is under way (its lease starts later) */
 	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
 	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
 	/* Our RELEASEDs of it not delivered back yet: we take it again only
@@ -70,12 +73,21 @@ struct vip_rt {
 	bool link_down;		/* its interface is down: not healthy until it is up */
 };
 
-/* A release a reload took out of the config: RELEASED once its removal is done. */
+/*
+ * A release a reload took out of the config (engine-orphan.c): RELEASED once
+ * its removal is done. It keeps what a retried removal needs.
+ */
 struct orphan {
 	char name[CV_PROTO_NAME_MAX + 1];
-	uint64_t epoch;	  /* our op_epoch of it: the DEL result must echo it */
-	uint64_t wire_epoch; /* what RELEASED says */
-	uint64_t gone_by; /* the kernel lease ends by then: released even if the removal failed */
+	char *ifname;		/* owned */
+	struct cv_vip_conf conf; /* address, interface, name: what ADDR_DEL needs */
+	uint64_t epoch;		/* our op_epoch of it: the results must echo it */
+	uint64_t wire_epoch;	/* what RELEASED says */
+	uint64_t added_at;	/* its last add completed */
+	bool add_pending;	/* ... or is still under way */
+	uint64_t renewed_at;	/* the last renewal that completed before the reload */
+	bool renew_pending;	/* ... or one under way at the reload, which may renew it */
+	uint64_t retry_at;	/* when to try the removal again; NEVER: one under way */
 };
 
 /* One node's runtime standby (corovipctl), cluster state merged by stamp. */
@@ -115,17 +127,21 @@ struct cv_engine {
 	struct vip_rt *vips;
 	size_t n_vips;
 	size_t state_chunk_vips; /* cv_engine_params.state_chunk_vips */
-	struct orphan *orphans;
+	struct orphan **orphans;
 	size_t n_orphans;
+	struct orphan **retired; /* done; kept while an action may still point at them */
+	size_t n_retired;
 	struct standby_entry standby[CV_MAX_NODES];
 	size_t n_standby;
 	uint64_t cmd_stamp;	/* highest admin command stamp seen */
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
+	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
 	bool born;		/* the first step happened (at born_at) */
 	uint64_t born_at;
 	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */
-	uint64_t renewed_at;	/* the last RENEW */
+	uint64_t renewed_at;	/* when the last RENEW completed */
+	uint32_t renews_pending; /* RENEWs under way (their leases start when they complete) */
 	const struct cv_vip_conf **by_name; /* config vips sorted by name, for messages */
 	uint32_t *node_ids;	/* per config node section: its corosync node id, 0 = unknown */
 	uint32_t *vip_digests;	/* per config VIP: cv_config_vip_digest(), computed once */
@@ -172,11 +188,26 @@ void cv_engine_send_state(struct cv_engine *e);
 void cv_engine_send_heartbeat(struct cv_engine *e);
 void cv_engine_send_released(struct cv_engine *e, size_t vip);
 void cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch);
-bool cv_engine_orphan_pending(const struct cv_engine *e, const char *name);
 void cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m);
 int cv_engine_vip_by_name(const struct cv_engine *e, const char *name);
 /* Is some peer's STATE half in? Placement waits: its sender looks unhealthy meanwhile. */
 bool cv_engine_assembling(const struct cv_engine *e);
+
+/* engine.c */
+uint64_t cv_engine_retry_interval(const struct cv_engine *e);
+
+/* engine-orphan.c: releases a reload took out of the config */
+int cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc,
+			 const struct vip_rt *v, bool remove_now);
+bool cv_engine_orphan_pending(const struct cv_engine *e, const char *name);
+/* A result about an orphan? Then it is handled here. */
+bool cv_engine_orphan_result(struct cv_engine *e, const struct cv_event *ev);
+void cv_engine_orphans_reconcile(struct cv_engine *e);
+void cv_engine_orphans_renewed(struct cv_engine *e);
+uint64_t cv_engine_orphans_wakeup(const struct cv_engine *e);
+void cv_engine_orphans_free(struct cv_engine *e);
+const char *cv_engine_orphan_name(const struct cv_engine *e, size_t k);
+uint64_t cv_engine_orphan_epoch(const struct cv_engine *e, size_t k);
 
 /* engine-admin.c: corovipctl moves and standby, as cluster state */
 int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);

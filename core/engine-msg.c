@@ -56,7 +56,10 @@ vip_flags(const struct cv_engine *e, size_t i)
 
 	if (e->vips[i].local_healthy && !e->lapsed && !e->stopping)
 		f |= CV_PROTO_VIP_HEALTHY;
-	if (e->vips[i].state != CV_VIP_IDLE)
+	/* An orphan (a reload's release under way) of the same name: we may
+	 * still have its old address, so we still claim it. */
+	if (e->vips[i].state != CV_VIP_IDLE ||
+	    cv_engine_orphan_pending(e, e->cfg->vips[i].head.name))
 		f |= CV_PROTO_VIP_HELD;
 	if (cv_engine_vip_blocked(e, i))
 		f |= CV_PROTO_VIP_BLOCKED;
@@ -83,9 +86,9 @@ state_flags(struct cv_engine *e)
 }
 
 static size_t
-chunk_fit(const struct cv_engine *e, const struct cv_proto_vip *all, size_t start)
+chunk_fit(const struct cv_engine *e, const struct cv_proto_vip *all, size_t n_all, size_t start)
 {
-	size_t n = cv_proto_state_fit(all, e->n_vips, start);
+	size_t n = cv_proto_state_fit(all, n_all, start);
 
 	return e->state_chunk_vips ? CV_MIN(n, e->state_chunk_vips) : n;
 }
@@ -94,8 +97,8 @@ chunk_fit(const struct cv_engine *e, const struct cv_proto_vip *all, size_t star
 void
 cv_engine_send_state(struct cv_engine *e)
 {
-	struct cv_proto_vip *all = calloc(e->n_vips ? e->n_vips : 1, sizeof(*all));
-	size_t start = 0, count = 0;
+	struct cv_proto_vip *all = calloc(e->n_vips + e->n_orphans + 1, sizeof(*all));
+	size_t start = 0, count = 0, n_all = e->n_vips;
 
 	if (!all) {
 		e->out->err = -ENOMEM;
@@ -110,13 +113,21 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].move_stamp = e->vips[i].move_stamp;
 		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
 	}
+	/* A VIP a reload removed whose old address is still being removed:
+	 * claimed (digest 0: no config of ours) until its RELEASED. */
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (cv_engine_vip_by_name(e, cv_engine_orphan_name(e, k)) < 0) {
+			copy_name(all[n_all].name, cv_engine_orphan_name(e, k));
+			all[n_all].flags = CV_PROTO_VIP_HELD;
+			all[n_all++].epoch = cv_engine_orphan_epoch(e, k);
+		}
 	do {
-		start += chunk_fit(e, all, start);
+		start += chunk_fit(e, all, n_all, start);
 		count++;
-	} while (start < e->n_vips);
+	} while (start < n_all);
 	start = 0;
 	for (size_t c = 0; c < count; c++) {
-		size_t n = chunk_fit(e, all, start);
+		size_t n = chunk_fit(e, all, n_all, start);
 		struct cv_proto_msg m = {
 			.type = CV_PROTO_TYPE_STATE,
 			.state = { .max_version = CV_PROTO_VERSION,
@@ -164,10 +175,13 @@ cv_engine_send_heartbeat(struct cv_engine *e)
 	cv_engine_send(e, &m);
 }
 
+/* While a reload's release of its old address is under way, that one says
+ * RELEASED once it is done (engine.c orphan_done), not this one. */
 void
 cv_engine_send_released(struct cv_engine *e, size_t i)
 {
-	cv_engine_send_released_named(e, e->cfg->vips[i].head.name, e->vips[i].epoch);
+	if (!cv_engine_orphan_pending(e, e->cfg->vips[i].head.name))
+		cv_engine_send_released_named(e, e->cfg->vips[i].head.name, e->vips[i].epoch);
 }
 
 void
@@ -181,7 +195,7 @@ cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t ep
 		e->out->err = -ENOMEM;
 		return;
 	}
-	if (i >= 0)
+	if (i >= 0 && e->cpg_up) /* (what is sent without a connection is lost) */
 		e->vips[i].released_unseen++;
 	copy_name(v->name, name);
 	v->epoch = epoch;
@@ -236,7 +250,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		int i = cv_engine_vip_by_name(e, s->vips[k].name);
 
 		if (i < 0) {
-			p->has_unknown_vips = true; /* another config */
+			/* another config (a digest 0 is an address a reload left) */
+			p->has_unknown_vips |= s->vips[k].digest != 0;
 			continue;
 		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
@@ -290,7 +305,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->mismatch_told = config_differs(e, p);
 	p->daemon_pid = pid;
 	p->daemon_left_at = NEVER;
-	p->daemon_died_alone = false;
+	p->daemon_died_alone = p->daemon_left_unseen = false;
 	p->reaper_pid = s->peer_pid;
 	/* A reaper that left before this STATE came is gone, not present. */
 	p->reaper_left_at = s->peer_pid && in_group(p, s->peer_pid) ? NEVER : e->now;
@@ -303,12 +318,10 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->chunks_next = 0;
 	p->chunks_pid = 0;
 	e->placement_dirty = true;
-	if (p->nodeid == e->me && pid == e->my_pid) {
+	/* Our post-reload STATE is back (not one sent before the reload: it
+	 * carries the new config's digest and per-VIP digests). */
+	if (p->nodeid == e->me && pid == e->my_pid && !config_differs(e, p))
 		e->own_state_pending = false;
-		/* Sent before this STATE: delivered by now, or lost with a ring. */
-		for (size_t i = 0; i < e->n_vips; i++)
-			e->vips[i].released_unseen = 0;
-	}
 	/* A reloaded peer may have VIPs we learnt nothing of before our own
 	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
 	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)

@@ -289,6 +289,23 @@ try_adopt(struct cv_engine *e)
 		adopt(e);
 }
 
+/* A daemon that left unseen died alone if its node is in the new ring. */
+static void
+judge_unseen_leaves(struct cv_engine *e)
+{
+	for (size_t s = 0; s < e->n_peers; s++) {
+		struct peer *p = &e->peers[s];
+		bool member = false;
+
+		if (!p->daemon_left_unseen)
+			continue;
+		for (size_t i = 0; i < e->n_totem; i++)
+			member |= e->totem_members[i] == p->nodeid;
+		p->daemon_died_alone = member;
+		p->daemon_left_unseen = false;
+	}
+}
+
 int
 cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 {
@@ -303,6 +320,7 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;
 		cv_engine_end_moves_of_gone(e);
+		judge_unseen_leaves(e);
 		if (!cv_engine_totem_can_be_quorate(e))
 			cv_engine_release_all(e, CV_REASON_CANNOT_BE_QUORATE);
 	}
@@ -347,6 +365,15 @@ member_left(struct cv_engine *e, const struct cv_member *m)
 		p->reaper_left_at = e->now;
 }
 
+static bool
+has_pid(const struct peer *p, uint32_t pid)
+{
+	for (size_t i = 0; i < p->n_pids; i++)
+		if (p->pids[i] == pid)
+			return true;
+	return false;
+}
+
 static void
 set_members(struct cv_engine *e, const struct cv_event *ev)
 {
@@ -360,12 +387,40 @@ set_members(struct cv_engine *e, const struct cv_event *ev)
 	}
 }
 
+/*
+ * We (re)joined the group: a daemon or reaper we knew that is missing from
+ * it left while we were disconnected, unseen. As if it had left now, and
+ * alone (its node may still have its addresses: rule 4).
+ */
+static void
+forget_missing(struct cv_engine *e)
+{
+	for (size_t s = 0; s < e->n_peers; s++) {
+		struct peer *p = &e->peers[s];
+
+		if (p->nodeid == e->me)
+			continue;
+		if (p->daemon_pid && p->daemon_left_at == NEVER && !has_pid(p, p->daemon_pid)) {
+			member_left(e, &(struct cv_member){ .nodeid = p->nodeid, .pid = p->daemon_pid,
+							    .reason = CV_LEAVE_PROCDOWN });
+			/* alone, or with its node: the next totem ring says */
+			p->daemon_left_unseen = true;
+		}
+		if (p->reaper_pid && p->reaper_left_at == NEVER && !has_pid(p, p->reaper_pid))
+			member_left(e, &(struct cv_member){ .nodeid = p->nodeid, .pid = p->reaper_pid,
+							    .reason = CV_LEAVE_PROCDOWN });
+	}
+}
+
 int
 cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 {
 	for (size_t i = 0; i < ev->group.n_left; i++)
 		member_left(e, &ev->group.left[i]);
 	set_members(e, ev);
+	for (size_t i = 0; i < ev->group.n_joined; i++)
+		if (ev->group.joined[i].nodeid == e->me && ev->group.joined[i].pid == e->my_pid)
+			forget_missing(e);
 	if (ev->group.n_joined == 0) {
 		cv_engine_check_exchange(e);
 		return 0;

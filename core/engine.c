@@ -50,16 +50,22 @@ vip_action(struct cv_engine *e, enum cv_action_type t, size_t i)
 }
 
 /* How long a failed removal waits before it is tried again. */
-static uint64_t
-retry_interval(const struct cv_engine *e)
+uint64_t
+cv_engine_retry_interval(const struct cv_engine *e)
 {
 	return CV_MAX((uint64_t)e->cfg->cluster.heartbeat_ms * 4, 100);
 }
 
-/* By then the kernel has dropped the address whatever we did (rule 6). */
+/*
+ * By then the kernel has dropped the address whatever we did (rule 6): the
+ * lease runs from when the last add or renewal *completed*, so nothing is
+ * known while one is still under way.
+ */
 static uint64_t
 gone_by(const struct cv_engine *e, const struct vip_rt *v)
 {
+	if (v->add_pending || e->renews_pending)
+		return NEVER;
 	return CV_MAX(v->added_at, e->renewed_at) + e->cfg->cluster.kernel_lease_ms + 1000;
 }
 
@@ -82,7 +88,7 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	}
 	if (t.actions & CV_VA_ADD) {
 		vip_action(e, CV_ACT_ADDR_ADD, i);
-		v->added_at = e->now;
+		v->add_pending = true;
 	}
 	if (t.actions & CV_VA_DEL)
 		v->retry_at = NEVER; /* awaiting its result */
@@ -234,7 +240,7 @@ cv_engine_free(struct cv_engine *e)
 	if (e) {
 		for (size_t p = 0; p < e->n_peers; p++)
 			free(e->peers[p].vip_digests);
-		free(e->orphans);
+		cv_engine_orphans_free(e);
 		unload_config(e);
 		free(e);
 	}
@@ -322,88 +328,40 @@ on_add_failed(struct cv_engine *e, size_t i)
 	cv_engine_send_state(e);
 }
 
-/* ---- releases a reload took out of the config ---- */
-
-static struct orphan *
-orphan_find(const struct cv_engine *e, const char *name, uint64_t epoch)
-{
-	for (size_t k = 0; k < e->n_orphans; k++)
-		if (strcmp(e->orphans[k].name, name) == 0 && e->orphans[k].epoch == epoch)
-			return &e->orphans[k];
-	return NULL;
-}
-
-bool
-cv_engine_orphan_pending(const struct cv_engine *e, const char *name)
-{
-	for (size_t k = 0; k < e->n_orphans; k++)
-		if (strcmp(e->orphans[k].name, name) == 0)
-			return true;
-	return false;
-}
-
-/* Its removal is done (or the kernel lease is surely over): say RELEASED. */
-static void
-orphan_done(struct cv_engine *e, struct orphan *o)
-{
-	cv_engine_send_released_named(e, o->name, o->wire_epoch);
-	*o = e->orphans[--e->n_orphans];
-	e->placement_dirty = true; /* a RELEASED it held back may be due now */
-}
-
-static int
-orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const struct vip_rt *v)
-{
-	struct orphan *o = realloc(e->orphans, (e->n_orphans + 1) * sizeof(*o));
-
-	if (!o)
-		return -ENOMEM;
-	e->orphans = o;
-	o = &e->orphans[e->n_orphans++];
-	*o = (struct orphan){ .epoch = v->op_epoch, .wire_epoch = v->epoch, .gone_by = gone_by(e, v) };
-	snprintf(o->name, sizeof(o->name), "%s", vc->head.name);
-	return 0;
-}
-
-static void
-expire_orphans(struct cv_engine *e)
-{
-	for (size_t k = e->n_orphans; k-- > 0;)
-		if (e->now >= e->orphans[k].gone_by)
-			orphan_done(e, &e->orphans[k]);
-}
-
 /* ---- results of ADDR_ADD / ADDR_DEL ---- */
 
 static int
 on_result(struct cv_engine *e, const struct cv_event *ev)
 {
 	const char *name = ev->result.vip;
-	struct orphan *o;
 	struct vip_rt *v;
 	int i;
 
-	if (!name)
-		return -EINVAL;
-	o = ev->result.op == CV_ACT_ADDR_DEL ? orphan_find(e, name, ev->result.epoch) : NULL;
-	if (o) {
-		/* A failed one waits for the kernel lease (its config is gone). */
-		if (ev->result.err == 0)
-			orphan_done(e, o);
+	if (ev->result.op == CV_ACT_RENEW) {
+		if (e->renews_pending)
+			e->renews_pending--;
+		e->renewed_at = e->now;
+		cv_engine_orphans_renewed(e);
 		return 0;
 	}
+	if (!name)
+		return -EINVAL;
+	if (cv_engine_orphan_result(e, ev))
+		return 0;
 	i = cv_engine_vip_by_name(e, name);
 	if (i < 0 || e->vips[i].op_epoch != ev->result.epoch)
 		return 0; /* stale: about an acquisition that is over */
 	v = &e->vips[i];
 	if (ev->result.op == CV_ACT_ADDR_ADD) {
+		v->add_pending = false;
+		v->added_at = e->now; /* a failed add may have left one too */
 		if (ev->result.err < 0)
 			on_add_failed(e, (size_t)i);
 	} else if (ev->result.op == CV_ACT_ADDR_DEL && v->state == CV_VIP_RELEASING) {
 		if (ev->result.err == 0)
 			cv_engine_vip_event(e, (size_t)i, CV_VE_RELEASE_DONE, CV_REASON_RELEASE_DONE);
 		else
-			v->retry_at = e->now + retry_interval(e);
+			v->retry_at = e->now + cv_engine_retry_interval(e);
 	}
 	return 0;
 }
@@ -457,19 +415,15 @@ release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
 
 	if (ov->state == CV_VIP_WAITING)
 		cv_engine_send_released_named(e, old->cfg->vips[i].head.name, ov->epoch);
-	if (ov->state == CV_VIP_HELD) {
-		old->out = e->out;
-		old->now = e->now;
-		vip_action(old, CV_ACT_ADDR_DEL, i);
+	if (ov->state == CV_VIP_HELD)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
 					    .vip = (uint32_t)i,
 					    .conf = &old->cfg->vips[i],
 					    .from = CV_VIP_HELD,
 					    .to = CV_VIP_RELEASING,
 					    .reason = CV_REASON_RELOAD });
-	}
 	if (ov->state == CV_VIP_HELD || ov->state == CV_VIP_RELEASING)
-		return orphan_add(e, &old->cfg->vips[i], ov);
+		return cv_engine_orphan_add(e, &old->cfg->vips[i], ov, ov->state == CV_VIP_HELD);
 	return 0;
 }
 
@@ -531,6 +485,9 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 		for (size_t k = 0; k < old.cfg->n_checks; k++)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
 				e->check_ok[c] = old.check_ok[k];
+	/* load_config judged the VIPs before the checks' states came over */
+	for (size_t i = 0; i < e->n_vips; i++)
+		e->vips[i].local_healthy = vip_locally_healthy(e, &e->cfg->vips[i]);
 	r = carry_vips(e, &old);
 	free(old.vips);
 	free(old.by_name);
@@ -556,10 +513,12 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 {
 	switch (ev->type) {
 	case CV_EV_TOTEM:
+		e->cpg_up = true;
 		return cv_engine_on_totem(e, ev);
 	case CV_EV_QUORUM:
 		return cv_engine_on_quorum(e, ev);
 	case CV_EV_GROUP:
+		e->cpg_up = true;
 		return cv_engine_on_group(e, ev);
 	case CV_EV_MESSAGE:
 		return cv_engine_on_message(e, ev);
@@ -583,7 +542,9 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		on_stop(e);
 		return 0;
 	case CV_EV_CONN_LOST:
+		e->cpg_up = false;
 		cv_engine_release_all(e, CV_REASON_CONN_LOST);
+		e->own_state_pending = false; /* the next exchange starts afresh */
 		for (size_t i = 0; i < e->n_vips; i++)
 			e->vips[i].released_unseen = 0; /* gone with the connection */
 		e->have_totem = e->have_quorum = e->have_view = false;
@@ -676,7 +637,7 @@ renew(struct cv_engine *e)
 	}
 	if (e->now >= e->renew_at && lease_valid(e)) {
 		push(e, (struct cv_action){ .type = CV_ACT_RENEW });
-		e->renewed_at = e->now;
+		e->renews_pending++;
 		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
 	}
 }
@@ -688,7 +649,8 @@ check_stop(struct cv_engine *e)
 		return;
 	if (e->now >= e->stop_deadline)
 		cv_engine_release_all(e, CV_REASON_STOP);
-	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) || e->n_orphans)
+	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) ||
+	    cv_engine_orphans_wakeup(e) != NEVER)
 		return;
 	e->stopped = true;
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
@@ -728,8 +690,7 @@ next_wakeup(struct cv_engine *e)
 		if (v->sent_blocked)
 			at = CV_MIN(at, cv_engine_clear_blockers(e, i));
 	}
-	for (size_t k = 0; k < e->n_orphans; k++)
-		at = CV_MIN(at, e->orphans[k].gone_by);
+	at = CV_MIN(at, cv_engine_orphans_wakeup(e));
 	return at;
 }
 
@@ -790,7 +751,7 @@ reconcile(struct cv_engine *e)
 	check_lease(e);
 	check_silence(e);
 	retry_releases(e);
-	expire_orphans(e);
+	cv_engine_orphans_reconcile(e);
 	if (e->placement_dirty && e->have_view && e->view_quorate && e->exchange_done &&
 	    !cv_engine_assembling(e)) {
 		r = cv_engine_place(e);

@@ -115,9 +115,9 @@ run_actions(struct world *w, int n, struct cv_actions *a)
 	for (size_t i = 0; i < a->n; i++) {
 		const struct cv_action *x = &a->v[i];
 
-		if (x->type == CV_ACT_ADDR_ADD || x->type == CV_ACT_ADDR_DEL)
+		if (x->type == CV_ACT_ADDR_ADD || x->type == CV_ACT_ADDR_DEL || x->type == CV_ACT_RENEW)
 			step(w, n, &(struct cv_event){ .type = CV_EV_ACTION_RESULT,
-						       .result = { .vip = x->conf->head.name,
+						       .result = { .vip = x->conf ? x->conf->head.name : NULL,
 								   .op = x->type,
 								   .epoch = x->epoch } });
 	}

@@ -78,7 +78,7 @@ feed_result(struct sim *s, struct node *n, const struct addr_op *op, int err)
 	if (n->d.state == PROC_DEAD || n->d.gen != op->gen)
 		return; /* the daemon that asked is gone: nobody reads it */
 	ev = sim_inev_new(CV_EV_ACTION_RESULT);
-	ev->str = sim_xstrdup(op->conf->head.name);
+	ev->str = op->conf ? sim_xstrdup(op->conf->head.name) : NULL; /* RENEW: every VIP */
 	ev->ev.result = (typeof(ev->ev.result)){
 		.vip = ev->str, .op = op->type, .epoch = op->epoch, .err = err
 	};
@@ -141,8 +141,10 @@ complete(struct sim *s, struct node *n, const struct addr_op *op)
 		complete_add(s, n, op);
 	else if (op->type == CV_ACT_ADDR_DEL)
 		complete_del(s, n, op);
-	else if (n->d.state != PROC_DEAD && n->d.gen == op->gen)
+	else if (n->d.state != PROC_DEAD && n->d.gen == op->gen) {
 		renew_held(s, n);
+		feed_result(s, n, op, 0);
+	}
 }
 
 static void
@@ -230,10 +232,12 @@ renew_held(struct sim *s, struct node *n)
 void
 addr_renew(struct sim *s, struct node *n)
 {
+	struct addr_op op = { .type = CV_ACT_RENEW, .gen = n->d.gen, .at = s->now };
+
 	if (n->n_ops)
-		enqueue(s, n, (struct addr_op){ .type = CV_ACT_RENEW, .gen = n->d.gen, .at = s->now });
+		enqueue(s, n, op);
 	else
-		renew_held(s, n);
+		complete(s, n, &op);
 }
 
 void
@@ -317,10 +321,11 @@ held(struct sim *s, const struct node *n, uint32_t id)
  * operation is under way for) is removed; a removal that fails leaves it
  * (the next round tries again).
  */
-void
+size_t
 addr_reconcile(struct sim *s, struct node *n)
 {
 	bool any = false;
+	size_t left = 0;
 
 	for (size_t k = n->n_addrs; k-- > 0;) {
 		struct addr *a = &n->addrs[k];
@@ -331,6 +336,7 @@ addr_reconcile(struct sim *s, struct node *n)
 		if (fails(n, CV_ACT_ADDR_DEL, s->reg[a->id].name)) {
 			a->del_failed = true;
 			log_fact(s, n, SIM_LOG_DEL_FAILED, a->id);
+			left++;
 			continue;
 		}
 		sim_trace(s, "n%u  reconcile removes %s", n->id, s->reg[a->id].name);
@@ -338,6 +344,7 @@ addr_reconcile(struct sim *s, struct node *n)
 	}
 	if (any)
 		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_RECONCILED });
+	return left;
 }
 
 void

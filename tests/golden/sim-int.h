@@ -68,6 +68,9 @@ struct daemon {
 	struct cv_engine *engine;
 	const struct cv_config *cfg;
 	bool connected; /* has (or wants, while corosync re-forms) its CPG connection */
+	/* Its start-up reconcile left addresses: it joins once they are gone,
+	 * at the latest then (they have expired); 0 = not held back. */
+	uint64_t join_gate_until;
 	bool stopping, draining;
 	uint64_t gen;	    /* per start: stale events are ignored */
 	uint64_t timer_gen; /* per ARM/CANCEL */
@@ -336,7 +339,8 @@ void addr_op_due(struct sim *s, struct node *n);
 void addr_renew(struct sim *s, struct node *n);
 void addr_expire(struct sim *s, const struct event *ev);
 bool addr_sweep(struct sim *s, struct node *n);
-void addr_reconcile(struct sim *s, struct node *n);
+/* Returns how many addresses of ours it could not remove. */
+size_t addr_reconcile(struct sim *s, struct node *n);
 uint64_t addr_ops_end(const struct node *n);
 void addr_ops_drop(struct node *n);
 void addr_fail_cmd(struct node *n, const struct sim_cmd *c);

@@ -14,6 +14,8 @@
 
 #include "sim-int.h"
 
+#define JOIN_RETRY_MS 1000 /* a start held back by leftovers retries its reconcile */
+
 #define RECONCILE_MS 5000 /* agent/daemon.c */
 
 static struct node *
@@ -145,13 +147,25 @@ proc_start_prepare(struct sim *s, struct node *n)
 	d->state = PROC_RUNNING;
 	sim_trace(s, "n%u daemon starts, pid %u, reaper %u", n->id, d->pid, n->r.pid);
 	/* Rule 8: the adapter reconciles at start (a fresh engine holds nothing), then every 5 s. */
-	addr_reconcile(s, n);
+	d->join_gate_until = 0;
+	if (addr_reconcile(s, n)) {
+		/* As agent/daemon.c: a STATE of ours would say we hold nothing
+		 * while an address is left; join once it is gone (retried every
+		 * second), at the latest when the kernel lease has ended it. */
+		d->join_gate_until = s->now + d->cfg->cluster.kernel_lease_ms + 1000;
+		sim_trace(s, "n%u  addresses left after the start-up reconcile: joins later", n->id);
+		sim_push(s, (struct event){ .at = s->now + JOIN_RETRY_MS,
+					    .kind = EV_RECONNECT,
+					    .node = n->id,
+					    .gen = d->gen });
+	}
 	sim_push(s, (struct event){ .at = s->now + RECONCILE_MS,
 				    .kind = EV_RECONCILE,
 				    .node = n->id,
 				    .gen = d->gen });
 	feed_timings(s, n);
-	net_connect(s, n);
+	if (!d->join_gate_until)
+		net_connect(s, n);
 	return true;
 }
 
@@ -705,6 +719,16 @@ proc_handle(struct sim *s, const struct event *ev)
 					    .gen = ev->gen });
 		break;
 	case EV_RECONNECT:
+		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && n->d.join_gate_until &&
+		    addr_reconcile(s, n) && s->now < n->d.join_gate_until) {
+			sim_push(s, (struct event){ .at = s->now + JOIN_RETRY_MS,
+						    .kind = EV_RECONNECT,
+						    .node = n->id,
+						    .gen = ev->gen });
+			break;
+		}
+		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen)
+			n->d.join_gate_until = 0;
 		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && !n->d.connected &&
 		    n->cs != CS_DOWN) {
 			net_connect(s, n);

@@ -45,9 +45,9 @@ feed_results(struct bus *b, int n, const struct cv_actions *a)
 		struct cv_event ev = { .type = CV_EV_ACTION_RESULT,
 				       .result = { .op = x->type, .epoch = x->epoch } };
 
-		if (x->type != CV_ACT_ADDR_ADD && x->type != CV_ACT_ADDR_DEL)
+		if (x->type != CV_ACT_ADDR_ADD && x->type != CV_ACT_ADDR_DEL && x->type != CV_ACT_RENEW)
 			continue;
-		ev.result.vip = x->conf->head.name;
+		ev.result.vip = x->conf ? x->conf->head.name : NULL;
 		step(b, n, &ev);
 	}
 }

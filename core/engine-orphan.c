@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Releases a reload took out of the config (docs/safety.md, "Reloads"). A
+ * VIP the reload removed or changed (address, backend, interface) may still
+ * have its old address on our interface: its removal goes on under the old
+ * settings, kept here (the old config may be gone), and our STATE keeps
+ * claiming the VIP until it is done. RELEASED follows only then: once a
+ * removal succeeded, or once the kernel lease has surely ended the address
+ * (its last add or renewal completed + kernel_lease + 1 s). A failed removal
+ * is retried like any other (engine.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv-macros.h"
+#include "engine-int.h"
+
+static uint64_t
+orphan_gone_by(const struct cv_engine *e, const struct orphan *o)
+{
+	if (o->add_pending || o->renew_pending)
+		return NEVER;
+	return CV_MAX(o->added_at, o->renewed_at) + e->cfg->cluster.kernel_lease_ms + 1000;
+}
+
+static void
+push_del(struct cv_engine *e, struct orphan *o)
+{
+	struct cv_action a = { .type = CV_ACT_ADDR_DEL, .conf = &o->conf, .epoch = o->epoch };
+
+	o->retry_at = NEVER;
+	cv_actions_push(e->out, &a);
+}
+
+int
+cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const struct vip_rt *v,
+		     bool remove_now)
+{
+	struct orphan **list = realloc(e->orphans, (e->n_orphans + 1) * sizeof(*list));
+	struct orphan *o = calloc(1, sizeof(*o));
+
+	if (list)
+		e->orphans = list;
+	if (!list || !o || (vc->interface && !(o->ifname = strdup(vc->interface)))) {
+		free(o);
+		return -ENOMEM;
+	}
+	snprintf(o->name, sizeof(o->name), "%s", vc->head.name);
+	o->conf = *vc;
+	o->conf.head.name = o->name;
+	o->conf.interface = o->ifname;
+	o->conf.prefer = o->conf.check = (struct cv_name_list){ 0 };
+	o->epoch = v->op_epoch;
+	o->wire_epoch = v->epoch;
+	o->added_at = v->added_at;
+	o->add_pending = v->add_pending;
+	o->renewed_at = e->renewed_at;
+	o->renew_pending = e->renews_pending > 0; /* it may renew this address too */
+	/* RELEASING: its removal is under way (its result comes here) or
+	 * failed and waits for its retry, which goes on here. */
+	o->retry_at = remove_now ? NEVER : v->retry_at;
+	e->orphans[e->n_orphans++] = o;
+	if (remove_now)
+		push_del(e, o);
+	return 0;
+}
+
+bool
+cv_engine_orphan_pending(const struct cv_engine *e, const char *name)
+{
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (strcmp(e->orphans[k]->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *
+cv_engine_orphan_name(const struct cv_engine *e, size_t k)
+{
+	return e->orphans[k]->name;
+}
+
+uint64_t
+cv_engine_orphan_epoch(const struct cv_engine *e, size_t k)
+{
+	return e->orphans[k]->wire_epoch;
+}
+
+/* Its removal is done (or the kernel lease is surely over): say RELEASED. */
+static void
+orphan_done(struct cv_engine *e, size_t k)
+{
+	struct orphan *o = e->orphans[k];
+	struct orphan **list = realloc(e->retired, (e->n_retired + 1) * sizeof(*list));
+
+	e->orphans[k] = e->orphans[--e->n_orphans];
+	cv_engine_send_released_named(e, o->name, o->wire_epoch);
+	e->placement_dirty = true; /* a RELEASED it held back may be due now */
+	/* An action of an earlier step may still name o->conf (a removal
+	 * under way when the kernel lease ran out): free it with the engine. */
+	if (!list) {
+		e->out->err = -ENOMEM;
+		return;
+	}
+	e->retired = list;
+	e->retired[e->n_retired++] = o;
+}
+
+static int
+find(const struct cv_engine *e, const char *name, uint64_t epoch)
+{
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (strcmp(e->orphans[k]->name, name) == 0 && e->orphans[k]->epoch == epoch)
+			return (int)k;
+	return -ENOENT;
+}
+
+bool
+cv_engine_orphan_result(struct cv_engine *e, const struct cv_event *ev)
+{
+	int k = find(e, ev->result.vip, ev->result.epoch);
+	struct orphan *o;
+
+	if (k < 0 || (ev->result.op != CV_ACT_ADDR_DEL && ev->result.op != CV_ACT_ADDR_ADD))
+		return false;
+	o = e->orphans[k];
+	if (ev->result.op == CV_ACT_ADDR_ADD) {
+		/* An add under way at the reload: its lease starts now. */
+		o->add_pending = false;
+		o->added_at = e->now;
+		return true;
+	}
+	if (ev->result.err == 0)
+		orphan_done(e, (size_t)k);
+	else
+		o->retry_at = e->now + cv_engine_retry_interval(e);
+	return true;
+}
+
+void
+cv_engine_orphans_reconcile(struct cv_engine *e)
+{
+	for (size_t k = e->n_orphans; k-- > 0;) {
+		struct orphan *o = e->orphans[k];
+
+		if (e->now >= orphan_gone_by(e, o))
+			orphan_done(e, k);
+		else if (e->now >= o->retry_at)
+			push_del(e, o);
+	}
+}
+
+/* A RENEW that was under way at the reload completed. */
+void
+cv_engine_orphans_renewed(struct cv_engine *e)
+{
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (e->orphans[k]->renew_pending) {
+			e->orphans[k]->renew_pending = false;
+			e->orphans[k]->renewed_at = e->now;
+		}
+}
+
+uint64_t
+cv_engine_orphans_wakeup(const struct cv_engine *e)
+{
+	uint64_t at = NEVER;
+
+	for (size_t k = 0; k < e->n_orphans; k++)
+		at = CV_MIN(at, CV_MIN(orphan_gone_by(e, e->orphans[k]), e->orphans[k]->retry_at));
+	return at;
+}
+
+static void
+free_list(struct orphan **list, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(list[k]->ifname);
+		free(list[k]);
+	}
+	free(list);
+}
+
+void
+cv_engine_orphans_free(struct cv_engine *e)
+{
+	free_list(e->orphans, e->n_orphans);
+	free_list(e->retired, e->n_retired);
+	e->orphans = e->retired = NULL;
+	e->n_orphans = e->n_retired = 0;
+}
