@@ -5,10 +5,13 @@
  * stderr when it refused or failed, 2 on usage errors.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <qb/qbipcc.h>
 
@@ -17,7 +20,8 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
-#define TIMEOUT_MS 5000
+#define TIMEOUT_MS 5000 /* to connect, and then for the answer */
+#define RETRY_MS   20	/* between connects while corovipd's backlog is full */
 
 static void
 usage(FILE *f)
@@ -31,7 +35,7 @@ usage(FILE *f)
 		   "  reload              read the configuration file again (as SIGHUP)\n"
 		   "  metrics             Prometheus text format\n"
 		   "\n"
-		   "Talks to this node's corovipd; root or group haclient only.\n");
+		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
 
 struct command {
@@ -94,11 +98,72 @@ say_connect_error(int err)
 {
 	if (err == EACCES || err == EPERM)
 		fprintf(stderr, "corovipctl: corovipd refused the connection: "
-				"only root and group haclient may use it\n");
+				"only root and group " CV_IPC_GROUP " may use it\n");
 	else if (err == ECONNREFUSED || err == ENOENT)
 		fprintf(stderr, "corovipctl: cannot reach corovipd (is it running?)\n");
+	else if (err == ENOTCONN || err == ECONNRESET || err == EPIPE)
+		/* corovipd closes, unanswered, whoever it will not serve (agent/ipc-guard.h) */
+		fprintf(stderr, "corovipctl: corovipd closed the connection: only root and group "
+				CV_IPC_GROUP " may use it, each with a few connections at a time\n");
+	else if (err == ETIMEDOUT)
+		fprintf(stderr, "corovipctl: corovipd did not answer within %d ms\n", TIMEOUT_MS);
 	else
 		fprintf(stderr, "corovipctl: cannot reach corovipd: %s\n", strerror(err));
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The handshake's answer on fd, by deadline; NULL with errno set otherwise. */
+static qb_ipcc_connection_t *
+finish_connect(qb_ipcc_connection_t *conn, int fd, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n, r;
+
+	do
+		n = poll(&p, 1, (int)CV_MAX(deadline - now_ms(), 0));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		/* conn is half made and libqb has no call to drop one: we exit now anyway */
+		errno = n == 0 ? ETIMEDOUT : errno;
+		return NULL;
+	}
+	r = qb_ipcc_connect_continue(conn); /* frees conn when it fails */
+	if (r != 0) {
+		errno = -r;
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * qb_ipcc_connect() would wait for corovipd's handshake without a limit;
+ * this gives up after TIMEOUT_MS. A full backlog (EAGAIN: a busy or flooded
+ * corovipd) is retried until then.
+ */
+static qb_ipcc_connection_t *
+connect_daemon(void)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+
+	for (;;) {
+		int fd = -1;
+		qb_ipcc_connection_t *conn =
+		    qb_ipcc_connect_async(CV_IPC_SERVICE, CV_IPC_MAX_MSG, &fd);
+
+		if (conn)
+			return finish_connect(conn, fd, deadline);
+		if (errno != EAGAIN || now_ms() >= deadline)
+			return NULL;
+		poll(NULL, 0, RETRY_MS);
+	}
 }
 
 /* Send req, print the answer: stdout on success, stderr on failure. */
@@ -146,7 +211,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	conn = qb_ipcc_connect(CV_IPC_SERVICE, CV_IPC_MAX_MSG);
+	conn = connect_daemon();
 	if (!conn) {
 		say_connect_error(errno);
 		return EXIT_FAILED;

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #define CV_IPC_SERVICE "corovip"
+#define CV_IPC_GROUP "haclient" /* besides root, who may connect */
 #define CV_IPC_VERSION 1
 /* Largest message either way: room for the status of a few hundred VIPs. */
 #define CV_IPC_MAX_MSG (256 * 1024)

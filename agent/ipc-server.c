@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,98 +13,27 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "name.h"
+#include "ipc-guard.h"
 #include "ipc-proto.h"
 #include "ipc-server.h"
 #include "ipc-status.h"
 
-#define MAX_CLIENTS	16   /* corovipctl is short-lived; more than this is a runaway script */
-
 struct cv_ipc_server {
 	qb_ipcs_service_t *service;
+	struct cv_ipc_guard *guard; /* who may connect, how many, for how long */
 	const struct cv_ipc_ops *ops;
 	void *userdata;
-	unsigned n_clients;
-	/* Group haclient as resolved at start and reload, so that accepting a
-	 * client never waits on NSS (LDAP...) inside the daemon's loop. */
-	bool have_group;
-	gid_t group_gid;
-	uid_t *member_uids;
-	size_t n_members;
 	struct cv_ipc_transition *transitions; /* by the engine's VIP index */
 	size_t n_transitions;
+	struct cv_ratelimit rl_failed; /* failed commands: anyone in haclient can send many */
 };
-
-/*
- * libqb's poll hooks (struct qb_ipcs_poll_handlers) carry no userdata: the
- * loop they register with has to be process-wide. There is one loop and one
- * server per corovipd.
- */
-static qb_loop_t *ipc_loop;
-
-static int32_t
-job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
-{
-	return qb_loop_job_add(ipc_loop, p, data, fn);
-}
-
-static int32_t
-dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
-	     qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_add(ipc_loop, p, fd, events, data, fn);
-}
-
-static int32_t
-dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
-	     qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_mod(ipc_loop, p, fd, events, data, fn);
-}
-
-static int32_t
-dispatch_del(int32_t fd)
-{
-	return qb_loop_poll_del(ipc_loop, fd);
-}
-
-/* ---- who may connect ---- */
 
 void
 cv_ipc_server_refresh_group(struct cv_ipc_server *s)
 {
-	const struct group *gr = getgrnam(CV_IPC_GROUP);
-	size_t n = 0;
-
-	free(s->member_uids);
-	s->member_uids = NULL;
-	s->n_members = 0;
-	s->have_group = gr != NULL;
-	if (!gr)
-		return;
-	s->group_gid = gr->gr_gid;
-	for (char **m = gr->gr_mem; m && *m; m++)
-		n++;
-	s->member_uids = calloc(n ? n : 1, sizeof(*s->member_uids));
-	for (char **m = gr->gr_mem; s->member_uids && m && *m; m++) {
-		const struct passwd *pw = getpwnam(*m);
-
-		if (pw)
-			s->member_uids[s->n_members++] = pw->pw_uid;
-	}
-}
-
-/* Primary group, or listed in the group (SO_PEERCRED gives only the primary one). */
-static bool
-in_group(const struct cv_ipc_server *s, uid_t uid, gid_t gid)
-{
-	if (!s->have_group)
-		return false;
-	if (gid == s->group_gid)
-		return true;
-	for (size_t i = 0; i < s->n_members; i++)
-		if (s->member_uids[i] == uid)
-			return true;
-	return false;
+	if (s)
+		cv_ipc_guard_refresh_group(s->guard);
 }
 
 static int32_t
@@ -114,21 +41,7 @@ on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
 
-	if (s->n_clients >= MAX_CLIENTS) {
-		qb_log(LOG_WARNING, "corovipctl client (uid %u): %u clients already, refusing",
-		       (unsigned)uid, s->n_clients);
-		return -EAGAIN;
-	}
-	if (uid == 0)
-		return 0;
-	if (in_group(s, uid, gid)) {
-		/* Its shared memory must be open to the client's group too. */
-		qb_ipcs_connection_auth_set(c, -1, s->group_gid, 0660);
-		return 0;
-	}
-	qb_log(LOG_NOTICE, "corovipctl client (uid %u, gid %u): not root nor in group %s, refused",
-	       (unsigned)uid, (unsigned)gid, CV_IPC_GROUP);
-	return -EACCES;
+	return cv_ipc_guard_accept(s->guard, c, uid, gid);
 }
 
 static void
@@ -136,16 +49,16 @@ on_created(qb_ipcs_connection_t *c)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
 
-	s->n_clients++;
+	cv_ipc_guard_created(s->guard, c);
 }
 
+/* Also for a connection that connection_accept refused or that never got set up. */
 static void
 on_destroyed(qb_ipcs_connection_t *c)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
 
-	if (s->n_clients > 0)
-		s->n_clients--;
+	cv_ipc_guard_destroyed(s->guard, c);
 }
 
 /* ---- commands ---- */
@@ -327,28 +240,46 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_METRICS] = do_metrics,
 };
 
+/* Checked before anything prints it: a name with a newline would forge log lines. */
 static bool
-terminated(const char *s, size_t len)
+name_ok(const char *name, size_t size)
 {
-	return memchr(s, '\0', len) != NULL;
+	size_t n = strnlen(name, size);
+
+	return n < size && (n == 0 || cv_name_is_valid(name, n, CV_NAME_MAX));
 }
 
-/* Check the request's shape before anything reads its fields. */
+/*
+ * Copy the request out and check it before anything reads its fields.
+ * libqb 2.0.6 does not tell msg_process how much it received: the size it
+ * passes is the one the client wrote in the header (lib/ipcs.c,
+ * _process_request_: msg_process(c, hdr, hdr->size)), and data lies in the
+ * ring buffer the client shares with us, which it may write while we read.
+ * So the one size taken is sizeof(*req), the bytes are copied once, and only
+ * the copy is checked and used. Reading sizeof(*req) bytes at data stays in
+ * the ring even when the client wrote fewer (libqb maps it twice in a row
+ * and it holds at least CV_IPC_MAX_MSG): past a short write lie that
+ * client's own earlier bytes, or zeros.
+ */
 static int
-validate(const void *data, size_t size, char *err, size_t len)
+take_request(const void *data, size_t size, struct cv_ipc_request *req, char *err, size_t len)
 {
-	const struct cv_ipc_request *req = data;
-
-	if (size != sizeof(*req) || req->hdr.size != (int32_t)sizeof(*req))
+	if (size != sizeof(*req))
 		return fail(err, len, -EBADMSG, "bad request size %zu (expected %zu)", size,
 			    sizeof(*req));
+	memcpy(req, data, sizeof(*req));
+	if (req->hdr.size != (int32_t)sizeof(*req))
+		return fail(err, len, -EBADMSG, "the request changed while it was read");
 	if (req->version != CV_IPC_VERSION)
 		return fail(err, len, -EPROTO, "protocol version %" PRIu32 " (corovipd speaks %d)",
 			    req->version, CV_IPC_VERSION);
 	if (req->hdr.id <= 0 || req->hdr.id >= _CV_IPC_CMD_MAX || !handlers[req->hdr.id])
 		return fail(err, len, -EOPNOTSUPP, "unknown command %" PRId32, req->hdr.id);
-	if (!terminated(req->vip, sizeof(req->vip)) || !terminated(req->node, sizeof(req->node)))
-		return fail(err, len, -EBADMSG, "names are not NUL-terminated");
+	if (!name_ok(req->vip, sizeof(req->vip)) || !name_ok(req->node, sizeof(req->node)))
+		return fail(err, len, -EINVAL,
+			    "invalid VIP or node name (names are letters, digits, '.', '_' "
+			    "and '-', at most %d)",
+			    CV_NAME_MAX);
 	return 0;
 }
 
@@ -375,19 +306,23 @@ static int32_t
 on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
-	const struct cv_ipc_request *req = data;
-	int32_t id = size >= sizeof(req->hdr) ? req->hdr.id : 0;
+	struct qb_ipc_request_header hdr; /* for the answer's id, whatever the rest is */
+	struct cv_ipc_request req;
 	_cleanup_free_ char *text = NULL;
 	char err[1024] = "";
-	int r = validate(data, size, err, sizeof(err));
+	int r;
 
+	memcpy(&hdr, data, sizeof(hdr));
+	r = take_request(data, size, &req, err, sizeof(err));
 	if (r >= 0)
-		r = handlers[req->hdr.id](s, req, &text, err, sizeof(err));
+		r = handlers[req.hdr.id](s, &req, &text, err, sizeof(err));
 	if (r < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", cv_strerror(r));
 	if (r < 0)
-		qb_log(LOG_INFO, "corovipctl command %" PRId32 ": %s", id, err);
-	respond(c, id, r < 0 ? r : 0, r < 0 ? err : text ? text : "");
+		cv_log_limited(&s->rl_failed, LOG_INFO, "corovipctl command %" PRId32 ": %s",
+			       hdr.id, err);
+	respond(c, hdr.id, r < 0 ? r : 0, r < 0 ? err : text ? text : "");
+	cv_ipc_guard_request(s->guard, c); /* idle again from now */
 	return 0;
 }
 
@@ -469,12 +404,6 @@ cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
 		.msg_process = on_request,
 		.connection_destroyed = on_destroyed,
 	};
-	static struct qb_ipcs_poll_handlers ph = {
-		.job_add = job_add,
-		.dispatch_add = dispatch_add,
-		.dispatch_mod = dispatch_mod,
-		.dispatch_del = dispatch_del,
-	};
 	_cleanup_(server_freep) struct cv_ipc_server *s = calloc(1, sizeof(*s));
 	int r;
 
@@ -482,14 +411,16 @@ cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
 		return -ENOMEM;
 	s->ops = ops;
 	s->userdata = userdata;
-	cv_ipc_server_refresh_group(s);
+	s->rl_failed = (struct cv_ratelimit)CV_RATELIMIT_INIT(5000, 10);
+	r = cv_ipc_guard_new(loop, &s->guard);
+	if (r < 0)
+		return r;
 	s->service = qb_ipcs_create(CV_IPC_SERVICE, 0, QB_IPC_SHM, &sh);
 	if (!s->service)
 		return -errno ? -errno : -ENOMEM;
-	ipc_loop = loop;
 	qb_ipcs_service_context_set(s->service, s);
 	qb_ipcs_enforce_buffer_size(s->service, CV_IPC_MAX_MSG);
-	qb_ipcs_poll_handlers_set(s->service, &ph);
+	qb_ipcs_poll_handlers_set(s->service, cv_ipc_guard_hooks(s->guard, s->service));
 	r = qb_ipcs_run(s->service);
 	if (r < 0)
 		return r;
@@ -502,10 +433,11 @@ cv_ipc_server_free(struct cv_ipc_server *s)
 {
 	if (!s)
 		return NULL;
+	cv_ipc_guard_end_handshakes(s->guard);
 	if (s->service)
 		qb_ipcs_destroy(s->service); /* closes its clients, unregisters its fds */
+	cv_ipc_guard_free(s->guard);
 	free(s->transitions);
-	free(s->member_uids);
 	free(s);
 	return NULL;
 }

@@ -2,8 +2,10 @@
 /*
  * corovipd's libqb IPC server for corovipctl (agent/ipc-proto.h): status,
  * metrics, move, standby, reload. Only root and members of group haclient
- * may connect. The server reads the engine through the daemon's callbacks
- * and feeds admin commands back through them: it decides nothing itself.
+ * may connect, a few connections each, none idle for long (agent/ipc-guard.h
+ * stands between libqb and its socket). The server reads the engine through
+ * the daemon's callbacks and feeds admin commands back through them: it
+ * decides nothing itself.
  */
 #pragma once
 
@@ -14,8 +16,6 @@
 #include "action.h"
 #include "cpg.h"
 #include "engine.h"
-
-#define CV_IPC_GROUP "haclient"
 
 struct cv_ipc_server;
 
