@@ -8,9 +8,11 @@
  * a merge keeps, per VIP and per node, the entry with the highest stamp (then
  * the highest target or node id): a daemon that restarts or reloads learns
  * them back from any member, and after a heal both sides converge on the
- * newest command. Only a quorate view accepts a command, so after a heal the
- * side that was quorate wins; when both were quorate at different times (a
- * quorum device or two_node), the later ring's command has the higher stamp.
+ * newest command. Only a member in a quorate view sends one (the check is at
+ * the origin: at delivery every member applies it alike), so after a heal
+ * the side that was quorate wins; when both were quorate at different times
+ * (a quorum device or two_node), the later ring's command has the higher
+ * stamp.
  *
  * A move is one-shot: it ends (a tombstone: target 0, stamp kept, so an older
  * copy cannot bring it back) when its target's STATE says it holds the VIP,
@@ -157,19 +159,28 @@ cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby)
 				 "no such node (neither in the config nor in the ring)");
 		return 0;
 	}
+	if (!e->have_view || !e->view_quorate) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "this node is not in a quorate partition");
+		return 0;
+	}
 	cv_engine_send(e, &m);
 	return 0;
 }
 
 /* ---- delivered commands ---- */
 
-/* Only a quorate view accepts a command: after a heal its side's state wins. */
-static bool
-accepting(const struct cv_engine *e)
-{
-	return e->have_view && e->view_quorate;
-}
-
+/*
+ * A delivered command is applied by every member at the same point in the
+ * total order, so its acceptance may depend only on what every member knows
+ * alike there: the VIP's name and a node of the cluster as target. Not on
+ * our view's quorum or the target's eligibility: those are our own timing
+ * (the quorum notification may come after the ring's first messages), and
+ * one member applying a move another refused would place the VIPs
+ * differently — two owners. The origin checked eligibility and quorum when
+ * it sent the command (cv_engine_admin_move); placement treats a target
+ * that cannot hold the VIP as a preference it cannot follow.
+ */
 void
 cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_move *m)
 {
@@ -178,15 +189,10 @@ cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_mo
 
 	if (m->origin != sender)
 		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "MOVE from another node");
-	if (!accepting(e) || i < 0 || slot < 0 || !cv_engine_node_eligible(e, m->target) ||
-	    !(e->vips[i].healthy & BIT(slot))) {
-		if (m->origin == e->me)
-			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, m->target,
-					 "the target cannot hold the VIP any more");
+	if (i < 0 || !known_node(e, m->target))
 		return;
-	}
 	/* Already there: nothing to do, and nothing to leave behind. */
-	if (e->vips[i].claims & BIT(slot))
+	if (slot >= 0 && (e->vips[i].claims & BIT(slot)))
 		set_move(e, (size_t)i, 0, m->stamp);
 	else
 		set_move(e, (size_t)i, m->target, m->stamp);
@@ -197,8 +203,7 @@ cv_engine_on_standby(struct cv_engine *e, uint32_t sender, const struct cv_proto
 {
 	if (m->origin != sender)
 		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "STANDBY from another node");
-	if (accepting(e))
-		set_standby(e, m->target, m->standby, m->stamp);
+	set_standby(e, m->target, m->standby, m->stamp);
 }
 
 /* ---- the state every STATE carries ---- */

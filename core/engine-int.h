@@ -137,6 +137,7 @@ struct cv_engine {
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
+	uint64_t quorum_gained_at; /* quorum came within a ring: nothing taken for G (rule 2) */
 	bool born;		/* the first step happened (at born_at) */
 	uint64_t born_at;
 	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */

@@ -379,6 +379,15 @@ on_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_pro
 		commit_state(e, p, slot, pid, s);
 }
 
+static bool
+waiting(const struct cv_engine *e)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (e->vips[i].state == CV_VIP_WAITING)
+			return true;
+	return false;
+}
+
 static void
 on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_heartbeat *h)
 {
@@ -403,6 +412,14 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	    (!cv_engine_in_adopted_ring(e) && !cv_engine_totem_can_be_quorate(e)))
 		return;
 	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+	/* Our own heartbeats come back too late to give a lease (our
+	 * deliveries lag): we can take nothing, so say we are not fit
+	 * (lapsed), or placement would wait on us forever. */
+	if (e->now >= h->send_time_ms + e->lease_ms && !e->lapsed && waiting(e)) {
+		e->lapsed = true;
+		cv_engine_send_state(e);
+		return;
+	}
 	if (e->lapsed && e->now < e->lease_until) {
 		/* Connected again (our heartbeat came back in time): say we are
 		 * healthy again; placement decides from there, as for anyone. */
@@ -498,6 +515,14 @@ on_undecodable(struct cv_engine *e, uint32_t nodeid, uint32_t pid, int err)
 	return 0;
 }
 
+static bool
+daemon_known(struct cv_engine *e, uint32_t nodeid)
+{
+	const struct peer *p = cv_engine_peer(e, nodeid, false);
+
+	return p && p->daemon_pid && p->daemon_left_at == NEVER;
+}
+
 /* HEARTBEAT, MOVE and STANDBY count only from the node's daemon. */
 static bool
 from_daemon(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
@@ -518,7 +543,10 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		return on_undecodable(e, node, pid, ev->message.decode_err);
 	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&
 	    !from_daemon(e, node, pid)) {
-		bad_message(e, node, "a message from a process that is not the node's daemon");
+		/* Before its daemon's STATE (a joining daemon heartbeats at
+		 * once) this is no forgery: dropped without a word. */
+		if (daemon_known(e, node))
+			bad_message(e, node, "a message from a process that is not the node's daemon");
 		return 0;
 	}
 

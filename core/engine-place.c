@@ -278,10 +278,17 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 }
 
 static bool
+quorum_just_gained(const struct cv_engine *e)
+{
+	return e->quorum_gained_at && e->now < e->quorum_gained_at + e->guard_ms;
+}
+
+static bool
 may_take_now(const struct cv_engine *e)
 {
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
-	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until;
+	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
+	       !quorum_just_gained(e);
 }
 
 uint64_t
@@ -393,6 +400,8 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 
 	if (ignorant)
 		deadline = CV_MIN(deadline, ignorant);
+	if (quorum_just_gained(e))
+		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
 	if (ret_deadline)
 		*ret_deadline = deadline;
 	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&

@@ -228,6 +228,11 @@ quorum_changed(struct cv_engine *e, enum cv_reason why)
 		e->exchange_done = false;
 		return;
 	}
+	/* Quorum came to the same ring (a quorum device's vote moved to us,
+	 * expected votes lowered): a partition that lost it may hold what we
+	 * never knew it took; it lets go when its own notification comes,
+	 * within the guard (rule 2). */
+	e->quorum_gained_at = e->now;
 	cv_engine_start_exchange(e);
 	cv_engine_check_exchange(e);
 }

@@ -666,7 +666,7 @@ next_wakeup(struct cv_engine *e)
 	at = CV_MIN(at, e->next_hb_at);
 	if (cv_engine_holds_any(e))
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
-	if (e->stopping)
+	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until)
 		at = CV_MIN(at, e->settle_until);
