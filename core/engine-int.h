@@ -43,6 +43,7 @@ struct peer {
 	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
 	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
 	uint32_t foreign_pid;	/* a process of it that speaks another protocol version */
+	bool spoke;		/* its daemon's STATE came since the ring or group last changed */
 	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
 };

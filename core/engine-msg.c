@@ -304,6 +304,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 				 "the nodes that share the config most members have");
 	p->mismatch_told = config_differs(e, p);
 	p->daemon_pid = pid;
+	p->spoke = true; /* its commands count from here (on_command) */
 	p->daemon_left_at = NEVER;
 	p->daemon_died_alone = p->daemon_left_unseen = false;
 	p->reaper_pid = s->peer_pid;
@@ -523,6 +524,32 @@ daemon_known(struct cv_engine *e, uint32_t nodeid)
 	return p && p->daemon_pid && p->daemon_left_at == NEVER;
 }
 
+/*
+ * MOVE and STANDBY change cluster state: every member must apply the same
+ * ones at the same point. So the sender must be a daemon whose STATE came in
+ * this ring since the group last changed — something every member saw
+ * alike, where "the node's daemon" as each knows it is not (a daemon that
+ * joined meanwhile knows nobody yet). A command sent across a membership
+ * change is refused by all; its origin says so.
+ */
+static void
+on_command(struct cv_engine *e, uint32_t node, uint32_t pid, const struct cv_proto_msg *m)
+{
+	const struct peer *p = cv_engine_peer(e, node, false);
+	uint32_t target = m->type == CV_PROTO_TYPE_MOVE ? m->move.target : m->standby.target;
+
+	if (!p || !p->spoke || pid != p->daemon_pid) {
+		if (node == e->me && pid == e->my_pid)
+			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, target,
+					 "sent across a membership change: repeat it");
+		return;
+	}
+	if (m->type == CV_PROTO_TYPE_MOVE)
+		cv_engine_on_move(e, node, &m->move);
+	else
+		cv_engine_on_standby(e, node, &m->standby);
+}
+
 /* HEARTBEAT, MOVE and STANDBY count only from the node's daemon. */
 static bool
 from_daemon(struct cv_engine *e, uint32_t nodeid, uint32_t pid)
@@ -563,10 +590,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		on_released(e, node, pid, &m->released);
 		break;
 	case CV_PROTO_TYPE_MOVE:
-		cv_engine_on_move(e, node, &m->move);
-		break;
 	case CV_PROTO_TYPE_STANDBY:
-		cv_engine_on_standby(e, node, &m->standby);
+		on_command(e, node, pid, m);
 		break;
 	default:
 		bad_message(e, node, "unknown message type");

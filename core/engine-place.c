@@ -244,8 +244,13 @@ cv_engine_place(struct cv_engine *e)
 	return 0;
 }
 
-/* Margin for a holder's lapse timer firing late (see engine-view.c). */
-#define LAPSE_MARGIN_MS 25
+/*
+ * After a silent holder's lease ends it still has to remove its addresses:
+ * its lapse timer may fire late and the removal takes time (one netlink
+ * batch: under 50 ms up to about a thousand VIPs per interface). For more,
+ * raise the guard (docs/safety.md, rule 5).
+ */
+#define LAPSE_MARGIN_MS 75
 
 /* When may we stop waiting for blocker p? NEVER: only its word (RELEASED/STATE) will do. */
 static uint64_t
@@ -367,11 +372,19 @@ ignorant_until(const struct cv_engine *e)
 		return NEVER; /* no quorate view yet */
 	if (e->now < e->fresh_until && !seasoned_in_view(e))
 		until = e->fresh_until;
-	if (e->now < lease_end)
-		for (size_t s = 0; s < e->n_peers; s++)
-			if (e->peers[s].in_view && e->peers[s].nodeid != e->me &&
-			    e->peers[s].daemon_pid == 0)
-				until = CV_MAX(until, lease_end);
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if (p->nodeid == e->me || p->daemon_pid)
+			continue;
+		if (p->in_view && e->now < lease_end)
+			until = CV_MAX(until, lease_end);
+		/* one we never heard from that left our view since: as one
+		 * absent from our first view, the guard from when it went */
+		if (!p->in_view && p->gone_at != NEVER && e->now < p->gone_at + e->guard_ms &&
+		    !seasoned_in_view(e))
+			until = CV_MAX(until, p->gone_at + e->guard_ms);
+	}
 	return until;
 }
 

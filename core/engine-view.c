@@ -294,6 +294,14 @@ try_adopt(struct cv_engine *e)
 		adopt(e);
 }
 
+/* Commands count again only after each sender's next STATE (engine-msg.c on_command). */
+static void
+unspeak(struct cv_engine *e)
+{
+	for (size_t s = 0; s < e->n_peers; s++)
+		e->peers[s].spoke = false;
+}
+
 /* A daemon that left unseen died alone if its node is in the new ring. */
 static void
 judge_unseen_leaves(struct cv_engine *e)
@@ -326,6 +334,7 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 		e->exchange_done = false;
 		cv_engine_end_moves_of_gone(e);
 		judge_unseen_leaves(e);
+		unspeak(e);
 		if (!cv_engine_totem_can_be_quorate(e))
 			cv_engine_release_all(e, CV_REASON_CANNOT_BE_QUORATE);
 	}
@@ -433,6 +442,7 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	/* A daemon joined: everybody tells it (and us) their state again. */
 	for (size_t p = 0; p < e->n_peers; p++)
 		e->peers[p].state_fresh = false;
+	unspeak(e);
 	if (e->have_view && e->view_quorate)
 		cv_engine_start_exchange(e);
 	else
