@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <corosync/cmap.h>
@@ -48,7 +49,12 @@ struct cv_daemon {
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
 	qb_loop_signal_handle sigs[3];
-	struct cv_reaper_link reaper;
+	bool log_foreground, log_debug; /* passed on to the reaper */
+	bool reaper_watched;		/* its socket in the loop */
+	pid_t reaper_gone;		/* a dead reaper not collected yet, 0: none */
+	uint64_t reaper_started_at;
+	qb_loop_timer_handle reaper_timer; /* collect the dead one, start the next */
+	bool reaper_timer_armed;
 	qb_loop_timer_handle beat;
 	qb_loop_timer_handle reconcile_timer;
 	bool reconcile_armed;
@@ -105,6 +111,21 @@ move_refused(const struct cv_actions *a)
 	return NULL;
 }
 
+/*
+ * Our STATE names our reaper, which changes when a dead one is replaced; the
+ * engine only learns a reaper's pid at its creation (cv_engine_params), so
+ * the current one goes into what it sends here. Peers take the reaper's
+ * RELEASED only from the pid our latest STATE named (rule 4).
+ */
+static void
+name_reaper(struct cv_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].type == CV_ACT_SEND && a->v[i].msg.type == CV_PROTO_TYPE_STATE &&
+		    a->v[i].msg.state.role == CV_PROTO_ROLE_DAEMON)
+			a->v[i].msg.state.peer_pid = (uint32_t)cv_reaper_pid();
+}
+
 static int
 feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 {
@@ -113,6 +134,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 
 	if (!d->engine)
 		return -ENOTCONN;
+	cv_reaper_beat(); /* a burst of events is a long loop too */
 	r = cv_engine_step(d->engine, ev, now_ms(), &a);
 	if (r < 0) {
 		qb_log(LOG_CRIT, "engine failed: %s, exiting", cv_strerror(r));
@@ -122,6 +144,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	if (ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
+	name_reaper(&a);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_actions_done(&a);
 	return r;
@@ -185,7 +208,7 @@ start_engine(struct cv_daemon *d)
 {
 	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg),
 				      .pid = (uint32_t)getpid(),
-				      .reaper_pid = (uint32_t)d->reaper.pid };
+				      .reaper_pid = (uint32_t)cv_reaper_pid() };
 	int r;
 
 	if (d->engine)
@@ -317,6 +340,7 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 	struct cv_daemon *d = userdata;
 	const struct cv_config *cfg;
 
+	cv_reaper_beat(); /* our own adds come back as a burst of notifications */
 	if (ev->type == CV_NLMON_RESYNC) {
 		cv_executor_recheck(d->exec);
 		feed_link_states(d);
@@ -453,25 +477,178 @@ reconcile(void *data)
 					       reconcile, &d->reconcile_timer) == 0;
 }
 
-/* ---- the reaper's heartbeat ---- */
+/* ---- the reaper: its heartbeat, and a new one when it dies ---- */
 
+/*
+ * The timer beats even when nothing else happens; long work beats from
+ * inside (cv_reaper_beat is cheap: at most one write per period). The
+ * first beat comes from the loop's first turn: the reaper counts no
+ * silence before it, so the start-up's work cannot get us killed.
+ */
 static void
 beat(void *data)
 {
 	struct cv_daemon *d = data;
+	uint32_t every;
 
-	cv_reaper_beat(&d->reaper);
-	qb_loop_timer_add(d->loop, QB_LOOP_HIGH,
-			  (uint64_t)d->cfg->cluster.heartbeat_ms * QB_TIME_NS_IN_MSEC, d, beat, &d->beat);
+	cv_reaper_beat();
+	/* Due a period after the last beat, whoever sent it. */
+	every = cv_reaper_beat_ms();
+	if (!every)
+		every = CV_MAX(d->cfg->cluster.heartbeat_ms / 2, 1u);
+	qb_loop_timer_add(d->loop, QB_LOOP_HIGH, (uint64_t)every * QB_TIME_NS_IN_MSEC, d, beat,
+			  &d->beat);
+}
+
+/* A reaper that lived shorter than this is started again only after it. */
+#define REAPER_RESTART_MS 1000
+/* How often to look for a dead reaper's exit status until it is there. */
+#define REAPER_COLLECT_MS 20
+
+static int32_t on_reaper_socket(int32_t fd, int32_t revents, void *data);
+
+static void
+log_reaper_end(pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		qb_log(LOG_WARNING, "reaper (pid %d) was killed by signal %d (%s)", (int)pid,
+		       WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		qb_log(LOG_WARNING, "reaper (pid %d) exited with status %d", (int)pid,
+		       WEXITSTATUS(status));
+}
+
+/* Collect the dead reaper (our child); 1 when done, 0 when not yet. */
+static int
+collect_reaper(struct cv_daemon *d)
+{
+	int status = 0;
+	pid_t r;
+
+	if (!d->reaper_gone)
+		return 1;
+	do
+		r = waitpid(d->reaper_gone, &status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	if (r > 0)
+		log_reaper_end(d->reaper_gone, status);
+	d->reaper_gone = 0;
+	return 1;
+}
+
+static void
+watch_reaper(struct cv_daemon *d)
+{
+	int r = qb_loop_poll_add(d->loop, QB_LOOP_HIGH, cv_reaper_fd(), POLLIN, d, on_reaper_socket);
+
+	d->reaper_watched = r == 0;
+	if (r < 0)
+		qb_log(LOG_ERR, "cannot watch the reaper (pid %d): %s; a reaper that dies will not "
+		       "be replaced", (int)cv_reaper_pid(), cv_strerror(r));
+}
+
+static int
+start_reaper(struct cv_daemon *d)
+{
+	int r = cv_reaper_start(d->cfg, d->log_foreground, d->log_debug);
+
+	if (r < 0)
+		return r;
+	d->reaper_started_at = now_ms();
+	if (d->loop)
+		watch_reaper(d);
+	return 0;
+}
+
+static void
+arm_reaper_timer(struct cv_daemon *d, uint32_t ms);
+
+/* Collect the dead reaper, then start the next (at most one a second). */
+static void
+on_reaper_timer(void *data)
+{
+	struct cv_daemon *d = data;
+	uint64_t due = d->reaper_started_at + REAPER_RESTART_MS, now = now_ms();
+	int r;
+
+	d->reaper_timer_armed = false;
+	if (!collect_reaper(d)) {
+		arm_reaper_timer(d, REAPER_COLLECT_MS);
+		return;
+	}
+	if (cv_reaper_pid())
+		return;
+	if (now < due) {
+		arm_reaper_timer(d, (uint32_t)(due - now));
+		return;
+	}
+	r = start_reaper(d);
+	if (r < 0) {
+		qb_log(LOG_ERR, "cannot start a new reaper: %s, retrying in %d ms", cv_strerror(r),
+		       REAPER_RESTART_MS);
+		d->reaper_started_at = now;
+		arm_reaper_timer(d, REAPER_RESTART_MS);
+		return;
+	}
+	qb_log(LOG_NOTICE, "started a new reaper (pid %d)", (int)cv_reaper_pid());
+}
+
+static void
+arm_reaper_timer(struct cv_daemon *d, uint32_t ms)
+{
+	if (d->reaper_timer_armed)
+		return;
+	d->reaper_timer_armed = qb_loop_timer_add(d->loop, QB_LOOP_HIGH,
+						  (uint64_t)ms * QB_TIME_NS_IN_MSEC, d,
+						  on_reaper_timer, &d->reaper_timer) == 0;
+}
+
+/*
+ * The reaper never writes: its end readable means it closed, it died
+ * (killed alone, or crashed). We live on: collect it and start another,
+ * which joins the group under a new pid that our next STATE names. The
+ * dying one may still be exiting: kill it for sure (it is our child and
+ * not collected, so the pid is still its own) and collect it by timer.
+ */
+static int32_t
+on_reaper_socket(int32_t fd, int32_t revents, void *data)
+{
+	struct cv_daemon *d = data;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+	pid_t pid;
+
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return 0;
+	qb_loop_poll_del(d->loop, fd);
+	d->reaper_watched = false;
+	if (d->reaper_gone) { /* the one before is not collected yet: it was SIGKILLed */
+		while (waitpid(d->reaper_gone, NULL, 0) < 0 && errno == EINTR)
+			;
+		d->reaper_gone = 0;
+	}
+	pid = cv_reaper_detach();
+	qb_log(LOG_WARNING, "reaper (pid %d) has gone: corovipd goes on and starts another", (int)pid);
+	d->reaper_gone = pid;
+	if (!collect_reaper(d))
+		kill(pid, SIGKILL);
+	if (d->reaper_timer_armed)
+		qb_loop_timer_del(d->loop, d->reaper_timer);
+	on_reaper_timer(d);
+	return 0;
 }
 
 /* ---- signals ---- */
 
 /*
  * SIGHUP: read the file again; a bad file changes nothing. The engine keeps
- * the unchanged VIPs as they are (config diff by name). The reaper keeps the
- * config it was forked with: VIPs added by a reload are left to the kernel
- * lease if the daemon dies before its next start.
+ * the unchanged VIPs as they are (config diff by name). The running reaper
+ * keeps the config it was started with (its bound, and the VIP names its
+ * RELEASED lists; it removes every address of ours whatever the config, and
+ * peers take its RELEASED for every VIP); a reaper started later gets the
+ * config of then.
  */
 static int
 reload(struct cv_daemon *d, char *msg, size_t len)
@@ -530,9 +707,11 @@ on_signal(int32_t sig, void *data)
 
 /* ---- corovipctl (agent/ipc-server.c) ---- */
 
+/* Every request starts here: a burst of clients is a long loop too. */
 static const struct cv_engine *
 ipc_engine(void *userdata)
 {
+	cv_reaper_beat();
 	return ((struct cv_daemon *)userdata)->engine;
 }
 
@@ -600,7 +779,18 @@ daemon_done(struct cv_daemon *d)
 	}
 	cv_conflict_watch_free(d->conflicts);
 	free(d->conflict_logged_at);
-	cv_reaper_quit(&d->reaper); /* a clean stop: the reaper just goes */
+	if (d->reaper_watched)
+		qb_loop_poll_del(d->loop, cv_reaper_fd());
+	if (d->beat)
+		qb_loop_timer_del(d->loop, d->beat);
+	if (d->reaper_timer_armed)
+		qb_loop_timer_del(d->loop, d->reaper_timer);
+	qb_log(LOG_INFO, "longest time between two beats of the loop: %u ms",
+	       cv_reaper_take_max_gap_ms());
+	cv_reaper_quit(); /* a clean stop: the reaper just goes */
+	if (d->reaper_gone)
+		while (waitpid(d->reaper_gone, NULL, 0) < 0 && errno == EINTR)
+			;
 	cv_engine_free(d->engine);
 	cv_config_free(d->cfg);
 	free(d->nodeids);
@@ -623,18 +813,21 @@ daemon_init(struct cv_daemon *d)
 		return EXIT_CONFIG;
 	}
 	/*
-	 * The reaper first, before any connection or thread: it watches us from
-	 * here on. It kills us if our loop stays silent for reaper_timeout.
+	 * The reaper first, before any connection: it watches us from here on.
+	 * Once the loop has beaten for the first time (its first turn, after
+	 * everything below), it kills us if the loop stays silent for
+	 * reaper_timeout.
 	 */
-	r = cv_reaper_fork(d->cfg, cv_config_reaper_timeout_ms(d->cfg), &d->reaper);
+	r = start_reaper(d);
 	if (r < 0) {
-		qb_log(LOG_CRIT, "cannot fork the reaper: %s", cv_strerror(r));
+		qb_log(LOG_CRIT, "cannot start the reaper: %s", cv_strerror(r));
 		return EXIT_OSERR;
 	}
 	d->loop = qb_loop_create();
 	if (!d->loop)
 		return EXIT_OSERR;
-	beat(d);
+	watch_reaper(d);
+	qb_loop_timer_add(d->loop, QB_LOOP_HIGH, 0, d, beat, &d->beat);
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		qb_loop_signal_add(d->loop, QB_LOOP_HIGH, sigs[i], d, on_signal, &d->sigs[i]);
 	r = cv_executor_new(d->loop, sink, d, &d->exec);
@@ -667,9 +860,11 @@ daemon_init(struct cv_daemon *d)
 }
 
 int
-cv_daemon_run(const char *config_path)
+cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug)
 {
-	struct cv_daemon d = { .config_path = config_path, .reaper = { .fd = -1 } };
+	struct cv_daemon d = { .config_path = config_path,
+			       .log_foreground = log_foreground,
+			       .log_debug = log_debug };
 	int code = daemon_init(&d);
 
 	if (code == EXIT_OK) {

@@ -8,5 +8,8 @@
 
 #include <stdbool.h>
 
-/* Run until stopped; returns the process exit code. */
-int cv_daemon_run(const char *config_path);
+/*
+ * Run until stopped; returns the process exit code. The log settings are
+ * passed on to the reaper (a process of its own, see reaper.h).
+ */
+int cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug);

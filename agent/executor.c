@@ -652,10 +652,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 	/* Thousands of netlink round trips in one go: the loop beats as it goes. */
 	for (size_t i = 0; i < actions->n; i++) {
 		cv_reaper_beat();
-		uint64_t t0_dbg = qb_util_nano_current_get();
 		run_one(x, engine, &actions->v[i]);
-		uint64_t t1_dbg = qb_util_nano_current_get();
-		if (t1_dbg - t0_dbg > 20000000) qb_log(LOG_WARNING, "DBG action %s took %llu ms", cv_action_type_to_string(actions->v[i].type), (unsigned long long)(t1_dbg-t0_dbg)/1000000);
 	}
 }
 

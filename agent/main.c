@@ -7,11 +7,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config-load.h"
 #include "cv-macros.h"
 #include "daemon.h"
 #include "log.h"
+#include "reaper.h"
 
 /* Exit codes (sysexits-aligned, as Pacemaker's crm_exit_t). */
 enum {
@@ -79,6 +81,9 @@ main(int argc, char **argv)
 	bool test = false, foreground = false, debug = false;
 	int c, code;
 
+	/* The daemon runs its reaper as our own binary again (reaper.h). */
+	if (argc > 1 && strcmp(argv[1], CV_REAPER_ARG) == 0)
+		return cv_reaper_main(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:fdt::hV", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -116,7 +121,7 @@ main(int argc, char **argv)
 	if (test)
 		return test_config(config);
 	cv_log_init("corovipd", foreground, debug);
-	code = cv_daemon_run(config);
+	code = cv_daemon_run(config, foreground, debug);
 	cv_log_fini();
 	return code;
 }

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
@@ -28,9 +29,10 @@ struct reaper {
 	struct cv_cpg *cpg;
 	pid_t daemon;
 	int pidfd; /* the daemon's; -1: its pipe's EOF is all we know of its end */
-	int fd;
+	int fd;	   /* our end of the heartbeat socket; -1 once done with */
 	uint32_t silence_ms;
-	uint64_t last_beat;
+	uint64_t last_beat; /* 0: none yet, no silence counted before the first */
+	uint64_t last_check; /* when on_check last ran */
 	qb_loop_timer_handle check, deadline, stop;
 	bool reaping; /* SIGKILL sent: waiting for the daemon's end */
 	bool quit;
@@ -285,41 +287,57 @@ reap(struct reaper *r, const char *why)
 }
 
 /*
- * The pipe is done with (quit or EOF): take it out of the loop ourselves.
+ * The socket is done with (quit or EOF): take it out of the loop ourselves.
  * Returning -1 would only mark the entry deleted, and the still readable
  * EOF would come back from the next poll as "can't find poll entry".
  */
-static int32_t
-pipe_done(struct reaper *r, int32_t fd)
+static void
+socket_done(struct reaper *r)
 {
-	qb_loop_poll_del(r->loop, fd);
-	return 0;
+	qb_loop_poll_del(r->loop, r->fd);
+	close(r->fd);
+	r->fd = -1;
+}
+
+/*
+ * Read every byte the daemon has sent: beats ('b'), or 'q' for "stopping
+ * cleanly, do nothing". Called when the socket is readable and before each
+ * judgement, so that a reaper that was not scheduled itself for a while
+ * looks at the beats that came meanwhile before it counts silence.
+ */
+static void
+drain(struct reaper *r)
+{
+	while (r->fd >= 0 && !r->quit) {
+		char buf[64];
+		ssize_t n = read(r->fd, buf, sizeof(buf));
+
+		if (n > 0 && memchr(buf, 'q', (size_t)n)) {
+			r->quit = true;
+			socket_done(r);
+			qb_loop_stop(r->loop);
+		} else if (n > 0) {
+			r->last_beat = now_ms();
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return;
+		} else {
+			socket_done(r);
+			reap(r, "died");
+			/* Without a pidfd the EOF is the end: all of the daemon's
+			 * threads are out of their system calls once the last one
+			 * has closed its files. */
+			if (r->pidfd < 0)
+				daemon_ended(r);
+		}
+	}
 }
 
 static int32_t
-on_pipe(int32_t fd, int32_t revents, void *data)
+on_socket(int32_t fd, int32_t revents, void *data)
 {
-	struct reaper *r = data;
-	char buf[64];
-	ssize_t n = read(fd, buf, sizeof(buf));
-
-	if (n > 0) {
-		if (memchr(buf, 'q', (size_t)n)) {
-			r->quit = true;
-			qb_loop_stop(r->loop);
-			return pipe_done(r, fd);
-		}
-		r->last_beat = now_ms();
-		return 0;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	pipe_done(r, fd);
-	reap(r, "died");
-	/* Without a pidfd the EOF is the end: all of the daemon's threads are
-	 * out of their system calls once the last one has closed its files. */
-	if (r->pidfd < 0)
-		daemon_ended(r);
+	drain(data);
 	return 0;
 }
 
@@ -339,18 +357,81 @@ connect_group(struct reaper *r)
 		qb_log(LOG_NOTICE, "reaper: joined group '%s'", r->cfg->cluster.group);
 }
 
+/* One line of /proc/PID/NAME (its first line, newline cut) into buf; "?" when unreadable. */
+static void
+proc_line(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		n = snprintf(buf, len, "?");
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * Where the silent daemon is, for the log: its scheduler state (R running,
+ * S sleeping, D in the kernel uninterruptibly, T stopped), the kernel
+ * function it waits in and its system call.
+ */
+static void
+describe_daemon(pid_t pid, char *buf, size_t len)
+{
+	char stat[256], wchan[64], sys[64];
+	const char *state;
+
+	proc_line(pid, "stat", stat, sizeof(stat));
+	state = strrchr(stat, ')');
+	proc_line(pid, "wchan", wchan, sizeof(wchan));
+	proc_line(pid, "syscall", sys, sizeof(sys));
+	sys[strcspn(sys, " ")] = '\0';
+	snprintf(buf, len, "state %c, in %s, system call %s",
+		 state && state[1] == ' ' ? state[2] : '?',
+		 wchan[0] && strcmp(wchan, "0") ? wchan : "-", sys);
+}
+
+/*
+ * Silence counts from the loop's first beat, and only while we watched: a
+ * check that comes more than a period late means that we were not running
+ * ourselves (a machine starved or paused for everyone), so it only looks;
+ * the next one, on time, may judge.
+ */
 static void
 on_check(void *data)
 {
 	struct reaper *r = data;
+	uint64_t period = r->silence_ms / 4, now;
+	bool late;
 
+	drain(r);
 	if (r->quit)
 		return;
-	if (now_ms() - r->last_beat > r->silence_ms)
-		reap(r, "froze");
+	now = now_ms();
+	late = now - r->last_check > 2 * period;
+	r->last_check = now;
+	if (r->last_beat && !r->reaping && now - r->last_beat > r->silence_ms) {
+		char where[160], why[256];
+
+		describe_daemon(r->daemon, where, sizeof(where));
+		snprintf(why, sizeof(why), "froze (no beat for %" PRIu64 " ms; %s)",
+			 now - r->last_beat, where);
+		if (late)
+			qb_log(LOG_INFO, "reaper: corovipd (pid %d) %s, but we ran late ourselves: "
+			       "judging at the next check", (int)r->daemon, why);
+		else
+			reap(r, why);
+	}
 	connect_group(r); /* also while reaping: RELEASED needs the group */
-	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, (uint64_t)r->silence_ms / 4 * QB_TIME_NS_IN_MSEC,
-			  r, on_check, &r->check);
+	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, period * QB_TIME_NS_IN_MSEC, r, on_check,
+			  &r->check);
 }
 
 static void
@@ -366,24 +447,53 @@ on_group_event(void *userdata, const struct cv_event *ev)
 	}
 }
 
+/* The config's text from fd, parsed. */
+static int
+read_config(int fd, struct cv_config **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	struct cv_conf_error e = {};
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *p = realloc(text, cap = cap ? 2 * cap : 65536);
+
+			if (!p)
+				return -ENOMEM;
+			text = p;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return cv_config_parse(text, len, ret, &e);
+}
+
 static void
-reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_ms)
+reaper_run(const struct cv_config *cfg, pid_t daemon)
 {
 	/* The pidfd first, while the daemon is surely alive and our parent. */
 	int pidfd = open_daemon(daemon);
 	struct reaper r = { .cfg = cfg,
 			    .daemon = daemon,
 			    .pidfd = pidfd,
-			    .fd = fd,
-			    .silence_ms = silence_ms,
-			    .last_beat = now_ms() };
+			    .fd = CV_REAPER_SOCK_FD,
+			    .silence_ms = cv_config_reaper_timeout_ms(cfg),
+			    .last_check = now_ms() };
 
-	prctl(PR_SET_NAME, "corovipd-reaper");
-	cv_log_forked("reaper");
 	if (pidfd < 0)
 		qb_log(LOG_WARNING,
-		       "reaper: no pidfd for corovipd (pid %d): %s, its pipe's EOF tells its end",
+		       "reaper: no pidfd for corovipd (pid %d): %s, its socket's EOF tells its end",
 		       (int)daemon, cv_strerror(pidfd));
+	fcntl(r.fd, F_SETFL, O_NONBLOCK);
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
@@ -394,59 +504,50 @@ reaper_main(const struct cv_config *cfg, pid_t daemon, int fd, uint32_t silence_
 		if (cv_cpg_connect(r.cpg) < 0)
 			r.cpg_lost = true; /* corosync is not there yet: the check timer retries */
 	}
-	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, fd, POLLIN, &r, on_pipe);
-	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)silence_ms / 4 * QB_TIME_NS_IN_MSEC, &r,
-			  on_check, &r.check);
+	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, r.fd, POLLIN, &r, on_socket);
+	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)r.silence_ms / 4 * QB_TIME_NS_IN_MSEC,
+			  &r, on_check, &r.check);
 	qb_loop_run(r.loop);
 	cv_cpg_free(r.cpg);
 	qb_loop_destroy(r.loop);
 	if (r.pidfd >= 0)
 		close(r.pidfd);
-	_exit(0);
+	if (r.fd >= 0)
+		close(r.fd);
 }
 
 int
-cv_reaper_fork(const struct cv_config *cfg, uint32_t silence_ms, struct cv_reaper_link *ret)
+cv_reaper_main(int argc, char **argv)
 {
-	int fds[2];
-	pid_t daemon = getpid(), pid;
+	struct cv_config *cfg = NULL;
+	bool foreground = false, debug = false;
+	char *end = NULL;
+	long daemon;
+	int r;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(fds[0]);
-		close(fds[1]);
-		return r;
+	if (argc < 3 || strcmp(argv[1], CV_REAPER_ARG) != 0)
+		return 64;
+	errno = 0;
+	daemon = strtol(argv[2], &end, 10);
+	if (errno || *end || daemon <= 1)
+		return 64;
+	for (int i = 3; i < argc; i++) {
+		foreground |= strcmp(argv[i], "-f") == 0;
+		debug |= strcmp(argv[i], "-d") == 0;
 	}
-	if (pid == 0) {
-		close(fds[1]);
-		fcntl(fds[0], F_SETFL, O_NONBLOCK);
-		reaper_main(cfg, daemon, fds[0], silence_ms);
+	prctl(PR_SET_NAME, "corovipd-reaper");
+	cv_log_init("corovipd", foreground, debug);
+	cv_log_forked("reaper");
+	r = read_config(CV_REAPER_CONF_FD, &cfg);
+	close(CV_REAPER_CONF_FD);
+	if (r < 0) {
+		/* Our socket closes as we exit: the daemon starts another. */
+		qb_log(LOG_CRIT, "reaper: cannot read the daemon's config: %s", cv_strerror(r));
+		cv_log_fini();
+		return 71;
 	}
-	close(fds[0]);
-	fcntl(fds[1], F_SETFL, O_NONBLOCK);
-	*ret = (struct cv_reaper_link){ .pid = pid, .fd = fds[1] };
+	reaper_run(cfg, (pid_t)daemon);
+	cv_config_free(cfg);
+	cv_log_fini();
 	return 0;
-}
-
-void
-cv_reaper_beat(struct cv_reaper_link *l)
-{
-	if (l->fd >= 0 && write(l->fd, "b", 1) < 0 && errno != EAGAIN)
-		qb_log(LOG_DEBUG, "reaper pipe: %s", strerror(errno));
-}
-
-void
-cv_reaper_quit(struct cv_reaper_link *l)
-{
-	if (l->fd < 0)
-		return;
-	if (write(l->fd, "q", 1) < 0)
-		qb_log(LOG_DEBUG, "reaper pipe: %s", strerror(errno));
-	close(l->fd);
-	l->fd = -1;
-	waitpid(l->pid, NULL, 0);
 }

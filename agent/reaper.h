@@ -1,33 +1,87 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The reaper (design.md rule 4): a small helper forked at start, a member of
- * the same CPG group, fed a heartbeat through a pipe by the daemon's loop.
- * When the daemon dies (EOF) or freezes (the pipe stays silent longer than a
- * bound), the reaper SIGKILLs it for good through a pidfd, waits until it has
- * ended (so nothing it was doing can add an address back), then removes the
- * daemon's addresses and multicasts RELEASED for its node, so peers take over
- * at once instead of waiting for the kernel lease.
+ * The reaper (design.md rule 4): a small helper beside the daemon, a member
+ * of the same CPG group, fed a heartbeat through a socket by the daemon's
+ * loop. When the daemon dies (EOF) or its loop stops beating for longer than
+ * reaper_timeout, the reaper SIGKILLs it for good through a pidfd, waits
+ * until it has ended (so nothing it was doing can add an address back), then
+ * removes the daemon's addresses and multicasts RELEASED for its node, so
+ * peers take over at once instead of waiting for the kernel lease.
+ *
+ * The reaper is our own binary run again (corovipd --reaper, see
+ * cv_reaper_main): it starts with default signal dispositions and none of
+ * the daemon's libqb state, file descriptors or threads. The daemon gives it
+ * its config (formatted, in a memfd) and the socket; when a reaper dies
+ * alone (its end of the socket closes), the daemon collects it and starts
+ * another (daemon.c).
+ *
+ * Liveness, not batch length: the reaper counts no silence before the
+ * loop's first beat, and the loop beats from a timer and from inside every
+ * long piece of work (cv_reaper_beat is cheap), so only a loop that stopped
+ * running is killed.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <qb/qbloop.h>
-
 #include "config.h"
 
-struct cv_reaper_link {
-	pid_t pid; /* the reaper's */
-	int fd;	   /* the daemon's end of the pipe */
-};
+/* argv[1] of the reaper's exec: main() hands such a run to cv_reaper_main. */
+#define CV_REAPER_ARG "--reaper"
+/* Where the reaper finds what the daemon gives it across the exec. */
+#define CV_REAPER_SOCK_FD 3
+#define CV_REAPER_CONF_FD 4
 
 /*
- * Fork the reaper for cfg (borrowed; the child keeps its copy). Returns 0 in
- * the daemon with *ret filled; the child never returns (it exits).
+ * ---- the daemon's side (reaper-link.c) ----
+ *
+ * One reaper per daemon, so the link to it is process-wide: the executor and
+ * every long loop beat through it without a handle.
  */
-int cv_reaper_fork(const struct cv_config *cfg, uint32_t silence_ms, struct cv_reaper_link *ret);
 
-/* Daemon side: one heartbeat byte; 'q' says "stopping cleanly, do nothing". */
-void cv_reaper_beat(struct cv_reaper_link *l);
-void cv_reaper_quit(struct cv_reaper_link *l);
+/*
+ * Start a reaper for cfg (borrowed; the reaper gets a copy of its text) and
+ * make it the current one; log_foreground and log_debug are passed on. Any
+ * earlier reaper must have been let go (cv_reaper_detach, cv_reaper_quit).
+ * The reaper judges silence against cfg's reaper_timeout; the loop beats at
+ * most every eighth of it (half a heartbeat when auto). Returns 0 or -errno.
+ */
+int cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug);
+
+/* The current reaper's pid and our end of its socket; 0 and -1 without one. */
+pid_t cv_reaper_pid(void);
+int cv_reaper_fd(void);
+/* In how many ms the next beat is due (at least 1; 0 without a reaper). */
+uint32_t cv_reaper_beat_ms(void);
+
+/*
+ * One heartbeat, if the last one is at least cv_reaper_beat_ms() old: a
+ * clock read otherwise. Call it from the loop's timer and from inside any
+ * loop over many items. Never raises SIGPIPE; a dead reaper is noticed by
+ * the owner of cv_reaper_fd() (POLLIN with EOF), not here.
+ */
+void cv_reaper_beat(void);
+
+/* The longest time between two beats since the last call, in ms (then reset). */
+uint32_t cv_reaper_take_max_gap_ms(void);
+
+/*
+ * The current reaper's end of the socket closed (it died): close ours and
+ * forget it. Returns its pid, which the caller must wait for (it is our
+ * child); 0 without a reaper.
+ */
+pid_t cv_reaper_detach(void);
+
+/* A clean stop: tell the reaper to go without acting, and wait for it. */
+void cv_reaper_quit(void);
+
+/*
+ * ---- the reaper's side (reaper.c) ----
+ *
+ * corovipd --reaper DAEMON_PID [-f] [-d], with the socket on fd 3 and the
+ * config's text on fd 4. Returns the process exit code (it exits from its
+ * loop's end with _exit, like a helper).
+ */
+int cv_reaper_main(int argc, char **argv);

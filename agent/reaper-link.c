@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's side of the reaper (reaper.h): start it as our own binary
+ * again, beat, notice its end, let it go.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+#include <qb/qbutil.h>
+
+#include "cv-macros.h"
+#include "fd-util.h"
+#include "reaper.h"
+
+/* The daemon beats at most this often per reaper_timeout (auto: H/2). */
+#define BEATS_PER_TIMEOUT 8
+
+static uint64_t
+now_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+/*
+ * The link to the current reaper. Process-wide on purpose (style.md 4.3): a
+ * daemon has one reaper, and every long loop of the process beats through
+ * it without threading a handle through the executor and its callers.
+ */
+static struct {
+	int fd;		  /* our end of the socket, -1: no reaper */
+	pid_t pid;	  /* the reaper, 0: none */
+	uint64_t every;	  /* ms between beats at most */
+	uint64_t last;	  /* ms of the last beat sent, 0: none yet */
+	uint64_t max_gap; /* ms, since cv_reaper_take_max_gap_ms */
+	uint64_t warned;  /* ms of the last "loop stalled" warning */
+	uint32_t silence; /* the reaper's bound, ms */
+} current = { .fd = -1 };
+
+#define STALL_WARN_EVERY_MS 10000
+
+/* A copy of fd numbered at least 5, so that the dup2s onto 3 and 4 cannot clash. */
+static int
+fd_above_4(int fd)
+{
+	int high;
+
+	if (fd > CV_REAPER_CONF_FD)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, CV_REAPER_CONF_FD + 1);
+	close(fd);
+	return high < 0 ? -errno : high;
+}
+
+/* The config's text in an anonymous file (close-on-exec: the spawn dups it). */
+static int
+config_memfd(const struct cv_config *cfg)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len, off = 0;
+	int r = cv_config_format(cfg, &text);
+
+	if (r < 0)
+		return r;
+	fd = memfd_create("corovipd-reaper-config", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = strlen(text);
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	return fd_above_4(TAKE_FD(fd));
+}
+
+/*
+ * posix_spawn of /proc/self/exe (our binary, even if replaced on disk since):
+ * in the child every signal is back to its default and unblocked (libqb's
+ * handlers and its signal pipe are process-wide and stay with the daemon),
+ * and only fds 0-2, the socket (3) and the config (4) are left.
+ */
+static int
+spawn(int sock, int conf, char *const argv[], pid_t *ret)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	int r;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	r = posix_spawn_file_actions_adddup2(&fa, sock, CV_REAPER_SOCK_FD);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, conf, CV_REAPER_CONF_FD);
+	if (!r)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa, CV_REAPER_CONF_FD + 1);
+	if (!r)
+		r = posix_spawnattr_setsigdefault(&attr, &all);
+	if (!r)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (!r)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	if (!r)
+		r = posix_spawn(ret, "/proc/self/exe", &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+int
+cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug)
+{
+	_cleanup_close_ int conf = -1, ours = -1, theirs = -1;
+	char pid_arg[16];
+	char *argv[6] = { "corovipd", CV_REAPER_ARG, pid_arg };
+	int sv[2], n = 3, r;
+	pid_t pid;
+
+	if (current.fd >= 0)
+		return -EBUSY;
+	conf = config_memfd(cfg);
+	if (conf < 0)
+		return conf;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	ours = sv[0];
+	theirs = fd_above_4(sv[1]);
+	if (theirs < 0)
+		return theirs;
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)getpid());
+	if (log_foreground)
+		argv[n++] = "-f";
+	if (log_debug)
+		argv[n++] = "-d";
+	r = spawn(theirs, conf, argv, &pid);
+	if (r < 0)
+		return r;
+	if (fcntl(ours, F_SETFL, O_NONBLOCK) < 0) {
+		r = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return r;
+	}
+	current.fd = TAKE_FD(ours);
+	current.pid = pid;
+	current.silence = cv_config_reaper_timeout_ms(cfg);
+	current.every = CV_MAX(current.silence / BEATS_PER_TIMEOUT, 1u);
+	current.last = 0;
+	return 0;
+}
+
+pid_t
+cv_reaper_pid(void)
+{
+	return current.pid;
+}
+
+int
+cv_reaper_fd(void)
+{
+	return current.fd;
+}
+
+uint32_t
+cv_reaper_beat_ms(void)
+{
+	uint64_t now;
+
+	if (current.fd < 0)
+		return 0;
+	now = now_ms();
+	if (!current.last || now - current.last >= current.every)
+		return 1;
+	return (uint32_t)(current.last + current.every - now);
+}
+
+/* A gap over half the bound: the loop did something in one go it should not. */
+static void
+note_gap(uint64_t now, uint64_t gap)
+{
+	current.max_gap = CV_MAX(current.max_gap, gap);
+	if (gap <= current.silence / 2 ||
+	    (current.warned && now - current.warned < STALL_WARN_EVERY_MS))
+		return;
+	current.warned = now;
+	qb_log(LOG_WARNING,
+	       "the loop did not beat for %" PRIu64 " ms (its reaper kills it after %u ms), "
+	       "continuing",
+	       gap, current.silence);
+}
+
+void
+cv_reaper_beat(void)
+{
+	uint64_t now;
+
+	if (current.fd < 0)
+		return;
+	now = now_ms();
+	if (current.last && now - current.last < current.every)
+		return;
+	/* EAGAIN: the reaper is not reading (frozen itself): a later beat
+	 * tells it as much. EPIPE: it died; the loop sees the EOF. */
+	if (send(current.fd, "b", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN)
+		return;
+	if (current.last)
+		note_gap(now, now - current.last);
+	current.last = now;
+}
+
+uint32_t
+cv_reaper_take_max_gap_ms(void)
+{
+	uint32_t gap = (uint32_t)current.max_gap;
+
+	current.max_gap = 0;
+	return gap;
+}
+
+pid_t
+cv_reaper_detach(void)
+{
+	pid_t pid = current.pid;
+
+	if (current.fd >= 0)
+		close(current.fd);
+	current.fd = -1;
+	current.pid = 0;
+	return pid;
+}
+
+void
+cv_reaper_quit(void)
+{
+	pid_t pid;
+
+	if (current.fd < 0)
+		return;
+	if (send(current.fd, "q", 1, MSG_NOSIGNAL) < 0)
+		qb_log(LOG_DEBUG, "reaper socket: %s", strerror(errno));
+	pid = cv_reaper_detach();
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
