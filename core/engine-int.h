@@ -62,6 +62,7 @@ struct vip_rt {
 	 * after they are, or one in flight could free us as a blocker at the
 	 * others after placement gave it back to us and away again. */
 	uint32_t released_unseen;
+	uint64_t waiting_since;	/* when it last became WAITING */
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */
@@ -139,6 +140,7 @@ struct cv_engine {
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
 	uint64_t quorum_gained_at; /* quorum came within a ring: nothing taken for G (rule 2) */
+	uint64_t resend_asked_at; /* we last asked everyone for their STATE (a blocker's word) */
 	bool born;		/* the first step happened (at born_at) */
 	uint64_t born_at;
 	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */
@@ -232,5 +234,7 @@ void cv_engine_elect_digest(struct cv_engine *e);
 uint64_t cv_engine_clear_blockers(struct cv_engine *e, size_t i);
 /* Does our STATE say BLOCKED for vip i (someone but us and its owner may hold it)? */
 bool cv_engine_vip_blocked(const struct cv_engine *e, size_t i);
+/* A blocker's word is overdue: ask every member for its STATE again. */
+void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);

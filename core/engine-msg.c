@@ -307,6 +307,14 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->spoke = true; /* its commands count from here (on_command) */
 	p->daemon_left_at = NEVER;
 	p->daemon_died_alone = p->daemon_left_unseen = false;
+	/* Its STATE came after it left the group (sent before it ended): what
+	 * it said stands, but it is gone, and whether its RELEASED came is not
+	 * known: as a daemon that died alone (rule 4). */
+	if (!in_group(p, pid)) {
+		p->daemon_left_at = e->now;
+		p->daemon_died_alone = true;
+		p->spoke = false;
+	}
 	p->reaper_pid = s->peer_pid;
 	/* A reaper that left before this STATE came is gone, not present. */
 	p->reaper_left_at = s->peer_pid && in_group(p, s->peer_pid) ? NEVER : e->now;

@@ -404,6 +404,43 @@ peers_say_blocked(const struct cv_engine *e, const struct vip_rt *v)
 	return false;
 }
 
+/* Is one of vip i's blockers one that only its word can clear? */
+static bool
+word_only(const struct cv_engine *e, const struct vip_rt *v)
+{
+	for (size_t s = 0; v->blockers && s < e->n_peers; s++)
+		if ((v->blockers & BIT(s)) && blocker_deadline(e, &e->peers[s]) == NEVER)
+			return true;
+	return false;
+}
+
+/* When to ask for that word again (see cv_engine_ask_word). */
+static uint64_t
+word_due(const struct cv_engine *e, const struct vip_rt *v)
+{
+	return CV_MAX(v->waiting_since, e->resend_asked_at) + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms;
+}
+
+/*
+ * A blocker that only its word clears (in the view, its daemon alive) owes
+ * us a RELEASED or a STATE that does not claim the VIP. In a handoff the
+ * RELEASED comes within a round trip; if it does not (the member never
+ * thought it owned the VIP: our placement saw it as the owner for a moment
+ * it did not, after a freeze, say), every member is asked for its STATE
+ * again: the blocker's answer says whether it holds the VIP.
+ */
+void
+cv_engine_ask_word(struct cv_engine *e, size_t i)
+{
+	const struct vip_rt *v = &e->vips[i];
+
+	if (!word_only(e, v) || e->now < word_due(e, v))
+		return;
+	e->ask_resend = true;
+	e->state_due = true;
+	e->resend_asked_at = e->now;
+}
+
 bool
 cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 {
@@ -415,6 +452,8 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, ignorant);
 	if (quorum_just_gained(e))
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
+	if (word_only(e, v))
+		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));
 	if (ret_deadline)
 		*ret_deadline = deadline;
 	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&

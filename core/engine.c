@@ -92,6 +92,8 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	}
 	if (t.actions & CV_VA_DEL)
 		v->retry_at = NEVER; /* awaiting its result */
+	if (t.next == CV_VIP_WAITING && from != CV_VIP_WAITING)
+		v->waiting_since = e->now;
 	/* A move to us is done once we hold it: our STATE says so to all. */
 	if (t.next == CV_VIP_HELD && from != CV_VIP_HELD && v->move_target == e->me)
 		e->state_due = true;
@@ -606,6 +608,8 @@ drive_vips(struct cv_engine *e)
 			cv_engine_vip_event(e, i, CV_VE_DISOWNED, CV_REASON_PLACEMENT);
 		if (v->state == CV_VIP_WAITING && cv_engine_safe_to_take(e, i, NULL))
 			cv_engine_vip_event(e, i, CV_VE_SAFE, CV_REASON_SAFE);
+		else if (v->state == CV_VIP_WAITING)
+			cv_engine_ask_word(e, i);
 	}
 }
 
