@@ -655,8 +655,11 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 {
 	struct cv_conf_error e = {};
 	struct cv_config *old = d->cfg, *cfg = NULL;
-	int r = cv_config_load(d->config_path, &cfg, &e);
+	int r;
 
+	cv_reaper_beat(); /* parsing a big file takes a while: start it fresh */
+	r = cv_config_load(d->config_path, &cfg, &e);
+	cv_reaper_beat();
 	if (r < 0) {
 		char why[CV_CONFIG_ERROR_STRLEN];
 
