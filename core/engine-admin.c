@@ -221,8 +221,8 @@ cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_prot
 			continue;
 		if (pv->flags & CV_PROTO_VIP_MOVE)
 			set_move(e, (size_t)i, pv->move_target, pv->move_stamp);
-		/* The target holds it: the move is done (a tombstone from here on). */
-		if ((pv->flags & CV_PROTO_VIP_HELD) && e->vips[i].move_target == sender) {
+		/* The target has it: the move is done (a tombstone from here on). */
+		if ((pv->flags & CV_PROTO_VIP_ACQUIRED) && e->vips[i].move_target == sender) {
 			e->vips[i].move_target = 0;
 			e->placement_dirty = true;
 		}

@@ -44,6 +44,11 @@ struct peer {
 	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
 	uint32_t foreign_pid;	/* a process of it that speaks another protocol version */
 	bool spoke;		/* its daemon's STATE came since the ring or group last changed */
+	/* It was away while our view was not quorate: its side may have been,
+	 * and taken VIPs we never heard of. Until its daemon's STATE says what
+	 * it holds, it blocks every VIP (back_at + kernel lease at the latest). */
+	bool away_unwatched;
+	uint64_t back_at;	/* when it came back into our view */
 	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
 };
@@ -185,6 +190,9 @@ bool cv_engine_in_adopted_ring(const struct cv_engine *e);
 void cv_engine_reconsider_view(struct cv_engine *e);
 bool cv_engine_check_exchange(struct cv_engine *e);
 void cv_engine_start_exchange(struct cv_engine *e);
+/* Every member starts again from the owners the fresh STATEs claim. */
+void cv_engine_restart_owners(struct cv_engine *e);
+void cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker);
 
 /* engine-msg.c */
 int cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev);
@@ -234,6 +242,7 @@ void cv_engine_elect_digest(struct cv_engine *e);
 uint64_t cv_engine_clear_blockers(struct cv_engine *e, size_t i);
 /* Does our STATE say BLOCKED for vip i (someone but us and its owner may hold it)? */
 bool cv_engine_vip_blocked(const struct cv_engine *e, size_t i);
+bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p);
 /* A blocker's word is overdue: ask every member for its STATE again. */
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */

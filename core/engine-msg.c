@@ -61,6 +61,8 @@ vip_flags(const struct cv_engine *e, size_t i)
 	if (e->vips[i].state != CV_VIP_IDLE ||
 	    cv_engine_orphan_pending(e, e->cfg->vips[i].head.name))
 		f |= CV_PROTO_VIP_HELD;
+	if (e->vips[i].state == CV_VIP_HELD)
+		f |= CV_PROTO_VIP_ACQUIRED;
 	if (cv_engine_vip_blocked(e, i))
 		f |= CV_PROTO_VIP_BLOCKED;
 	if (e->vips[i].move_stamp || e->vips[i].move_target)
@@ -304,6 +306,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 				 "the nodes that share the config most members have");
 	p->mismatch_told = config_differs(e, p);
 	p->daemon_pid = pid;
+	p->away_unwatched = false; /* its claims say what it holds */
 	p->spoke = true; /* its commands count from here (on_command) */
 	p->daemon_left_at = NEVER;
 	p->daemon_died_alone = p->daemon_left_unseen = false;
@@ -335,6 +338,12 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
 	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)
 		cv_engine_send_state(e);
+	/* After a reload the owners each member remembers may differ (a member
+	 * with another config of a VIP placed it with other keys): from here,
+	 * the same delivery everywhere, a new exchange; at its end all start
+	 * again from the claims (engine-view.c). */
+	if (s->flags & CV_PROTO_STATE_RESEND)
+		cv_engine_restart_exchange(e, p);
 	cv_engine_check_exchange(e);
 }
 

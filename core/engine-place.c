@@ -279,7 +279,20 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 	}
 	if (p->silent && p->last_hb_at != NEVER)
 		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);
+	if (cv_engine_unwatched_return(e, p))
+		t = p->back_at + kl;
 	return t;
+}
+
+/*
+ * Back in our view from a time our side was not quorate, with no daemon that
+ * could tell what it holds: it may have taken VIPs there (its side quorate)
+ * and lost its daemon and reaper since. Only the kernel lease ends those.
+ */
+bool
+cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
+{
+	return p->away_unwatched && p->in_view && !daemon_present(p) && p->nodeid != e->me;
 }
 
 static bool

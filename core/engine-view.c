@@ -165,13 +165,26 @@ cv_engine_start_exchange(struct cv_engine *e)
 static void
 mark_view_members(struct cv_engine *e)
 {
-	for (size_t p = 0; p < e->n_peers; p++)
+	bool was[CV_MAX_NODES];
+
+	for (size_t p = 0; p < e->n_peers; p++) {
+		was[p] = e->peers[p].in_view;
 		e->peers[p].in_view = false;
+	}
 	for (size_t i = 0; i < e->n_totem; i++) {
 		struct peer *p = cv_engine_peer(e, e->totem_members[i], true);
 
 		if (p)
 			p->in_view = true;
+	}
+	for (size_t p = 0; p < e->n_peers; p++) {
+		struct peer *pe = &e->peers[p];
+
+		if (pe->in_view && (p >= ELEMENTSOF(was) || !was[p]))
+			pe->back_at = e->now;
+		/* our side not quorate while it is away: its side may be */
+		if (!pe->in_view && !e->view_quorate && pe->nodeid != e->me)
+			pe->away_unwatched = true;
 	}
 }
 
@@ -223,6 +236,9 @@ quorum_changed(struct cv_engine *e, enum cv_reason why)
 		return;
 	e->view_quorate = quorate;
 	stamp_gone(e);
+	for (size_t p = 0; !quorate && p < e->n_peers; p++)
+		if (!e->peers[p].in_view && e->peers[p].nodeid != e->me)
+			e->peers[p].away_unwatched = true;
 	if (!quorate) {
 		cv_engine_release_all(e, why);
 		e->exchange_done = false;
@@ -468,22 +484,42 @@ expects_state(const struct peer *p)
  * every member. A remembered owner that sent no STATE (its node or daemon is
  * gone) may still hold the address: it stays a blocker until time clears it.
  */
-static void
-restart_owners(struct cv_engine *e)
+void
+cv_engine_restart_owners(struct cv_engine *e)
 {
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
 		int o = v->owner ? cv_engine_peer_slot(e, v->owner) : -1;
 		uint32_t claimant = 0;
 
-		if (o >= 0 && !(e->peers[o].in_view && e->peers[o].state_fresh))
-			v->blockers |= UINT64_C(1) << o;
 		for (size_t s = 0; s < e->n_peers; s++)
 			if ((v->claims & (UINT64_C(1) << s)) && e->peers[s].state_fresh &&
 			    (!claimant || e->peers[s].nodeid < claimant))
 				claimant = e->peers[s].nodeid;
+		/* The owner we remember may have taken it after the STATE it
+		 * sent (or, remembered by us alone, never thought it owned it):
+		 * its word (RELEASED, or a STATE that does not claim it) says. */
+		if (o >= 0 && v->owner != claimant && !(v->released & (UINT64_C(1) << o)))
+			v->blockers |= UINT64_C(1) << o;
+		if (v->owner == e->me && claimant != e->me && v->state == CV_VIP_IDLE)
+			cv_engine_send_released(e, i);
 		v->owner = claimant;
+		for (size_t s = 0; s < e->n_peers; s++)
+			if (cv_engine_unwatched_return(e, &e->peers[s]))
+				v->blockers |= UINT64_C(1) << s;
 	}
+}
+
+/* A reloaded member asked for everyone's STATE: what we had is not fresh. */
+void
+cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker)
+{
+	if (!e->have_view || !e->view_quorate)
+		return;
+	for (size_t p = 0; p < e->n_peers; p++)
+		if (&e->peers[p] != asker)
+			e->peers[p].state_fresh = false;
+	e->exchange_done = false;
 }
 
 /* The exchange is done when every view member with a daemon has a fresh STATE. */
@@ -508,7 +544,7 @@ cv_engine_check_exchange(struct cv_engine *e)
 	}
 	e->exchange_done = true;
 	e->placement_dirty = true;
-	restart_owners(e);
+	cv_engine_restart_owners(e);
 	cv_engine_notice(e, CV_NOTICE_EXCHANGE_DONE, (uint32_t)e->n_peers, NULL);
 	if (e->merged) {
 		/* Rule 7: after a heal, tell the neighbours again what we hold. */

@@ -405,10 +405,11 @@ on_stop(struct cv_engine *e)
 /*
  * A VIP of the old config that the reload removes, or changes (address,
  * backend, interface): its address goes under the old config, and RELEASED
- * follows once that is done (an orphan). A changed VIP keeps the rest of its
- * runtime (owner, epochs, blockers, move): the cluster still places it as
- * before until most members share the new config, and our RELEASED goes out
- * when placement moves it away (rule 3).
+ * follows once that is done (an orphan, engine-orphan.c). Our STATE with
+ * the new config goes out first, so the others have moved the VIP away from
+ * us when that RELEASED comes (rule 3). A changed VIP keeps the rest of its
+ * runtime (epochs, blockers, move) but not its owner: placement decides the
+ * new address afresh.
  */
 static int
 release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
@@ -459,7 +460,11 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 		if (v) {
 			*v = old->vips[i];
 			v->state = CV_VIP_IDLE;
+			/* Not the owner of the new address for having held the
+			 * old one: placement decides it afresh. */
+			v->owner = 0;
 			v->retry_at = NEVER;
+			v->add_pending = false;
 			v->local_healthy = h;
 			v->add_failed = v->link_down = false;
 		}

@@ -113,8 +113,10 @@ enum {
 	/* The sender knows a node (not the owner) that may still hold it. */
 	CV_PROTO_VIP_BLOCKED = 1 << 2,
 	CV_PROTO_VIP_MOVE = 1 << 3, /* move_target and move_stamp follow */
+	/* The sender has the address (HELD also covers taking or letting go). */
+	CV_PROTO_VIP_ACQUIRED = 1 << 4,
 	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED |
-			      CV_PROTO_VIP_MOVE,
+			      CV_PROTO_VIP_MOVE | CV_PROTO_VIP_ACQUIRED,
 };
 
 struct cv_proto_vip {
