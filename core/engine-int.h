@@ -144,6 +144,7 @@ struct cv_engine {
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
+	uint32_t own_in_flight;	/* our STATE/RELEASED/MOVE/STANDBY sent, not delivered back */
 	uint64_t quorum_gained_at; /* quorum came within a ring: nothing taken for G (rule 2) */
 	uint64_t resend_asked_at; /* we last asked everyone for their STATE (a blocker's word) */
 	bool born;		/* the first step happened (at born_at) */

@@ -21,6 +21,21 @@ cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m)
 	m->version = CV_PROTO_VERSION;
 	a.msg.version = CV_PROTO_VERSION;
 	cv_actions_push(e->out, &a);
+	if (e->cpg_up && m->type != CV_PROTO_TYPE_HEARTBEAT)
+		e->own_in_flight++;
+}
+
+/*
+ * What we said and was not delivered back yet will change what the others
+ * decide (a STATE, a RELEASED): acting on a placement before it comes back
+ * would act on what they have moved past already, when our deliveries lag.
+ */
+static void
+own_delivered(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_msg *m)
+{
+	if (nodeid == e->me && pid == e->my_pid && m->type != CV_PROTO_TYPE_HEARTBEAT &&
+	    e->own_in_flight)
+		e->own_in_flight--;
 }
 
 static int
@@ -585,6 +600,7 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 
 	if (!m)
 		return on_undecodable(e, node, pid, ev->message.decode_err);
+	own_delivered(e, node, pid, m);
 	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&
 	    !from_daemon(e, node, pid)) {
 		/* Before its daemon's STATE (a joining daemon heartbeats at

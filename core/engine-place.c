@@ -306,7 +306,7 @@ may_take_now(const struct cv_engine *e)
 {
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
-	       !quorum_just_gained(e);
+	       !quorum_just_gained(e) && !e->own_in_flight;
 }
 
 uint64_t

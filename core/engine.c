@@ -550,6 +550,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return 0;
 	case CV_EV_CONN_LOST:
 		e->cpg_up = false;
+		e->own_in_flight = 0; /* gone with the connection */
 		cv_engine_release_all(e, CV_REASON_CONN_LOST);
 		e->own_state_pending = false; /* the next exchange starts afresh */
 		for (size_t i = 0; i < e->n_vips; i++)
