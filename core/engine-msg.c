@@ -126,6 +126,7 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].flags = vip_flags(e, i);
 		all[i].digest = e->vip_digests[i];
 		all[i].epoch = e->vips[i].epoch;
+		all[i].owner = e->vips[i].owner;
 		all[i].move_target = e->vips[i].move_target;
 		all[i].move_stamp = e->vips[i].move_stamp;
 		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
@@ -240,6 +241,20 @@ cv_engine_assembling(const struct cv_engine *e)
 	return false;
 }
 
+/*
+ * Whom a member's placement gave the VIP to: one we may know nothing of
+ * ourselves (we were away, or started since), who may hold it whatever its
+ * own STATE did or did not say. Used when the exchange ends (engine-view.c).
+ */
+static void
+note_reported_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
+{
+	int slot = owner ? cv_engine_peer_slot(e, owner) : -1;
+
+	if (slot >= 0)
+		v->owner_reports |= UINT64_C(1) << slot;
+}
+
 /* Chunk 0 clears what the sender said before; each chunk sets its VIPs. */
 static void
 apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
@@ -279,6 +294,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		}
 		if ((s->vips[k].flags & CV_PROTO_VIP_BLOCKED) && p->nodeid != e->me)
 			e->vips[i].peer_blocked |= bit;
+		note_reported_owner(e, &e->vips[i], s->vips[k].owner);
 		p->vip_digests[i] = s->vips[k].digest;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}

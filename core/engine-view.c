@@ -504,6 +504,19 @@ cv_engine_restart_owners(struct cv_engine *e)
 		if (v->owner == e->me && claimant != e->me && v->state == CV_VIP_IDLE)
 			cv_engine_send_released(e, i);
 		v->owner = claimant;
+		/* An owner another member's placement named, which cannot
+		 * speak for itself now (gone, or no fresh STATE): as the
+		 * owner we remember (a daemon and reaper that died while we
+		 * were away leave only the others' memory of it). */
+		for (size_t s = 0; s < e->n_peers; s++) {
+			const struct peer *p = &e->peers[s];
+			uint64_t bit = UINT64_C(1) << s;
+
+			if ((v->owner_reports & bit) && p->nodeid != claimant &&
+			    !(v->released & bit) && !(p->in_view && p->state_fresh))
+				v->blockers |= bit;
+		}
+		v->owner_reports = 0;
 		for (size_t s = 0; s < e->n_peers; s++)
 			if (cv_engine_unwatched_return(e, &e->peers[s]))
 				v->blockers |= UINT64_C(1) << s;

@@ -515,17 +515,35 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 
 static void check_lease(struct cv_engine *e);
 
+/*
+ * A CPG event after a lost connection: we heard nobody meanwhile, so a
+ * peer's silence counts from now, not from its last heartbeat before
+ * (rule 4's "both frozen" deadline would otherwise end early).
+ */
+static void
+connected(struct cv_engine *e)
+{
+	if (e->cpg_up)
+		return;
+	e->cpg_up = true;
+	for (size_t p = 0; p < e->n_peers; p++) {
+		if (e->peers[p].last_hb_at != NEVER)
+			e->peers[p].last_hb_at = e->now;
+		e->peers[p].silent = false;
+	}
+}
+
 static int
 dispatch(struct cv_engine *e, const struct cv_event *ev)
 {
 	switch (ev->type) {
 	case CV_EV_TOTEM:
-		e->cpg_up = true;
+		connected(e);
 		return cv_engine_on_totem(e, ev);
 	case CV_EV_QUORUM:
 		return cv_engine_on_quorum(e, ev);
 	case CV_EV_GROUP:
-		e->cpg_up = true;
+		connected(e);
 		return cv_engine_on_group(e, ev);
 	case CV_EV_MESSAGE:
 		return cv_engine_on_message(e, ev);

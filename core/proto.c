@@ -20,7 +20,7 @@
 #define STATE_FIXED \
 	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 2 + 2 + 1 + CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
 #define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
-#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8) /* name length, flags, VIP digest, epoch */
+#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4) /* name length, flags, VIP digest, epoch, owner */
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
 
@@ -221,6 +221,8 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_
 			put_be(w, vips[i].digest, 4);
 		}
 		put_be(w, vips[i].epoch, 8);
+		if (with_flags)
+			put_be(w, vips[i].owner, 4);
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			put_be(w, vips[i].move_target, 4);
 			put_be(w, vips[i].move_stamp, 8);
@@ -251,6 +253,8 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 			vips[i].digest = get_u32(r);
 		}
 		vips[i].epoch = get_u64(r);
+		if (with_flags)
+			vips[i].owner = get_u32(r);
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			vips[i].move_target = get_u32(r);
 			vips[i].move_stamp = get_u64(r);

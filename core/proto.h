@@ -40,7 +40,8 @@
  *              u8 n_standby (<= CV_PROTO_STANDBY_MAX), then n_standby times:
  *                u32 nodeid (!= 0), u8 standby (0 or 1), u64 stamp;
  *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
- *              u32 VIP digest (cv_config_vip_digest), u64 epoch,
+ *              u32 VIP digest (cv_config_vip_digest), u64 epoch, u32 owner
+ *              (the node the sender's placement gave it to, 0 = nobody),
  *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
@@ -124,6 +125,7 @@ struct cv_proto_vip {
 	uint8_t flags;			  /* STATE only; not on the wire in RELEASED (decoded 0) */
 	uint32_t digest;		  /* STATE only: the sender's config of this VIP */
 	uint64_t epoch;
+	uint32_t owner;	      /* STATE only: its owner as the sender's placement says */
 	uint32_t move_target; /* STATE with CV_PROTO_VIP_MOVE: admin move target, 0 = done */
 	uint64_t move_stamp;  /* ... and the stamp of that move */
 };

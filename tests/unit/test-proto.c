@@ -689,20 +689,22 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 
 	/* 63-character names. A STATE takes 16 + 871 bytes before its entries
 	 * (36 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
-	 * then 77 per entry: 839 entries (887 + 839 * 77 = 65490 bytes; one more
-	 * would need 65567), 12 chunks for 10000. RELEASED: 909 per message
+	 * then 81 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4):
+	 * 798 entries (887 + 798 * 81 = 65525 bytes; one more would need
+	 * 65606), 13 chunks for 10000. RELEASED: 909 per message
 	 * (34 + 909 * 72 = 65482). */
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 839);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 798);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
-	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 12);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 13);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 887 + 838 * 77 + 77 + (14 + 31) = 65535 */
-	vips[839].name[31] = '\0';
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
-	/* one byte over: the 840th entry with a 32-character name makes 65536 */
-	snprintf(vips[839].name, sizeof(vips[839].name), "%032d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+	/* exactly full: 887 + 797 * 81 + (18 + 27) + (18 + 28) = 65535 */
+	vips[797].name[27] = '\0';
+	vips[798].name[28] = '\0';
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
+	/* one byte over: the 799th entry with a 29-character name makes 65536 */
+	snprintf(vips[798].name, sizeof(vips[798].name), "%029d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
 	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
 	vips[1909].name[45] = '\0';
 	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
@@ -714,34 +716,36 @@ move_entries_take_twelve_more_bytes_in_the_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 839 plain entries leave 65535 - 65490 = 45 bytes: an entry of a
-	 * 31-character name (14 + 31) without the move fields, or of a
-	 * 19-character name with them (14 + 19 + 12) */
-	snprintf(vips[839].name, sizeof(vips[839].name), "%031d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
-	set_move(&vips[839], 1, 1);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
-	snprintf(vips[839].name, sizeof(vips[839].name), "%019d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
-	snprintf(vips[839].name, sizeof(vips[839].name), "%020d", 0); /* one byte over */
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+	/* 797 plain entries and a 27-character one make 887 + 797 * 81 + 45 =
+	 * 65489, leaving 46 bytes: an entry of a 28-character name (18 + 28)
+	 * without the move fields, or of a 16-character name with them
+	 * (18 + 16 + 12) */
+	vips[797].name[27] = '\0';
+	snprintf(vips[798].name, sizeof(vips[798].name), "%028d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
+	set_move(&vips[798], 1, 1);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%016d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%017d", 0); /* one byte over */
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
 	/* the 12 bytes count wherever the move is: with the first entry's, the
-	 * last plain entry has 45 - 12 = 33 bytes, a 19-character name */
+	 * last plain entry has 46 - 12 = 34 bytes, a 16-character name */
 	set_move(&vips[0], 0, 0);
-	vips[839] = (struct cv_proto_vip){ 0 };
-	snprintf(vips[839].name, sizeof(vips[839].name), "%019d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 840);
-	snprintf(vips[839].name, sizeof(vips[839].name), "%020d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 840, 0), 839);
+	vips[798] = (struct cv_proto_vip){ 0 };
+	snprintf(vips[798].name, sizeof(vips[798].name), "%016d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%017d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
 
-	/* every entry with a move: 89 bytes each, 726 per STATE
-	 * (887 + 726 * 89 = 65501; one more would need 65590), 14 chunks */
+	/* every entry with a move: 93 bytes each, 695 per STATE
+	 * (887 + 695 * 93 = 65522; one more would need 65615), 15 chunks */
 	free(vips);
 	vips = many_vips(n);
 	for (size_t i = 0; i < n; i++)
 		set_move(&vips[i], (uint32_t)i, UINT64_MAX - i);
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 726);
-	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 14);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 695);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 15);
 	/* RELEASED does not send them: its fit is the same as without */
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 }
@@ -799,9 +803,10 @@ state_matches_reference_bytes(void **state)
 		{ .name = "ab",
 		  .flags = CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
 		  .digest = 0x31323334, .epoch = UINT64_C(0x35363738393a3b3c),
+		  .owner = 0x3d3e3f40,
 		  .move_target = 0x41424344, .move_stamp = UINT64_C(0x45464748494a4b4c) },
 		{ .name = "c", .flags = CV_PROTO_VIP_HEALTHY, .digest = 0x51525354,
-		  .epoch = UINT64_C(0x55565758595a5b5c) },
+		  .epoch = UINT64_C(0x55565758595a5b5c), .owner = 0x5d5e5f60 },
 	};
 	const struct cv_proto_msg m = {
 		.type = CV_PROTO_TYPE_STATE,
@@ -818,7 +823,7 @@ state_matches_reference_bytes(void **state)
 		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
 		0x00, 0x02,		/* version 2 */
 		0x00, 0x01,		/* type STATE */
-		0x00, 0x00, 0x00, 0x6f, /* length 111 */
+		0x00, 0x00, 0x00, 0x77, /* length 119 */
 		0x00, 0x00, 0x00, 0x00, /* reserved */
 		0x00, 0x02,		/* max_version */
 		0x01,			/* role reaper */
@@ -839,12 +844,14 @@ state_matches_reference_bytes(void **state)
 		0x0e,						/* HELD | BLOCKED | MOVE */
 		0x31, 0x32, 0x33, 0x34,				/* VIP digest */
 		0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, /* epoch */
+		0x3d, 0x3e, 0x3f, 0x40,				/* owner */
 		0x41, 0x42, 0x43, 0x44,				/* move_target */
 		0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, /* move_stamp */
 		0x01, 'c',					/* name */
 		0x01,						/* HEALTHY */
 		0x51, 0x52, 0x53, 0x54,				/* VIP digest */
 		0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, /* epoch */
+		0x5d, 0x5e, 0x5f, 0x60,				/* owner */
 	};
 	uint8_t buf[256];
 	size_t len = encode_ok(&m, buf, sizeof(buf));
