@@ -95,8 +95,13 @@ orphan_done(struct cv_engine *e, size_t k)
 	struct orphan *o = e->orphans[k];
 	struct orphan **list = realloc(e->retired, (e->n_retired + 1) * sizeof(*list));
 
+	int i = cv_engine_vip_by_name(e, o->name);
+
 	e->orphans[k] = e->orphans[--e->n_orphans];
-	cv_engine_send_released_named(e, o->name, o->wire_epoch);
+	/* RELEASED speaks for the VIP's name: not while its new address is
+	 * ours or on its way (that one's own RELEASED follows its release). */
+	if (i < 0 || e->vips[i].state == CV_VIP_IDLE)
+		cv_engine_send_released_named(e, o->name, o->wire_epoch);
 	e->placement_dirty = true; /* a RELEASED it held back may be due now */
 	/* An action of an earlier step may still name o->conf (a removal
 	 * under way when the kernel lease ran out): free it with the engine. */

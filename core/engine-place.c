@@ -447,7 +447,7 @@ cv_engine_ask_word(struct cv_engine *e, size_t i)
 {
 	const struct vip_rt *v = &e->vips[i];
 
-	if (!word_only(e, v) || e->now < word_due(e, v))
+	if (!(word_only(e, v) || peers_say_blocked(e, v)) || e->now < word_due(e, v))
 		return;
 	e->ask_resend = true;
 	e->state_due = true;
@@ -467,6 +467,9 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
 	if (word_only(e, v))
 		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));
+	/* a member's BLOCKED that does not clear: its word is asked for too */
+	if (peers_say_blocked(e, v))
+		deadline = CV_MIN(deadline, CV_MAX(e->resend_asked_at + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms, e->now + 1));
 	if (ret_deadline)
 		*ret_deadline = deadline;
 	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&

@@ -677,8 +677,7 @@ check_stop(struct cv_engine *e)
 		return;
 	if (e->now >= e->stop_deadline)
 		cv_engine_release_all(e, CV_REASON_STOP);
-	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) ||
-	    cv_engine_orphans_wakeup(e) != NEVER)
+	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) || e->n_orphans)
 		return;
 	e->stopped = true;
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
@@ -736,6 +735,8 @@ refresh_blocked(struct cv_engine *e)
 		cv_engine_clear_blockers(e, i);
 		if (!cv_engine_vip_blocked(e, i))
 			e->state_due = true;
+		else
+			cv_engine_ask_word(e, i); /* or a waiting owner waits on our word */
 	}
 }
 

@@ -17,9 +17,11 @@
  *              move (target and stamp, CV_PROTO_VIP_MOVE) and the runtime
  *              standby table; MOVE and STANDBY carry the stamp their origin
  *              gave them. STATE says which VIPs the sender still sees blocked
- *              (CV_PROTO_VIP_BLOCKED) and whether its memory is complete
- *              (CV_PROTO_STATE_SEASONED). A member speaking another version is
- *              dropped at decode (counted), so it is never trusted.
+ *              (CV_PROTO_VIP_BLOCKED), which it has (CV_PROTO_VIP_ACQUIRED),
+ *              whom its placement gave each to (owner), and whether its
+ *              memory is complete (CV_PROTO_STATE_SEASONED). A member
+ *              speaking another version is dropped at decode (counted), so
+ *              it is never trusted.
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *

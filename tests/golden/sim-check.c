@@ -217,6 +217,11 @@ check_outside(struct sim *s)
 		    s->now < n->outside_since + OUTSIDE_GRACE_MS ||
 		    n->outside_reported == n->outside_since + 1)
 			continue;
+		/* Its daemon and reaper frozen both: nothing on the node can act,
+		 * only the kernel lease ends its addresses (docs/safety.md:
+		 * rule 4 and the exceptions); the others wait for it. */
+		if (n->d.state == PROC_FROZEN && n->r.state != PROC_RUNNING)
+			continue;
 		n->outside_reported = n->outside_since + 1;
 		sim_fail(s,
 			 "invariant 2: n%u holds %s (and %zu more) outside a quorate partition "
