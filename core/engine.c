@@ -527,10 +527,20 @@ connected(struct cv_engine *e)
 		return;
 	e->cpg_up = true;
 	for (size_t p = 0; p < e->n_peers; p++) {
-		if (e->peers[p].last_hb_at != NEVER)
-			e->peers[p].last_hb_at = e->now;
-		e->peers[p].silent = false;
+		struct peer *pe = &e->peers[p];
+
+		if (pe->last_hb_at != NEVER)
+			pe->last_hb_at = e->now;
+		pe->silent = false;
+		/* We were away (not even a view): they may have taken what we
+		 * never heard of, and released bits we hold are stale. */
+		if (pe->nodeid != e->me) {
+			pe->away_unwatched = true;
+			pe->back_at = e->now;
+		}
 	}
+	for (size_t i = 0; i < e->n_vips; i++)
+		e->vips[i].released = 0;
 }
 
 static int
