@@ -53,6 +53,7 @@ struct cv_daemon {
 	bool reaper_watched;		/* its socket in the loop */
 	pid_t reaper_gone;		/* a dead reaper not collected yet, 0: none */
 	uint64_t reaper_started_at;
+	bool reaper_joined; /* the current reaper is in the group: our STATE names it */
 	qb_loop_timer_handle reaper_timer; /* collect the dead one, start the next */
 	bool reaper_timer_armed;
 	qb_loop_timer_handle beat;
@@ -115,15 +116,36 @@ move_refused(const struct cv_actions *a)
  * Our STATE names our reaper, which changes when a dead one is replaced; the
  * engine only learns a reaper's pid at its creation (cv_engine_params), so
  * the current one goes into what it sends here. Peers take the reaper's
- * RELEASED only from the pid our latest STATE named (rule 4).
+ * RELEASED only from the pid our latest STATE named, and count a named
+ * reaper as alive until they see it leave the group (rule 4). So we name it
+ * only once it is in the group (its join makes everybody send STATE again),
+ * and name none (0) before that and after it died: then a peer that sees
+ * our daemon go as well takes the kernel-lease path.
  */
 static void
-name_reaper(struct cv_actions *a)
+name_reaper(const struct cv_daemon *d, struct cv_actions *a)
 {
+	uint32_t pid = d->reaper_joined ? (uint32_t)cv_reaper_pid() : 0;
+
 	for (size_t i = 0; i < a->n; i++)
 		if (a->v[i].type == CV_ACT_SEND && a->v[i].msg.type == CV_PROTO_TYPE_STATE &&
 		    a->v[i].msg.state.role == CV_PROTO_ROLE_DAEMON)
-			a->v[i].msg.state.peer_pid = (uint32_t)cv_reaper_pid();
+			a->v[i].msg.state.peer_pid = pid;
+}
+
+/* Is our current reaper among the group's members now? */
+static void
+see_reaper(struct cv_daemon *d, const struct cv_event *ev)
+{
+	uint32_t me = d->cpg ? cv_cpg_nodeid(d->cpg) : 0;
+	pid_t reaper = cv_reaper_pid();
+
+	if (ev->type != CV_EV_GROUP)
+		return;
+	d->reaper_joined = false;
+	for (size_t i = 0; reaper && i < ev->group.n_members; i++)
+		if (ev->group.members[i].nodeid == me && ev->group.members[i].pid == (uint32_t)reaper)
+			d->reaper_joined = true;
 }
 
 static int
@@ -144,7 +166,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	if (ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
-	name_reaper(&a);
+	name_reaper(d, &a);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_actions_done(&a);
 	return r;
@@ -157,6 +179,7 @@ sink(void *userdata, const struct cv_event *ev)
 
 	if (!d->engine)
 		return;
+	see_reaper(d, ev); /* before the step: a join makes it send STATE */
 	feed(d, ev, NULL);
 	if (ev->type == CV_EV_CONN_LOST)
 		schedule_reconnect(d);
@@ -630,6 +653,7 @@ on_reaper_socket(int32_t fd, int32_t revents, void *data)
 		d->reaper_gone = 0;
 	}
 	pid = cv_reaper_detach();
+	d->reaper_joined = false;
 	qb_log(LOG_WARNING, "reaper (pid %d) has gone: corovipd goes on and starts another", (int)pid);
 	d->reaper_gone = pid;
 	if (!collect_reaper(d))

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "cv-macros.h"
 #include "ipc-status.h"
+#include "reaper.h"
 #include "strbuf.h"
 
 /* The config's name of node id, or NULL (not in the config, or id unknown). */
@@ -103,8 +104,11 @@ cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 		return cv_strbuf_steal(&b, ret);
 	}
 	text_cluster(&b, r->engine);
-	for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++)
+	/* Thousands of VIPs take a while: the loop beats as it goes (reaper.h). */
+	for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
+		cv_reaper_beat();
 		text_vip(&b, r, i);
+	}
 	return cv_strbuf_steal(&b, ret);
 }
 
@@ -237,10 +241,13 @@ cv_ipc_status_json(const struct cv_ipc_report *r, char **ret)
 	add(root, "vips", vips, &err);
 	if (r->engine) {
 		add(root, "cluster", json_cluster(r->engine, &err), &err);
-		for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++)
+		for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
+			cv_reaper_beat();
 			if (json_object_array_add(vips, json_vip(r, i, &err)) < 0)
 				err = -ENOMEM;
+		}
 	}
+	cv_reaper_beat();
 	s = err < 0 ? NULL : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	if (!s)
 		return -ENOMEM;
@@ -268,11 +275,13 @@ metrics_vips(struct cv_strbuf *b, const struct cv_ipc_report *r)
 		cv_strbuf_printf(b, "corovip_vip_held{vip=\"%s\"} %d\n", cfg->vips[i].head.name,
 				 cv_engine_vip_state(e, i) == CV_VIP_HELD);
 	metric_head(b, "corovip_vip_state", "gauge", "The VIP's local state (1 for the current one).");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		cv_reaper_beat(); /* thousands of VIPs take a while (reaper.h) */
 		for (int s = 0; s < _CV_VIP_STATE_MAX; s++)
 			cv_strbuf_printf(b, "corovip_vip_state{vip=\"%s\",state=\"%s\"} %d\n",
 					 cfg->vips[i].head.name, cv_vip_state_to_string(s),
 					 cv_engine_vip_state(e, i) == (enum cv_vip_state)s);
+	}
 	metric_head(b, "corovip_vip_transitions_total", "counter",
 		    "Local state transitions of the VIP since the daemon started.");
 	for (size_t i = 0; i < n; i++) {
