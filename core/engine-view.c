@@ -165,7 +165,7 @@ cv_engine_start_exchange(struct cv_engine *e)
 static void
 mark_view_members(struct cv_engine *e)
 {
-	bool was[CV_MAX_NODES];
+	bool was[CV_MAX_NODES] = { false }; /* slots made below: not in view before */
 
 	for (size_t p = 0; p < e->n_peers; p++) {
 		was[p] = e->peers[p].in_view;
