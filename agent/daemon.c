@@ -48,6 +48,7 @@ struct cv_daemon {
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
+	uint64_t join_gate_until; /* leftovers at start: join once gone, at the latest then */
 	qb_loop_signal_handle sigs[3];
 	bool log_foreground, log_debug; /* passed on to the reaper */
 	bool reaper_watched;		/* its socket in the loop */
@@ -273,6 +274,29 @@ connect_corosync(struct cv_daemon *d)
 	return cv_quorum_connect(d->quorum);
 }
 
+/*
+ * A fresh engine's STATE says we hold nothing, which must be true when the
+ * others read it: while addresses of ours that the start-up reconcile could
+ * not remove are left, we do not join (retried every reconnect period), at
+ * the latest until the kernel lease has ended them (docs/safety.md, rule 8).
+ */
+static bool
+held_back(struct cv_daemon *d)
+{
+	int left;
+
+	if (!d->join_gate_until)
+		return false;
+	left = cv_executor_reconcile(d->exec, NULL, NULL, NULL);
+	if (left == 0 || now_ms() >= d->join_gate_until) {
+		d->join_gate_until = 0;
+		return false;
+	}
+	qb_log(LOG_WARNING, "addresses of ours are left that cannot be removed (%s): "
+	       "joining the group once they are gone", left < 0 ? cv_strerror(left) : "netlink");
+	return true;
+}
+
 static void
 reconnect(void *data)
 {
@@ -280,6 +304,10 @@ reconnect(void *data)
 	int r;
 
 	d->reconnect_armed = false;
+	if (held_back(d)) {
+		schedule_reconnect(d);
+		return;
+	}
 	r = connect_corosync(d);
 	if (r < 0) {
 		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
@@ -876,8 +904,10 @@ daemon_init(struct cv_daemon *d)
 	serve_ipc(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
+	if (cv_executor_reconcile(d->exec, NULL, NULL, NULL) != 0)
+		d->join_gate_until = now_ms() + d->cfg->cluster.kernel_lease_ms + 1000;
 	reconcile(d);
-	r = connect_corosync(d);
+	r = held_back(d) ? -EAGAIN : connect_corosync(d);
 	if (r < 0) {
 		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
 		       cv_strerror(r), RECONNECT_MS);

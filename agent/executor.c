@@ -709,7 +709,7 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
 	_cleanup_free_ bool *seen = NULL;
 	size_t n = 0, n_vips = engine ? cv_engine_n_vips(engine) : 0;
-	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n);
+	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n), left = 0;
 
 	if (r < 0)
 		return r;
@@ -731,6 +731,7 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 			continue;
 		}
 		r = cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
+		left += r < 0;
 		qb_log(LOG_WARNING, "%s (ifindex %d): tagged as ours but not held: %s%s%s",
 		       cv_addr_format(&addrs[k].addr, true, buf, sizeof(buf)), addrs[k].ifindex,
 		       r < 0 ? "could not remove it: " : "removed", r < 0 ? cv_strerror(r) : "",
@@ -739,7 +740,7 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 	for (size_t i = 0; gone && i < n_vips; i++)
 		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);
-	return 0;
+	return left;
 }
 
 int

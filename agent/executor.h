@@ -57,7 +57,8 @@ void cv_executor_switch_config(struct cv_executor *x, const struct cv_config *ne
  * Reconcile (rule 8) against what is on the interfaces: every address with
  * our IFA_PROTO tag that engine does not hold (engine NULL: none) is
  * removed, and the admin's own are never touched; gone(userdata, i) is
- * called for each VIP the engine holds that is missing. Returns 0 or -errno.
+ * called for each VIP the engine holds that is missing. Returns how many of
+ * those addresses it could not remove (0: none left), or -errno.
  */
 int cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 			  void (*gone)(void *userdata, size_t vip), void *userdata);
