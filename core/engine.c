@@ -647,13 +647,31 @@ drive_vips(struct cv_engine *e)
 	}
 }
 
-/* Holders and would-be holders heartbeat every H; a taker needs a fresh lease. */
+/*
+ * Placement's owners as the others see them (mark_owners): they watch every
+ * owner's heartbeats and judge one silent after 2L without (check_silence).
+ */
+static bool
+owns_any(struct cv_engine *e)
+{
+	const struct peer *me = cv_engine_peer(e, e->me, false);
+
+	return me && me->owns;
+}
+
+/*
+ * Holders, would-be holders and owners heartbeat every H; a taker needs a
+ * fresh lease. An owner that holds nothing yet (its removal of the VIP from
+ * an earlier ownership is still under way: RELEASING) heartbeats too: the
+ * others would judge it silent at their own times, and placements made with
+ * different silent flags give two owners (two holders).
+ */
 static void
 heartbeat(struct cv_engine *e)
 {
 	bool holds = cv_engine_holds_any(e), waits = waits_any(e);
 
-	if (!(holds || waits || e->lapsed) || !e->have_view || !e->view_quorate) {
+	if (!(holds || waits || e->lapsed || owns_any(e)) || !e->have_view || !e->view_quorate) {
 		e->next_hb_at = NEVER;
 		return;
 	}
