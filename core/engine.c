@@ -541,6 +541,12 @@ connected(struct cv_engine *e)
 	}
 	for (size_t i = 0; i < e->n_vips; i++)
 		e->vips[i].released = 0;
+	/* And we know as little as a fresh daemon of a node missing from our
+	 * next view: cut off, it may hold what it took meanwhile until its own
+	 * ring forms. We wait the guard from our first quorate view, as at
+	 * start (engine-place.c ignorant_until; unless a seasoned member
+	 * speaks for it), and say SEASONED only after. */
+	e->fresh_until = 0;
 }
 
 static int
