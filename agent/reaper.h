@@ -57,8 +57,8 @@ int cv_reaper_fd(void);
 uint32_t cv_reaper_beat_ms(void);
 
 /*
- * One heartbeat, if the last one is at least cv_reaper_beat_ms() old: a
- * clock read otherwise. Call it from the loop's timer and from inside any
+ * One heartbeat, if the last one is at least a period (reaper_timeout/8)
+ * old: a clock read otherwise. Call it from the loop's timer and from inside any
  * loop over many items. Never raises SIGPIPE; a dead reaper is noticed by
  * the owner of cv_reaper_fd() (POLLIN with EOF), not here.
  */
@@ -81,7 +81,7 @@ void cv_reaper_quit(void);
  * ---- the reaper's side (reaper.c) ----
  *
  * corovipd --reaper DAEMON_PID [-f] [-d], with the socket on fd 3 and the
- * config's text on fd 4. Returns the process exit code (it exits from its
- * loop's end with _exit, like a helper).
+ * config's text on fd 4 (cv_reaper_start). Runs until the daemon says quit
+ * or has been reaped; returns the process exit code.
  */
 int cv_reaper_main(int argc, char **argv);
