@@ -16,6 +16,14 @@
 
 #define NEVER UINT64_MAX
 
+/*
+ * After a silent holder's lease ends it still has to remove its addresses:
+ * its lapse timer may fire late and the removal takes time (one netlink
+ * batch: under 50 ms up to about a thousand VIPs per interface). For more,
+ * raise the guard (docs/safety.md, rule 5).
+ */
+#define LAPSE_MARGIN_MS 75
+
 /* A node we have heard of: from membership, the group or a message. */
 struct peer {
 	uint32_t nodeid;

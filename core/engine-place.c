@@ -244,14 +244,6 @@ cv_engine_place(struct cv_engine *e)
 	return 0;
 }
 
-/*
- * After a silent holder's lease ends it still has to remove its addresses:
- * its lapse timer may fire late and the removal takes time (one netlink
- * batch: under 50 ms up to about a thousand VIPs per interface). For more,
- * raise the guard (docs/safety.md, rule 5).
- */
-#define LAPSE_MARGIN_MS 75
-
 /* When may we stop waiting for blocker p? NEVER: only its word (RELEASED/STATE) will do. */
 static uint64_t
 blocker_deadline(const struct cv_engine *e, const struct peer *p)
@@ -366,8 +358,8 @@ seasoned_in_view(const struct cv_engine *e)
 /*
  * Until when our own ignorance holds us back (0: it does not):
  *  - a node absent from our first quorate view may have held a VIP until its
- *    own ring formed: we wait the guard from that view (rule 2), as a node
- *    that saw it go would — unless a member whose memory is complete (it
+ *    own ring formed or its lease ended: we wait from that view as a node
+ *    that saw it go would (rule 2; engine-view.c stamp_gone) — unless a member whose memory is complete (it
  *    says SEASONED) is in the view: its BLOCKED flags speak for that node;
  *  - a view member whose daemon we never heard from may hold what it took
  *    before we started (its daemon and reaper killed: the address stays until

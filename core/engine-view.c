@@ -214,10 +214,21 @@ stamp_gone(struct cv_engine *e)
 			pe->gone_at = e->now;
 	}
 	/* A fresh engine never saw who held what before: if a node is missing
-	 * from its first quorate view, it waits the guard from there, as one
-	 * that saw that node go would (engine-place.c, ignorant_until). */
-	if (e->view_quorate && e->fresh_until == 0)
-		e->fresh_until = e->now + (view_complete(e) ? 0 : e->guard_ms) + 1;
+	 * from its first quorate view, it waits from there as one that saw
+	 * that node go would (engine-place.c, ignorant_until): the guard, and
+	 * the node's lease from its last heartbeat (rule 2). We heard none; but
+	 * a join excludes a silent node consensus after the join, so it went
+	 * silent at least consensus before our view, and its lease (from a
+	 * heartbeat sent before that) ends by our view - consensus + L; then
+	 * the lapse margin. (Its own ring may come later: a heal restarts its
+	 * formation.) */
+	if (e->view_quorate && e->fresh_until == 0) {
+		uint64_t wait = e->guard_ms;
+
+		if (e->lease_ms > e->consensus_ms)
+			wait = CV_MAX(wait, (uint64_t)e->lease_ms - e->consensus_ms + LAPSE_MARGIN_MS);
+		e->fresh_until = e->now + 1 + (view_complete(e) ? 0 : wait);
+	}
 }
 
 static bool
