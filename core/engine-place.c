@@ -250,9 +250,15 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 {
 	uint64_t kl = e->cfg->cluster.kernel_lease_ms + 1000, t = NEVER;
 	bool pair_gone = !daemon_present(p) && (p->reaper_pid == 0 || p->reaper_left_at != NEVER);
-	uint64_t pair_t = CV_MAX(p->daemon_left_at == NEVER ? e->now : p->daemon_left_at,
-				 p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) +
-			  kl;
+	/* A daemon we never heard from (no STATE: it stopped, or died, before
+	 * we could) renewed nothing while its node has been in our view with
+	 * no process in the group (its STATE would have come): count from its
+	 * return, not from now, or the deadline moves on with us and never
+	 * comes. (One of another protocol version is in the group: now.) */
+	uint64_t left_at = p->daemon_left_at != NEVER		       ? p->daemon_left_at
+			   : p->daemon_pid || !p->in_view || p->n_pids ? e->now
+								       : p->back_at;
+	uint64_t pair_t = CV_MAX(left_at, p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) + kl;
 
 	if (!p->in_view) {
 		/* Rule 2; and a join can exclude a silent node after about
