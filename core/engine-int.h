@@ -222,6 +222,7 @@ uint64_t cv_engine_retry_interval(const struct cv_engine *e);
 int cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc,
 			 const struct vip_rt *v, bool remove_now);
 bool cv_engine_orphan_pending(const struct cv_engine *e, const char *name);
+bool cv_engine_orphan_has_address(const struct cv_engine *e, const struct cv_vip_conf *vc);
 /* A result about an orphan? Then it is handled here. */
 bool cv_engine_orphan_result(struct cv_engine *e, const struct cv_event *ev);
 void cv_engine_orphans_reconcile(struct cv_engine *e);

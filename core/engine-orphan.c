@@ -76,6 +76,24 @@ cv_engine_orphan_pending(const struct cv_engine *e, const char *name)
 	return false;
 }
 
+/*
+ * Is the address of vc still being removed by an orphan (a reload back to
+ * an address whose removal has not succeeded yet)? Then we must not take
+ * it: the orphan's next removal would take our new holding away.
+ */
+bool
+cv_engine_orphan_has_address(const struct cv_engine *e, const struct cv_vip_conf *vc)
+{
+	for (size_t k = 0; k < e->n_orphans; k++) {
+		const struct cv_vip_conf *oc = &e->orphans[k]->conf;
+
+		if (cv_addr_compare(&oc->address, &vc->address) == 0 &&
+		    strcmp(oc->interface ? oc->interface : "", vc->interface ? vc->interface : "") == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *
 cv_engine_orphan_name(const struct cv_engine *e, size_t k)
 {
@@ -99,8 +117,10 @@ orphan_done(struct cv_engine *e, size_t k)
 
 	e->orphans[k] = e->orphans[--e->n_orphans];
 	/* RELEASED speaks for the VIP's name: not while its new address is
-	 * ours or on its way (that one's own RELEASED follows its release). */
-	if (i < 0 || e->vips[i].state == CV_VIP_IDLE)
+	 * ours or on its way (that one's own RELEASED follows its release),
+	 * nor while another orphan of the name (an older reload's, whose
+	 * removal still fails) may leave its address on the node. */
+	if ((i < 0 || e->vips[i].state == CV_VIP_IDLE) && !cv_engine_orphan_pending(e, o->name))
 		cv_engine_send_released_named(e, o->name, o->wire_epoch);
 	e->placement_dirty = true; /* a RELEASED it held back may be due now */
 	/* An action of an earlier step may still name o->conf (a removal

@@ -471,5 +471,5 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 	if (ret_deadline)
 		*ret_deadline = deadline;
 	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&
-	       may_take_now(e);
+	       !cv_engine_orphan_has_address(e, &e->cfg->vips[i]) && may_take_now(e);
 }
