@@ -137,6 +137,28 @@ agreeing_nodes(const struct cv_engine *e, size_t i)
 	return mask;
 }
 
+/*
+ * Do the view members whose STATE we have define VIP i differently (or
+ * not at all)? The same answer at every member: it rests on their STATEs.
+ */
+static bool
+disputed(const struct cv_engine *e, size_t i)
+{
+	const uint32_t *first = NULL;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if (!p->in_view || !p->state_fresh || !p->vip_digests)
+			continue;
+		if (first && p->vip_digests[i] != *first)
+			return true;
+		if (!first)
+			first = &p->vip_digests[i];
+	}
+	return false;
+}
+
 static void
 vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t *prefer)
 {
@@ -235,11 +257,35 @@ cv_engine_place(struct cv_engine *e)
 		};
 	for (size_t i = 0; i < e->n_vips; i++)
 		vip_input(e, i, &vins[i], prefer + i * CV_LIST_MAX);
+	/* The VIPs every member defines alike are placed together (spread by
+	 * load); each VIP whose definitions differ (a rolling reload changed,
+	 * added or removed it) alone. Its keys (prefer, stickiness, preempt),
+	 * even whether it exists, differ between members: in the load of
+	 * the others it would make each member spread them its own way, and a
+	 * node could take a VIP that the others gave to another (two owners). */
+	in.n_vips = 0;
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (!disputed(e, i))
+			vins[in.n_vips++] = vins[i];
 	r = cv_placement_compute(&in, owners, NULL);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < e->n_vips; i++)
-		set_owner(e, &e->vips[i], owners[i]);
+	for (size_t i = 0, k = 0; i < e->n_vips; i++)
+		if (!disputed(e, i))
+			set_owner(e, &e->vips[i], owners[k++]);
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct cv_place_vip one;
+		struct cv_placement_input in1 = { .nodes = nodes, .n_nodes = e->n_peers,
+						  .vips = &one, .n_vips = 1 };
+
+		if (!disputed(e, i))
+			continue;
+		vip_input(e, i, &one, prefer + i * CV_LIST_MAX);
+		r = cv_placement_compute(&in1, owners, NULL);
+		if (r < 0)
+			return r;
+		set_owner(e, &e->vips[i], owners[0]);
+	}
 	mark_owners(e);
 	return 0;
 }
