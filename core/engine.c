@@ -416,7 +416,9 @@ release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
 {
 	struct vip_rt *ov = &old->vips[i];
 
-	if (ov->state == CV_VIP_WAITING)
+	/* (Not while an orphan of the name, an earlier reload's, is still
+	 * removing an address: that one says RELEASED once it is done.) */
+	if (ov->state == CV_VIP_WAITING && !cv_engine_orphan_pending(e, old->cfg->vips[i].head.name))
 		cv_engine_send_released_named(e, old->cfg->vips[i].head.name, ov->epoch);
 	if (ov->state == CV_VIP_HELD)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
