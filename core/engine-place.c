@@ -348,9 +348,11 @@ quorum_just_gained(const struct cv_engine *e)
 static bool
 may_take_now(const struct cv_engine *e)
 {
+	/* Nor while a member's STATE is half in: its first chunk cleared the
+	 * BLOCKED flags of its last one, the rest may say them again. */
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
-	       !quorum_just_gained(e) && !e->own_in_flight;
+	       !quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e);
 }
 
 uint64_t
