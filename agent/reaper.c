@@ -33,6 +33,7 @@ struct reaper {
 	uint32_t silence_ms;
 	uint64_t last_beat; /* 0: none yet, no silence counted before the first */
 	uint64_t last_check; /* when on_check last ran */
+	bool deferred;	     /* this silence's judgement was put off once already */
 	qb_loop_timer_handle check, deadline, stop;
 	bool reaping; /* SIGKILL sent: waiting for the daemon's end */
 	bool quit;
@@ -318,6 +319,7 @@ drain(struct reaper *r)
 			qb_loop_stop(r->loop);
 		} else if (n > 0) {
 			r->last_beat = now_ms();
+			r->deferred = false;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
@@ -399,10 +401,12 @@ describe_daemon(pid_t pid, char *buf, size_t len)
 }
 
 /*
- * Silence counts from the loop's first beat, and only while we watched: a
- * check that comes more than a period late means that we were not running
- * ourselves (a machine starved or paused for everyone), so it only looks;
- * the next one, on time, may judge.
+ * Silence counts from the loop's first beat. A check that comes more than a
+ * period late means that we were not running ourselves (a machine starved
+ * or paused for everyone): the daemon may not have had its turn either, so
+ * that check only looks and the next one judges, once per silence (a kill
+ * comes at most a period and our own delay later: reaper_timeout stays
+ * short of the lease, which the kill must beat).
  */
 static void
 on_check(void *data)
@@ -423,11 +427,13 @@ on_check(void *data)
 		describe_daemon(r->daemon, where, sizeof(where));
 		snprintf(why, sizeof(why), "froze (no beat for %" PRIu64 " ms; %s)",
 			 now - r->last_beat, where);
-		if (late)
+		if (late && !r->deferred) {
+			r->deferred = true;
 			qb_log(LOG_INFO, "reaper: corovipd (pid %d) %s, but we ran late ourselves: "
 			       "judging at the next check", (int)r->daemon, why);
-		else
+		} else {
 			reap(r, why);
+		}
 	}
 	connect_group(r); /* also while reaping: RELEASED needs the group */
 	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, period * QB_TIME_NS_IN_MSEC, r, on_check,
