@@ -203,7 +203,7 @@ view_complete(const struct cv_engine *e)
  * own meanwhile), so a non-quorate view forgets every stamp.
  */
 static void
-stamp_gone(struct cv_engine *e)
+stamp_gone(struct cv_engine *e, bool new_ring)
 {
 	for (size_t p = 0; p < e->n_peers; p++) {
 		struct peer *pe = &e->peers[p];
@@ -221,11 +221,12 @@ stamp_gone(struct cv_engine *e)
 	 * silent at least consensus before our view, and its lease (from a
 	 * heartbeat sent before that) ends by our view - consensus + L; then
 	 * the lapse margin. (Its own ring may come later: a heal restarts its
-	 * formation.) */
+	 * formation.) Quorum gained within a ring formed earlier is no such
+	 * join: the guard (rule 1). */
 	if (e->view_quorate && e->fresh_until == 0) {
 		uint64_t wait = e->guard_ms;
 
-		if (e->lease_ms > e->consensus_ms)
+		if (new_ring && e->lease_ms > e->consensus_ms)
 			wait = CV_MAX(wait, (uint64_t)e->lease_ms - e->consensus_ms + LAPSE_MARGIN_MS);
 		e->fresh_until = e->now + 1 + (view_complete(e) ? 0 : wait);
 	}
@@ -246,13 +247,14 @@ quorum_changed(struct cv_engine *e, enum cv_reason why)
 	if (quorate == e->view_quorate)
 		return;
 	e->view_quorate = quorate;
-	stamp_gone(e);
+	stamp_gone(e, false);
 	for (size_t p = 0; !quorate && p < e->n_peers; p++)
 		if (!e->peers[p].in_view && e->peers[p].nodeid != e->me)
 			e->peers[p].away_unwatched = true;
 	if (!quorate) {
 		cv_engine_release_all(e, why);
 		e->exchange_done = false;
+		e->fresh_until = 0; /* as in adopt() */
 		return;
 	}
 	/* Quorum came to the same ring (a quorum device's vote moved to us,
@@ -292,13 +294,19 @@ adopt(struct cv_engine *e)
 	e->have_view = true;
 	e->view_adopted_at = e->now;
 	mark_view_members(e);
-	stamp_gone(e);
+	stamp_gone(e, true);
 	e->merged = e->n_totem > before && before > 0;
 	cv_engine_notice(e, CV_NOTICE_VIEW_ADOPTED, (uint32_t)e->n_totem,
 			 e->view_quorate ? "quorate" : "not quorate");
 	if (!e->view_quorate) {
 		cv_engine_release_all(e, CV_REASON_NO_QUORUM);
 		e->exchange_done = false;
+		/* Not watching, we know as little as a fresh daemon of a node
+		 * missing from our next quorate view: its side may have been
+		 * quorate and given it VIPs, and cut off since, it holds them
+		 * until its own ring forms. We wait for it from that view as
+		 * at start (stamp_gone), unless a seasoned member speaks. */
+		e->fresh_until = 0;
 		return;
 	}
 	cv_engine_start_exchange(e);
