@@ -498,15 +498,16 @@ on_reload(struct cv_engine *e, const struct cv_event *ev)
 	for (size_t i = 0; i < e->n_vips; i++)
 		e->vips[i].local_healthy = vip_locally_healthy(e, &e->cfg->vips[i]);
 	r = carry_vips(e, &old);
-	/* A VIP new to us may be held by a node whose STATE named VIPs we did
-	 * not know (it reloaded first): a blocker until its word (the answer
-	 * to our RESEND) or its deadline - its daemon may be gone, and its
-	 * last STATE is all we had of it, unreadable then. */
+	/* A VIP new to us may be held by any other node: one that reloaded
+	 * first (its STATE named a VIP we did not know), or one that held it
+	 * before an earlier reload of ours removed it (and what we knew of it
+	 * with it). Each is a blocker until its word (the answer to our
+	 * RESEND) or its deadline: its daemon and reaper may be dead. */
 	for (size_t i = 0; r >= 0 && i < e->n_vips; i++) {
 		if (cv_config_find_vip(old.cfg, e->cfg->vips[i].head.name))
 			continue;
 		for (size_t s = 0; s < e->n_peers; s++)
-			if (e->peers[s].has_unknown_vips && e->peers[s].nodeid != e->me)
+			if (e->peers[s].nodeid != e->me)
 				e->vips[i].blockers |= UINT64_C(1) << s;
 	}
 	free(old.vips);
