@@ -173,10 +173,14 @@ addr_op(struct sim *s, struct node *n, const struct cv_action *a)
 		.lease_ms = n->d.cfg->cluster.kernel_lease_ms,
 	};
 
-	if (lat == 0 && n->n_ops == 0)
+	if (lat == 0 && n->n_ops == 0) {
 		complete(s, n, &op);
-	else
-		enqueue(s, n, op);
+		return;
+	}
+	enqueue(s, n, op);
+	/* the checker allows a queued removal the latency it was issued with */
+	if (op.type == CV_ACT_ADDR_DEL && find(n, op.id))
+		find(n, op.id)->del_until = n->ops[n->n_ops - 1].at;
 }
 
 void

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv-macros.h"
 #include "sim-int.h"
 
 #define OUTSIDE_GRACE_MS 100
@@ -311,7 +312,8 @@ check_stray(struct sim *s)
 			}
 			if (a->stray_since == SIM_NEVER)
 				a->stray_since = s->now;
-			else if (s->now == a->stray_since + STRAY_GRACE_MS + n->del_ms &&
+			else if (s->now == CV_MAX(a->stray_since + STRAY_GRACE_MS + n->del_ms,
+						  a->del_until + 1) &&
 				 !a->del_failed)
 				sim_fail(s,
 					 "invariant 4: n%u keeps %s (%s), which its config no "

@@ -128,6 +128,7 @@ struct addr {
 	uint64_t stray_since;	     /* not in the daemon's config any more since */
 	uint64_t epoch;		     /* of the ADDR_ADD that made it (0: renewed by a reload) */
 	bool del_failed;	     /* a removal of it failed: the kernel lease ends it */
+	uint64_t del_until;	     /* a removal of it queued completes then (0: none) */
 };
 
 struct health {
