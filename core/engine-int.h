@@ -217,6 +217,14 @@ bool cv_engine_assembling(const struct cv_engine *e);
 
 /* engine.c */
 uint64_t cv_engine_retry_interval(const struct cv_engine *e);
+void cv_engine_vip_action(struct cv_engine *e, enum cv_action_type t, size_t i);
+bool cv_engine_vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc);
+/* Build the per-config tables (the engine then uses cfg); free them. */
+int cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids);
+void cv_engine_unload_config(struct cv_engine *e);
+
+/* engine-reload.c */
+int cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev);
 
 /* engine-orphan.c: releases a reload took out of the config */
 int cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc,

@@ -40,8 +40,8 @@ cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, const cha
 	push(e, (struct cv_action){ .type = CV_ACT_NOTICE, .notice = n, .node = node, .text = text });
 }
 
-static void
-vip_action(struct cv_engine *e, enum cv_action_type t, size_t i)
+void
+cv_engine_vip_action(struct cv_engine *e, enum cv_action_type t, size_t i)
 {
 	push(e, (struct cv_action){ .type = t,
 				    .vip = (uint32_t)i,
@@ -78,7 +78,7 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	enum cv_vip_state from = v->state;
 
 	if (t.actions & CV_VA_DEL)
-		vip_action(e, CV_ACT_ADDR_DEL, i);
+		cv_engine_vip_action(e, CV_ACT_ADDR_DEL, i);
 	if (t.actions & CV_VA_RELEASED)
 		cv_engine_send_released(e, i);
 	if (t.actions & CV_VA_EPOCH) {
@@ -87,7 +87,7 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 		e->holdings_epoch++;
 	}
 	if (t.actions & CV_VA_ADD) {
-		vip_action(e, CV_ACT_ADDR_ADD, i);
+		cv_engine_vip_action(e, CV_ACT_ADDR_ADD, i);
 		v->add_pending = true;
 	}
 	if (t.actions & CV_VA_DEL)
@@ -98,7 +98,7 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	if (t.next == CV_VIP_HELD && from != CV_VIP_HELD && v->move_target == e->me)
 		e->state_due = true;
 	if (t.actions & CV_VA_ANNOUNCE)
-		vip_action(e, CV_ACT_ANNOUNCE, i);
+		cv_engine_vip_action(e, CV_ACT_ANNOUNCE, i);
 	v->state = t.next;
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
@@ -150,8 +150,8 @@ compare_vip_names(const void *a, const void *b)
 		      (*(const struct cv_vip_conf *const *)b)->head.name);
 }
 
-static bool
-vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc)
+bool
+cv_engine_vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc)
 {
 	for (size_t k = 0; k < vc->check.n; k++)
 		for (size_t c = 0; c < e->cfg->n_checks; c++)
@@ -162,8 +162,8 @@ vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc)
 }
 
 /* Build the per-config tables: runtime per VIP, name index, check states, node ids. */
-static int
-load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids)
+int
+cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids)
 {
 	size_t nv = cfg->n_vips;
 
@@ -188,12 +188,12 @@ load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *no
 	/* Checks fail until the check runner says otherwise: a VIP that
 	 * follows a database primary must not land on a replica at start. */
 	for (size_t i = 0; i < nv; i++)
-		e->vips[i].local_healthy = vip_locally_healthy(e, &cfg->vips[i]);
+		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &cfg->vips[i]);
 	return 0;
 }
 
-static void
-unload_config(struct cv_engine *e)
+void
+cv_engine_unload_config(struct cv_engine *e)
 {
 	free(e->vips);
 	free(e->by_name);
@@ -226,7 +226,7 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.stop_deadline = NEVER,
 		.timer_at = NEVER,
 	};
-	if (load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
+	if (cv_engine_load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
 		cv_engine_free(e);
 		return -ENOMEM;
 	}
@@ -243,34 +243,10 @@ cv_engine_free(struct cv_engine *e)
 		for (size_t p = 0; p < e->n_peers; p++)
 			free(e->peers[p].vip_digests);
 		cv_engine_orphans_free(e);
-		unload_config(e);
+		cv_engine_unload_config(e);
 		free(e);
 	}
 	return NULL;
-}
-
-/* The peers' per-VIP digests follow the VIPs to their indices in the new config. */
-static int
-remap_peer_digests(struct cv_engine *e, const struct cv_engine *old)
-{
-	for (size_t p = 0; p < e->n_peers; p++) {
-		uint32_t *nd, *od = e->peers[p].vip_digests;
-
-		if (!od)
-			continue;
-		nd = calloc(e->n_vips ? e->n_vips : 1, sizeof(*nd));
-		if (!nd)
-			return -ENOMEM;
-		for (size_t i = 0; i < old->n_vips; i++) {
-			int j = cv_engine_vip_by_name(e, old->cfg->vips[i].head.name);
-
-			if (j >= 0)
-				nd[j] = od[i];
-		}
-		free(od);
-		e->peers[p].vip_digests = nd;
-	}
-	return 0;
 }
 
 /* ---- events handled here ---- */
@@ -283,7 +259,7 @@ refresh_health(struct cv_engine *e)
 
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
-		bool h = vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
+		bool h = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
 
 		changed |= h != v->local_healthy;
 		v->local_healthy = h;
@@ -381,7 +357,7 @@ retry_releases(struct cv_engine *e)
 		if (e->now >= gone_by(e, v))
 			cv_engine_vip_event(e, i, CV_VE_RELEASE_DONE, CV_REASON_RELEASE_DONE);
 		else
-			vip_action(e, CV_ACT_ADDR_DEL, i);
+			cv_engine_vip_action(e, CV_ACT_ADDR_DEL, i);
 	}
 }
 
@@ -400,131 +376,6 @@ on_stop(struct cv_engine *e)
 		cv_engine_send_state(e);
 		e->stop_sent = true;
 	}
-}
-
-/*
- * A VIP of the old config that the reload removes, or changes (address,
- * backend, interface): its address goes under the old config, and RELEASED
- * follows once that is done (an orphan, engine-orphan.c). Our STATE with
- * the new config goes out first, so the others have moved the VIP away from
- * us when that RELEASED comes (rule 3). A changed VIP keeps the rest of its
- * runtime (epochs, blockers, move) but not its owner: placement decides the
- * new address afresh.
- */
-static int
-release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
-{
-	struct vip_rt *ov = &old->vips[i];
-
-	/* (Not while an orphan of the name, an earlier reload's, is still
-	 * removing an address: that one says RELEASED once it is done.) */
-	if (ov->state == CV_VIP_WAITING && !cv_engine_orphan_pending(e, old->cfg->vips[i].head.name))
-		cv_engine_send_released_named(e, old->cfg->vips[i].head.name, ov->epoch);
-	if (ov->state == CV_VIP_HELD)
-		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
-					    .vip = (uint32_t)i,
-					    .conf = &old->cfg->vips[i],
-					    .from = CV_VIP_HELD,
-					    .to = CV_VIP_RELEASING,
-					    .reason = CV_REASON_RELOAD });
-	if (ov->state == CV_VIP_HELD || ov->state == CV_VIP_RELEASING)
-		return cv_engine_orphan_add(e, &old->cfg->vips[i], ov, ov->state == CV_VIP_HELD);
-	return 0;
-}
-
-static bool
-same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
-{
-	return cv_addr_compare(&a->address, &b->address) == 0 && a->backend == b->backend &&
-	       strcmp(a->interface ? a->interface : "", b->interface ? b->interface : "") == 0;
-}
-
-static int
-carry_vips(struct cv_engine *e, struct cv_engine *old)
-{
-	for (size_t i = 0; i < old->n_vips; i++) {
-		const struct cv_vip_conf *oc = &old->cfg->vips[i];
-		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
-		struct vip_rt *v = nc ? &e->vips[nc - e->cfg->vips] : NULL;
-		bool h = v ? v->local_healthy : false;
-		int r = 0;
-
-		if (v && same_address(nc, oc)) {
-			*v = old->vips[i];
-			v->local_healthy = h && !v->link_down; /* same interface: same link */
-			v->add_failed = false;
-			continue;
-		}
-		if (old->vips[i].state != CV_VIP_IDLE)
-			r = release_old(e, old, i);
-		if (r < 0)
-			return r;
-		if (v) {
-			*v = old->vips[i];
-			v->state = CV_VIP_IDLE;
-			/* Not the owner of the new address for having held the
-			 * old one: placement decides it afresh. */
-			v->owner = 0;
-			v->retry_at = NEVER;
-			v->add_pending = false;
-			v->local_healthy = h;
-			v->add_failed = v->link_down = false;
-		}
-	}
-	return 0;
-}
-
-static int
-on_reload(struct cv_engine *e, const struct cv_event *ev)
-{
-	struct cv_engine old = *e;
-	int r;
-
-	e->vips = NULL;
-	r = load_config(e, ev->reload.config, ev->reload.nodeids);
-	if (r < 0) {
-		unload_config(e);
-		*e = old;
-		return r;
-	}
-	r = remap_peer_digests(e, &old);
-	if (r < 0)
-		return r; /* fatal for the daemon: -ENOMEM */
-	for (size_t c = 0; c < e->cfg->n_checks; c++)
-		for (size_t k = 0; k < old.cfg->n_checks; k++)
-			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
-				e->check_ok[c] = old.check_ok[k];
-	/* load_config judged the VIPs before the checks' states came over */
-	for (size_t i = 0; i < e->n_vips; i++)
-		e->vips[i].local_healthy = vip_locally_healthy(e, &e->cfg->vips[i]);
-	r = carry_vips(e, &old);
-	/* A VIP new to us may be held by any other node: one that reloaded
-	 * first (its STATE named a VIP we did not know), or one that held it
-	 * before an earlier reload of ours removed it (and what we knew of it
-	 * with it). Each is a blocker until its word (the answer to our
-	 * RESEND) or its deadline: its daemon and reaper may be dead. */
-	for (size_t i = 0; r >= 0 && i < e->n_vips; i++) {
-		if (cv_config_find_vip(old.cfg, e->cfg->vips[i].head.name))
-			continue;
-		for (size_t s = 0; s < e->n_peers; s++)
-			if (e->peers[s].nodeid != e->me)
-				e->vips[i].blockers |= UINT64_C(1) << s;
-	}
-	free(old.vips);
-	free(old.by_name);
-	free(old.check_ok);
-	free(old.node_ids);
-	free(old.vip_digests);
-	if (r < 0)
-		return r;
-	e->placement_dirty = true;
-	e->ask_resend = true;
-	/* Nothing is taken under the new config before every member has our
-	 * STATE: placement must see our new digests first (engine-msg.c). */
-	e->own_state_pending = true;
-	cv_engine_send_state(e); /* our digests and health changed; theirs may be news to us */
-	cv_engine_reconsider_view(e);
-	return 0;
 }
 
 static void check_lease(struct cv_engine *e);
@@ -592,7 +443,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 	case CV_EV_ADMIN_STANDBY:
 		return cv_engine_admin_standby(e, ev->standby.node, ev->standby.standby);
 	case CV_EV_RELOAD:
-		return on_reload(e, ev);
+		return cv_engine_on_reload(e, ev);
 	case CV_EV_STOP:
 		on_stop(e);
 		return 0;
@@ -866,105 +717,4 @@ cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 	if (r >= 0 && out->err)
 		r = out->err;
 	return r;
-}
-
-/* ---- queries ---- */
-
-const struct cv_config *
-cv_engine_config(const struct cv_engine *e)
-{
-	return e->cfg;
-}
-
-size_t
-cv_engine_n_vips(const struct cv_engine *e)
-{
-	return e->n_vips;
-}
-
-enum cv_vip_state
-cv_engine_vip_state(const struct cv_engine *e, size_t vip)
-{
-	return vip < e->n_vips ? e->vips[vip].state : _CV_VIP_STATE_INVALID;
-}
-
-uint32_t
-cv_engine_vip_owner(const struct cv_engine *e, size_t vip)
-{
-	return vip < e->n_vips ? e->vips[vip].owner : 0;
-}
-
-uint64_t
-cv_engine_vip_epoch(const struct cv_engine *e, size_t vip)
-{
-	return vip < e->n_vips ? e->vips[vip].epoch : 0;
-}
-
-uint32_t
-cv_engine_lease_ms(const struct cv_engine *e)
-{
-	return e->lease_ms;
-}
-
-uint32_t
-cv_engine_guard_ms(const struct cv_engine *e)
-{
-	return e->guard_ms;
-}
-
-bool
-cv_engine_quorate(const struct cv_engine *e)
-{
-	return e->have_view && e->view_quorate;
-}
-
-uint32_t
-cv_engine_nodeid(const struct cv_engine *e)
-{
-	return e->me;
-}
-
-/* Insert id into the ascending ids[0..n) (n < max): views are small. */
-static void
-insert_sorted(uint32_t *ids, size_t n, uint32_t id)
-{
-	size_t k = n;
-
-	for (; k > 0 && ids[k - 1] > id; k--)
-		ids[k] = ids[k - 1];
-	ids[k] = id;
-}
-
-bool
-cv_engine_view(const struct cv_engine *e, struct cv_ring_id *ret_ring, uint32_t *ret_members,
-	       size_t max, size_t *ret_n)
-{
-	size_t n = 0;
-
-	if (!e->have_view)
-		return false;
-	for (size_t p = 0; p < e->n_peers; p++) {
-		if (!e->peers[p].in_view)
-			continue;
-		if (n < max)
-			insert_sorted(ret_members, n, e->peers[p].nodeid);
-		n++;
-	}
-	*ret_ring = e->view_ring;
-	*ret_n = n;
-	return true;
-}
-
-uint32_t
-cv_engine_node_id(const struct cv_engine *e, size_t node)
-{
-	return node < e->cfg->n_nodes ? e->node_ids[node] : 0;
-}
-
-bool
-cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid)
-{
-	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
-
-	return cv_engine_runtime_standby(e, nodeid) || (p && p->standby);
 }
