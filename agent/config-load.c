@@ -164,6 +164,16 @@ load(const char *path, bool strict, char *ret_warning, size_t warning_len, struc
 }
 
 int
+cv_config_load_fd(int fd, struct cv_config **ret, struct cv_conf_error *reterr)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = read_capped(fd, 0, &text, &len, reterr);
+
+	return r < 0 ? r : cv_config_parse(text, len, ret, reterr);
+}
+
+int
 cv_config_load(const char *path, struct cv_config **ret, struct cv_conf_error *reterr)
 {
 	return load(path, true, NULL, 0, ret, reterr);

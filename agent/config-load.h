@@ -22,6 +22,9 @@ int cv_config_load(const char *path, struct cv_config **ret, struct cv_conf_erro
  * ret_warning (len bytes) says why the daemon would refuse the file;
  * otherwise it is "". Builds and tests run as any user.
  */
+/* The config's text read from fd (to its end, size-capped), parsed: no file checks. */
+int cv_config_load_fd(int fd, struct cv_config **ret, struct cv_conf_error *reterr);
+
 int cv_config_load_check(const char *path, char *ret_warning, size_t len, struct cv_config **ret,
 			 struct cv_conf_error *reterr);
 

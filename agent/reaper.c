@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "cpg.h"
+#include "config-load.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "log.h"
@@ -453,36 +454,6 @@ on_group_event(void *userdata, const struct cv_event *ev)
 	}
 }
 
-/* The config's text from fd, parsed. */
-static int
-read_config(int fd, struct cv_config **ret)
-{
-	_cleanup_free_ char *text = NULL;
-	struct cv_conf_error e = {};
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *p = realloc(text, cap = cap ? 2 * cap : 65536);
-
-			if (!p)
-				return -ENOMEM;
-			text = p;
-		}
-		n = read(fd, text + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return cv_config_parse(text, len, ret, &e);
-}
-
 static void
 reaper_run(const struct cv_config *cfg, pid_t daemon)
 {
@@ -544,7 +515,7 @@ cv_reaper_main(int argc, char **argv)
 	prctl(PR_SET_NAME, "corovipd-reaper");
 	cv_log_init("corovipd", foreground, debug);
 	cv_log_forked("reaper");
-	r = read_config(CV_REAPER_CONF_FD, &cfg);
+	r = cv_config_load_fd(CV_REAPER_CONF_FD, &cfg, &(struct cv_conf_error){ 0 });
 	close(CV_REAPER_CONF_FD);
 	if (r < 0) {
 		/* Our socket closes as we exit: the daemon starts another. */

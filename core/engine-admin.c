@@ -40,10 +40,7 @@ known_node(const struct cv_engine *e, uint32_t nodeid)
 	for (size_t i = 0; i < e->cfg->n_nodes; i++)
 		if (e->node_ids[i] == nodeid)
 			return true;
-	for (size_t i = 0; i < e->n_totem; i++)
-		if (e->totem_members[i] == nodeid)
-			return true;
-	return false;
+	return cv_engine_in_totem(e, nodeid);
 }
 
 /*
@@ -246,13 +243,8 @@ cv_engine_end_moves_of_gone(struct cv_engine *e)
 {
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
-		bool member = false;
 
-		if (!v->move_target)
-			continue;
-		for (size_t k = 0; k < e->n_totem; k++)
-			member |= e->totem_members[k] == v->move_target;
-		if (!member) {
+		if (v->move_target && !cv_engine_in_totem(e, v->move_target)) {
 			v->move_target = 0;
 			e->placement_dirty = true;
 		}

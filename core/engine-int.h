@@ -71,10 +71,6 @@ struct vip_rt {
 	bool add_pending;	/* an ADDR_ADD of it is under way (its lease starts later) */
 	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
 	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
-	/* Our RELEASEDs of it not delivered back yet: we take it again only
-	 * after they are, or one in flight could free us as a blocker at the
-	 * others after placement gave it back to us and away again. */
-	uint32_t released_unseen;
 	uint64_t waiting_since;	/* when it last became WAITING */
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
@@ -153,7 +149,10 @@ struct cv_engine {
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
-	uint32_t own_in_flight;	/* our STATE/RELEASED/MOVE/STANDBY sent, not delivered back */
+	/* Our STATE/RELEASED/MOVE/STANDBY sent, not delivered back: we take
+	 * nothing meanwhile (a RELEASED of ours in flight could free us as a
+	 * blocker after placement gave the VIP back to us and away again). */
+	uint32_t own_in_flight;
 	uint64_t quorum_gained_at; /* quorum came within a ring: nothing taken for G (rule 2) */
 	uint64_t resend_asked_at; /* we last asked everyone for their STATE (a blocker's word) */
 	bool born;		/* the first step happened (at born_at) */
@@ -186,6 +185,7 @@ void cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, cons
 void cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv_reason why);
 void cv_engine_release_all(struct cv_engine *e, enum cv_reason why);
 bool cv_engine_holds_any(const struct cv_engine *e);
+bool cv_engine_waits_any(const struct cv_engine *e);
 
 /* engine-view.c */
 int cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev);
@@ -195,6 +195,8 @@ void cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t conse
 struct peer *cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create);
 int cv_engine_peer_slot(const struct cv_engine *e, uint32_t nodeid);
 bool cv_engine_in_view(const struct cv_engine *e, uint32_t nodeid);
+bool cv_engine_in_totem(const struct cv_engine *e, uint32_t nodeid);
+bool cv_engine_peer_has_pid(const struct peer *p, uint32_t pid);
 bool cv_engine_totem_can_be_quorate(const struct cv_engine *e);
 bool cv_engine_in_adopted_ring(const struct cv_engine *e);
 void cv_engine_reconsider_view(struct cv_engine *e);

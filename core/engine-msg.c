@@ -207,14 +207,11 @@ cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t ep
 {
 	struct cv_proto_vip *v = calloc(1, sizeof(*v));
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
-	int i = cv_engine_vip_by_name(e, name);
 
 	if (!v) {
 		e->out->err = -ENOMEM;
 		return;
 	}
-	if (i >= 0 && e->cpg_up) /* (what is sent without a connection is lost) */
-		e->vips[i].released_unseen++;
 	copy_name(v->name, name);
 	v->epoch = epoch;
 	m.released = (struct cv_proto_released){
@@ -311,15 +308,6 @@ config_differs(const struct cv_engine *e, const struct peer *p)
 	return false;
 }
 
-static bool
-in_group(const struct peer *p, uint32_t pid)
-{
-	for (size_t i = 0; i < p->n_pids; i++)
-		if (p->pids[i] == pid)
-			return true;
-	return false;
-}
-
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
@@ -344,14 +332,14 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	/* Its STATE came after it left the group (sent before it ended): what
 	 * it said stands, but it is gone, and whether its RELEASED came is not
 	 * known: as a daemon that died alone (rule 4). */
-	if (!in_group(p, pid)) {
+	if (!cv_engine_peer_has_pid(p, pid)) {
 		p->daemon_left_at = e->now;
 		p->daemon_died_alone = true;
 		p->spoke = false;
 	}
 	p->reaper_pid = s->peer_pid;
 	/* A reaper that left before this STATE came is gone, not present. */
-	p->reaper_left_at = s->peer_pid && in_group(p, s->peer_pid) ? NEVER : e->now;
+	p->reaper_left_at = s->peer_pid && cv_engine_peer_has_pid(p, s->peer_pid) ? NEVER : e->now;
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->state_ring = s->ring;
@@ -428,15 +416,6 @@ on_state(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_pro
 		commit_state(e, p, slot, pid, s);
 }
 
-static bool
-waiting(const struct cv_engine *e)
-{
-	for (size_t i = 0; i < e->n_vips; i++)
-		if (e->vips[i].state == CV_VIP_WAITING)
-			return true;
-	return false;
-}
-
 static void
 on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_proto_heartbeat *h)
 {
@@ -464,7 +443,7 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	/* Our own heartbeats come back too late to give a lease (our
 	 * deliveries lag): we can take nothing, so say we are not fit
 	 * (lapsed), or placement would wait on us forever. */
-	if (e->now >= h->send_time_ms + e->lease_ms && !e->lapsed && waiting(e)) {
+	if (e->now >= h->send_time_ms + e->lease_ms && !e->lapsed && cv_engine_waits_any(e)) {
 		e->lapsed = true;
 		cv_engine_send_state(e);
 		return;
@@ -519,8 +498,6 @@ on_released(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv_
 
 		if (i < 0)
 			continue;
-		if (nodeid == e->me && pid == e->my_pid && e->vips[i].released_unseen)
-			e->vips[i].released_unseen--;
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, r->vips[k].epoch);
 		released_vip(e, p, bit, i, from_reaper);
 	}

@@ -518,6 +518,6 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, CV_MAX(e->resend_asked_at + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms, e->now + 1));
 	if (ret_deadline)
 		*ret_deadline = deadline;
-	return v->blockers == 0 && !ignorant && !v->released_unseen && !peers_say_blocked(e, v) &&
+	return v->blockers == 0 && !ignorant && !peers_say_blocked(e, v) &&
 	       !cv_engine_orphan_has_address(e, &e->cfg->vips[i]) && may_take_now(e);
 }

@@ -88,6 +88,16 @@ cv_engine_peer_slot(const struct cv_engine *e, uint32_t nodeid)
 	return -ENOENT;
 }
 
+/* Is nodeid a member of the latest totem ring? */
+bool
+cv_engine_in_totem(const struct cv_engine *e, uint32_t nodeid)
+{
+	for (size_t i = 0; i < e->n_totem; i++)
+		if (e->totem_members[i] == nodeid)
+			return true;
+	return false;
+}
+
 bool
 cv_engine_in_view(const struct cv_engine *e, uint32_t nodeid)
 {
@@ -343,13 +353,10 @@ judge_unseen_leaves(struct cv_engine *e)
 {
 	for (size_t s = 0; s < e->n_peers; s++) {
 		struct peer *p = &e->peers[s];
-		bool member = false;
 
 		if (!p->daemon_left_unseen)
 			continue;
-		for (size_t i = 0; i < e->n_totem; i++)
-			member |= e->totem_members[i] == p->nodeid;
-		p->daemon_died_alone = member;
+		p->daemon_died_alone = cv_engine_in_totem(e, p->nodeid);
 		p->daemon_left_unseen = false;
 	}
 }
@@ -414,8 +421,8 @@ member_left(struct cv_engine *e, const struct cv_member *m)
 		p->reaper_left_at = e->now;
 }
 
-static bool
-has_pid(const struct peer *p, uint32_t pid)
+bool
+cv_engine_peer_has_pid(const struct peer *p, uint32_t pid)
 {
 	for (size_t i = 0; i < p->n_pids; i++)
 		if (p->pids[i] == pid)
@@ -449,13 +456,13 @@ forget_missing(struct cv_engine *e)
 
 		if (p->nodeid == e->me)
 			continue;
-		if (p->daemon_pid && p->daemon_left_at == NEVER && !has_pid(p, p->daemon_pid)) {
+		if (p->daemon_pid && p->daemon_left_at == NEVER && !cv_engine_peer_has_pid(p, p->daemon_pid)) {
 			member_left(e, &(struct cv_member){ .nodeid = p->nodeid, .pid = p->daemon_pid,
 							    .reason = CV_LEAVE_PROCDOWN });
 			/* alone, or with its node: the next totem ring says */
 			p->daemon_left_unseen = true;
 		}
-		if (p->reaper_pid && p->reaper_left_at == NEVER && !has_pid(p, p->reaper_pid))
+		if (p->reaper_pid && p->reaper_left_at == NEVER && !cv_engine_peer_has_pid(p, p->reaper_pid))
 			member_left(e, &(struct cv_member){ .nodeid = p->nodeid, .pid = p->reaper_pid,
 							    .reason = CV_LEAVE_PROCDOWN });
 	}

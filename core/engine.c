@@ -126,8 +126,8 @@ cv_engine_holds_any(const struct cv_engine *e)
 	return any_in(e, CV_VIP_HELD);
 }
 
-static bool
-waits_any(const struct cv_engine *e)
+bool
+cv_engine_waits_any(const struct cv_engine *e)
 {
 	return any_in(e, CV_VIP_WAITING);
 }
@@ -452,8 +452,6 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		e->own_in_flight = 0; /* gone with the connection */
 		cv_engine_release_all(e, CV_REASON_CONN_LOST);
 		e->own_state_pending = false; /* the next exchange starts afresh */
-		for (size_t i = 0; i < e->n_vips; i++)
-			e->vips[i].released_unseen = 0; /* gone with the connection */
 		e->have_totem = e->have_quorum = e->have_view = false;
 		e->view_quorate = e->exchange_done = false;
 		return 0;
@@ -540,7 +538,7 @@ owns_any(struct cv_engine *e)
 static void
 heartbeat(struct cv_engine *e)
 {
-	bool holds = cv_engine_holds_any(e), waits = waits_any(e);
+	bool holds = cv_engine_holds_any(e), waits = cv_engine_waits_any(e);
 
 	if (!(holds || waits || e->lapsed || owns_any(e)) || !e->have_view || !e->view_quorate) {
 		e->next_hb_at = NEVER;
@@ -576,7 +574,7 @@ check_stop(struct cv_engine *e)
 		return;
 	if (e->now >= e->stop_deadline)
 		cv_engine_release_all(e, CV_REASON_STOP);
-	if (cv_engine_holds_any(e) || waits_any(e) || any_in(e, CV_VIP_RELEASING) || e->n_orphans)
+	if (cv_engine_holds_any(e) || cv_engine_waits_any(e) || any_in(e, CV_VIP_RELEASING) || e->n_orphans)
 		return;
 	e->stopped = true;
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
