@@ -515,10 +515,12 @@ vip_gone(void *userdata, size_t vip)
 
 #define RECONCILE_MS 5000
 
-static void
-reconcile(void *data)
+static void reconcile(void *data);
+
+/* One round, and the next armed; how many of ours it could not remove, or -errno. */
+static int
+reconcile_round(struct cv_daemon *d)
 {
-	struct cv_daemon *d = data;
 	int r = cv_executor_reconcile(d->exec, d->engine, vip_gone, d);
 
 	if (r < 0)
@@ -526,6 +528,13 @@ reconcile(void *data)
 	d->reconcile_armed = qb_loop_timer_add(d->loop, QB_LOOP_LOW,
 					       (uint64_t)RECONCILE_MS * QB_TIME_NS_IN_MSEC, d,
 					       reconcile, &d->reconcile_timer) == 0;
+	return r;
+}
+
+static void
+reconcile(void *data)
+{
+	reconcile_round(data);
 }
 
 /* ---- the reaper: its heartbeat, and a new one when it dies ---- */
@@ -904,10 +913,12 @@ daemon_init(struct cv_daemon *d)
 	serve_ipc(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
-	if (cv_executor_reconcile(d->exec, NULL, NULL, NULL) != 0)
+	if (reconcile_round(d) != 0) { /* (no engine yet: everything of ours goes) */
 		d->join_gate_until = now_ms() + d->cfg->cluster.kernel_lease_ms + 1000;
-	reconcile(d);
-	r = held_back(d) ? -EAGAIN : connect_corosync(d);
+		schedule_reconnect(d); /* held_back() retries there */
+		return EXIT_OK;
+	}
+	r = connect_corosync(d);
 	if (r < 0) {
 		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
 		       cv_strerror(r), RECONNECT_MS);
