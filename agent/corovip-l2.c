@@ -20,6 +20,7 @@
 
 #include <linux/if.h> /* IFF_LOWER_UP */
 
+#include "config.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "fd-util.h"
@@ -46,6 +47,7 @@ struct opts {
 	const char *file;
 	uint32_t rcvbuf; /* monitor: SO_RCVBUF, 0 = the monitor's own */
 	uint32_t probe_ms; /* add: probe the link this long first, 0 = no probe */
+	uint32_t tag;	   /* the IFA_PROTO we write and call ours (config.h: CV_TAG_L2) */
 };
 
 struct ctx {
@@ -85,7 +87,9 @@ usage(FILE *f)
 		"  -g, --garp FORM    request | reply | both (default request)\n"
 		"  -r, --router yes|no  IPv6 NA Router flag (default: interface forwarding)\n"
 		"  -f, --file FILE    read more addresses from FILE, one per line\n"
-		"      --rcvbuf BYTES monitor: a small receive buffer (tests: force a resync)\n");
+		"      --rcvbuf BYTES monitor: a small receive buffer (tests: force a resync)\n"
+		"  -t, --tag N        the IFA_PROTO tag to write and to call ours, 4..255\n"
+		"                     (default 0x6c; tests: another owner's addresses)\n");
 }
 
 static int
@@ -97,6 +101,21 @@ parse_u32(const char *s, uint32_t max, uint32_t *ret)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* Decimal or 0x hex, up to 255. */
+static int
+parse_tag(const char *s, uint32_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v > 255)
 		return -EINVAL;
 	*ret = (uint32_t)v;
 	return 0;
@@ -142,6 +161,9 @@ parse_opt(struct opts *o, int c, const char *arg)
 	case 'p':
 		r = parse_u32(arg, 60000, &o->probe_ms);
 		return r < 0 || o->probe_ms == 0 ? -EINVAL : 0;
+	case 't':
+		r = parse_tag(arg, &o->tag);
+		return r < 0 || o->tag < 4 ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}
@@ -163,6 +185,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "file", required_argument, NULL, 'f' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
 		{ "probe", required_argument, NULL, 'p' },
+		{ "tag", required_argument, NULL, 't' },
 		{},
 	};
 	int c;
@@ -171,9 +194,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		.lease_s = 10,
 		.nodad = true,
 		.router = -1,
+		.tag = CV_TAG_L2,
 		.ann = { .count = 5, .interval_ms = 200, .garp = CV_GARP_REQUEST },
 	};
-	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:p:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:p:t:", options, NULL)) != -1) {
 		if (parse_opt(o, c, optarg) < 0) {
 			if (optarg)
 				fprintf(stderr, PROG ": invalid value '%s' for option -%c\n",
@@ -279,6 +303,7 @@ make_reqs(const struct ctx *x)
 			.lease_s = x->o.lease_s,
 			.nodad = x->o.nodad,
 			.deprecated = x->o.deprecated,
+			.tag = (uint8_t)x->o.tag,
 		};
 	return v;
 }
@@ -332,7 +357,7 @@ check_not_foreign(const struct ctx *x, const struct cv_nl_addr *v, size_t nv)
 {
 	for (size_t i = 0; i < x->n; i++)
 		for (size_t k = 0; k < nv; k++)
-			if (v[k].proto != CV_NL_IFA_PROTO &&
+			if (v[k].proto != (uint8_t)x->o.tag &&
 			    cv_addr_same_host(&v[k].addr, &x->addrs[i])) {
 				print_refusal(x, i, "address already on the interface and not ours");
 				return -EADDRINUSE;
@@ -545,7 +570,7 @@ cmd_dump(struct ctx *x)
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char a[CV_ADDR_STRLEN], vl[16], pl[16];
 
-		if (x->o.ours && v[i].proto != CV_NL_IFA_PROTO)
+		if (x->o.ours && v[i].proto != (uint8_t)x->o.tag)
 			continue;
 		printf("%s proto 0x%02x valid %s preferred %s flags 0x%x\n",
 		       cv_addr_format(&v[i].addr, true, a, sizeof(a)), v[i].proto,
@@ -580,9 +605,10 @@ cmd_reconcile(struct ctx *x)
 	if (!stray)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (v[i].proto == CV_NL_IFA_PROTO && !wanted(x, &v[i].addr))
+		if (v[i].proto == (uint8_t)x->o.tag && !wanted(x, &v[i].addr))
 			stray[ns++] = (struct cv_nl_addr_req){ .addr = v[i].addr,
-							       .ifindex = x->link.ifindex };
+							       .ifindex = x->link.ifindex,
+							       .tag = (uint8_t)x->o.tag };
 	r = cv_nl_addr_batch(x->nl, CV_NL_DEL, stray, ns, NULL, &e);
 	if (r < 0) {
 		fprintf(stderr, PROG ": reconcile '%s': delete failed: %s\n", x->ifname,

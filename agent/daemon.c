@@ -43,6 +43,7 @@ struct cv_daemon {
 	struct cv_quorum *quorum;
 	struct cv_timings *timings;
 	struct cv_executor *exec;
+	struct cv_owned owned; /* our tag and the interfaces of this and the previous config */
 	struct cv_nl_monitor *mon;
 	struct cv_conflict_watch *conflicts;
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
@@ -287,7 +288,7 @@ held_back(struct cv_daemon *d)
 
 	if (!d->join_gate_until)
 		return false;
-	left = cv_executor_reconcile(d->exec, NULL, NULL, NULL);
+	left = cv_executor_reconcile(d->exec, &d->owned, NULL, NULL, NULL);
 	if (left == 0 || now_ms() >= d->join_gate_until) {
 		d->join_gate_until = 0;
 		return false;
@@ -404,7 +405,7 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 	    cv_executor_on_addr(d->exec, &ev->addr, ev->type == CV_NLMON_ADDR_DEL))
 		return 0; /* a failed DAD took it: that is the add failing, not an admin */
 	if (!d->engine || (ev->type != CV_NLMON_RESYNC &&
-			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == CV_NL_IFA_PROTO)))
+			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == d->owned.tag)))
 		return 0;
 	cfg = cv_engine_config(d->engine);
 	for (size_t i = 0; i < cfg->n_vips; i++) {
@@ -521,7 +522,7 @@ static void reconcile(void *data);
 static int
 reconcile_round(struct cv_daemon *d)
 {
-	int r = cv_executor_reconcile(d->exec, d->engine, vip_gone, d);
+	int r = cv_executor_reconcile(d->exec, &d->owned, d->engine, vip_gone, d);
 
 	if (r < 0)
 		qb_log(LOG_WARNING, "reconcile: %s, retrying in %d ms", cv_strerror(r), RECONCILE_MS);
@@ -616,6 +617,11 @@ start_reaper(struct cv_daemon *d)
 
 	if (r < 0)
 		return r;
+	/* Its config names the current interfaces; the previous config's too. */
+	r = cv_reaper_tell_interfaces(&d->owned);
+	if (r < 0)
+		qb_log(LOG_ERR, "the new reaper was not told every interface of ours (%s): "
+		       "what it misses there is left to the kernel lease", cv_strerror(r));
 	d->reaper_started_at = now_ms();
 	if (d->loop)
 		watch_reaper(d);
@@ -704,12 +710,39 @@ on_reaper_socket(int32_t fd, int32_t revents, void *data)
 /* ---- signals ---- */
 
 /*
+ * The interfaces of cfg and of the config before it are ours from here on
+ * (owned.h), the reaper's first: it must know an interface before anything
+ * of ours is there. The tag stays the one of the start.
+ */
+static int
+own_interfaces(struct cv_daemon *d, const struct cv_config *old, const struct cv_config *cfg)
+{
+	struct cv_owned next = { .tag = d->owned.tag };
+	int r = cv_owned_add_config(&next, old);
+
+	if (r >= 0)
+		r = cv_owned_add_config(&next, cfg);
+	if (r >= 0)
+		r = cv_reaper_tell_interfaces(&next);
+	if (r < 0) {
+		cv_owned_clear(&next);
+		return r;
+	}
+	cv_owned_clear(&d->owned);
+	d->owned = next;
+	if (cv_config_address_tag(cfg) != d->owned.tag)
+		qb_log(LOG_WARNING, "a new group or address_tag takes effect at restart: our "
+		       "addresses keep tag 0x%02x", d->owned.tag);
+	return 0;
+}
+
+/*
  * SIGHUP: read the file again; a bad file changes nothing. The engine keeps
  * the unchanged VIPs as they are (config diff by name). The running reaper
  * keeps the config it was started with (its bound, and the VIP names its
- * RELEASED lists; it removes every address of ours whatever the config, and
- * peers take its RELEASED for every VIP); a reaper started later gets the
- * config of then.
+ * RELEASED lists, which peers take for every VIP) and is told the new
+ * interfaces (own_interfaces); a reaper started later gets the config of
+ * then.
  */
 static int
 reload(struct cv_daemon *d, char *msg, size_t len)
@@ -728,6 +761,16 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 		qb_log(LOG_ERR, "reload failed: %s; keeping the running config", why);
 		if (msg)
 			snprintf(msg, len, "%s; keeping the running config", why);
+		return r;
+	}
+	r = own_interfaces(d, old, cfg);
+	if (r < 0) {
+		qb_log(LOG_ERR, "reload failed: the reaper cannot be told the new interfaces (%s); "
+		       "keeping the running config", cv_strerror(r));
+		if (msg)
+			snprintf(msg, len, "the reaper cannot be told the new interfaces (%s); "
+				 "keeping the running config", cv_strerror(r));
+		cv_config_free(cfg);
 		return r;
 	}
 	d->cfg = cfg;
@@ -832,7 +875,7 @@ daemon_done(struct cv_daemon *d)
 	if (d->reconcile_armed)
 		qb_loop_timer_del(d->loop, d->reconcile_timer);
 	if (d->exec)
-		cv_executor_reconcile(d->exec, NULL, NULL, NULL); /* nothing left behind */
+		cv_executor_reconcile(d->exec, &d->owned, NULL, NULL, NULL); /* nothing left behind */
 	cv_executor_free(d->exec);
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
@@ -857,6 +900,7 @@ daemon_done(struct cv_daemon *d)
 			;
 	cv_engine_free(d->engine);
 	cv_config_free(d->cfg);
+	cv_owned_clear(&d->owned);
 	free(d->nodeids);
 	if (d->loop)
 		qb_loop_destroy(d->loop);
@@ -876,6 +920,9 @@ daemon_init(struct cv_daemon *d)
 		qb_log(LOG_CRIT, "%s", cv_config_format_error(d->config_path, r, &e, why, sizeof(why)));
 		return EXIT_CONFIG;
 	}
+	d->owned.tag = cv_config_address_tag(d->cfg);
+	if (cv_owned_add_config(&d->owned, d->cfg) < 0)
+		return EXIT_OSERR;
 	/*
 	 * The reaper first, before any connection: it watches us from here on.
 	 * Once the loop has beaten for the first time (its first turn, after
@@ -894,7 +941,7 @@ daemon_init(struct cv_daemon *d)
 	qb_loop_timer_add(d->loop, QB_LOOP_HIGH, 0, d, beat, &d->beat);
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		qb_loop_signal_add(d->loop, QB_LOOP_HIGH, sigs[i], d, on_signal, &d->sigs[i]);
-	r = cv_executor_new(d->loop, sink, d, &d->exec);
+	r = cv_executor_new(d->loop, d->owned.tag, sink, d, &d->exec);
 	if (r >= 0)
 		r = cv_cpg_new(d->loop, d->cfg->cluster.group, sink, d, &d->cpg);
 	if (r < 0) {
@@ -936,7 +983,8 @@ cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug)
 	int code = daemon_init(&d);
 
 	if (code == EXIT_OK) {
-		qb_log(LOG_NOTICE, "started with %zu VIPs from %s", d.cfg->n_vips, config_path);
+		qb_log(LOG_NOTICE, "started with %zu VIPs from %s; our addresses carry tag 0x%02x",
+		       d.cfg->n_vips, config_path, d.owned.tag);
 		warn_unrun_checks(d.cfg);
 		qb_loop_run(d.loop);
 		code = d.exit_code;

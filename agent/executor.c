@@ -68,6 +68,7 @@ struct cv_executor {
 	void *userdata;
 	struct cv_nl *nl;
 	struct cv_cpg *cpg;
+	uint8_t tag; /* IFA_PROTO of the addresses we add (owned.h) */
 	qb_loop_timer_handle wakeup;
 	bool wakeup_armed;
 	struct burst *bursts[MAX_BURSTS];
@@ -143,7 +144,8 @@ request(struct cv_executor *x, const struct cv_vip_conf *c, struct cv_nl_addr_re
 	*ret = (struct cv_nl_addr_req){ .addr = c->address,
 					.ifindex = link.ifindex,
 					.nodad = c->nodad,
-					.deprecated = c->deprecated };
+					.deprecated = c->deprecated,
+					.tag = x->tag };
 	if (ret_link)
 		*ret_link = link;
 	return 0;
@@ -360,7 +362,7 @@ refuse_foreign(struct cv_executor *x, const struct cv_action *a, const struct cv
 	struct cv_nl_addr found;
 
 	if (cv_nl_addr_find(x->nl, req->ifindex, &req->addr, &found) < 0 ||
-	    found.proto == CV_NL_IFA_PROTO)
+	    found.proto == x->tag)
 		return false;
 	log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
 	note_add(x, a, NOTE_FOREIGN, req->ifindex);
@@ -456,7 +458,7 @@ cv_executor_on_addr(struct cv_executor *x, const struct cv_nl_addr *a, bool gone
 		if (n->kind != NOTE_DAD || n->ifindex != a->ifindex ||
 		    !cv_addr_same_host(&n->conf->address, &a->addr))
 			continue;
-		if (gone && a->proto != CV_NL_IFA_PROTO)
+		if (gone && a->proto != x->tag)
 			return false;
 		dad_judge(n, a, gone);
 		return gone;
@@ -703,8 +705,9 @@ held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
 }
 
 int
-cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
-		      void (*gone)(void *userdata, size_t vip), void *userdata)
+cv_executor_reconcile(struct cv_executor *x, const struct cv_owned *owned,
+		      const struct cv_engine *engine, void (*gone)(void *userdata, size_t vip),
+		      void *userdata)
 {
 	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
 	_cleanup_free_ bool *seen = NULL;
@@ -717,13 +720,14 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 	if (!seen)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++) {
-		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex };
+		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
+					      .tag = x->tag };
 		struct cv_nl_error err = {};
 		char buf[CV_ADDR_STRLEN];
 		int i;
 
-		if (addrs[k].proto != CV_NL_IFA_PROTO)
-			continue; /* the admin's own */
+		if (!cv_owned_is_ours(owned, &addrs[k]))
+			continue; /* the admin's own, or another owner's */
 		cv_reaper_beat();
 		i = held_vip(engine, &addrs[k]);
 		if (i >= 0) {
@@ -744,14 +748,15 @@ cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
 }
 
 int
-cv_executor_new(qb_loop_t *loop, cv_event_sink_fn sink, void *userdata, struct cv_executor **ret)
+cv_executor_new(qb_loop_t *loop, uint8_t tag, cv_event_sink_fn sink, void *userdata,
+		struct cv_executor **ret)
 {
 	struct cv_executor *x = calloc(1, sizeof(*x));
 	int r;
 
 	if (!x)
 		return -ENOMEM;
-	*x = (struct cv_executor){ .loop = loop, .sink = sink, .userdata = userdata,
+	*x = (struct cv_executor){ .loop = loop, .tag = tag, .sink = sink, .userdata = userdata,
 				   .garp = { .fd = -1 }, .ndisc = { .fd = -1 } };
 	r = cv_nl_new(&x->nl);
 	if (r < 0) {

@@ -13,11 +13,15 @@
 #include "cpg.h"
 #include "engine.h"
 #include "netlink-msg.h"
+#include "owned.h"
 
 struct cv_executor;
 
-/* sink: where follow-up events go (the daemon feeds them to the engine). */
-int cv_executor_new(qb_loop_t *loop, cv_event_sink_fn sink, void *userdata,
+/*
+ * tag: the IFA_PROTO our addresses carry (cv_config_address_tag); sink:
+ * where follow-up events go (the daemon feeds them to the engine).
+ */
+int cv_executor_new(qb_loop_t *loop, uint8_t tag, cv_event_sink_fn sink, void *userdata,
 		    struct cv_executor **ret);
 struct cv_executor *cv_executor_free(struct cv_executor *x);
 
@@ -54,11 +58,13 @@ bool cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac
 void cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next);
 
 /*
- * Reconcile (rule 8) against what is on the interfaces: every address with
- * our IFA_PROTO tag that engine does not hold (engine NULL: none) is
- * removed, and the admin's own are never touched; gone(userdata, i) is
+ * Reconcile (rule 8) against what is on the interfaces: every address that
+ * is ours by owned (our tag, an interface of the current or the previous
+ * config) and that engine does not hold (engine NULL: none) is removed; the
+ * admin's own and other owners' are never touched; gone(userdata, i) is
  * called for each VIP the engine holds that is missing. Returns how many of
  * those addresses it could not remove (0: none left), or -errno.
  */
-int cv_executor_reconcile(struct cv_executor *x, const struct cv_engine *engine,
+int cv_executor_reconcile(struct cv_executor *x, const struct cv_owned *owned,
+			  const struct cv_engine *engine,
 			  void (*gone)(void *userdata, size_t vip), void *userdata);

@@ -21,7 +21,7 @@
 
 enum cv_nl_monitor_event_type {
 	CV_NLMON_ADDR_NEW, /* RTM_NEWADDR: added, or changed (flags, lifetimes) */
-	CV_NLMON_ADDR_DEL, /* RTM_DELADDR: removed; addr.proto == CV_NL_IFA_PROTO if ours */
+	CV_NLMON_ADDR_DEL, /* RTM_DELADDR: removed; addr.proto: whose (CV_TAG_*) */
 	CV_NLMON_LINK,	   /* RTM_NEWLINK: new or changed; IFF_UP, IFF_LOWER_UP in link.flags */
 	CV_NLMON_LINK_DEL, /* RTM_DELLINK: the link is gone */
 	CV_NLMON_RESYNC,   /* notifications were lost: dump and reconcile */

@@ -94,7 +94,7 @@ cv_nl_msg_put_addr(void *buf, size_t len, enum cv_nl_op op, const struct cv_nl_a
 
 	ok = mnl_attr_put_check(nlh, len, IFA_LOCAL, alen, r->addr.bytes) &&
 	     mnl_attr_put_check(nlh, len, IFA_ADDRESS, alen, r->addr.bytes) &&
-	     mnl_attr_put_u8_check(nlh, len, IFA_PROTO, CV_NL_IFA_PROTO);
+	     (!r->tag || mnl_attr_put_u8_check(nlh, len, IFA_PROTO, r->tag));
 	if (ok && op != CV_NL_DEL) {
 		struct ifa_cacheinfo ci = lifetimes(r);
 		uint32_t flags = addr_flags(r);

@@ -17,12 +17,13 @@
 #include "addr.h"
 
 /*
- * Our tag in IFA_PROTO: 0x63, 'c' for corovip. The kernel reserves 0..3
- * (IFAPROT_UNSPEC, _KERNEL_LO, _KERNEL_RA, _KERNEL_LL); iproute2 names none
- * above that, so any other value marks an address that some tool added on
- * purpose. Reconcile removes only addresses carrying this value.
+ * Whose an address is: its IFA_PROTO byte, which the kernel keeps with it.
+ * The kernel reserves 0..3 (IFAPROT_UNSPEC, _KERNEL_LO, _KERNEL_RA,
+ * _KERNEL_LL) and iproute2 names none above that, so any other value marks
+ * an address some tool added on purpose. Each owner of corovip addresses has
+ * its own value (core/config.h: CV_TAG_*, cv_config_address_tag) and removes
+ * only addresses that carry it.
  */
-#define CV_NL_IFA_PROTO 0x63
 
 #define CV_NL_LIFETIME_FOREVER UINT32_MAX /* the kernel's INFINITY_LIFE_TIME */
 #define CV_NL_MSG_MAX	       256	  /* extended-ACK text we keep */
@@ -43,6 +44,7 @@ struct cv_nl_addr_req {
 	uint32_t lease_s; /* valid_lft (and preferred_lft) in seconds; 0 = forever */
 	bool nodad;	  /* IPv6: IFA_F_NODAD */
 	bool deprecated;  /* preferred_lft 0: never chosen as a source address */
+	uint8_t tag;	  /* IFA_PROTO, the owner's tag; 0 = none */
 };
 
 /* An address as the kernel reports it (RTM_NEWADDR, RTM_DELADDR). */

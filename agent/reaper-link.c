@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ static struct {
 } current = { .fd = -1 };
 
 #define STALL_WARN_EVERY_MS 10000
+#define TELL_WAIT_MS	    100 /* a reaper not reading its socket for this long is stuck */
 
 /* A copy of fd numbered at least 5, so that the dup2s onto 3 and 4 cannot clash. */
 static int
@@ -235,6 +237,49 @@ cv_reaper_take_max_gap_ms(void)
 
 	current.max_gap = 0;
 	return gap;
+}
+
+/*
+ * The whole message or an error: the socket is non-blocking, so a reaper
+ * that does not read (frozen) gets up to a moment before we give up. A
+ * short write leaves a cut name in the stream, which the reaper drops.
+ */
+static int
+send_all(const char *buf, size_t len)
+{
+	uint64_t give_up = now_ms() + TELL_WAIT_MS;
+
+	while (len) {
+		ssize_t n = send(current.fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && now_ms() < give_up) {
+			poll(&(struct pollfd){ .fd = current.fd, .events = POLLOUT }, 1, 10);
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cv_reaper_tell_interfaces(const struct cv_owned *o)
+{
+	if (current.fd < 0)
+		return 0; /* the next reaper is told at its start */
+	for (size_t i = 0; i < o->n; i++) {
+		char line[CV_IFNAME_MAX + 3];
+		int len = snprintf(line, sizeof(line), "i%s\n", o->ifnames[i]);
+		int r = send_all(line, (size_t)len);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 pid_t

@@ -40,6 +40,10 @@ struct reaper {
 	bool quit;
 	bool cpg_lost; /* not connected: retry at next_connect_ms */
 	uint64_t next_connect_ms;
+	struct cv_owned owned; /* our tag; the interfaces of every config we were told of */
+	char name[CV_IFNAME_MAX + 2]; /* an "i<name>\n" line being read */
+	size_t name_len;
+	bool in_name;
 };
 
 /* Like the daemon's, but from the check timer the reaper has anyway. */
@@ -69,12 +73,13 @@ now_ms(void)
 
 /*
  * Our addresses go, whatever the daemon was doing with them: every address
- * with our tag, so VIPs a reload added after the fork go too; the admin's own
- * are never touched. One pass: how many of ours it found (and tried to
- * remove), and the first error.
+ * with our tag on an interface of any config of the daemon's life (owned.h),
+ * so VIPs a reload added after the fork go too; the admin's own and other
+ * owners' are never touched. One pass: how many of ours it found (and tried
+ * to remove), and the first error.
  */
 static int
-remove_pass(struct cv_nl *nl, size_t *ret_found)
+remove_pass(struct cv_nl *nl, const struct cv_owned *owned, size_t *ret_found)
 {
 	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
 	size_t n = 0, left = 0;
@@ -84,10 +89,11 @@ remove_pass(struct cv_nl *nl, size_t *ret_found)
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k < n; k++) {
-		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex };
+		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
+					      .tag = owned->tag };
 		struct cv_nl_error err = {};
 
-		if (addrs[k].proto != CV_NL_IFA_PROTO)
+		if (!cv_owned_is_ours(owned, &addrs[k]))
 			continue;
 		left++;
 		r = cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
@@ -101,7 +107,7 @@ remove_pass(struct cv_nl *nl, size_t *ret_found)
 #define REMOVE_PASSES 3
 
 static int
-remove_addresses(void)
+remove_addresses(const struct cv_owned *owned)
 {
 	struct cv_nl *nl = NULL;
 	size_t found = 1;
@@ -111,7 +117,7 @@ remove_addresses(void)
 		return r;
 	/* Pass after pass, until one finds nothing of ours left. */
 	for (int pass = 0; found && pass <= REMOVE_PASSES; pass++)
-		last = remove_pass(nl, &found);
+		last = remove_pass(nl, owned, &found);
 	cv_nl_free(nl);
 	if (!found)
 		return 0;
@@ -186,6 +192,19 @@ kill_daemon(const struct reaper *r)
 	return kill(r->daemon, SIGKILL) < 0 ? -errno : 0;
 }
 
+static bool parse(struct reaper *r, const char *buf, size_t n);
+
+/* What the ended daemon sent last, for its interface names only. */
+static void
+read_rest(struct reaper *r)
+{
+	char buf[64];
+	ssize_t n;
+
+	while (r->fd >= 0 && (n = read(r->fd, buf, sizeof(buf))) > 0)
+		parse(r, buf, (size_t)n);
+}
+
 static void
 sweep(struct reaper *r, bool release)
 {
@@ -195,7 +214,8 @@ sweep(struct reaper *r, bool release)
 	qb_loop_timer_del(r->loop, r->deadline);
 	if (r->pidfd >= 0)
 		qb_loop_poll_del(r->loop, r->pidfd);
-	k = remove_addresses();
+	read_rest(r); /* interfaces the daemon told of just before its end count too */
+	k = remove_addresses(&r->owned);
 	/* A removal that failed is never reported as released: peers then
 	 * wait for the kernel lease (rule 4), not beside our address. */
 	if (k < 0)
@@ -301,11 +321,44 @@ socket_done(struct reaper *r)
 	r->fd = -1;
 }
 
+/* One byte of an "i<name>\n" line; a name cut short (or too long) is dropped. */
+static void
+name_byte(struct reaper *r, char c)
+{
+	if (c != '\n') {
+		if (r->name_len < sizeof(r->name) - 1)
+			r->name[r->name_len++] = c;
+		return;
+	}
+	r->in_name = false;
+	r->name[r->name_len] = '\0';
+	if (r->name_len > CV_IFNAME_MAX ||
+	    cv_owned_add_interface(&r->owned, r->name) < 0)
+		qb_log(LOG_ERR, "reaper: an interface name from corovipd is unusable: its "
+		       "addresses of ours are left to the kernel lease");
+	r->name_len = 0;
+}
+
+/* The daemon's bytes: 'b' beats, 'q' "stopping cleanly, do nothing", "i<name>\n". */
+static bool
+parse(struct reaper *r, const char *buf, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (r->in_name)
+			name_byte(r, buf[k]);
+		else if (buf[k] == 'i')
+			r->in_name = true;
+		else if (buf[k] == 'q')
+			return true;
+	}
+	return false;
+}
+
 /*
- * Read every byte the daemon has sent: beats ('b'), or 'q' for "stopping
- * cleanly, do nothing". Called when the socket is readable and before each
- * judgement, so that a reaper that was not scheduled itself for a while
- * looks at the beats that came meanwhile before it counts silence.
+ * Read every byte the daemon has sent (parse). Called when the socket is
+ * readable and before each judgement, so that a reaper that was not
+ * scheduled itself for a while looks at the beats that came meanwhile
+ * before it counts silence; and before a sweep.
  */
 static void
 drain(struct reaper *r)
@@ -314,7 +367,7 @@ drain(struct reaper *r)
 		char buf[64];
 		ssize_t n = read(r->fd, buf, sizeof(buf));
 
-		if (n > 0 && memchr(buf, 'q', (size_t)n)) {
+		if (n > 0 && parse(r, buf, (size_t)n)) {
 			r->quit = true;
 			socket_done(r);
 			qb_loop_stop(r->loop);
@@ -460,6 +513,7 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 	/* The pidfd first, while the daemon is surely alive and our parent. */
 	int pidfd = open_daemon(daemon);
 	struct reaper r = { .cfg = cfg,
+			    .owned = { .tag = cv_config_address_tag(cfg) },
 			    .daemon = daemon,
 			    .pidfd = pidfd,
 			    .fd = CV_REAPER_SOCK_FD,
@@ -471,6 +525,8 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 		       "reaper: no pidfd for corovipd (pid %d): %s, its socket's EOF tells its end",
 		       (int)daemon, cv_strerror(pidfd));
 	fcntl(r.fd, F_SETFL, O_NONBLOCK);
+	if (cv_owned_add_config(&r.owned, cfg) < 0)
+		_exit(1);
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
@@ -491,6 +547,7 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 		close(r.pidfd);
 	if (r.fd >= 0)
 		close(r.fd);
+	cv_owned_clear(&r.owned);
 }
 
 int

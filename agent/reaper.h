@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "owned.h"
 
 /* argv[1] of the reaper's exec: main() hands such a run to cv_reaper_main. */
 #define CV_REAPER_ARG "--reaper"
@@ -73,6 +74,16 @@ uint32_t cv_reaper_take_max_gap_ms(void);
  * child); 0 without a reaper.
  */
 pid_t cv_reaper_detach(void);
+
+/*
+ * Tell the current reaper the interfaces whose addresses of ours it must
+ * sweep besides its config's (owned.h): the daemon's previous config's
+ * (a reaper started after a reload) and a reload's new ones, before the
+ * reload adds anything there. Lines "i<name>\n" on the beat socket; the
+ * reaper keeps every name it was told. 0 (also without a reaper: the next
+ * one is told at its start) or -errno: the reload must not go on.
+ */
+int cv_reaper_tell_interfaces(const struct cv_owned *o);
 
 /* A clean stop: tell the reaper to go without acting, and wait for it. */
 void cv_reaper_quit(void);

@@ -33,6 +33,9 @@ static const struct cv_conf_key cluster_keys[] = {
 	/* Per node (not in the digest): how long a daemon may stall. */
 	KEY(struct cv_cluster_conf, "reaper_timeout", reaper_timeout_ms, CV_T_DURATION, .min = MS(20),
 	    .max = SEC(10), .def = "auto", .flags = CV_K_AUTO),
+	/* Per node: whose addresses are ours (cv_config_address_tag). */
+	KEY(struct cv_cluster_conf, "address_tag", address_tag, CV_T_UINT, .min = 4, .max = 255,
+	    .def = "auto", .flags = CV_K_AUTO),
 	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
 };
 

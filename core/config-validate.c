@@ -281,6 +281,10 @@ check_cluster(const struct ctx *x)
 			       D(cv_config_reaper_timeout_ms(x->c)),
 			       cl->reaper_timeout_ms == CV_AUTO ? " (auto: 4 heartbeats)" : "",
 			       D(cl->lease_ms));
+	if (cl->address_tag == CV_TAG_L2 || cl->address_tag == CV_TAG_OCF)
+		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "address_tag",
+			       "%u is %s's own tag: its addresses would be taken for ours",
+			       cl->address_tag, cl->address_tag == CV_TAG_L2 ? "corovip-l2" : "the OCF agent");
 	if (cl->kernel_lease_ms <= 2 * cl->heartbeat_ms)
 		return FAIL_AT(x, CV_CONF_CLUSTER, cl, "kernel_lease",
 			       "%s must be longer than twice the heartbeat (%s)",

@@ -154,6 +154,21 @@ cv_config_reaper_timeout_ms(const struct cv_config *c)
 	return cl->reaper_timeout_ms == CV_AUTO ? 4 * cl->heartbeat_ms : cl->reaper_timeout_ms;
 }
 
+uint8_t
+cv_config_address_tag(const struct cv_config *c)
+{
+	const char *group = c->cluster.group ? c->cluster.group : "corovip";
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (c->cluster.address_tag != CV_AUTO)
+		return (uint8_t)c->cluster.address_tag;
+	if (strcmp(group, "corovip") == 0)
+		return CV_TAG_DAEMON;
+	for (const char *p = group; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (uint8_t)(0x80 + h % 0x7f);
+}
+
 const struct cv_vip_conf *
 cv_config_find_vip(const struct cv_config *c, const char *name)
 {

@@ -69,6 +69,7 @@ struct cv_cluster_conf {
 	uint32_t guard_ms;	 /* G, or CV_AUTO */
 	uint32_t kernel_lease_ms; /* whole seconds */
 	uint32_t reaper_timeout_ms; /* or CV_AUTO: see cv_config_reaper_timeout_ms() */
+	uint32_t address_tag;	 /* IFA_PROTO of our addresses, or CV_AUTO: cv_config_address_tag() */
 	bool two_node_unsafe;
 };
 
@@ -176,6 +177,22 @@ uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
  * before it kills it: reaper_timeout, or 4 heartbeats when auto.
  */
 uint32_t cv_config_reaper_timeout_ms(const struct cv_config *c);
+
+/*
+ * Who owns an address is what the kernel keeps in its IFA_PROTO byte: each
+ * owner of corovip addresses on a host has its own value, and every sweep
+ * removes only addresses with its own (and only on interfaces its configs
+ * name), never another's. corovipd's is address_tag, or when auto
+ * CV_TAG_DAEMON for the default group and one of 0x80..0xfe derived from any
+ * other group's name (two corovipd on one host, one per group, keep apart
+ * without a setting; set address_tag if two group names map to the same
+ * value: corovipd logs its tag at start). corovip-l2 and the OCF agent have
+ * their own fixed tags, which address_tag may not take. 0..3 are the kernel's.
+ */
+#define CV_TAG_DAEMON 0x63 /* 'c' */
+#define CV_TAG_L2     0x6c /* 'l': corovip-l2 */
+#define CV_TAG_OCF    0x6f /* 'o': the OCF agent */
+uint8_t cv_config_address_tag(const struct cv_config *c);
 
 /* Lookups by name; NULL when absent. */
 const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);

@@ -82,14 +82,14 @@ expect mon "ADDR_NEW 2001:db8::77/64 proto 0x00"
 ip -n "$A" addr del 2001:db8::77/64 dev eth0
 expect mon "ADDR_DEL 2001:db8::77/64 proto 0x00"
 
-# ---- ours, deleted behind our back: ADDR_DEL with our tag ----
+# ---- ours, deleted behind our back: ADDR_DEL with our tag (corovip-l2's: 0x6c) ----
 nsx a "$L2" add eth0 192.0.2.50/24 2001:db8::50/64 --lease 30
-expect mon "ADDR_NEW 192.0.2.50/24 proto 0x63"
-expect mon "ADDR_NEW 2001:db8::50/64 proto 0x63"
+expect mon "ADDR_NEW 192.0.2.50/24 proto 0x6c"
+expect mon "ADDR_NEW 2001:db8::50/64 proto 0x6c"
 ip -n "$A" addr del 192.0.2.50/24 dev eth0
-expect mon "ADDR_DEL 192.0.2.50/24 proto 0x63"
+expect mon "ADDR_DEL 192.0.2.50/24 proto 0x6c"
 ip -n "$A" addr del 2001:db8::50/64 dev eth0
-expect mon "ADDR_DEL 2001:db8::50/64 proto 0x63"
+expect mon "ADDR_DEL 2001:db8::50/64 proto 0x6c"
 
 # ---- the link ----
 ip -n "$A" link set eth0 down
@@ -116,14 +116,14 @@ check "small buffer: dump on RESYNC + later events = the kernel's addresses" \
 	l2_wait $DEADLINE "small's model = kernel" model_is_kernel small
 # The large default buffer lost nothing.
 check "default buffer: all 100 ADDR_NEW lines" \
-	l2_wait $DEADLINE "100 ADDR_NEW" count_is mon '^ADDR_NEW 198\.51\.100\.[0-9]+/24 proto 0x63$' 100
+	l2_wait $DEADLINE "100 ADDR_NEW" count_is mon '^ADDR_NEW 198\.51\.100\.[0-9]+/24 proto 0x6c$' 100
 check "default buffer: no RESYNC" [ "$(count mon '^RESYNC')" = 0 ]
 check "default buffer: start dump + events = the kernel's addresses" \
 	l2_wait $DEADLINE "mon's model = kernel" model_is_kernel mon
 # The overrun monitor goes on reporting.
 ip -n "$A" addr del 198.51.100.150/24 dev eth0
-expect small "ADDR_DEL 198.51.100.150/24 proto 0x63"
-expect mon "ADDR_DEL 198.51.100.150/24 proto 0x63"
+expect small "ADDR_DEL 198.51.100.150/24 proto 0x6c"
+expect mon "ADDR_DEL 198.51.100.150/24 proto 0x6c"
 nsx a "$L2" reconcile eth0 >/dev/null
 for m in small mon; do
 	check "$m: after reconcile, model = the kernel's addresses" \

@@ -109,7 +109,7 @@ for a in 192.0.2.202 2001:db8::201; do
 	if has_addr a $a; then fail "reconcile removed $a"; else ok "reconcile removed $a"; fi
 done
 check "dump --ours lists only ours" \
-	[ "$(nsx a "$L2" dump eth0 --ours | awk '{ print $1, $3 }' | tr '\n' ' ')" = "192.0.2.201/24 0x63 " ]
+	[ "$(nsx a "$L2" dump eth0 --ours | awk '{ print $1, $3 }' | tr '\n' ' ')" = "192.0.2.201/24 0x6c " ]
 nsx a "$L2" reconcile eth0 >/dev/null
 
 # ---- bad input: exact messages, nothing changed ----

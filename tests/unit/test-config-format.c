@@ -16,6 +16,7 @@ effective_config_fills_every_default(void **state)
 				  "\tguard: auto\n"
 				  "\tkernel_lease: 10s\n"
 				  "\treaper_timeout: auto\n"
+				  "\taddress_tag: auto\n"
 				  "\ttwo_node_unsafe: no\n"
 				  "}\n"
 				  "\n"

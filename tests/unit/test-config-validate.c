@@ -79,6 +79,38 @@ defaulted_timers_are_reported_at_their_section(void **state)
 	assert_string_equal(e.msg, "10s must be longer than twice the heartbeat (10s)");
 }
 
+static uint8_t
+tag_of(const char *text)
+{
+	struct cv_config *c = NULL;
+	struct cv_conf_error e = {};
+	uint8_t tag;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	tag = cv_config_address_tag(c);
+	cv_config_free(c);
+	return tag;
+}
+
+/* Each owner sweeps only its own: the tag is per group, never another tool's. */
+static void
+address_tags_are_per_group_and_never_another_tools(void **state)
+{
+	uint8_t a = tag_of("cluster {\n group: alpha\n}\n"), b = tag_of("cluster {\n group: beta\n}\n");
+	struct cv_conf_error e;
+
+	assert_int_equal(tag_of(""), CV_TAG_DAEMON);
+	assert_true(a >= 0x80 && a <= 0xfe);
+	assert_true(b >= 0x80 && b <= 0xfe);
+	assert_int_not_equal(a, b);
+	assert_int_equal(tag_of("cluster {\n group: alpha\n address_tag: 99\n}\n"), 99);
+	e = parse_fails("cluster {\n address_tag: 111\n}\n");
+	assert_string_equal(e.key, "address_tag");
+	assert_string_equal(e.msg, "111 is the OCF agent's own tag: its addresses would be taken for ours");
+	e = parse_fails("cluster {\n address_tag: 3\n}\n");
+	assert_string_equal(e.key, "address_tag");
+}
+
 /* Every refusal of a VIP address or interface names file:line:col and the key. */
 static void
 unusable_vips_are_refused_at_their_value(void **state)
@@ -165,6 +197,7 @@ main(void)
 		cmocka_unit_test(unusable_vips_are_refused_at_their_value),
 		cmocka_unit_test(ipv4_mapped_is_refused_even_beside_its_ipv4_form),
 		cmocka_unit_test(link_local_vips_take_their_interface_as_scope),
+		cmocka_unit_test(address_tags_are_per_group_and_never_another_tools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

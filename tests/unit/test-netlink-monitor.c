@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "compat.h"
+#include "config.h"
 #include "cv-macros.h"
 #include "netlink-monitor.h"
 
@@ -95,7 +96,7 @@ static void
 newaddr_of_ours_is_addr_new_with_tag(void **state)
 {
 	uint8_t buf[256];
-	size_t len = put_addr(buf, RTM_NEWADDR, "192.0.2.50/24", 3, CV_NL_IFA_PROTO);
+	size_t len = put_addr(buf, RTM_NEWADDR, "192.0.2.50/24", 3, CV_TAG_DAEMON);
 	struct cv_addr want = addr("192.0.2.50/24");
 	struct seen s = {};
 
@@ -104,7 +105,7 @@ newaddr_of_ours_is_addr_new_with_tag(void **state)
 	assert_int_equal(s.ev[0].type, CV_NLMON_ADDR_NEW);
 	assert_int_equal(cv_addr_compare(&s.ev[0].addr.addr, &want), 0);
 	assert_int_equal(s.ev[0].addr.ifindex, 3);
-	assert_int_equal(s.ev[0].addr.proto, CV_NL_IFA_PROTO);
+	assert_int_equal(s.ev[0].addr.proto, CV_TAG_DAEMON);
 	assert_int_equal(s.ev[0].link.ifindex, 0); /* the other half stays zero */
 }
 
@@ -112,7 +113,7 @@ static void
 deladdr_is_addr_del_and_keeps_the_tag(void **state)
 {
 	uint8_t buf[512];
-	size_t n1 = put_addr(buf, RTM_DELADDR, "2001:db8::50/64", 3, CV_NL_IFA_PROTO);
+	size_t n1 = put_addr(buf, RTM_DELADDR, "2001:db8::50/64", 3, CV_TAG_DAEMON);
 	size_t n2 = put_addr(buf + n1, RTM_DELADDR, "192.0.2.7/24", 3, 0);
 	struct seen s = {};
 
@@ -121,7 +122,7 @@ deladdr_is_addr_del_and_keeps_the_tag(void **state)
 	assert_int_equal(s.ev[0].type, CV_NLMON_ADDR_DEL);
 	assert_int_equal(s.ev[0].addr.addr.family, AF_INET6);
 	assert_int_equal(s.ev[0].addr.addr.prefixlen, 64);
-	assert_int_equal(s.ev[0].addr.proto, CV_NL_IFA_PROTO);
+	assert_int_equal(s.ev[0].addr.proto, CV_TAG_DAEMON);
 	assert_int_equal(s.ev[1].type, CV_NLMON_ADDR_DEL);
 	assert_int_equal(s.ev[1].addr.proto, 0); /* the admin's: no tag */
 }
@@ -252,19 +253,19 @@ dispatch_delivers_each_datagram_and_returns_when_drained(void **state)
 {
 	struct pair *p = *state;
 	uint8_t buf[512];
-	size_t n = put_addr(buf, RTM_NEWADDR, "192.0.2.50/24", 3, CV_NL_IFA_PROTO);
+	size_t n = put_addr(buf, RTM_NEWADDR, "192.0.2.50/24", 3, CV_TAG_DAEMON);
 
 	assert_int_equal(cv_nl_monitor_dispatch(p->m), 0); /* nothing pending */
 	assert_int_equal(p->s.n, 0);
 	send_dgram(p->peer, buf, n);
-	n = put_addr(buf, RTM_DELADDR, "192.0.2.50/24", 3, CV_NL_IFA_PROTO);
+	n = put_addr(buf, RTM_DELADDR, "192.0.2.50/24", 3, CV_TAG_DAEMON);
 	n += put_link(buf + n, RTM_NEWLINK, AF_UNSPEC, 3, 0, "eth0");
 	send_dgram(p->peer, buf, n);
 	assert_int_equal(cv_nl_monitor_dispatch(p->m), 0);
 	assert_int_equal(p->s.n, 3);
 	assert_int_equal(p->s.ev[0].type, CV_NLMON_ADDR_NEW);
 	assert_int_equal(p->s.ev[1].type, CV_NLMON_ADDR_DEL);
-	assert_int_equal(p->s.ev[1].addr.proto, CV_NL_IFA_PROTO);
+	assert_int_equal(p->s.ev[1].addr.proto, CV_TAG_DAEMON);
 	assert_int_equal(p->s.ev[2].type, CV_NLMON_LINK);
 }
 

@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "compat.h"
+#include "config.h"
 #include "netlink-msg.h"
 
 static struct cv_addr
@@ -43,6 +44,7 @@ add_ipv6_request_has_nodad_lease_and_tag(void **state)
 		.ifindex = 7,
 		.lease_s = 10,
 		.nodad = true,
+		.tag = CV_TAG_DAEMON,
 	};
 	const struct nlmsghdr *nlh = (const void *)buf;
 	const struct ifaddrmsg *ifa;
@@ -62,7 +64,7 @@ add_ipv6_request_has_nodad_lease_and_tag(void **state)
 	assert_int_equal(ifa->ifa_flags, IFA_F_NODAD);
 	assert_true(mnl_attr_parse(nlh, sizeof(*ifa), seen_attr, &s) >= 0);
 	assert_memory_equal(mnl_attr_get_payload(s.tb[IFA_LOCAL]), r.addr.bytes, 16);
-	assert_int_equal(mnl_attr_get_u8(s.tb[IFA_PROTO]), CV_NL_IFA_PROTO);
+	assert_int_equal(mnl_attr_get_u8(s.tb[IFA_PROTO]), CV_TAG_DAEMON);
 	assert_int_equal(mnl_attr_get_u32(s.tb[IFA_FLAGS]), IFA_F_NODAD);
 	memcpy(&ci, mnl_attr_get_payload(s.tb[IFA_CACHEINFO]), sizeof(ci));
 	assert_int_equal(ci.ifa_valid, 10);
@@ -98,7 +100,8 @@ static void
 delete_request_carries_no_lifetimes(void **state)
 {
 	uint8_t buf[CV_NL_ADDR_MSG_MAX];
-	struct cv_nl_addr_req r = { .addr = addr("192.0.2.50/24"), .ifindex = 3, .lease_s = 5 };
+	struct cv_nl_addr_req r = { .addr = addr("192.0.2.50/24"), .ifindex = 3, .lease_s = 5,
+				    .tag = 0x81 };
 	const struct nlmsghdr *nlh = (const void *)buf;
 	struct seen s = {};
 
@@ -106,7 +109,7 @@ delete_request_carries_no_lifetimes(void **state)
 	assert_int_equal(nlh->nlmsg_type, RTM_DELADDR);
 	assert_true(mnl_attr_parse(nlh, sizeof(struct ifaddrmsg), seen_attr, &s) >= 0);
 	assert_null(s.tb[IFA_CACHEINFO]);
-	assert_non_null(s.tb[IFA_PROTO]);
+	assert_int_equal(mnl_attr_get_u8(s.tb[IFA_PROTO]), 0x81); /* the owner's, also on delete */
 }
 
 static void
@@ -152,12 +155,12 @@ newaddr_parses_with_tag_lifetimes_and_flags(void **state)
 	struct cv_addr a = addr("2001:db8::7/64");
 	struct cv_nl_addr got;
 
-	kernel_newaddr(buf, sizeof(buf), &a, CV_NL_IFA_PROTO);
+	kernel_newaddr(buf, sizeof(buf), &a, CV_TAG_DAEMON);
 	assert_int_equal(cv_nl_msg_parse_addr((const void *)buf, &got), 0);
 	assert_int_equal(cv_addr_compare(&got.addr, &a), 0);
 	assert_int_equal(got.ifindex, 9);
 	assert_int_equal(got.flags, 0x300);
-	assert_int_equal(got.proto, CV_NL_IFA_PROTO);
+	assert_int_equal(got.proto, CV_TAG_DAEMON);
 	assert_int_equal(got.valid_s, 8);
 	assert_int_equal(got.preferred_s, 3);
 }
@@ -254,7 +257,7 @@ walk_counts_messages_and_flags_a_torn_tail(void **state)
 	uint8_t buf[512];
 	struct cv_addr a = addr("192.0.2.9/24");
 	size_t n1 = kernel_newaddr(buf, sizeof(buf), &a, 0);
-	size_t n2 = kernel_newaddr(buf + n1, sizeof(buf) - n1, &a, CV_NL_IFA_PROTO);
+	size_t n2 = kernel_newaddr(buf + n1, sizeof(buf) - n1, &a, CV_TAG_DAEMON);
 	int count = 0;
 
 	assert_int_equal(cv_nl_msg_walk(buf, n1 + n2, count_cb, &count), 0);

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "owned.h"
+
+static bool
+named(const struct cv_owned *o, const char *name)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->ifnames[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+cv_owned_add_interface(struct cv_owned *o, const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	void *grown;
+
+	if (!len || len > CV_IFNAME_MAX)
+		return -EINVAL;
+	if (named(o, name))
+		return 0;
+	grown = realloc(o->ifnames, (o->n + 1) * sizeof(*o->ifnames));
+	if (!grown)
+		return -ENOMEM;
+	o->ifnames = grown;
+	memcpy(o->ifnames[o->n++], name, len + 1);
+	return 0;
+}
+
+int
+cv_owned_add_config(struct cv_owned *o, const struct cv_config *cfg)
+{
+	for (size_t i = 0; cfg && i < cfg->n_vips; i++) {
+		int r = cfg->vips[i].interface ? cv_owned_add_interface(o, cfg->vips[i].interface) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void
+cv_owned_clear(struct cv_owned *o)
+{
+	free(o->ifnames);
+	o->ifnames = NULL;
+	o->n = 0;
+}
+
+bool
+cv_owned_is_ours(const struct cv_owned *o, const struct cv_nl_addr *a)
+{
+	char name[IF_NAMESIZE];
+
+	/* The tag first: the admin's addresses cost no lookup. */
+	return a->proto == o->tag && o->tag &&
+	       if_indextoname((unsigned)a->ifindex, name) && named(o, name);
+}
