@@ -242,6 +242,14 @@ stamp_gone(struct cv_engine *e, bool new_ring)
 	}
 }
 
+/* A new exchange: no STATE we have counts (ours neither) until sent again. */
+static void
+unfresh_all(struct cv_engine *e)
+{
+	for (size_t p = 0; p < e->n_peers; p++)
+		e->peers[p].state_fresh = false;
+}
+
 static bool
 two_node_refused(const struct cv_engine *e)
 {
@@ -272,6 +280,14 @@ quorum_changed(struct cv_engine *e, enum cv_reason why)
 	 * never knew it took; it lets go when its own notification comes,
 	 * within the guard (rule 2). */
 	e->quorum_gained_at = e->now;
+	/* The STATEs we have are from before the loss, and nobody heartbeats
+	 * while not quorate: on them each member would find the others silent
+	 * and place every VIP on itself. Every member tells again, and restarts
+	 * from the claims at the same delivery (RESEND): the members' quorum
+	 * notifications come at different points of the stream (each node's
+	 * qdevice votes on its own), so ours cannot be that point. */
+	unfresh_all(e);
+	e->ask_resend = true;
 	cv_engine_start_exchange(e);
 	cv_engine_check_exchange(e);
 }
@@ -482,8 +498,7 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 		return 0;
 	}
 	/* A daemon joined: everybody tells it (and us) their state again. */
-	for (size_t p = 0; p < e->n_peers; p++)
-		e->peers[p].state_fresh = false;
+	unfresh_all(e);
 	unspeak(e);
 	if (e->have_view && e->view_quorate)
 		cv_engine_start_exchange(e);
