@@ -24,6 +24,7 @@
 #include "ipc-server.h"
 #include "netlink-monitor.h"
 #include "netlink-msg.h"
+#include "privileges.h"
 #include "quorum.h"
 #include "reaper.h"
 #include "timings.h"
@@ -699,6 +700,7 @@ on_reaper_socket(int32_t fd, int32_t revents, void *data)
 	d->reaper_joined = false;
 	qb_log(LOG_WARNING, "reaper (pid %d) has gone: corovipd goes on and starts another", (int)pid);
 	d->reaper_gone = pid;
+	/* Our child, not waited for yet: its pid names it until we do. */
 	if (!collect_reaper(d))
 		kill(pid, SIGKILL);
 	if (d->reaper_timer_armed)
@@ -983,6 +985,12 @@ cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug)
 	int code = daemon_init(&d);
 
 	if (code == EXIT_OK) {
+		/* Everything that needs more is open (privileges.h). */
+		int r = cv_privileges_drop(CV_ROLE_DAEMON);
+
+		if (r < 0)
+			qb_log(LOG_WARNING, "could not drop capabilities (%s): running with all of root's",
+			       cv_strerror(r));
 		qb_log(LOG_NOTICE, "started with %zu VIPs from %s; our addresses carry tag 0x%02x",
 		       d.cfg->n_vips, config_path, d.owned.tag);
 		warn_unrun_checks(d.cfg);

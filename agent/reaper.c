@@ -22,6 +22,7 @@
 #include "cv-macros.h"
 #include "log.h"
 #include "netlink.h"
+#include "privileges.h"
 #include "reaper.h"
 
 struct reaper {
@@ -580,6 +581,10 @@ cv_reaper_main(int argc, char **argv)
 		cv_log_fini();
 		return 71;
 	}
+	r = cv_privileges_drop(CV_ROLE_REAPER);
+	if (r < 0)
+		qb_log(LOG_WARNING, "reaper: could not drop capabilities (%s): running with all of "
+		       "the daemon's", cv_strerror(r));
 	reaper_run(cfg, (pid_t)daemon);
 	cv_config_free(cfg);
 	cv_log_fini();

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <linux/capability.h>
+
+#include "ipc-proto.h"
+#include "privileges.h"
+
+/*
+ * libqb gives each corovipctl connection a directory for its shared memory,
+ * mode 0770, owned by the client and the group we name (haclient), and
+ * creates the files in it: as a member of that group we may, without
+ * CAP_DAC_OVERRIDE. Only haclient: no other group of root's stays.
+ */
+static int
+join_ipc_group(void)
+{
+	const struct group *gr = getgrnam(CV_IPC_GROUP);
+
+	if (setgroups(gr ? 1 : 0, gr ? &gr->gr_gid : NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+cv_privileges_drop(enum cv_role role)
+{
+	const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
+	int r;
+
+	if (geteuid() != 0)
+		return 0;
+	r = role == CV_ROLE_DAEMON ? join_ipc_group() : setgroups(0, NULL) < 0 ? -errno : 0;
+	if (r < 0)
+		return r;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (role == CV_ROLE_DAEMON)
+		r = capng_updatev(CAPNG_ADD, sets, CAP_NET_ADMIN, CAP_NET_RAW, CAP_CHOWN, -1);
+	else
+		r = capng_update(CAPNG_ADD, sets, CAP_NET_ADMIN);
+	if (r < 0)
+		return -EINVAL;
+	/* capng_apply: 0, or a negative step number (no errno to speak of). */
+	return capng_apply(CAPNG_SELECT_BOTH) < 0 ? -EPERM : 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Least privilege (issue 11), decided once per process. corovipd stays uid 0
+ * (corosync admits root and the uids/gids its config lists; the config file
+ * and the IPC socket are root's) but keeps only the capabilities its work
+ * needs, in its effective, permitted and bounding sets, once start-up is
+ * done:
+ *   the daemon: CAP_NET_ADMIN (addresses, large netlink buffers),
+ *               CAP_NET_RAW (GARP, unsolicited NA, the conflict watch's
+ *               packet sockets, opened when first needed) and CAP_CHOWN
+ *               (libqb gives a corovipctl connection's shared memory
+ *               directory to the client and group haclient); its only
+ *               supplementary group is haclient, as of the start (to
+ *               create the files in that directory without
+ *               CAP_DAC_OVERRIDE: a haclient made later needs a restart);
+ *   the reaper: CAP_NET_ADMIN only, no supplementary group (it removes
+ *               addresses; its CPG connection needs nothing).
+ * A reaper started later is exec'ed from the daemon and so gets at most the
+ * daemon's bounding set, then drops to its own. Check and hook children (not
+ * in this version) will run as an unprivileged user and get none. Not root
+ * (tests as another user): nothing to drop.
+ */
+#pragma once
+
+enum cv_role { CV_ROLE_DAEMON, CV_ROLE_REAPER };
+
+/* Keep only role's capabilities. 0, or -EPERM/-errno (logged by the caller). */
+int cv_privileges_drop(enum cv_role role);
