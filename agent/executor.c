@@ -13,71 +13,11 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
-#include "executor.h"
+#include "executor-int.h"
 #include "garp.h"
 #include "ndisc.h"
 #include "netlink.h"
 #include "reaper.h"
-
-#define MAX_BURSTS 4096
-#define MAX_NOTES  4096
-/*
- * How long IPv6 duplicate address detection may take (nodad: no) before the
- * add counts as failed: the kernel waits up to router_solicitation_delay (1 s)
- * and then dad_transmits x retrans_time (1 x 1 s) by default.
- */
-#define DAD_DEADLINE_MS 5000
-
-/* One announce burst: the VIP's frames, count times, interval apart. */
-struct burst {
-	struct cv_executor *x;
-	const struct cv_vip_conf *conf;
-	struct cv_nl_link link;
-	unsigned left;
-	qb_loop_timer_handle timer;
-	bool armed;
-};
-
-/*
- * A VIP whose address needs care until it is let go: one that is the
- * admin's (never announce it, never delete it), or one whose IPv6 DAD is
- * still running (announce once it has passed).
- */
-enum note_kind { NOTE_FOREIGN, NOTE_DAD };
-
-struct note {
-	struct cv_executor *x;
-	const struct cv_vip_conf *conf;
-	uint32_t vip;
-	uint64_t epoch; /* of the ADDR_ADD: a DAD failure is that add's result */
-	enum note_kind kind;
-	int ifindex;
-	bool announce; /* an ANNOUNCE came while DAD ran */
-	qb_loop_timer_handle timer;
-	bool armed;
-};
-
-/* A send socket kept open per family for the last interface used. */
-struct sock {
-	int fd, ifindex;
-};
-
-struct cv_executor {
-	qb_loop_t *loop;
-	cv_event_sink_fn sink;
-	void *userdata;
-	struct cv_nl *nl;
-	struct cv_cpg *cpg;
-	uint8_t tag; /* IFA_PROTO of the addresses we add (owned.h) */
-	qb_loop_timer_handle wakeup;
-	bool wakeup_armed;
-	struct burst *bursts[MAX_BURSTS];
-	size_t n_bursts;
-	struct note *notes[MAX_NOTES];
-	size_t n_notes;
-	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
-	struct sock garp, ndisc;
-};
 
 static uint64_t
 now_ms(void)
@@ -109,8 +49,8 @@ feedback_job(void *data)
 	free(f);
 }
 
-static void
-result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_type op,
+void
+cv_exec_result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_type op,
        uint64_t epoch, int err)
 {
 	struct feedback *f = calloc(1, sizeof(*f));
@@ -128,62 +68,6 @@ result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_typ
 	f->named = conf != NULL;
 	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0)
 		free(f);
-}
-
-/* ---- addresses ---- */
-
-static int
-request(struct cv_executor *x, const struct cv_vip_conf *c, struct cv_nl_addr_req *ret,
-	struct cv_nl_link *ret_link, struct cv_nl_error *err)
-{
-	struct cv_nl_link link;
-	int r = cv_nl_link_get(x->nl, c->interface, &link, err);
-
-	if (r < 0)
-		return r;
-	*ret = (struct cv_nl_addr_req){ .addr = c->address,
-					.ifindex = link.ifindex,
-					.nodad = c->nodad,
-					.deprecated = c->deprecated,
-					.tag = x->tag };
-	if (ret_link)
-		*ret_link = link;
-	return 0;
-}
-
-static void
-log_op_failed(const struct cv_vip_conf *c, enum cv_nl_op op, int r, const struct cv_nl_error *err)
-{
-	char buf[CV_ADDR_STRLEN];
-
-	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", c->head.name,
-	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface,
-	       cv_nl_op_to_string(op), cv_strerror(r), err->msg[0] ? " (kernel: " : "", err->msg,
-	       err->msg[0] ? ")" : "");
-}
-
-/* Renew or delete; *ret_raw (may be NULL) gets the kernel's own answer. */
-static int
-addr_op(struct cv_executor *x, enum cv_nl_op op, const struct cv_action *a, uint32_t lease_s,
-	struct cv_nl_addr_req *ret_req, int *ret_raw)
-{
-	struct cv_nl_error err = {};
-	struct cv_nl_addr_req req;
-	int raw = 0, r = request(x, a->conf, &req, NULL, &err);
-
-	if (r >= 0) {
-		req.lease_s = lease_s;
-		r = cv_nl_addr_batch(x->nl, op, &req, 1, &raw, &err);
-	}
-	if (r < 0) {
-		log_op_failed(a->conf, op, r, &err);
-		return r;
-	}
-	if (ret_req)
-		*ret_req = req;
-	if (ret_raw)
-		*ret_raw = raw;
-	return 0;
 }
 
 /* ---- announce bursts ---- */
@@ -266,8 +150,8 @@ burst_tick(void *data)
 		burst_remove(b);
 }
 
-static void
-cancel_burst(struct cv_executor *x, const struct cv_vip_conf *conf)
+void
+cv_exec_cancel_burst(struct cv_executor *x, const struct cv_vip_conf *conf)
 {
 	for (size_t i = 0; i < x->n_bursts; i++)
 		if (x->bursts[i]->conf == conf) {
@@ -276,21 +160,36 @@ cancel_burst(struct cv_executor *x, const struct cv_vip_conf *conf)
 		}
 }
 
+int
+cv_exec_link(struct cv_executor *x, const char *ifname, struct cv_nl_link *ret,
+	     struct cv_nl_error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < x->n_links; i++)
+		if (strcmp(x->links[i].name, ifname) == 0) {
+			*ret = x->links[i];
+			return 0;
+		}
+	r = cv_nl_link_get(x->nl, ifname, ret, err);
+	if (r >= 0 && x->n_links < ELEMENTSOF(x->links))
+		x->links[x->n_links++] = *ret;
+	return r;
+}
+
 static void
 announce(struct cv_executor *x, const struct cv_action *a)
 {
-	struct cv_nl_error err = {};
-	struct cv_nl_addr_req req;
 	struct burst *b;
 
-	cancel_burst(x, a->conf);
+	cv_exec_cancel_burst(x, a->conf);
 	if (a->conf->announce_count == 0 || x->n_bursts == MAX_BURSTS)
 		return;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return;
 	*b = (struct burst){ .x = x, .conf = a->conf, .left = a->conf->announce_count };
-	if (request(x, a->conf, &req, &b->link, &err) < 0) {
+	if (cv_exec_link(x, a->conf->interface, &b->link, NULL) < 0) {
 		free(b);
 		return;
 	}
@@ -300,8 +199,8 @@ announce(struct cv_executor *x, const struct cv_action *a)
 
 /* ---- addresses that need care: the admin's, and IPv6 DAD under way ---- */
 
-static struct note *
-note_find(struct cv_executor *x, const struct cv_vip_conf *conf)
+struct note *
+cv_exec_note_find(struct cv_executor *x, const struct cv_vip_conf *conf)
 {
 	for (size_t i = 0; i < x->n_notes; i++)
 		if (x->notes[i]->conf == conf)
@@ -309,8 +208,8 @@ note_find(struct cv_executor *x, const struct cv_vip_conf *conf)
 	return NULL;
 }
 
-static void
-note_remove(struct note *n)
+void
+cv_exec_note_remove(struct note *n)
 {
 	struct cv_executor *x;
 
@@ -327,12 +226,12 @@ note_remove(struct note *n)
 	free(n);
 }
 
-static struct note *
-note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, int ifindex)
+struct note *
+cv_exec_note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, int ifindex)
 {
 	struct note *n;
 
-	note_remove(note_find(x, a->conf));
+	cv_exec_note_remove(cv_exec_note_find(x, a->conf));
 	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
 		return NULL;
 	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .epoch = a->epoch,
@@ -341,8 +240,8 @@ note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, 
 	return n;
 }
 
-static void
-log_vip(int level, const struct cv_vip_conf *c, const char *what)
+void
+cv_exec_log_vip(int level, const struct cv_vip_conf *c, const char *what)
 {
 	char buf[CV_ADDR_STRLEN];
 
@@ -350,32 +249,12 @@ log_vip(int level, const struct cv_vip_conf *c, const char *what)
 	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface, what);
 }
 
-/*
- * The add found the address there already (-EEXIST). Ours (a previous run,
- * a race with reconcile) is simply held again. Anyone else's stays theirs:
- * the add counts as failed, so placement moves the VIP elsewhere, and
- * neither the announce nor the delete of the release that follows touches it.
- */
-static bool
-refuse_foreign(struct cv_executor *x, const struct cv_action *a, const struct cv_nl_addr_req *req)
-{
-	struct cv_nl_addr found;
-
-	if (cv_nl_addr_find(x->nl, req->ifindex, &req->addr, &found) < 0 ||
-	    found.proto == x->tag)
-		return false;
-	log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
-	note_add(x, a, NOTE_FOREIGN, req->ifindex);
-	result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE);
-	return true;
-}
-
 static void dad_deadline(void *data);
 
-static void
-dad_start(struct cv_executor *x, const struct cv_action *a, int ifindex)
+void
+cv_exec_dad_start(struct cv_executor *x, const struct cv_action *a, int ifindex)
 {
-	struct note *n = note_add(x, a, NOTE_DAD, ifindex);
+	struct note *n = cv_exec_note_add(x, a, NOTE_DAD, ifindex);
 
 	if (!n)
 		return; /* announce at once, as with nodad */
@@ -391,9 +270,9 @@ dad_failed(struct note *n, int err, const char *what)
 	const struct cv_vip_conf *conf = n->conf;
 	uint64_t epoch = n->epoch;
 
-	log_vip(LOG_ERR, conf, what);
-	note_remove(n);
-	result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
+	cv_exec_log_vip(LOG_ERR, conf, what);
+	cv_exec_note_remove(n);
+	cv_exec_result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
 }
 
 static void
@@ -403,8 +282,8 @@ dad_passed(struct note *n)
 	struct cv_action a = { .type = CV_ACT_ANNOUNCE, .vip = n->vip, .conf = n->conf };
 	bool announce_now = n->announce;
 
-	log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
-	note_remove(n);
+	cv_exec_log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
+	cv_exec_note_remove(n);
 	if (announce_now)
 		announce(x, &a);
 }
@@ -433,7 +312,7 @@ dad_check(struct note *n, bool final)
 	if (r < 0 && r != -ENOENT)
 		return;
 	dad_judge(n, &a, r == -ENOENT);
-	if (!final || note_find(n->x, n->conf) != n)
+	if (!final || cv_exec_note_find(n->x, n->conf) != n)
 		return;
 	snprintf(what, sizeof(what), "duplicate address detection did not finish within %d ms",
 		 DAD_DEADLINE_MS);
@@ -476,46 +355,9 @@ cv_executor_recheck(struct cv_executor *x)
 }
 
 static void
-add_addr(struct cv_executor *x, const struct cv_action *a, uint32_t lease_s)
-{
-	struct cv_nl_addr_req req;
-	int raw = 0, r;
-
-	note_remove(note_find(x, a->conf)); /* from an earlier hold */
-	r = addr_op(x, CV_NL_ADD, a, lease_s, &req, &raw);
-	if (r < 0) {
-		result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, r);
-		return;
-	}
-	if (raw == -EEXIST && refuse_foreign(x, a, &req))
-		return;
-	/* A DAD failure later is this add's result too (same epoch). */
-	result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0);
-	if (raw == 0 && req.addr.family == AF_INET6 && !req.nodad)
-		dad_start(x, a, req.ifindex);
-}
-
-static void
-del_addr(struct cv_executor *x, const struct cv_action *a)
-{
-	struct note *n = note_find(x, a->conf);
-	bool foreign = n && n->kind == NOTE_FOREIGN;
-
-	int r = 0;
-
-	cancel_burst(x, a->conf);
-	note_remove(n);
-	/* The admin's address was never ours: nothing of ours to remove. An
-	 * interface that is gone took the address with it (-ENODEV). */
-	if (!foreign)
-		r = addr_op(x, CV_NL_DEL, a, 0, NULL, NULL);
-	result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, r == -ENODEV ? 0 : r);
-}
-
-static void
 announce_when_ready(struct cv_executor *x, const struct cv_action *a)
 {
-	struct note *n = note_find(x, a->conf);
+	struct note *n = cv_exec_note_find(x, a->conf);
 
 	if (!n)
 		announce(x, a);
@@ -543,25 +385,6 @@ cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac *mac
 }
 
 /* ---- the rest ---- */
-
-static void
-renew(struct cv_executor *x, const struct cv_engine *engine)
-{
-	const struct cv_config *cfg = NULL;
-
-	for (size_t i = 0; i < cv_engine_n_vips(engine); i++) {
-		if (cv_engine_vip_state(engine, i) != CV_VIP_HELD)
-			continue;
-		cv_reaper_beat();
-		cfg = cv_engine_config(engine);
-		(void)addr_op(x, CV_NL_RENEW,
-			      &(struct cv_action){ .vip = (uint32_t)i, .conf = &cfg->vips[i] },
-			      cfg->cluster.kernel_lease_ms / 1000, NULL, NULL);
-	}
-	/* The leases now run from here: the engine counts a failed removal's
-	 * kernel-lease fallback from this result, not from its request. */
-	result(x, NULL, CV_ACT_RENEW, 0, 0);
-}
 
 static void
 wakeup(void *data)
@@ -598,23 +421,20 @@ log_transition(const struct cv_action *a)
 	       cv_reason_to_string(a->reason));
 }
 
+static bool
+is_address_op(const struct cv_action *a)
+{
+	return a->type == CV_ACT_ADDR_ADD || a->type == CV_ACT_ADDR_DEL || a->type == CV_ACT_RENEW;
+}
+
 static void
-run_one(struct cv_executor *x, const struct cv_engine *engine, const struct cv_action *a)
+run_one(struct cv_executor *x, const struct cv_action *a)
 {
 	int r;
 
 	switch (a->type) {
-	case CV_ACT_ADDR_ADD:
-		add_addr(x, a, cv_engine_config(engine)->cluster.kernel_lease_ms / 1000);
-		break;
-	case CV_ACT_ADDR_DEL:
-		del_addr(x, a);
-		break;
 	case CV_ACT_ANNOUNCE:
 		announce_when_ready(x, a);
-		break;
-	case CV_ACT_RENEW:
-		renew(x, engine);
 		break;
 	case CV_ACT_SEND:
 		r = x->cpg ? cv_cpg_send(x->cpg, &a->msg) : -ENOTCONN;
@@ -647,14 +467,33 @@ run_one(struct cv_executor *x, const struct cv_engine *engine, const struct cv_a
 	}
 }
 
+/*
+ * The address operations first, in batches (executor-addr.c), then the rest
+ * in order. Moving the others after them is safe: an operation's outcome
+ * reaches the engine only later, as an event (so no message of this step
+ * can depend on it), and an ANNOUNCE must follow its ADDR_ADD anyway.
+ */
 void
 cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		const struct cv_actions *actions)
 {
-	/* Thousands of netlink round trips in one go: the loop beats as it goes. */
+	_cleanup_free_ const struct cv_action **ops = calloc(actions->n ? actions->n : 1,
+							     sizeof(*ops));
+	size_t n = 0;
+
+	x->n_links = 0; /* links are looked up again each step */
+	for (size_t i = 0; ops && i < actions->n; i++)
+		if (is_address_op(&actions->v[i]))
+			ops[n++] = &actions->v[i];
+	if (!ops) {
+		qb_log(LOG_CRIT, "out of memory: %zu actions not run", actions->n);
+		return;
+	}
+	cv_exec_addr_run(x, engine, ops, n);
 	for (size_t i = 0; i < actions->n; i++) {
 		cv_reaper_beat();
-		run_one(x, engine, &actions->v[i]);
+		if (!is_address_op(&actions->v[i]))
+			run_one(x, &actions->v[i]);
 	}
 }
 
@@ -682,7 +521,7 @@ cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next)
 			burst_remove(x->bursts[i]);
 	}
 	while (x->n_notes)
-		note_remove(x->notes[0]);
+		cv_exec_note_remove(x->notes[0]);
 }
 
 void

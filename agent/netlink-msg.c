@@ -24,6 +24,14 @@ cv_nl_op_to_string(enum cv_nl_op op)
 	return (unsigned)op < ELEMENTSOF(names) ? names[op] : "?";
 }
 
+int
+cv_nl_op_outcome(enum cv_nl_op op, int raw)
+{
+	if ((op == CV_NL_ADD && raw == -EEXIST) || (op == CV_NL_DEL && raw == -EADDRNOTAVAIL))
+		return 0;
+	return raw;
+}
+
 bool
 cv_nl_link_is_up(const struct cv_nl_link *l)
 {

@@ -70,6 +70,10 @@ struct cv_nl_link {
 
 const char *cv_nl_op_to_string(enum cv_nl_op op);
 
+/* What the kernel's answer raw means for op: the idempotent ones (-EEXIST on
+ * add, -EADDRNOTAVAIL on delete) count as done (style.md 4.2). */
+int cv_nl_op_outcome(enum cv_nl_op op, int raw);
+
 /*
  * Can the link carry a VIP's traffic: administratively up and with a
  * carrier (IFF_UP and IFF_LOWER_UP)?

@@ -174,20 +174,11 @@ struct batch {
 	struct cv_nl_error *first;
 };
 
-/* The idempotent outcomes count as success (style.md 4.2). */
-static int
-normalize(enum cv_nl_op op, int err)
-{
-	if ((op == CV_NL_ADD && err == -EEXIST) || (op == CV_NL_DEL && err == -EADDRNOTAVAIL))
-		return 0;
-	return err;
-}
-
 /* errs gets the kernel's own answer; the batch's outcome counts idempotent ones as done. */
 static void
 record(struct batch *b, size_t i, int raw, const char *msg)
 {
-	int err = normalize(b->op, raw);
+	int err = cv_nl_op_outcome(b->op, raw);
 
 	if (b->errs)
 		b->errs[i] = raw;
