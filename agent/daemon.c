@@ -330,11 +330,15 @@ schedule_reconnect(struct cv_daemon *d)
 
 /* ---- what happens to our addresses behind our back ---- */
 
-static bool
-is_vip(const struct cv_vip_conf *v, const struct cv_nl_addr *a)
+/* The VIP of cfg that addr on ifindex is, or -ENOENT: a lookup, not a scan. */
+static int
+vip_at(const struct cv_config *cfg, const struct cv_addr *addr, int ifindex)
 {
-	return v->interface && cv_addr_same_host(&v->address, &a->addr) &&
-	       (int)if_nametoindex(v->interface) == a->ifindex;
+	const struct cv_vip_conf *v = cv_config_find_vip_by_host(cfg, addr);
+
+	if (!v || !v->interface || (int)if_nametoindex(v->interface) != ifindex)
+		return -ENOENT;
+	return (int)(v - cfg->vips);
 }
 
 /* ---- link state: a VIP's interface down makes us unfit for it ---- */
@@ -387,11 +391,18 @@ on_link(struct cv_daemon *d, const struct cv_nl_monitor_event *ev)
  * an overrun we do not know what we missed: check every held VIP again (an
  * add of a present address is a no-op).
  */
+static void
+addr_gone(struct cv_daemon *d, size_t vip)
+{
+	sink(d, &(struct cv_event){ .type = CV_EV_ADDR_GONE, .vip = { .vip = (uint32_t)vip } });
+}
+
 static int
 on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 {
 	struct cv_daemon *d = userdata;
 	const struct cv_config *cfg;
+	int i;
 
 	cv_reaper_beat(); /* our own adds come back as a burst of notifications */
 	if (ev->type == CV_NLMON_RESYNC) {
@@ -409,13 +420,15 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == d->owned.tag)))
 		return 0;
 	cfg = cv_engine_config(d->engine);
-	for (size_t i = 0; i < cfg->n_vips; i++) {
-		if (cv_engine_vip_state(d->engine, i) != CV_VIP_HELD)
-			continue;
-		if (ev->type == CV_NLMON_RESYNC || is_vip(&cfg->vips[i], &ev->addr))
-			sink(d, &(struct cv_event){ .type = CV_EV_ADDR_GONE,
-						    .vip = { .vip = (uint32_t)i } });
+	if (ev->type == CV_NLMON_RESYNC) {
+		for (size_t k = 0; k < cfg->n_vips; k++)
+			if (cv_engine_vip_state(d->engine, k) == CV_VIP_HELD)
+				addr_gone(d, k);
+		return 0;
 	}
+	i = vip_at(cfg, &ev->addr.addr, ev->addr.ifindex);
+	if (i >= 0 && cv_engine_vip_state(d->engine, (size_t)i) == CV_VIP_HELD)
+		addr_gone(d, (size_t)i);
 	return 0;
 }
 
@@ -454,23 +467,21 @@ on_conflict(void *userdata, const struct cv_conflict_claim *c)
 {
 	struct cv_daemon *d = userdata;
 	const struct cv_config *cfg;
+	const struct cv_vip_conf *v;
+	char a[CV_ADDR_STRLEN], mac[CV_MAC_STRLEN];
+	int i;
 
 	if (!d->engine)
 		return;
 	cfg = cv_engine_config(d->engine);
-	for (size_t i = 0; i < cfg->n_vips; i++) {
-		const struct cv_vip_conf *v = &cfg->vips[i];
-		char a[CV_ADDR_STRLEN], mac[CV_MAC_STRLEN];
-
-		if (cv_engine_vip_state(d->engine, i) != CV_VIP_HELD ||
-		    !cv_addr_same_host(&v->address, &c->addr) || !v->interface ||
-		    (int)if_nametoindex(v->interface) != c->ifindex ||
-		    cv_executor_own_mac(d->exec, c->ifindex, &c->mac) || !conflict_is_news(d, i))
-			continue;
-		qb_log(LOG_ERR, "VIP '%s' (%s on %s): address conflict: %s claims it too (%s)",
-		       v->head.name, cv_addr_format(&v->address, true, a, sizeof(a)), v->interface,
-		       cv_mac_format(&c->mac, mac, sizeof(mac)), c->via);
-	}
+	i = vip_at(cfg, &c->addr, c->ifindex);
+	if (i < 0 || cv_engine_vip_state(d->engine, (size_t)i) != CV_VIP_HELD ||
+	    cv_executor_own_mac(d->exec, c->ifindex, &c->mac) || !conflict_is_news(d, (size_t)i))
+		return;
+	v = &cfg->vips[i];
+	qb_log(LOG_ERR, "VIP '%s' (%s on %s): address conflict: %s claims it too (%s)",
+	       v->head.name, cv_addr_format(&v->address, true, a, sizeof(a)), v->interface,
+	       cv_mac_format(&c->mac, mac, sizeof(mac)), c->via);
 }
 
 static int32_t

@@ -409,16 +409,76 @@ arm(struct cv_executor *x, uint64_t at)
 		x->wakeup_armed = true;
 }
 
+static int
+transition_level(const struct cv_action *a)
+{
+	return a->to == CV_VIP_HELD || a->from == CV_VIP_HELD ? LOG_NOTICE : LOG_INFO;
+}
+
+/* Each VIP's own line: at its level in a small step, at debug in a big one. */
 static void
-log_transition(const struct cv_action *a)
+log_transition(const struct cv_action *a, bool summarised)
 {
 	char buf[CV_ADDR_STRLEN];
 
-	qb_log(a->to == CV_VIP_HELD || a->from == CV_VIP_HELD ? LOG_NOTICE : LOG_INFO,
-	       "VIP '%s' (%s): %s -> %s (%s)", a->conf->head.name,
-	       cv_addr_format(&a->conf->address, true, buf, sizeof(buf)),
+	qb_log(summarised ? LOG_DEBUG : transition_level(a), "VIP '%s' (%s): %s -> %s (%s)",
+	       a->conf->head.name, cv_addr_format(&a->conf->address, true, buf, sizeof(buf)),
 	       cv_vip_state_to_string(a->from), cv_vip_state_to_string(a->to),
 	       cv_reason_to_string(a->reason));
+}
+
+/*
+ * At scale a step moves thousands of VIPs: one line per kind of transition
+ * and its count (the per-VIP lines at debug), so that logging does not take
+ * longer than the work. Up to TRANSITIONS_EACH, every VIP gets its line.
+ */
+#define TRANSITIONS_EACH 16
+
+struct transition_count {
+	const struct cv_action *first; /* from, to and reason of this kind */
+	size_t n;
+};
+
+static size_t
+count_transitions(const struct cv_actions *actions)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < actions->n; i++)
+		n += actions->v[i].type == CV_ACT_TRANSITION;
+	return n;
+}
+
+static void
+log_transition_counts(const struct cv_actions *actions)
+{
+	struct transition_count kinds[16] = {};
+	size_t n_kinds = 0, other = 0;
+
+	for (size_t i = 0; i < actions->n; i++) {
+		const struct cv_action *a = &actions->v[i];
+		size_t k = 0;
+
+		if (a->type != CV_ACT_TRANSITION)
+			continue;
+		while (k < n_kinds && (kinds[k].first->from != a->from || kinds[k].first->to != a->to ||
+				       kinds[k].first->reason != a->reason))
+			k++;
+		if (k == ELEMENTSOF(kinds)) {
+			other++;
+			continue;
+		}
+		if (k == n_kinds)
+			kinds[n_kinds++].first = a;
+		kinds[k].n++;
+	}
+	for (size_t k = 0; k < n_kinds; k++)
+		qb_log(transition_level(kinds[k].first), "%zu VIPs: %s -> %s (%s), e.g. '%s'",
+		       kinds[k].n, cv_vip_state_to_string(kinds[k].first->from),
+		       cv_vip_state_to_string(kinds[k].first->to),
+		       cv_reason_to_string(kinds[k].first->reason), kinds[k].first->conf->head.name);
+	if (other)
+		qb_log(LOG_NOTICE, "%zu VIPs: other transitions (see the debug log)", other);
 }
 
 static bool
@@ -428,7 +488,7 @@ is_address_op(const struct cv_action *a)
 }
 
 static void
-run_one(struct cv_executor *x, const struct cv_action *a)
+run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 {
 	int r;
 
@@ -451,7 +511,7 @@ run_one(struct cv_executor *x, const struct cv_action *a)
 		x->wakeup_armed = false;
 		break;
 	case CV_ACT_TRANSITION:
-		log_transition(a);
+		log_transition(a, summarised);
 		break;
 	case CV_ACT_NOTICE:
 		qb_log(a->notice == CV_NOTICE_BAD_MESSAGE ? LOG_WARNING : LOG_NOTICE,
@@ -480,6 +540,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 	_cleanup_free_ const struct cv_action **ops = calloc(actions->n ? actions->n : 1,
 							     sizeof(*ops));
 	size_t n = 0;
+	bool summarised;
 
 	x->n_links = 0; /* links are looked up again each step */
 	for (size_t i = 0; ops && i < actions->n; i++)
@@ -490,11 +551,14 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		return;
 	}
 	cv_exec_addr_run(x, engine, ops, n);
+	summarised = count_transitions(actions) > TRANSITIONS_EACH;
 	for (size_t i = 0; i < actions->n; i++) {
 		cv_reaper_beat();
 		if (!is_address_op(&actions->v[i]))
-			run_one(x, &actions->v[i]);
+			run_one(x, &actions->v[i], summarised);
 	}
+	if (summarised)
+		log_transition_counts(actions);
 }
 
 /* The VIP of cfg that c becomes: same name, address and interface. */
@@ -534,13 +598,13 @@ static int
 held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
 {
 	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
+	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr) : NULL;
+	size_t i = v ? (size_t)(v - cfg->vips) : 0;
 
-	for (size_t i = 0; cfg && i < cfg->n_vips; i++)
-		if (cv_engine_vip_state(engine, i) == CV_VIP_HELD && cfg->vips[i].interface &&
-		    cv_addr_same_host(&cfg->vips[i].address, &a->addr) &&
-		    (int)if_nametoindex(cfg->vips[i].interface) == a->ifindex)
-			return (int)i;
-	return -ENOENT;
+	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !v->interface ||
+	    (int)if_nametoindex(v->interface) != a->ifindex)
+		return -ENOENT;
+	return (int)i;
 }
 
 int

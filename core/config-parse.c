@@ -442,6 +442,8 @@ cv_config_parse(const char *text, size_t len, struct cv_config **ret,
 		r = apply_defaults(c, &e);
 	if (r >= 0)
 		r = cv_conf_validate(c, &e);
+	if (r >= 0)
+		r = cv_config_index_hosts(c);
 	if (r < 0) {
 		if (r == -EINVAL)
 			*reterr = e;
@@ -462,6 +464,8 @@ cv_config_new_default(struct cv_config **ret)
 	if (r < 0)
 		return r;
 	r = apply_defaults(c, &e);
+	if (r >= 0)
+		r = cv_config_index_hosts(c);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);

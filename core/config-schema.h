@@ -109,6 +109,9 @@ int cv_conf_grow(void **array, size_t n, size_t add, size_t size);
 /* Cross-field validation of a parsed config with defaults applied. */
 int cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr);
 
+/* Build c->by_host (cv_config_find_vip_by_host) once the VIPs are final: 0 or -ENOMEM. */
+int cv_config_index_hosts(struct cv_config *c);
+
 /* Is s a valid section or list name of at most max characters? -EINVAL with a message. */
 int cv_conf_check_name(const char *s, size_t max, char *err, size_t errlen);
 

@@ -119,6 +119,7 @@ cv_config_free(struct cv_config *c)
 	free(c->nodes);
 	free(c->checks);
 	free(c->vips);
+	free(c->by_host);
 	free(c->pos);
 	free(c);
 	return NULL;
@@ -167,6 +168,64 @@ cv_config_address_tag(const struct cv_config *c)
 	for (const char *p = group; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	return (uint8_t)(0x80 + h % 0x7f);
+}
+
+static int
+compare_host(const struct cv_addr *a, const struct cv_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, cv_addr_len(a));
+}
+
+struct host_key {
+	struct cv_addr addr;
+	size_t vip;
+};
+
+static int
+by_host_key(const void *a, const void *b)
+{
+	return compare_host(&((const struct host_key *)a)->addr, &((const struct host_key *)b)->addr);
+}
+
+int
+cv_config_index_hosts(struct cv_config *c)
+{
+	_cleanup_free_ struct host_key *keys = calloc(c->n_vips ? c->n_vips : 1, sizeof(*keys));
+	size_t *v = calloc(c->n_vips ? c->n_vips : 1, sizeof(*v));
+
+	if (!keys || !v) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_vips; i++)
+		keys[i] = (struct host_key){ .addr = c->vips[i].address, .vip = i };
+	qsort(keys, c->n_vips, sizeof(*keys), by_host_key);
+	for (size_t i = 0; i < c->n_vips; i++)
+		v[i] = keys[i].vip;
+	free(c->by_host);
+	c->by_host = v;
+	return 0;
+}
+
+const struct cv_vip_conf *
+cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a)
+{
+	size_t lo = 0, hi = c->by_host ? c->n_vips : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = compare_host(&c->vips[c->by_host[mid]].address, a);
+
+		if (r == 0)
+			return &c->vips[c->by_host[mid]];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 const struct cv_vip_conf *

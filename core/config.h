@@ -121,6 +121,7 @@ struct cv_config {
 	size_t n_checks;
 	struct cv_vip_conf *vips;
 	size_t n_vips;
+	size_t *by_host; /* indexes of vips sorted by host address: cv_config_find_vip_by_host */
 
 	/* Key positions for error messages, per instance (see cv_conf_head.pos_base). */
 	struct cv_conf_pos *pos;
@@ -196,6 +197,14 @@ uint8_t cv_config_address_tag(const struct cv_config *c);
 
 /* Lookups by name; NULL when absent. */
 const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);
+
+/*
+ * The VIP whose address has a's host part (any prefix length; no two VIPs
+ * share one), or NULL: a binary search, for the daemon's per-address paths
+ * at 10,000 VIPs (monitor events, reconcile, conflicts).
+ */
+const struct cv_vip_conf *cv_config_find_vip_by_host(const struct cv_config *c,
+						      const struct cv_addr *a);
 const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
 const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
 

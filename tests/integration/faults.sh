@@ -297,12 +297,12 @@ s_bad_messages() {
 		bed__log_has "$BED_DIR/n$h/corovipd.out" "(32 rejected so far)"
 	no_drop
 }
-# Reconcile (rule 8): an address tagged as ours that nothing holds is
+# Reconcile (rule 8): an address tagged as ours (corovipd's 0x63) that nothing holds is
 # removed within a reconcile period; the admin's own address stays. (In
 # another subnet: removing the primary address of a subnet takes its
 # secondaries with it unless net.ipv4.conf.*.promote_secondaries is set.)
 s_stray_address() {
-	bed_exec "$h" "$build/agent/corovip-l2" add eth0 198.51.100.9/24 --lease 60 >/dev/null
+	bed_exec "$h" "$build/agent/corovip-l2" add eth0 198.51.100.9/24 --lease 60 --tag 0x63 >/dev/null
 	bed_exec "$h" ip addr add 203.0.113.10/24 dev eth0
 	bed_wait_until 8000 "the stray address to be removed" not_on "$h" 198.51.100.9
 	[[ "$(ip -n "$(bed_ns "$h")" -o addr)" == *" 203.0.113.10/"* ]] ||

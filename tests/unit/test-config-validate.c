@@ -111,6 +111,31 @@ address_tags_are_per_group_and_never_another_tools(void **state)
 	assert_string_equal(e.key, "address_tag");
 }
 
+/* The daemon's per-address paths find a VIP by its host address, any prefix. */
+static void
+vips_are_found_by_host_address(void **state)
+{
+	const char *text = "vip c {\n address: 192.0.2.30/24\n interface: e0\n}\n"
+			   "vip a {\n address: 2001:db8::10/64\n interface: e0\n}\n"
+			   "vip b {\n address: 192.0.2.9/32\n interface: e1\n}\n";
+	struct cv_config *c = NULL;
+	struct cv_conf_error e = {};
+	struct cv_addr a;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(cv_addr_parse("192.0.2.30/32", &a), 0);
+	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "c");
+	assert_int_equal(cv_addr_parse("2001:db8::10/128", &a), 0);
+	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "a");
+	assert_int_equal(cv_addr_parse("192.0.2.9", &a), 0);
+	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "b");
+	assert_int_equal(cv_addr_parse("192.0.2.10", &a), 0);
+	assert_null(cv_config_find_vip_by_host(c, &a));
+	assert_int_equal(cv_addr_parse("2001:db8::9", &a), 0);
+	assert_null(cv_config_find_vip_by_host(c, &a));
+	cv_config_free(c);
+}
+
 /* Every refusal of a VIP address or interface names file:line:col and the key. */
 static void
 unusable_vips_are_refused_at_their_value(void **state)
@@ -198,6 +223,7 @@ main(void)
 		cmocka_unit_test(ipv4_mapped_is_refused_even_beside_its_ipv4_form),
 		cmocka_unit_test(link_local_vips_take_their_interface_as_scope),
 		cmocka_unit_test(address_tags_are_per_group_and_never_another_tools),
+		cmocka_unit_test(vips_are_found_by_host_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
