@@ -225,6 +225,7 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.state_chunk_vips = p->state_chunk_vips,
 		.stop_deadline = NEVER,
 		.timer_at = NEVER,
+		.timer_due = NEVER,
 	};
 	if (cv_engine_load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
 		cv_engine_free(e);
@@ -429,7 +430,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 	case CV_EV_MESSAGE:
 		return cv_engine_on_message(e, ev);
 	case CV_EV_TIMER:
-		e->timer_at = NEVER; /* fired; reconcile re-arms it */
+		e->timer_at = e->timer_due = NEVER; /* fired; reconcile re-arms it */
 		cv_engine_check_exchange(e); /* the start-up settle time may be over */
 		return 0;
 	case CV_EV_TIMINGS:
@@ -580,6 +581,13 @@ check_stop(struct cv_engine *e)
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
 }
 
+/* When a watched owner without a heartbeat since counts as silent (rule 4). */
+static uint64_t
+silent_at(const struct cv_engine *e, const struct peer *pe)
+{
+	return CV_MAX(pe->last_hb_at, e->watch_from) + 2 * (uint64_t)e->lease_ms;
+}
+
 static uint64_t
 next_wakeup(struct cv_engine *e)
 {
@@ -605,7 +613,7 @@ next_wakeup(struct cv_engine *e)
 	for (size_t p = 0; p < e->n_peers; p++)
 		if (e->peers[p].nodeid != e->me && e->peers[p].owns && !e->peers[p].silent &&
 		    e->peers[p].last_hb_at != NEVER)
-			at = CV_MIN(at, e->peers[p].last_hb_at + 2 * (uint64_t)e->lease_ms);
+			at = CV_MIN(at, silent_at(e, &e->peers[p]));
 	for (size_t i = 0; i < e->n_vips; i++) {
 		const struct vip_rt *v = &e->vips[i];
 
@@ -645,6 +653,7 @@ arm_timer(struct cv_engine *e)
 	if (at == e->timer_at)
 		return;
 	e->timer_at = at;
+	e->timer_due = at == NEVER ? NEVER : CV_MAX(at, e->now);
 	if (at == NEVER)
 		push(e, (struct cv_action){ .type = CV_ACT_CANCEL_TIMER });
 	else
@@ -660,7 +669,7 @@ check_silence(struct cv_engine *e)
 
 		if (pe->nodeid == e->me || pe->silent || !pe->owns || pe->last_hb_at == NEVER)
 			continue;
-		if (e->now >= pe->last_hb_at + 2 * (uint64_t)e->lease_ms) {
+		if (e->now >= silent_at(e, pe)) {
 			pe->silent = true;
 			e->placement_dirty = true;
 		}
@@ -696,6 +705,21 @@ reconcile(struct cv_engine *e)
 	return 0;
 }
 
+/*
+ * Our timer came over H late: we were not running (the daemon frozen or
+ * starved), and what was delivered meanwhile may still wait in our queue,
+ * heartbeats among them. Silence counts from now, as after a lost
+ * connection: judged on our stale deliveries alone, an owner would be silent
+ * to us and to nobody else, and placements made with different silent flags
+ * keep different owners (a VIP nobody takes). The reaper defers likewise.
+ */
+static void
+note_late(struct cv_engine *e)
+{
+	if (e->timer_due != NEVER && e->now > e->timer_due + e->cfg->cluster.heartbeat_ms)
+		e->watch_from = e->now;
+}
+
 int
 cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 	       struct cv_actions *out)
@@ -703,6 +727,7 @@ cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 	int r;
 
 	e->now = now_ms;
+	note_late(e);
 	e->out = out;
 	if (!e->born) {
 		e->born = true;

@@ -7,7 +7,8 @@
  *  1. at most one holder of a VIP among the nodes that have not crashed,
  *     checked at the instant of every add (a frozen or cut-off node counts);
  *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
- *     from its confchg + 100 ms on;
+ *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
+ *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner);
  *  3. once nothing has changed for the bound, every VIP with an eligible node
  *     in a quorate ring is held by a node of that ring;
  *  4. a daemon that stopped gracefully left no address behind;

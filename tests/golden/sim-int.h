@@ -309,6 +309,7 @@ bool net_cs_alive(const struct node *n);
 /* sim-quorum.c */
 void quorum_ring_init(struct sim *s, struct ring *r, const uint64_t *comp);
 struct inev *quorum_ev(const struct sim *s, const struct ring *r);
+bool quorum_may_be_quorate(const struct sim *s, const struct ring *r);
 void quorum_feed(struct sim *s, struct node *n, struct ring *r);
 void quorum_cmd(struct sim *s, const struct sim_cmd *c);
 void quorum_recount(struct sim *s);

@@ -109,6 +109,28 @@ quorum_ev(const struct sim *s, const struct ring *r)
 }
 
 /*
+ * Could ring r be quorate by rule 1's arithmetic, the only judgement its
+ * members can make at its confchg (docs/safety.md; cv_engine_totem_can_be_
+ * quorate)? With enough votes of its own, or needing the device's vote that
+ * no disjoint ring could win with: its members keep what they hold until
+ * its quorum notification, the only news that it is not quorate.
+ */
+bool
+quorum_may_be_quorate(const struct sim *s, const struct ring *r)
+{
+	uint32_t mine = (uint32_t)__builtin_popcountll(r->mask), dev = s->o.qdevice_votes;
+	uint32_t q = quorum_of(s, r->expected), nodes, others;
+
+	if (mine >= q)
+		return true;
+	if (mine + dev < q)
+		return false;
+	nodes = r->expected > dev ? r->expected - dev : 0;
+	others = nodes > mine ? nodes - mine : 0;
+	return others + dev < q;
+}
+
+/*
  * n's daemon hears ring r's quorum (its totem confchg, or a change within
  * the ring), after quorum-delay; the checker counts n outside a quorate
  * partition from then.

@@ -341,6 +341,10 @@ confchg(struct sim *s, struct node *n, struct ring *r)
 	}
 	net_feed_group(s, n, r, NULL, 0);
 	net_feed_cs(s, n, net_totem_ev(r));
+	/* A ring that may be quorate by arithmetic is known not to be only
+	 * by its quorum notification: outside from then (rule 1). */
+	if (!r->quorate && quorum_may_be_quorate(s, r))
+		n->outside_since = SIM_NEVER;
 	quorum_feed(s, n, r);
 }
 
