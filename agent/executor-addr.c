@@ -56,7 +56,28 @@ log_failures(const struct batch *b, const struct cv_nl_error *nlerr)
 		       b->ifname, failed, b->n);
 }
 
-/* The interface once, then every request in one netlink batch; b->err filled. */
+/*
+ * Requests per netlink call: the loop beats between two (the kernel takes a
+ * few ms for this many; thousands in one call kept a starved loop silent for
+ * most of the reaper's bound).
+ */
+#define CHUNK 256
+
+/* One chunk: 0, or -errno of the socket (then what was not answered is unknown). */
+static int
+chunk_run(struct cv_executor *x, struct batch *b, size_t off, size_t m, struct cv_nl_error *nlerr)
+{
+	struct cv_nl_error e = {};
+	int r = cv_nl_addr_batch(x->nl, b->op, b->reqs + off, m, b->raw + off, &e);
+
+	cv_reaper_beat();
+	if (r < 0 && !nlerr->err)
+		*nlerr = e; /* the first failure's kernel message, for the log */
+	/* A request's own failure: each answer says whose (index < m). */
+	return r < 0 && e.index >= m ? r : 0;
+}
+
+/* The interface once, then the requests in chunks; b->err filled. */
 static void
 batch_run(struct cv_executor *x, struct batch *b, uint32_t lease_s)
 {
@@ -65,24 +86,18 @@ batch_run(struct cv_executor *x, struct batch *b, uint32_t lease_s)
 
 	cv_reaper_beat();
 	r = cv_exec_link(x, b->ifname, &b->link, &nlerr);
-	if (r >= 0) {
-		for (size_t i = 0; i < b->n; i++) {
-			const struct cv_vip_conf *c = b->acts[i]->conf;
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		const struct cv_vip_conf *c = b->acts[i]->conf;
 
-			b->reqs[i] = (struct cv_nl_addr_req){ .addr = c->address,
-							      .ifindex = b->link.ifindex,
-							      .lease_s = lease_s,
-							      .nodad = c->nodad,
-							      .deprecated = c->deprecated,
-							      .tag = x->tag };
-		}
-		r = cv_nl_addr_batch(x->nl, b->op, b->reqs, b->n, b->raw, &nlerr);
-		/* A request's own failure: each answer below says whose. The
-		 * socket's (index n): what was not answered is unknown, so all fail. */
-		if (r < 0 && nlerr.index < b->n)
-			r = 0;
-		cv_reaper_beat();
+		b->reqs[i] = (struct cv_nl_addr_req){ .addr = c->address,
+						      .ifindex = b->link.ifindex,
+						      .lease_s = lease_s,
+						      .nodad = c->nodad,
+						      .deprecated = c->deprecated,
+						      .tag = x->tag };
 	}
+	for (size_t off = 0; r >= 0 && off < b->n; off += CHUNK)
+		r = chunk_run(x, b, off, CV_MIN((size_t)CHUNK, b->n - off), &nlerr);
 	for (size_t i = 0; i < b->n; i++)
 		b->err[i] = r < 0 ? r : cv_nl_op_outcome(b->op, b->raw[i]);
 	log_failures(b, &nlerr);
