@@ -166,6 +166,7 @@ struct node {
 	uint32_t kill_mid_state;   /* kill the daemon after this many chunks of a STATE */
 	uint64_t outside_since;	   /* invariant 2: in a non-quorate ring since */
 	uint64_t restart_gen;	   /* a crash cancels a pending supervisor restart */
+	bool start_queued;	   /* started while its daemon stops: starts once it has stopped */
 	uint64_t outside_reported; /* the outside_since already reported */
 	uint64_t inc;		   /* corosync instance: a crash or a kill starts a new one */
 };
@@ -180,6 +181,7 @@ enum ev_kind {
 	EV_TIMER,
 	EV_REAPER,
 	EV_RESTART,
+	EV_START, /* a start that waited for the daemon's graceful stop */
 	EV_EXPIRE,
 	EV_RECONNECT,
 	EV_CONN_LOST,

@@ -264,8 +264,10 @@ net_totem_ev(const struct ring *r)
 
 /*
  * What corosync delivers to n's daemon: now, or skew ms late (its socket
- * not read yet: a busy or starved daemon), never out of order. A delivery
- * over a connection the daemon no longer has is dropped.
+ * not read yet: a busy or starved daemon), never out of order. The loss of
+ * the connection (CONN_LOST) is one of them: the daemon reads what was in
+ * its socket before it sees the error, and nothing of that connection
+ * after. A delivery over a connection the daemon no longer has is dropped.
  */
 void
 net_feed_cs(struct sim *s, struct node *n, struct inev *ev)
@@ -301,7 +303,9 @@ net_late_due(struct sim *s, struct node *n)
 		d->late_head = ev->next;
 		if (!d->late_head)
 			d->late_tail = NULL;
-		if (ev->conn == d->conn && d->state != PROC_DEAD)
+		/* (its loss still comes, before the new connection's first) */
+		if ((ev->conn == d->conn || ev->ev.type == CV_EV_CONN_LOST) &&
+		    d->state != PROC_DEAD)
 			sim_feed(s, n, ev);
 		else
 			sim_inev_free(ev);

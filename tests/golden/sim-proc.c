@@ -205,9 +205,11 @@ void
 proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 {
 	struct daemon *d = &n->d;
+	bool start = n->start_queued && why == GONE_STOPPED; /* a kill: the supervisor's */
 
 	if (d->state == PROC_DEAD)
 		return;
+	n->start_queued = false;
 	if (why != GONE_STOPPED)
 		reaper_capture(n);
 	sim_trace(s, "n%u daemon %u %s", n->id, d->pid,
@@ -230,6 +232,11 @@ proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 	d->connected = false;
 	if (why == GONE_STOPPED) {
 		reaper_exit(s, n, CV_LEAVE_LEAVE); /* quietly, with its daemon */
+		if (start)
+			sim_push(s, (struct event){ .at = s->now,
+						    .kind = EV_START,
+						    .node = n->id,
+						    .gen = n->restart_gen });
 	} else if (why == GONE_KILLED) {
 		if (n->r.state == PROC_RUNNING)
 			sim_push(s, (struct event){ .at = s->now + 1,
@@ -408,7 +415,7 @@ conn_lost(struct sim *s, struct node *n)
 		return;
 	d->connected = false;
 	net_leave(s, n, d->pid, CV_LEAVE_PROCDOWN);
-	sim_feed(s, n, sim_inev_new(CV_EV_CONN_LOST));
+	net_feed_cs(s, n, sim_inev_new(CV_EV_CONN_LOST));
 	sim_push(s, (struct event){ .at = s->now + s->o.reconnect_delay_ms,
 				    .kind = EV_RECONNECT,
 				    .node = n->id,
@@ -495,6 +502,20 @@ signal_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 	}
 }
 
+/*
+ * A start while the daemon stops gracefully waits, as systemd's start job
+ * does while the unit is deactivating, and runs once it has stopped
+ * (proc_daemon_gone); true if it waits.
+ */
+static bool
+queue_start(struct node *n)
+{
+	if (n->d.state == PROC_DEAD || !n->d.stopping)
+		return false;
+	n->start_queued = true;
+	return true;
+}
+
 /* corosync's process, the node, its link; false if c is not one of those */
 static bool
 node_fault_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
@@ -543,6 +564,7 @@ node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 		proc_start(s, n);
 		break;
 	case SIM_STOP:
+		n->start_queued = false; /* a stop job replaces a waiting start */
 		if (n->d.state != PROC_DEAD && !n->d.stopping) {
 			n->d.stopping = true;
 			sim_feed(s, n, sim_inev_new(CV_EV_STOP));
@@ -663,7 +685,8 @@ proc_cmd(struct sim *s, const struct sim_cmd *c)
 
 		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
 			if (c->nodes & BIT(i))
-				started[i] = proc_start_prepare(s, &s->nodes[i]);
+				started[i] = !queue_start(&s->nodes[i]) &&
+					     proc_start_prepare(s, &s->nodes[i]);
 		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
 			if (started[i])
 				proc_start_feed(s, &s->nodes[i]);
@@ -696,13 +719,19 @@ proc_handle(struct sim *s, const struct event *ev)
 			proc_start(s, n);
 		}
 		break;
+	case EV_START:
+		if (n->restart_gen == ev->gen && !n->crashed && n->d.state == PROC_DEAD) {
+			s->last_change = s->now;
+			proc_start(s, n);
+		}
+		break;
 	case EV_CONN_LOST:
 		if (n->d.state != PROC_DEAD && n->d.gen == ev->gen && n->d.connected) {
 			n->d.connected = false;
 			free(n->d.view);
 			n->d.view = NULL;
 			n->d.n_view = 0;
-			sim_feed(s, n, sim_inev_new(CV_EV_CONN_LOST));
+			net_feed_cs(s, n, sim_inev_new(CV_EV_CONN_LOST));
 		}
 		break;
 	case EV_UNBLOCK:
