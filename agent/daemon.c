@@ -864,6 +864,7 @@ serve_ipc(struct cv_daemon *d)
 		.cpg_stats = ipc_cpg_stats,
 		.admin = ipc_admin,
 		.reload = ipc_reload,
+		.progress = cv_reaper_beat,
 	};
 	int r = cv_ipc_server_new(d->loop, &ops, d, &d->ipc);
 

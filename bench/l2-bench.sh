@@ -12,17 +12,17 @@
 # with hyperfine inside the namespace so `ip netns exec` is not measured.
 # Addresses come from 198.18.0.0/15, the benchmarking prefix (RFC 2544).
 #
-#   bench/l2-bench.sh [BUILDDIR]      (default build/l2; needs agent/corovip-l2)
+#   bench/l2-bench.sh [BUILDDIR]      (default build/l2; needs l2/corovip-l2)
 # env: RUNS (default 10), N_BIG (default 10000)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build/l2}" && pwd)
-L2=$build/agent/corovip-l2
+L2=$build/l2/corovip-l2
 RA=/usr/lib/ocf/resource.d/heartbeat/IPaddr2
 RUNS=${RUNS:-10}
 N_BIG=${N_BIG:-10000}
 NS=cvbench-$$
-[ -x "$L2" ] || { echo "no $L2: make -C $build agent/corovip-l2" >&2; exit 1; }
+[ -x "$L2" ] || { echo "no $L2: make -C $build l2/corovip-l2" >&2; exit 1; }
 for t in hyperfine jq; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
 [ -x "$RA" ] || { echo "needs resource-agents ($RA)" >&2; exit 1; }
 

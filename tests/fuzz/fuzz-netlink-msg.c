@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzz the rtnetlink parsers (agent/netlink-msg.c) over a receive buffer:
+ * Fuzz the rtnetlink parsers (l2/netlink-msg.c) over a receive buffer:
  * walk it and parse every message as an address, a link and an error. What
  * parses must be in range (prefix within the family, text NUL-terminated);
  * anything else aborts.

@@ -19,7 +19,7 @@ export BED_PREFIX=${BED_PREFIX:-ct}
 . tests/integration/bed.sh
 fail() { echo "FAIL: $*"; exit 1; }
 VIP=192.0.2.50
-ctl() { local i=$1; shift; bed_exec "$i" "$build/agent/corovipctl" "$@"; }
+ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 
 held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
 # json_owner I: the owner of web as node I's corovipd reports it.
@@ -120,12 +120,12 @@ held_by n2 || fail "$BED_LAST"
 echo "ok - reload: a broken file exits 1 ($bad), the daemon keeps running and reloads a good one"
 
 if out=$(bed_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	"$build/agent/corovipctl" status 2>&1); then
+	"$build/ctl/corovipctl" status 2>&1); then
 	fail "nobody was let in: $out"
 fi
 grep -q "only root and group haclient" <<<"$out" || fail "nobody: $out"
 out=$(bed_exec 1 setpriv --reuid=nobody --regid=haclient --clear-groups \
-	"$build/agent/corovipctl" status) || { grep -i "refus\|haclient\|group" "$BED_DIR"/n1/corovipd.out; fail "a haclient member was refused: $out"; }
+	"$build/ctl/corovipctl" status) || { grep -i "refus\|haclient\|group" "$BED_DIR"/n1/corovipd.out; fail "a haclient member was refused: $out"; }
 echo "ok - nobody is refused, a member of haclient is let in"
 
 # Least privilege (privileges.h), read from the kernel: the daemon keeps
@@ -141,7 +141,7 @@ done
 [ "$(caps "$d" Groups)" = "$(getent group haclient | cut -d: -f3)" ] || fail "corovipd's groups: $(caps "$d" Groups)"
 [ -z "$(caps "$rp" Groups)" ] || fail "the reaper's groups: $(caps "$rp" Groups)"
 echo "ok - corovipd runs with CAP_CHOWN, CAP_NET_ADMIN, CAP_NET_RAW and group haclient only, its reaper with CAP_NET_ADMIN only"
-if out=$(bed_exec c "$build/agent/corovipctl" status 2>&1); then fail "no daemon, yet: $out"; fi
+if out=$(bed_exec c "$build/ctl/corovipctl" status 2>&1); then fail "no daemon, yet: $out"; fi
 grep -q "is it running" <<<"$out" || fail "without corovipd: $out"
 echo "ok - without a corovipd: '$out'"
 for i in 1 2 3; do kill -0 "$(cat "$BED_DIR/n$i/corovipd.pid")" || fail "corovipd on n$i died"; done

@@ -302,7 +302,7 @@ s_bad_messages() {
 # another subnet: removing the primary address of a subnet takes its
 # secondaries with it unless net.ipv4.conf.*.promote_secondaries is set.)
 s_stray_address() {
-	bed_exec "$h" "$build/agent/corovip-l2" add eth0 198.51.100.9/24 --lease 60 --tag 0x63 >/dev/null
+	bed_exec "$h" "$build/l2/corovip-l2" add eth0 198.51.100.9/24 --lease 60 --tag 0x63 >/dev/null
 	bed_exec "$h" ip addr add 203.0.113.10/24 dev eth0
 	bed_wait_until 8000 "the stray address to be removed" not_on "$h" 198.51.100.9
 	[[ "$(ip -n "$(bed_ns "$h")" -o addr)" == *" 203.0.113.10/"* ]] ||
@@ -312,7 +312,7 @@ s_stray_address() {
 # Another host claims the VIP (the client sends a gratuitous ARP for it from
 # its own MAC): the holder logs the conflict, naming the MAC, and keeps it.
 s_address_conflict() {
-	bed_exec c "$build/agent/corovip-l2" announce eth0 "$VIP" --count 1 >/dev/null
+	bed_exec c "$build/l2/corovip-l2" announce eth0 "$VIP" --count 1 >/dev/null
 	bed_wait_until 3000 "$H to log the conflict" bed__log_has "$BED_DIR/n$h/corovipd.out" \
 		"address conflict: $(bed_mac c) claims it too"
 	holder_is "$H"
@@ -335,7 +335,7 @@ s_fresh_daemon_while_frozen() {
 	bed_wait_until 5000 "one holder after the merge" holder_is one
 }
 
-ctl() { local i=$1; shift; bed_exec "$i" "$build/agent/corovipctl" "$@"; }
+ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 # move -> a member's daemon restarts -> standby of the move's target: the
 # move and the standby are cluster state, which the restarted daemon learns
 # back from the others: never two holders, and the VIP leaves the target.

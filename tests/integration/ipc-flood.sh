@@ -29,14 +29,14 @@ VIP=192.0.2.50
 FLOOD_S=${FLOOD_S:-12}          # nobody's flood, per node
 FLOOD_RATE=${FLOOD_RATE:-3000}  # its reconnects per second, per node (0: as fast as it can)
 MAX_CPU_PCT=${MAX_CPU_PCT:-25}  # of one CPU, per daemon over the flood
-UID_SLOTS=4       # CV_IPC_UID_SLOTS (agent/ipc-guard.h)
+UID_SLOTS=4       # CV_IPC_UID_SLOTS (ctl/ipc-guard.h)
 HANDSHAKE_MS=2000 # CV_IPC_HANDSHAKE_MS
 IDLE_MS=5000      # CV_IPC_IDLE_MS
 MAX_LOG_LINES=200 # per daemon over the whole test
 start_s=$SECONDS
 
 # ---- helpers ----
-ctl() { local i=$1; shift; bed_exec "$i" "$build/agent/corovipctl" "$@"; }
+ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
 holders() { bed_field live "$(bed_watch_now)"; }
 holder_is_not() { local h; h=$(holders); BED_LAST="holders=$h"; [[ "$h" =~ ^n[0-9]+$ ]] && [ "$h" != "$1" ]; }
@@ -52,7 +52,7 @@ timed_status() {
 	local i=$1 t0 out
 	shift
 	t0=$(bed_now_ms)
-	out=$(bed_exec "$i" "$@" "$build/agent/corovipctl" status 2>&1) || { BED_LAST=$out; return 1; }
+	out=$(bed_exec "$i" "$@" "$build/ctl/corovipctl" status 2>&1) || { BED_LAST=$out; return 1; }
 	STATUS_MS=$(($(bed_now_ms) - t0))
 	[ "$STATUS_MS" -le 3000 ] || { BED_LAST="it took $STATUS_MS ms"; return 1; }
 }
@@ -80,7 +80,7 @@ echo "haclient:x:$GID:" >>"$BED_DIR/group"
 for i in 1 2 3; do bed_exec "$i" mount --bind "$BED_DIR/group" /etc/group; done
 bed_build_tools
 flood=$BED_DIR/bin/ipcflood
-"${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -I"$top/agent" -I"$top/core" -o "$flood" \
+"${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -I"$top/ctl" -I"$top/core" -o "$flood" \
 	tests/tools/ipcflood.c -lqb || fail "could not build tests/tools/ipcflood.c"
 chmod 711 "$BED_DIR" "$BED_DIR/bin" # nobody and the member run it
 conf=$BED_DIR/corovip.conf
@@ -109,7 +109,7 @@ for i in 1 2 3; do
 	echo "ok - n$i answers root under nobody's flood in $STATUS_MS ms (the daemon has $n fds open)"
 done
 if out=$(bed_exec 2 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	"$build/agent/corovipctl" status 2>&1); then
+	"$build/ctl/corovipctl" status 2>&1); then
 	fail "nobody was let in: $out"
 fi
 grep -q "only root and group haclient" <<<"$out" || fail "nobody's corovipctl: $out"

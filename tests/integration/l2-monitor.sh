@@ -1,5 +1,5 @@
 #!/bin/bash
-# The netlink monitor socket (agent/netlink-monitor.c) against the real
+# The netlink monitor socket (l2/netlink-monitor.c) against the real
 # kernel, in namespaces this test creates and always removes: adding and
 # deleting addresses and setting the link down and up each give the expected
 # event line of `corovip-l2 monitor` within a deadline; an address of ours
@@ -11,8 +11,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/l2-lib.sh"
-L2=${CV_L2:-${top_builddir:-.}/agent/corovip-l2}
-[ -x "$L2" ] || { echo "no $L2 (make agent/corovip-l2)"; exit 99; }
+L2=${CV_L2:-${top_builddir:-.}/l2/corovip-l2}
+[ -x "$L2" ] || { echo "no $L2 (make l2/corovip-l2)"; exit 99; }
 L2=$(cd "$(dirname "$L2")" && pwd)/$(basename "$L2")
 command -v jq >/dev/null || { echo "needs jq"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }

@@ -8,8 +8,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/l2-lib.sh"
-L2=${CV_L2:-${top_builddir:-.}/agent/corovip-l2}
-[ -x "$L2" ] || { echo "no $L2 (make agent/corovip-l2)"; exit 99; }
+L2=${CV_L2:-${top_builddir:-.}/l2/corovip-l2}
+[ -x "$L2" ] || { echo "no $L2 (make l2/corovip-l2)"; exit 99; }
 L2=$(cd "$(dirname "$L2")" && pwd)/$(basename "$L2")
 for tool in tcpdump jq ping; do
 	command -v $tool >/dev/null || { echo "needs $tool"; exit 77; }

@@ -56,7 +56,7 @@ s=$(bed_watch_stop)
 echo "ok - reload added api (held by $(bed_holders 192.0.2.51)); web stayed on $web without a drop"
 
 # ---- one owner per address ----
-L2=$build/agent/corovip-l2
+L2=$build/l2/corovip-l2
 # (grep reads it all: with -q, ip could die of SIGPIPE and pipefail say "absent")
 has() { bed_exec "$1" ip -o addr show dev "$2" </dev/null | grep " inet6\? $3/" >/dev/null; }
 gone() { ! has "$@" || { BED_LAST="$3 still on n$1 $2"; return 1; }; }

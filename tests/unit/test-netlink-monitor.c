@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * agent/netlink-monitor.c: canned kernel notifications through the parse path
+ * l2/netlink-monitor.c: canned kernel notifications through the parse path
  * (cv_nl_monitor_feed) and through dispatch over a socketpair (link seam).
  */
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* agent/netlink-msg.c: request building and parsing, without a socket. */
+/* l2/netlink-msg.c: request building and parsing, without a socket. */
 #include <sys/socket.h>
 
 #include "cmocka-all.h"

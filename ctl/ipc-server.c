@@ -95,7 +95,8 @@ report(const struct cv_ipc_server *s)
 	return (struct cv_ipc_report){ .engine = s->ops->engine(s->userdata),
 				       .cpg = s->ops->cpg_stats(s->userdata),
 				       .transitions = s->transitions,
-				       .n_transitions = s->n_transitions };
+				       .n_transitions = s->n_transitions,
+				       .progress = s->ops->progress };
 }
 
 static int

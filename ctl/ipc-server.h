@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * corovipd's libqb IPC server for corovipctl (agent/ipc-proto.h): status,
+ * corovipd's libqb IPC server for corovipctl (ctl/ipc-proto.h): status,
  * metrics, move, standby, reload. Only root and members of group haclient
- * may connect, a few connections each, none idle for long (agent/ipc-guard.h
+ * may connect, a few connections each, none idle for long (ctl/ipc-guard.h
  * stands between libqb and its socket). The server reads the engine through
  * the daemon's callbacks and feeds admin commands back through them: it
  * decides nothing itself.
@@ -27,6 +27,9 @@ struct cv_ipc_ops {
 	int (*admin)(void *userdata, const struct cv_event *ev, const char **ret_refused);
 	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */
 	int (*reload)(void *userdata, char *msg, size_t len);
+	/* Called every so often inside a long answer (thousands of VIPs): the
+	 * daemon's loop beats its reaper (agent/reaper.h). May be NULL. */
+	void (*progress)(void);
 };
 
 /* Borrows loop, ops and userdata; one server per process (libqb's poll hooks have no userdata). */

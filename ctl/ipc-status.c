@@ -11,7 +11,6 @@
 #include "addr.h"
 #include "cv-macros.h"
 #include "ipc-status.h"
-#include "reaper.h"
 #include "strbuf.h"
 
 /* The config's name of node id, or NULL (not in the config, or id unknown). */
@@ -94,6 +93,13 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 			 cv_reason_to_string(t->reason), when, t->count);
 }
 
+static void
+progress(const struct cv_ipc_report *r)
+{
+	if (r->progress)
+		r->progress();
+}
+
 int
 cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 {
@@ -104,9 +110,9 @@ cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 		return cv_strbuf_steal(&b, ret);
 	}
 	text_cluster(&b, r->engine);
-	/* Thousands of VIPs take a while: the loop beats as it goes (reaper.h). */
+	/* Thousands of VIPs take a while: the loop beats as it goes. */
 	for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
-		cv_reaper_beat();
+		progress(r);
 		text_vip(&b, r, i);
 	}
 	return cv_strbuf_steal(&b, ret);
@@ -242,12 +248,12 @@ cv_ipc_status_json(const struct cv_ipc_report *r, char **ret)
 	if (r->engine) {
 		add(root, "cluster", json_cluster(r->engine, &err), &err);
 		for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
-			cv_reaper_beat();
+			progress(r);
 			if (json_object_array_add(vips, json_vip(r, i, &err)) < 0)
 				err = -ENOMEM;
 		}
 	}
-	cv_reaper_beat();
+	progress(r);
 	s = err < 0 ? NULL : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	if (!s)
 		return -ENOMEM;
@@ -276,7 +282,7 @@ metrics_vips(struct cv_strbuf *b, const struct cv_ipc_report *r)
 				 cv_engine_vip_state(e, i) == CV_VIP_HELD);
 	metric_head(b, "corovip_vip_state", "gauge", "The VIP's local state (1 for the current one).");
 	for (size_t i = 0; i < n; i++) {
-		cv_reaper_beat(); /* thousands of VIPs take a while (reaper.h) */
+		progress(r); /* thousands of VIPs take a while */
 		for (int s = 0; s < _CV_VIP_STATE_MAX; s++)
 			cv_strbuf_printf(b, "corovip_vip_state{vip=\"%s\",state=\"%s\"} %d\n",
 					 cfg->vips[i].head.name, cv_vip_state_to_string(s),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * corovipctl: ask this node's corovipd over libqb IPC (agent/ipc-proto.h)
+ * corovipctl: ask this node's corovipd over libqb IPC (ctl/ipc-proto.h)
  * and print its answer. Exit 0 on success, 1 with corovipd's reason on
  * stderr when it refused or failed, 2 on usage errors.
  */
@@ -102,7 +102,7 @@ say_connect_error(int err)
 	else if (err == ECONNREFUSED || err == ENOENT)
 		fprintf(stderr, "corovipctl: cannot reach corovipd (is it running?)\n");
 	else if (err == ENOTCONN || err == ECONNRESET || err == EPIPE)
-		/* corovipd closes, unanswered, whoever it will not serve (agent/ipc-guard.h) */
+		/* corovipd closes, unanswered, whoever it will not serve (ctl/ipc-guard.h) */
 		fprintf(stderr, "corovipctl: corovipd closed the connection: only root and group "
 				CV_IPC_GROUP " may use it, each with a few connections at a time\n");
 	else if (err == ETIMEDOUT)

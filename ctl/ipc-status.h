@@ -30,6 +30,7 @@ struct cv_ipc_report {
 	const struct cv_cpg_stats *cpg; /* may be NULL */
 	const struct cv_ipc_transition *transitions; /* by VIP index */
 	size_t n_transitions;
+	void (*progress)(void); /* cv_ipc_ops.progress; may be NULL */
 };
 
 /* Each returns 0 and a new text (caller frees), or -ENOMEM. */
