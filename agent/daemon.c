@@ -825,7 +825,7 @@ on_signal(int32_t sig, void *data)
 	return 0;
 }
 
-/* ---- corovipctl (agent/ipc-server.c) ---- */
+/* ---- corovipctl (ctl/ipc-server.c) ---- */
 
 /* Every request starts here: a burst of clients is a long loop too. */
 static const struct cv_engine *
