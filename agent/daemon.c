@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "executor.h"
 #include "ipc-server.h"
+#include "l2-backend.h"
 #include "netlink-monitor.h"
 #include "netlink-msg.h"
 #include "privileges.h"
@@ -73,6 +74,13 @@ now_ms(void)
 }
 
 static void schedule_reconnect(struct cv_daemon *d);
+
+/* The L2 backend (the executor makes it at once): addresses, links, conflicts. */
+static struct cv_backend *
+l2(struct cv_daemon *d)
+{
+	return d->exec ? cv_executor_backend(d->exec, CV_BACKEND_L2) : NULL;
+}
 static void feed_link_states(struct cv_daemon *d);
 
 /* Every event goes through here: engine step, then the executor. */
@@ -289,7 +297,7 @@ held_back(struct cv_daemon *d)
 
 	if (!d->join_gate_until)
 		return false;
-	left = cv_executor_reconcile(d->exec, &d->owned, NULL, NULL, NULL);
+	left = cv_l2_reconcile(l2(d), &d->owned, NULL, NULL, NULL);
 	if (left == 0 || now_ms() >= d->join_gate_until) {
 		d->join_gate_until = 0;
 		return false;
@@ -371,7 +379,7 @@ feed_link_states(struct cv_daemon *d)
 		for (size_t k = 0; name && k < i && !seen; k++)
 			seen = cfg->vips[k].interface && strcmp(cfg->vips[k].interface, name) == 0;
 		if (name && !seen)
-			feed_link(d, name, cv_executor_link_up(d->exec, name));
+			feed_link(d, name, cv_l2_link_up(l2(d), name));
 	}
 }
 
@@ -406,7 +414,7 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 
 	cv_reaper_beat(); /* our own adds come back as a burst of notifications */
 	if (ev->type == CV_NLMON_RESYNC) {
-		cv_executor_recheck(d->exec);
+		cv_l2_recheck(l2(d));
 		feed_link_states(d);
 	}
 	if (ev->type == CV_NLMON_LINK || ev->type == CV_NLMON_LINK_DEL) {
@@ -414,7 +422,7 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 		return 0;
 	}
 	if ((ev->type == CV_NLMON_ADDR_NEW || ev->type == CV_NLMON_ADDR_DEL) &&
-	    cv_executor_on_addr(d->exec, &ev->addr, ev->type == CV_NLMON_ADDR_DEL))
+	    cv_l2_on_addr(l2(d), &ev->addr, ev->type == CV_NLMON_ADDR_DEL))
 		return 0; /* a failed DAD took it: that is the add failing, not an admin */
 	if (!d->engine || (ev->type != CV_NLMON_RESYNC &&
 			   !(ev->type == CV_NLMON_ADDR_DEL && ev->addr.proto == d->owned.tag)))
@@ -476,7 +484,7 @@ on_conflict(void *userdata, const struct cv_conflict_claim *c)
 	cfg = cv_engine_config(d->engine);
 	i = vip_at(cfg, &c->addr, c->ifindex);
 	if (i < 0 || cv_engine_vip_state(d->engine, (size_t)i) != CV_VIP_HELD ||
-	    cv_executor_own_mac(d->exec, c->ifindex, &c->mac) || !conflict_is_news(d, (size_t)i))
+	    cv_l2_own_mac(l2(d), c->ifindex, &c->mac) || !conflict_is_news(d, (size_t)i))
 		return;
 	v = &cfg->vips[i];
 	qb_log(LOG_ERR, "VIP '%s' (%s on %s): address conflict: %s claims it too (%s)",
@@ -534,7 +542,7 @@ static void reconcile(void *data);
 static int
 reconcile_round(struct cv_daemon *d)
 {
-	int r = cv_executor_reconcile(d->exec, &d->owned, d->engine, vip_gone, d);
+	int r = cv_l2_reconcile(l2(d), &d->owned, d->engine, vip_gone, d);
 
 	if (r < 0)
 		qb_log(LOG_WARNING, "reconcile: %s, retrying in %d ms", cv_strerror(r), RECONCILE_MS);
@@ -889,7 +897,7 @@ daemon_done(struct cv_daemon *d)
 	if (d->reconcile_armed)
 		qb_loop_timer_del(d->loop, d->reconcile_timer);
 	if (d->exec)
-		cv_executor_reconcile(d->exec, &d->owned, NULL, NULL, NULL); /* nothing left behind */
+		cv_l2_reconcile(l2(d), &d->owned, NULL, NULL, NULL); /* nothing left behind */
 	cv_executor_free(d->exec);
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));

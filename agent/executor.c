@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The executor knows no backend (backend/backend.h): it hands the address
+ * operations of a step to the VIPs' backends as batches, turns their
+ * outcomes into events (from loop jobs), and does the rest itself: CPG
+ * sends, the engine's wakeup timer, logs.
+ */
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <linux/if_addr.h>
 #include <qb/qblog.h>
 #include <qb/qbutil.h>
 
 #include "cv-error.h"
 #include "cv-macros.h"
-#include "executor-int.h"
-#include "garp.h"
-#include "ndisc.h"
-#include "netlink.h"
+#include "executor.h"
 #include "reaper.h"
+
+struct cv_executor {
+	qb_loop_t *loop;
+	cv_event_sink_fn sink;
+	void *userdata;
+	struct cv_cpg *cpg;
+	uint8_t tag; /* who owns our addresses (config.h, cv_config_address_tag) */
+	struct cv_backend *backends[_CV_BACKEND_MAX]; /* made at first use */
+	qb_loop_timer_handle wakeup;
+	bool wakeup_armed;
+};
 
 static uint64_t
 now_ms(void)
@@ -49,10 +59,11 @@ feedback_job(void *data)
 	free(f);
 }
 
-void
-cv_exec_result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_type op,
-       uint64_t epoch, int err)
+static void
+result(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
+       int err)
 {
+	struct cv_executor *x = userdata;
 	struct feedback *f = calloc(1, sizeof(*f));
 
 	if (!f) {
@@ -70,318 +81,117 @@ cv_exec_result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_ac
 		free(f);
 }
 
-/* ---- announce bursts ---- */
+/* ---- backends ---- */
 
-static int
-sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
+struct cv_backend *
+cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 {
-	if (s->fd >= 0 && s->ifindex == ifindex)
-		return s->fd;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = open_fn(ifindex);
-	s->ifindex = ifindex;
-	return s->fd;
-}
-
-static int
-send_frame(struct burst *b)
-{
-	const struct cv_vip_conf *c = b->conf;
-	struct cv_mac mac = {};
-	int fd;
-
-	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
-	if (c->address.family == AF_INET6) {
-		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
-		return fd < 0 ? fd
-			      : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac,
-						 cv_ndisc_is_router(c->interface));
-	}
-	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
-	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
-}
-
-static void burst_tick(void *data);
-
-static void
-burst_remove(struct burst *b)
-{
-	struct cv_executor *x = b->x;
-
-	if (b->armed)
-		qb_loop_timer_del(x->loop, b->timer);
-	for (size_t i = 0; i < x->n_bursts; i++)
-		if (x->bursts[i] == b) {
-			x->bursts[i] = x->bursts[--x->n_bursts];
-			break;
-		}
-	free(b);
-}
-
-static void
-burst_tick(void *data)
-{
-	struct burst *b = data;
-	uint64_t next_ms = b->conf->announce_interval_ms;
+	const struct cv_backend_ops *ops;
+	struct cv_backend_env env = { .loop = x->loop, .tag = x->tag, .result = result,
+				      .progress = cv_reaper_beat, .userdata = x };
 	int r;
 
-	b->armed = false;
-	cv_reaper_beat(); /* a takeover of many VIPs fires their bursts together */
-	r = send_frame(b);
-	if (r < 0)
-		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
-		       b->conf->interface, cv_strerror(r));
-
-	if (--b->left == 0) {
-		/* announce_refresh: one more frame every so often while we hold it
-		 * (ADDR_DEL cancels); 0 ends here. */
-		if (b->conf->announce_refresh_ms == 0) {
-			burst_remove(b);
-			return;
-		}
-		b->left = 1;
-		next_ms = b->conf->announce_refresh_ms;
+	if ((unsigned)kind >= _CV_BACKEND_MAX)
+		return NULL;
+	if (x->backends[kind])
+		return x->backends[kind];
+	ops = cv_backend_lookup(kind);
+	if (!ops)
+		return NULL;
+	r = ops->create(&env, &x->backends[kind]);
+	if (r < 0) {
+		qb_log(LOG_ERR, "backend %s: %s", cv_backend_to_string(kind), cv_strerror(r));
+		return NULL;
 	}
-	if (qb_loop_timer_add(b->x->loop, QB_LOOP_HIGH, next_ms * QB_TIME_NS_IN_MSEC, b,
-			      burst_tick, &b->timer) == 0)
-		b->armed = true;
-	else
-		burst_remove(b);
-}
-
-void
-cv_exec_cancel_burst(struct cv_executor *x, const struct cv_vip_conf *conf)
-{
-	for (size_t i = 0; i < x->n_bursts; i++)
-		if (x->bursts[i]->conf == conf) {
-			burst_remove(x->bursts[i]);
-			return;
-		}
-}
-
-int
-cv_exec_link(struct cv_executor *x, const char *ifname, struct cv_nl_link *ret,
-	     struct cv_nl_error *err)
-{
-	int r;
-
-	for (size_t i = 0; i < x->n_links; i++)
-		if (strcmp(x->links[i].name, ifname) == 0) {
-			*ret = x->links[i];
-			return 0;
-		}
-	r = cv_nl_link_get(x->nl, ifname, ret, err);
-	if (r >= 0 && x->n_links < ELEMENTSOF(x->links))
-		x->links[x->n_links++] = *ret;
-	return r;
+	return x->backends[kind];
 }
 
 static void
 announce(struct cv_executor *x, const struct cv_action *a)
 {
-	struct burst *b;
+	struct cv_backend *b = cv_executor_backend(x, a->conf->backend);
 
-	cv_exec_cancel_burst(x, a->conf);
-	if (a->conf->announce_count == 0 || x->n_bursts == MAX_BURSTS)
-		return;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return;
-	*b = (struct burst){ .x = x, .conf = a->conf, .left = a->conf->announce_count };
-	if (cv_exec_link(x, a->conf->interface, &b->link, NULL) < 0) {
-		free(b);
-		return;
-	}
-	x->bursts[x->n_bursts++] = b;
-	burst_tick(b); /* the first frame at once: that is the failover */
+	if (b && b->ops->announce)
+		b->ops->announce(b, &(struct cv_backend_op){ .conf = a->conf, .vip = a->vip,
+							     .epoch = a->epoch });
 }
 
-/* ---- addresses that need care: the admin's, and IPv6 DAD under way ---- */
-
-struct note *
-cv_exec_note_find(struct cv_executor *x, const struct cv_vip_conf *conf)
+/*
+ * acts[0..n): one operation (ADDR_ADD or ADDR_DEL) of a step, to each VIP's
+ * backend in one batch per kind; a VIP whose backend this build lacks fails.
+ */
+static void
+to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s,
+	    const struct cv_action *const *acts, size_t n)
 {
-	for (size_t i = 0; i < x->n_notes; i++)
-		if (x->notes[i]->conf == conf)
-			return x->notes[i];
-	return NULL;
-}
+	_cleanup_free_ struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
 
-void
-cv_exec_note_remove(struct note *n)
-{
-	struct cv_executor *x;
+	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++) {
+		struct cv_backend *b = NULL;
+		size_t m = 0;
 
-	if (!n)
-		return;
-	x = n->x;
-	if (n->armed)
-		qb_loop_timer_del(x->loop, n->timer);
-	for (size_t i = 0; i < x->n_notes; i++)
-		if (x->notes[i] == n) {
-			x->notes[i] = x->notes[--x->n_notes];
-			break;
+		for (size_t i = 0; i < n; i++) {
+			if ((int)acts[i]->conf->backend != kind)
+				continue;
+			b = b ? b : cv_executor_backend(x, (enum cv_backend_kind)kind);
+			if (!b || !v)
+				result(x, acts[i]->conf, op, acts[i]->epoch, v ? -EOPNOTSUPP : -ENOMEM);
+			else
+				v[m++] = (struct cv_backend_op){ .conf = acts[i]->conf,
+								 .vip = acts[i]->vip,
+								 .epoch = acts[i]->epoch };
 		}
-	free(n);
-}
-
-struct note *
-cv_exec_note_add(struct cv_executor *x, const struct cv_action *a, enum note_kind kind, int ifindex)
-{
-	struct note *n;
-
-	cv_exec_note_remove(cv_exec_note_find(x, a->conf));
-	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
-		return NULL;
-	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .epoch = a->epoch,
-			    .kind = kind, .ifindex = ifindex };
-	x->notes[x->n_notes++] = n;
-	return n;
-}
-
-void
-cv_exec_log_vip(int level, const struct cv_vip_conf *c, const char *what)
-{
-	char buf[CV_ADDR_STRLEN];
-
-	qb_log(level, "VIP '%s' (%s on %s): %s", c->head.name,
-	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface, what);
-}
-
-static void dad_deadline(void *data);
-
-void
-cv_exec_dad_start(struct cv_executor *x, const struct cv_action *a, int ifindex)
-{
-	struct note *n = cv_exec_note_add(x, a, NOTE_DAD, ifindex);
-
-	if (!n)
-		return; /* announce at once, as with nodad */
-	n->armed = qb_loop_timer_add(x->loop, QB_LOOP_HIGH,
-				     (uint64_t)DAD_DEADLINE_MS * QB_TIME_NS_IN_MSEC, n, dad_deadline,
-				     &n->timer) == 0;
-}
-
-static void
-dad_failed(struct note *n, int err, const char *what)
-{
-	struct cv_executor *x = n->x;
-	const struct cv_vip_conf *conf = n->conf;
-	uint64_t epoch = n->epoch;
-
-	cv_exec_log_vip(LOG_ERR, conf, what);
-	cv_exec_note_remove(n);
-	cv_exec_result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
-}
-
-static void
-dad_passed(struct note *n)
-{
-	struct cv_executor *x = n->x;
-	struct cv_action a = { .type = CV_ACT_ANNOUNCE, .vip = n->vip, .conf = n->conf };
-	bool announce_now = n->announce;
-
-	cv_exec_log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
-	cv_exec_note_remove(n);
-	if (announce_now)
-		announce(x, &a);
-}
-
-/* What the kernel says of an address in DAD: still tentative (0), passed or failed. */
-static void
-dad_judge(struct note *n, const struct cv_nl_addr *a, bool gone)
-{
-	/* The kernel deletes a non-permanent address (ours have a lease) that
-	 * failed DAD, and marks a permanent one IFA_F_DADFAILED. */
-	if (gone || (a->flags & IFA_F_DADFAILED))
-		dad_failed(n, -EADDRINUSE,
-			   "duplicate address detection failed: another host uses the address");
-	else if (!(a->flags & IFA_F_TENTATIVE))
-		dad_passed(n);
-}
-
-/* Ask the kernel directly (deadline, lost notifications). */
-static void
-dad_check(struct note *n, bool final)
-{
-	struct cv_nl_addr a;
-	char what[96];
-	int r = cv_nl_addr_find(n->x->nl, n->ifindex, &n->conf->address, &a);
-
-	if (r < 0 && r != -ENOENT)
-		return;
-	dad_judge(n, &a, r == -ENOENT);
-	if (!final || cv_exec_note_find(n->x, n->conf) != n)
-		return;
-	snprintf(what, sizeof(what), "duplicate address detection did not finish within %d ms",
-		 DAD_DEADLINE_MS);
-	dad_failed(n, -ETIMEDOUT, what);
-}
-
-static void
-dad_deadline(void *data)
-{
-	struct note *n = data;
-
-	n->armed = false;
-	dad_check(n, true);
-}
-
-bool
-cv_executor_on_addr(struct cv_executor *x, const struct cv_nl_addr *a, bool gone)
-{
-	for (size_t i = 0; i < x->n_notes; i++) {
-		struct note *n = x->notes[i];
-
-		if (n->kind != NOTE_DAD || n->ifindex != a->ifindex ||
-		    !cv_addr_same_host(&n->conf->address, &a->addr))
+		if (!m)
 			continue;
-		if (gone && a->proto != x->tag)
-			return false;
-		dad_judge(n, a, gone);
-		return gone;
+		if (op == CV_ACT_ADDR_ADD)
+			b->ops->acquire(b, v, m, lease_s);
+		else
+			b->ops->release(b, v, m);
 	}
-	return false;
 }
 
-void
-cv_executor_recheck(struct cv_executor *x)
-{
-	/* dad_check may remove the note it is given: walk from the end. */
-	for (size_t i = x->n_notes; i-- > 0;)
-		if (i < x->n_notes && x->notes[i]->kind == NOTE_DAD)
-			dad_check(x->notes[i], false);
-}
-
+/* Every held VIP's hold renewed by its backend; one RENEW result after. */
 static void
-announce_when_ready(struct cv_executor *x, const struct cv_action *a)
+renew(struct cv_executor *x, const struct cv_engine *engine, uint32_t lease_s)
 {
-	struct note *n = cv_exec_note_find(x, a->conf);
+	const struct cv_config *cfg = cv_engine_config(engine);
+	_cleanup_free_ struct cv_backend_op *v = calloc(cfg->n_vips ? cfg->n_vips : 1, sizeof(*v));
 
-	if (!n)
-		announce(x, a);
-	else if (n->kind == NOTE_DAD)
-		n->announce = true; /* the first frame once DAD has passed */
+	for (int kind = 0; v && kind < _CV_BACKEND_MAX; kind++) {
+		struct cv_backend *b = x->backends[kind];
+		size_t m = 0;
+
+		if (!b || !b->ops->refresh)
+			continue;
+		for (size_t i = 0; i < cfg->n_vips; i++)
+			if ((int)cfg->vips[i].backend == kind &&
+			    cv_engine_vip_state(engine, i) == CV_VIP_HELD)
+				v[m++] = (struct cv_backend_op){ .conf = &cfg->vips[i],
+								 .vip = (uint32_t)i };
+		b->ops->refresh(b, v, m, lease_s);
+	}
+	if (!v)
+		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
+	/* The leases now run from here: the engine counts a failed removal's
+	 * kernel-lease fallback from this result, not from its request. */
+	result(x, NULL, CV_ACT_RENEW, 0, 0);
 }
 
-bool
-cv_executor_link_up(struct cv_executor *x, const char *ifname)
+/* The step's address operations, runs of one kind in step order (a DEL then an ADD stay so). */
+static void
+run_addresses(struct cv_executor *x, const struct cv_engine *engine,
+	      const struct cv_action *const *acts, size_t n)
 {
-	struct cv_nl_link link;
+	uint32_t lease_s = cv_engine_config(engine)->cluster.kernel_lease_ms / 1000;
 
-	return cv_nl_link_get(x->nl, ifname, &link, NULL) == 0 && cv_nl_link_is_up(&link);
-}
-
-bool
-cv_executor_own_mac(struct cv_executor *x, int ifindex, const struct cv_mac *mac)
-{
-	char name[IF_NAMESIZE];
-	struct cv_nl_link link;
-
-	if (!if_indextoname((unsigned)ifindex, name) || cv_nl_link_get(x->nl, name, &link, NULL) < 0)
-		return false;
-	return link.mac_len == CV_MAC_LEN && memcmp(link.mac, mac->bytes, CV_MAC_LEN) == 0;
+	for (size_t i = 0, k; i < n; i = k) {
+		for (k = i; k < n && acts[k]->type == acts[i]->type; k++)
+			;
+		if (acts[i]->type == CV_ACT_RENEW)
+			renew(x, engine, lease_s);
+		else
+			to_backends(x, acts[i]->type, lease_s, acts + i, k - i);
+	}
 }
 
 /* ---- the rest ---- */
@@ -494,7 +304,7 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 
 	switch (a->type) {
 	case CV_ACT_ANNOUNCE:
-		announce_when_ready(x, a);
+		announce(x, a);
 		break;
 	case CV_ACT_SEND:
 		r = x->cpg ? cv_cpg_send(x->cpg, &a->msg) : -ENOTCONN;
@@ -528,10 +338,10 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 }
 
 /*
- * The address operations first, in batches (executor-addr.c), then the rest
- * in order. Moving the others after them is safe: an operation's outcome
- * reaches the engine only later, as an event (so no message of this step
- * can depend on it), and an ANNOUNCE must follow its ADDR_ADD anyway.
+ * The address operations first, in batches, then the rest in order. Moving
+ * the others after them is safe: an operation's outcome reaches the engine
+ * only later, as an event (so no message of this step can depend on it),
+ * and an ANNOUNCE must follow its ADDR_ADD anyway.
  */
 void
 cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
@@ -542,7 +352,6 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 	size_t n = 0;
 	bool summarised;
 
-	x->n_links = 0; /* links are looked up again each step */
 	for (size_t i = 0; ops && i < actions->n; i++)
 		if (is_address_op(&actions->v[i]))
 			ops[n++] = &actions->v[i];
@@ -550,7 +359,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		qb_log(LOG_CRIT, "out of memory: %zu actions not run", actions->n);
 		return;
 	}
-	cv_exec_addr_run(x, engine, ops, n);
+	run_addresses(x, engine, ops, n);
 	summarised = count_transitions(actions) > TRANSITIONS_EACH;
 	for (size_t i = 0; i < actions->n; i++) {
 		cv_reaper_beat();
@@ -561,31 +370,12 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		log_transition_counts(actions);
 }
 
-/* The VIP of cfg that c becomes: same name, address and interface. */
-static const struct cv_vip_conf *
-same_vip(const struct cv_config *cfg, const struct cv_vip_conf *c)
-{
-	const struct cv_vip_conf *n = cfg ? cv_config_find_vip(cfg, c->head.name) : NULL;
-
-	if (!n || cv_addr_compare(&n->address, &c->address) != 0 ||
-	    strcmp(n->interface ? n->interface : "", c->interface ? c->interface : "") != 0)
-		return NULL;
-	return n;
-}
-
 void
 cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next)
 {
-	for (size_t i = 0; i < x->n_bursts;) {
-		const struct cv_vip_conf *n = same_vip(next, x->bursts[i]->conf);
-
-		if (n)
-			x->bursts[i++]->conf = n; /* its announce_* settings from now on */
-		else
-			burst_remove(x->bursts[i]);
-	}
-	while (x->n_notes)
-		cv_exec_note_remove(x->notes[0]);
+	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
+		if (x->backends[kind] && x->backends[kind]->ops->switch_config)
+			x->backends[kind]->ops->switch_config(x->backends[kind], next);
 }
 
 void
@@ -594,77 +384,19 @@ cv_executor_set_cpg(struct cv_executor *x, struct cv_cpg *cpg)
 	x->cpg = cpg;
 }
 
-static int
-held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
-{
-	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
-	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr) : NULL;
-	size_t i = v ? (size_t)(v - cfg->vips) : 0;
-
-	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !v->interface ||
-	    (int)if_nametoindex(v->interface) != a->ifindex)
-		return -ENOENT;
-	return (int)i;
-}
-
-int
-cv_executor_reconcile(struct cv_executor *x, const struct cv_owned *owned,
-		      const struct cv_engine *engine, void (*gone)(void *userdata, size_t vip),
-		      void *userdata)
-{
-	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
-	_cleanup_free_ bool *seen = NULL;
-	size_t n = 0, n_vips = engine ? cv_engine_n_vips(engine) : 0;
-	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n), left = 0;
-
-	if (r < 0)
-		return r;
-	seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	for (size_t k = 0; k < n; k++) {
-		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
-					      .tag = x->tag };
-		struct cv_nl_error err = {};
-		char buf[CV_ADDR_STRLEN];
-		int i;
-
-		if (!cv_owned_is_ours(owned, &addrs[k]))
-			continue; /* the admin's own, or another owner's */
-		cv_reaper_beat();
-		i = held_vip(engine, &addrs[k]);
-		if (i >= 0) {
-			seen[i] = true;
-			continue;
-		}
-		r = cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
-		left += r < 0;
-		qb_log(LOG_WARNING, "%s (ifindex %d): tagged as ours but not held: %s%s%s",
-		       cv_addr_format(&addrs[k].addr, true, buf, sizeof(buf)), addrs[k].ifindex,
-		       r < 0 ? "could not remove it: " : "removed", r < 0 ? cv_strerror(r) : "",
-		       err.msg);
-	}
-	for (size_t i = 0; gone && i < n_vips; i++)
-		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
-			gone(userdata, i);
-	return left;
-}
-
 int
 cv_executor_new(qb_loop_t *loop, uint8_t tag, cv_event_sink_fn sink, void *userdata,
 		struct cv_executor **ret)
 {
 	struct cv_executor *x = calloc(1, sizeof(*x));
-	int r;
 
 	if (!x)
 		return -ENOMEM;
-	*x = (struct cv_executor){ .loop = loop, .tag = tag, .sink = sink, .userdata = userdata,
-				   .garp = { .fd = -1 }, .ndisc = { .fd = -1 } };
-	r = cv_nl_new(&x->nl);
-	if (r < 0) {
+	*x = (struct cv_executor){ .loop = loop, .tag = tag, .sink = sink, .userdata = userdata };
+	/* L2 at once: the daemon's monitor, link and reconcile paths use it. */
+	if (!cv_executor_backend(x, CV_BACKEND_L2)) {
 		free(x);
-		return r;
+		return -ENOMEM;
 	}
 	*ret = x;
 	return 0;
@@ -675,14 +407,11 @@ cv_executor_free(struct cv_executor *x)
 {
 	if (!x)
 		return NULL;
-	cv_executor_switch_config(x, NULL);
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
-	if (x->garp.fd >= 0)
-		close(x->garp.fd);
-	if (x->ndisc.fd >= 0)
-		close(x->ndisc.fd);
-	cv_nl_free(x->nl);
+	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
+		if (x->backends[kind])
+			x->backends[kind]->ops->destroy(x->backends[kind]);
 	free(x);
 	return NULL;
 }

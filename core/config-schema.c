@@ -103,7 +103,7 @@ const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX] = {
 
 /* changed_keys in a diff is a 32-bit mask over key indices. */
 _Static_assert(ELEMENTSOF(vip_keys) <= 32, "too many vip keys for a 32-bit mask");
-_Static_assert(sizeof(enum cv_backend) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int),
+_Static_assert(sizeof(enum cv_backend_kind) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int),
 	       "CV_T_ENUM fields are int-sized");
 
 const struct cv_conf_section *
@@ -187,12 +187,12 @@ choice_index(const char *const *names, const char *s)
 }
 
 const char *
-cv_backend_to_string(enum cv_backend b)
+cv_backend_to_string(enum cv_backend_kind b)
 {
 	return choice(backend_names, _CV_BACKEND_MAX, b);
 }
 
-enum cv_backend
+enum cv_backend_kind
 cv_backend_from_string(const char *s)
 {
 	return choice_index(backend_names, s);

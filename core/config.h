@@ -31,7 +31,7 @@
 /* "auto" for durations and numbers that may be derived at run time. */
 #define CV_AUTO UINT32_MAX
 
-enum cv_backend {
+enum cv_backend_kind {
 	CV_BACKEND_L2,
 	CV_BACKEND_OPENSTACK,
 	CV_BACKEND_AWS,
@@ -94,7 +94,7 @@ struct cv_vip_conf {
 	struct cv_conf_head head;
 	struct cv_addr address;
 	char *interface; /* NULL for cloud backends without one */
-	enum cv_backend backend;
+	enum cv_backend_kind backend;
 	struct cv_name_list prefer;
 	bool stickiness;
 	bool preempt;
@@ -208,8 +208,8 @@ const struct cv_vip_conf *cv_config_find_vip_by_host(const struct cv_config *c,
 const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
 const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
 
-const char *cv_backend_to_string(enum cv_backend b);
-enum cv_backend cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
+const char *cv_backend_to_string(enum cv_backend_kind b);
+enum cv_backend_kind cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
 const char *cv_garp_to_string(enum cv_garp g);
 enum cv_garp cv_garp_from_string(const char *s);
 

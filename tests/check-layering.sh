@@ -13,9 +13,10 @@ trap 'rm -f "$tmp"' EXIT
 # header prefixes it may use (<qb/...>, <corosync/...>, ...).
 rules='core|core|
 quorum|core|qb corosync
-l2|core|qb libmnl
+backend|core|qb
+l2|core backend|qb libmnl
 ctl|core quorum|qb json-c
-agent|core quorum l2 ctl|qb corosync libmnl json-c cap-ng.h'
+agent|core quorum backend l2 ctl|qb corosync libmnl json-c cap-ng.h'
 libs_all='qb corosync libmnl json-c curl libxml yaml.h cap-ng.h systemd microhttpd.h libpq-fe.h'
 
 # Which folder a header of ours lives in.

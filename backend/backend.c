@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "backend.h"
+#include "cv-macros.h"
+
+/*
+ * The backends of this build, by kind. Named here by symbol only: backend/
+ * includes none of them (each includes backend.h), and a kind this build
+ * lacks is NULL.
+ */
+extern const struct cv_backend_ops cv_l2_backend;
+
+static const struct cv_backend_ops *const built[_CV_BACKEND_MAX] = {
+	[CV_BACKEND_L2] = &cv_l2_backend,
+};
+
+const struct cv_backend_ops *
+cv_backend_lookup(enum cv_backend_kind kind)
+{
+	return (unsigned)kind < ELEMENTSOF(built) ? built[kind] : NULL;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one interface every way of moving a VIP implements (issue 12): L2
+ * (l2/: netlink address, GARP, unsolicited NA), later the clouds (cloud/).
+ * The executor (agent/executor.c) knows no backend: it hands each one the
+ * operations of an engine step on its VIPs as batches and turns what the
+ * backend reports through env->result into events for the engine.
+ *
+ * The contract:
+ *  - acquire and release take a batch (the VIPs of one step and one kind);
+ *    each VIP's outcome is reported once through env->result with the
+ *    operation's epoch, inside the call or later from the loop: the executor
+ *    feeds it to the engine from a loop job either way, never inside the
+ *    step that asked (the engine's contract, docs/safety.md rule 3);
+ *  - an acquire counts as done only when the address serves traffic here
+ *    (L2: the kernel acknowledged it, IPv6 DAD passed); a release only when
+ *    it no longer does (peers take the VIP at our RELEASED);
+ *  - refresh (optional) renews whatever lease the backend's hold has for
+ *    every VIP the engine holds (L2: the kernel lease); one RENEW result
+ *    follows, from the executor;
+ *  - announce (optional) tells the network the VIP moved (L2: GARP / NA);
+ *  - switch_config: the running config is about to be freed; drop or
+ *    re-point what refers to it (next NULL: all of it);
+ *  - long work calls env->progress now and then (the daemon's loop beats its
+ *    reaper there).
+ * The reaper sweeps what a dead daemon left with the backend's sweep: L2
+ * removes every address with our tag on our interfaces. A backend that
+ * cannot sweep from the node (a cloud VIP held by the provider's API) has
+ * none: there the peers' takeover moves the VIP by compare-and-swap, and the
+ * reaper's RELEASED names only what was swept (filled in by the cloud issues).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+#include "action.h"
+#include "config.h"
+
+/* Every backend's state begins with this (container_of from it). */
+struct cv_backend {
+	const struct cv_backend_ops *ops;
+};
+
+/* One VIP of a batch. */
+struct cv_backend_op {
+	const struct cv_vip_conf *conf; /* borrowed from the running config */
+	uint32_t vip;			/* the engine's index */
+	uint64_t epoch;			/* the engine's, given back with the result */
+};
+
+struct cv_backend_env {
+	qb_loop_t *loop;
+	uint8_t tag; /* who owns an address (config.h, cv_config_address_tag) */
+	/* The outcome of op (CV_ACT_ADDR_ADD / _DEL) on conf: 0 or -errno. */
+	void (*result)(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op,
+		       uint64_t epoch, int err);
+	void (*progress)(void); /* may be NULL */
+	void *userdata;
+};
+
+struct cv_backend_ops {
+	enum cv_backend_kind kind;
+	/* env is copied. 0 or -errno. */
+	int (*create)(const struct cv_backend_env *env, struct cv_backend **ret);
+	void (*destroy)(struct cv_backend *b);
+	void (*switch_config)(struct cv_backend *b, const struct cv_config *next);
+	/* lease_s: the kernel lease of the config (what a hold lasts unrenewed). */
+	void (*acquire)(struct cv_backend *b, const struct cv_backend_op *ops, size_t n,
+			uint32_t lease_s);
+	void (*release)(struct cv_backend *b, const struct cv_backend_op *ops, size_t n);
+	void (*refresh)(struct cv_backend *b, const struct cv_backend_op *held, size_t n,
+			uint32_t lease_s);
+	void (*announce)(struct cv_backend *b, const struct cv_backend_op *op);
+};
+
+/* The backend of kind, or NULL when this build has none (the clouds, today). */
+const struct cv_backend_ops *cv_backend_lookup(enum cv_backend_kind kind);

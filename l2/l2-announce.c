@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The L2 backend's announcements and the addresses that need care: GARP /
+ * unsolicited NA bursts paced by loop timers (and announce_refresh), the
+ * admin's addresses we never touch, IPv6 DAD waits (announce once passed,
+ * a failure is the add's result).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_addr.h>
+#include <qb/qblog.h>
+
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "garp.h"
+#include "l2-int.h"
+#include "ndisc.h"
+
+/* ---- announce bursts ---- */
+
+static int
+sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
+{
+	if (s->fd >= 0 && s->ifindex == ifindex)
+		return s->fd;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = open_fn(ifindex);
+	s->ifindex = ifindex;
+	return s->fd;
+}
+
+static int
+send_frame(struct burst *b)
+{
+	const struct cv_vip_conf *c = b->conf;
+	struct cv_mac mac = {};
+	int fd;
+
+	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
+	if (c->address.family == AF_INET6) {
+		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
+		return fd < 0 ? fd
+			      : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac,
+						 cv_ndisc_is_router(c->interface));
+	}
+	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
+	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
+}
+
+static void burst_tick(void *data);
+
+static void
+burst_remove(struct burst *b)
+{
+	struct l2 *x = b->x;
+
+	if (b->armed)
+		qb_loop_timer_del(x->env.loop, b->timer);
+	for (size_t i = 0; i < x->n_bursts; i++)
+		if (x->bursts[i] == b) {
+			x->bursts[i] = x->bursts[--x->n_bursts];
+			break;
+		}
+	free(b);
+}
+
+static void
+burst_tick(void *data)
+{
+	struct burst *b = data;
+	uint64_t next_ms = b->conf->announce_interval_ms;
+	int r;
+
+	b->armed = false;
+	l2_progress(b->x); /* a takeover of many VIPs fires their bursts together */
+	r = send_frame(b);
+	if (r < 0)
+		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
+		       b->conf->interface, cv_strerror(r));
+
+	if (--b->left == 0) {
+		/* announce_refresh: one more frame every so often while we hold it
+		 * (ADDR_DEL cancels); 0 ends here. */
+		if (b->conf->announce_refresh_ms == 0) {
+			burst_remove(b);
+			return;
+		}
+		b->left = 1;
+		next_ms = b->conf->announce_refresh_ms;
+	}
+	if (qb_loop_timer_add(b->x->env.loop, QB_LOOP_HIGH, next_ms * QB_TIME_NS_IN_MSEC, b,
+			      burst_tick, &b->timer) == 0)
+		b->armed = true;
+	else
+		burst_remove(b);
+}
+
+void
+l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf)
+{
+	for (size_t i = 0; i < x->n_bursts; i++)
+		if (x->bursts[i]->conf == conf) {
+			burst_remove(x->bursts[i]);
+			return;
+		}
+}
+
+int
+l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret,
+	     struct cv_nl_error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < x->n_links; i++)
+		if (strcmp(x->links[i].name, ifname) == 0) {
+			*ret = x->links[i];
+			return 0;
+		}
+	r = cv_nl_link_get(x->nl, ifname, ret, err);
+	if (r >= 0 && x->n_links < ELEMENTSOF(x->links))
+		x->links[x->n_links++] = *ret;
+	return r;
+}
+
+static void
+announce(struct l2 *x, const struct cv_backend_op *a)
+{
+	struct burst *b;
+
+	l2_cancel_burst(x, a->conf);
+	if (a->conf->announce_count == 0 || x->n_bursts == MAX_BURSTS)
+		return;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return;
+	*b = (struct burst){ .x = x, .conf = a->conf, .left = a->conf->announce_count };
+	if (l2_link(x, a->conf->interface, &b->link, NULL) < 0) {
+		free(b);
+		return;
+	}
+	x->bursts[x->n_bursts++] = b;
+	burst_tick(b); /* the first frame at once: that is the failover */
+}
+
+/* ---- addresses that need care: the admin's, and IPv6 DAD under way ---- */
+
+struct note *
+l2_note_find(struct l2 *x, const struct cv_vip_conf *conf)
+{
+	for (size_t i = 0; i < x->n_notes; i++)
+		if (x->notes[i]->conf == conf)
+			return x->notes[i];
+	return NULL;
+}
+
+void
+l2_note_remove(struct note *n)
+{
+	struct l2 *x;
+
+	if (!n)
+		return;
+	x = n->x;
+	if (n->armed)
+		qb_loop_timer_del(x->env.loop, n->timer);
+	for (size_t i = 0; i < x->n_notes; i++)
+		if (x->notes[i] == n) {
+			x->notes[i] = x->notes[--x->n_notes];
+			break;
+		}
+	free(n);
+}
+
+struct note *
+l2_note_add(struct l2 *x, const struct cv_backend_op *a, enum note_kind kind, int ifindex)
+{
+	struct note *n;
+
+	l2_note_remove(l2_note_find(x, a->conf));
+	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
+		return NULL;
+	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .epoch = a->epoch,
+			    .kind = kind, .ifindex = ifindex };
+	x->notes[x->n_notes++] = n;
+	return n;
+}
+
+void
+l2_log_vip(int level, const struct cv_vip_conf *c, const char *what)
+{
+	char buf[CV_ADDR_STRLEN];
+
+	qb_log(level, "VIP '%s' (%s on %s): %s", c->head.name,
+	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface, what);
+}
+
+static void dad_deadline(void *data);
+
+void
+l2_dad_start(struct l2 *x, const struct cv_backend_op *a, int ifindex)
+{
+	struct note *n = l2_note_add(x, a, NOTE_DAD, ifindex);
+
+	if (!n)
+		return; /* announce at once, as with nodad */
+	n->armed = qb_loop_timer_add(x->env.loop, QB_LOOP_HIGH,
+				     (uint64_t)DAD_DEADLINE_MS * QB_TIME_NS_IN_MSEC, n, dad_deadline,
+				     &n->timer) == 0;
+}
+
+static void
+dad_failed(struct note *n, int err, const char *what)
+{
+	struct l2 *x = n->x;
+	const struct cv_vip_conf *conf = n->conf;
+	uint64_t epoch = n->epoch;
+
+	l2_log_vip(LOG_ERR, conf, what);
+	l2_note_remove(n);
+	l2_result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
+}
+
+static void
+dad_passed(struct note *n)
+{
+	struct l2 *x = n->x;
+	struct cv_backend_op a = { .vip = n->vip, .conf = n->conf };
+	bool announce_now = n->announce;
+
+	l2_log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
+	l2_note_remove(n);
+	if (announce_now)
+		announce(x, &a);
+}
+
+/* What the kernel says of an address in DAD: still tentative (0), passed or failed. */
+static void
+dad_judge(struct note *n, const struct cv_nl_addr *a, bool gone)
+{
+	/* The kernel deletes a non-permanent address (ours have a lease) that
+	 * failed DAD, and marks a permanent one IFA_F_DADFAILED. */
+	if (gone || (a->flags & IFA_F_DADFAILED))
+		dad_failed(n, -EADDRINUSE,
+			   "duplicate address detection failed: another host uses the address");
+	else if (!(a->flags & IFA_F_TENTATIVE))
+		dad_passed(n);
+}
+
+/* Ask the kernel directly (deadline, lost notifications). */
+static void
+dad_check(struct note *n, bool final)
+{
+	struct cv_nl_addr a;
+	char what[96];
+	int r = cv_nl_addr_find(n->x->nl, n->ifindex, &n->conf->address, &a);
+
+	if (r < 0 && r != -ENOENT)
+		return;
+	dad_judge(n, &a, r == -ENOENT);
+	if (!final || l2_note_find(n->x, n->conf) != n)
+		return;
+	snprintf(what, sizeof(what), "duplicate address detection did not finish within %d ms",
+		 DAD_DEADLINE_MS);
+	dad_failed(n, -ETIMEDOUT, what);
+}
+
+static void
+dad_deadline(void *data)
+{
+	struct note *n = data;
+
+	n->armed = false;
+	dad_check(n, true);
+}
+
+bool
+l2_on_addr(struct l2 *x, const struct cv_nl_addr *a, bool gone)
+{
+	for (size_t i = 0; i < x->n_notes; i++) {
+		struct note *n = x->notes[i];
+
+		if (n->kind != NOTE_DAD || n->ifindex != a->ifindex ||
+		    !cv_addr_same_host(&n->conf->address, &a->addr))
+			continue;
+		if (gone && a->proto != x->env.tag)
+			return false;
+		dad_judge(n, a, gone);
+		return gone;
+	}
+	return false;
+}
+
+void
+l2_recheck(struct l2 *x)
+{
+	/* dad_check may remove the note it is given: walk from the end. */
+	for (size_t i = x->n_notes; i-- > 0;)
+		if (i < x->n_notes && x->notes[i]->kind == NOTE_DAD)
+			dad_check(x->notes[i], false);
+}
+
+void
+l2_announce_when_ready(struct l2 *x, const struct cv_backend_op *a)
+{
+	struct note *n = l2_note_find(x, a->conf);
+
+	if (!n)
+		announce(x, a);
+	else if (n->kind == NOTE_DAD)
+		n->announce = true; /* the first frame once DAD has passed */
+}
+
+bool
+l2_link_up(struct l2 *x, const char *ifname)
+{
+	struct cv_nl_link link;
+
+	return cv_nl_link_get(x->nl, ifname, &link, NULL) == 0 && cv_nl_link_is_up(&link);
+}
+
+bool
+l2_own_mac(struct l2 *x, int ifindex, const struct cv_mac *mac)
+{
+	char name[IF_NAMESIZE];
+	struct cv_nl_link link;
+
+	if (!if_indextoname((unsigned)ifindex, name) || cv_nl_link_get(x->nl, name, &link, NULL) < 0)
+		return false;
+	return link.mac_len == CV_MAC_LEN && memcmp(link.mac, mac->bytes, CV_MAC_LEN) == 0;
+}
+
+/* The VIP of cfg that c becomes: same name, address and interface. */
+static const struct cv_vip_conf *
+same_vip(const struct cv_config *cfg, const struct cv_vip_conf *c)
+{
+	const struct cv_vip_conf *n = cfg ? cv_config_find_vip(cfg, c->head.name) : NULL;
+
+	if (!n || cv_addr_compare(&n->address, &c->address) != 0 ||
+	    strcmp(n->interface ? n->interface : "", c->interface ? c->interface : "") != 0)
+		return NULL;
+	return n;
+}
+
+void
+l2_switch_config(struct l2 *x, const struct cv_config *next)
+{
+	for (size_t i = 0; i < x->n_bursts;) {
+		const struct cv_vip_conf *n = same_vip(next, x->bursts[i]->conf);
+
+		if (n)
+			x->bursts[i++]->conf = n; /* its announce_* settings from now on */
+		else
+			burst_remove(x->bursts[i]);
+	}
+	while (x->n_notes)
+		l2_note_remove(x->notes[0]);
+}
+

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The L2 backend (backend.h): a VIP is an address on its interface, added
+ * over netlink with our owner tag and the kernel lease, announced by GARP or
+ * unsolicited NA (l2-announce.c). An engine step's acquires, releases and
+ * the renewal go to the kernel as one netlink batch per operation and
+ * interface (design.md rule 6), the interface looked up once, 256 requests
+ * per call with a beat between two: a takeover of thousands of VIPs is a
+ * few round trips. Each VIP's outcome is reported on its own; failures are
+ * logged once per batch with a count (each VIP at debug).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "l2-backend.h"
+#include "l2-int.h"
+
+static struct l2 *
+l2_of(struct cv_backend *b)
+{
+	return container_of(b, struct l2, base);
+}
+
+void
+l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
+	  int err)
+{
+	x->env.result(x->env.userdata, conf, op, epoch, err);
+}
+
+void
+l2_progress(struct l2 *x)
+{
+	if (x->env.progress)
+		x->env.progress();
+}
+
+/* One batch: the VIPs of one operation on one interface. */
+struct batch {
+	enum cv_nl_op op;
+	const char *ifname;
+	const struct cv_backend_op *ops;
+	size_t n;
+	struct cv_nl_addr_req *reqs;
+	int *raw;	 /* the kernel's own answer per request */
+	int *err;	 /* what it means: 0 (done, idempotent included) or -errno */
+	struct cv_nl_link link;
+};
+
+static void
+log_failures(const struct batch *b, const struct cv_nl_error *nlerr)
+{
+	size_t failed = 0, first = b->n;
+	char buf[CV_ADDR_STRLEN];
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->err[i] < 0) {
+			first = failed++ ? first : i;
+			qb_log(LOG_DEBUG, "VIP '%s': %s on %s failed: %s",
+			       b->ops[i].conf->head.name, cv_nl_op_to_string(b->op), b->ifname,
+			       cv_strerror(b->err[i]));
+		}
+	if (!failed)
+		return;
+	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", b->ops[first].conf->head.name,
+	       cv_addr_format(&b->ops[first].conf->address, true, buf, sizeof(buf)), b->ifname,
+	       cv_nl_op_to_string(b->op), cv_strerror(b->err[first]),
+	       nlerr->msg[0] ? " (kernel: " : "", nlerr->msg, nlerr->msg[0] ? ")" : "");
+	if (failed > 1)
+		qb_log(LOG_ERR, "%s on %s: %zu of %zu VIPs failed", cv_nl_op_to_string(b->op),
+		       b->ifname, failed, b->n);
+}
+
+/*
+ * Requests per netlink call: the loop beats between two (the kernel takes a
+ * few ms for this many; thousands in one call kept a starved loop silent for
+ * most of the reaper's bound).
+ */
+#define CHUNK 256
+
+/* One chunk: 0, or -errno of the socket (then what was not answered is unknown). */
+static int
+chunk_run(struct l2 *x, struct batch *b, size_t off, size_t m, struct cv_nl_error *nlerr)
+{
+	struct cv_nl_error e = {};
+	int r = cv_nl_addr_batch(x->nl, b->op, b->reqs + off, m, b->raw + off, &e);
+
+	l2_progress(x);
+	if (r < 0 && !nlerr->err)
+		*nlerr = e; /* the first failure's kernel message, for the log */
+	/* A request's own failure: each answer says whose (index < m). */
+	return r < 0 && e.index >= m ? r : 0;
+}
+
+/* The interface once, then the requests in chunks; b->err filled. */
+static void
+batch_run(struct l2 *x, struct batch *b, uint32_t lease_s)
+{
+	struct cv_nl_error nlerr = {};
+	int r;
+
+	l2_progress(x);
+	r = l2_link(x, b->ifname, &b->link, &nlerr);
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		const struct cv_vip_conf *c = b->ops[i].conf;
+
+		b->reqs[i] = (struct cv_nl_addr_req){ .addr = c->address,
+						      .ifindex = b->link.ifindex,
+						      .lease_s = lease_s,
+						      .nodad = c->nodad,
+						      .deprecated = c->deprecated,
+						      .tag = x->env.tag };
+	}
+	for (size_t off = 0; r >= 0 && off < b->n; off += CHUNK)
+		r = chunk_run(x, b, off, CV_MIN((size_t)CHUNK, b->n - off), &nlerr);
+	for (size_t i = 0; i < b->n; i++)
+		b->err[i] = r < 0 ? r : cv_nl_op_outcome(b->op, b->raw[i]);
+	log_failures(b, &nlerr);
+}
+
+/*
+ * The add found the address there already (-EEXIST). Ours (a previous run,
+ * a race with reconcile) is simply held again. Anyone else's stays theirs:
+ * the add counts as failed, so placement moves the VIP elsewhere, and
+ * neither the announce nor the delete of the release that follows touches it.
+ */
+static bool
+refuse_foreign(struct l2 *x, const struct cv_backend_op *a, const struct cv_nl_addr_req *req)
+{
+	struct cv_nl_addr found;
+
+	if (cv_nl_addr_find(x->nl, req->ifindex, &req->addr, &found) < 0 || found.proto == x->env.tag)
+		return false;
+	l2_log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
+	l2_note_add(x, a, NOTE_FOREIGN, req->ifindex);
+	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE);
+	return true;
+}
+
+static void
+added(struct l2 *x, const struct batch *b, size_t i)
+{
+	const struct cv_backend_op *a = &b->ops[i];
+	const struct cv_nl_addr_req *req = &b->reqs[i];
+
+	if (b->err[i] < 0) {
+		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, b->err[i]);
+		return;
+	}
+	if (b->raw[i] == -EEXIST && refuse_foreign(x, a, req))
+		return;
+	/* A DAD failure later is this add's result too (same epoch). */
+	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0);
+	if (b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad)
+		l2_dad_start(x, a, req->ifindex);
+}
+
+static void
+deleted(struct l2 *x, const struct batch *b, size_t i)
+{
+	const struct cv_backend_op *a = &b->ops[i];
+
+	/* An interface that is gone took the address with it (-ENODEV). */
+	l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, b->err[i] == -ENODEV ? 0 : b->err[i]);
+}
+
+static int
+held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
+{
+	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
+	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr) : NULL;
+	size_t i = v ? (size_t)(v - cfg->vips) : 0;
+
+	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !v->interface ||
+	    (int)if_nametoindex(v->interface) != a->ifindex)
+		return -ENOENT;
+	return (int)i;
+}
+
+static int
+reconcile(struct l2 *x, const struct cv_owned *owned,
+		      const struct cv_engine *engine, void (*gone)(void *userdata, size_t vip),
+		      void *userdata)
+{
+	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
+	_cleanup_free_ bool *seen = NULL;
+	size_t n = 0, n_vips = engine ? cv_engine_n_vips(engine) : 0;
+	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n), left = 0;
+
+	if (r < 0)
+		return r;
+	seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
+					      .tag = x->env.tag };
+		struct cv_nl_error err = {};
+		char buf[CV_ADDR_STRLEN];
+		int i;
+
+		if (!cv_owned_is_ours(owned, &addrs[k]))
+			continue; /* the admin's own, or another owner's */
+		l2_progress(x);
+		i = held_vip(engine, &addrs[k]);
+		if (i >= 0) {
+			seen[i] = true;
+			continue;
+		}
+		r = cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
+		left += r < 0;
+		qb_log(LOG_WARNING, "%s (ifindex %d): tagged as ours but not held: %s%s%s",
+		       cv_addr_format(&addrs[k].addr, true, buf, sizeof(buf)), addrs[k].ifindex,
+		       r < 0 ? "could not remove it: " : "removed", r < 0 ? cv_strerror(r) : "",
+		       err.msg);
+	}
+	for (size_t i = 0; gone && i < n_vips; i++)
+		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
+			gone(userdata, i);
+	return left;
+}
+
+static const char *
+ifname_of(const struct cv_backend_op *a)
+{
+	return a->conf->interface ? a->conf->interface : "";
+}
+
+/* Same interface together; within it by the engine's order of the VIPs. */
+static int
+by_interface(const void *pa, const void *pb)
+{
+	const struct cv_backend_op *a = pa, *b = pb;
+	int c = strcmp(ifname_of(a), ifname_of(b));
+
+	return c ? c : (a->vip > b->vip) - (a->vip < b->vip);
+}
+
+/* ops[0..n) (sorted here): one batch per interface; ADD and DEL report each VIP. */
+static void
+run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops, size_t n)
+{
+	_cleanup_free_ struct cv_nl_addr_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	_cleanup_free_ int *raw = calloc(n ? n : 1, sizeof(*raw));
+	_cleanup_free_ int *err = calloc(n ? n : 1, sizeof(*err));
+
+	x->n_links = 0; /* links are looked up again for each batch */
+	if (!reqs || !raw || !err) {
+		for (size_t i = 0; op != CV_NL_RENEW && i < n; i++)
+			l2_result(x, ops[i].conf, op == CV_NL_ADD ? CV_ACT_ADDR_ADD : CV_ACT_ADDR_DEL,
+				  ops[i].epoch, -ENOMEM);
+		return;
+	}
+	qsort(ops, n, sizeof(*ops), by_interface);
+	for (size_t i = 0, k; i < n; i = k) {
+		struct batch b = { .op = op, .ifname = ifname_of(&ops[i]), .ops = ops + i,
+				   .reqs = reqs + i, .raw = raw + i, .err = err + i };
+
+		for (k = i; k < n && strcmp(ifname_of(&ops[k]), b.ifname) == 0; k++)
+			b.n++;
+		batch_run(x, &b, lease_s);
+		for (size_t j = 0; op != CV_NL_RENEW && j < b.n; j++)
+			(op == CV_NL_ADD ? added : deleted)(x, &b, j);
+	}
+}
+
+/* A copy of the batch to sort; NULL: every VIP of it failed (reported). */
+static struct cv_backend_op *
+copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action_type op)
+{
+	struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		for (size_t i = 0; i < n; i++)
+			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM);
+	else if (n)
+		memcpy(v, ops, n * sizeof(*v));
+	return v;
+}
+
+static void
+acquire(struct cv_backend *b, const struct cv_backend_op *ops, size_t n, uint32_t lease_s)
+{
+	struct l2 *x = l2_of(b);
+	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_ADD);
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		l2_note_remove(l2_note_find(x, v[i].conf)); /* from an earlier hold */
+	run_op(x, CV_NL_ADD, lease_s, v, n);
+}
+
+static void
+release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
+{
+	struct l2 *x = l2_of(b);
+	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_DEL);
+	size_t m = 0;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct note *note = l2_note_find(x, v[i].conf);
+		bool foreign = note && note->kind == NOTE_FOREIGN;
+
+		l2_cancel_burst(x, v[i].conf);
+		l2_note_remove(note);
+		if (foreign) /* the admin's address was never ours: nothing to remove */
+			l2_result(x, v[i].conf, CV_ACT_ADDR_DEL, v[i].epoch, 0);
+		else
+			v[m++] = v[i];
+	}
+	run_op(x, CV_NL_DEL, 0, v, m);
+}
+
+static void
+refresh(struct cv_backend *b, const struct cv_backend_op *held, size_t n, uint32_t lease_s)
+{
+	struct l2 *x = l2_of(b);
+	_cleanup_free_ struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v) {
+		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
+		return;
+	}
+	if (n)
+		memcpy(v, held, n * sizeof(*v));
+	run_op(x, CV_NL_RENEW, lease_s, v, n);
+}
+
+static void
+announce(struct cv_backend *b, const struct cv_backend_op *op)
+{
+	l2_announce_when_ready(l2_of(b), op);
+}
+
+static void
+switch_config(struct cv_backend *b, const struct cv_config *next)
+{
+	l2_switch_config(l2_of(b), next);
+}
+
+static int
+create(const struct cv_backend_env *env, struct cv_backend **ret)
+{
+	struct l2 *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	*x = (struct l2){ .base = { .ops = &cv_l2_backend },
+			  .env = *env,
+			  .garp = { .fd = -1 },
+			  .ndisc = { .fd = -1 } };
+	r = cv_nl_new(&x->nl);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	*ret = &x->base;
+	return 0;
+}
+
+static void
+destroy(struct cv_backend *b)
+{
+	struct l2 *x;
+
+	if (!b)
+		return;
+	x = l2_of(b);
+	l2_switch_config(x, NULL);
+	if (x->garp.fd >= 0)
+		close(x->garp.fd);
+	if (x->ndisc.fd >= 0)
+		close(x->ndisc.fd);
+	cv_nl_free(x->nl);
+	free(x);
+}
+
+const struct cv_backend_ops cv_l2_backend = {
+	.kind = CV_BACKEND_L2,
+	.create = create,
+	.destroy = destroy,
+	.switch_config = switch_config,
+	.acquire = acquire,
+	.release = release,
+	.refresh = refresh,
+	.announce = announce,
+};
+
+/* ---- what only L2 has: the daemon's monitor, link and conflict paths ---- */
+
+static struct l2 *
+l2_checked(struct cv_backend *b)
+{
+	return b && b->ops == &cv_l2_backend ? l2_of(b) : NULL;
+}
+
+bool
+cv_l2_on_addr(struct cv_backend *b, const struct cv_nl_addr *a, bool gone)
+{
+	struct l2 *x = l2_checked(b);
+
+	return x && l2_on_addr(x, a, gone);
+}
+
+void
+cv_l2_recheck(struct cv_backend *b)
+{
+	struct l2 *x = l2_checked(b);
+
+	if (x)
+		l2_recheck(x);
+}
+
+bool
+cv_l2_link_up(struct cv_backend *b, const char *ifname)
+{
+	struct l2 *x = l2_checked(b);
+
+	return x && l2_link_up(x, ifname);
+}
+
+bool
+cv_l2_own_mac(struct cv_backend *b, int ifindex, const struct cv_mac *mac)
+{
+	struct l2 *x = l2_checked(b);
+
+	return x && l2_own_mac(x, ifindex, mac);
+}
+
+int
+cv_l2_reconcile(struct cv_backend *b, const struct cv_owned *owned, const struct cv_engine *engine,
+		void (*gone)(void *userdata, size_t vip), void *userdata)
+{
+	struct l2 *x = l2_checked(b);
+
+	return x ? reconcile(x, owned, engine, gone, userdata) : -EINVAL;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inside the L2 backend (l2-backend.h): l2-backend.c takes and lets go of
+ * addresses in netlink batches and reconciles; l2-announce.c announces and
+ * watches the addresses that need care. Not for use outside l2/.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "netlink.h"
+
+#define MAX_BURSTS 4096
+#define MAX_NOTES  4096
+/*
+ * How long IPv6 duplicate address detection may take (nodad: no) before the
+ * add counts as failed: the kernel waits up to router_solicitation_delay (1 s)
+ * and then dad_transmits x retrans_time (1 x 1 s) by default.
+ */
+#define DAD_DEADLINE_MS 5000
+
+/* One announce burst: the VIP's frames, count times, interval apart. */
+struct burst {
+	struct l2 *x;
+	const struct cv_vip_conf *conf;
+	struct cv_nl_link link;
+	unsigned left;
+	qb_loop_timer_handle timer;
+	bool armed;
+};
+
+/*
+ * A VIP whose address needs care until it is let go: one that is the
+ * admin's (never announce it, never delete it), or one whose IPv6 DAD is
+ * still running (announce once it has passed).
+ */
+enum note_kind { NOTE_FOREIGN, NOTE_DAD };
+
+struct note {
+	struct l2 *x;
+	const struct cv_vip_conf *conf;
+	uint32_t vip;
+	uint64_t epoch; /* of the ADDR_ADD: a DAD failure is that add's result */
+	enum note_kind kind;
+	int ifindex;
+	bool announce; /* an ANNOUNCE came while DAD ran */
+	qb_loop_timer_handle timer;
+	bool armed;
+};
+
+/* A send socket kept open per family for the last interface used. */
+struct sock {
+	int fd, ifindex;
+};
+
+struct l2 {
+	struct cv_backend base; /* first: a struct cv_backend * is a struct l2 * */
+	struct cv_backend_env env;
+	struct cv_nl *nl;
+	struct burst *bursts[MAX_BURSTS];
+	size_t n_bursts;
+	struct note *notes[MAX_NOTES];
+	size_t n_notes;
+	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
+	struct sock garp, ndisc;
+	/* Links looked up in this batch (l2_link); forgotten at the next. */
+	struct cv_nl_link links[16];
+	size_t n_links;
+};
+
+/* The outcome of op on conf, to the executor (which makes it an event later). */
+void l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op,
+	       uint64_t epoch, int err);
+/* Long work: let the daemon's loop beat its reaper. */
+void l2_progress(struct l2 *x);
+void l2_log_vip(int level, const struct cv_vip_conf *c, const char *what);
+/* ifname's link, looked up once per batch: 0 or -errno (-ENODEV: no such link). */
+int l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_error *err);
+/* Stop conf's announce burst, if any (its address is going). */
+void l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf);
+struct note *l2_note_find(struct l2 *x, const struct cv_vip_conf *conf);
+void l2_note_remove(struct note *n);
+struct note *l2_note_add(struct l2 *x, const struct cv_backend_op *a, enum note_kind kind,
+			 int ifindex);
+/* Watch the IPv6 DAD of a's new address on ifindex; announce once it has passed. */
+void l2_dad_start(struct l2 *x, const struct cv_backend_op *a, int ifindex);
+/* Announce a now, or once its DAD has passed; never the admin's address. */
+void l2_announce_when_ready(struct l2 *x, const struct cv_backend_op *a);
+void l2_switch_config(struct l2 *x, const struct cv_config *next);
+bool l2_on_addr(struct l2 *x, const struct cv_nl_addr *a, bool gone);
+void l2_recheck(struct l2 *x);
+bool l2_link_up(struct l2 *x, const char *ifname);
+bool l2_own_mac(struct l2 *x, int ifindex, const struct cv_mac *mac);
