@@ -308,6 +308,22 @@ config_differs(const struct cv_engine *e, const struct peer *p)
 	return false;
 }
 
+/*
+ * An owner we judged silent speaks again. Each member judged it at its own
+ * time (rule 4), and placements made meanwhile may have given its VIPs to
+ * others, sticky ones for good: owner tables that differ leave a VIP nobody
+ * takes. Everybody tells again, and all start over from the claims at the
+ * same delivery (RESEND, rule 7).
+ */
+static void
+unsilence(struct cv_engine *e, struct peer *p)
+{
+	p->silent = false;
+	e->placement_dirty = true;
+	e->ask_resend = true;
+	e->state_due = true;
+}
+
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
@@ -344,7 +360,8 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->state_ring = s->ring;
 	p->state_fresh = true;
-	p->silent = false; /* it speaks again: watch its heartbeats from now */
+	if (p->silent)
+		unsilence(e, p); /* it speaks again: watch its heartbeats from now */
 	p->last_hb_at = e->now;
 	p->chunks_next = 0;
 	p->chunks_pid = 0;
@@ -424,10 +441,8 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	if (!p)
 		return;
 	p->last_hb_at = e->now;
-	if (p->silent) {
-		p->silent = false;
-		e->placement_dirty = true;
-	}
+	if (p->silent)
+		unsilence(e, p);
 	if (nodeid != e->me || pid != e->my_pid)
 		return;
 	e->hb_in_flight = false;
