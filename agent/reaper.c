@@ -21,6 +21,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "log.h"
+#include "l2-backend.h"
 #include "netlink.h"
 #include "privileges.h"
 #include "reaper.h"
@@ -72,41 +73,15 @@ now_ms(void)
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
+#define REMOVE_PASSES 3
+
 /*
  * Our addresses go, whatever the daemon was doing with them: every address
  * with our tag on an interface of any config of the daemon's life (owned.h),
  * so VIPs a reload added after the fork go too; the admin's own and other
- * owners' are never touched. One pass: how many of ours it found (and tried
- * to remove), and the first error.
+ * owners' are never touched (the L2 sweep, as the daemon's reconcile). Pass
+ * after pass, until one finds nothing of ours left.
  */
-static int
-remove_pass(struct cv_nl *nl, const struct cv_owned *owned, size_t *ret_found)
-{
-	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
-	size_t n = 0, left = 0;
-	int r = cv_nl_addr_dump(nl, AF_UNSPEC, 0, &addrs, &n), first = 0;
-
-	*ret_found = 1; /* unknown until the dump is read */
-	if (r < 0)
-		return r;
-	for (size_t k = 0; k < n; k++) {
-		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
-					      .tag = owned->tag };
-		struct cv_nl_error err = {};
-
-		if (!cv_owned_is_ours(owned, &addrs[k]))
-			continue;
-		left++;
-		r = cv_nl_addr_do(nl, CV_NL_DEL, &req, &err);
-		if (r < 0 && !first)
-			first = r;
-	}
-	*ret_found = left;
-	return first;
-}
-
-#define REMOVE_PASSES 3
-
 static int
 remove_addresses(const struct cv_owned *owned)
 {
@@ -116,9 +91,8 @@ remove_addresses(const struct cv_owned *owned)
 
 	if (r < 0)
 		return r;
-	/* Pass after pass, until one finds nothing of ours left. */
 	for (int pass = 0; found && pass <= REMOVE_PASSES; pass++)
-		last = remove_pass(nl, owned, &found);
+		last = cv_l2_sweep(nl, owned, NULL, NULL, &found);
 	cv_nl_free(nl);
 	if (!found)
 		return 0;

@@ -185,43 +185,39 @@ held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
 	return (int)i;
 }
 
-static int
-reconcile(struct l2 *x, const struct cv_owned *owned,
-		      const struct cv_engine *engine, void (*gone)(void *userdata, size_t vip),
-		      void *userdata)
-{
-	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
-	_cleanup_free_ bool *seen = NULL;
-	size_t n = 0, n_vips = engine ? cv_engine_n_vips(engine) : 0;
-	int r = cv_nl_addr_dump(x->nl, AF_UNSPEC, 0, &addrs, &n), left = 0;
+struct reconcile_ctx {
+	const struct cv_engine *engine;
+	bool *seen; /* per VIP: its address is there */
+	struct l2 *x;
+};
 
-	if (r < 0)
-		return r;
-	seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
+static bool
+keep_held(void *userdata, const struct cv_nl_addr *a)
+{
+	struct reconcile_ctx *c = userdata;
+	int i = held_vip(c->engine, a);
+
+	l2_progress(c->x);
+	if (i < 0)
+		return false;
+	c->seen[i] = true;
+	return true;
+}
+
+static int
+reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *engine,
+	  void (*gone)(void *userdata, size_t vip), void *userdata)
+{
+	size_t n_vips = engine ? cv_engine_n_vips(engine) : 0, found;
+	_cleanup_free_ bool *seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
+	struct reconcile_ctx c = { .engine = engine, .seen = seen, .x = x };
+	int left;
+
 	if (!seen)
 		return -ENOMEM;
-	for (size_t k = 0; k < n; k++) {
-		struct cv_nl_addr_req req = { .addr = addrs[k].addr, .ifindex = addrs[k].ifindex,
-					      .tag = x->env.tag };
-		struct cv_nl_error err = {};
-		char buf[CV_ADDR_STRLEN];
-		int i;
-
-		if (!cv_owned_is_ours(owned, &addrs[k]))
-			continue; /* the admin's own, or another owner's */
-		l2_progress(x);
-		i = held_vip(engine, &addrs[k]);
-		if (i >= 0) {
-			seen[i] = true;
-			continue;
-		}
-		r = cv_nl_addr_do(x->nl, CV_NL_DEL, &req, &err);
-		left += r < 0;
-		qb_log(LOG_WARNING, "%s (ifindex %d): tagged as ours but not held: %s%s%s",
-		       cv_addr_format(&addrs[k].addr, true, buf, sizeof(buf)), addrs[k].ifindex,
-		       r < 0 ? "could not remove it: " : "removed", r < 0 ? cv_strerror(r) : "",
-		       err.msg);
-	}
+	left = cv_l2_sweep(x->nl, owned, keep_held, &c, &found);
+	if (left < 0)
+		return left;
 	for (size_t i = 0; gone && i < n_vips; i++)
 		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);

@@ -42,6 +42,17 @@ bool cv_l2_own_mac(struct cv_backend *b, int ifindex, const struct cv_mac *mac);
  * called for each VIP the engine holds that is missing. Returns how many of
  * those addresses it could not remove (0: none left), or -errno.
  */
+/*
+ * Remove every address of ours (owned) that keep (NULL: none) does not keep,
+ * in one batch: the reconcile above and the reaper (rule 4). *ret_found:
+ * how many of ours it tried to remove. Returns how many could not be (0:
+ * none left), or -errno (the dump failed; *ret_found nonzero: unknown).
+ */
+struct cv_nl;
+int cv_l2_sweep(struct cv_nl *nl, const struct cv_owned *owned,
+		bool (*keep)(void *userdata, const struct cv_nl_addr *a), void *userdata,
+		size_t *ret_found);
+
 int cv_l2_reconcile(struct cv_backend *b, const struct cv_owned *owned,
 		    const struct cv_engine *engine, void (*gone)(void *userdata, size_t vip),
 		    void *userdata);
