@@ -24,6 +24,25 @@
 
 /* ---- announce bursts ---- */
 
+/* Room for n entries of size in *v (capacity *cap), doubling: 0 or -ENOMEM. */
+static int
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? *cap : 16;
+	void *p;
+
+	if (n <= *cap)
+		return 0;
+	while (want < n)
+		want *= 2;
+	p = reallocarray(*v, want, size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = want;
+	return 0;
+}
+
 static int
 sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
 {
@@ -135,7 +154,8 @@ announce(struct l2 *x, const struct cv_backend_op *a)
 	struct burst *b;
 
 	l2_cancel_burst(x, a->conf);
-	if (a->conf->announce_count == 0 || x->n_bursts == MAX_BURSTS)
+	if (a->conf->announce_count == 0 ||
+	    grow((void **)&x->bursts, &x->cap_bursts, x->n_bursts + 1, sizeof(*x->bursts)) < 0)
 		return;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -184,7 +204,8 @@ l2_note_add(struct l2 *x, const struct cv_backend_op *a, enum note_kind kind, in
 	struct note *n;
 
 	l2_note_remove(l2_note_find(x, a->conf));
-	if (x->n_notes == MAX_NOTES || !(n = calloc(1, sizeof(*n))))
+	if (grow((void **)&x->notes, &x->cap_notes, x->n_notes + 1, sizeof(*x->notes)) < 0 ||
+	    !(n = calloc(1, sizeof(*n))))
 		return NULL;
 	*n = (struct note){ .x = x, .conf = a->conf, .vip = a->vip, .epoch = a->epoch,
 			    .kind = kind, .ifindex = ifindex };
@@ -361,5 +382,12 @@ l2_switch_config(struct l2 *x, const struct cv_config *next)
 	}
 	while (x->n_notes)
 		l2_note_remove(x->notes[0]);
+	if (!next) { /* the end: nothing is left to point to */
+		free(x->bursts);
+		free(x->notes);
+		x->bursts = NULL;
+		x->notes = NULL;
+		x->cap_bursts = x->cap_notes = 0;
+	}
 }
 

@@ -12,8 +12,6 @@
 #include "backend.h"
 #include "netlink.h"
 
-#define MAX_BURSTS 4096
-#define MAX_NOTES  4096
 /*
  * How long IPv6 duplicate address detection may take (nodad: no) before the
  * add counts as failed: the kernel waits up to router_solicitation_delay (1 s)
@@ -59,10 +57,11 @@ struct l2 {
 	struct cv_backend base; /* first: a struct cv_backend * is a struct l2 * */
 	struct cv_backend_env env;
 	struct cv_nl *nl;
-	struct burst *bursts[MAX_BURSTS];
-	size_t n_bursts;
-	struct note *notes[MAX_NOTES];
-	size_t n_notes;
+	/* As many as VIPs announce or need care at once: no cap (65,536 VIPs). */
+	struct burst **bursts;
+	size_t n_bursts, cap_bursts;
+	struct note **notes;
+	size_t n_notes, cap_notes;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
 	struct sock garp, ndisc;
 	/* Links looked up in this batch (l2_link); forgotten at the next. */
