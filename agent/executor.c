@@ -27,6 +27,9 @@ struct cv_executor {
 	struct cv_backend *backends[_CV_BACKEND_MAX]; /* made at first use */
 	qb_loop_timer_handle wakeup;
 	bool wakeup_armed;
+	uint64_t flush_ms;	/* how long a stop may wait for corosync to take our last words */
+	uint64_t stop_by;	/* that wait's end */
+	qb_loop_timer_handle stop_timer;
 };
 
 static uint64_t
@@ -291,6 +294,32 @@ log_transition_counts(const struct cv_actions *actions)
 		qb_log(LOG_NOTICE, "%zu VIPs: other transitions (see the debug log)", other);
 }
 
+/*
+ * A graceful stop ends with our last RELEASED and STATE, which corosync may
+ * refuse for a while (a ring re-forming: TRY_AGAIN, queued in quorum/cpg.c).
+ * Exiting would drop them and make the peers wait for the kernel lease;
+ * waiting longer than that lease would gain nothing. So the loop runs on
+ * until the queue is empty, at most the kernel lease.
+ */
+#define FLUSH_POLL_MS 20
+
+static void
+stop_when_sent(void *data)
+{
+	struct cv_executor *x = data;
+
+	if (!cv_cpg_has_pending(x->cpg) || now_ms() >= x->stop_by) {
+		if (cv_cpg_has_pending(x->cpg))
+			qb_log(LOG_WARNING, "stopping with messages corosync did not take: the peers "
+			       "take our VIPs over by the kernel lease");
+		qb_loop_stop(x->loop);
+		return;
+	}
+	if (qb_loop_timer_add(x->loop, QB_LOOP_HIGH, FLUSH_POLL_MS * QB_TIME_NS_IN_MSEC, x,
+			      stop_when_sent, &x->stop_timer) < 0)
+		qb_loop_stop(x->loop);
+}
+
 static bool
 is_address_op(const struct cv_action *a)
 {
@@ -330,7 +359,8 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 		break;
 	case CV_ACT_STOPPED:
 		qb_log(LOG_NOTICE, "everything handed off, stopping");
-		qb_loop_stop(x->loop);
+		x->stop_by = now_ms() + x->flush_ms;
+		stop_when_sent(x);
 		break;
 	default:
 		break;
@@ -359,6 +389,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		qb_log(LOG_CRIT, "out of memory: %zu actions not run", actions->n);
 		return;
 	}
+	x->flush_ms = cv_engine_config(engine)->cluster.kernel_lease_ms;
 	run_addresses(x, engine, ops, n);
 	summarised = count_transitions(actions) > TRANSITIONS_EACH;
 	for (size_t i = 0; i < actions->n; i++) {

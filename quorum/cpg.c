@@ -288,6 +288,12 @@ flush(struct cv_cpg *c)
 	}
 }
 
+bool
+cv_cpg_has_pending(const struct cv_cpg *c)
+{
+	return c && c->connected && c->head;
+}
+
 static void
 retry(void *data)
 {

@@ -44,6 +44,9 @@ uint32_t cv_cpg_nodeid(const struct cv_cpg *c);
 /* Encode m and multicast it (or queue it while corosync says TRY_AGAIN). */
 int cv_cpg_send(struct cv_cpg *c, const struct cv_proto_msg *m);
 
+/* Whether sends corosync refused for now (TRY_AGAIN) still wait to go out. */
+bool cv_cpg_has_pending(const struct cv_cpg *c);
+
 /* Drop every delivered message unread (the reaper only speaks). */
 void cv_cpg_send_only(struct cv_cpg *c);
 
