@@ -134,14 +134,10 @@ move_refused(const struct cv_actions *a)
  * our daemon go as well takes the kernel-lease path.
  */
 static void
-name_reaper(const struct cv_daemon *d, struct cv_actions *a)
+name_reaper(struct cv_daemon *d)
 {
-	uint32_t pid = d->reaper_joined ? (uint32_t)cv_reaper_pid() : 0;
-
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].type == CV_ACT_SEND && a->v[i].msg.type == CV_PROTO_TYPE_STATE &&
-		    a->v[i].msg.state.role == CV_PROTO_ROLE_DAEMON)
-			a->v[i].msg.state.peer_pid = pid;
+	if (d->engine)
+		cv_engine_set_reaper(d->engine, d->reaper_joined ? (uint32_t)cv_reaper_pid() : 0);
 }
 
 /* Is our current reaper among the group's members now? */
@@ -157,6 +153,7 @@ see_reaper(struct cv_daemon *d, const struct cv_event *ev)
 	for (size_t i = 0; reaper && i < ev->group.n_members; i++)
 		if (ev->group.members[i].nodeid == me && ev->group.members[i].pid == (uint32_t)reaper)
 			d->reaper_joined = true;
+	name_reaper(d);
 }
 
 static int
@@ -177,7 +174,6 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	if (ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
-	name_reaper(d, &a);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_actions_done(&a);
 	return r;
@@ -242,7 +238,7 @@ start_engine(struct cv_daemon *d)
 {
 	struct cv_engine_params p = { .nodeid = cv_cpg_nodeid(d->cpg),
 				      .pid = (uint32_t)getpid(),
-				      .reaper_pid = (uint32_t)cv_reaper_pid() };
+				      .reaper_pid = d->reaper_joined ? (uint32_t)cv_reaper_pid() : 0 };
 	int r;
 
 	if (d->engine)
@@ -717,6 +713,7 @@ on_reaper_socket(int32_t fd, int32_t revents, void *data)
 	}
 	pid = cv_reaper_detach();
 	d->reaper_joined = false;
+	name_reaper(d);
 	qb_log(LOG_WARNING, "reaper (pid %d) has gone: corovipd goes on and starts another", (int)pid);
 	d->reaper_gone = pid;
 	/* Our child, not waited for yet: its pid names it until we do. */

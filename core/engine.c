@@ -720,6 +720,12 @@ note_late(struct cv_engine *e)
 		e->watch_from = e->now;
 }
 
+void
+cv_engine_set_reaper(struct cv_engine *e, uint32_t pid)
+{
+	e->my_reaper = pid;
+}
+
 int
 cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 	       struct cv_actions *out)

@@ -141,6 +141,14 @@ struct cv_engine_params {
 /* Borrows config (it must outlive the engine or the next RELOAD). */
 int cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		  struct cv_engine **ret);
+
+/*
+ * The pid of our reaper that our STATE names from now on (0: none). The
+ * daemon names it only once the reaper is in the CPG group, and 0 once it
+ * died: peers accept a reaper's RELEASED only from the pid our latest STATE
+ * named (docs/safety.md rule 4).
+ */
+void cv_engine_set_reaper(struct cv_engine *e, uint32_t pid);
 struct cv_engine *cv_engine_free(struct cv_engine *e);
 
 /*
