@@ -15,6 +15,7 @@
 
 #include <linux/if_addr.h>
 #include <qb/qblog.h>
+#include <qb/qbutil.h>
 
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -131,20 +132,28 @@ l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf)
 		}
 }
 
+/* How long a looked-up link is taken as it is: one engine step's work. */
+#define LINKS_FRESH_MS 100
+
 int
-l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret,
-	     struct cv_nl_error *err)
+l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_error *err)
 {
+	uint64_t now = qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 	int r;
 
+	if (now - x->links_at > LINKS_FRESH_MS)
+		x->n_links = 0;
 	for (size_t i = 0; i < x->n_links; i++)
 		if (strcmp(x->links[i].name, ifname) == 0) {
 			*ret = x->links[i];
 			return 0;
 		}
 	r = cv_nl_link_get(x->nl, ifname, ret, err);
-	if (r >= 0 && x->n_links < ELEMENTSOF(x->links))
-		x->links[x->n_links++] = *ret;
+	if (r < 0 || x->n_links == ELEMENTSOF(x->links))
+		return r;
+	if (!x->n_links)
+		x->links_at = now;
+	x->links[x->n_links++] = *ret;
 	return r;
 }
 

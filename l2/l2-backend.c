@@ -248,7 +248,6 @@ run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *o
 	_cleanup_free_ int *raw = calloc(n ? n : 1, sizeof(*raw));
 	_cleanup_free_ int *err = calloc(n ? n : 1, sizeof(*err));
 
-	x->n_links = 0; /* links are looked up again for each batch */
 	if (!reqs || !raw || !err) {
 		for (size_t i = 0; op != CV_NL_RENEW && i < n; i++)
 			l2_result(x, ops[i].conf, op == CV_NL_ADD ? CV_ACT_ADDR_ADD : CV_ACT_ADDR_DEL,

@@ -64,9 +64,11 @@ struct l2 {
 	size_t n_notes, cap_notes;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
 	struct sock garp, ndisc;
-	/* Links looked up in this batch (l2_link); forgotten at the next. */
+	/* Links looked up lately (l2_link): a step's batches and announces ask
+	 * once per interface; forgotten after LINKS_FRESH_MS. */
 	struct cv_nl_link links[16];
 	size_t n_links;
+	uint64_t links_at; /* ms of the first lookup kept */
 };
 
 /* The outcome of op on conf, to the executor (which makes it an event later). */
