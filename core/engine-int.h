@@ -179,7 +179,7 @@ struct cv_engine {
 	uint64_t stop_deadline;
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
 	uint64_t timer_due;	/* when it fires: not before it was armed */
-	uint64_t watch_from;	/* silence counts from here: we ran late ourselves (check_silence) */
+	uint64_t watch_from;	/* we ran late here: nobody silent until H after (silent_at) */
 };
 
 /* engine.c */

@@ -581,11 +581,15 @@ check_stop(struct cv_engine *e)
 	push(e, (struct cv_action){ .type = CV_ACT_STOPPED });
 }
 
-/* When a watched owner without a heartbeat since counts as silent (rule 4). */
+/*
+ * When a watched owner without a heartbeat since counts as silent (rule 4):
+ * 2L after its last one, and not before H after we ran late (note_late).
+ */
 static uint64_t
 silent_at(const struct cv_engine *e, const struct peer *pe)
 {
-	return CV_MAX(pe->last_hb_at, e->watch_from) + 2 * (uint64_t)e->lease_ms;
+	return CV_MAX(pe->last_hb_at + 2 * (uint64_t)e->lease_ms,
+		      e->watch_from + e->cfg->cluster.heartbeat_ms);
 }
 
 static uint64_t
@@ -708,16 +712,32 @@ reconcile(struct cv_engine *e)
 /*
  * Our timer came over H late: we were not running (the daemon frozen or
  * starved), and what was delivered meanwhile may still wait in our queue,
- * heartbeats among them. Silence counts from now, as after a lost
- * connection: judged on our stale deliveries alone, an owner would be silent
- * to us and to nobody else, and placements made with different silent flags
- * keep different owners (a VIP nobody takes). The reaper defers likewise.
+ * heartbeats among them: judged on those stale deliveries alone, an owner
+ * would be silent to us and to nobody else, and placements made with
+ * different silent flags keep different owners (a VIP nobody takes). We
+ * judge nobody silent for H, our queue is read by then; not 2L: we would
+ * judge an owner that is silent (frozen) up to 2L after the others, whose
+ * placement meanwhile differs from ours, and an exchange started then waits
+ * for that owner's STATE (a VIP nobody takes). The reaper defers likewise.
+ *
+ * Over L late, the others may have judged *us* silent (2L without our
+ * heartbeat; an owner's timer is due at most H after its last one) and
+ * given our VIPs to a node whose claim none of the STATEs we have shows:
+ * our own heartbeat back would let us take before their RESEND (rule 4)
+ * reaches us. We ask for every STATE again and take nothing until ours is
+ * back (own_in_flight) and the exchange its delivery starts is done. Our
+ * lease has ended by then: we hold nothing to keep.
  */
 static void
 note_late(struct cv_engine *e)
 {
-	if (e->timer_due != NEVER && e->now > e->timer_due + e->cfg->cluster.heartbeat_ms)
-		e->watch_from = e->now;
+	if (e->timer_due == NEVER || e->now <= e->timer_due + e->cfg->cluster.heartbeat_ms)
+		return;
+	e->watch_from = e->now;
+	if (e->now > e->timer_due + e->lease_ms) {
+		e->ask_resend = true;
+		e->state_due = true;
+	}
 }
 
 void
