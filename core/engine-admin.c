@@ -188,8 +188,13 @@ cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_mo
 		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "MOVE from another node");
 	if (i < 0 || !known_node(e, m->target))
 		return;
-	/* Already there: nothing to do, and nothing to leave behind. */
-	if (slot >= 0 && (e->vips[i].claims & BIT(slot)))
+	/* Already there: nothing to do, and nothing to leave behind. Only
+	 * a claim every member knows alike says so: one in the target's
+	 * STATE since the ring or the group last changed (spoke). An older
+	 * one only some remember (a member that joined since, or restarted,
+	 * never heard it): the move would end on some and live on others,
+	 * and their placements differ (two owners). */
+	if (slot >= 0 && e->peers[slot].spoke && (e->vips[i].claims & BIT(slot)))
 		set_move(e, (size_t)i, 0, m->stamp);
 	else
 		set_move(e, (size_t)i, m->target, m->stamp);
