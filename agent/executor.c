@@ -30,6 +30,7 @@ struct cv_executor {
 	uint64_t flush_ms;	/* how long a stop may wait for corosync to take our last words */
 	uint64_t stop_by;	/* that wait's end */
 	qb_loop_timer_handle stop_timer;
+	struct feedback *queued; /* results whose job has not run yet */
 };
 
 static uint64_t
@@ -47,16 +48,29 @@ now_ms(void)
  */
 struct feedback {
 	struct cv_executor *x;
+	struct feedback *prev, *next; /* queued, not delivered yet: freed with x */
 	char name[CV_PROTO_NAME_MAX + 1]; /* VIP names fit the wire */
 	bool named;
 	struct cv_event ev;
 };
 
 static void
+unqueue(struct feedback *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		f->x->queued = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+}
+
+static void
 feedback_job(void *data)
 {
 	struct feedback *f = data;
 
+	unqueue(f);
 	f->ev.result.vip = f->named ? f->name : NULL; /* RENEW: every held VIP */
 	f->x->sink(f->x->userdata, &f->ev);
 	free(f);
@@ -80,8 +94,14 @@ result(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op, u
 	if (conf)
 		snprintf(f->name, sizeof(f->name), "%s", conf->head.name);
 	f->named = conf != NULL;
-	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0)
+	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0) {
 		free(f);
+		return;
+	}
+	f->next = x->queued;
+	if (f->next)
+		f->next->prev = f;
+	x->queued = f;
 }
 
 /* ---- backends ---- */
@@ -440,6 +460,13 @@ cv_executor_free(struct cv_executor *x)
 		return NULL;
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
+	while (x->queued) { /* stopping: the engine will not hear of them */
+		struct feedback *f = x->queued;
+
+		unqueue(f);
+		qb_loop_job_del(x->loop, QB_LOOP_HIGH, f, feedback_job);
+		free(f);
+	}
 	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
 		if (x->backends[kind])
 			x->backends[kind]->ops->destroy(x->backends[kind]);
