@@ -4,9 +4,9 @@
  * over netlink with our owner tag and the kernel lease, announced by GARP or
  * unsolicited NA (l2-announce.c). An engine step's acquires, releases and
  * the renewal go to the kernel as one netlink batch per operation and
- * interface (design.md rule 6), the interface looked up once, 256 requests
- * per call with a beat between two: a takeover of thousands of VIPs is a
- * few round trips. Each VIP's outcome is reported on its own; failures are
+ * interface (design.md rule 6), the interface looked up once, at most 256
+ * requests per call (fewer when the kernel is slow) with a beat between two:
+ * a takeover of thousands of VIPs is a few round trips. Each VIP's outcome is reported on its own; failures are
  * logged once per batch with a count (each VIP at debug).
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <qb/qblog.h>
+#include <qb/qbutil.h>
 
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -80,19 +81,42 @@ log_failures(const struct batch *b, const struct cv_nl_error *nlerr)
 }
 
 /*
- * Requests per netlink call: the loop beats between two (the kernel takes a
- * few ms for this many; thousands in one call kept a starved loop silent for
- * most of the reaper's bound).
+ * Requests per netlink call, the loop beating between two: the kernel does a
+ * call's work before it answers, and its cost per address grows with the
+ * addresses on the interface (IPv6: the solicited-node group and MLD work of
+ * each), so a fixed size that takes a few ms at first takes hundreds at
+ * 10,000 VIPs, past the reaper's bound. The size adapts to keep each call
+ * near CHUNK_TARGET_MS: halved when one took longer than twice that, doubled
+ * when one took less than half.
  */
-#define CHUNK 256
+#define CHUNK_MIN	8
+#define CHUNK_MAX	256
+#define CHUNK_TARGET_MS 10
+
+static uint64_t
+mono_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+static void
+adapt_chunk(struct l2 *x, uint64_t took_ms)
+{
+	if (took_ms > 2 * CHUNK_TARGET_MS)
+		x->chunk = CV_MAX(x->chunk / 2, (size_t)CHUNK_MIN);
+	else if (took_ms < CHUNK_TARGET_MS / 2)
+		x->chunk = CV_MIN(x->chunk * 2, (size_t)CHUNK_MAX);
+}
 
 /* One chunk: 0, or -errno of the socket (then what was not answered is unknown). */
 static int
 chunk_run(struct l2 *x, struct batch *b, size_t off, size_t m, struct cv_nl_error *nlerr)
 {
 	struct cv_nl_error e = {};
+	uint64_t start = mono_ms();
 	int r = cv_nl_addr_batch(x->nl, b->op, b->reqs + off, m, b->raw + off, &e);
 
+	adapt_chunk(x, mono_ms() - start);
 	l2_progress(x);
 	if (r < 0 && !nlerr->err)
 		*nlerr = e; /* the first failure's kernel message, for the log */
@@ -119,8 +143,10 @@ batch_run(struct l2 *x, struct batch *b, uint32_t lease_s)
 						      .deprecated = c->deprecated,
 						      .tag = x->env.tag };
 	}
-	for (size_t off = 0; r >= 0 && off < b->n; off += CHUNK)
-		r = chunk_run(x, b, off, CV_MIN((size_t)CHUNK, b->n - off), &nlerr);
+	for (size_t off = 0, m; r >= 0 && off < b->n; off += m) {
+		m = CV_MIN(x->chunk, b->n - off);
+		r = chunk_run(x, b, off, m, &nlerr);
+	}
 	for (size_t i = 0; i < b->n; i++)
 		b->err[i] = r < 0 ? r : cv_nl_op_outcome(b->op, b->raw[i]);
 	log_failures(b, &nlerr);
@@ -354,6 +380,7 @@ create(const struct cv_backend_env *env, struct cv_backend **ret)
 		return -ENOMEM;
 	*x = (struct l2){ .base = { .ops = &cv_l2_backend },
 			  .env = *env,
+			  .chunk = CHUNK_MAX,
 			  .garp = { .fd = -1 },
 			  .ndisc = { .fd = -1 } };
 	r = cv_nl_new(&x->nl);

@@ -57,6 +57,7 @@ struct l2 {
 	struct cv_backend base; /* first: a struct cv_backend * is a struct l2 * */
 	struct cv_backend_env env;
 	struct cv_nl *nl;
+	size_t chunk; /* requests per netlink call now (l2-backend.c: adapt_chunk) */
 	/* As many as VIPs announce or need care at once: no cap (65,536 VIPs). */
 	struct burst **bursts;
 	size_t n_bursts, cap_bursts;

@@ -15,6 +15,8 @@
 # Then every daemon stops and no address is left.
 #   tests/integration/reaper-liveness.sh [--stress] [BUILD_DIR]     (root)
 #   --stress: everything under stress-ng --cpu <number of CPUs>
+#   RL_VIPS=N: N VIPs instead of 1,000 (500 IPv4, the rest IPv6), a scale
+#   experiment: at 10,000 on one interface the kernel is the bound (see README)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 stress=""
@@ -24,7 +26,7 @@ build=$(cd "${1:-$top/build/normal}" && pwd)
 cd "$top"
 # shellcheck source=tests/integration/bed.sh
 . tests/integration/bed.sh
-N=1000
+N=${RL_VIPS:-1000} # RL_VIPS: more (500 IPv4, the rest IPv6; a scale experiment)
 VIP=192.0.2.50
 
 fail() { echo "FAIL: $*"; exit 1; }
@@ -43,7 +45,7 @@ vips_conf() {
 			k=$((k + 1))
 		done
 	done
-	for h in $(seq 1 500); do
+	for h in $(seq 1 $((N - 500))); do
 		printf 'vip v%d {\n\taddress: 2001:db8:c0::%x/128\n\tinterface: eth0\n}\n' $k "$h"
 		k=$((k + 1))
 	done
