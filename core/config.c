@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config-schema.h"
 #include "cv-macros.h"
 
@@ -170,23 +171,26 @@ cv_config_address_tag(const struct cv_config *c)
 	return (uint8_t)(0x80 + h % 0x7f);
 }
 
-static int
-compare_host(const struct cv_addr *a, const struct cv_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, cv_addr_len(a));
-}
-
 struct host_key {
 	struct cv_addr addr;
 	size_t vip;
 };
 
+/* The host part only: keys and lookups carry prefix length 0. */
+static struct cv_addr
+host_of(const struct cv_addr *a)
+{
+	struct cv_addr h = *a;
+
+	h.prefixlen = 0;
+	return h;
+}
+
 static int
 by_host_key(const void *a, const void *b)
 {
-	return compare_host(&((const struct host_key *)a)->addr, &((const struct host_key *)b)->addr);
+	return cv_addr_compare(&((const struct host_key *)a)->addr,
+			       &((const struct host_key *)b)->addr);
 }
 
 int
@@ -200,7 +204,7 @@ cv_config_index_hosts(struct cv_config *c)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < c->n_vips; i++)
-		keys[i] = (struct host_key){ .addr = c->vips[i].address, .vip = i };
+		keys[i] = (struct host_key){ .addr = host_of(&c->vips[i].address), .vip = i };
 	qsort(keys, c->n_vips, sizeof(*keys), by_host_key);
 	for (size_t i = 0; i < c->n_vips; i++)
 		v[i] = keys[i].vip;
@@ -212,11 +216,13 @@ cv_config_index_hosts(struct cv_config *c)
 const struct cv_vip_conf *
 cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a)
 {
+	struct cv_addr key = host_of(a);
 	size_t lo = 0, hi = c->by_host ? c->n_vips : 0;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = compare_host(&c->vips[c->by_host[mid]].address, a);
+		struct cv_addr h = host_of(&c->vips[c->by_host[mid]].address);
+		int r = cv_addr_compare(&h, &key);
 
 		if (r == 0)
 			return &c->vips[c->by_host[mid]];

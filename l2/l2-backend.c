@@ -10,7 +10,6 @@
  * logged once per batch with a count (each VIP at debug).
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -198,15 +197,17 @@ deleted(struct l2 *x, const struct batch *b, size_t i)
 	l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, b->err[i] == -ENODEV ? 0 : b->err[i]);
 }
 
+/* The engine's VIP that a is, if the engine holds it there; else -ENOENT. */
 static int
-held_vip(const struct cv_engine *engine, const struct cv_nl_addr *a)
+held_vip(struct l2 *x, const struct cv_engine *engine, const struct cv_nl_addr *a)
 {
 	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
 	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr) : NULL;
 	size_t i = v ? (size_t)(v - cfg->vips) : 0;
+	struct cv_nl_link link;
 
 	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !v->interface ||
-	    (int)if_nametoindex(v->interface) != a->ifindex)
+	    l2_link(x, v->interface, &link, NULL) < 0 || link.ifindex != a->ifindex)
 		return -ENOENT;
 	return (int)i;
 }
@@ -221,7 +222,7 @@ static bool
 keep_held(void *userdata, const struct cv_nl_addr *a)
 {
 	struct reconcile_ctx *c = userdata;
-	int i = held_vip(c->engine, a);
+	int i = held_vip(c->x, c->engine, a);
 
 	l2_progress(c->x);
 	if (i < 0)

@@ -37,11 +37,13 @@ cv_l2_sweep(struct cv_nl *nl, const struct cv_owned *owned,
 {
 	_cleanup_free_ struct cv_nl_addr *addrs = NULL;
 	_cleanup_free_ struct cv_nl_addr_req *reqs = NULL;
-	_cleanup_free_ int *raw = NULL;
-	size_t n = 0, m = 0, left = 0;
+	_cleanup_free_ int *raw = NULL, *ifindexes = NULL;
+	size_t n = 0, m = 0, left = 0, n_if = 0;
 	int r = cv_nl_addr_dump(nl, AF_UNSPEC, 0, &addrs, &n);
 
 	*ret_found = 1; /* unknown until the dump is read */
+	if (r >= 0)
+		r = cv_owned_ifindexes(owned, &ifindexes, &n_if); /* once, not per address */
 	if (r < 0)
 		return r;
 	reqs = calloc(n ? n : 1, sizeof(*reqs));
@@ -49,7 +51,8 @@ cv_l2_sweep(struct cv_nl *nl, const struct cv_owned *owned,
 	if (!reqs || !raw)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++) {
-		if (!cv_owned_is_ours(owned, &addrs[k]) || (keep && keep(userdata, &addrs[k])))
+		if (!cv_owned_is_ours(owned, ifindexes, n_if, &addrs[k]) ||
+		    (keep && keep(userdata, &addrs[k])))
 			continue; /* the admin's, another owner's, or held */
 		addrs[m] = addrs[k];
 		reqs[m++] = (struct cv_nl_addr_req){ .addr = addrs[k].addr,

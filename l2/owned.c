@@ -53,12 +53,33 @@ cv_owned_clear(struct cv_owned *o)
 	o->n = 0;
 }
 
-bool
-cv_owned_is_ours(const struct cv_owned *o, const struct cv_nl_addr *a)
+int
+cv_owned_ifindexes(const struct cv_owned *o, int **ret, size_t *ret_n)
 {
-	char name[IF_NAMESIZE];
+	int *v = calloc(o->n ? o->n : 1, sizeof(*v));
+	size_t n = 0;
 
-	/* The tag first: the admin's addresses cost no lookup. */
-	return a->proto == o->tag && o->tag &&
-	       if_indextoname((unsigned)a->ifindex, name) && named(o, name);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n; i++) {
+		unsigned idx = if_nametoindex(o->ifnames[i]);
+
+		if (idx)
+			v[n++] = (int)idx;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+bool
+cv_owned_is_ours(const struct cv_owned *o, const int *ifindexes, size_t n,
+		 const struct cv_nl_addr *a)
+{
+	if (!o->tag || a->proto != o->tag)
+		return false; /* the admin's, another owner's */
+	for (size_t i = 0; i < n; i++)
+		if (ifindexes[i] == a->ifindex)
+			return true;
+	return false;
 }

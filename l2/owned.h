@@ -31,5 +31,12 @@ int cv_owned_add_interface(struct cv_owned *o, const char *name);
 int cv_owned_add_config(struct cv_owned *o, const struct cv_config *cfg);
 /* Forget the interfaces (the tag stays). */
 void cv_owned_clear(struct cv_owned *o);
-/* Whether the kernel's address a is ours: our tag, on a named interface. */
-bool cv_owned_is_ours(const struct cv_owned *o, const struct cv_nl_addr *a);
+/*
+ * The named interfaces as the kernel numbers them now (those that exist),
+ * for a sweep: *ret is a new array of *ret_n ifindexes (caller frees).
+ * 0 or -ENOMEM.
+ */
+int cv_owned_ifindexes(const struct cv_owned *o, int **ret, size_t *ret_n);
+/* Whether the kernel's address a is ours: our tag, on one of ifindexes. */
+bool cv_owned_is_ours(const struct cv_owned *o, const int *ifindexes, size_t n,
+		      const struct cv_nl_addr *a);
