@@ -294,13 +294,18 @@ run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *o
 	}
 }
 
-/* A copy of the batch to sort; NULL: every VIP of it failed (reported). */
+/*
+ * A copy of the batch to sort; NULL: every VIP of it failed (reported for
+ * ADD and DEL; a RENEW has one result, the executor's).
+ */
 static struct cv_backend_op *
 copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action_type op)
 {
 	struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
 
-	if (!v)
+	if (!v && op == CV_ACT_RENEW)
+		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
+	else if (!v)
 		for (size_t i = 0; i < n; i++)
 			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM);
 	else if (n)
@@ -348,15 +353,10 @@ static void
 refresh(struct cv_backend *b, const struct cv_backend_op *held, size_t n, uint32_t lease_s)
 {
 	struct l2 *x = l2_of(b);
-	_cleanup_free_ struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
+	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, held, n, CV_ACT_RENEW);
 
-	if (!v) {
-		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
-		return;
-	}
-	if (n)
-		memcpy(v, held, n * sizeof(*v));
-	run_op(x, CV_NL_RENEW, lease_s, v, n);
+	if (v)
+		run_op(x, CV_NL_RENEW, lease_s, v, n);
 }
 
 static void
