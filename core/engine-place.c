@@ -101,18 +101,13 @@ holder_of(const struct cv_engine *e, const struct vip_rt *v)
 	return best;
 }
 
-/*
- * The nodes that share the VIP's config most members have (ties: the higher
- * digest). Only they place it: after a reload of one node, a changed VIP
- * stays with the old config's nodes until most have the new one, and a VIP
- * nobody changed is not disturbed at all.
- */
-static uint64_t
-agreeing_nodes(const struct cv_engine *e, size_t i)
+/* The definition of VIP i most view members with a fresh STATE have (ties:
+ * the higher digest; 0: none known yet). */
+static uint32_t
+agreed_vip_digest(const struct cv_engine *e, size_t i)
 {
 	uint32_t best = 0;
 	size_t best_n = 0;
-	uint64_t mask = 0;
 
 	for (size_t a = 0; a < e->n_peers; a++) {
 		const struct peer *pa = &e->peers[a];
@@ -131,6 +126,21 @@ agreeing_nodes(const struct cv_engine *e, size_t i)
 			best = pa->vip_digests[i];
 		}
 	}
+	return best;
+}
+
+/*
+ * The nodes that share the VIP's config most members have. Only they place
+ * it: after a reload of one node, a changed VIP stays with the old config's
+ * nodes until most have the new one, and a VIP nobody changed is not
+ * disturbed at all.
+ */
+static uint64_t
+agreeing_nodes(const struct cv_engine *e, size_t i)
+{
+	uint32_t best = agreed_vip_digest(e, i);
+	uint64_t mask = 0;
+
 	for (size_t a = 0; best && a < e->n_peers; a++)
 		if (e->peers[a].vip_digests && e->peers[a].vip_digests[i] == best)
 			mask |= BIT(a);
@@ -377,19 +387,50 @@ cv_engine_clear_blockers(struct cv_engine *e, size_t i)
 	return deadline;
 }
 
+/* Do most members define VIP i otherwise than we do (a rolling reload)? */
+static bool
+outvoted(const struct cv_engine *e, size_t i)
+{
+	uint32_t agreed = agreed_vip_digest(e, i);
+
+	return agreed && agreed != e->vip_digests[i];
+}
+
+/*
+ * Blockers every member knows alike: in the view, their daemon alive, their
+ * fresh STATE in (its claims, then their RELEASED, reach all in one order).
+ */
+static uint64_t
+speaking_for_themselves(const struct cv_engine *e)
+{
+	uint64_t mask = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (e->peers[s].in_view && daemon_present(&e->peers[s]) && e->peers[s].state_fresh)
+			mask |= BIT(s);
+	return mask;
+}
+
 /*
  * What our STATE says BLOCKED: a node other than us may still hold the VIP —
  * a blocker, or the owner we remember if it left the view or lost its daemon
  * (it becomes a blocker when the exchange ends, after our STATE went out).
+ * A member whose definition of the VIP most members do not share (a rolling
+ * reload) places it its own way, so its owner and blockers are not theirs:
+ * it says BLOCKED only for a blocker that cannot speak for itself
+ * (docs/safety.md, "Knowledge").
  */
 bool
 cv_engine_vip_blocked(const struct cv_engine *e, size_t i)
 {
 	const struct vip_rt *v = &e->vips[i];
 	int me = cv_engine_peer_slot(e, e->me);
+	uint64_t others = v->blockers & ~(me >= 0 ? BIT(me) : 0);
 	const struct peer *o;
 
-	if (v->blockers & ~(me >= 0 ? BIT(me) : 0))
+	if (others && outvoted(e, i))
+		others &= ~speaking_for_themselves(e);
+	if (others)
 		return true;
 	if (!v->owner || v->owner == e->me)
 		return false;
