@@ -10,7 +10,8 @@
  *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
  *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner);
  *  3. once nothing has changed for the bound, every VIP with an eligible node
- *     in a quorate ring is held by a node of that ring;
+ *     in a quorate ring is held by a node of that ring (while a node's daemon
+ *     and reaper are frozen: also not before rule 4's wait for it is over);
  *  4. a daemon that stopped gracefully left no address behind;
  *  5. an address whose VIP a reload removed is gone within 100 ms (plus the
  *     node's removal latency; one whose removal failed: by its kernel lease);
@@ -27,6 +28,8 @@
 
 #define OUTSIDE_GRACE_MS 100
 #define STRAY_GRACE_MS	 100
+#define LEASE_SLACK_MS	 75  /* L = token + consensus + H + this (auto), rule 2 */
+#define SILENT_SLACK_MS	 500 /* a silent holder's takeover, once its wait is over */
 
 /* ---- the registry of VIP addresses ---- */
 
@@ -255,13 +258,42 @@ node_eligible(struct sim *s, const struct node *n)
 	       sim_config_digest(s, n->d.cfg) == sim_config_digest(s, s->ref);
 }
 
+/*
+ * A node whose daemon and reaper are both frozen while its corosync runs is
+ * silent (docs/safety.md, rule 4): what it claimed is taken over only at its
+ * last heartbeat + L + K + 1 s, when its kernel lease has ended the address.
+ * Which VIPs it blocks is the engines' knowledge, not ours: while one is
+ * frozen, liveness is judged from its freeze + that wait + SILENT_SLACK_MS
+ * (delivery, placement, the add) on, if that is later than the bound.
+ */
+static uint64_t
+silent_wait_until(const struct sim *s)
+{
+	const struct cv_cluster_conf *c = &s->ref->cluster;
+	uint64_t lease = c->lease_ms != CV_AUTO ? c->lease_ms
+						: (uint64_t)s->o.token_ms + s->o.consensus_ms +
+							  c->heartbeat_ms + LEASE_SLACK_MS;
+	uint64_t until = 0;
+
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+		const struct node *n = &s->nodes[i];
+
+		if (!n->crashed && n->cs == CS_UP && n->d.state == PROC_FROZEN &&
+		    n->r.state != PROC_RUNNING)
+			until = CV_MAX(until, n->d.frozen_at + lease + c->kernel_lease_ms + 1000 +
+						      SILENT_SLACK_MS);
+	}
+	return until;
+}
+
 static void
 check_live(struct sim *s)
 {
 	uint64_t elig = 0;
 	char buf[64];
 
-	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms)
+	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms ||
+	    s->now < silent_wait_until(s))
 		return;
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
 		if (node_eligible(s, &s->nodes[i]))
