@@ -19,7 +19,7 @@ cv_log_init(const char *name, bool foreground, bool debug)
 	if (foreground) {
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
-		qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
+		qb_log_format_set(QB_LOG_STDERR, "%T %N[%P] %p: %b");
 	}
 	/* The blackbox keeps the recent past for post-mortems (qb-blackbox). */
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
@@ -33,7 +33,7 @@ cv_log_forked(const char *role)
 	char fmt[80];
 
 	/* Our own pid and role on stderr: the format was the parent's. */
-	snprintf(fmt, sizeof(fmt), "%%t %%N-%s[%d] %%p: %%b", role, (int)getpid());
+	snprintf(fmt, sizeof(fmt), "%%T %%N-%s[%d] %%p: %%b", role, (int)getpid());
 	qb_log_format_set(QB_LOG_STDERR, fmt);
 	/* The blackbox ring is the parent's (shared after the fork); two
 	 * writers without a lock would garble it. */

@@ -45,15 +45,39 @@ grow(void **v, size_t *cap, size_t n, size_t size)
 }
 
 static int
-sock_for(struct sock *s, int ifindex, int (*open_fn)(int))
+sock_for(struct socks *s, int ifindex, int (*open_fn)(int))
 {
-	if (s->fd >= 0 && s->ifindex == ifindex)
-		return s->fd;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = open_fn(ifindex);
-	s->ifindex = ifindex;
-	return s->fd;
+	struct sock *slot = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(s->v); i++) {
+		if (s->v[i].fd >= 0 && s->v[i].ifindex == ifindex)
+			return s->v[i].fd;
+		if (!slot && s->v[i].fd < 0)
+			slot = &s->v[i];
+	}
+	if (!slot) { /* more interfaces than slots: one of them pays the close */
+		slot = &s->v[s->next_evict++ % ELEMENTSOF(s->v)];
+		close(slot->fd);
+	}
+	slot->fd = open_fn(ifindex);
+	slot->ifindex = ifindex;
+	return slot->fd;
+}
+
+void
+l2_socks_init(struct socks *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(s->v); i++)
+		s->v[i].fd = -1;
+}
+
+void
+l2_socks_close(struct socks *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(s->v); i++)
+		if (s->v[i].fd >= 0)
+			close(s->v[i].fd);
+	l2_socks_init(s);
 }
 
 static int

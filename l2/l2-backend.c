@@ -381,9 +381,9 @@ create(const struct cv_backend_env *env, struct cv_backend **ret)
 		return -ENOMEM;
 	*x = (struct l2){ .base = { .ops = &cv_l2_backend },
 			  .env = *env,
-			  .chunk = CHUNK_MAX,
-			  .garp = { .fd = -1 },
-			  .ndisc = { .fd = -1 } };
+			  .chunk = CHUNK_MAX };
+	l2_socks_init(&x->garp);
+	l2_socks_init(&x->ndisc);
 	r = cv_nl_new(&x->nl);
 	if (r < 0) {
 		free(x);
@@ -402,10 +402,8 @@ destroy(struct cv_backend *b)
 		return;
 	x = l2_of(b);
 	l2_switch_config(x, NULL);
-	if (x->garp.fd >= 0)
-		close(x->garp.fd);
-	if (x->ndisc.fd >= 0)
-		close(x->ndisc.fd);
+	l2_socks_close(&x->garp);
+	l2_socks_close(&x->ndisc);
 	cv_nl_free(x->nl);
 	free(x);
 }

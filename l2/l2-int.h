@@ -48,9 +48,19 @@ struct note {
 	bool armed;
 };
 
-/* A send socket kept open per family for the last interface used. */
+/* A send socket kept open for one interface (fd -1: none). */
 struct sock {
 	int fd, ifindex;
+};
+
+/* Send sockets per family, one per interface of the last few used: VIPs
+ * spread over interfaces announce in turn, and closing an AF_PACKET socket
+ * waits for an RCU grace period (10-20 ms): one socket re-bound per frame
+ * made a takeover of 10,000 VIPs over 4 interfaces announce for minutes. */
+#define SOCKS_PER_FAMILY 16
+struct socks {
+	struct sock v[SOCKS_PER_FAMILY];
+	size_t next_evict;
 };
 
 struct l2 {
@@ -64,7 +74,7 @@ struct l2 {
 	struct note **notes;
 	size_t n_notes, cap_notes;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
-	struct sock garp, ndisc;
+	struct socks garp, ndisc;
 	/* Links looked up lately (l2_link): a step's batches and announces ask
 	 * once per interface; forgotten after LINKS_FRESH_MS. */
 	struct cv_nl_link links[16];
@@ -82,6 +92,8 @@ void l2_log_vip(int level, const struct cv_vip_conf *c, const char *what);
 int l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_error *err);
 /* Stop conf's announce burst, if any (its address is going). */
 void l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf);
+void l2_socks_init(struct socks *s);
+void l2_socks_close(struct socks *s); /* and init again */
 struct note *l2_note_find(struct l2 *x, const struct cv_vip_conf *conf);
 void l2_note_remove(struct note *n);
 struct note *l2_note_add(struct l2 *x, const struct cv_backend_op *a, enum note_kind kind,

@@ -22,7 +22,23 @@ bed__add_host() {
 		ip -n "$ns" addr add "$(bed_ip "$id")/24" dev eth0 &&
 		ip -n "$ns" link set eth0 up &&
 		bed__sw link set "$port" master br0 &&
-		bed__sw link set "$port" up
+		bed__sw link set "$port" up &&
+		bed__add_extra_ifaces "$id" "$ns" "$port"
+}
+
+# BED_IFACES=K (default 1): every host also gets eth1..eth(K-1), each on its
+# own bridge br1.., up, with no address (VIPs at scale are spread over
+# interfaces: the kernel's cost per address grows with the interface's
+# addresses). Carrier is not awaited on them: nothing of the bed runs there.
+bed__add_extra_ifaces() {
+	local id=$1 ns=$2 port=$3 k
+	for ((k = 1; k < ${BED_IFACES:-1}; k++)); do
+		bed__mkbridge "br$k" &&
+			bed__sw link add "$port.$k" type veth peer name "eth$k" netns "$ns" &&
+			ip -n "$ns" link set "eth$k" up &&
+			bed__sw link set "$port.$k" master "br$k" &&
+			bed__sw link set "$port.$k" up || return 1
+	done
 }
 
 bed__carrier() {
