@@ -78,7 +78,7 @@ feedback_job(void *data)
 
 static void
 result(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
-       int err)
+       int err, const char *detail)
 {
 	struct cv_executor *x = userdata;
 	struct feedback *f = calloc(1, sizeof(*f));
@@ -158,7 +158,7 @@ to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s,
 				continue;
 			b = b ? b : cv_executor_backend(x, (enum cv_backend_kind)kind);
 			if (!b || !v)
-				result(x, acts[i]->conf, op, acts[i]->epoch, v ? -EOPNOTSUPP : -ENOMEM);
+				result(x, acts[i]->conf, op, acts[i]->epoch, v ? -EOPNOTSUPP : -ENOMEM, NULL);
 			else
 				v[m++] = (struct cv_backend_op){ .conf = acts[i]->conf,
 								 .vip = acts[i]->vip,
@@ -197,7 +197,7 @@ renew(struct cv_executor *x, const struct cv_engine *engine, uint32_t lease_s)
 		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
 	/* The leases now run from here: the engine counts a failed removal's
 	 * kernel-lease fallback from this result, not from its request. */
-	result(x, NULL, CV_ACT_RENEW, 0, 0);
+	result(x, NULL, CV_ACT_RENEW, 0, 0, NULL);
 }
 
 /* The step's address operations, runs of one kind in step order (a DEL then an ADD stay so). */

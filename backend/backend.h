@@ -22,7 +22,16 @@
  *  - switch_config: the running config is about to be freed; drop or
  *    re-point what refers to it (next NULL: all of it);
  *  - long work calls env->progress now and then (the daemon's loop beats its
- *    reaper there).
+ *    reaper there);
+ *  - env->oneshot (backend/oneshot.c: the L2 test driver, the OCF agent) means
+ *    nobody else is around: the backend watches what it needs itself (L2:
+ *    its own netlink monitor for IPv6 DAD), reports an acquire only once it
+ *    serves (L2: after DAD, not when the kernel took the address), and
+ *    reports each refresh (CV_ACT_RENEW per VIP) and announce
+ *    (CV_ACT_ANNOUNCE, once its frames are out: the first failure or 0) the
+ *    way it reports acquire and release. In the daemon (false) those go
+ *    unreported: the executor sends the one RENEW result, and an announce
+ *    is best effort.
  * The reaper sweeps what a dead daemon left with the backend's sweep: L2
  * removes every address with our tag on our interfaces. A backend that
  * cannot sweep from the node (a cloud VIP held by the provider's API) has
@@ -31,6 +40,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,10 +63,16 @@ struct cv_backend_op {
 
 struct cv_backend_env {
 	qb_loop_t *loop;
-	uint8_t tag; /* who owns an address (config.h, cv_config_address_tag) */
-	/* The outcome of op (CV_ACT_ADDR_ADD / _DEL) on conf: 0 or -errno. */
+	uint8_t tag;  /* who owns an address (config.h, cv_config_address_tag) */
+	bool oneshot; /* a one-shot run, not the daemon (see above) */
+	/*
+	 * The outcome of op (CV_ACT_ADDR_ADD / _DEL; one-shot also _RENEW and
+	 * _ANNOUNCE) on conf: 0 or -errno. detail: the other side's own words
+	 * on a failure (L2: the kernel's extended ACK), or NULL; borrowed for
+	 * the call. The backend has logged the failure already.
+	 */
 	void (*result)(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op,
-		       uint64_t epoch, int err);
+		       uint64_t epoch, int err, const char *detail);
 	void (*progress)(void); /* may be NULL */
 	void *userdata;
 };

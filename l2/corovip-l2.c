@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * corovip-l2: drive the L2 mover (netlink addresses, GARP, unsolicited NA)
- * from the command line, so that tests and benchmarks can move a VIP before
- * the daemon exists. Not installed.
+ * corovip-l2: drive the L2 backend (netlink addresses, GARP, unsolicited NA)
+ * from the command line, for tests and benchmarks. add, del, renew, hold and
+ * announce run one batch through the backend on a private loop
+ * (backend/oneshot.h), as the OCF agent will: the same steps as the daemon's,
+ * no copy of them here. dump, reconcile and monitor are netlink queries of
+ * their own. Not installed.
  *
  * Every input is checked before anything changes, and a failed add of
  * several addresses removes the ones this call created: the interface ends
@@ -19,20 +22,23 @@
 #include <sys/socket.h>
 
 #include <linux/if.h> /* IFF_LOWER_UP */
+#include <qb/qbloop.h>
+#include <qb/qbutil.h>
 
 #include "config.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "fd-util.h"
-#include "l2-loop.h"
+#include "l2-int.h" /* DAD_DEADLINE_MS: what the backend allows DAD */
+#include "l2-probe.h"
 #include "netlink-monitor.h"
-#include "ndisc.h"
 #include "netlink.h"
+#include "oneshot.h"
 
 #define PROG	  "corovip-l2"
 #define MAX_ADDRS 1000000
-/* How long DAD may take (--dad): router_solicitation_delay + retrans_time, 1 s each by default. */
-#define DAD_DEADLINE_MS 5000
+/* A run that hangs fails (the backend's own bounds are shorter: DAD 5 s, netlink 5 s). */
+#define RUN_DEADLINE_MS 60000
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 64 };
 
@@ -42,8 +48,9 @@ struct opts {
 	bool deprecated;
 	bool announce; /* add: announce after adding */
 	bool ours;     /* dump: only addresses with our IFA_PROTO tag */
-	struct cv_l2_announce ann;
-	int router; /* -1: from the interface's IPv6 forwarding setting */
+	uint32_t count;	      /* announce rounds */
+	uint32_t interval_ms; /* between rounds */
+	enum cv_garp garp;    /* IPv4 form; both: a request then a reply per round */
 	const char *file;
 	uint32_t rcvbuf; /* monitor: SO_RCVBUF, 0 = the monitor's own */
 	uint32_t probe_ms; /* add: probe the link this long first, 0 = no probe */
@@ -53,10 +60,16 @@ struct opts {
 struct ctx {
 	struct opts o;
 	struct cv_nl *nl;
-	const char *ifname;
+	const char *ifname; /* as given: messages name it so */
 	struct cv_nl_link link;
 	struct cv_addr *addrs;
 	size_t n;
+	/* add, del, renew, hold, announce: one VIP per address, through the backend */
+	struct cv_oneshot *run;
+	struct cv_vip_conf *vips;
+	char (*names)[CV_ADDR_STRLEN];
+	struct cv_vip_conf *undo; /* what a failed add takes back (outlives run) */
+	struct cv_oneshot_result *res;
 };
 
 static void
@@ -74,7 +87,7 @@ usage(FILE *f)
 		"  reconcile IFACE ADDR...  remove our addresses that are not listed\n"
 		"  monitor IFACE            print IFACE's link and address events until SIGTERM\n"
 		"\n"
-		"  IFACE may be #N for ifindex N (no lookup, no checks: the kernel's own errors).\n"
+		"  IFACE may be #N for ifindex N.\n"
 		"  -l, --lease S      kernel lease in seconds, 0 = forever (default 10)\n"
 		"      --dad          IPv6: run duplicate address detection and wait for it\n"
 		"                     (default: nodad)\n"
@@ -85,7 +98,7 @@ usage(FILE *f)
 		"  -c, --count N      announce rounds (default 5)\n"
 		"  -i, --interval MS  between rounds (default 200)\n"
 		"  -g, --garp FORM    request | reply | both (default request)\n"
-		"  -r, --router yes|no  IPv6 NA Router flag (default: interface forwarding)\n"
+
 		"  -f, --file FILE    read more addresses from FILE, one per line\n"
 		"      --rcvbuf BYTES monitor: a small receive buffer (tests: force a resync)\n"
 		"  -t, --tag N        the IFA_PROTO tag to write and to call ours, 4..255\n"
@@ -142,17 +155,12 @@ parse_opt(struct opts *o, int c, const char *arg)
 		o->ours = true;
 		return 0;
 	case 'c':
-		return parse_u32(arg, 1000, &o->ann.count);
+		return parse_u32(arg, 1000, &o->count);
 	case 'i':
-		return parse_u32(arg, 3600000, &o->ann.interval_ms);
+		return parse_u32(arg, 3600000, &o->interval_ms);
 	case 'g':
-		o->ann.garp = cv_garp_from_string(arg);
-		return (int)o->ann.garp < 0 ? -EINVAL : 0;
-	case 'r':
-		if (strcmp(arg, "yes") && strcmp(arg, "no"))
-			return -EINVAL;
-		o->router = strcmp(arg, "yes") == 0;
-		return 0;
+		o->garp = cv_garp_from_string(arg);
+		return (int)o->garp < 0 ? -EINVAL : 0;
 	case 'f':
 		o->file = arg;
 		return 0;
@@ -181,7 +189,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "garp", required_argument, NULL, 'g' },
-		{ "router", required_argument, NULL, 'r' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
 		{ "probe", required_argument, NULL, 'p' },
@@ -193,11 +200,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){
 		.lease_s = 10,
 		.nodad = true,
-		.router = -1,
 		.tag = CV_TAG_L2,
-		.ann = { .count = 5, .interval_ms = 200, .garp = CV_GARP_REQUEST },
+		.count = 5,
+		.interval_ms = 200,
+		.garp = CV_GARP_REQUEST,
 	};
-	while ((c = getopt_long(argc, argv, "l:ac:i:g:r:f:p:t:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:ac:i:g:f:p:t:", options, NULL)) != -1) {
 		if (parse_opt(o, c, optarg) < 0) {
 			if (optarg)
 				fprintf(stderr, PROG ": invalid value '%s' for option -%c\n",
@@ -253,11 +261,13 @@ read_file(struct ctx *x, const char *path)
 	return r;
 }
 
-/* "#N" is an ifindex taken as is (tests reach the kernel's own checks). */
+/* "#N" is ifindex N: the interface that has it now. */
 static int
 resolve_link(struct ctx *x)
 {
+	char name[IF_NAMESIZE];
 	struct cv_nl_error e = {};
+	const char *ifname = x->ifname;
 	uint32_t idx;
 	int r;
 
@@ -267,45 +277,95 @@ resolve_link(struct ctx *x)
 			fprintf(stderr, PROG ": interface '%s': invalid ifindex\n", x->ifname);
 			return -EINVAL;
 		}
-		x->link = (struct cv_nl_link){ .ifindex = (int)idx };
-		return 0;
+		ifname = if_indextoname(idx, name);
 	}
-	r = cv_nl_link_get(x->nl, x->ifname, &x->link, &e);
+	r = ifname ? cv_nl_link_get(x->nl, ifname, &x->link, &e) : -ENODEV;
 	if (r < 0)
 		fprintf(stderr, PROG ": interface '%s': %s\n", x->ifname, cv_strerror(r));
 	return r;
 }
 
-static void
-print_nl_error(const char *what, const struct ctx *x, const struct cv_nl_error *e)
+/* ---- add, del, renew, hold, announce: through the backend ---- */
+
+/* One VIP per address: what the backend reads of a VIP, from the options. */
+static int
+make_vips(struct ctx *x)
 {
-	char buf[CV_ADDR_STRLEN] = "";
-
-	if (e->index < x->n)
-		cv_addr_format(&x->addrs[e->index], true, buf, sizeof(buf));
-	else
-		snprintf(buf, sizeof(buf), "%zu addresses", x->n);
-	fprintf(stderr, PROG ": %s %s on '%s': %s", what, buf, x->ifname, cv_strerror(e->err));
-	if (e->msg[0])
-		fprintf(stderr, " (kernel: %s)", e->msg);
-	fputc('\n', stderr);
-}
-
-static struct cv_nl_addr_req *
-make_reqs(const struct ctx *x)
-{
-	struct cv_nl_addr_req *v = calloc(x->n ? x->n : 1, sizeof(*v));
-
-	for (size_t i = 0; v && i < x->n; i++)
-		v[i] = (struct cv_nl_addr_req){
-			.addr = x->addrs[i],
-			.ifindex = x->link.ifindex,
-			.lease_s = x->o.lease_s,
+	x->vips = calloc(x->n ? x->n : 1, sizeof(*x->vips));
+	x->names = calloc(x->n ? x->n : 1, sizeof(*x->names));
+	x->res = calloc(x->n ? x->n : 1, sizeof(*x->res));
+	if (!x->vips || !x->names || !x->res)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++) {
+		cv_addr_format(&x->addrs[i], true, x->names[i], sizeof(x->names[i]));
+		x->vips[i] = (struct cv_vip_conf){
+			.head = { .name = x->names[i] },
+			.address = x->addrs[i],
+			.interface = x->link.name,
+			.backend = CV_BACKEND_L2,
+			.announce_count = x->o.count,
+			.announce_interval_ms = x->o.interval_ms,
+			.garp = x->o.garp,
 			.nodad = x->o.nodad,
 			.deprecated = x->o.deprecated,
-			.tag = (uint8_t)x->o.tag,
 		};
-	return v;
+	}
+	return 0;
+}
+
+static int
+run_batch(struct ctx *x, enum cv_oneshot_op op, const struct cv_vip_conf *vips, size_t n,
+	  bool announce)
+{
+	bool frames = announce || op == CV_ONESHOT_ANNOUNCE;
+	struct cv_oneshot_req req = {
+		.op = op,
+		.vips = vips,
+		.n = n,
+		.lease_s = x->o.lease_s,
+		.announce = announce,
+		.deadline_ms = RUN_DEADLINE_MS + (frames ? x->o.count * x->o.interval_ms : 0),
+	};
+
+	return cv_oneshot_run(x->run, &req, x->res);
+}
+
+/* Why a VIP's step failed, in our words: the DAD outcomes, else the errno and the kernel's. */
+static void
+print_failure(const struct ctx *x, const char *what, size_t i)
+{
+	const struct cv_oneshot_result *res = &x->res[i];
+	bool dad = res->op == CV_ACT_ADDR_ADD && !x->vips[i].nodad &&
+		   x->vips[i].address.family == AF_INET6;
+
+	fprintf(stderr, PROG ": %s %s on '%s': ", what, x->names[i], x->ifname);
+	if (dad && res->err == -EADDRINUSE)
+		fprintf(stderr, "duplicate address detection failed: the address is in use\n");
+	else if (dad && res->err == -ETIMEDOUT)
+		fprintf(stderr, "duplicate address detection did not finish within %d ms\n",
+			DAD_DEADLINE_MS);
+	else
+		fprintf(stderr, "%s%s%s%s\n", cv_strerror(res->err),
+			res->detail[0] ? " (kernel: " : "", res->detail, res->detail[0] ? ")" : "");
+}
+
+/* A run's outcome: 0, or the first failed VIP said (announce: per interface, as ever). */
+static int
+report(const struct ctx *x, const char *what, int r)
+{
+	size_t i = cv_oneshot_first_failure(x->res, x->n);
+
+	if (r != -EIO || i == x->n) {
+		if (r < 0)
+			fprintf(stderr, PROG ": %s on '%s': %s\n", what, x->ifname, cv_strerror(r));
+		return r;
+	}
+	if (x->res[i].op == CV_ACT_ANNOUNCE)
+		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname,
+			cv_strerror(x->res[i].err));
+	else
+		print_failure(x, what, i);
+	return x->res[i].err;
 }
 
 static int
@@ -327,14 +387,28 @@ listed(const struct cv_addr *a, const struct cv_nl_addr *v, size_t n)
 	return false;
 }
 
-/* After a failed add of several: remove what this call created (0, not -EEXIST), nothing else. */
+/*
+ * After a failed add of several: remove what this call created (what was
+ * not there before), nothing else: an address that failed DAD included.
+ */
 static void
-roll_back(const struct ctx *x, const struct cv_nl_addr_req *reqs, const int *errs,
-	  const struct cv_nl_addr *before, size_t nb)
+roll_back(struct ctx *x, const struct cv_nl_addr *before, size_t nb)
 {
-	for (size_t i = 0; i < x->n; i++)
-		if (errs[i] == 0 && !listed(&reqs[i].addr, before, nb))
-			(void)cv_nl_addr_do(x->nl, CV_NL_DEL, &reqs[i], NULL);
+	size_t m = 0;
+
+	x->undo = calloc(x->n ? x->n : 1, sizeof(*x->undo));
+	for (size_t i = 0; x->undo && i < x->n; i++)
+		if (!listed(&x->addrs[i], before, nb))
+			x->undo[m++] = x->vips[i];
+	if (m) {
+		_cleanup_free_ struct cv_oneshot_result *keep = x->res;
+
+		x->res = calloc(m, sizeof(*x->res));
+		if (x->res)
+			(void)run_batch(x, CV_ONESHOT_RELEASE, x->undo, m, false);
+		free(x->res);
+		x->res = TAKE_PTR(keep);
+	}
 }
 
 static void
@@ -370,9 +444,8 @@ need_mac(const struct ctx *x, const char *what)
 {
 	if (x->link.mac_len == CV_MAC_LEN)
 		return 0;
-	fprintf(stderr, PROG ": %s on '%s': %s\n", what, x->ifname,
-		x->ifname[0] == '#' ? "needs an interface name"
-				    : "the interface has no Ethernet address");
+	fprintf(stderr, PROG ": %s on '%s': the interface has no Ethernet address\n", what,
+		x->ifname);
 	return -EINVAL;
 }
 
@@ -409,66 +482,12 @@ probe(const struct ctx *x, const struct cv_nl_addr *v, size_t nv)
 }
 
 static int
-announce(struct ctx *x)
+cmd_announce(struct ctx *x)
 {
-	struct cv_l2_announce a = x->o.ann;
-	struct cv_l2_target t = { .ifindex = x->link.ifindex, .addrs = x->addrs, .n = x->n };
-	int r;
+	int r = need_mac(x, "announce");
 
-	r = need_mac(x, "announce");
-	if (r < 0)
-		return r;
-	memcpy(t.mac.bytes, x->link.mac, CV_MAC_LEN);
-	a.detach_close = true;
-	a.router = x->o.router >= 0 ? x->o.router == 1 : cv_ndisc_is_router(x->ifname);
-	r = cv_l2_announce_run(&t, &a);
-	if (r < 0)
-		fprintf(stderr, PROG ": announce on '%s': %s\n", x->ifname, cv_strerror(r));
-	return r;
-}
-
-/*
- * Without --nodad, IPv6 addresses are tentative until DAD passes: watch
- * them (the monitor subscribed before the add, so nothing is missed).
- */
-static int
-dad_open(const struct ctx *x, struct cv_l2_dad *d, struct cv_nl_monitor **ret)
-{
-	*d = (struct cv_l2_dad){ .ifindex = x->link.ifindex, .addrs = x->addrs, .n = x->n };
-	*ret = NULL;
-	if (x->o.nodad)
-		return 0;
-	d->result = calloc(x->n ? x->n : 1, sizeof(int));
-	if (!d->result)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->n; i++)
-		if (x->addrs[i].family == AF_INET6) {
-			d->result[i] = 1;
-			d->waiting++;
-		}
-	return d->waiting ? cv_nl_monitor_new(cv_l2_dad_event, d, ret) : 0;
-}
-
-static int
-dad_wait(const struct ctx *x, struct cv_l2_dad *d, struct cv_nl_monitor *m)
-{
-	int r = cv_l2_dad_wait(d, x->nl, m, DAD_DEADLINE_MS);
-	char why[96];
-
-	for (size_t i = 0; r < 0 && i < x->n; i++) {
-		if (r == -EADDRINUSE && d->result[i] == -EADDRINUSE) {
-			print_refusal(x, i, "duplicate address detection failed: the address is in use");
-			return r;
-		}
-		if (r == -ETIMEDOUT && d->result[i] == 1) {
-			snprintf(why, sizeof(why), "duplicate address detection did not finish within %d ms",
-				 DAD_DEADLINE_MS);
-			print_refusal(x, i, why);
-			return r;
-		}
-	}
-	if (r < 0)
-		fprintf(stderr, PROG ": add on '%s': waiting for DAD: %s\n", x->ifname, cv_strerror(r));
+	if (r == 0)
+		r = report(x, "announce", run_batch(x, CV_ONESHOT_ANNOUNCE, x->vips, x->n, false));
 	return r;
 }
 
@@ -476,11 +495,10 @@ dad_wait(const struct ctx *x, struct cv_l2_dad *d, struct cv_nl_monitor *m)
 static int
 add_checks(struct ctx *x, struct cv_nl_addr **ret_before, size_t *ret_nb)
 {
-	int r;
+	int r = x->o.announce ? need_mac(x, "announce") : 0;
 
-	if (x->ifname[0] == '#')
-		return 0;
-	r = dump_link(x, ret_before, ret_nb);
+	if (r == 0)
+		r = dump_link(x, ret_before, ret_nb);
 	if (r == 0)
 		r = check_not_foreign(x, *ret_before, *ret_nb);
 	if (r == 0 && x->o.probe_ms)
@@ -488,66 +506,95 @@ add_checks(struct ctx *x, struct cv_nl_addr **ret_before, size_t *ret_nb)
 	return r;
 }
 
+/*
+ * The backend reports each add once the address serves (IPv6 DAD passed,
+ * with --dad), then announces what it took (--announce). A failed add takes
+ * back what this call created; a failed announce leaves the addresses.
+ */
 static int
 cmd_add(struct ctx *x)
 {
-	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
-	_cleanup_free_ int *errs = calloc(x->n ? x->n : 1, sizeof(int));
 	_cleanup_free_ struct cv_nl_addr *before = NULL;
-	struct cv_nl_monitor *m = NULL;
-	struct cv_l2_dad dad = {};
-	struct cv_nl_error e = {};
 	size_t nb = 0;
-	int r;
+	int r = add_checks(x, &before, &nb);
 
-	if (!reqs || !errs)
-		return -ENOMEM;
-	r = add_checks(x, &before, &nb);
-	if (r == 0)
-		r = dad_open(x, &dad, &m);
-	if (r == 0) {
-		r = cv_nl_addr_batch(x->nl, CV_NL_ADD, reqs, x->n, errs, &e);
-		if (r < 0)
-			print_nl_error("add", x, &e);
-		else if (m)
-			r = dad_wait(x, &dad, m);
-		if (r < 0)
-			roll_back(x, reqs, errs, before, nb);
-	}
-	cv_nl_monitor_free(m);
-	free(dad.result);
 	if (r < 0)
 		return r;
-	return x->o.announce ? announce(x) : 0;
+	r = report(x, "add", run_batch(x, CV_ONESHOT_ACQUIRE, x->vips, x->n, x->o.announce));
+	if (r < 0 && x->res[cv_oneshot_first_failure(x->res, x->n)].op == CV_ACT_ADDR_ADD)
+		roll_back(x, before, nb);
+	return r;
 }
 
-static int
-cmd_batch(struct ctx *x, enum cv_nl_op op)
-{
-	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
-	struct cv_nl_error e = {};
-	int r;
+/* ---- hold: add, renew every lease/3 until SIGTERM or SIGINT, remove ---- */
 
-	if (!reqs)
-		return -ENOMEM;
-	r = cv_nl_addr_batch(x->nl, op, reqs, x->n, NULL, &e);
-	if (r < 0)
-		print_nl_error(cv_nl_op_to_string(op), x, &e);
-	return r;
+struct hold {
+	qb_loop_t *loop;
+	bool stop;    /* a signal came */
+	bool waiting; /* between runs: the loop is ours to stop */
+	qb_loop_signal_handle sig[2];
+	qb_loop_timer_handle timer;
+	bool armed;
+};
+
+static int32_t
+hold_signal(int32_t sig, void *data)
+{
+	struct hold *h = data;
+
+	h->stop = true;
+	if (h->waiting) /* during a run, the run goes on: we stop after it */
+		qb_loop_stop(h->loop);
+	return 0;
+}
+
+static void
+hold_tick(void *data)
+{
+	struct hold *h = data;
+
+	h->armed = false;
+	qb_loop_stop(h->loop);
+}
+
+/* Until the next renewal (lease 0: none) or a signal. */
+static void
+hold_wait(struct hold *h, uint32_t lease_s)
+{
+	if (h->stop)
+		return;
+	if (lease_s)
+		h->armed = qb_loop_timer_add(h->loop, QB_LOOP_HIGH,
+					     (uint64_t)lease_s * QB_TIME_NS_IN_SEC / 3, h, hold_tick,
+					     &h->timer) == 0;
+	h->waiting = true;
+	qb_loop_run(h->loop);
+	h->waiting = false;
+	if (h->armed)
+		qb_loop_timer_del(h->loop, h->timer);
+	h->armed = false;
 }
 
 static int
 cmd_hold(struct ctx *x)
 {
-	_cleanup_free_ struct cv_nl_addr_req *reqs = make_reqs(x);
-	struct cv_nl_error e = {};
+	struct hold h = { .loop = cv_oneshot_loop(x->run) };
 	int r;
 
-	if (!reqs)
-		return -ENOMEM;
-	r = cv_l2_hold_run(x->nl, reqs, x->n, &e);
+	/* Before the add: a signal from now on ends the hold cleanly. */
+	r = qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGTERM, &h, hold_signal, &h.sig[0]);
+	if (r == 0)
+		r = qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGINT, &h, hold_signal, &h.sig[1]);
 	if (r < 0)
-		print_nl_error("hold", x, &e);
+		return report(x, "hold", r);
+	r = report(x, "hold", run_batch(x, CV_ONESHOT_ACQUIRE, x->vips, x->n, false));
+	while (r == 0 && !h.stop) {
+		hold_wait(&h, x->o.lease_s);
+		if (!h.stop)
+			r = report(x, "hold", run_batch(x, CV_ONESHOT_RENEW, x->vips, x->n, false));
+	}
+	if (r == 0)
+		r = report(x, "hold", run_batch(x, CV_ONESHOT_RELEASE, x->vips, x->n, false));
 	return r;
 }
 
@@ -625,6 +672,22 @@ cmd_reconcile(struct ctx *x)
 
 /* ---- monitor: one line per event of the interface, for tests ---- */
 
+/* SIGTERM and SIGINT blocked and readable from a signalfd (close-on-exec, non-blocking); -errno. */
+static int
+signals_open(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
 /* What an owner does at start and on RESYNC: dump, and start over from that. */
 static int
 print_state(const struct ctx *x)
@@ -698,7 +761,7 @@ monitor_loop(struct cv_nl_monitor *m, int sfd)
 static int
 cmd_monitor(struct ctx *x)
 {
-	_cleanup_close_ int sfd = cv_l2_signals_open();
+	_cleanup_close_ int sfd = signals_open();
 	struct cv_nl_monitor *m = NULL;
 	int r, size = (int)x->o.rcvbuf;
 
@@ -725,11 +788,11 @@ run(struct ctx *x, const char *cmd)
 	if (strcmp(cmd, "add") == 0)
 		return cmd_add(x);
 	if (strcmp(cmd, "del") == 0)
-		return cmd_batch(x, CV_NL_DEL);
+		return report(x, "delete", run_batch(x, CV_ONESHOT_RELEASE, x->vips, x->n, false));
 	if (strcmp(cmd, "renew") == 0)
-		return cmd_batch(x, CV_NL_RENEW);
+		return report(x, "renew", run_batch(x, CV_ONESHOT_RENEW, x->vips, x->n, false));
 	if (strcmp(cmd, "announce") == 0)
-		return announce(x);
+		return cmd_announce(x);
 	if (strcmp(cmd, "hold") == 0)
 		return cmd_hold(x);
 	if (strcmp(cmd, "dump") == 0)
@@ -744,6 +807,12 @@ needs_addrs(const char *cmd)
 {
 	return strcmp(cmd, "dump") != 0 && strcmp(cmd, "reconcile") != 0 &&
 	       strcmp(cmd, "monitor") != 0;
+}
+
+static bool
+through_backend(const char *cmd)
+{
+	return needs_addrs(cmd);
 }
 
 static bool
@@ -784,7 +853,15 @@ prepare(struct ctx *x, int argc, char **argv)
 		fprintf(stderr, PROG ": netlink socket: %s\n", cv_strerror(r));
 		return r;
 	}
-	return resolve_link(x);
+	r = resolve_link(x);
+	if (r < 0 || !through_backend(argv[0]))
+		return r;
+	r = make_vips(x);
+	if (r == 0)
+		r = cv_oneshot_new(CV_BACKEND_L2, (uint8_t)x->o.tag, &x->run);
+	if (r < 0)
+		fprintf(stderr, PROG ": %s: %s\n", argv[0], cv_strerror(r));
+	return r;
 }
 
 int
@@ -805,7 +882,12 @@ main(int argc, char **argv)
 	r = prepare(&x, argc - 1, argv + 1);
 	if (r == 0)
 		r = run(&x, argv[1]);
+	cv_oneshot_free(x.run); /* before what its backend may still point to */
 	cv_nl_free(x.nl);
 	free(x.addrs);
+	free(x.vips);
+	free(x.names);
+	free(x.undo);
+	free(x.res);
 	return r == 0 ? EXIT_OK : EXIT_FAIL;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -110,4 +111,33 @@ cv_garp_recv(int fd, struct cv_arp_info *ret, int *ret_ifindex)
 	if (ret_ifindex)
 		*ret_ifindex = from.sll_ifindex;
 	return 0;
+}
+
+/*
+ * Closing an AF_PACKET socket waits for an RCU grace period (packet_release()
+ * calls synchronize_net(): 10-20 ms here), which would dominate a one-shot
+ * CLI's run time. A child that lives until we exit (it reads a pipe we hold)
+ * inherits the socket and drops the last reference; our own close is then
+ * immediate. A long-lived daemon keeps its socket and never pays this.
+ */
+void
+cv_garp_close_detached(int fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (fd < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		(void)!read(p[0], &c, 1); /* EOF: the parent is gone */
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0)
+		close(p[1]);
+	/* Otherwise p[1] stays open until our exit, which releases the child. */
 }

@@ -51,3 +51,11 @@ int cv_garp_send_probe(int fd, int ifindex, const struct cv_addr *vip, const str
  * Ethernet/IPv4 ARP, or ours), -EAGAIN when nothing is queued, or -errno.
  */
 int cv_garp_recv(int fd, struct cv_arp_info *ret, int *ret_ifindex);
+
+/*
+ * For a process about to exit (one-shot runs): hand fd's last close to a
+ * child that lives until we exit, so that neither this close nor our exit
+ * waits for the RCU grace period an AF_PACKET close takes (10-20 ms). The
+ * caller still closes its own fd. A no-op for fd < 0.
+ */
+void cv_garp_close_detached(int fd);

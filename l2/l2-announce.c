@@ -85,7 +85,7 @@ send_frame(struct burst *b)
 {
 	const struct cv_vip_conf *c = b->conf;
 	struct cv_mac mac = {};
-	int fd;
+	int fd, r;
 
 	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
 	if (c->address.family == AF_INET6) {
@@ -95,7 +95,13 @@ send_frame(struct burst *b)
 						 cv_ndisc_is_router(c->interface));
 	}
 	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
-	return fd < 0 ? fd : cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
+	if (fd < 0)
+		return fd;
+	if (c->garp != CV_GARP_BOTH)
+		return cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
+	/* both: a request, then a reply, each round (some hosts heed only one) */
+	r = cv_garp_send(fd, b->link.ifindex, CV_GARP_REQUEST, &c->address, &mac);
+	return r < 0 ? r : cv_garp_send(fd, b->link.ifindex, CV_GARP_REPLY, &c->address, &mac);
 }
 
 static void burst_tick(void *data);
@@ -112,6 +118,8 @@ burst_remove(struct burst *b)
 			x->bursts[i] = x->bursts[--x->n_bursts];
 			break;
 		}
+	if (!b->reported) /* stopped before its frames were out */
+		l2_announced(x, b->conf, b->epoch, -ECANCELED);
 	free(b);
 }
 
@@ -128,8 +136,14 @@ burst_tick(void *data)
 	if (r < 0)
 		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
 		       b->conf->interface, cv_strerror(r));
+	if (r < 0 && !b->err)
+		b->err = r;
 
 	if (--b->left == 0) {
+		if (!b->reported) {
+			b->reported = true;
+			l2_announced(b->x, b->conf, b->epoch, b->err);
+		}
 		/* announce_refresh: one more frame every so often while we hold it
 		 * (ADDR_DEL cancels); 0 ends here. */
 		if (b->conf->announce_refresh_ms == 0) {
@@ -184,22 +198,29 @@ l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_e
 static void
 announce(struct l2 *x, const struct cv_backend_op *a)
 {
-	struct burst *b;
+	struct burst *b = NULL;
+	int r = 0;
 
 	l2_cancel_burst(x, a->conf);
-	if (a->conf->announce_count == 0 ||
-	    grow((void **)&x->bursts, &x->cap_bursts, x->n_bursts + 1, sizeof(*x->bursts)) < 0)
-		return;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return;
-	*b = (struct burst){ .x = x, .conf = a->conf, .left = a->conf->announce_count };
-	if (l2_link(x, a->conf->interface, &b->link, NULL) < 0) {
+	if (a->conf->announce_count == 0)
+		goto done;
+	r = grow((void **)&x->bursts, &x->cap_bursts, x->n_bursts + 1, sizeof(*x->bursts));
+	if (r == 0 && !(b = calloc(1, sizeof(*b))))
+		r = -ENOMEM;
+	if (r < 0)
+		goto done;
+	*b = (struct burst){ .x = x, .conf = a->conf, .epoch = a->epoch,
+			     .left = a->conf->announce_count };
+	r = l2_link(x, a->conf->interface, &b->link, NULL);
+	if (r < 0) {
 		free(b);
-		return;
+		goto done;
 	}
 	x->bursts[x->n_bursts++] = b;
 	burst_tick(b); /* the first frame at once: that is the failover */
+	return;
+done:
+	l2_announced(x, a->conf, a->epoch, r);
 }
 
 /* ---- addresses that need care: the admin's, and IPv6 DAD under way ---- */
@@ -257,16 +278,17 @@ l2_log_vip(int level, const struct cv_vip_conf *c, const char *what)
 
 static void dad_deadline(void *data);
 
-void
+bool
 l2_dad_start(struct l2 *x, const struct cv_backend_op *a, int ifindex)
 {
 	struct note *n = l2_note_add(x, a, NOTE_DAD, ifindex);
 
 	if (!n)
-		return; /* announce at once, as with nodad */
+		return false; /* announce at once, as with nodad */
 	n->armed = qb_loop_timer_add(x->env.loop, QB_LOOP_HIGH,
 				     (uint64_t)DAD_DEADLINE_MS * QB_TIME_NS_IN_MSEC, n, dad_deadline,
 				     &n->timer) == 0;
+	return true;
 }
 
 static void
@@ -274,22 +296,28 @@ dad_failed(struct note *n, int err, const char *what)
 {
 	struct l2 *x = n->x;
 	const struct cv_vip_conf *conf = n->conf;
-	uint64_t epoch = n->epoch;
+	uint64_t epoch = n->epoch, announce_epoch = n->announce_epoch;
+	bool announce = n->announce;
 
 	l2_log_vip(LOG_ERR, conf, what);
 	l2_note_remove(n);
-	l2_result(x, conf, CV_ACT_ADDR_ADD, epoch, err);
+	l2_result(x, conf, CV_ACT_ADDR_ADD, epoch, err, NULL);
+	if (announce) /* it never will be */
+		l2_announced(x, conf, announce_epoch, err);
 }
 
 static void
 dad_passed(struct note *n)
 {
 	struct l2 *x = n->x;
-	struct cv_backend_op a = { .vip = n->vip, .conf = n->conf };
+	struct cv_backend_op a = { .vip = n->vip, .conf = n->conf, .epoch = n->announce_epoch };
+	uint64_t add_epoch = n->epoch;
 	bool announce_now = n->announce;
 
 	l2_log_vip(LOG_INFO, n->conf, "duplicate address detection passed");
 	l2_note_remove(n);
+	if (x->env.oneshot) /* the add's one result: it serves now */
+		l2_result(x, a.conf, CV_ACT_ADDR_ADD, add_epoch, 0, NULL);
 	if (announce_now)
 		announce(x, &a);
 }
@@ -365,10 +393,14 @@ l2_announce_when_ready(struct l2 *x, const struct cv_backend_op *a)
 {
 	struct note *n = l2_note_find(x, a->conf);
 
-	if (!n)
+	if (!n) {
 		announce(x, a);
-	else if (n->kind == NOTE_DAD)
+	} else if (n->kind == NOTE_DAD) {
 		n->announce = true; /* the first frame once DAD has passed */
+		n->announce_epoch = a->epoch;
+	} else {
+		l2_announced(x, a->conf, a->epoch, -EADDRINUSE); /* the admin's: never */
+	}
 }
 
 bool

@@ -10,6 +10,7 @@
  * logged once per batch with a count (each VIP at debug).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "garp.h"
 #include "l2-backend.h"
 #include "l2-int.h"
 
@@ -31,9 +33,16 @@ l2_of(struct cv_backend *b)
 
 void
 l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
-	  int err)
+	  int err, const char *detail)
 {
-	x->env.result(x->env.userdata, conf, op, epoch, err);
+	x->env.result(x->env.userdata, conf, op, epoch, err, detail);
+}
+
+void
+l2_announced(struct l2 *x, const struct cv_vip_conf *conf, uint64_t epoch, int err)
+{
+	if (x->env.oneshot)
+		l2_result(x, conf, CV_ACT_ANNOUNCE, epoch, err, NULL);
 }
 
 void
@@ -53,7 +62,15 @@ struct batch {
 	int *raw;	 /* the kernel's own answer per request */
 	int *err;	 /* what it means: 0 (done, idempotent included) or -errno */
 	struct cv_nl_link link;
+	struct cv_nl_error nlerr; /* the first failure; index: of the batch */
 };
+
+/* The kernel's words on request i's failure, if they were about it. */
+static const char *
+detail_of(const struct batch *b, size_t i)
+{
+	return b->err[i] < 0 && b->nlerr.msg[0] && b->nlerr.index == i ? b->nlerr.msg : NULL;
+}
 
 static void
 log_failures(const struct batch *b, const struct cv_nl_error *nlerr)
@@ -117,8 +134,10 @@ chunk_run(struct l2 *x, struct batch *b, size_t off, size_t m, struct cv_nl_erro
 
 	adapt_chunk(x, mono_ms() - start);
 	l2_progress(x);
-	if (r < 0 && !nlerr->err)
+	if (r < 0 && !nlerr->err) {
 		*nlerr = e; /* the first failure's kernel message, for the log */
+		nlerr->index += off;
+	}
 	/* A request's own failure: each answer says whose (index < m). */
 	return r < 0 && e.index >= m ? r : 0;
 }
@@ -127,11 +146,12 @@ chunk_run(struct l2 *x, struct batch *b, size_t off, size_t m, struct cv_nl_erro
 static void
 batch_run(struct l2 *x, struct batch *b, uint32_t lease_s)
 {
-	struct cv_nl_error nlerr = {};
+	struct cv_nl_error *nlerr = &b->nlerr;
 	int r;
 
 	l2_progress(x);
-	r = l2_link(x, b->ifname, &b->link, &nlerr);
+	r = l2_link(x, b->ifname, &b->link, nlerr);
+	nlerr->index = b->n; /* the link's failure is no request's own */
 	for (size_t i = 0; r >= 0 && i < b->n; i++) {
 		const struct cv_vip_conf *c = b->ops[i].conf;
 
@@ -144,11 +164,11 @@ batch_run(struct l2 *x, struct batch *b, uint32_t lease_s)
 	}
 	for (size_t off = 0, m; r >= 0 && off < b->n; off += m) {
 		m = CV_MIN(x->chunk, b->n - off);
-		r = chunk_run(x, b, off, m, &nlerr);
+		r = chunk_run(x, b, off, m, nlerr);
 	}
 	for (size_t i = 0; i < b->n; i++)
 		b->err[i] = r < 0 ? r : cv_nl_op_outcome(b->op, b->raw[i]);
-	log_failures(b, &nlerr);
+	log_failures(b, nlerr);
 }
 
 /*
@@ -166,7 +186,7 @@ refuse_foreign(struct l2 *x, const struct cv_backend_op *a, const struct cv_nl_a
 		return false;
 	l2_log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
 	l2_note_add(x, a, NOTE_FOREIGN, req->ifindex);
-	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE);
+	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE, NULL);
 	return true;
 }
 
@@ -175,17 +195,21 @@ added(struct l2 *x, const struct batch *b, size_t i)
 {
 	const struct cv_backend_op *a = &b->ops[i];
 	const struct cv_nl_addr_req *req = &b->reqs[i];
+	bool dad;
 
 	if (b->err[i] < 0) {
-		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, b->err[i]);
+		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, b->err[i], detail_of(b, i));
 		return;
 	}
 	if (b->raw[i] == -EEXIST && refuse_foreign(x, a, req))
 		return;
-	/* A DAD failure later is this add's result too (same epoch). */
-	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0);
-	if (b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad)
-		l2_dad_start(x, a, req->ifindex);
+	/* The daemon: a DAD failure later is this add's result too (same
+	 * epoch). A one-shot run: the add's one result comes when DAD ends. */
+	dad = b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad;
+	if (!x->env.oneshot || !dad)
+		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
+	if (dad && !l2_dad_start(x, a, req->ifindex) && x->env.oneshot)
+		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
 }
 
 static void
@@ -194,7 +218,19 @@ deleted(struct l2 *x, const struct batch *b, size_t i)
 	const struct cv_backend_op *a = &b->ops[i];
 
 	/* An interface that is gone took the address with it (-ENODEV). */
-	l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, b->err[i] == -ENODEV ? 0 : b->err[i]);
+	if (b->err[i] == -ENODEV)
+		l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, 0, NULL);
+	else
+		l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, b->err[i], detail_of(b, i));
+}
+
+/* A one-shot run hears of each renewal (the daemon: the executor's one result). */
+static void
+renewed(struct l2 *x, const struct batch *b, size_t i)
+{
+	if (x->env.oneshot)
+		l2_result(x, b->ops[i].conf, CV_ACT_RENEW, b->ops[i].epoch, b->err[i],
+			  detail_of(b, i));
 }
 
 /* The engine's VIP that a is, if the engine holds it there; else -ENOENT. */
@@ -267,7 +303,13 @@ by_interface(const void *pa, const void *pb)
 	return c ? c : (a->vip > b->vip) - (a->vip < b->vip);
 }
 
-/* ops[0..n) (sorted here): one batch per interface; ADD and DEL report each VIP. */
+static enum cv_action_type
+act_of(enum cv_nl_op op)
+{
+	return op == CV_NL_ADD ? CV_ACT_ADDR_ADD : op == CV_NL_DEL ? CV_ACT_ADDR_DEL : CV_ACT_RENEW;
+}
+
+/* ops[0..n) (sorted here): one batch per interface; each VIP reported (RENEW: one-shot only). */
 static void
 run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops, size_t n)
 {
@@ -276,9 +318,8 @@ run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *o
 	_cleanup_free_ int *err = calloc(n ? n : 1, sizeof(*err));
 
 	if (!reqs || !raw || !err) {
-		for (size_t i = 0; op != CV_NL_RENEW && i < n; i++)
-			l2_result(x, ops[i].conf, op == CV_NL_ADD ? CV_ACT_ADDR_ADD : CV_ACT_ADDR_DEL,
-				  ops[i].epoch, -ENOMEM);
+		for (size_t i = 0; (op != CV_NL_RENEW || x->env.oneshot) && i < n; i++)
+			l2_result(x, ops[i].conf, act_of(op), ops[i].epoch, -ENOMEM, NULL);
 		return;
 	}
 	qsort(ops, n, sizeof(*ops), by_interface);
@@ -289,8 +330,8 @@ run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *o
 		for (k = i; k < n && strcmp(ifname_of(&ops[k]), b.ifname) == 0; k++)
 			b.n++;
 		batch_run(x, &b, lease_s);
-		for (size_t j = 0; op != CV_NL_RENEW && j < b.n; j++)
-			(op == CV_NL_ADD ? added : deleted)(x, &b, j);
+		for (size_t j = 0; j < b.n; j++)
+			(op == CV_NL_ADD ? added : op == CV_NL_DEL ? deleted : renewed)(x, &b, j);
 	}
 }
 
@@ -303,11 +344,11 @@ copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action
 {
 	struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
 
-	if (!v && op == CV_ACT_RENEW)
+	if (!v && op == CV_ACT_RENEW && !x->env.oneshot)
 		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
 	else if (!v)
 		for (size_t i = 0; i < n; i++)
-			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM);
+			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM, NULL);
 	else if (n)
 		memcpy(v, ops, n * sizeof(*v));
 	return v;
@@ -342,7 +383,7 @@ release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 		l2_cancel_burst(x, v[i].conf);
 		l2_note_remove(note);
 		if (foreign) /* the admin's address was never ours: nothing to remove */
-			l2_result(x, v[i].conf, CV_ACT_ADDR_DEL, v[i].epoch, 0);
+			l2_result(x, v[i].conf, CV_ACT_ADDR_DEL, v[i].epoch, 0, NULL);
 		else
 			v[m++] = v[i];
 	}
@@ -371,6 +412,51 @@ switch_config(struct cv_backend *b, const struct cv_config *next)
 	l2_switch_config(l2_of(b), next);
 }
 
+/* One-shot: what the daemon's monitor would pass on (cv_l2_on_addr, cv_l2_recheck). */
+static int
+on_event(void *userdata, const struct cv_nl_monitor_event *ev)
+{
+	struct l2 *x = userdata;
+
+	if (ev->type == CV_NLMON_RESYNC)
+		l2_recheck(x);
+	else if (ev->type == CV_NLMON_ADDR_NEW || ev->type == CV_NLMON_ADDR_DEL)
+		(void)l2_on_addr(x, &ev->addr, ev->type == CV_NLMON_ADDR_DEL);
+	return 0;
+}
+
+static int32_t
+on_monitor(int32_t fd, int32_t revents, void *data)
+{
+	struct l2 *x = data;
+	int r = cv_nl_monitor_dispatch(x->mon);
+
+	if (r < 0 && r != -EAGAIN)
+		qb_log(LOG_WARNING, "netlink monitor: %s, ignoring", cv_strerror(r));
+	return 0;
+}
+
+/*
+ * A one-shot run has no daemon to feed us address notifications (IPv6 DAD):
+ * subscribe here, before any add, so that none is missed. The monitor is
+ * L2's own business; the runner (backend/) stays backend-neutral.
+ */
+static int
+watch(struct l2 *x)
+{
+	int r = cv_nl_monitor_new(on_event, x, &x->mon);
+
+	if (r < 0)
+		return r;
+	r = qb_loop_poll_add(x->env.loop, QB_LOOP_HIGH, cv_nl_monitor_fd(x->mon), POLLIN, x,
+			     on_monitor);
+	if (r < 0)
+		x->mon = cv_nl_monitor_free(x->mon);
+	return r;
+}
+
+static void destroy(struct cv_backend *b);
+
 static int
 create(const struct cv_backend_env *env, struct cv_backend **ret)
 {
@@ -385,8 +471,10 @@ create(const struct cv_backend_env *env, struct cv_backend **ret)
 	l2_socks_init(&x->garp);
 	l2_socks_init(&x->ndisc);
 	r = cv_nl_new(&x->nl);
+	if (r >= 0 && env->oneshot)
+		r = watch(x);
 	if (r < 0) {
-		free(x);
+		destroy(&x->base);
 		return r;
 	}
 	*ret = &x->base;
@@ -401,7 +489,16 @@ destroy(struct cv_backend *b)
 	if (!b)
 		return;
 	x = l2_of(b);
+	if (x->mon) {
+		qb_loop_poll_del(x->env.loop, cv_nl_monitor_fd(x->mon));
+		cv_nl_monitor_free(x->mon);
+	}
 	l2_switch_config(x, NULL);
+	/* One-shot: the process exits next, and its exit need not wait for the
+	 * AF_PACKET closes either (the child inherits every socket; slot 0 is
+	 * the first one filled). */
+	if (x->env.oneshot)
+		cv_garp_close_detached(x->garp.v[0].fd);
 	l2_socks_close(&x->garp);
 	l2_socks_close(&x->ndisc);
 	cv_nl_free(x->nl);

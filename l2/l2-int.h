@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "netlink-monitor.h"
 #include "netlink.h"
 
 /*
@@ -23,6 +24,9 @@
 struct burst {
 	struct l2 *x;
 	const struct cv_vip_conf *conf;
+	uint64_t epoch; /* of the ANNOUNCE: a one-shot run gets its outcome */
+	int err;	/* the first send that failed, or 0 */
+	bool reported;	/* its count frames are out (one-shot: reported) */
 	struct cv_nl_link link;
 	unsigned left;
 	qb_loop_timer_handle timer;
@@ -44,6 +48,7 @@ struct note {
 	enum note_kind kind;
 	int ifindex;
 	bool announce; /* an ANNOUNCE came while DAD ran */
+	uint64_t announce_epoch; /* its epoch */
 	qb_loop_timer_handle timer;
 	bool armed;
 };
@@ -67,6 +72,9 @@ struct l2 {
 	struct cv_backend base; /* first: a struct cv_backend * is a struct l2 * */
 	struct cv_backend_env env;
 	struct cv_nl *nl;
+	/* One-shot only: our own monitor feeds l2_on_addr (the daemon's feeds it
+	 * otherwise, through cv_l2_on_addr). */
+	struct cv_nl_monitor *mon;
 	size_t chunk; /* requests per netlink call now (l2-backend.c: adapt_chunk) */
 	/* As many as VIPs announce or need care at once: no cap (65,536 VIPs). */
 	struct burst **bursts;
@@ -84,7 +92,9 @@ struct l2 {
 
 /* The outcome of op on conf, to the executor (which makes it an event later). */
 void l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op,
-	       uint64_t epoch, int err);
+	       uint64_t epoch, int err, const char *detail);
+/* An announce's outcome: to a one-shot run only (backend.h). */
+void l2_announced(struct l2 *x, const struct cv_vip_conf *conf, uint64_t epoch, int err);
 /* Long work: let the daemon's loop beat its reaper. */
 void l2_progress(struct l2 *x);
 void l2_log_vip(int level, const struct cv_vip_conf *c, const char *what);
@@ -98,8 +108,12 @@ struct note *l2_note_find(struct l2 *x, const struct cv_vip_conf *conf);
 void l2_note_remove(struct note *n);
 struct note *l2_note_add(struct l2 *x, const struct cv_backend_op *a, enum note_kind kind,
 			 int ifindex);
-/* Watch the IPv6 DAD of a's new address on ifindex; announce once it has passed. */
-void l2_dad_start(struct l2 *x, const struct cv_backend_op *a, int ifindex);
+/*
+ * Watch the IPv6 DAD of a's new address on ifindex; announce once it has
+ * passed (a one-shot run: report the add then). false: not watched (no
+ * memory), take it as passed.
+ */
+bool l2_dad_start(struct l2 *x, const struct cv_backend_op *a, int ifindex);
 /* Announce a now, or once its DAD has passed; never the admin's address. */
 void l2_announce_when_ready(struct l2 *x, const struct cv_backend_op *a);
 void l2_switch_config(struct l2 *x, const struct cv_config *next);

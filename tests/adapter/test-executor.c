@@ -65,7 +65,7 @@ fake_acquire(struct cv_backend *b, const struct cv_backend_op *ops, size_t n, ui
 	record('a', ops, n);
 	for (size_t i = 0; i < n; i++)
 		fake.env.result(fake.env.userdata, ops[i].conf, CV_ACT_ADDR_ADD, ops[i].epoch,
-				fake.fail);
+				fake.fail, NULL);
 }
 
 static void
@@ -73,7 +73,7 @@ fake_release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 {
 	record('r', ops, n);
 	for (size_t i = 0; i < n; i++)
-		fake.env.result(fake.env.userdata, ops[i].conf, CV_ACT_ADDR_DEL, ops[i].epoch, 0);
+		fake.env.result(fake.env.userdata, ops[i].conf, CV_ACT_ADDR_DEL, ops[i].epoch, 0, NULL);
 }
 
 static void

@@ -140,7 +140,7 @@ expect_error eth0 "corovip-l2: address '2001:db8::77/129': prefix length out of 
 	add eth0 2001:db8::77/129
 expect_error eth0 "corovip-l2: address '192.0.2.300/24': not an IPv4 or IPv6 address" \
 	add eth0 192.0.2.300/24
-expect_error eth0 "corovip-l2: add 192.0.2.77/24 on '#99999': No such device (kernel: ipv4: Device not found)" \
+expect_error eth0 "corovip-l2: interface '#99999': No such device" \
 	add '#99999' 192.0.2.77/24
 # A netlink error in the middle of a batch: the IPv4 address added first is
 # taken back, so the interface is as it was.
