@@ -30,7 +30,15 @@ struct cv_executor {
 	uint64_t flush_ms;	/* how long a stop may wait for corosync to take our last words */
 	uint64_t stop_by;	/* that wait's end */
 	qb_loop_timer_handle stop_timer;
-	struct feedback *queued; /* results whose job has not run yet */
+	/* Results not fed to the engine yet (feedback_job), names beside them. */
+	struct cv_action_result *results;
+	char (*result_names)[CV_PROTO_NAME_MAX + 1];
+	size_t n_results, cap_results;
+	bool feedback_queued;
+	/* Renewals under way, oldest first: how many backends have not said
+	 * theirs is done (the engine hears of a round once all have). */
+	uint8_t renew_left[8];
+	size_t n_renew_rounds;
 };
 
 static uint64_t
@@ -42,66 +50,92 @@ now_ms(void)
 /* ---- feedback ---- */
 
 /*
- * Every ADDR_ADD and ADDR_DEL has its outcome fed back as an event from a
- * loop job, never inside the step that asked for it (the engine's contract).
- * The VIP goes by name (copied: a reload may free the config meanwhile).
+ * Every outcome is fed back as an event from a loop job, never inside the
+ * step that asked for it (the engine's contract). What comes before that
+ * job runs goes in the same event (CV_EV_ACTION_RESULTS), in order: the
+ * results of a takeover of thousands are a few engine steps, not thousands
+ * (each step scans every VIP). The VIP goes by name (copied: a reload may
+ * free the config meanwhile).
  */
-struct feedback {
-	struct cv_executor *x;
-	struct feedback *prev, *next; /* queued, not delivered yet: freed with x */
-	char name[CV_PROTO_NAME_MAX + 1]; /* VIP names fit the wire */
-	bool named;
-	struct cv_event ev;
-};
-
-static void
-unqueue(struct feedback *f)
-{
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		f->x->queued = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-}
+typedef char vip_name[CV_PROTO_NAME_MAX + 1]; /* VIP names fit the wire */
 
 static void
 feedback_job(void *data)
 {
-	struct feedback *f = data;
+	struct cv_executor *x = data;
+	_cleanup_free_ struct cv_action_result *res = x->results;
+	_cleanup_free_ vip_name *names = x->result_names;
+	size_t n = x->n_results;
 
-	unqueue(f);
-	f->ev.result.vip = f->named ? f->name : NULL; /* RENEW: every held VIP */
-	f->x->sink(f->x->userdata, &f->ev);
-	free(f);
+	x->results = NULL;
+	x->result_names = NULL;
+	x->n_results = x->cap_results = 0;
+	x->feedback_queued = false;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].vip) /* NULL: RENEW, every held VIP */
+			res[i].vip = names[i];
+	x->sink(x->userdata, &(struct cv_event){ .type = CV_EV_ACTION_RESULTS,
+						 .results = { .v = res, .n = n } });
 }
 
+static bool
+results_grow(struct cv_executor *x)
+{
+	size_t cap = x->cap_results ? 2 * x->cap_results : 64;
+	struct cv_action_result *r;
+	vip_name *n;
+
+	if (x->n_results < x->cap_results)
+		return true;
+	r = reallocarray(x->results, cap, sizeof(*r));
+	if (r)
+		x->results = r;
+	n = r ? reallocarray(x->result_names, cap, sizeof(*n)) : NULL;
+	if (n)
+		x->result_names = n;
+	if (n)
+		x->cap_results = cap;
+	return n != NULL;
+}
+
+static void
+feed_result(struct cv_executor *x, const struct cv_vip_conf *conf, enum cv_action_type op,
+	    uint64_t epoch, int err)
+{
+	size_t i = x->n_results;
+
+	if (!x->feedback_queued) {
+		if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, x, feedback_job) < 0)
+			goto lost;
+		x->feedback_queued = true;
+	}
+	if (!results_grow(x))
+		goto lost;
+	x->results[i] = (struct cv_action_result){ .vip = conf ? "" : NULL, .op = op,
+						  .epoch = epoch, .err = err };
+	snprintf(x->result_names[i], sizeof(x->result_names[i]), "%s",
+		 conf ? conf->head.name : "");
+	x->n_results++;
+	return;
+lost:
+	qb_log(LOG_CRIT, "VIP '%s': out of memory for the result of %s",
+	       conf ? conf->head.name : "*", cv_action_type_to_string(op));
+}
+
+/* A backend's outcome. A RENEW (conf NULL) is one backend's part of the oldest round. */
 static void
 result(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
        int err, const char *detail)
 {
 	struct cv_executor *x = userdata;
-	struct feedback *f = calloc(1, sizeof(*f));
 
-	if (!f) {
-		qb_log(LOG_CRIT, "VIP '%s': out of memory for the result of %s",
-		       conf ? conf->head.name : "*", cv_action_type_to_string(op));
-		return;
+	(void)detail; /* the backend logged it */
+	if (op == CV_ACT_RENEW && !conf) {
+		if (!x->n_renew_rounds || --x->renew_left[0])
+			return;
+		memmove(x->renew_left, x->renew_left + 1, --x->n_renew_rounds);
 	}
-	*f = (struct feedback){ .x = x,
-				.ev = { .type = CV_EV_ACTION_RESULT,
-					.result = { .op = op, .epoch = epoch, .err = err } } };
-	if (conf)
-		snprintf(f->name, sizeof(f->name), "%s", conf->head.name);
-	f->named = conf != NULL;
-	if (qb_loop_job_add(x->loop, QB_LOOP_HIGH, f, feedback_job) < 0) {
-		free(f);
-		return;
-	}
-	f->next = x->queued;
-	if (f->next)
-		f->next->prev = f;
-	x->queued = f;
+	feed_result(x, conf, op, epoch, err);
 }
 
 /* ---- backends ---- */
@@ -173,14 +207,32 @@ to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s,
 	}
 }
 
-/* Every held VIP's hold renewed by its backend; one RENEW result after. */
+/*
+ * Every held VIP's hold renewed by its backend; one RENEW result once every
+ * backend said its renewal is done (the engine counts a failed removal's
+ * kernel-lease fallback from that result: never before the renewal).
+ */
 static void
 renew(struct cv_executor *x, const struct cv_engine *engine, uint32_t lease_s)
 {
 	const struct cv_config *cfg = cv_engine_config(engine);
 	_cleanup_free_ struct cv_backend_op *v = calloc(cfg->n_vips ? cfg->n_vips : 1, sizeof(*v));
+	uint8_t renewing = 0;
 
-	for (int kind = 0; v && kind < _CV_BACKEND_MAX; kind++) {
+	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
+		renewing += x->backends[kind] && x->backends[kind]->ops->refresh;
+	if (!v || !renewing || x->n_renew_rounds == ELEMENTSOF(x->renew_left)) {
+		/* Nothing renews (or eight rounds are stuck, over two kernel
+		 * leases: the addresses have lapsed anyway): the round is over. */
+		if (!v || renewing)
+			qb_log(LOG_ERR, "renew: %s", v ? "the backends did not finish the last renewals"
+						       : cv_strerror(-ENOMEM));
+		feed_result(x, NULL, CV_ACT_RENEW, 0, 0);
+		return;
+	}
+	/* Counted before the calls: a backend may report inside its call. */
+	x->renew_left[x->n_renew_rounds++] = renewing;
+	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++) {
 		struct cv_backend *b = x->backends[kind];
 		size_t m = 0;
 
@@ -193,11 +245,6 @@ renew(struct cv_executor *x, const struct cv_engine *engine, uint32_t lease_s)
 								 .vip = (uint32_t)i };
 		b->ops->refresh(b, v, m, lease_s);
 	}
-	if (!v)
-		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
-	/* The leases now run from here: the engine counts a failed removal's
-	 * kernel-lease fallback from this result, not from its request. */
-	result(x, NULL, CV_ACT_RENEW, 0, 0, NULL);
 }
 
 /* The step's address operations, runs of one kind in step order (a DEL then an ADD stay so). */
@@ -460,13 +507,10 @@ cv_executor_free(struct cv_executor *x)
 		return NULL;
 	if (x->wakeup_armed)
 		qb_loop_timer_del(x->loop, x->wakeup);
-	while (x->queued) { /* stopping: the engine will not hear of them */
-		struct feedback *f = x->queued;
-
-		unqueue(f);
-		qb_loop_job_del(x->loop, QB_LOOP_HIGH, f, feedback_job);
-		free(f);
-	}
+	if (x->feedback_queued) /* stopping: the engine will not hear of them */
+		qb_loop_job_del(x->loop, QB_LOOP_HIGH, x, feedback_job);
+	free(x->results);
+	free(x->result_names);
 	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
 		if (x->backends[kind])
 			x->backends[kind]->ops->destroy(x->backends[kind]);

@@ -16,8 +16,12 @@
  *    (L2: the kernel acknowledged it, IPv6 DAD passed); a release only when
  *    it no longer does (peers take the VIP at our RELEASED);
  *  - refresh (optional) renews whatever lease the backend's hold has for
- *    every VIP the engine holds (L2: the kernel lease); one RENEW result
- *    follows, from the executor;
+ *    every VIP the engine holds (L2: the kernel lease) and reports one
+ *    RENEW result (conf NULL) once the renewal is done, never before: the
+ *    engine counts a lapsing hold from it;
+ *  - work may be queued and done over several loop iterations (L2: a call
+ *    of at most ~10 ms per iteration, so heartbeats go on during a takeover
+ *    of thousands), in the order it was asked;
  *  - announce (optional) tells the network the VIP moved (L2: GARP / NA);
  *  - switch_config: the running config is about to be freed; drop or
  *    re-point what refers to it (next NULL: all of it);
@@ -29,9 +33,8 @@
  *    serves (L2: after DAD, not when the kernel took the address), and
  *    reports each refresh (CV_ACT_RENEW per VIP) and announce
  *    (CV_ACT_ANNOUNCE, once its frames are out: the first failure or 0) the
- *    way it reports acquire and release. In the daemon (false) those go
- *    unreported: the executor sends the one RENEW result, and an announce
- *    is best effort.
+ *    way it reports acquire and release. In the daemon (false) a refresh
+ *    reports the one RENEW result, and an announce is best effort.
  * The reaper sweeps what a dead daemon left with the backend's sweep: L2
  * removes every address with our tag on our interfaces. A backend that
  * cannot sweep from the node (a cloud VIP held by the provider's API) has

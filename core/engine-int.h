@@ -236,7 +236,7 @@ int cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc,
 bool cv_engine_orphan_pending(const struct cv_engine *e, const char *name);
 bool cv_engine_orphan_has_address(const struct cv_engine *e, const struct cv_vip_conf *vc);
 /* A result about an orphan? Then it is handled here. */
-bool cv_engine_orphan_result(struct cv_engine *e, const struct cv_event *ev);
+bool cv_engine_orphan_result(struct cv_engine *e, const struct cv_action_result *res);
 void cv_engine_orphans_reconcile(struct cv_engine *e);
 void cv_engine_orphans_renewed(struct cv_engine *e);
 uint64_t cv_engine_orphans_wakeup(const struct cv_engine *e);

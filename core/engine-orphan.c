@@ -143,21 +143,21 @@ find(const struct cv_engine *e, const char *name, uint64_t epoch)
 }
 
 bool
-cv_engine_orphan_result(struct cv_engine *e, const struct cv_event *ev)
+cv_engine_orphan_result(struct cv_engine *e, const struct cv_action_result *res)
 {
-	int k = find(e, ev->result.vip, ev->result.epoch);
+	int k = find(e, res->vip, res->epoch);
 	struct orphan *o;
 
-	if (k < 0 || (ev->result.op != CV_ACT_ADDR_DEL && ev->result.op != CV_ACT_ADDR_ADD))
+	if (k < 0 || (res->op != CV_ACT_ADDR_DEL && res->op != CV_ACT_ADDR_ADD))
 		return false;
 	o = e->orphans[k];
-	if (ev->result.op == CV_ACT_ADDR_ADD) {
+	if (res->op == CV_ACT_ADDR_ADD) {
 		/* An add under way at the reload: its lease starts now. */
 		o->add_pending = false;
 		o->added_at = e->now;
 		return true;
 	}
-	if (ev->result.err == 0)
+	if (res->err == 0)
 		orphan_done(e, (size_t)k);
 	else
 		o->retry_at = e->now + cv_engine_retry_interval(e);

@@ -310,13 +310,13 @@ on_add_failed(struct cv_engine *e, size_t i)
 /* ---- results of ADDR_ADD / ADDR_DEL ---- */
 
 static int
-on_result(struct cv_engine *e, const struct cv_event *ev)
+on_result(struct cv_engine *e, const struct cv_action_result *res)
 {
-	const char *name = ev->result.vip;
+	const char *name = res->vip;
 	struct vip_rt *v;
 	int i;
 
-	if (ev->result.op == CV_ACT_RENEW) {
+	if (res->op == CV_ACT_RENEW) {
 		if (e->renews_pending)
 			e->renews_pending--;
 		e->renewed_at = e->now;
@@ -325,24 +325,40 @@ on_result(struct cv_engine *e, const struct cv_event *ev)
 	}
 	if (!name)
 		return -EINVAL;
-	if (cv_engine_orphan_result(e, ev))
+	if (cv_engine_orphan_result(e, res))
 		return 0;
 	i = cv_engine_vip_by_name(e, name);
-	if (i < 0 || e->vips[i].op_epoch != ev->result.epoch)
+	if (i < 0 || e->vips[i].op_epoch != res->epoch)
 		return 0; /* stale: about an acquisition that is over */
 	v = &e->vips[i];
-	if (ev->result.op == CV_ACT_ADDR_ADD) {
+	if (res->op == CV_ACT_ADDR_ADD) {
 		v->add_pending = false;
 		v->added_at = e->now; /* a failed add may have left one too */
-		if (ev->result.err < 0)
+		if (res->err < 0)
 			on_add_failed(e, (size_t)i);
-	} else if (ev->result.op == CV_ACT_ADDR_DEL && v->state == CV_VIP_RELEASING) {
-		if (ev->result.err == 0)
+	} else if (res->op == CV_ACT_ADDR_DEL && v->state == CV_VIP_RELEASING) {
+		if (res->err == 0)
 			cv_engine_vip_event(e, (size_t)i, CV_VE_RELEASE_DONE, CV_REASON_RELEASE_DONE);
 		else
 			v->retry_at = e->now + cv_engine_retry_interval(e);
 	}
 	return 0;
+}
+
+/* Each in turn; the first error, after all of them. */
+static int
+on_results(struct cv_engine *e, const struct cv_action_result *v, size_t n)
+{
+	int r = 0;
+
+	if (!v && n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int k = on_result(e, &v[i]);
+
+		r = r < 0 ? r : k;
+	}
+	return r;
 }
 
 /* Failed removals are tried again; past the kernel lease they are done. */
@@ -463,7 +479,9 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 			cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
 		return 0;
 	case CV_EV_ACTION_RESULT:
-		return on_result(e, ev);
+		return on_result(e, &ev->result);
+	case CV_EV_ACTION_RESULTS:
+		return on_results(e, ev->results.v, ev->results.n);
 	case CV_EV_LINK:
 		if (!ev->link.interface)
 			return -EINVAL;

@@ -35,6 +35,7 @@ enum cv_event_type {
 	CV_EV_ADDR_GONE,   /* our address of vip was removed behind our back */
 	CV_EV_ACTION_RESULT, /* an ADDR_ADD or ADDR_DEL finished: result (err 0 = done) */
 	CV_EV_LINK,	   /* an interface went down (no carrier, admin down, gone) or up */
+	CV_EV_ACTION_RESULTS, /* several results at once, in the order they came: results */
 	_CV_EVENT_TYPE_MAX,
 	_CV_EVENT_TYPE_INVALID = -EINVAL,
 };
@@ -52,6 +53,16 @@ struct cv_member {
 	uint32_t nodeid;
 	uint32_t pid;
 	enum cv_leave_reason reason; /* left/joined lists */
+};
+
+/* The outcome of an action (CV_EV_ACTION_RESULT). */
+struct cv_action_result {
+	/* The VIP by name (borrowed): the adapter need not follow a reload's
+	 * remap, and a VIP a reload removed is still found. NULL: RENEW. */
+	const char *vip;
+	enum cv_action_type op; /* CV_ACT_ADDR_ADD, CV_ACT_ADDR_DEL or CV_ACT_RENEW */
+	uint64_t epoch;		/* the action's epoch: a stale result is dropped */
+	int err;		/* 0 = done, -errno = failed */
 };
 
 struct cv_event {
@@ -110,14 +121,14 @@ struct cv_event {
 			uint32_t vip;
 			int err;
 		} vip;
+		struct cv_action_result result;
+		/* A takeover of thousands reports thousands of outcomes: one
+		 * step for a batch of them, not a step (a scan of every VIP)
+		 * each. The same as each alone in turn, at the same time. */
 		struct {
-			/* The VIP by name (borrowed): the adapter need not follow a
-			 * reload's remap, and a VIP a reload removed is still found. */
-			const char *vip;
-			enum cv_action_type op; /* CV_ACT_ADDR_ADD or CV_ACT_ADDR_DEL */
-			uint64_t epoch;		/* the action's epoch: a stale result is dropped */
-			int err;		/* 0 = done, -errno = failed */
-		} result;
+			const struct cv_action_result *v; /* borrowed */
+			size_t n;
+		} results;
 	};
 };
 

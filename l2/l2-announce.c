@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The L2 backend's announcements and the addresses that need care: GARP /
- * unsolicited NA bursts paced by loop timers (and announce_refresh), the
+ * unsolicited NA bursts paced by one loop timer (and announce_refresh), the
  * admin's addresses we never touch, IPv6 DAD waits (announce once passed,
  * a failure is the add's result).
  */
@@ -104,70 +104,123 @@ send_frame(struct burst *b)
 	return r < 0 ? r : cv_garp_send(fd, b->link.ifindex, CV_GARP_REPLY, &c->address, &mac);
 }
 
-static void burst_tick(void *data);
+/*
+ * All bursts run from one loop timer, armed for the earliest frame due: a
+ * takeover starts thousands of bursts at once, and one loop timer each cost
+ * libqb seconds (its timer list is sorted on insertion). A run sends what
+ * is due for at most BURST_BUDGET_MS, then lets the loop go on (heartbeats,
+ * deliveries) and takes up the rest in the next iteration.
+ */
+#define BURST_BUDGET_MS 5
+#define NEVER		UINT64_MAX
+
+static void bursts_run(void *data);
+
+/* x->burst_of for n VIPs, new entries NULL: 0 or -ENOMEM. */
+static int
+grow_burst_of(struct l2 *x, size_t n)
+{
+	size_t old = x->cap_burst_of;
+	int r = grow((void **)&x->burst_of, &x->cap_burst_of, n, sizeof(*x->burst_of));
+
+	if (r == 0 && x->cap_burst_of > old)
+		memset(x->burst_of + old, 0, (x->cap_burst_of - old) * sizeof(*x->burst_of));
+	return r;
+}
+
+static void
+bursts_arm(struct l2 *x, uint64_t at)
+{
+	uint64_t now = l2_now_ms();
+
+	if (x->burst_armed && x->burst_at <= at && at != NEVER)
+		return;
+	if (x->burst_armed)
+		qb_loop_timer_del(x->env.loop, x->burst_timer);
+	x->burst_armed = false;
+	if (at == NEVER)
+		return;
+	if (qb_loop_timer_add(x->env.loop, QB_LOOP_HIGH, (at > now ? at - now : 0) * QB_TIME_NS_IN_MSEC,
+			      x, bursts_run, &x->burst_timer) == 0) {
+		x->burst_armed = true;
+		x->burst_at = at;
+	}
+}
 
 static void
 burst_remove(struct burst *b)
 {
 	struct l2 *x = b->x;
 
-	if (b->armed)
-		qb_loop_timer_del(x->env.loop, b->timer);
-	for (size_t i = 0; i < x->n_bursts; i++)
-		if (x->bursts[i] == b) {
-			x->bursts[i] = x->bursts[--x->n_bursts];
-			break;
-		}
+	x->bursts[b->pos] = x->bursts[--x->n_bursts];
+	x->bursts[b->pos]->pos = b->pos;
+	if (b->vip < x->cap_burst_of && x->burst_of[b->vip] == b)
+		x->burst_of[b->vip] = NULL;
 	if (!b->reported) /* stopped before its frames were out */
 		l2_announced(x, b->conf, b->epoch, -ECANCELED);
 	free(b);
 }
 
-static void
-burst_tick(void *data)
+/* b's next frame; false when that was its last (b is gone). */
+static bool
+burst_fire(struct burst *b, uint64_t now)
 {
-	struct burst *b = data;
-	uint64_t next_ms = b->conf->announce_interval_ms;
-	int r;
+	int r = send_frame(b);
 
-	b->armed = false;
-	l2_progress(b->x); /* a takeover of many VIPs fires their bursts together */
-	r = send_frame(b);
 	if (r < 0)
 		qb_log(LOG_WARNING, "VIP '%s': announce on %s failed: %s, ignoring", b->conf->head.name,
 		       b->conf->interface, cv_strerror(r));
 	if (r < 0 && !b->err)
 		b->err = r;
-
-	if (--b->left == 0) {
-		if (!b->reported) {
-			b->reported = true;
-			l2_announced(b->x, b->conf, b->epoch, b->err);
-		}
-		/* announce_refresh: one more frame every so often while we hold it
-		 * (ADDR_DEL cancels); 0 ends here. */
-		if (b->conf->announce_refresh_ms == 0) {
-			burst_remove(b);
-			return;
-		}
-		b->left = 1;
-		next_ms = b->conf->announce_refresh_ms;
+	b->next_at = now + b->conf->announce_interval_ms;
+	if (--b->left)
+		return true;
+	if (!b->reported) {
+		b->reported = true;
+		l2_announced(b->x, b->conf, b->epoch, b->err);
 	}
-	if (qb_loop_timer_add(b->x->env.loop, QB_LOOP_HIGH, next_ms * QB_TIME_NS_IN_MSEC, b,
-			      burst_tick, &b->timer) == 0)
-		b->armed = true;
-	else
+	/* announce_refresh: one more frame every so often while we hold it
+	 * (ADDR_DEL cancels); 0 ends here. */
+	if (b->conf->announce_refresh_ms == 0) {
 		burst_remove(b);
+		return false;
+	}
+	b->left = 1;
+	b->next_at = now + b->conf->announce_refresh_ms;
+	return true;
+}
+
+static void
+bursts_run(void *data)
+{
+	struct l2 *x = data;
+	uint64_t start = l2_now_ms(), now = start, next = NEVER;
+
+	x->burst_armed = false;
+	for (size_t i = 0; i < x->n_bursts;) {
+		struct burst *b = x->bursts[i];
+
+		if (b->next_at <= now && (i & 63) == 0) {
+			l2_progress(x);
+			now = l2_now_ms();
+			if (now - start >= BURST_BUDGET_MS) {
+				next = now; /* the rest in the next iteration */
+				break;
+			}
+		}
+		if (b->next_at <= now && !burst_fire(b, now))
+			continue; /* another took its place */
+		next = CV_MIN(next, b->next_at);
+		i++;
+	}
+	bursts_arm(x, next);
 }
 
 void
-l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf)
+l2_cancel_burst(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf)
 {
-	for (size_t i = 0; i < x->n_bursts; i++)
-		if (x->bursts[i]->conf == conf) {
-			burst_remove(x->bursts[i]);
-			return;
-		}
+	if (vip < x->cap_burst_of && x->burst_of[vip] && x->burst_of[vip]->conf == conf)
+		burst_remove(x->burst_of[vip]);
 }
 
 /* How long a looked-up link is taken as it is: one engine step's work. */
@@ -176,7 +229,7 @@ l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf)
 int
 l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_error *err)
 {
-	uint64_t now = qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+	uint64_t now = l2_now_ms();
 	int r;
 
 	if (now - x->links_at > LINKS_FRESH_MS)
@@ -201,23 +254,27 @@ announce(struct l2 *x, const struct cv_backend_op *a)
 	struct burst *b = NULL;
 	int r = 0;
 
-	l2_cancel_burst(x, a->conf);
+	l2_cancel_burst(x, a->vip, a->conf);
 	if (a->conf->announce_count == 0)
 		goto done;
 	r = grow((void **)&x->bursts, &x->cap_bursts, x->n_bursts + 1, sizeof(*x->bursts));
+	if (r == 0)
+		r = grow_burst_of(x, (size_t)a->vip + 1);
 	if (r == 0 && !(b = calloc(1, sizeof(*b))))
 		r = -ENOMEM;
 	if (r < 0)
 		goto done;
-	*b = (struct burst){ .x = x, .conf = a->conf, .epoch = a->epoch,
-			     .left = a->conf->announce_count };
+	*b = (struct burst){ .x = x, .conf = a->conf, .vip = a->vip, .pos = x->n_bursts,
+			     .epoch = a->epoch, .left = a->conf->announce_count,
+			     .next_at = l2_now_ms() };
 	r = l2_link(x, a->conf->interface, &b->link, NULL);
 	if (r < 0) {
 		free(b);
 		goto done;
 	}
 	x->bursts[x->n_bursts++] = b;
-	burst_tick(b); /* the first frame at once: that is the failover */
+	x->burst_of[a->vip] = b;
+	bursts_arm(x, b->next_at); /* the first frame at once: that is the failover */
 	return;
 done:
 	l2_announced(x, a->conf, a->epoch, r);
@@ -438,21 +495,34 @@ void
 l2_switch_config(struct l2 *x, const struct cv_config *next)
 {
 	for (size_t i = 0; i < x->n_bursts;) {
-		const struct cv_vip_conf *n = same_vip(next, x->bursts[i]->conf);
+		struct burst *b = x->bursts[i];
+		const struct cv_vip_conf *n = same_vip(next, b->conf);
 
-		if (n)
-			x->bursts[i++]->conf = n; /* its announce_* settings from now on */
-		else
-			burst_remove(x->bursts[i]);
+		if (!n) {
+			burst_remove(b);
+			continue;
+		}
+		/* its announce_* settings from now on, and its index in next */
+		if (b->vip < x->cap_burst_of && x->burst_of[b->vip] == b)
+			x->burst_of[b->vip] = NULL;
+		b->conf = n;
+		b->vip = (uint32_t)(n - next->vips);
+		i++;
 	}
+	for (size_t i = 0; i < x->n_bursts; i++)
+		if (grow_burst_of(x, (size_t)x->bursts[i]->vip + 1) == 0)
+			x->burst_of[x->bursts[i]->vip] = x->bursts[i];
 	while (x->n_notes)
 		l2_note_remove(x->notes[0]);
 	if (!next) { /* the end: nothing is left to point to */
+		bursts_arm(x, NEVER);
 		free(x->bursts);
+		free(x->burst_of);
 		free(x->notes);
 		x->bursts = NULL;
+		x->burst_of = NULL;
 		x->notes = NULL;
-		x->cap_bursts = x->cap_notes = 0;
+		x->cap_bursts = x->cap_burst_of = x->cap_notes = 0;
 	}
 }
 

@@ -2,12 +2,9 @@
 /*
  * The L2 backend (backend.h): a VIP is an address on its interface, added
  * over netlink with our owner tag and the kernel lease, announced by GARP or
- * unsolicited NA (l2-announce.c). An engine step's acquires, releases and
- * the renewal go to the kernel as one netlink batch per operation and
- * interface (design.md rule 6), the interface looked up once, at most 256
- * requests per call (fewer when the kernel is slow) with a beat between two:
- * a takeover of thousands of VIPs is a few round trips. Each VIP's outcome is reported on its own; failures are
- * logged once per batch with a count (each VIP at debug).
+ * unsolicited NA (l2-announce.c). The address work of each step is queued
+ * and run in netlink batches by l2-batch.c, the reaper's and reconcile's
+ * sweep is l2-sweep.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -50,187 +47,6 @@ l2_progress(struct l2 *x)
 {
 	if (x->env.progress)
 		x->env.progress();
-}
-
-/* One batch: the VIPs of one operation on one interface. */
-struct batch {
-	enum cv_nl_op op;
-	const char *ifname;
-	const struct cv_backend_op *ops;
-	size_t n;
-	struct cv_nl_addr_req *reqs;
-	int *raw;	 /* the kernel's own answer per request */
-	int *err;	 /* what it means: 0 (done, idempotent included) or -errno */
-	struct cv_nl_link link;
-	struct cv_nl_error nlerr; /* the first failure; index: of the batch */
-};
-
-/* The kernel's words on request i's failure, if they were about it. */
-static const char *
-detail_of(const struct batch *b, size_t i)
-{
-	return b->err[i] < 0 && b->nlerr.msg[0] && b->nlerr.index == i ? b->nlerr.msg : NULL;
-}
-
-static void
-log_failures(const struct batch *b, const struct cv_nl_error *nlerr)
-{
-	size_t failed = 0, first = b->n;
-	char buf[CV_ADDR_STRLEN];
-
-	for (size_t i = 0; i < b->n; i++)
-		if (b->err[i] < 0) {
-			first = failed++ ? first : i;
-			qb_log(LOG_DEBUG, "VIP '%s': %s on %s failed: %s",
-			       b->ops[i].conf->head.name, cv_nl_op_to_string(b->op), b->ifname,
-			       cv_strerror(b->err[i]));
-		}
-	if (!failed)
-		return;
-	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", b->ops[first].conf->head.name,
-	       cv_addr_format(&b->ops[first].conf->address, true, buf, sizeof(buf)), b->ifname,
-	       cv_nl_op_to_string(b->op), cv_strerror(b->err[first]),
-	       nlerr->msg[0] ? " (kernel: " : "", nlerr->msg, nlerr->msg[0] ? ")" : "");
-	if (failed > 1)
-		qb_log(LOG_ERR, "%s on %s: %zu of %zu VIPs failed", cv_nl_op_to_string(b->op),
-		       b->ifname, failed, b->n);
-}
-
-/*
- * Requests per netlink call, the loop beating between two: the kernel does a
- * call's work before it answers, and its cost per address grows with the
- * addresses on the interface (IPv6: the solicited-node group and MLD work of
- * each), so a fixed size that takes a few ms at first takes hundreds at
- * 10,000 VIPs, past the reaper's bound. The size adapts to keep each call
- * near CHUNK_TARGET_MS: halved when one took longer than twice that, doubled
- * when one took less than half.
- */
-#define CHUNK_MIN	8
-#define CHUNK_MAX	256
-#define CHUNK_TARGET_MS 10
-
-static uint64_t
-mono_ms(void)
-{
-	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
-}
-
-static void
-adapt_chunk(struct l2 *x, uint64_t took_ms)
-{
-	if (took_ms > 2 * CHUNK_TARGET_MS)
-		x->chunk = CV_MAX(x->chunk / 2, (size_t)CHUNK_MIN);
-	else if (took_ms < CHUNK_TARGET_MS / 2)
-		x->chunk = CV_MIN(x->chunk * 2, (size_t)CHUNK_MAX);
-}
-
-/* One chunk: 0, or -errno of the socket (then what was not answered is unknown). */
-static int
-chunk_run(struct l2 *x, struct batch *b, size_t off, size_t m, struct cv_nl_error *nlerr)
-{
-	struct cv_nl_error e = {};
-	uint64_t start = mono_ms();
-	int r = cv_nl_addr_batch(x->nl, b->op, b->reqs + off, m, b->raw + off, &e);
-
-	adapt_chunk(x, mono_ms() - start);
-	l2_progress(x);
-	if (r < 0 && !nlerr->err) {
-		*nlerr = e; /* the first failure's kernel message, for the log */
-		nlerr->index += off;
-	}
-	/* A request's own failure: each answer says whose (index < m). */
-	return r < 0 && e.index >= m ? r : 0;
-}
-
-/* The interface once, then the requests in chunks; b->err filled. */
-static void
-batch_run(struct l2 *x, struct batch *b, uint32_t lease_s)
-{
-	struct cv_nl_error *nlerr = &b->nlerr;
-	int r;
-
-	l2_progress(x);
-	r = l2_link(x, b->ifname, &b->link, nlerr);
-	nlerr->index = b->n; /* the link's failure is no request's own */
-	for (size_t i = 0; r >= 0 && i < b->n; i++) {
-		const struct cv_vip_conf *c = b->ops[i].conf;
-
-		b->reqs[i] = (struct cv_nl_addr_req){ .addr = c->address,
-						      .ifindex = b->link.ifindex,
-						      .lease_s = lease_s,
-						      .nodad = c->nodad,
-						      .deprecated = c->deprecated,
-						      .tag = x->env.tag };
-	}
-	for (size_t off = 0, m; r >= 0 && off < b->n; off += m) {
-		m = CV_MIN(x->chunk, b->n - off);
-		r = chunk_run(x, b, off, m, nlerr);
-	}
-	for (size_t i = 0; i < b->n; i++)
-		b->err[i] = r < 0 ? r : cv_nl_op_outcome(b->op, b->raw[i]);
-	log_failures(b, nlerr);
-}
-
-/*
- * The add found the address there already (-EEXIST). Ours (a previous run,
- * a race with reconcile) is simply held again. Anyone else's stays theirs:
- * the add counts as failed, so placement moves the VIP elsewhere, and
- * neither the announce nor the delete of the release that follows touches it.
- */
-static bool
-refuse_foreign(struct l2 *x, const struct cv_backend_op *a, const struct cv_nl_addr_req *req)
-{
-	struct cv_nl_addr found;
-
-	if (cv_nl_addr_find(x->nl, req->ifindex, &req->addr, &found) < 0 || found.proto == x->env.tag)
-		return false;
-	l2_log_vip(LOG_ERR, a->conf, "address already on the interface and not ours, leaving it alone");
-	l2_note_add(x, a, NOTE_FOREIGN, req->ifindex);
-	l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, -EADDRINUSE, NULL);
-	return true;
-}
-
-static void
-added(struct l2 *x, const struct batch *b, size_t i)
-{
-	const struct cv_backend_op *a = &b->ops[i];
-	const struct cv_nl_addr_req *req = &b->reqs[i];
-	bool dad;
-
-	if (b->err[i] < 0) {
-		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, b->err[i], detail_of(b, i));
-		return;
-	}
-	if (b->raw[i] == -EEXIST && refuse_foreign(x, a, req))
-		return;
-	/* The daemon: a DAD failure later is this add's result too (same
-	 * epoch). A one-shot run: the add's one result comes when DAD ends. */
-	dad = b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad;
-	if (!x->env.oneshot || !dad)
-		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
-	if (dad && !l2_dad_start(x, a, req->ifindex) && x->env.oneshot)
-		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
-}
-
-static void
-deleted(struct l2 *x, const struct batch *b, size_t i)
-{
-	const struct cv_backend_op *a = &b->ops[i];
-
-	/* An interface that is gone took the address with it (-ENODEV). */
-	if (b->err[i] == -ENODEV)
-		l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, 0, NULL);
-	else
-		l2_result(x, a->conf, CV_ACT_ADDR_DEL, a->epoch, b->err[i], detail_of(b, i));
-}
-
-/* A one-shot run hears of each renewal (the daemon: the executor's one result). */
-static void
-renewed(struct l2 *x, const struct batch *b, size_t i)
-{
-	if (x->env.oneshot)
-		l2_result(x, b->ops[i].conf, CV_ACT_RENEW, b->ops[i].epoch, b->err[i],
-			  detail_of(b, i));
 }
 
 /* The engine's VIP that a is, if the engine holds it there; else -ENOENT. */
@@ -278,6 +94,13 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 
 	if (!seen)
 		return -ENOMEM;
+	/* While address work is queued the kernel is ahead of the engine (an
+	 * add done, its result not heard yet): compare them once it is done.
+	 * Without an engine everything of ours goes, and the work with it. */
+	if (!engine)
+		l2_work_drop(x);
+	else if (x->work)
+		return 0;
 	left = cv_l2_sweep(x->nl, owned, keep_held, &c, &found);
 	if (left < 0)
 		return left;
@@ -285,54 +108,6 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);
 	return left;
-}
-
-static const char *
-ifname_of(const struct cv_backend_op *a)
-{
-	return a->conf->interface ? a->conf->interface : "";
-}
-
-/* Same interface together; within it by the engine's order of the VIPs. */
-static int
-by_interface(const void *pa, const void *pb)
-{
-	const struct cv_backend_op *a = pa, *b = pb;
-	int c = strcmp(ifname_of(a), ifname_of(b));
-
-	return c ? c : (a->vip > b->vip) - (a->vip < b->vip);
-}
-
-static enum cv_action_type
-act_of(enum cv_nl_op op)
-{
-	return op == CV_NL_ADD ? CV_ACT_ADDR_ADD : op == CV_NL_DEL ? CV_ACT_ADDR_DEL : CV_ACT_RENEW;
-}
-
-/* ops[0..n) (sorted here): one batch per interface; each VIP reported (RENEW: one-shot only). */
-static void
-run_op(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops, size_t n)
-{
-	_cleanup_free_ struct cv_nl_addr_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
-	_cleanup_free_ int *raw = calloc(n ? n : 1, sizeof(*raw));
-	_cleanup_free_ int *err = calloc(n ? n : 1, sizeof(*err));
-
-	if (!reqs || !raw || !err) {
-		for (size_t i = 0; (op != CV_NL_RENEW || x->env.oneshot) && i < n; i++)
-			l2_result(x, ops[i].conf, act_of(op), ops[i].epoch, -ENOMEM, NULL);
-		return;
-	}
-	qsort(ops, n, sizeof(*ops), by_interface);
-	for (size_t i = 0, k; i < n; i = k) {
-		struct batch b = { .op = op, .ifname = ifname_of(&ops[i]), .ops = ops + i,
-				   .reqs = reqs + i, .raw = raw + i, .err = err + i };
-
-		for (k = i; k < n && strcmp(ifname_of(&ops[k]), b.ifname) == 0; k++)
-			b.n++;
-		batch_run(x, &b, lease_s);
-		for (size_t j = 0; j < b.n; j++)
-			(op == CV_NL_ADD ? added : op == CV_NL_DEL ? deleted : renewed)(x, &b, j);
-	}
 }
 
 /*
@@ -345,7 +120,7 @@ copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action
 	struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v && op == CV_ACT_RENEW && !x->env.oneshot)
-		qb_log(LOG_ERR, "renew: %s", cv_strerror(-ENOMEM));
+		l2_result(x, NULL, CV_ACT_RENEW, 0, -ENOMEM, NULL); /* the refresh's one result */
 	else if (!v)
 		for (size_t i = 0; i < n; i++)
 			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM, NULL);
@@ -358,20 +133,20 @@ static void
 acquire(struct cv_backend *b, const struct cv_backend_op *ops, size_t n, uint32_t lease_s)
 {
 	struct l2 *x = l2_of(b);
-	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_ADD);
+	struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_ADD);
 
 	if (!v)
 		return;
 	for (size_t i = 0; i < n; i++)
 		l2_note_remove(l2_note_find(x, v[i].conf)); /* from an earlier hold */
-	run_op(x, CV_NL_ADD, lease_s, v, n);
+	l2_work_push(x, CV_NL_ADD, lease_s, v, n);
 }
 
 static void
 release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 {
 	struct l2 *x = l2_of(b);
-	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_DEL);
+	struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_DEL);
 	size_t m = 0;
 
 	if (!v)
@@ -380,24 +155,24 @@ release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 		struct note *note = l2_note_find(x, v[i].conf);
 		bool foreign = note && note->kind == NOTE_FOREIGN;
 
-		l2_cancel_burst(x, v[i].conf);
+		l2_cancel_burst(x, v[i].vip, v[i].conf);
 		l2_note_remove(note);
 		if (foreign) /* the admin's address was never ours: nothing to remove */
 			l2_result(x, v[i].conf, CV_ACT_ADDR_DEL, v[i].epoch, 0, NULL);
 		else
 			v[m++] = v[i];
 	}
-	run_op(x, CV_NL_DEL, 0, v, m);
+	l2_work_push(x, CV_NL_DEL, 0, v, m);
 }
 
 static void
 refresh(struct cv_backend *b, const struct cv_backend_op *held, size_t n, uint32_t lease_s)
 {
 	struct l2 *x = l2_of(b);
-	_cleanup_free_ struct cv_backend_op *v = copy_ops(x, held, n, CV_ACT_RENEW);
+	struct cv_backend_op *v = copy_ops(x, held, n, CV_ACT_RENEW);
 
 	if (v)
-		run_op(x, CV_NL_RENEW, lease_s, v, n);
+		l2_work_push(x, CV_NL_RENEW, lease_s, v, n);
 }
 
 static void
@@ -409,7 +184,10 @@ announce(struct cv_backend *b, const struct cv_backend_op *op)
 static void
 switch_config(struct cv_backend *b, const struct cv_config *next)
 {
-	l2_switch_config(l2_of(b), next);
+	struct l2 *x = l2_of(b);
+
+	l2_work_drain(x); /* it points into the config that is going */
+	l2_switch_config(x, next);
 }
 
 /* One-shot: what the daemon's monitor would pass on (cv_l2_on_addr, cv_l2_recheck). */
@@ -467,7 +245,7 @@ create(const struct cv_backend_env *env, struct cv_backend **ret)
 		return -ENOMEM;
 	*x = (struct l2){ .base = { .ops = &cv_l2_backend },
 			  .env = *env,
-			  .chunk = CHUNK_MAX };
+			  .chunk = L2_CHUNK_MAX };
 	l2_socks_init(&x->garp);
 	l2_socks_init(&x->ndisc);
 	r = cv_nl_new(&x->nl);
@@ -493,6 +271,7 @@ destroy(struct cv_backend *b)
 		qb_loop_poll_del(x->env.loop, cv_nl_monitor_fd(x->mon));
 		cv_nl_monitor_free(x->mon);
 	}
+	l2_work_drop(x);
 	l2_switch_config(x, NULL);
 	/* One-shot: the process exits next, and its exit need not wait for the
 	 * AF_PACKET closes either (the child inherits every socket; slot 0 is

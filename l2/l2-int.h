@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <qb/qbutil.h>
+
 #include "backend.h"
 #include "netlink-monitor.h"
 #include "netlink.h"
@@ -24,14 +26,21 @@
 struct burst {
 	struct l2 *x;
 	const struct cv_vip_conf *conf;
+	uint32_t vip;	/* the engine's index (x->burst_of) */
+	size_t pos;	/* in x->bursts */
 	uint64_t epoch; /* of the ANNOUNCE: a one-shot run gets its outcome */
 	int err;	/* the first send that failed, or 0 */
 	bool reported;	/* its count frames are out (one-shot: reported) */
 	struct cv_nl_link link;
 	unsigned left;
-	qb_loop_timer_handle timer;
-	bool armed;
+	uint64_t next_at; /* l2_now_ms of its next frame */
 };
+
+static inline uint64_t
+l2_now_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
 
 /*
  * A VIP whose address needs care until it is let go: one that is the
@@ -75,10 +84,19 @@ struct l2 {
 	/* One-shot only: our own monitor feeds l2_on_addr (the daemon's feeds it
 	 * otherwise, through cv_l2_on_addr). */
 	struct cv_nl_monitor *mon;
-	size_t chunk; /* requests per netlink call now (l2-backend.c: adapt_chunk) */
+	size_t chunk; /* requests per netlink call now (l2-batch.c: adapt_chunk) */
+	struct l2_work *work; /* address work not done yet, oldest first (l2-batch.c) */
+	bool work_job_queued;
 	/* As many as VIPs announce or need care at once: no cap (65,536 VIPs). */
 	struct burst **bursts;
 	size_t n_bursts, cap_bursts;
+	/* One timer for all bursts (thousands start in one takeover: a loop
+	 * timer each cost seconds in libqb), and each VIP's burst by index. */
+	struct burst **burst_of;
+	size_t cap_burst_of;
+	qb_loop_timer_handle burst_timer;
+	bool burst_armed;
+	uint64_t burst_at;
 	struct note **notes;
 	size_t n_notes, cap_notes;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
@@ -90,6 +108,22 @@ struct l2 {
 	uint64_t links_at; /* ms of the first lookup kept */
 };
 
+#define L2_CHUNK_MAX 256 /* requests per netlink call, at most */
+
+/*
+ * Queue op on ops[0..n) (taken over, freed by the queue; sorted by interface
+ * there): the first netlink call now if nothing is queued, the rest from
+ * loop jobs, in order. Each VIP's result is reported as its batch ends; a
+ * refresh ends with one CV_ACT_RENEW result (conf NULL) in the daemon.
+ */
+struct l2_work;
+void l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops,
+		  size_t n);
+/* Run every queued call now (the config the work points to is going). */
+void l2_work_drain(struct l2 *x);
+/* Forget the queued work, unreported (the backend is going). */
+void l2_work_drop(struct l2 *x);
+
 /* The outcome of op on conf, to the executor (which makes it an event later). */
 void l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op,
 	       uint64_t epoch, int err, const char *detail);
@@ -100,8 +134,8 @@ void l2_progress(struct l2 *x);
 void l2_log_vip(int level, const struct cv_vip_conf *c, const char *what);
 /* ifname's link, looked up once per batch: 0 or -errno (-ENODEV: no such link). */
 int l2_link(struct l2 *x, const char *ifname, struct cv_nl_link *ret, struct cv_nl_error *err);
-/* Stop conf's announce burst, if any (its address is going). */
-void l2_cancel_burst(struct l2 *x, const struct cv_vip_conf *conf);
+/* Stop the announce burst of VIP vip (conf), if any (its address is going). */
+void l2_cancel_burst(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf);
 void l2_socks_init(struct socks *s);
 void l2_socks_close(struct socks *s); /* and init again */
 struct note *l2_note_find(struct l2 *x, const struct cv_vip_conf *conf);

@@ -333,6 +333,7 @@ event_name(const struct cv_event *ev)
 		"TOTEM",   "QUORUM",	"GROUP",      "MESSAGE",       "TIMER",
 		"TIMINGS", "HEALTH",	"ADMIN_MOVE", "ADMIN_STANDBY", "RELOAD",
 		"STOP",	   "CONN_LOST", "ADDR_GONE",  "ACTION_RESULT", "LINK",
+		"ACTION_RESULTS",
 	};
 
 	return (unsigned)ev->type < _CV_EVENT_TYPE_MAX ? names[ev->type] : "?";
@@ -397,7 +398,14 @@ step(struct sim *s, struct node *n, struct inev *ev)
 			  ev->ev.quorum.quorate ? "quorate" : "not quorate");
 	else if (ev->ev.type != CV_EV_TIMER)
 		sim_trace(s, "n%u <- %s", n->id, event_name(&ev->ev));
-	r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
+	/* The daemon's executor hands results over in batches (CV_EV_ACTION_RESULTS). */
+	if (ev->ev.type == CV_EV_ACTION_RESULT)
+		r = cv_engine_step(n->d.engine,
+				   &(struct cv_event){ .type = CV_EV_ACTION_RESULTS,
+						       .results = { .v = &ev->ev.result, .n = 1 } },
+				   s->now, &acts);
+	else
+		r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
 	if (r == 0 && ev->ev.type == CV_EV_RELOAD)
 		n->d.cfg = ev->ev.reload.config; /* action indices follow the engine's config */
 	if (r < 0)
