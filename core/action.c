@@ -48,7 +48,7 @@ static const char *const action_names[] = {
 };
 static const char *const notice_names[] = {
 	"view-adopted", "exchange-done", "digest-mismatch", "version-mismatch",
-	"move-refused", "bad-message",	 "two-node-refused",
+	"move-refused", "bad-message",	 "two-node-refused", "peer-silent",
 };
 
 _Static_assert(ELEMENTSOF(vip_state_names) == _CV_VIP_STATE_MAX, "vip state names");

@@ -69,6 +69,7 @@ enum cv_notice {
 	CV_NOTICE_MOVE_REFUSED,	    /* admin move refused; reason in text */
 	CV_NOTICE_BAD_MESSAGE,	    /* a message that makes no sense here was dropped */
 	CV_NOTICE_TWO_NODE_REFUSED, /* plain two_node: no VIP is held */
+	CV_NOTICE_PEER_SILENT,	    /* node's STATE is overdue: exchanges go on without it */
 	_CV_NOTICE_MAX,
 	_CV_NOTICE_INVALID = -EINVAL,
 };

@@ -59,6 +59,13 @@ struct peer {
 	uint64_t back_at;	/* when it came back into our view */
 	bool owns;		/* placement gave it at least one VIP: it must heartbeat */
 	bool in_view;
+	/* Silence by agreement (engine-silent.c): a SILENT about it was
+	 * delivered, and nothing of its daemon since. Exchanges do not wait
+	 * for it; it is ineligible and, as a blocker, a silent owner (rule 4). */
+	bool excluded;
+	uint64_t excluded_at;	/* delivery of that SILENT */
+	uint64_t spoke_at;	/* delivery of its daemon's last message, or its join */
+	uint64_t silence_told_at; /* we last sent a SILENT about it */
 };
 
 struct vip_rt {
@@ -180,6 +187,8 @@ struct cv_engine {
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
 	uint64_t timer_due;	/* when it fires: not before it was armed */
 	uint64_t watch_from;	/* we ran late here: nobody silent until H after (silent_at) */
+	uint64_t exchange_since; /* an exchange has been under way since (NEVER: none) */
+	uint64_t hearing_since;	/* we joined the group: every message since reached us */
 };
 
 /* engine.c */
@@ -203,6 +212,8 @@ bool cv_engine_totem_can_be_quorate(const struct cv_engine *e);
 bool cv_engine_in_adopted_ring(const struct cv_engine *e);
 void cv_engine_reconsider_view(struct cv_engine *e);
 bool cv_engine_check_exchange(struct cv_engine *e);
+/* Does this node have a daemon in the group whose STATE an exchange waits for? */
+bool cv_engine_expects_state(const struct peer *p);
 void cv_engine_start_exchange(struct cv_engine *e);
 /* Every member starts again from the owners the fresh STATEs claim. */
 void cv_engine_restart_owners(struct cv_engine *e);
@@ -226,6 +237,15 @@ bool cv_engine_vip_locally_healthy(const struct cv_engine *e, const struct cv_vi
 /* Build the per-config tables (the engine then uses cfg); free them. */
 int cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids);
 void cv_engine_unload_config(struct cv_engine *e);
+
+/* engine-silent.c: silence by agreement (rule 7) */
+void cv_engine_judge_exchange(struct cv_engine *e);
+uint64_t cv_engine_silence_due(const struct cv_engine *e);
+void cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m);
+void cv_engine_heard(struct cv_engine *e, uint32_t nodeid, uint32_t pid);
+void cv_engine_forget_silences(struct cv_engine *e);
+/* When blocker p, silent by agreement, holds nothing any more (NEVER: not excluded). */
+uint64_t cv_engine_excluded_deadline(const struct cv_engine *e, const struct peer *p);
 
 /* engine-reload.c */
 int cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev);

@@ -609,8 +609,11 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	if (!m)
 		return on_undecodable(e, node, pid, ev->message.decode_err);
 	own_delivered(e, node, pid, m);
+	cv_engine_heard(e, node, pid);
+	/* A SILENT counts from anyone: every member must apply it alike, and
+	 * who is whose daemon is not known alike (a daemon that just joined). */
 	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&
-	    !from_daemon(e, node, pid)) {
+	    m->type != CV_PROTO_TYPE_SILENT && !from_daemon(e, node, pid)) {
 		/* Before its daemon's STATE (a joining daemon heartbeats at
 		 * once) this is no forgery: dropped without a word. */
 		if (daemon_known(e, node))
@@ -633,6 +636,9 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	case CV_PROTO_TYPE_MOVE:
 	case CV_PROTO_TYPE_STANDBY:
 		on_command(e, node, pid, m);
+		break;
+	case CV_PROTO_TYPE_SILENT:
+		cv_engine_on_silent(e, &m->silent);
 		break;
 	default:
 		bad_message(e, node, "unknown message type");

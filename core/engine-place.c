@@ -59,7 +59,7 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 
 	return p && e->have_view && e->view_quorate && p->in_view && daemon_present(p) &&
 	       p->state_fresh && p->digest == e->trusted_digest && !p->standby &&
-	       !cv_engine_runtime_standby(e, nodeid) && !p->silent;
+	       !cv_engine_runtime_standby(e, nodeid) && !p->silent && !p->excluded;
 }
 
 static uint32_t
@@ -333,6 +333,7 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 	}
 	if (p->silent && p->last_hb_at != NEVER)
 		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);
+	t = CV_MIN(t, cv_engine_excluded_deadline(e, p));
 	if (cv_engine_unwatched_return(e, p))
 		t = p->back_at + kl;
 	return t;

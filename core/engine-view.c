@@ -73,6 +73,8 @@ cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 		.reaper_left_at = NEVER,
 		.last_hb_at = NEVER,
 		.gone_at = NEVER,
+		.excluded_at = NEVER,
+		.spoke_at = NEVER,
 	};
 	if (s == e->n_peers)
 		e->n_peers++;
@@ -393,6 +395,7 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 		cv_engine_end_moves_of_gone(e);
 		judge_unseen_leaves(e);
 		unspeak(e);
+		cv_engine_forget_silences(e);
 		if (!cv_engine_totem_can_be_quorate(e))
 			cv_engine_release_all(e, CV_REASON_CANNOT_BE_QUORATE);
 	}
@@ -491,8 +494,10 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 		member_left(e, &ev->group.left[i]);
 	set_members(e, ev);
 	for (size_t i = 0; i < ev->group.n_joined; i++)
-		if (ev->group.joined[i].nodeid == e->me && ev->group.joined[i].pid == e->my_pid)
+		if (ev->group.joined[i].nodeid == e->me && ev->group.joined[i].pid == e->my_pid) {
 			forget_missing(e);
+			e->hearing_since = e->now; /* every message from here reaches us */
+		}
 	if (ev->group.n_joined == 0) {
 		cv_engine_check_exchange(e);
 		return 0;
@@ -500,6 +505,9 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	/* A daemon joined: everybody tells it (and us) their state again. */
 	unfresh_all(e);
 	unspeak(e);
+	cv_engine_forget_silences(e);
+	for (size_t i = 0; i < ev->group.n_joined; i++)
+		cv_engine_heard(e, ev->group.joined[i].nodeid, ev->group.joined[i].pid);
 	if (e->have_view && e->view_quorate)
 		cv_engine_start_exchange(e);
 	else
@@ -508,8 +516,8 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 }
 
 /* Does this node have a daemon in the group we should hear from? */
-static bool
-expects_state(const struct peer *p)
+bool
+cv_engine_expects_state(const struct peer *p)
 {
 	for (size_t i = 0; i < p->n_pids; i++)
 		if ((p->pids[i] != p->reaper_pid || p->reaper_pid == 0) &&
@@ -576,7 +584,8 @@ cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker)
 	e->exchange_done = false;
 }
 
-/* The exchange is done when every view member with a daemon has a fresh STATE. */
+/* The exchange is done when every view member with a daemon (not excluded)
+ * has a fresh STATE. */
 bool
 cv_engine_check_exchange(struct cv_engine *e)
 {
@@ -586,9 +595,10 @@ cv_engine_check_exchange(struct cv_engine *e)
 	for (size_t i = 0; i < e->n_peers; i++) {
 		const struct peer *p = &e->peers[i];
 
-		if (!p->in_view)
+		/* A SILENT about it was delivered (engine-silent.c). */
+		if (!p->in_view || p->excluded)
 			continue;
-		if (!expects_state(p)) {
+		if (!cv_engine_expects_state(p)) {
 			if (p->n_pids == 0 && e->now < e->settle_until)
 				return false; /* its daemon may still be starting */
 			continue;

@@ -226,6 +226,8 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.stop_deadline = NEVER,
 		.timer_at = NEVER,
 		.timer_due = NEVER,
+		.exchange_since = NEVER,
+		.hearing_since = NEVER,
 	};
 	if (cv_engine_load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
 		cv_engine_free(e);
@@ -471,6 +473,8 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		e->own_state_pending = false; /* the next exchange starts afresh */
 		e->have_totem = e->have_quorum = e->have_view = false;
 		e->view_quorate = e->exchange_done = false;
+		cv_engine_forget_silences(e);
+		e->hearing_since = NEVER;
 		return 0;
 	case CV_EV_ADDR_GONE:
 		/* Rule 8: added back only while our lease says we may hold it. */
@@ -645,6 +649,7 @@ next_wakeup(struct cv_engine *e)
 			at = CV_MIN(at, cv_engine_clear_blockers(e, i));
 	}
 	at = CV_MIN(at, cv_engine_orphans_wakeup(e));
+	at = CV_MIN(at, cv_engine_silence_due(e));
 	return at;
 }
 
@@ -718,6 +723,7 @@ reconcile(struct cv_engine *e)
 	}
 	drive_vips(e);
 	refresh_blocked(e);
+	cv_engine_judge_exchange(e);
 	if (e->state_due && e->have_view && e->view_quorate)
 		cv_engine_send_state(e);
 	heartbeat(e);

@@ -474,6 +474,29 @@ standby_get(struct reader *r, struct cv_proto_msg *m)
 	return get_bool(r, &m->standby.standby);
 }
 
+/* ---- SILENT ---- */
+
+static bool
+silent_valid(const struct cv_proto_msg *m)
+{
+	return m->silent.nodeid != 0;
+}
+
+static void
+silent_put(struct writer *w, const struct cv_proto_msg *m)
+{
+	put_be(w, m->silent.nodeid, 4);
+	put_ring(w, &m->silent.ring);
+}
+
+static int
+silent_get(struct reader *r, struct cv_proto_msg *m)
+{
+	m->silent.nodeid = get_u32(r);
+	get_ring(r, &m->silent.ring);
+	return 0;
+}
+
 /* ---- the type table ---- */
 
 struct type_info {
@@ -489,6 +512,7 @@ static const struct type_info type_table[_CV_PROTO_TYPE_MAX] = {
 	[CV_PROTO_TYPE_RELEASED] = { "RELEASED", released_valid, released_put, released_get },
 	[CV_PROTO_TYPE_MOVE] = { "MOVE", move_valid, move_put, move_get },
 	[CV_PROTO_TYPE_STANDBY] = { "STANDBY", standby_valid, standby_put, standby_get },
+	[CV_PROTO_TYPE_SILENT] = { "SILENT", silent_valid, silent_put, silent_get },
 };
 
 static const struct type_info *

@@ -21,7 +21,9 @@
  *              whom its placement gave each to (owner), and whether its
  *              memory is complete (CV_PROTO_STATE_SEASONED). A member
  *              speaking another version is dropped at decode (counted), so
- *              it is never trusted.
+ *              it is never trusted. SILENT (within version 2, before any
+ *              release): a member whose STATE an exchange waits for in vain
+ *              is excluded from it by all at one point of the stream.
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *
@@ -51,6 +53,7 @@
  *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp, name
  *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp,
  *              u8 standby (0 or 1)
+ *   SILENT     u32 nodeid (!= 0), ring id
  *
  * The format is canonical: flag bits not defined here must be 0 and there is
  * no padding, so a decoded message encodes back to the same bytes (save the
@@ -86,6 +89,7 @@ enum cv_proto_type {
 	CV_PROTO_TYPE_RELEASED = 3,
 	CV_PROTO_TYPE_MOVE = 4,
 	CV_PROTO_TYPE_STANDBY = 5,
+	CV_PROTO_TYPE_SILENT = 6,
 	_CV_PROTO_TYPE_MAX,
 	_CV_PROTO_TYPE_INVALID = -EINVAL,
 };
@@ -194,6 +198,16 @@ struct cv_proto_standby {
 	bool standby;
 };
 
+/*
+ * An exchange waited in vain for this node's STATE (its daemon in the group
+ * but not answering: frozen). At delivery every member stops waiting for it
+ * (engine-silent.c).
+ */
+struct cv_proto_silent {
+	uint32_t nodeid;	/* the node whose STATE is overdue */
+	struct cv_ring_id ring; /* the sender's ring: meaningless in another */
+};
+
 struct cv_proto_msg {
 	uint16_t version; /* decode: the header's; encode: 0 or CV_PROTO_VERSION */
 	enum cv_proto_type type;
@@ -203,6 +217,7 @@ struct cv_proto_msg {
 		struct cv_proto_released released;
 		struct cv_proto_move move;
 		struct cv_proto_standby standby;
+		struct cv_proto_silent silent;
 	};
 };
 

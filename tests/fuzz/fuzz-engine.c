@@ -210,7 +210,7 @@ static void
 build_message(struct input *in, struct cv_proto_msg *m, uint32_t node)
 {
 	static struct cv_proto_vip vips[2];
-	uint8_t t = next(in) % 5;
+	uint8_t t = next(in) % 6;
 
 	*m = (struct cv_proto_msg){ .version = CV_PROTO_VERSION, .type = (enum cv_proto_type)(t + 1) };
 	for (int i = 0; i < 2; i++)
@@ -237,6 +237,9 @@ build_message(struct input *in, struct cv_proto_msg *m, uint32_t node)
 			memcpy(m->released.vips, vips, sizeof(vips));
 			m->released.n_vips = 2;
 		}
+		break;
+	case CV_PROTO_TYPE_SILENT:
+		m->silent = (struct cv_proto_silent){ .nodeid = next(in) % 4 + 1 };
 		break;
 	case CV_PROTO_TYPE_MOVE:
 		m->move = (struct cv_proto_move){ .origin = node, .target = next(in) % 4 + 1,

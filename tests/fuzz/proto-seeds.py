@@ -10,7 +10,7 @@ import sys
 
 MAGIC = 0x43564950
 VERSION = 2
-STATE, HEARTBEAT, RELEASED, MOVE, STANDBY = 1, 2, 3, 4, 5
+STATE, HEARTBEAT, RELEASED, MOVE, STANDBY, SILENT = 1, 2, 3, 4, 5, 6
 HEALTHY, HELD, BLOCKED, VMOVE = 1, 2, 4, 8
 ST_STANDBY, ST_RESEND, ST_SEASONED = 1, 2, 4
 
@@ -59,6 +59,10 @@ def standby_body(value=1, stamp=0x100000004):
     return u32(10) + u32(1) + u32(2) + u64(stamp) + u8(value)
 
 
+def silent_body(nodeid=3):
+    return u32(nodeid) + ring(1, 8)
+
+
 def released_body(vips):
     return u32(2) + ring(1, 8) + u16(len(vips)) + b"".join(name(n) + u64(e) for n, e in vips)
 
@@ -79,6 +83,7 @@ def corpus():
     c["move"] = msg(MOVE, move_body())
     c["move-with-stamp"] = msg(MOVE, move_body("db-primary.v6_1", 0xfffffffffffffffe))
     c["standby"] = msg(STANDBY, standby_body())
+    c["silent"] = msg(SILENT, silent_body())
     c["released"] = msg(RELEASED, released_body([("web", 7), ("db", 9)]))
     c["released-empty"] = msg(RELEASED, released_body([]))
     c["state"] = msg(STATE, state(PLAIN_VIPS))
@@ -102,7 +107,8 @@ def corpus():
                                    version=1)
     c["bad-version-3"] = msg(HEARTBEAT, heartbeat_body(), version=3)
     c["bad-length-field"] = msg(MOVE, move_body(), length=16 + len(move_body()) + 1)
-    c["bad-unknown-type"] = msg(6, heartbeat_body())
+    c["bad-unknown-type"] = msg(7, heartbeat_body())
+    c["bad-silent-nodeid-0"] = msg(SILENT, silent_body(0))
     c["bad-name-char"] = msg(MOVE, move_body("we/"))
     c["bad-standby-value"] = msg(STANDBY, standby_body(value=2))
     c["bad-trailing-byte"] = msg(STANDBY, standby_body() + u8(0))

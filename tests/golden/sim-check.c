@@ -264,7 +264,10 @@ node_eligible(struct sim *s, const struct node *n)
  * last heartbeat + L + K + 1 s, when its kernel lease has ended the address.
  * Which VIPs it blocks is the engines' knowledge, not ours: while one is
  * frozen, liveness is judged from its freeze + that wait + SILENT_SLACK_MS
- * (delivery, placement, the add) on, if that is later than the bound.
+ * (delivery, placement, the add) on, if that is later than the bound. A
+ * daemon that joined the group after the freeze never heard the frozen one:
+ * it counts that wait from its own join (rule 7, silence by agreement), and
+ * its BLOCKED holds the others back as long.
  */
 static uint64_t
 silent_wait_until(const struct sim *s)
@@ -278,10 +281,19 @@ silent_wait_until(const struct sim *s)
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
 		const struct node *n = &s->nodes[i];
 
-		if (!n->crashed && n->cs == CS_UP && n->d.state == PROC_FROZEN &&
-		    n->r.state != PROC_RUNNING)
-			until = CV_MAX(until, n->d.frozen_at + lease + c->kernel_lease_ms + 1000 +
-						      SILENT_SLACK_MS);
+		if (n->crashed || n->cs != CS_UP || n->d.state != PROC_FROZEN ||
+		    n->r.state == PROC_RUNNING)
+			continue;
+		until = CV_MAX(until, n->d.frozen_at + lease + c->kernel_lease_ms + 1000 +
+					      SILENT_SLACK_MS);
+		for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
+			const struct daemon *d = &s->nodes[j].d;
+
+			if (j != i && d->state == PROC_RUNNING && d->connected_at > n->d.frozen_at)
+				until = CV_MAX(until, d->connected_at + lease +
+							      c->kernel_lease_ms + 1000 +
+							      SILENT_SLACK_MS);
+		}
 	}
 	return until;
 }

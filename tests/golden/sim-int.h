@@ -75,6 +75,7 @@ struct daemon {
 	uint64_t gen;	    /* per start: stale events are ignored */
 	uint64_t timer_gen; /* per ARM/CANCEL */
 	uint64_t frozen_at;
+	uint64_t connected_at; /* it last asked to join the group */
 	struct inev *in_head, *in_tail;
 	struct cv_member *view; /* the group as this daemon last saw it */
 	size_t n_view;

@@ -520,6 +520,7 @@ net_connect(struct sim *s, struct node *n)
 {
 	n->d.conn++;
 	n->d.connected = true;
+	n->d.connected_at = s->now;
 	n->d.join_feed = false;
 	free(n->d.view);
 	n->d.view = NULL;

@@ -502,7 +502,8 @@ messages_from_a_non_daemon_process_are_dropped(void **state)
  * Node 3 runs a daemon of another protocol version: its messages do not
  * decode. The exchange must not wait for its STATE forever: n1 and n2 hold
  * the VIPs (once a fresh engine's kernel-lease wait for a node whose daemon
- * it never heard from is over).
+ * it never heard from is over). Its first message ends the wait at once,
+ * before anyone tells it silent (L).
  */
 static void
 a_member_of_another_version_does_not_stall_the_exchange(void **state)
@@ -525,8 +526,8 @@ a_member_of_another_version_does_not_stall_the_exchange(void **state)
 							   .expected_votes = 3 } });
 	}
 	deliver_all(b);
-	advance(b, 13000);
-	assert_false(b->held[1][WEB] || b->held[2][WEB]); /* still waiting for n3's STATE */
+	advance(b, 500);
+	assert_int_equal(b->notices[1][CV_NOTICE_EXCHANGE_DONE], 0); /* waiting for n3's STATE */
 	for (int n = 1; n <= 2; n++)
 		step(b, n, &(struct cv_event){ .type = CV_EV_MESSAGE,
 					       .message = { .nodeid = 3, .pid = 503,
@@ -536,6 +537,47 @@ a_member_of_another_version_does_not_stall_the_exchange(void **state)
 	assert_true(b->held[1][WEB]);
 	assert_true(b->held[1][API] || b->held[2][API]);
 	assert_int_equal(b->notices[1][CV_NOTICE_VERSION_MISMATCH], 1);
+	assert_int_equal(b->notices[1][CV_NOTICE_PEER_SILENT], 0);
+	bus_free(b);
+}
+
+/*
+ * Node 3's daemon is in the group but never answers (frozen with its reaper:
+ * corosync keeps it in the ring and the group). The exchange does not wait
+ * for it forever: after L a member says SILENT, and at its delivery every
+ * member goes on without it (rule 7); n1 and n2 hold the VIPs once a fresh
+ * engine's wait for a daemon it never heard is over.
+ */
+static void
+a_member_that_never_answers_does_not_stall_the_exchange(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	struct cv_ring_id ring = { 1, ++b->ring_seq };
+	uint32_t members[] = { 1, 2, 3 };
+	struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 }, { 3, 103, 0 } };
+
+	b->up[3] = false;
+	for (int n = 1; n <= 3; n++)
+		b->in_ring[n] = true;
+	for (int n = 1; n <= 2; n++) {
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP, .group = { .members = gm, .n_members = 3 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_TOTEM,
+					       .totem = { .ring = ring, .members = members, .n_members = 3 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_QUORUM,
+					       .quorum = { .ring = ring, .quorate = true, .members = members,
+							   .n_members = 3, .quorum_votes = 2,
+							   .expected_votes = 3 } });
+	}
+	deliver_all(b);
+	advance(b, 500);
+	assert_int_equal(b->notices[1][CV_NOTICE_EXCHANGE_DONE], 0); /* under L: still waiting */
+	advance(b, 13100);
+	assert_true(b->notices[1][CV_NOTICE_EXCHANGE_DONE] > 0 &&
+		    b->notices[2][CV_NOTICE_EXCHANGE_DONE] > 0);
+	assert_int_equal(b->notices[1][CV_NOTICE_PEER_SILENT], 1);
+	assert_int_equal(b->notices[2][CV_NOTICE_PEER_SILENT], 1);
+	assert_true(b->held[1][WEB]);
+	assert_true(b->held[1][API] || b->held[2][API]);
 	bus_free(b);
 }
 
@@ -585,6 +627,7 @@ main(void)
 		cmocka_unit_test(released_from_an_unknown_pid_is_dropped),
 		cmocka_unit_test(messages_from_a_non_daemon_process_are_dropped),
 		cmocka_unit_test(a_member_of_another_version_does_not_stall_the_exchange),
+		cmocka_unit_test(a_member_that_never_answers_does_not_stall_the_exchange),
 		cmocka_unit_test(peer_slots_of_departed_nodes_are_reused),
 	};
 

@@ -102,6 +102,11 @@ sample(enum cv_proto_type type)
 			.move = { .request_id = 17, .origin = 1, .target = 2,
 				  .stamp = UINT64_C(0x8000000000000001), .vip = "web" },
 		};
+	case CV_PROTO_TYPE_SILENT:
+		return (struct cv_proto_msg){
+			.type = type,
+			.silent = { .nodeid = 0x01000002, .ring = ring },
+		};
 	case CV_PROTO_TYPE_STANDBY:
 	default:
 		return (struct cv_proto_msg){
@@ -246,6 +251,10 @@ assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
 		assert_int_equal(a->move.target, b->move.target);
 		assert_true(a->move.stamp == b->move.stamp);
 		assert_string_equal(a->move.vip, b->move.vip);
+		break;
+	case CV_PROTO_TYPE_SILENT:
+		assert_int_equal(a->silent.nodeid, b->silent.nodeid);
+		assert_ring_equal(&a->silent.ring, &b->silent.ring);
 		break;
 	default:
 		assert_int_equal(a->standby.request_id, b->standby.request_id);
@@ -903,6 +912,29 @@ move_and_standby_match_reference_bytes(void **state)
 	assert_memory_equal(buf, want_standby, sizeof(want_standby));
 }
 
+static void
+silent_matches_reference_bytes(void **state)
+{
+	const struct cv_proto_msg silent = {
+		.type = CV_PROTO_TYPE_SILENT,
+		.silent = { .nodeid = 0x01020304,
+			    .ring = { .nodeid = 0x05060708, .seq = UINT64_C(0x1112131415161718) } },
+	};
+	static const uint8_t want[] = {
+		0x43, 0x56, 0x49, 0x50, 0x00, 0x02, 0x00, 0x06, /* "CVIP", version 2, SILENT */
+		0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, /* length 32, reserved */
+		0x01, 0x02, 0x03, 0x04,				/* nodeid */
+		0x05, 0x06, 0x07, 0x08,				/* ring nodeid */
+		0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* ring seq */
+	};
+	uint8_t buf[64];
+	size_t len = encode_ok(&silent, buf, sizeof(buf));
+
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_round_trip(&silent);
+}
+
 /* ---- decode rejections ---- */
 
 static void
@@ -967,7 +999,7 @@ static void
 unknown_type_is_eopnotsupp(void **state)
 {
 	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 0);
-	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 6);
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 7);
 	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0xff, 0xff);
 }
 
@@ -1230,6 +1262,7 @@ encode_invalid_fields_is_einval(void **state)
 	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.target, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.origin, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.target, 0);
+	EINVAL_WITH(CV_PROTO_TYPE_SILENT, silent.nodeid, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION - 1);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION + 1);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, type, 0);
@@ -1302,6 +1335,7 @@ main(void)
 		cmocka_unit_test(heartbeat_matches_reference_bytes),
 		cmocka_unit_test(state_matches_reference_bytes),
 		cmocka_unit_test(move_and_standby_match_reference_bytes),
+		cmocka_unit_test(silent_matches_reference_bytes),
 		cmocka_unit_test(every_truncation_is_ebadmsg),
 		cmocka_unit_test(wrong_magic_is_ebadmsg),
 		cmocka_unit_test(other_versions_are_proto_version_errors),
