@@ -16,6 +16,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "executor.h"
+#include "loop-timer.h"
 #include "reaper.h"
 
 struct cv_executor {
@@ -25,8 +26,7 @@ struct cv_executor {
 	struct cv_cpg *cpg;
 	uint8_t tag; /* who owns our addresses (config.h, cv_config_address_tag) */
 	struct cv_backend *backends[_CV_BACKEND_MAX]; /* made at first use */
-	qb_loop_timer_handle wakeup;
-	bool wakeup_armed;
+	struct cv_loop_timer *wakeup; /* the engine's (loop-timer.h: not a libqb timer) */
 	uint64_t flush_ms;	/* how long a stop may wait for corosync to take our last words */
 	uint64_t stop_by;	/* that wait's end */
 	qb_loop_timer_handle stop_timer;
@@ -271,22 +271,7 @@ wakeup(void *data)
 {
 	struct cv_executor *x = data;
 
-	x->wakeup_armed = false;
 	x->sink(x->userdata, &(struct cv_event){ .type = CV_EV_TIMER });
-}
-
-static void
-arm(struct cv_executor *x, uint64_t at)
-{
-	uint64_t now = now_ms();
-
-	if (x->wakeup_armed)
-		qb_loop_timer_del(x->loop, x->wakeup);
-	x->wakeup_armed = false;
-	if (qb_loop_timer_add(x->loop, QB_LOOP_HIGH,
-			      (at > now ? at - now : 0) * QB_TIME_NS_IN_MSEC, x, wakeup,
-			      &x->wakeup) == 0)
-		x->wakeup_armed = true;
 }
 
 static int
@@ -409,12 +394,11 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 			       cv_proto_type_to_string(a->msg.type), cv_strerror(r));
 		break;
 	case CV_ACT_ARM_TIMER:
-		arm(x, a->at_ms);
+		if (cv_loop_timer_at(x->wakeup, a->at_ms) < 0)
+			qb_log(LOG_CRIT, "the engine's timer: %s", cv_strerror(-errno));
 		break;
 	case CV_ACT_CANCEL_TIMER:
-		if (x->wakeup_armed)
-			qb_loop_timer_del(x->loop, x->wakeup);
-		x->wakeup_armed = false;
+		cv_loop_timer_cancel(x->wakeup);
 		break;
 	case CV_ACT_TRANSITION:
 		log_transition(a, summarised);
@@ -487,14 +471,17 @@ cv_executor_new(qb_loop_t *loop, uint8_t tag, cv_event_sink_fn sink, void *userd
 		struct cv_executor **ret)
 {
 	struct cv_executor *x = calloc(1, sizeof(*x));
+	int r;
 
 	if (!x)
 		return -ENOMEM;
 	*x = (struct cv_executor){ .loop = loop, .tag = tag, .sink = sink, .userdata = userdata };
+	r = cv_loop_timer_new(loop, wakeup, x, &x->wakeup);
 	/* L2 at once: the daemon's monitor, link and reconcile paths use it. */
-	if (!cv_executor_backend(x, CV_BACKEND_L2)) {
+	if (r < 0 || !cv_executor_backend(x, CV_BACKEND_L2)) {
+		cv_loop_timer_free(x->wakeup);
 		free(x);
-		return -ENOMEM;
+		return r < 0 ? r : -ENOMEM;
 	}
 	*ret = x;
 	return 0;
@@ -505,8 +492,7 @@ cv_executor_free(struct cv_executor *x)
 {
 	if (!x)
 		return NULL;
-	if (x->wakeup_armed)
-		qb_loop_timer_del(x->loop, x->wakeup);
+	cv_loop_timer_free(x->wakeup);
 	if (x->feedback_queued) /* stopping: the engine will not hear of them */
 		qb_loop_job_del(x->loop, QB_LOOP_HIGH, x, feedback_job);
 	free(x->results);

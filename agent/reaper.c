@@ -24,6 +24,7 @@
 #include "l2-backend.h"
 #include "netlink.h"
 #include "privileges.h"
+#include "loop-timer.h"
 #include "reaper.h"
 
 struct reaper {
@@ -37,7 +38,8 @@ struct reaper {
 	uint64_t last_beat; /* 0: none yet, no silence counted before the first */
 	uint64_t last_check; /* when on_check last ran */
 	bool deferred;	     /* this silence's judgement was put off once already */
-	qb_loop_timer_handle check, deadline, stop;
+	struct cv_loop_timer *check; /* loop-timer.h: it runs all the time */
+	qb_loop_timer_handle deadline, stop;
 	bool reaping; /* SIGKILL sent: waiting for the daemon's end */
 	bool quit;
 	bool cpg_lost; /* not connected: retry at next_connect_ms */
@@ -465,8 +467,7 @@ on_check(void *data)
 		}
 	}
 	connect_group(r); /* also while reaping: RELEASED needs the group */
-	qb_loop_timer_add(r->loop, QB_LOOP_HIGH, period * QB_TIME_NS_IN_MSEC, r, on_check,
-			  &r->check);
+	(void)cv_loop_timer_in(r->check, period);
 }
 
 static void
@@ -513,9 +514,11 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 			r.cpg_lost = true; /* corosync is not there yet: the check timer retries */
 	}
 	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, r.fd, POLLIN, &r, on_socket);
-	qb_loop_timer_add(r.loop, QB_LOOP_HIGH, (uint64_t)r.silence_ms / 4 * QB_TIME_NS_IN_MSEC,
-			  &r, on_check, &r.check);
+	if (cv_loop_timer_new(r.loop, on_check, &r, &r.check) < 0)
+		_exit(1);
+	(void)cv_loop_timer_in(r.check, r.silence_ms / 4);
 	qb_loop_run(r.loop);
+	r.check = cv_loop_timer_free(r.check);
 	cv_cpg_free(r.cpg);
 	qb_loop_destroy(r.loop);
 	if (r.pidfd >= 0)

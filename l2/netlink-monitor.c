@@ -25,8 +25,11 @@
  * Memory is charged only while notifications wait.
  */
 #define RCVBUF_WANTED	(16 * 1024 * 1024)
-#define RX_BUF_SIZE	(64u * 1024) /* notifications are NLMSG_GOODSIZE (<= 8 KiB) */
-#define DISPATCH_BUDGET 64	     /* datagrams per dispatch: others wait their turn */
+#define RX_SLOT_SIZE	(8u * 1024) /* notifications are NLMSG_GOODSIZE (<= 8 KiB) */
+#define RX_SLOTS	8	    /* datagrams per recvmmsg: our own renewal of 10,000
+				     * VIPs is 10,000 notifications, one datagram each */
+#define RX_BUF_SIZE	(RX_SLOT_SIZE * RX_SLOTS)
+#define DISPATCH_BUDGET 64 /* datagrams per dispatch: others wait their turn */
 
 struct cv_nl_monitor {
 	int fd;
@@ -192,53 +195,65 @@ cv_nl_monitor_fd(const struct cv_nl_monitor *m)
 }
 
 /*
- * One datagram into m->rx: 0, -EAGAIN (nothing pending), -ENOBUFS (the kernel
- * dropped some), -EMSGSIZE (truncated), -EPERM (not from the kernel) or -errno.
+ * Up to RX_SLOTS datagrams into m->rx, one slot each: *ret_n of them, each
+ * slot's length in lens (0: not from the kernel, skip it). 0, -EAGAIN
+ * (nothing pending), -ENOBUFS (the kernel dropped some), -EMSGSIZE
+ * (truncated) or -errno.
  */
 static int
-recv_one(struct cv_nl_monitor *m, size_t *ret_len)
+recv_some(struct cv_nl_monitor *m, size_t lens[RX_SLOTS], size_t *ret_n)
 {
-	struct sockaddr_nl sa = {};
-	struct iovec iov = { .iov_base = m->rx, .iov_len = sizeof(m->rx) };
-	struct msghdr mh = {
-		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
-	};
-	ssize_t n;
+	struct sockaddr_nl sa[RX_SLOTS] = {};
+	struct iovec iov[RX_SLOTS];
+	struct mmsghdr mh[RX_SLOTS] = {};
+	int n;
 
+	for (size_t i = 0; i < RX_SLOTS; i++) {
+		iov[i] = (struct iovec){ .iov_base = m->rx + i * RX_SLOT_SIZE, .iov_len = RX_SLOT_SIZE };
+		mh[i].msg_hdr = (struct msghdr){ .msg_name = &sa[i], .msg_namelen = sizeof(sa[i]),
+						 .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
 	do
-		n = recvmsg(m->fd, &mh, MSG_DONTWAIT);
+		n = recvmmsg(m->fd, mh, RX_SLOTS, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if (mh.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	/* The kernel is port 0; any local process may send to ours. (A
-	 * socketpair in the tests has no sender address.) */
-	if (mh.msg_namelen >= sizeof(sa) && sa.nl_family == AF_NETLINK && sa.nl_pid != 0)
-		return -EPERM;
-	*ret_len = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		if (mh[i].msg_hdr.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		/* The kernel is port 0; any local process may send to ours. (A
+		 * socketpair in the tests has no sender address.) */
+		lens[i] = mh[i].msg_hdr.msg_namelen >= sizeof(sa[i]) &&
+					  sa[i].nl_family == AF_NETLINK && sa[i].nl_pid != 0
+				  ? 0
+				  : mh[i].msg_len;
+	}
+	*ret_n = (size_t)n;
 	return 0;
 }
 
-/* Handle one datagram; -EAGAIN when none was pending. */
+/* Handle what one recvmmsg brings; -EAGAIN when none was pending. */
 static int
-dispatch_one(struct cv_nl_monitor *m)
+dispatch_some(struct cv_nl_monitor *m, size_t *ret_n)
 {
-	size_t len = 0;
-	int r = recv_one(m, &len);
+	size_t lens[RX_SLOTS], n = 0;
+	int r = recv_some(m, lens, &n);
 
+	*ret_n = n ? n : 1;
 	if (r == -ENOBUFS || r == -EMSGSIZE) {
 		m->resync = true;
 		return 0;
 	}
-	if (r == -EPERM)
-		return 0;
 	if (r < 0 || m->resync)
 		return r; /* while a resync is due, what is queued is superseded */
-	r = cv_nl_monitor_feed(m->rx, len, m->fn, m->userdata);
-	if (r == -EBADMSG) {
-		m->resync = true;
-		return 0;
+	for (size_t i = 0; i < n && r == 0 && !m->resync; i++) { /* a resync supersedes the rest */
+		if (!lens[i])
+			continue; /* not from the kernel */
+		r = cv_nl_monitor_feed(m->rx + i * RX_SLOT_SIZE, lens[i], m->fn, m->userdata);
+		if (r == -EBADMSG) {
+			m->resync = true;
+			r = 0;
+		}
 	}
 	return r;
 }
@@ -248,8 +263,8 @@ cv_nl_monitor_dispatch(struct cv_nl_monitor *m)
 {
 	int r = 0;
 
-	for (int i = 0; i < DISPATCH_BUDGET && r == 0; i++)
-		r = dispatch_one(m);
+	for (size_t done = 0, n; done < DISPATCH_BUDGET && r == 0; done += n)
+		r = dispatch_some(m, &n);
 	if (r < 0 && r != -EAGAIN)
 		return r;
 	if (m->resync) {
