@@ -30,7 +30,8 @@
 #      keepalived"), BED_IFACES (4), KA_ADVERT (0.1 s, keepalived's fast
 #      setting, as failover-bench's first column), IDLE_S (20), SETTLE_S (5),
 #      LEASE (corovip's kernel_lease, default 30s at 10,000 VIPs: see the
-#      README), OUT (default BUILDDIR/scale-bench: runs.tsv and logs).
+#      README), HEARTBEAT (corovip's, default its own 50ms), OUT (default
+#      BUILDDIR/scale-bench: runs.tsv and logs).
 # Installs keepalived with apt-get if missing. Namespaces bs* (BED_PREFIX).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,7 +66,9 @@ lease_for() { [ -n "${LEASE:-}" ] && echo "$LEASE" || { [ "$1" -ge 10000 ] && ec
 cv_conf() {
 	local n=$1 i=0 a dev
 	{
-		printf 'cluster {\n\tkernel_lease: %s\n}\n' "$(lease_for "$n")"
+		printf 'cluster {\n\tkernel_lease: %s\n%s}\n' "$(lease_for "$n")" \
+			"${HEARTBEAT:+	heartbeat: $HEARTBEAT
+}"
 		for a in 1 2 3; do printf 'node n%s {\n}\n' "$a"; done
 		while read -r a dev; do
 			printf 'vip v%d {\n\taddress: %s/32\n\tinterface: %s\n\tprefer: n1 n2\n}\n' $i "$a" "$dev"

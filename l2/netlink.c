@@ -169,7 +169,9 @@ struct batch {
 	enum cv_nl_op op;
 	uint32_t base;
 	size_t n;
-	size_t pending; /* ACKs still to come for the chunk on the wire */
+	size_t pending; /* requests in the chunk being built (each may fail: an answer) */
+	size_t ack_index; /* the request whose ACK ends the chunk on the wire */
+	bool acked;	  /* ... and that ACK came */
 	int *errs;
 	struct cv_nl_error *first;
 };
@@ -205,19 +207,29 @@ on_ack(const struct nlmsghdr *nlh, void *userdata)
 	if (r < 0)
 		return r;
 	record(b, i, err, msg);
-	if (b->pending > 0)
-		b->pending--;
+	b->acked |= i == b->ack_index;
 	return 0;
 }
 
+/*
+ * Only the chunk's last request asks for an ACK: the kernel answers every
+ * request that fails anyway (netlink_rcv_skb: an ACK when asked or on an
+ * error), in order, so the last one's ACK ends the chunk and a request
+ * without an answer succeeded. A renewal of 10,000 VIPs was 10,000 ACKs to
+ * read every lease/3; now it is one per chunk.
+ */
 static int
-flush(struct batch *b, struct mnl_nlmsg_batch *mb)
+flush(struct batch *b, struct mnl_nlmsg_batch *mb, struct nlmsghdr *last, size_t last_index)
 {
-	int r = send_all(b->nl, mnl_nlmsg_batch_head(mb), mnl_nlmsg_batch_size(mb));
+	int r;
 
+	last->nlmsg_flags |= NLM_F_ACK;
+	b->ack_index = last_index;
+	b->acked = false;
+	r = send_all(b->nl, mnl_nlmsg_batch_head(mb), mnl_nlmsg_batch_size(mb));
 	if (r < 0)
 		return r;
-	while (b->pending > 0) {
+	while (!b->acked) {
 		size_t len;
 
 		r = recv_some(b->nl, &len);
@@ -234,34 +246,44 @@ static int
 run_batch(struct batch *b, const struct cv_nl_addr_req *reqs, uint8_t *buf)
 {
 	struct mnl_nlmsg_batch *mb = mnl_nlmsg_batch_start(buf, BATCH_LIMIT);
+	struct nlmsghdr *last = NULL; /* the last request in mb, and its index */
+	size_t last_index = 0;
 	int r = 0;
 
 	if (!mb)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->n && r == 0; i++) {
-		int len = cv_nl_msg_put_addr(mnl_nlmsg_batch_current(mb), BATCH_LIMIT, b->op,
-					     &reqs[i], b->base + (uint32_t)i);
+		struct nlmsghdr *nlh = mnl_nlmsg_batch_current(mb);
+		int len = cv_nl_msg_put_addr(nlh, BATCH_LIMIT, b->op, &reqs[i],
+					     b->base + (uint32_t)i);
 
 		if (len < 0) {
 			record(b, i, len, "invalid request");
 			continue;
 		}
+		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK; /* flush asks for the last one's */
 		if (!mnl_nlmsg_batch_next(mb)) {
-			/* Request i did not fit: send the others, then start over with it. */
-			r = flush(b, mb);
+			/* Request i did not fit: send the others, then start over with it
+			 * (the reset moves it to the head). */
+			r = last ? flush(b, mb, last, last_index) : -EMSGSIZE;
 			mnl_nlmsg_batch_reset(mb);
+			last = mnl_nlmsg_batch_head(mb);
+			last_index = i;
 			b->pending = 1;
 			continue;
 		}
+		last = nlh;
+		last_index = i;
 		if (++b->pending >= b->nl->max_inflight) {
-			/* As many ACKs as the receive buffer holds: collect them now. */
-			r = flush(b, mb);
+			/* As many answers as the receive buffer holds: collect them now. */
+			r = flush(b, mb, last, last_index);
 			mnl_nlmsg_batch_reset(mb);
 			b->pending = 0;
+			last = NULL;
 		}
 	}
-	if (r == 0 && !mnl_nlmsg_batch_is_empty(mb))
-		r = flush(b, mb);
+	if (r == 0 && !mnl_nlmsg_batch_is_empty(mb) && last)
+		r = flush(b, mb, last, last_index);
 	mnl_nlmsg_batch_stop(mb);
 	return r;
 }
