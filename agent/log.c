@@ -21,8 +21,11 @@ cv_log_init(const char *name, bool foreground, bool debug)
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
 		qb_log_format_set(QB_LOG_STDERR, "%T %N[%P] %p: %b");
 	}
-	/* The blackbox keeps the recent past for post-mortems (qb-blackbox). */
-	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
+	/* The blackbox keeps the recent past for post-mortems (qb-blackbox):
+	 * 256 KiB, a few thousand debug lines. Its pages are resident once
+	 * written, and a bigger ring would be most of an idle daemon's memory
+	 * (the whole daemon with one VIP is about 4 MiB). */
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 256 * 1024);
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
 	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
 }
