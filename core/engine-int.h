@@ -241,6 +241,8 @@ void cv_engine_unload_config(struct cv_engine *e);
 /* engine-silent.c: silence by agreement (rule 7) */
 void cv_engine_judge_exchange(struct cv_engine *e);
 uint64_t cv_engine_silence_due(const struct cv_engine *e);
+/* A wakeup at least every H: note_late must see how long we were stopped. */
+uint64_t cv_engine_tick_due(const struct cv_engine *e);
 void cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m);
 void cv_engine_heard(struct cv_engine *e, uint32_t nodeid, uint32_t pid);
 void cv_engine_forget_silences(struct cv_engine *e);

@@ -169,6 +169,15 @@ disputed(const struct cv_engine *e, size_t i)
 	return false;
 }
 
+/* Do most members define VIP i otherwise than we do (a rolling reload)? */
+static bool
+outvoted(const struct cv_engine *e, size_t i)
+{
+	uint32_t agreed = agreed_vip_digest(e, i);
+
+	return agreed && agreed != e->vip_digests[i];
+}
+
 static void
 vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t *prefer)
 {
@@ -223,6 +232,18 @@ set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 			v->released &= ~BIT(now); /* it may take it again */
 	}
 	v->owner = owner;
+}
+
+/* View members other than us. */
+static uint64_t
+in_view_others(const struct cv_engine *e)
+{
+	uint64_t mask = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (e->peers[s].in_view && e->peers[s].nodeid != e->me)
+			mask |= BIT(s);
+	return mask;
 }
 
 /* Owners must heartbeat; a new owner is watched from now (check_silence). */
@@ -295,6 +316,12 @@ cv_engine_place(struct cv_engine *e)
 		if (r < 0)
 			return r;
 		set_owner(e, &e->vips[i], owners[0]);
+		/* Outvoted, we place it with our own keys: the owner we remember
+		 * is not theirs, and any node sharing their definition may hold
+		 * it, also after its last STATE. Until its word it blocks us,
+		 * should a leave make our definition theirs (no exchange). */
+		if (outvoted(e, i))
+			e->vips[i].blockers |= agreeing_nodes(e, i) & in_view_others(e);
 	}
 	mark_owners(e);
 	return 0;
@@ -386,15 +413,6 @@ cv_engine_clear_blockers(struct cv_engine *e, size_t i)
 		}
 	}
 	return deadline;
-}
-
-/* Do most members define VIP i otherwise than we do (a rolling reload)? */
-static bool
-outvoted(const struct cv_engine *e, size_t i)
-{
-	uint32_t agreed = agreed_vip_digest(e, i);
-
-	return agreed && agreed != e->vip_digests[i];
 }
 
 /*

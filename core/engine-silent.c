@@ -89,6 +89,26 @@ send_silent(struct cv_engine *e, struct peer *p)
 	cv_engine_send(e, &m);
 }
 
+/*
+ * Our wakeup comes at least every H, idle or not, so that note_late
+ * (engine.c) sees a freeze of ours over L by the lateness of our timer.
+ * Placement can make a frozen node an owner without its knowing (a move to
+ * it, the holder's standby, stop or failed check: no exchange); the others
+ * judge it silent 2L later and take over at rule 4's deadline, while its
+ * queue still holds the handoff that, read at the thaw with a fresh
+ * heartbeat of its own, would let it take too. An idle node's timer was
+ * armed for much later: it could not tell how long it had been stopped.
+ */
+uint64_t
+cv_engine_tick_due(const struct cv_engine *e)
+{
+	uint64_t tick = e->now + e->cfg->cluster.heartbeat_ms;
+
+	if (e->timer_at != NEVER && e->timer_at > e->now && e->timer_at < tick)
+		return e->timer_at; /* armed soon enough: keep it */
+	return tick;
+}
+
 /* Tell the members whose STATE our exchange waited for in vain. */
 void
 cv_engine_judge_exchange(struct cv_engine *e)

@@ -650,7 +650,7 @@ next_wakeup(struct cv_engine *e)
 	}
 	at = CV_MIN(at, cv_engine_orphans_wakeup(e));
 	at = CV_MIN(at, cv_engine_silence_due(e));
-	return at;
+	return CV_MIN(at, cv_engine_tick_due(e));
 }
 
 /*

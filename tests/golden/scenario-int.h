@@ -64,6 +64,7 @@ struct scn {
 	struct sim *sim; /* while running */
 	FILE *out;
 	size_t failures;
+	size_t silent_sent; /* SILENT messages the daemons sent (coverage) */
 };
 
 /* A scenario file being parsed (scenario.c). */

@@ -713,6 +713,24 @@ load_configs(struct scn *sc)
 	return 0;
 }
 
+static void
+count_silent(struct scn *sc)
+{
+	size_t n;
+	const struct sim_log_entry *log = sim_log(sc->sim, &n);
+
+	sc->silent_sent = 0;
+	for (size_t i = 0; i < n; i++)
+		sc->silent_sent += log[i].kind == SIM_LOG_ACTION && log[i].action == CV_ACT_SEND &&
+				   log[i].msg == CV_PROTO_TYPE_SILENT;
+}
+
+size_t
+scn_silent_sent(const struct scn *sc)
+{
+	return sc->silent_sent;
+}
+
 size_t
 scn_run(struct scn *sc, bool trace, FILE *out)
 {
@@ -735,6 +753,7 @@ scn_run(struct scn *sc, bool trace, FILE *out)
 	scn_schedule_expects(sc);
 	sim_run(sc->sim, sc->until);
 	scn_check_windows(sc);
+	count_silent(sc);
 	nv = sim_n_violations(sc->sim);
 	for (size_t i = 0; i < nv; i++)
 		fprintf(out, "  %s: %s\n", sc->name, sim_violation(sc->sim, i));

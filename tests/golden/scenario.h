@@ -20,3 +20,5 @@ struct scn *scn_free(struct scn *sc);
  * stderr. Returns the number of failures (violations and unmet expectations).
  */
 size_t scn_run(struct scn *sc, bool trace, FILE *out);
+/* How many SILENT messages the daemons sent in the last run (coverage). */
+size_t scn_silent_sent(const struct scn *sc);

@@ -265,9 +265,11 @@ node_eligible(struct sim *s, const struct node *n)
  * Which VIPs it blocks is the engines' knowledge, not ours: while one is
  * frozen, liveness is judged from its freeze + that wait + SILENT_SLACK_MS
  * (delivery, placement, the add) on, if that is later than the bound. A
- * daemon that joined the group after the freeze never heard the frozen one:
- * it counts that wait from its own join (rule 7, silence by agreement), and
- * its BLOCKED holds the others back as long.
+ * daemon that saw the frozen node's processes join its view after the
+ * freeze (its own group join, a merge, the frozen daemon taken into a ring
+ * that formed meanwhile) heard nothing of it from before: it counts that
+ * wait from that join (rule 7, silence by agreement: spoke_at), and its
+ * BLOCKED holds the others back as long.
  */
 static uint64_t
 silent_wait_until(const struct sim *s)
@@ -289,8 +291,8 @@ silent_wait_until(const struct sim *s)
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 			const struct daemon *d = &s->nodes[j].d;
 
-			if (j != i && d->state == PROC_RUNNING && d->connected_at > n->d.frozen_at)
-				until = CV_MAX(until, d->connected_at + lease +
+			if (j != i && d->state == PROC_RUNNING && d->saw_join_at[i] > n->d.frozen_at)
+				until = CV_MAX(until, d->saw_join_at[i] + lease +
 							      c->kernel_lease_ms + 1000 +
 							      SILENT_SLACK_MS);
 		}

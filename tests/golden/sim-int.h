@@ -75,12 +75,14 @@ struct daemon {
 	uint64_t gen;	    /* per start: stale events are ignored */
 	uint64_t timer_gen; /* per ARM/CANCEL */
 	uint64_t frozen_at;
-	uint64_t connected_at; /* it last asked to join the group */
 	struct inev *in_head, *in_tail;
 	struct cv_member *view; /* the group as this daemon last saw it */
 	size_t n_view;
 	uint64_t view_mask;		      /* the ring members it last saw */
 	uint64_t seen_inc[SIM_MAX_NODES + 1]; /* each node's corosync instance in that view */
+	/* when a process of each node last joined its view (all, at its own
+	 * join): it heard nothing of that node from before (sim-check.c) */
+	uint64_t saw_join_at[SIM_MAX_NODES + 1];
 	bool join_feed;			      /* joined: its first GROUP/TOTEM/QUORUM are due */
 	struct cv_member join_extra[2];
 	size_t n_join_extra;

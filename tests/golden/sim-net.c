@@ -201,9 +201,13 @@ net_feed_group(struct sim *s, struct node *n, const struct ring *r, const struct
 		const struct cv_member *m = &ev->gm[i];
 		bool back = !fresh && stale(s, d, m);
 
+		if (fresh)
+			d->saw_join_at[m->nodeid] = s->now; /* it hears from here */
+
 		if (fresh ? m->nodeid != n->id : in_list(d->view, d->n_view, m->pid) && !back)
 			continue;
 		ev->gj[nj] = *m;
+		d->saw_join_at[m->nodeid] = s->now;
 		ev->gj[nj++].reason =
 		    (d->view_mask & BIT(m->nodeid)) && !back ? CV_LEAVE_JOIN : CV_LEAVE_NODEUP;
 	}
@@ -520,7 +524,6 @@ net_connect(struct sim *s, struct node *n)
 {
 	n->d.conn++;
 	n->d.connected = true;
-	n->d.connected_at = s->now;
 	n->d.join_feed = false;
 	free(n->d.view);
 	n->d.view = NULL;
