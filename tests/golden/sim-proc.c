@@ -293,7 +293,8 @@ admin(struct sim *s, const struct sim_cmd *c)
 		ev = sim_inev_new(CV_EV_ADMIN_STANDBY);
 		ev->ev.standby.node = c->target;
 		ev->ev.standby.standby = c->flag;
-		s->nodes[c->target].standby = c->flag;
+		/* the model's standby changes when the daemon reads it (sim.c step):
+		 * via a frozen daemon, only at its thaw */
 	}
 	sim_feed(s, node_of(s, via), ev);
 }

@@ -398,6 +398,13 @@ step(struct sim *s, struct node *n, struct inev *ev)
 			  ev->ev.quorum.quorate ? "quorate" : "not quorate");
 	else if (ev->ev.type != CV_EV_TIMER)
 		sim_trace(s, "n%u <- %s", n->id, event_name(&ev->ev));
+	/* An admin's standby counts from when a daemon reads it (a frozen one
+	 * reads it at its thaw): the model and liveness follow that. */
+	if (ev->ev.type == CV_EV_ADMIN_STANDBY && ev->ev.standby.node <= s->o.n_nodes) {
+		s->nodes[ev->ev.standby.node].standby = ev->ev.standby.standby;
+		if (s->now > s->last_change)
+			s->last_change = s->now;
+	}
 	/* The daemon's executor hands results over in batches (CV_EV_ACTION_RESULTS). */
 	if (ev->ev.type == CV_EV_ACTION_RESULT)
 		r = cv_engine_step(n->d.engine,
