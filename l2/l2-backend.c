@@ -156,6 +156,7 @@ release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 		bool foreign = note && note->kind == NOTE_FOREIGN;
 
 		l2_cancel_burst(x, v[i].vip, v[i].conf);
+		l2_work_cancel_add(x, v[i].vip, v[i].conf);
 		l2_note_remove(note);
 		if (foreign) /* the admin's address was never ours: nothing to remove */
 			l2_result(x, v[i].conf, CV_ACT_ADDR_DEL, v[i].epoch, 0, NULL);

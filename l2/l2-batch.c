@@ -357,6 +357,31 @@ l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend
 	schedule(x);
 }
 
+/*
+ * The release of vip came while its add waits in the queue: the add is not
+ * sent at all. Besides sparing the kernel an add and a delete, this keeps a
+ * daemon thawed after a freeze (both it and its reaper stopped) from adding
+ * what it queued before, after the peers took the VIP under rule 4: its
+ * late step releases everything, and that release now goes first. Only
+ * what is not under way is dropped (the batch being sent stays whole); the
+ * engine needs no result for it (the release's result ends the VIP's
+ * acquisition, and an add's result would be stale by then).
+ */
+void
+l2_work_cancel_add(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf)
+{
+	for (struct l2_work *w = x->work; w; w = w->next) {
+		if (w->op != CV_NL_ADD)
+			continue;
+		for (size_t i = w->next_group; i < w->n; i++)
+			if (w->ops[i].vip == vip && w->ops[i].conf == conf) {
+				memmove(&w->ops[i], &w->ops[i + 1], (w->n - i - 1) * sizeof(*w->ops));
+				w->n--;
+				break;
+			}
+	}
+}
+
 void
 l2_work_drain(struct l2 *x)
 {

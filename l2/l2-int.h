@@ -119,6 +119,8 @@ struct l2 {
 struct l2_work;
 void l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops,
 		  size_t n);
+/* Drop vip's queued add that is not under way (its release came). */
+void l2_work_cancel_add(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf);
 /* Run every queued call now (the config the work points to is going). */
 void l2_work_drain(struct l2 *x);
 /* Forget the queued work, unreported (the backend is going). */
