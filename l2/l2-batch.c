@@ -363,20 +363,38 @@ l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend
  * daemon thawed after a freeze (both it and its reaper stopped) from adding
  * what it queued before, after the peers took the VIP under rule 4: its
  * late step releases everything, and that release now goes first. Only
- * what is not under way is dropped (the batch being sent stays whole); the
+ * what is not on the wire is dropped (at most one netlink call was); the
  * engine needs no result for it (the release's result ends the VIP's
- * acquisition, and an add's result would be stale by then).
+ * acquisition, and an add's result would be stale by then). The requests
+ * of the batch being sent that are not on the wire yet go too.
  */
+/* Take request i out of w (not sent yet; in the batch under way or after it). */
+static void
+work_remove(struct l2_work *w, size_t i)
+{
+	size_t after = w->n - i - 1;
+
+	memmove(&w->ops[i], &w->ops[i + 1], after * sizeof(*w->ops));
+	memmove(&w->reqs[i], &w->reqs[i + 1], after * sizeof(*w->reqs));
+	memmove(&w->raw[i], &w->raw[i + 1], after * sizeof(*w->raw));
+	memmove(&w->err[i], &w->err[i + 1], after * sizeof(*w->err));
+	if (w->b.ops && i < w->next_group) { /* in the batch under way */
+		w->b.n--;
+		w->next_group--;
+	}
+	w->n--;
+}
+
 void
 l2_work_cancel_add(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf)
 {
 	for (struct l2_work *w = x->work; w; w = w->next) {
-		if (w->op != CV_NL_ADD)
-			continue;
-		for (size_t i = w->next_group; i < w->n; i++)
+		/* what is not sent yet: past the batch's answered part, or past it all */
+		size_t i = w->b.ops ? (size_t)(w->b.ops - w->ops) + w->b.answered : w->next_group;
+
+		for (; w->op == CV_NL_ADD && i < w->n; i++)
 			if (w->ops[i].vip == vip && w->ops[i].conf == conf) {
-				memmove(&w->ops[i], &w->ops[i + 1], (w->n - i - 1) * sizeof(*w->ops));
-				w->n--;
+				work_remove(w, i);
 				break;
 			}
 	}
