@@ -4,8 +4,8 @@
  * from the command line, for tests and benchmarks. add, del, renew, hold and
  * announce run one batch through the backend on a private loop
  * (backend/oneshot.h), as the OCF agent will: the same steps as the daemon's,
- * no copy of them here. dump, reconcile and monitor are netlink queries of
- * their own. Not installed.
+ * no copy of them here. dump, reconcile and monitor (corovip-l2-monitor.c)
+ * are netlink queries of their own. Not installed.
  *
  * Every input is checked before anything changes, and a failed add of
  * several addresses removes the ones this call created: the interface ends
@@ -34,6 +34,7 @@
 #include "netlink-monitor.h"
 #include "netlink.h"
 #include "oneshot.h"
+#include "corovip-l2-monitor.h"
 
 #define PROG	  "corovip-l2"
 #define MAX_ADDRS 1000000
@@ -674,115 +675,6 @@ cmd_reconcile(struct ctx *x)
 
 /* SIGTERM and SIGINT blocked and readable from a signalfd (close-on-exec, non-blocking); -errno. */
 static int
-signals_open(void)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	return fd < 0 ? -errno : fd;
-}
-
-/* What an owner does at start and on RESYNC: dump, and start over from that. */
-static int
-print_state(const struct ctx *x)
-{
-	_cleanup_free_ struct cv_nl_addr *v = NULL;
-	size_t n = 0;
-	int r = dump_link(x, &v, &n);
-
-	if (r < 0)
-		return r;
-	printf("STATE %zu addresses\n", n);
-	for (size_t i = 0; i < n; i++) {
-		char a[CV_ADDR_STRLEN];
-
-		printf("HAS %s proto 0x%02x\n", cv_addr_format(&v[i].addr, true, a, sizeof(a)),
-		       v[i].proto);
-	}
-	return 0;
-}
-
-static int
-on_event(void *userdata, const struct cv_nl_monitor_event *ev)
-{
-	const struct ctx *x = userdata;
-	const char *what = cv_nl_monitor_event_type_to_string(ev->type);
-	char a[CV_ADDR_STRLEN];
-	int r = 0;
-
-	if (ev->type == CV_NLMON_RESYNC) {
-		printf("%s\n", what);
-		r = print_state(x);
-	} else if (ev->type == CV_NLMON_LINK || ev->type == CV_NLMON_LINK_DEL) {
-		if (ev->link.ifindex != x->link.ifindex)
-			return 0;
-		printf("%s %s %s %s\n", what, ev->link.name,
-		       ev->link.flags & IFF_UP ? "up" : "down",
-		       ev->link.flags & IFF_LOWER_UP ? "carrier" : "no-carrier");
-	} else {
-		if (ev->addr.ifindex != x->link.ifindex)
-			return 0;
-		printf("%s %s proto 0x%02x\n", what,
-		       cv_addr_format(&ev->addr.addr, true, a, sizeof(a)), ev->addr.proto);
-	}
-	return r < 0 ? r : (fflush(stdout) == EOF ? -errno : 0);
-}
-
-static int
-monitor_loop(struct cv_nl_monitor *m, int sfd)
-{
-	struct pollfd p[2] = {
-		{ .fd = sfd, .events = POLLIN },
-		{ .fd = cv_nl_monitor_fd(m), .events = POLLIN },
-	};
-
-	for (;;) {
-		int r;
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (p[0].revents)
-			return 0;
-		r = cv_nl_monitor_dispatch(m);
-		if (r < 0)
-			return r;
-	}
-}
-
-static int
-cmd_monitor(struct ctx *x)
-{
-	_cleanup_close_ int sfd = signals_open();
-	struct cv_nl_monitor *m = NULL;
-	int r, size = (int)x->o.rcvbuf;
-
-	r = sfd < 0 ? sfd : cv_nl_monitor_new(on_event, x, &m);
-	if (r == 0 && size > 0 &&
-	    setsockopt(cv_nl_monitor_fd(m), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
-		r = -errno;
-	if (r == 0) {
-		/* Subscribed first, then dumped: no change falls in between. */
-		printf("listening on %s (ifindex %d)\n", x->ifname, x->link.ifindex);
-		r = print_state(x);
-	}
-	if (r == 0)
-		r = fflush(stdout) == EOF ? -errno : monitor_loop(m, sfd);
-	if (r < 0)
-		fprintf(stderr, PROG ": monitor '%s': %s\n", x->ifname, cv_strerror(r));
-	cv_nl_monitor_free(m);
-	return r;
-}
-
-static int
 run(struct ctx *x, const char *cmd)
 {
 	if (strcmp(cmd, "add") == 0)
@@ -798,7 +690,7 @@ run(struct ctx *x, const char *cmd)
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(x);
 	if (strcmp(cmd, "monitor") == 0)
-		return cmd_monitor(x);
+		return cv_l2_cli_monitor(x->nl, x->ifname, x->link.ifindex, x->o.rcvbuf);
 	return cmd_reconcile(x);
 }
 
