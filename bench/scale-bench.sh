@@ -66,9 +66,9 @@ lease_for() { [ -n "${LEASE:-}" ] && echo "$LEASE" || { [ "$1" -ge 10000 ] && ec
 cv_conf() {
 	local n=$1 i=0 a dev
 	{
-		printf 'cluster {\n\tkernel_lease: %s\n%s}\n' "$(lease_for "$n")" \
-			"${HEARTBEAT:+	heartbeat: $HEARTBEAT
-}"
+		printf 'cluster {\n\tkernel_lease: %s\n' "$(lease_for "$n")"
+		[ -z "${HEARTBEAT:-}" ] || printf '\theartbeat: %s\n' "$HEARTBEAT"
+		printf '}\n'
 		for a in 1 2 3; do printf 'node n%s {\n}\n' "$a"; done
 		while read -r a dev; do
 			printf 'vip v%d {\n\taddress: %s/32\n\tinterface: %s\n\tprefer: n1 n2\n}\n' $i "$a" "$dev"
