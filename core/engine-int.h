@@ -145,6 +145,12 @@ struct cv_engine {
 
 	struct vip_rt *vips;
 	size_t n_vips;
+	/* How many VIPs are in each state, and say BLOCKED in our last STATE:
+	 * kept where those change (cv_engine_vip_event, the STATE we send, a
+	 * reload's recount), so a step of an idle holder of 10,000 VIPs skips
+	 * the scans that look for the few in RELEASING, WAITING or BLOCKED. */
+	size_t n_in_state[_CV_VIP_STATE_MAX];
+	size_t n_sent_blocked;
 	size_t state_chunk_vips; /* cv_engine_params.state_chunk_vips */
 	struct orphan **orphans;
 	size_t n_orphans;
@@ -292,3 +298,6 @@ bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
+
+/* Count n_in_state and n_sent_blocked afresh (a new or reloaded VIP table). */
+void cv_engine_recount(struct cv_engine *e);

@@ -129,7 +129,9 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].owner = e->vips[i].owner;
 		all[i].move_target = e->vips[i].move_target;
 		all[i].move_stamp = e->vips[i].move_stamp;
+		e->n_sent_blocked -= e->vips[i].sent_blocked;
 		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
+		e->n_sent_blocked += e->vips[i].sent_blocked;
 	}
 	/* A VIP a reload removed whose old address is still being removed:
 	 * claimed (digest 0: no config of ours) until its RELEASED. */

@@ -2,6 +2,8 @@
 /*
  * The engine's answers to status and tests: read-only views of its state.
  */
+#include <string.h>
+
 #include "engine-int.h"
 
 const struct cv_config *
@@ -101,4 +103,27 @@ cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid)
 	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
 
 	return cv_engine_runtime_standby(e, nodeid) || (p && p->standby);
+}
+
+void
+cv_engine_recount(struct cv_engine *e)
+{
+	memset(e->n_in_state, 0, sizeof(e->n_in_state));
+	e->n_sent_blocked = 0;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		e->n_in_state[e->vips[i].state]++;
+		e->n_sent_blocked += e->vips[i].sent_blocked;
+	}
+}
+
+bool
+cv_engine_counts_ok(const struct cv_engine *e)
+{
+	size_t n[_CV_VIP_STATE_MAX] = {}, blocked = 0;
+
+	for (size_t i = 0; i < e->n_vips; i++) {
+		n[e->vips[i].state]++;
+		blocked += e->vips[i].sent_blocked;
+	}
+	return memcmp(n, e->n_in_state, sizeof(n)) == 0 && blocked == e->n_sent_blocked;
 }

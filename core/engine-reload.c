@@ -133,6 +133,7 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 	for (size_t i = 0; i < e->n_vips; i++)
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
 	r = carry_vips(e, &old);
+	cv_engine_recount(e); /* carry_vips copied states and marks over */
 	/* A VIP new to us may be held by any other node: one that reloaded
 	 * first (its STATE named a VIP we did not know), or one that held it
 	 * before an earlier reload of ours removed it (and what we knew of it

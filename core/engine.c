@@ -99,6 +99,8 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 		e->state_due = true;
 	if (t.actions & CV_VA_ANNOUNCE)
 		cv_engine_vip_action(e, CV_ACT_ANNOUNCE, i);
+	e->n_in_state[v->state]--;
+	e->n_in_state[t.next]++;
 	v->state = t.next;
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
@@ -114,10 +116,7 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 static bool
 any_in(const struct cv_engine *e, enum cv_vip_state state)
 {
-	for (size_t i = 0; i < e->n_vips; i++)
-		if (e->vips[i].state == state)
-			return true;
-	return false;
+	return e->n_in_state[state] > 0;
 }
 
 bool
@@ -189,6 +188,7 @@ cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const ui
 	 * follows a database primary must not land on a replica at start. */
 	for (size_t i = 0; i < nv; i++)
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &cfg->vips[i]);
+	cv_engine_recount(e);
 	return 0;
 }
 
@@ -367,7 +367,7 @@ on_results(struct cv_engine *e, const struct cv_action_result *v, size_t n)
 static void
 retry_releases(struct cv_engine *e)
 {
-	for (size_t i = 0; i < e->n_vips; i++) {
+	for (size_t i = 0; e->n_in_state[CV_VIP_RELEASING] && i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
 
 		if (v->state != CV_VIP_RELEASING || e->now < v->retry_at)
@@ -628,7 +628,7 @@ next_wakeup(struct cv_engine *e)
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until)
 		at = CV_MIN(at, e->settle_until);
-	for (size_t i = 0; i < e->n_vips; i++) {
+	for (size_t i = 0; e->n_in_state[CV_VIP_WAITING] && i < e->n_vips; i++) {
 		uint64_t d = NEVER;
 
 		if (e->vips[i].state == CV_VIP_WAITING) {
@@ -640,7 +640,8 @@ next_wakeup(struct cv_engine *e)
 		if (e->peers[p].nodeid != e->me && e->peers[p].owns && !e->peers[p].silent &&
 		    e->peers[p].last_hb_at != NEVER)
 			at = CV_MIN(at, silent_at(e, &e->peers[p]));
-	for (size_t i = 0; i < e->n_vips; i++) {
+	for (size_t i = 0; (e->n_in_state[CV_VIP_RELEASING] || e->n_sent_blocked) && i < e->n_vips;
+	     i++) {
 		const struct vip_rt *v = &e->vips[i];
 
 		if (v->state == CV_VIP_RELEASING)
@@ -661,7 +662,7 @@ next_wakeup(struct cv_engine *e)
 static void
 refresh_blocked(struct cv_engine *e)
 {
-	for (size_t i = 0; i < e->n_vips; i++) {
+	for (size_t i = 0; e->n_sent_blocked && i < e->n_vips; i++) {
 		if (!e->vips[i].sent_blocked)
 			continue;
 		cv_engine_clear_blockers(e, i);

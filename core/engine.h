@@ -194,3 +194,6 @@ bool cv_engine_view(const struct cv_engine *e, struct cv_ring_id *ret_ring,
 uint32_t cv_engine_node_id(const struct cv_engine *e, size_t node);
 /* Is nodeid in standby (by its config or corovipctl), as its last word says? */
 bool cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid);
+
+/* Do the engine's per-state counts match a recount? (tests: after every step) */
+bool cv_engine_counts_ok(const struct cv_engine *e);

@@ -128,7 +128,7 @@ step(struct world *w, int n, const struct cv_event *ev)
 {
 	struct cv_actions a = {};
 
-	if (cv_engine_step(w->e[n], ev, w->now, &a) < 0)
+	if (cv_engine_step(w->e[n], ev, w->now, &a) < 0 || !cv_engine_counts_ok(w->e[n]))
 		abort();
 	run_actions(w, n, &a);
 	cv_actions_done(&a);

@@ -418,6 +418,9 @@ step(struct sim *s, struct node *n, struct inev *ev)
 	if (r < 0)
 		sim_fail(s, "n%u: cv_engine_step(%s) failed: %s", n->id, event_name(&ev->ev),
 			 strerror(-r));
+	if (!cv_engine_counts_ok(n->d.engine))
+		sim_fail(s, "n%u: after %s the engine's per-state counts are wrong", n->id,
+			 event_name(&ev->ev));
 	for (size_t i = 0; i < acts.n && !cut_mid_state(s, n, &acts.v[i]); i++)
 		stopped |= exec_action(s, n, &acts.v[i]);
 	cv_actions_done(&acts);
