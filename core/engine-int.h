@@ -34,7 +34,6 @@ struct peer {
 	uint64_t daemon_left_at; /* NEVER while in the group */
 	bool daemon_died_alone;	/* it left the group while its node stayed (not NODEDOWN) */
 	bool daemon_left_unseen; /* it left while we were away: alone or not, the next ring says */
-	uint64_t reaper_left_at;
 	/* STATE: complete and fresh = delivered, whole, since the last group join, for ring */
 	bool state_fresh;
 	struct cv_ring_id state_ring;

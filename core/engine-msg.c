@@ -356,8 +356,6 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 		p->spoke = false;
 	}
 	p->reaper_pid = s->peer_pid;
-	/* A reaper that left before this STATE came is gone, not present. */
-	p->reaper_left_at = s->peer_pid && cv_engine_peer_has_pid(p, s->peer_pid) ? NEVER : e->now;
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->state_ring = s->ring;

@@ -332,7 +332,13 @@ static uint64_t
 blocker_deadline(const struct cv_engine *e, const struct peer *p)
 {
 	uint64_t kl = e->cfg->cluster.kernel_lease_ms + 1000, t = NEVER;
-	bool pair_gone = !daemon_present(p) && (p->reaper_pid == 0 || p->reaper_left_at != NEVER);
+	/* Its daemon left the group: it ended (a daemon alive leaves only
+	 * when its connection is lost, and then it releases everything in the
+	 * same step), after any netlink call it was in. Its reaper, frozen or
+	 * not, only removes, and a new daemon removes before it joins: nothing
+	 * adds its addresses after the leave (rule 4), so the reaper's word is
+	 * not waited for (adv7-kill-frozen-daemon). */
+	bool gone = !daemon_present(p);
 	/* A daemon we never heard from (no STATE: it stopped, or died, before
 	 * we could) renewed nothing while its node has been in our view with
 	 * no process in the group (its STATE would have come): count from its
@@ -341,7 +347,7 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 	uint64_t left_at = p->daemon_left_at != NEVER		       ? p->daemon_left_at
 			   : p->daemon_pid || !p->in_view || p->n_pids ? e->now
 								       : p->back_at;
-	uint64_t pair_t = CV_MAX(left_at, p->reaper_left_at == NEVER ? 0 : p->reaper_left_at) + kl;
+	uint64_t gone_t = left_at + kl;
 
 	if (!p->in_view) {
 		/* Rule 2; and a join can exclude a silent node after about
@@ -351,12 +357,12 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 		t = p->gone_at == NEVER ? NEVER : p->gone_at + e->guard_ms;
 		if (t != NEVER && p->last_hb_at != NEVER)
 			t = CV_MAX(t, p->last_hb_at + e->lease_ms + LAPSE_MARGIN_MS);
-		/* Its daemon and reaper died before its node left (not with
-		 * it): nobody released it; only the kernel lease will. */
-		if (t != NEVER && pair_gone && p->daemon_died_alone)
-			t = CV_MAX(t, pair_t);
-	} else if (pair_gone) {
-		t = pair_t;
+		/* Its daemon died before its node left (not with it): nobody
+		 * may have released it; only the kernel lease will. */
+		if (t != NEVER && gone && p->daemon_died_alone)
+			t = CV_MAX(t, gone_t);
+	} else if (gone) {
+		t = gone_t;
 	}
 	if (p->silent && p->last_hb_at != NEVER)
 		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);

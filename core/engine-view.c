@@ -70,7 +70,6 @@ cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 	e->peers[s] = (struct peer){
 		.nodeid = nodeid,
 		.daemon_left_at = NEVER,
-		.reaper_left_at = NEVER,
 		.last_hb_at = NEVER,
 		.gone_at = NEVER,
 		.excluded_at = NEVER,
@@ -436,8 +435,6 @@ member_left(struct cv_engine *e, const struct cv_member *m)
 	}
 	if (m->pid == p->chunks_pid) /* its STATE will never be complete */
 		p->chunks_next = p->chunks_pid = 0;
-	if (m->pid == p->reaper_pid)
-		p->reaper_left_at = e->now;
 }
 
 bool
@@ -463,7 +460,7 @@ set_members(struct cv_engine *e, const struct cv_event *ev)
 }
 
 /*
- * We (re)joined the group: a daemon or reaper we knew that is missing from
+ * We (re)joined the group: a daemon we knew that is missing from
  * it left while we were disconnected, unseen. As if it had left now, and
  * alone (its node may still have its addresses: rule 4).
  */
@@ -481,9 +478,6 @@ forget_missing(struct cv_engine *e)
 			/* alone, or with its node: the next totem ring says */
 			p->daemon_left_unseen = true;
 		}
-		if (p->reaper_pid && p->reaper_left_at == NEVER && !cv_engine_peer_has_pid(p, p->reaper_pid))
-			member_left(e, &(struct cv_member){ .nodeid = p->nodeid, .pid = p->reaper_pid,
-							    .reason = CV_LEAVE_PROCDOWN });
 	}
 }
 

@@ -568,14 +568,13 @@ gen_fault(struct gen *g, unsigned k, uint64_t f, uint64_t h, bool may_pick, uint
 		h += 2000; /* a node takes a moment to boot */
 	/* A daemon and reaper frozen long enough for an exchange to tell them
 	 * SILENT (L) and for a takeover at rule 4's deadline (L + K + 1 s)
-	 * before the thaw: the thawed daemon reads a stale queue. Not with a
-	 * second fault: one killing the frozen daemon leaves a blocker that
-	 * nothing clears until the reaper's thaw (tests/golden/pending/
-	 * adv7-kill-frozen-daemon.scn). Nor with slow removals: a handoff
-	 * over 4H asks for a word, and the exchange that starts waits L more
-	 * for the frozen daemon's STATE, past the checker's bound. */
-	if (k == FK_FREEZE_BOTH && g->mix != MIX_TWO && g->mix != MIX_STORM && !g->slow &&
-	    chance(g, 40))
+	 * before the thaw: the thawed daemon reads a stale queue; with a
+	 * second fault, one may kill the frozen daemon (its blocker clears at
+	 * its leave + K + 1 s: adv7-kill-frozen-daemon). Not with slow
+	 * removals: a handoff over 4H asks for a word, and the exchange that
+	 * starts waits L more for the frozen daemon's STATE, past the
+	 * checker's bound. */
+	if (k == FK_FREEZE_BOTH && !g->slow && chance(g, 40))
 		h = f + rnd(g, 2000, 9000);
 	g->fault[g->n_faults] = k;
 	g->fault_node[g->n_faults++] = node ? node : 0;

@@ -269,7 +269,10 @@ node_eligible(struct sim *s, const struct node *n)
  * freeze (its own group join, a merge, the frozen daemon taken into a ring
  * that formed meanwhile) heard nothing of it from before: it counts that
  * wait from that join (rule 7, silence by agreement: spoke_at), and its
- * BLOCKED holds the others back as long.
+ * BLOCKED holds the others back as long. Likewise a daemon that read the
+ * frozen node's last HEARTBEAT or STATE after the freeze (it was frozen
+ * too, and read its queue at its thaw): it counts from that read, as
+ * rule 4 says (the delivery time; it cannot know the send time).
  */
 static uint64_t
 silent_wait_until(const struct sim *s)
@@ -291,9 +294,10 @@ silent_wait_until(const struct sim *s)
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 			const struct daemon *d = &s->nodes[j].d;
 
-			if (j != i && d->state == PROC_RUNNING && d->saw_join_at[i] > n->d.frozen_at)
-				until = CV_MAX(until, d->saw_join_at[i] + lease +
-							      c->kernel_lease_ms + 1000 +
+			uint64_t from = CV_MAX(d->saw_join_at[i], d->heard_at[i]);
+
+			if (j != i && d->state == PROC_RUNNING && from > n->d.frozen_at)
+				until = CV_MAX(until, from + lease + c->kernel_lease_ms + 1000 +
 							      SILENT_SLACK_MS);
 		}
 	}

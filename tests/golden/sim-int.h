@@ -83,6 +83,9 @@ struct daemon {
 	/* when a process of each node last joined its view (all, at its own
 	 * join): it heard nothing of that node from before (sim-check.c) */
 	uint64_t saw_join_at[SIM_MAX_NODES + 1];
+	/* when it last read a HEARTBEAT or STATE of each node: a frozen
+	 * node's silence counts from there (sim-check.c) */
+	uint64_t heard_at[SIM_MAX_NODES + 1];
 	bool join_feed;			      /* joined: its first GROUP/TOTEM/QUORUM are due */
 	struct cv_member join_extra[2];
 	size_t n_join_extra;

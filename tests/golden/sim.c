@@ -388,6 +388,9 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		sim_trace(s, "n%u <- %s %s from n%u/%u", n->id, event_name(&ev->ev),
 			  cv_proto_type_to_string(ev->msg.type), ev->ev.message.nodeid,
 			  ev->ev.message.pid);
+	if (ev->ev.type == CV_EV_MESSAGE && ev->ev.message.nodeid <= s->o.n_nodes &&
+	    (ev->msg.type == CV_PROTO_TYPE_HEARTBEAT || ev->msg.type == CV_PROTO_TYPE_STATE))
+		n->d.heard_at[ev->ev.message.nodeid] = s->now;
 	else if (ev->ev.type == CV_EV_ACTION_RESULT)
 		sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&ev->ev),
 			  cv_action_type_to_string(ev->ev.result.op), ev->ev.result.vip,
