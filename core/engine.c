@@ -759,6 +759,11 @@ note_late(struct cv_engine *e)
 	if (e->timer_due == NEVER || e->now <= e->timer_due + e->cfg->cluster.heartbeat_ms)
 		return;
 	e->watch_from = e->now;
+	/* Our queue (a lost connection, a newer view) before our renewal: it
+	 * re-creates an address the kernel lease dropped meanwhile, maybe after
+	 * a peer took the VIP at our leave (adv8-connlost-frozen-renew). */
+	if (e->renew_at != NEVER)
+		e->renew_at = CV_MAX(e->renew_at, e->now + e->cfg->cluster.heartbeat_ms);
 	if (e->now > e->timer_due + e->lease_ms) {
 		e->ask_resend = true;
 		e->state_due = true;
