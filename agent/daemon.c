@@ -113,6 +113,13 @@ log_timings(const struct cv_daemon *d, const struct cv_event *ev)
 		qb_log(LOG_ERR, "reaper_timeout %u ms is not shorter than the lease (%u ms): a frozen "
 		       "holder's address could outlive its lease; lower reaper_timeout or heartbeat",
 		       reaper, lease);
+	/* Renewed every K/3, an address expires at least 2K/3 after its holder
+	 * froze; its own lease L must end first, or a thawed holder could renew
+	 * (re-create) what its peers took meanwhile (adv8-connlost-*). */
+	if ((uint64_t)d->cfg->cluster.kernel_lease_ms * 2 < (uint64_t)lease * 3)
+		qb_log(LOG_ERR, "kernel_lease %u ms is shorter than 1.5 times the lease (%u ms, from "
+		       "corosync's token): a holder frozen and cut off could renew an address its "
+		       "peers took; raise kernel_lease", d->cfg->cluster.kernel_lease_ms, lease);
 }
 
 /* The first admin move refusal among a step's actions (static text), or NULL. */
