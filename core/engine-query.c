@@ -105,25 +105,29 @@ cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid)
 	return cv_engine_runtime_standby(e, nodeid) || (p && p->standby);
 }
 
+/* Count VIPs per state, and those our last STATE said BLOCKED, into n and *blocked. */
+static void
+count_vips(const struct cv_engine *e, size_t n[_CV_VIP_STATE_MAX], size_t *blocked)
+{
+	memset(n, 0, _CV_VIP_STATE_MAX * sizeof(*n));
+	*blocked = 0;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		n[e->vips[i].state]++;
+		*blocked += e->vips[i].sent_blocked;
+	}
+}
+
 void
 cv_engine_recount(struct cv_engine *e)
 {
-	memset(e->n_in_state, 0, sizeof(e->n_in_state));
-	e->n_sent_blocked = 0;
-	for (size_t i = 0; i < e->n_vips; i++) {
-		e->n_in_state[e->vips[i].state]++;
-		e->n_sent_blocked += e->vips[i].sent_blocked;
-	}
+	count_vips(e, e->n_in_state, &e->n_sent_blocked);
 }
 
 bool
 cv_engine_counts_ok(const struct cv_engine *e)
 {
-	size_t n[_CV_VIP_STATE_MAX] = {}, blocked = 0;
+	size_t n[_CV_VIP_STATE_MAX], blocked;
 
-	for (size_t i = 0; i < e->n_vips; i++) {
-		n[e->vips[i].state]++;
-		blocked += e->vips[i].sent_blocked;
-	}
+	count_vips(e, n, &blocked);
 	return memcmp(n, e->n_in_state, sizeof(n)) == 0 && blocked == e->n_sent_blocked;
 }
