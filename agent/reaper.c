@@ -41,6 +41,7 @@ struct reaper {
 	struct cv_loop_timer *check; /* loop-timer.h: it runs all the time */
 	qb_loop_timer_handle deadline, stop;
 	bool reaping; /* SIGKILL sent: waiting for the daemon's end */
+	bool end_unwatched; /* its pidfd could not be polled: the deadline ends the wait */
 	bool quit;
 	bool cpg_lost; /* not connected: retry at next_connect_ms */
 	uint64_t next_connect_ms;
@@ -59,7 +60,8 @@ struct reaper {
  * kernel has removed the addresses itself). Ending takes milliseconds; a
  * daemon still there after seconds is stuck in the kernel (uninterruptible
  * sleep), where it may yet finish the one call it is in, so then the reaper
- * removes what it can but does not say RELEASED (see on_deadline).
+ * removes what it can, and again at the end, and says RELEASED only then
+ * (see on_deadline).
  */
 #define END_DEADLINE_MS 3000
 
@@ -232,24 +234,35 @@ on_daemon_end(int32_t fd, int32_t revents, void *data)
  * The SIGKILLed daemon has not ended: it is stuck in the kernel. It will not
  * run its own code again, so it can start no new batch, but the call it is in
  * may still add an address. Remove what is there now: without it the
- * addresses would stay for the whole kernel lease, which also bounds what
- * the stuck call adds later. Do not say RELEASED: without it peers wait for
- * the kernel-lease path (rule 4) instead of taking the VIPs at once beside
- * whatever that call adds.
+ * addresses would stay for the whole kernel lease. Do not say RELEASED yet:
+ * peers wait for the kernel-lease path (rule 4) instead of taking the VIPs
+ * at once beside whatever that call adds. Keep waiting for the end, and
+ * sweep again then: a call that ends more than L + 1 s after the daemon's
+ * last heartbeat adds an address the peers' silent-owner deadline does not
+ * cover (adv8-kill-slow-add); only the end sweep removes it in time.
  */
 static void
 on_deadline(void *data)
 {
 	struct reaper *r = data;
+	int k;
 
 	if (r->quit)
 		return;
+	if (r->end_unwatched) {
+		qb_log(LOG_ERR, "reaper: removing corovipd's addresses without knowing its end: "
+		       "not releasing its VIPs (peers take over by the kernel lease)");
+		sweep(r, false);
+		return;
+	}
 	qb_log(LOG_ERR,
 	       "reaper: corovipd (pid %d) has not ended %u ms after SIGKILL (stuck in the "
-	       "kernel?): removing its addresses anyway, not releasing its VIPs (peers take "
-	       "over by the kernel lease)",
+	       "kernel?): removing its addresses now and again at its end, releasing its VIPs "
+	       "only then",
 	       (int)r->daemon, end_deadline_ms(r->cfg));
-	sweep(r, false);
+	k = remove_addresses(&r->owned);
+	if (k < 0)
+		qb_log(LOG_ERR, "reaper: could not remove our addresses (%s)", cv_strerror(k));
 }
 
 /*
@@ -276,6 +289,7 @@ reap(struct reaper *r, const char *why)
 		       cv_strerror(e));
 	if (r->pidfd >= 0) {
 		e = qb_loop_poll_add(r->loop, QB_LOOP_HIGH, r->pidfd, POLLIN, r, on_daemon_end);
+		r->end_unwatched = e < 0;
 		if (e < 0)
 			qb_log(LOG_ERR, "reaper: cannot watch corovipd's end: %s, waiting %u ms",
 			       cv_strerror(e), end_deadline_ms(r->cfg));

@@ -75,6 +75,7 @@ struct vip_rt {
 	uint64_t added_at;	/* when our last add of it completed: the kernel drops it
 				 * kernel_lease later unless renewed */
 	bool add_pending;	/* an ADDR_ADD of it is under way (its lease starts later) */
+	bool gone_late;		/* its ADDR_GONE came as we ran late: re-add H later */
 	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
 	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
 	uint64_t waiting_since;	/* when it last became WAITING */
@@ -192,6 +193,7 @@ struct cv_engine {
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
 	uint64_t timer_due;	/* when it fires: not before it was armed */
 	uint64_t watch_from;	/* we ran late here: nobody silent until H after (silent_at) */
+	bool readd_late;	/* some VIP's ADDR_GONE came within H of watch_from (note_late) */
 	uint64_t exchange_since; /* an exchange has been under way since (NEVER: none) */
 	uint64_t hearing_since;	/* we joined the group: every message since reached us */
 };

@@ -140,6 +140,33 @@ cv_engine_release_all(struct cv_engine *e, enum cv_reason why)
 	e->renew_at = NEVER;
 }
 
+/*
+ * Within H of a late timer our queue may still hold what came while we were
+ * stopped: an ADDR_GONE from the kernel lease read before the lost
+ * connection behind it would add back an address a peer took at our leave
+ * (adv9-frozen-addrgone-before-connlost). Re-add H later, if still held.
+ */
+static bool
+ran_late_recently(const struct cv_engine *e)
+{
+	return e->now < e->watch_from + e->cfg->cluster.heartbeat_ms;
+}
+
+static void
+readd_after_late(struct cv_engine *e)
+{
+	if (!e->readd_late || ran_late_recently(e))
+		return;
+	e->readd_late = false;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		if (!e->vips[i].gone_late)
+			continue;
+		e->vips[i].gone_late = false;
+		if (e->vips[i].state == CV_VIP_HELD)
+			cv_engine_vip_event(e, i, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
+	}
+}
+
 /* ---- lifecycle ---- */
 
 static int
@@ -479,8 +506,14 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 	case CV_EV_ADDR_GONE:
 		/* Rule 8: added back only while our lease says we may hold it. */
 		check_lease(e);
-		if (ev->vip.vip < e->n_vips)
-			cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
+		if (ev->vip.vip >= e->n_vips)
+			return 0;
+		if (ran_late_recently(e)) {
+			e->vips[ev->vip.vip].gone_late = true;
+			e->readd_late = true;
+			return 0;
+		}
+		cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
 		return 0;
 	case CV_EV_ACTION_RESULT:
 		return on_result(e, &ev->result);
@@ -624,6 +657,8 @@ next_wakeup(struct cv_engine *e)
 	at = CV_MIN(at, e->next_hb_at);
 	if (cv_engine_holds_any(e))
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
+	if (e->readd_late)
+		at = CV_MIN(at, e->watch_from + e->cfg->cluster.heartbeat_ms);
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until)
@@ -712,6 +747,7 @@ reconcile(struct cv_engine *e)
 	if (e->stopped)
 		return 0;
 	check_lease(e);
+	readd_after_late(e);
 	check_silence(e);
 	retry_releases(e);
 	cv_engine_orphans_reconcile(e);

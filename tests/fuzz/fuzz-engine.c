@@ -11,10 +11,13 @@
  * without; after every op the two worlds must agree on every VIP's state
  * and owner on every node (strangers change nothing), and neither may ever
  * have two nodes with one VIP's address (the invariant). Anything else
- * aborts.
+ * aborts. FUZZ_TRACE=1 in the environment prints what each world does (for
+ * triage of a crash input).
  */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +48,21 @@ struct world {
 	} q[QMAX];
 	size_t qh, qt;
 };
+
+static __attribute__((format(printf, 1, 2))) void
+trace(const char *fmt, ...)
+{
+	static int on = -1;
+	va_list ap;
+
+	if (on < 0)
+		on = getenv("FUZZ_TRACE") != NULL;
+	if (!on)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
 
 struct input {
 	const uint8_t *p;
@@ -92,6 +110,11 @@ run_actions(struct world *w, int n, struct cv_actions *a)
 	for (size_t i = 0; i < a->n; i++) {
 		struct cv_action *x = &a->v[i];
 
+		if (x->type == CV_ACT_ADDR_ADD || x->type == CV_ACT_ADDR_DEL || x->type == CV_ACT_SEND)
+			trace("  [%p t=%llu] n%d %s\n", (void *)w, (unsigned long long)w->now, n,
+			      x->type == CV_ACT_SEND       ? cv_proto_type_to_string(x->msg.type)
+			      : x->type == CV_ACT_ADDR_ADD ? (x->vip ? "ADD api" : "ADD web")
+							   : (x->vip ? "DEL api" : "DEL web"));
 		if (x->type == CV_ACT_ADDR_ADD)
 			w->held[n][x->vip] = true;
 		else if (x->type == CV_ACT_ADDR_DEL)
@@ -173,16 +196,22 @@ advance(struct world *w, uint64_t t)
 	w->now = t;
 }
 
-/* One ring of the nodes in mask; each node outside it forms a ring alone. */
+/*
+ * One ring of the nodes in mask; each node outside it forms a ring alone.
+ * Every member of a ring sees the same ring id (corosync's guarantee: the
+ * engine matches STATE, SILENT and admin stamps on it), each ring a new one.
+ */
 static void
 form_rings(struct world *w, unsigned mask)
 {
+	uint64_t big_seq = ++w->ring_seq;
+
 	for (int n = 1; n <= N; n++) {
 		unsigned m = (mask & (1u << n)) ? mask : (1u << n);
 		uint32_t members[N];
 		struct cv_member gm[N];
 		size_t k = 0;
-		struct cv_ring_id ring = { .seq = ++w->ring_seq };
+		struct cv_ring_id ring = { .seq = m == mask ? big_seq : ++w->ring_seq };
 
 		for (int i = 1; i <= N; i++)
 			if (m & (1u << i)) {
@@ -273,6 +302,8 @@ stranger(struct world *w, struct input *in, bool raw)
 	} else {
 		build_message(in, &m, (uint32_t)node);
 	}
+	trace("[%p t=%llu] stranger on n%d: %s\n", (void *)w, (unsigned long long)w->now, node,
+	      cv_proto_type_to_string(m.type));
 	enqueue(w, node, STRANGER_PID + (uint32_t)node, &m);
 	deliver_all(w);
 }
@@ -336,6 +367,7 @@ same_or_abort(const struct world *a, const struct world *b)
 static void
 honest(struct world *w, uint8_t op, struct input in)
 {
+	trace("[%p t=%llu] honest op %d\n", (void *)w, (unsigned long long)w->now, op);
 	switch (op) {
 	case 0:
 		advance(w, w->now + 10 * (uint64_t)next(&in));

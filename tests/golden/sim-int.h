@@ -106,7 +106,6 @@ struct reaper {
 	uint32_t pid;
 	uint64_t gen;
 	uint64_t due;		  /* RP_WAIT_END: sweep then; RP_LINGER: exit then */
-	bool release;		  /* RP_WAIT_END: say RELEASED after the sweep (the daemon ended) */
 	struct cv_proto_vip *rel; /* what the dead daemon held, for RELEASED */
 	size_t n_rel;
 };
@@ -198,6 +197,7 @@ enum ev_kind {
 	EV_UNBLOCK, /* a blocking corosync call returns */
 	EV_RECONCILE, /* the daemon's periodic reconcile (agent/daemon.c, every 5 s) */
 	EV_QDEVICE,   /* qnetd may give its vote again (qdevice-move) */
+	EV_LEAVE,     /* a killed daemon's exit, once its address calls end */
 };
 
 struct event {

@@ -202,6 +202,27 @@ proc_schedule_restart(struct sim *s, struct node *n)
 					    .gen = n->restart_gen });
 }
 
+/*
+ * A killed process leaves the CPG group when it exits, and it exits only
+ * once the address call it is in returns (agent/executor.c makes netlink
+ * calls in-process; SIGKILL does not interrupt them): deliver the leave
+ * then, as docs/safety.md rule 4's argument assumes. A stop is graceful.
+ */
+static void
+leave_at_exit(struct sim *s, struct node *n, enum gone why)
+{
+	uint64_t end = addr_ops_end(n);
+
+	if (why == GONE_STOPPED || end <= s->now) {
+		net_leave(s, n, n->d.pid, why == GONE_STOPPED ? CV_LEAVE_LEAVE : CV_LEAVE_PROCDOWN);
+		return;
+	}
+	sim_trace(s, "n%u daemon %u exits at %llu, after its address calls", n->id, n->d.pid,
+		  (unsigned long long)end);
+	sim_push(s, (struct event){ .at = end, .kind = EV_LEAVE, .node = n->id, .gen = n->inc,
+				    .id = n->d.pid });
+}
+
 void
 proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 {
@@ -229,7 +250,7 @@ proc_daemon_gone(struct sim *s, struct node *n, enum gone why)
 	d->view = NULL;
 	d->n_view = 0;
 	if (d->connected && !n->crashed && n->cs != CS_DOWN)
-		net_leave(s, n, d->pid, why == GONE_STOPPED ? CV_LEAVE_LEAVE : CV_LEAVE_PROCDOWN);
+		leave_at_exit(s, n, why);
 	d->connected = false;
 	if (why == GONE_STOPPED) {
 		reaper_exit(s, n, CV_LEAVE_LEAVE); /* quietly, with its daemon */
@@ -738,6 +759,10 @@ proc_handle(struct sim *s, const struct event *ev)
 		break;
 	case EV_UNBLOCK:
 		unblocked(s, n, ev);
+		break;
+	case EV_LEAVE:
+		if (n->inc == ev->gen && !n->crashed && n->cs != CS_DOWN)
+			net_leave(s, n, ev->id, CV_LEAVE_PROCDOWN);
 		break;
 	case EV_RECONCILE:
 		if (n->d.state == PROC_DEAD || n->d.gen != ev->gen)

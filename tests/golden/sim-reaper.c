@@ -7,7 +7,8 @@
  * every address of ours and multicasts RELEASED, then lingers a moment to
  * flush that multicast (daemon-queue: what corosync refused until then is
  * lost) and exits. A daemon that has not ended by min(3 s, kernel_lease/2)
- * is stuck: the reaper removes what it can and says nothing. Removals that
+ * is stuck: the reaper removes what it can then, again at its end, and
+ * says RELEASED only at the end. Removals that
  * fail (addr-fail ... del) are tried again, pass after pass (sim-addr.c);
  * an address still there after three passes means no RELEASED: peers wait
  * for the kernel lease.
@@ -129,10 +130,10 @@ sweep(struct sim *s, struct node *n)
 
 	sim_trace(s, "n%u reaper %u: removes %zu addresses%s, RELEASED %zu VIPs%s", n->id,
 		  n->r.pid, had, ok ? "" : " (some fail)", n->r.n_rel,
-		  ok && n->r.release ? "" : ": not said");
-	if (ok && n->r.release)
+		  ok ? "" : ": not said");
+	if (ok)
 		say_released(s, n);
-	else if (!ok)
+	else
 		sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_SWEEP_FAILED });
 	s->last_change = s->now;
 	proc_schedule_restart(s, n);
@@ -142,6 +143,19 @@ sweep(struct sim *s, struct node *n)
 	}
 	n->r.phase = RP_LINGER;
 	n->r.due = s->now + LINGER_MS;
+	wake(s, n, n->r.due);
+}
+
+/* The daemon is stuck in its address calls: remove what is there now, again at its end. */
+static void
+sweep_stuck(struct sim *s, struct node *n)
+{
+	size_t had = n->n_addrs;
+
+	addr_sweep(s, n);
+	n->r.due = addr_ops_end(n);
+	sim_trace(s, "n%u reaper %u: daemon stuck, removes %zu addresses, again at %llu", n->id,
+		  n->r.pid, had, (unsigned long long)n->r.due);
 	wake(s, n, n->r.due);
 }
 
@@ -163,7 +177,6 @@ reap(struct sim *s, struct node *n)
 	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_REAPER_KILL });
 	proc_daemon_gone(s, n, GONE_REAPED);
 	n->r.phase = RP_WAIT_END;
-	n->r.release = end <= deadline;
 	n->r.due = end <= s->now ? s->now : end <= deadline ? end : deadline;
 	sim_trace(s, "n%u reaper %u: daemon killed, sweeps at %llu", n->id, n->r.pid,
 		  (unsigned long long)n->r.due);
@@ -181,7 +194,9 @@ reaper_check(struct sim *s, struct node *n)
 
 	if (r->state != PROC_RUNNING)
 		return;
-	if (r->phase == RP_WAIT_END && s->now >= r->due)
+	if (r->phase == RP_WAIT_END && s->now >= r->due && n->n_ops)
+		sweep_stuck(s, n);
+	else if (r->phase == RP_WAIT_END && s->now >= r->due)
 		sweep(s, n);
 	else if (r->phase == RP_LINGER && s->now >= r->due)
 		reaper_exit(s, n, CV_LEAVE_PROCDOWN);
