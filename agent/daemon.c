@@ -173,7 +173,11 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 
 	if (!d->engine)
 		return -ENOTCONN;
-	cv_reaper_beat(); /* a burst of events is a long loop too */
+	/* A burst of events is a long loop too. A beat from a step puts the
+	 * beat timer off: it fires only in a loop with nothing else to do, not
+	 * beside the engine's own wakeup at every heartbeat. */
+	if (cv_reaper_beat_if_due() && d->beat)
+		(void)cv_loop_timer_in(d->beat, cv_reaper_beat_ms());
 	r = cv_engine_step(d->engine, ev, now_ms(), &a);
 	if (r < 0) {
 		qb_log(LOG_CRIT, "engine failed: %s, exiting", cv_strerror(r));
@@ -992,6 +996,12 @@ daemon_init(struct cv_daemon *d)
 		qb_log(LOG_CRIT, "cannot watch addresses: %s", cv_strerror(r));
 		return EXIT_OSERR;
 	}
+	/* on_address reads no IPv4 ADDR_NEW, and renewing 10,000 leases sends
+	 * 10,000 of them: a tenth of an idle holder's CPU (issue 12). */
+	r = cv_nl_monitor_drop_ipv4_new(d->mon);
+	if (r < 0)
+		qb_log(LOG_INFO, "cannot filter the address notifications: %s, reading them all",
+		       cv_strerror(r));
 	watch_conflicts(d);
 	serve_ipc(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from

@@ -36,7 +36,7 @@ struct reaper {
 	int fd;	   /* our end of the heartbeat socket; -1 once done with */
 	uint32_t silence_ms;
 	uint64_t last_beat; /* 0: none yet, no silence counted before the first */
-	uint64_t last_check; /* when on_check last ran */
+	uint64_t check_due; /* when on_check is armed for */
 	bool deferred;	     /* this silence's judgement was put off once already */
 	struct cv_loop_timer *check; /* loop-timer.h: it runs all the time */
 	qb_loop_timer_handle deadline, stop;
@@ -446,10 +446,30 @@ describe_daemon(pid_t pid, char *buf, size_t len)
 }
 
 /*
+ * The next check: when the last beat would be too old, so that a daemon
+ * beating (every quarter of the silence) costs us one wakeup per beat and
+ * not also one per check; a period from now at the latest while there is
+ * no beat yet, after a deferral, or while reaping; at the next try to join
+ * the group while we are out of it.
+ */
+static void
+arm_check(struct reaper *r, uint64_t now)
+{
+	uint64_t due = now + r->silence_ms / 4;
+
+	if (r->last_beat && !r->reaping)
+		due = CV_MAX(due, r->last_beat + r->silence_ms + 1);
+	if (r->cpg_lost)
+		due = CV_MIN(due, CV_MAX(r->next_connect_ms, now + 1));
+	r->check_due = due;
+	(void)cv_loop_timer_at(r->check, due);
+}
+
+/*
  * Silence counts from the loop's first beat. A check that comes more than a
  * period late means that we were not running ourselves (a machine starved
  * or paused for everyone): the daemon may not have had its turn either, so
- * that check only looks and the next one judges, once per silence (a kill
+ * that check only looks and the next one judges, a period later (a kill
  * comes at most a period and our own delay later: reaper_timeout stays
  * short of the lease, which the kill must beat).
  */
@@ -464,8 +484,7 @@ on_check(void *data)
 	if (r->quit)
 		return;
 	now = now_ms();
-	late = now - r->last_check > 2 * period;
-	r->last_check = now;
+	late = now > r->check_due + period;
 	if (r->last_beat && !r->reaping && now - r->last_beat > r->silence_ms) {
 		char where[160], why[256];
 
@@ -481,7 +500,7 @@ on_check(void *data)
 		}
 	}
 	connect_group(r); /* also while reaping: RELEASED needs the group */
-	(void)cv_loop_timer_in(r->check, period);
+	arm_check(r, now);
 }
 
 static void
@@ -507,8 +526,7 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 			    .daemon = daemon,
 			    .pidfd = pidfd,
 			    .fd = CV_REAPER_SOCK_FD,
-			    .silence_ms = cv_config_reaper_timeout_ms(cfg),
-			    .last_check = now_ms() };
+			    .silence_ms = cv_config_reaper_timeout_ms(cfg) };
 
 	if (pidfd < 0)
 		qb_log(LOG_WARNING,
@@ -530,7 +548,7 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 	qb_loop_poll_add(r.loop, QB_LOOP_HIGH, r.fd, POLLIN, &r, on_socket);
 	if (cv_loop_timer_new(r.loop, on_check, &r, &r.check) < 0)
 		_exit(1);
-	(void)cv_loop_timer_in(r.check, r.silence_ms / 4);
+	arm_check(&r, now_ms());
 	qb_loop_run(r.loop);
 	r.check = cv_loop_timer_free(r.check);
 	cv_cpg_free(r.cpg);

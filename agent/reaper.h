@@ -47,7 +47,7 @@
  * make it the current one; log_foreground and log_debug are passed on. Any
  * earlier reaper must have been let go (cv_reaper_detach, cv_reaper_quit).
  * The reaper judges silence against cfg's reaper_timeout; the loop beats at
- * most every eighth of it (half a heartbeat when auto). Returns 0 or -errno.
+ * most every quarter of it (a heartbeat when auto). Returns 0 or -errno.
  */
 int cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug);
 
@@ -58,12 +58,14 @@ int cv_reaper_fd(void);
 uint32_t cv_reaper_beat_ms(void);
 
 /*
- * One heartbeat, if the last one is at least a period (reaper_timeout/8)
+ * One heartbeat, if the last one is at least a period (reaper_timeout/4)
  * old: a clock read otherwise. Call it from the loop's timer and from inside any
  * loop over many items. Never raises SIGPIPE; a dead reaper is noticed by
  * the owner of cv_reaper_fd() (POLLIN with EOF), not here.
  */
 void cv_reaper_beat(void);
+/* The same; true if it beat. */
+bool cv_reaper_beat_if_due(void);
 
 /* The longest time between two beats since the last call, in ms (then reset). */
 uint32_t cv_reaper_take_max_gap_ms(void);

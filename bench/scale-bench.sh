@@ -194,7 +194,12 @@ one_run() {
 	pids=$(sys_pids "$sys") || return 1
 	# shellcheck disable=SC2086
 	c0=$(cpu_ticks $pids)
-	sleep "$IDLE_S"
+	if [ -n "${PERF:-}" ]; then
+		# shellcheck disable=SC2086
+		perf record -q -g -o "$OUT/perf.$sys.$n.data" -p "$(echo $pids | tr ' ' ,)" -- sleep "$IDLE_S" 2>/dev/null
+	else
+		sleep "$IDLE_S"
+	fi
 	# shellcheck disable=SC2086
 	c1=$(cpu_ticks $pids) && rss=$(pss_kb $pids) || { bed_fail "$sys: a process of n1 died while idle"; return 1; }
 	cpu=$(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_S" 'BEGIN { printf "%.2f\n", d / hz / s * 100 }')

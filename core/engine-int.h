@@ -145,11 +145,14 @@ struct cv_engine {
 
 	struct vip_rt *vips;
 	size_t n_vips;
-	/* How many VIPs are in each state, and say BLOCKED in our last STATE:
-	 * kept where those change (cv_engine_vip_event, the STATE we send, a
-	 * reload's recount), so a step of an idle holder of 10,000 VIPs skips
-	 * the scans that look for the few in RELEASING, WAITING or BLOCKED. */
+	/* How many VIPs are in each state, of those how many placement gives
+	 * us, and how many say BLOCKED in our last STATE: kept where those
+	 * change (cv_engine_vip_event, cv_engine_set_owner, the STATE we send,
+	 * a reload's recount), so a step of an idle holder of 10,000 VIPs
+	 * skips the scans that look for the few in RELEASING, WAITING or
+	 * BLOCKED, or for a VIP to take or let go (drive_vips). */
 	size_t n_in_state[_CV_VIP_STATE_MAX];
+	size_t n_mine_in_state[_CV_VIP_STATE_MAX];
 	size_t n_sent_blocked;
 	size_t state_chunk_vips; /* cv_engine_params.state_chunk_vips */
 	struct orphan **orphans;
@@ -300,5 +303,7 @@ void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
 
-/* Count n_in_state and n_sent_blocked afresh (a new or reloaded VIP table). */
+/* Count n_in_state, n_mine_in_state and n_sent_blocked afresh (a new or reloaded VIP table). */
 void cv_engine_recount(struct cv_engine *e);
+/* Placement's owner of vip i (0: nobody), keeping n_mine_in_state. */
+void cv_engine_set_owner(struct cv_engine *e, size_t i, uint32_t owner);

@@ -181,11 +181,9 @@ cv_engine_send_state(struct cv_engine *e)
 void
 cv_engine_send_heartbeat(struct cv_engine *e)
 {
-	size_t held = 0;
+	size_t held = e->n_in_state[CV_VIP_HELD];
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_HEARTBEAT };
 
-	for (size_t i = 0; i < e->n_vips; i++)
-		held += e->vips[i].state == CV_VIP_HELD;
 	m.heartbeat = (struct cv_proto_heartbeat){ .ring = e->view_ring,
 						   .send_time_ms = e->now,
 						   .seq = ++e->hb_seq,

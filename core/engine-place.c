@@ -231,7 +231,7 @@ set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 		if (owner != v->owner)
 			v->released &= ~BIT(now); /* it may take it again */
 	}
-	v->owner = owner;
+	cv_engine_set_owner(e, (size_t)(v - e->vips), owner);
 }
 
 /* View members other than us. */

@@ -105,14 +105,20 @@ cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid)
 	return cv_engine_runtime_standby(e, nodeid) || (p && p->standby);
 }
 
-/* Count VIPs per state, and those our last STATE said BLOCKED, into n and *blocked. */
+/*
+ * Count VIPs per state, those of them placement gives us, and those our
+ * last STATE said BLOCKED, into n, mine and *blocked.
+ */
 static void
-count_vips(const struct cv_engine *e, size_t n[_CV_VIP_STATE_MAX], size_t *blocked)
+count_vips(const struct cv_engine *e, size_t n[_CV_VIP_STATE_MAX],
+	   size_t mine[_CV_VIP_STATE_MAX], size_t *blocked)
 {
 	memset(n, 0, _CV_VIP_STATE_MAX * sizeof(*n));
+	memset(mine, 0, _CV_VIP_STATE_MAX * sizeof(*mine));
 	*blocked = 0;
 	for (size_t i = 0; i < e->n_vips; i++) {
 		n[e->vips[i].state]++;
+		mine[e->vips[i].state] += e->vips[i].owner == e->me;
 		*blocked += e->vips[i].sent_blocked;
 	}
 }
@@ -120,14 +126,25 @@ count_vips(const struct cv_engine *e, size_t n[_CV_VIP_STATE_MAX], size_t *block
 void
 cv_engine_recount(struct cv_engine *e)
 {
-	count_vips(e, e->n_in_state, &e->n_sent_blocked);
+	count_vips(e, e->n_in_state, e->n_mine_in_state, &e->n_sent_blocked);
 }
 
 bool
 cv_engine_counts_ok(const struct cv_engine *e)
 {
-	size_t n[_CV_VIP_STATE_MAX], blocked;
+	size_t n[_CV_VIP_STATE_MAX], mine[_CV_VIP_STATE_MAX], blocked;
 
-	count_vips(e, n, &blocked);
-	return memcmp(n, e->n_in_state, sizeof(n)) == 0 && blocked == e->n_sent_blocked;
+	count_vips(e, n, mine, &blocked);
+	return memcmp(n, e->n_in_state, sizeof(n)) == 0 &&
+	       memcmp(mine, e->n_mine_in_state, sizeof(mine)) == 0 && blocked == e->n_sent_blocked;
+}
+
+void
+cv_engine_set_owner(struct cv_engine *e, size_t i, uint32_t owner)
+{
+	struct vip_rt *v = &e->vips[i];
+
+	e->n_mine_in_state[v->state] -= v->owner == e->me;
+	e->n_mine_in_state[v->state] += owner == e->me;
+	v->owner = owner;
 }

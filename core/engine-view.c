@@ -546,7 +546,7 @@ cv_engine_restart_owners(struct cv_engine *e)
 			v->blockers |= UINT64_C(1) << o;
 		if (v->owner == e->me && claimant != e->me && v->state == CV_VIP_IDLE)
 			cv_engine_send_released(e, i);
-		v->owner = claimant;
+		cv_engine_set_owner(e, i, claimant);
 		/* An owner another member's placement named, which cannot
 		 * speak for itself now (gone, or no fresh STATE): as the
 		 * owner we remember (a daemon and reaper that died while we

@@ -101,6 +101,10 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 		cv_engine_vip_action(e, CV_ACT_ANNOUNCE, i);
 	e->n_in_state[v->state]--;
 	e->n_in_state[t.next]++;
+	if (v->owner == e->me) {
+		e->n_mine_in_state[v->state]--;
+		e->n_mine_in_state[t.next]++;
+	}
 	v->state = t.next;
 	if (from != t.next || t.actions)
 		push(e, (struct cv_action){ .type = CV_ACT_TRANSITION,
@@ -550,11 +554,29 @@ check_lease(struct cv_engine *e)
 	cv_engine_send_state(e);
 }
 
+/*
+ * Is there a VIP for drive_vips to act on: ours and IDLE, another's and not
+ * IDLE, or WAITING? None when every VIP is where placement wants it (an idle
+ * holder of 10,000 VIPs steps twice per heartbeat: no scan then).
+ */
+static bool
+drive_due(const struct cv_engine *e)
+{
+	size_t others_busy = 0;
+
+	for (int s = 0; s < _CV_VIP_STATE_MAX; s++)
+		if (s != CV_VIP_IDLE)
+			others_busy += e->n_in_state[s] - e->n_mine_in_state[s];
+	return e->n_mine_in_state[CV_VIP_IDLE] || others_busy || e->n_in_state[CV_VIP_WAITING];
+}
+
 static void
 drive_vips(struct cv_engine *e)
 {
 	bool decided = e->have_view && e->view_quorate && e->exchange_done;
 
+	if (!drive_due(e))
+		return;
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
 

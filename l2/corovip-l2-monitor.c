@@ -113,7 +113,8 @@ monitor_loop(struct cv_nl_monitor *m, int sfd)
 }
 
 int
-cv_l2_cli_monitor(struct cv_nl *nl, const char *ifname, int ifindex, uint32_t rcvbuf)
+cv_l2_cli_monitor(struct cv_nl *nl, const char *ifname, int ifindex, uint32_t rcvbuf,
+		  bool no_ipv4_new)
 {
 	_cleanup_close_ int sfd = signals_open();
 	struct mon mon = { .nl = nl, .ifname = ifname, .ifindex = ifindex }, *x = &mon;
@@ -124,6 +125,8 @@ cv_l2_cli_monitor(struct cv_nl *nl, const char *ifname, int ifindex, uint32_t rc
 	if (r == 0 && size > 0 &&
 	    setsockopt(cv_nl_monitor_fd(m), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
 		r = -errno;
+	if (r == 0 && no_ipv4_new)
+		r = cv_nl_monitor_drop_ipv4_new(m);
 	if (r == 0) {
 		/* Subscribed first, then dumped: no change falls in between. */
 		printf("listening on %s (ifindex %d)\n", x->ifname, x->ifindex);

@@ -54,6 +54,7 @@ struct opts {
 	enum cv_garp garp;    /* IPv4 form; both: a request then a reply per round */
 	const char *file;
 	uint32_t rcvbuf; /* monitor: SO_RCVBUF, 0 = the monitor's own */
+	bool no_ipv4_new; /* monitor: the daemon's filter (cv_nl_monitor_drop_ipv4_new) */
 	uint32_t probe_ms; /* add: probe the link this long first, 0 = no probe */
 	uint32_t tag;	   /* the IFA_PROTO we write and call ours (config.h: CV_TAG_L2) */
 };
@@ -102,6 +103,7 @@ usage(FILE *f)
 
 		"  -f, --file FILE    read more addresses from FILE, one per line\n"
 		"      --rcvbuf BYTES monitor: a small receive buffer (tests: force a resync)\n"
+		"      --no-ipv4-new  monitor: filter IPv4 ADDR_NEW out in the kernel, as corovipd\n"
 		"  -t, --tag N        the IFA_PROTO tag to write and to call ours, 4..255\n"
 		"                     (default 0x6c; tests: another owner's addresses)\n");
 }
@@ -167,6 +169,9 @@ parse_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case 'b':
 		return parse_u32(arg, INT32_MAX / 2, &o->rcvbuf);
+	case 'N':
+		o->no_ipv4_new = true;
+		return 0;
 	case 'p':
 		r = parse_u32(arg, 60000, &o->probe_ms);
 		return r < 0 || o->probe_ms == 0 ? -EINVAL : 0;
@@ -192,6 +197,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "garp", required_argument, NULL, 'g' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "no-ipv4-new", no_argument, NULL, 'N' },
 		{ "probe", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 't' },
 		{},
@@ -690,7 +696,8 @@ run(struct ctx *x, const char *cmd)
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(x);
 	if (strcmp(cmd, "monitor") == 0)
-		return cv_l2_cli_monitor(x->nl, x->ifname, x->link.ifindex, x->o.rcvbuf);
+		return cv_l2_cli_monitor(x->nl, x->ifname, x->link.ifindex, x->o.rcvbuf,
+					 x->o.no_ipv4_new);
 	return cmd_reconcile(x);
 }
 

@@ -227,6 +227,7 @@ watch(struct l2 *x)
 
 	if (r < 0)
 		return r;
+	(void)cv_nl_monitor_drop_ipv4_new(x->mon); /* DAD is IPv6's; unfiltered they are ignored */
 	r = qb_loop_poll_add(x->env.loop, QB_LOOP_HIGH, cv_nl_monitor_fd(x->mon), POLLIN, x,
 			     on_monitor);
 	if (r < 0)

@@ -6,13 +6,16 @@
  * our port, and a plain fd lets the unit tests hand in a socketpair. Messages
  * are parsed by netlink-msg.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/rtnetlink.h>
 
 #include "cv-macros.h"
@@ -176,6 +179,30 @@ cv_nl_monitor_new(cv_nl_monitor_fn fn, void *userdata, struct cv_nl_monitor **re
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	return cv_nl_monitor_new_fd(TAKE_FD(fd), fn, userdata, ret);
+}
+
+/*
+ * A socket filter: the kernel drops IPv4 RTM_NEWADDR notifications before
+ * they are queued. A notification is one message per datagram, so the
+ * filter sees its header at offset 0.
+ */
+int
+cv_nl_monitor_drop_ipv4_new(struct cv_nl_monitor *m)
+{
+	struct sock_filter code[] = {
+		/* nlmsg_type, loaded in network order: compare with htons() */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_NEWADDR), 0, 3),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+			 NLMSG_HDRLEN + offsetof(struct ifaddrmsg, ifa_family)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, UINT32_MAX),
+	};
+	struct sock_fprog prog = { .len = ELEMENTSOF(code), .filter = code };
+
+	return setsockopt(m->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno
+											 : 0;
 }
 
 struct cv_nl_monitor *

@@ -65,6 +65,15 @@ int cv_nl_monitor_new(cv_nl_monitor_fn fn, void *userdata, struct cv_nl_monitor 
  */
 int cv_nl_monitor_new_fd(int fd, cv_nl_monitor_fn fn, void *userdata, struct cv_nl_monitor **ret);
 
+/*
+ * Ask the kernel not to queue IPv4 RTM_NEWADDR notifications for us (a
+ * socket filter), for an owner that ignores them: an IPv4 address has no
+ * DAD and its removal is RTM_DELADDR, while each renewal of a kernel lease
+ * sends one per address. IPv6 ones stay (DAD's outcome). 0 or -errno
+ * (then they come as before).
+ */
+int cv_nl_monitor_drop_ipv4_new(struct cv_nl_monitor *m);
+
 /* Accepts NULL; closes the socket; returns NULL. */
 struct cv_nl_monitor *cv_nl_monitor_free(struct cv_nl_monitor *m);
 

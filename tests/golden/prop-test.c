@@ -1093,8 +1093,8 @@ generate(struct gen *g, uint64_t seed)
 		 * which has no repair time) while its node also loses its ring
 		 * (or the other way round): nothing speaks for that node, only
 		 * its kernel lease or its reaper's timeout end what it holds,
-		 * after the checker's 100 ms (docs/safety.md, the exceptions).
-		 * Not generated. */
+		 * maybe after the survivors' guard (docs/safety.md, the
+		 * exceptions). Not generated. */
 		while ((f2 <= end1 || k1 == FK_KILL_BOTH || k == FK_KILL_BOTH) &&
 		       frozen_and_cut(k1, k))
 			k = pick_fault(g);

@@ -8,7 +8,8 @@
  *     checked at the instant of every add (a frozen or cut-off node counts);
  *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
  *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
- *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner);
+ *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner;
+ *     its daemon frozen: the reaper's kill + 100 ms, its sweep if later);
  *  3. once nothing has changed for the bound, every VIP with an eligible node
  *     in a quorate ring is held by a node of that ring (while a node's daemon
  *     and reaper are frozen: also not before rule 4's wait for it is over);
@@ -212,6 +213,27 @@ check_released(struct sim *s, const struct node *n, uint32_t pid, const struct c
 
 /* ---- the periodic checks ---- */
 
+/*
+ * From when a node outside a quorate partition must let go (plus the grace).
+ * A frozen daemon reads neither its confchg nor its quorum notification, and
+ * its lease lapse (rule 5) is its own timer: only its reaper acts, killing
+ * it reaper_timeout after it fell silent and sweeping at its end (rule 4;
+ * docs/safety.md, invariant 1's exception).
+ */
+static uint64_t
+outside_from(const struct sim *s, const struct node *n)
+{
+	uint64_t from = n->outside_since;
+
+	if (n->r.state != PROC_RUNNING)
+		return from;
+	if (n->d.state == PROC_FROZEN && n->r.phase == RP_WATCH)
+		return CV_MAX(from, n->d.frozen_at + s->o.reaper_timeout_ms);
+	if (n->r.phase == RP_WAIT_END)
+		return CV_MAX(from, n->r.due);
+	return from;
+}
+
 static void
 check_outside(struct sim *s)
 {
@@ -219,7 +241,7 @@ check_outside(struct sim *s)
 		struct node *n = &s->nodes[i];
 
 		if (n->crashed || n->outside_since == SIM_NEVER || !n->n_addrs ||
-		    s->now < n->outside_since + OUTSIDE_GRACE_MS ||
+		    s->now < outside_from(s, n) + OUTSIDE_GRACE_MS ||
 		    n->outside_reported == n->outside_since + 1)
 			continue;
 		/* Its daemon and reaper frozen both: nothing on the node can act,

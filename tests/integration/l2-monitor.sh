@@ -97,6 +97,19 @@ expect mon "LINK eth0 down no-carrier"
 ip -n "$A" link set eth0 up
 expect mon "LINK eth0 up carrier"
 
+# ---- the daemon's filter: no IPv4 ADDR_NEW, the rest as before ----
+start_monitor filtered --no-ipv4-new || fail "filtered monitor starts"
+ip -n "$A" addr add 192.0.2.78/24 dev eth0
+ip -n "$A" addr add 2001:db8::78/64 dev eth0 nodad
+expect filtered "ADDR_NEW 2001:db8::78/64 proto 0x00"
+ip -n "$A" addr del 192.0.2.78/24 dev eth0
+ip -n "$A" addr del 2001:db8::78/64 dev eth0
+expect filtered "ADDR_DEL 192.0.2.78/24 proto 0x00"
+expect filtered "ADDR_DEL 2001:db8::78/64 proto 0x00"
+check "filtered: no IPv4 ADDR_NEW" [ "$(count filtered '^ADDR_NEW 192\.')" = 0 ]
+expect mon "ADDR_NEW 192.0.2.78/24 proto 0x00"
+stop_monitor filtered
+
 # ---- overrun: a tiny receive buffer loses notifications -> one RESYNC ----
 # The monitor is stopped (SIGSTOP) while 100 addresses are added: their 100
 # notifications are far more than a 4.5 KiB receive buffer (the kernel's
