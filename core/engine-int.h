@@ -75,6 +75,7 @@ struct vip_rt {
 	uint64_t added_at;	/* when our last add of it completed: the kernel drops it
 				 * kernel_lease later unless renewed */
 	bool add_pending;	/* an ADDR_ADD of it is under way (its lease starts later) */
+	uint64_t add_sent_at;	/* when its last ADDR_ADD went out: the kernel stamped it later */
 	bool gone_late;		/* its ADDR_GONE came as we ran late: re-add H later */
 	uint64_t retry_at;	/* RELEASING: when to try the failed removal again, NEVER = none */
 	bool sent_blocked;	/* our last STATE said BLOCKED: say so again when it clears */
@@ -176,6 +177,8 @@ struct cv_engine {
 	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */
 	uint64_t renewed_at;	/* when the last RENEW completed */
 	uint32_t renews_pending; /* RENEWs under way (their leases start when they complete) */
+	uint64_t renew_sent_at;	/* the first RENEW under way went out (none under way: the last) */
+	uint64_t renewed_from;	/* the last RENEW that completed went out no earlier than this */
 	const struct cv_vip_conf **by_name; /* config vips sorted by name, for messages */
 	uint32_t *node_ids;	/* per config node section: its corosync node id, 0 = unknown */
 	uint32_t *vip_digests;	/* per config VIP: cv_config_vip_digest(), computed once */
@@ -302,6 +305,13 @@ bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
+
+/* engine-late.c: a step that came over H after its timer was due (we were stopped). */
+void cv_engine_note_late(struct cv_engine *e);
+/* Within H of such a step: our queue may still hold what came meanwhile. */
+bool cv_engine_ran_late_recently(const struct cv_engine *e);
+/* The re-adds held back within that H (CV_EV_ADDR_GONE), once it is over. */
+void cv_engine_readd_after_late(struct cv_engine *e);
 
 /* Count n_in_state, n_mine_in_state and n_sent_blocked afresh (a new or reloaded VIP table). */
 void cv_engine_recount(struct cv_engine *e);

@@ -88,6 +88,8 @@ cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv
 	}
 	if (t.actions & CV_VA_ADD) {
 		cv_engine_vip_action(e, CV_ACT_ADDR_ADD, i);
+		if (!v->add_pending)
+			v->add_sent_at = e->now;
 		v->add_pending = true;
 	}
 	if (t.actions & CV_VA_DEL)
@@ -142,33 +144,6 @@ cv_engine_release_all(struct cv_engine *e, enum cv_reason why)
 		if (e->vips[i].state != CV_VIP_IDLE)
 			cv_engine_vip_event(e, i, CV_VE_RELEASE_ALL, why);
 	e->renew_at = NEVER;
-}
-
-/*
- * Within H of a late timer our queue may still hold what came while we were
- * stopped: an ADDR_GONE from the kernel lease read before the lost
- * connection behind it would add back an address a peer took at our leave
- * (adv9-frozen-addrgone-before-connlost). Re-add H later, if still held.
- */
-static bool
-ran_late_recently(const struct cv_engine *e)
-{
-	return e->now < e->watch_from + e->cfg->cluster.heartbeat_ms;
-}
-
-static void
-readd_after_late(struct cv_engine *e)
-{
-	if (!e->readd_late || ran_late_recently(e))
-		return;
-	e->readd_late = false;
-	for (size_t i = 0; i < e->n_vips; i++) {
-		if (!e->vips[i].gone_late)
-			continue;
-		e->vips[i].gone_late = false;
-		if (e->vips[i].state == CV_VIP_HELD)
-			cv_engine_vip_event(e, i, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
-	}
 }
 
 /* ---- lifecycle ---- */
@@ -353,6 +328,8 @@ on_result(struct cv_engine *e, const struct cv_action_result *res)
 		if (e->renews_pending)
 			e->renews_pending--;
 		e->renewed_at = e->now;
+		if (res->err == 0)
+			e->renewed_from = e->renew_sent_at;
 		cv_engine_orphans_renewed(e);
 		return 0;
 	}
@@ -512,7 +489,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		check_lease(e);
 		if (ev->vip.vip >= e->n_vips)
 			return 0;
-		if (ran_late_recently(e)) {
+		if (cv_engine_ran_late_recently(e)) {
 			e->vips[ev->vip.vip].gone_late = true;
 			e->readd_late = true;
 			return 0;
@@ -640,6 +617,8 @@ renew(struct cv_engine *e)
 	}
 	if (e->now >= e->renew_at && lease_valid(e)) {
 		push(e, (struct cv_action){ .type = CV_ACT_RENEW });
+		if (!e->renews_pending)
+			e->renew_sent_at = e->now;
 		e->renews_pending++;
 		e->renew_at = e->now + e->cfg->cluster.kernel_lease_ms / 3;
 	}
@@ -769,7 +748,7 @@ reconcile(struct cv_engine *e)
 	if (e->stopped)
 		return 0;
 	check_lease(e);
-	readd_after_late(e);
+	cv_engine_readd_after_late(e);
 	check_silence(e);
 	retry_releases(e);
 	cv_engine_orphans_reconcile(e);
@@ -792,42 +771,6 @@ reconcile(struct cv_engine *e)
 	return 0;
 }
 
-/*
- * Our timer came over H late: we were not running (the daemon frozen or
- * starved), and what was delivered meanwhile may still wait in our queue,
- * heartbeats among them: judged on those stale deliveries alone, an owner
- * would be silent to us and to nobody else, and placements made with
- * different silent flags keep different owners (a VIP nobody takes). We
- * judge nobody silent for H, our queue is read by then; not 2L: we would
- * judge an owner that is silent (frozen) up to 2L after the others, whose
- * placement meanwhile differs from ours, and an exchange started then waits
- * for that owner's STATE (a VIP nobody takes). The reaper defers likewise.
- *
- * Over L late, the others may have judged *us* silent (2L without our
- * heartbeat; an owner's timer is due at most H after its last one) and
- * given our VIPs to a node whose claim none of the STATEs we have shows:
- * our own heartbeat back would let us take before their RESEND (rule 4)
- * reaches us. We ask for every STATE again and take nothing until ours is
- * back (own_in_flight) and the exchange its delivery starts is done. Our
- * lease has ended by then: we hold nothing to keep.
- */
-static void
-note_late(struct cv_engine *e)
-{
-	if (e->timer_due == NEVER || e->now <= e->timer_due + e->cfg->cluster.heartbeat_ms)
-		return;
-	e->watch_from = e->now;
-	/* Our queue (a lost connection, a newer view) before our renewal: it
-	 * re-creates an address the kernel lease dropped meanwhile, maybe after
-	 * a peer took the VIP at our leave (adv8-connlost-frozen-renew). */
-	if (e->renew_at != NEVER)
-		e->renew_at = CV_MAX(e->renew_at, e->now + e->cfg->cluster.heartbeat_ms);
-	if (e->now > e->timer_due + e->lease_ms) {
-		e->ask_resend = true;
-		e->state_due = true;
-	}
-}
-
 void
 cv_engine_set_reaper(struct cv_engine *e, uint32_t pid)
 {
@@ -841,7 +784,7 @@ cv_engine_step(struct cv_engine *e, const struct cv_event *ev, uint64_t now_ms,
 	int r;
 
 	e->now = now_ms;
-	note_late(e);
+	cv_engine_note_late(e);
 	e->out = out;
 	if (!e->born) {
 		e->born = true;
