@@ -543,7 +543,24 @@ vip_gone(void *userdata, size_t vip)
 	sink(userdata, &(struct cv_event){ .type = CV_EV_ADDR_GONE, .vip = { .vip = (uint32_t)vip } });
 }
 
-#define RECONCILE_MS 5000
+#define RECONCILE_MS	  5000
+#define RECONCILE_PER_VIPS 1000	 /* ... per this many VIPs */
+#define RECONCILE_MAX_MS  60000
+
+/*
+ * How often to compare the interfaces with what we hold (rule 8): 5 s per
+ * 1,000 VIPs, between 5 and 60 s. The round is a backstop: the monitor
+ * reports a removal at once and lost notifications as RESYNC; but it dumps
+ * every address, and at 10,000 VIPs every 5 s that was a tenth of an idle
+ * holder's CPU (issue 12).
+ */
+static uint32_t
+reconcile_every_ms(const struct cv_daemon *d)
+{
+	size_t per = d->cfg->n_vips / RECONCILE_PER_VIPS;
+
+	return per <= 1 ? RECONCILE_MS : (uint32_t)CV_MIN((uint64_t)per * RECONCILE_MS, RECONCILE_MAX_MS);
+}
 
 static void reconcile(void *data);
 
@@ -552,16 +569,17 @@ static int
 reconcile_round(struct cv_daemon *d)
 {
 	int r = cv_l2_reconcile(l2(d), &d->owned, d->engine, vip_gone, d);
+	uint32_t every = reconcile_every_ms(d);
 
 	if (r < 0)
-		qb_log(LOG_WARNING, "reconcile: %s, retrying in %d ms", cv_strerror(r), RECONCILE_MS);
+		qb_log(LOG_WARNING, "reconcile: %s, retrying in %u ms", cv_strerror(r), every);
 	/* A takeover or a reload of thousands of VIPs peaks at several times
 	 * what holding them takes (actions, batches, the old config), and
 	 * glibc keeps freed heap pages: give them back (10,000 VIPs: 36 MB
-	 * resident before, 18 MB after; a few ms at most, every 5 s). */
+	 * resident before, 18 MB after; a few ms at most, each round). */
 	malloc_trim(0);
 	d->reconcile_armed = qb_loop_timer_add(d->loop, QB_LOOP_LOW,
-					       (uint64_t)RECONCILE_MS * QB_TIME_NS_IN_MSEC, d,
+					       (uint64_t)every * QB_TIME_NS_IN_MSEC, d,
 					       reconcile, &d->reconcile_timer) == 0;
 	return r;
 }
