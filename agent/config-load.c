@@ -132,6 +132,21 @@ read_capped(int fd, size_t hint, char **ret, size_t *ret_len, struct cv_conf_err
 	return 0;
 }
 
+/*
+ * Parsed and checked, the key positions have served (errors name them): a
+ * loaded config drops them (10,000 VIPs: 1 MB in the daemon, as much again
+ * in the reaper).
+ */
+static int
+parse(const char *text, size_t len, struct cv_config **ret, struct cv_conf_error *reterr)
+{
+	int r = cv_config_parse(text, len, ret, reterr);
+
+	if (r >= 0)
+		cv_config_forget_positions(*ret);
+	return r;
+}
+
 static int
 load(const char *path, bool strict, char *ret_warning, size_t warning_len, struct cv_config **ret,
      struct cv_conf_error *reterr)
@@ -160,7 +175,7 @@ load(const char *path, bool strict, char *ret_warning, size_t warning_len, struc
 	r = read_capped(fd, (size_t)st.st_size, &text, &len, reterr);
 	if (r < 0)
 		return r;
-	return cv_config_parse(text, len, ret, reterr);
+	return parse(text, len, ret, reterr);
 }
 
 int
@@ -170,7 +185,7 @@ cv_config_load_fd(int fd, struct cv_config **ret, struct cv_conf_error *reterr)
 	size_t len = 0;
 	int r = read_capped(fd, 0, &text, &len, reterr);
 
-	return r < 0 ? r : cv_config_parse(text, len, ret, reterr);
+	return r < 0 ? r : parse(text, len, ret, reterr);
 }
 
 int

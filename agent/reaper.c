@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -104,32 +105,20 @@ remove_addresses(const struct cv_owned *owned)
 }
 
 /*
- * RELEASED for every VIP of the config: the node holds none of them now.
- * Peers take a reaper's RELEASED as covering all VIPs, so those a reload
- * added after the fork (which this list cannot name) are free as well.
+ * RELEASED: the node holds none of our VIPs now. Peers take a reaper's
+ * RELEASED as covering every VIP (engine-msg.c on_released), so it names
+ * none: the reaper keeps no VIP table (reaper_run), and VIPs a reload added
+ * after the fork are free as well.
  */
 static void
 say_released(struct reaper *r)
 {
-	struct cv_proto_vip *v = calloc(r->cfg->n_vips ? r->cfg->n_vips : 1, sizeof(*v));
-	size_t start = 0;
+	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
 
-	if (!v || !r->cpg)
-		goto done;
-	for (size_t i = 0; i < r->cfg->n_vips; i++)
-		snprintf(v[i].name, sizeof(v[i].name), "%s", r->cfg->vips[i].head.name);
-	do {
-		size_t n = cv_proto_released_fit(v, r->cfg->n_vips, start);
-		struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED,
-					  .released = { .for_nodeid = cv_cpg_nodeid(r->cpg),
-							.vips = v + start,
-							.n_vips = n } };
-
-		cv_cpg_send(r->cpg, &m);
-		start += n;
-	} while (start < r->cfg->n_vips);
-done:
-	free(v);
+	if (!r->cpg)
+		return;
+	m.released.for_nodeid = cv_cpg_nodeid(r->cpg);
+	cv_cpg_send(r->cpg, &m);
 }
 
 static void
@@ -517,7 +506,7 @@ on_group_event(void *userdata, const struct cv_event *ev)
 }
 
 static void
-reaper_run(const struct cv_config *cfg, pid_t daemon)
+reaper_run(struct cv_config *cfg, pid_t daemon)
 {
 	/* The pidfd first, while the daemon is surely alive and our parent. */
 	int pidfd = open_daemon(daemon);
@@ -535,6 +524,10 @@ reaper_run(const struct cv_config *cfg, pid_t daemon)
 	fcntl(r.fd, F_SETFL, O_NONBLOCK);
 	if (cv_owned_add_config(&r.owned, cfg) < 0)
 		_exit(1);
+	/* The interfaces are all we need of the VIPs: at 10,000 of them their
+	 * table was a third of both processes' memory (issue 12). */
+	cv_config_forget_vips(cfg);
+	malloc_trim(0);
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);
