@@ -5,6 +5,7 @@
  * (daemon.c) in the foreground, as systemd expects.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,14 @@ main(int argc, char **argv)
 	bool test = false, foreground = false, debug = false;
 	int c, code;
 
+	/*
+	 * Large blocks always in their own mappings, the threshold fixed: once
+	 * a big block was freed (a 10,000-VIP config's tables), glibc raises
+	 * it, and the 1 MB receive buffers libqb callocs for each corosync
+	 * connection then land in the heap, zeroed there page by page: 1 MB
+	 * resident each, where a mapping stays untouched until used.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* The daemon runs its reaper as our own binary again (reaper.h). */
 	if (argc > 1 && strcmp(argv[1], CV_REAPER_ARG) == 0)
 		return cv_reaper_main(argc, argv);

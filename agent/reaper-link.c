@@ -70,14 +70,26 @@ fd_above_4(int fd)
 	return high < 0 ? -errno : high;
 }
 
-/* The config's text in an anonymous file (close-on-exec: the spawn dups it). */
+/*
+ * The config's text in an anonymous file (close-on-exec: the spawn dups it),
+ * without its VIPs: the reaper needs the cluster section, and of the VIPs
+ * only their interfaces, which come as "i" lines on its socket (tell_first).
+ * A parse of 10,000 VIPs left the reaper a heap whose free chunks libqb's
+ * 1 MB connection buffer was then zeroed into: 1 MB resident, for nothing.
+ */
 static int
 config_memfd(const struct cv_config *cfg)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
 	size_t len, off = 0;
-	int r = cv_config_format(cfg, &text);
+	struct cv_config lite = *cfg;
+	int r;
+
+	lite.vips = NULL;
+	lite.n_vips = 0;
+	lite.by_host = NULL;
+	r = cv_config_format(&lite, &text);
 
 	if (r < 0)
 		return r;
@@ -135,6 +147,31 @@ spawn(int sock, int conf, char *const argv[], pid_t *ret)
 	return -r;
 }
 
+static int interface_line(char *buf, size_t len, const char *ifname);
+
+/*
+ * cfg's interfaces, written before the reaper runs: they wait in its
+ * socket, and it reads them before any sweep (a daemon that dies at once
+ * leaves no gap). The daemon tells them again once the reaper runs, with
+ * those of an older config (cv_reaper_tell_interfaces).
+ */
+static int
+tell_first(int fd, const struct cv_config *cfg)
+{
+	struct cv_owned o = {};
+	int r = cv_owned_add_config(&o, cfg);
+
+	for (size_t i = 0; r >= 0 && i < o.n; i++) {
+		char line[CV_IFNAME_MAX + 3];
+		int len = interface_line(line, sizeof(line), o.ifnames[i]);
+
+		if (write(fd, line, (size_t)len) != len)
+			r = -EIO;
+	}
+	cv_owned_clear(&o);
+	return r;
+}
+
 int
 cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug)
 {
@@ -155,6 +192,9 @@ cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug
 	theirs = fd_above_4(sv[1]);
 	if (theirs < 0)
 		return theirs;
+	r = tell_first(ours, cfg);
+	if (r < 0)
+		return r;
 	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)getpid());
 	if (log_foreground)
 		argv[n++] = "-f";
@@ -279,6 +319,12 @@ send_all(const char *buf, size_t len)
 	return 0;
 }
 
+static int
+interface_line(char *buf, size_t len, const char *ifname)
+{
+	return snprintf(buf, len, "i%s\n", ifname);
+}
+
 int
 cv_reaper_tell_interfaces(const struct cv_owned *o)
 {
@@ -286,7 +332,7 @@ cv_reaper_tell_interfaces(const struct cv_owned *o)
 		return 0; /* the next reaper is told at its start */
 	for (size_t i = 0; i < o->n; i++) {
 		char line[CV_IFNAME_MAX + 3];
-		int len = snprintf(line, sizeof(line), "i%s\n", o->ifnames[i]);
+		int len = interface_line(line, sizeof(line), o->ifnames[i]);
 		int r = send_all(line, (size_t)len);
 
 		if (r < 0)

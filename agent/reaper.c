@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -107,8 +106,8 @@ remove_addresses(const struct cv_owned *owned)
 /*
  * RELEASED: the node holds none of our VIPs now. Peers take a reaper's
  * RELEASED as covering every VIP (engine-msg.c on_released), so it names
- * none: the reaper keeps no VIP table (reaper_run), and VIPs a reload added
- * after the fork are free as well.
+ * none: the reaper has no VIP table (its config comes without, reaper-link.c
+ * config_memfd), and VIPs a reload added after the fork are free as well.
  */
 static void
 say_released(struct reaper *r)
@@ -506,7 +505,7 @@ on_group_event(void *userdata, const struct cv_event *ev)
 }
 
 static void
-reaper_run(struct cv_config *cfg, pid_t daemon)
+reaper_run(const struct cv_config *cfg, pid_t daemon)
 {
 	/* The pidfd first, while the daemon is surely alive and our parent. */
 	int pidfd = open_daemon(daemon);
@@ -522,12 +521,7 @@ reaper_run(struct cv_config *cfg, pid_t daemon)
 		       "reaper: no pidfd for corovipd (pid %d): %s, its socket's EOF tells its end",
 		       (int)daemon, cv_strerror(pidfd));
 	fcntl(r.fd, F_SETFL, O_NONBLOCK);
-	if (cv_owned_add_config(&r.owned, cfg) < 0)
-		_exit(1);
-	/* The interfaces are all we need of the VIPs: at 10,000 of them their
-	 * table was a third of both processes' memory (issue 12). */
-	cv_config_forget_vips(cfg);
-	malloc_trim(0);
+	/* (cfg has no VIPs: their interfaces come on the socket, parse()) */
 	r.loop = qb_loop_create();
 	if (!r.loop)
 		_exit(1);

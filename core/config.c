@@ -127,20 +127,6 @@ cv_config_free(struct cv_config *c)
 }
 
 void
-cv_config_forget_vips(struct cv_config *c)
-{
-	const struct cv_conf_section *s = &cv_conf_sections[CV_CONF_VIP];
-
-	for (size_t j = 0; j < c->n_vips; j++)
-		instance_done(s, &c->vips[j]);
-	free(c->vips);
-	free(c->by_host);
-	c->vips = NULL;
-	c->by_host = NULL;
-	c->n_vips = 0;
-}
-
-void
 cv_config_forget_positions(struct cv_config *c)
 {
 	free(c->pos);

@@ -153,8 +153,6 @@ struct cv_config *cv_config_free(struct cv_config *c);
 
 /* Free the key positions (only error messages need them). */
 void cv_config_forget_positions(struct cv_config *c);
-/* Drop every VIP section, for an owner that needs the rest only (the reaper). */
-void cv_config_forget_vips(struct cv_config *c);
 
 /*
  * The effective configuration: canonical corovip.conf text with every default
