@@ -166,6 +166,18 @@ see_reaper(struct cv_daemon *d, const struct cv_event *ev)
 	name_reaper(d);
 }
 
+/*
+ * Our reaper kills us if we are silent at our lease's end (reaper.h): tell
+ * it each new end, after the step's actions, so that the 0 of a lapse comes
+ * once its removals are under way. The line is a beat: the timer waits.
+ */
+static void
+tell_lease(struct cv_daemon *d)
+{
+	if (d->engine && cv_reaper_tell_lease(cv_engine_lease_end(d->engine)) && d->beat)
+		(void)cv_loop_timer_in(d->beat, cv_reaper_beat_ms());
+}
+
 static int
 feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 {
@@ -190,6 +202,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	cv_ipc_server_note(d->ipc, &a);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_actions_done(&a);
+	tell_lease(d);
 	return r;
 }
 
@@ -689,6 +702,7 @@ start_reaper(struct cv_daemon *d)
 	if (r < 0)
 		qb_log(LOG_ERR, "the new reaper was not told every interface of ours (%s): "
 		       "what it misses there is left to the kernel lease", cv_strerror(r));
+	tell_lease(d); /* a reaper started again while we hold */
 	d->reaper_started_at = now_ms();
 	if (d->loop)
 		watch_reaper(d);

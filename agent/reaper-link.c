@@ -23,6 +23,7 @@
 #include "cv-macros.h"
 #include "fd-util.h"
 #include "reaper.h"
+#include "reaper-wire.h"
 
 /*
  * The daemon beats at most this often per reaper_timeout (auto: once per H,
@@ -52,6 +53,7 @@ static struct {
 	uint64_t max_gap; /* ms, since cv_reaper_take_max_gap_ms */
 	uint64_t warned;  /* ms of the last "loop stalled" warning */
 	uint32_t silence; /* the reaper's bound, ms */
+	uint64_t lease;	  /* the lease end the reaper was last told, 0: none */
 } current = { .fd = -1 };
 
 #define STALL_WARN_EVERY_MS 10000
@@ -214,6 +216,7 @@ cv_reaper_start(const struct cv_config *cfg, bool log_foreground, bool log_debug
 	current.silence = cv_config_reaper_timeout_ms(cfg);
 	current.every = CV_MAX(current.silence / BEATS_PER_TIMEOUT, 1u);
 	current.last = 0;
+	current.lease = 0;
 	return 0;
 }
 
@@ -265,7 +268,10 @@ cv_reaper_beat_if_due(void)
 	if (current.fd < 0)
 		return false;
 	now = now_ms();
-	if (current.last && now - current.last < current.every)
+	/* Due a period after the last, and at the first call past the lease
+	 * end the reaper knows: silence there is judged at once (reaper.c). */
+	if (current.last && now - current.last < current.every &&
+	    !(current.lease && current.last < current.lease && now >= current.lease))
 		return false;
 	/* EAGAIN: the reaper is not reading (frozen itself): a later beat
 	 * tells it as much. EPIPE: it died; the loop sees the EOF. */
@@ -281,6 +287,29 @@ void
 cv_reaper_beat(void)
 {
 	(void)cv_reaper_beat_if_due();
+}
+
+bool
+cv_reaper_tell_lease(uint64_t until)
+{
+	char line[CV_REAPER_LEASE_LINE_MAX];
+	size_t len;
+	uint64_t now;
+
+	if (current.fd < 0 || until == current.lease)
+		return false;
+	len = cv_reaper_lease_line(line, sizeof(line), until);
+	/* Not written whole (the reaper is not reading): the next step tells
+	 * it again; the part written is dropped at the next line's letter. */
+	if (send(current.fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
+		return false;
+	current.lease = until;
+	/* Any byte is a beat to the reaper. */
+	now = now_ms();
+	if (current.last)
+		note_gap(now, now - current.last);
+	current.last = now;
+	return true;
 }
 
 uint32_t

@@ -26,6 +26,7 @@
 #include "privileges.h"
 #include "loop-timer.h"
 #include "reaper.h"
+#include "reaper-wire.h"
 
 struct reaper {
 	qb_loop_t *loop;
@@ -36,6 +37,7 @@ struct reaper {
 	int fd;	   /* our end of the heartbeat socket; -1 once done with */
 	uint32_t silence_ms;
 	uint64_t last_beat; /* 0: none yet, no silence counted before the first */
+	uint64_t lease_until; /* the daemon's lease end, as it last said; 0: it holds nothing */
 	uint64_t check_due; /* when on_check is armed for */
 	bool deferred;	     /* this silence's judgement was put off once already */
 	struct cv_loop_timer *check; /* loop-timer.h: it runs all the time */
@@ -46,13 +48,22 @@ struct reaper {
 	bool cpg_lost; /* not connected: retry at next_connect_ms */
 	uint64_t next_connect_ms;
 	struct cv_owned owned; /* our tag; the interfaces of every config we were told of */
-	char name[CV_IFNAME_MAX + 2]; /* an "i<name>\n" line being read */
-	size_t name_len;
-	bool in_name;
+	struct cv_reaper_reader rd; /* the daemon's bytes (reaper-wire.h) */
 };
 
 /* Like the daemon's, but from the check timer the reaper has anyway. */
 #define RECONNECT_MS 1000
+
+/*
+ * A daemon silent at its lease's end is killed this long after it (rule 5
+ * through us; on_check). Its peers take its VIPs LAPSE_MARGIN_MS (75 ms)
+ * after its last heartbeat's delivery + L, and its lease ran from that
+ * heartbeat's send: the kill, the daemon's end and the sweep (a few ms, one
+ * netlink batch) fit in the rest. Not less: a daemon that runs beats at its
+ * first loop turn past the lease's end (reaper-link.c), a timer's lateness
+ * after it.
+ */
+#define LEASE_SLACK_MS 10
 
 /*
  * How long a SIGKILLed daemon may take to end before the reaper sweeps
@@ -160,6 +171,20 @@ kill_daemon(const struct reaper *r)
 }
 
 static bool parse(struct reaper *r, const char *buf, size_t n);
+static void arm_check(struct reaper *r, uint64_t now);
+
+/*
+ * When a daemon silent since would be past its lease (with our slack), or
+ * UINT64_MAX: it told us its lease's end, and one that ran past that end
+ * beat then, and let go (rule 5) or told a new one.
+ */
+static uint64_t
+lease_check_at(const struct reaper *r)
+{
+	if (!r->lease_until || r->last_beat >= r->lease_until || r->reaping)
+		return UINT64_MAX;
+	return r->lease_until + LEASE_SLACK_MS;
+}
 
 /* What the ended daemon sent last, for its interface names only. */
 static void
@@ -300,35 +325,31 @@ socket_done(struct reaper *r)
 	r->fd = -1;
 }
 
-/* One byte of an "i<name>\n" line; a name cut short (or too long) is dropped. */
-static void
-name_byte(struct reaper *r, char c)
-{
-	if (c != '\n') {
-		if (r->name_len < sizeof(r->name) - 1)
-			r->name[r->name_len++] = c;
-		return;
-	}
-	r->in_name = false;
-	r->name[r->name_len] = '\0';
-	if (r->name_len > CV_IFNAME_MAX ||
-	    cv_owned_add_interface(&r->owned, r->name) < 0)
-		qb_log(LOG_ERR, "reaper: an interface name from corovipd is unusable: its "
-		       "addresses of ours are left to the kernel lease");
-	r->name_len = 0;
-}
-
-/* The daemon's bytes: 'b' beats, 'q' "stopping cleanly, do nothing", "i<name>\n". */
+/*
+ * The daemon's bytes (reaper-wire.h): 'b' beats, 'q' "stopping cleanly, do
+ * nothing" (true), "i<name>\n" an interface, "l<ms>\n" its lease's end.
+ */
 static bool
 parse(struct reaper *r, const char *buf, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		if (r->in_name)
-			name_byte(r, buf[k]);
-		else if (buf[k] == 'i')
-			r->in_name = true;
-		else if (buf[k] == 'q')
+		switch (cv_reaper_read_byte(&r->rd, buf[k])) {
+		case CV_REAPER_MSG_QUIT:
 			return true;
+		case CV_REAPER_MSG_NAME:
+			if (cv_owned_add_interface(&r->owned, r->rd.name) >= 0)
+				break;
+			/* fall through */
+		case CV_REAPER_MSG_BAD_NAME:
+			qb_log(LOG_ERR, "reaper: an interface name from corovipd is unusable: its "
+			       "addresses of ours are left to the kernel lease");
+			break;
+		case CV_REAPER_MSG_LEASE:
+			r->lease_until = r->rd.lease;
+			break;
+		case CV_REAPER_MSG_NONE:
+			break;
+		}
 	}
 	return false;
 }
@@ -353,6 +374,10 @@ drain(struct reaper *r)
 		} else if (n > 0) {
 			r->last_beat = now_ms();
 			r->deferred = false;
+			/* A lease told since the check was armed (a holder
+			 * again) may end before it: the check comes then. */
+			if (lease_check_at(r) < r->check_due)
+				arm_check(r, r->last_beat);
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
@@ -433,12 +458,14 @@ describe_daemon(pid_t pid, char *buf, size_t len)
 		 wchan[0] && strcmp(wchan, "0") ? wchan : "-", sys);
 }
 
+
 /*
  * The next check: when the last beat would be too old, so that a daemon
  * beating (every quarter of the silence) costs us one wakeup per beat and
  * not also one per check; a period from now at the latest while there is
  * no beat yet, after a deferral, or while reaping; at the next try to join
- * the group while we are out of it.
+ * the group while we are out of it; and at its lease's end + the slack
+ * while it has not beaten since (lease_check_at).
  */
 static void
 arm_check(struct reaper *r, uint64_t now)
@@ -447,6 +474,7 @@ arm_check(struct reaper *r, uint64_t now)
 
 	if (r->last_beat && !r->reaping)
 		due = CV_MAX(due, r->last_beat + r->silence_ms + 1);
+	due = CV_MIN(due, CV_MAX(lease_check_at(r), now + 1));
 	if (r->cpg_lost)
 		due = CV_MIN(due, CV_MAX(r->next_connect_ms, now + 1));
 	r->check_due = due;
@@ -460,6 +488,14 @@ arm_check(struct reaper *r, uint64_t now)
  * that check only looks and the next one judges, a period later (a kill
  * comes at most a period and our own delay later: reaper_timeout stays
  * short of the lease, which the kill must beat).
+ *
+ * A daemon silent past its lease's end is killed at once, late or not. Its
+ * peers take its VIPs at their own deadline (its last heartbeat + L + 75
+ * ms), which our lateness does not move: whether it froze or only starved
+ * with us, it holds past its lease beside them until the sweep. Killing a
+ * daemon that merely starved costs little: its lease is over, so its next
+ * step would let go of everything anyway. And the beats that came while we
+ * did not run are read first (drain), so a daemon that ran is not judged.
  */
 static void
 on_check(void *data)
@@ -473,7 +509,16 @@ on_check(void *data)
 		return;
 	now = now_ms();
 	late = now > r->check_due + period;
-	if (r->last_beat && !r->reaping && now - r->last_beat > r->silence_ms) {
+	if (now >= lease_check_at(r)) {
+		char where[160], why[256];
+
+		describe_daemon(r->daemon, where, sizeof(where));
+		snprintf(why, sizeof(why),
+			 "was silent at its lease's end (no beat for %" PRIu64 " ms, its lease "
+			 "ended %" PRIu64 " ms ago; %s)",
+			 now - r->last_beat, now - r->lease_until, where);
+		reap(r, why);
+	} else if (r->last_beat && !r->reaping && now - r->last_beat > r->silence_ms) {
 		char where[160], why[256];
 
 		describe_daemon(r->daemon, where, sizeof(where));

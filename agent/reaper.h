@@ -67,6 +67,17 @@ void cv_reaper_beat(void);
 /* The same; true if it beat. */
 bool cv_reaper_beat_if_due(void);
 
+/*
+ * Tell the reaper the end of our lease (cv_engine_lease_end: CLOCK_MONOTONIC
+ * ms, 0 while we hold nothing), if it changed since we last did; call it
+ * after every engine step. The reaper kills a daemon that holds something
+ * and has not beaten since that end (rule 5 for a frozen daemon: it can
+ * neither lapse nor read its confchg). One short line at most per own
+ * heartbeat delivered (the lease moves then), and it counts as a beat: true
+ * if it was sent. The next beat comes at once past the end told.
+ */
+bool cv_reaper_tell_lease(uint64_t until);
+
 /* The longest time between two beats since the last call, in ms (then reset). */
 uint32_t cv_reaper_take_max_gap_ms(void);
 

@@ -54,6 +54,12 @@ cv_engine_quorate(const struct cv_engine *e)
 	return e->have_view && e->view_quorate;
 }
 
+uint64_t
+cv_engine_lease_end(const struct cv_engine *e)
+{
+	return cv_engine_holds_any(e) && e->now < e->lease_until ? e->lease_until : 0;
+}
+
 uint32_t
 cv_engine_nodeid(const struct cv_engine *e)
 {

@@ -9,7 +9,8 @@
  *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
  *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
  *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner;
- *     its daemon frozen: the reaper's kill + 100 ms, its sweep if later);
+ *     its daemon frozen: the reaper's kill + 100 ms, at its silence's
+ *     reaper-timeout or its lease's end + 10 ms, its sweep if later);
  *  3. once nothing has changed for the bound, every VIP with an eligible node
  *     in a quorate ring is held by a node of that ring (while a node's daemon
  *     and reaper are frozen: also not before rule 4's wait for it is over);
@@ -217,8 +218,9 @@ check_released(struct sim *s, const struct node *n, uint32_t pid, const struct c
  * From when a node outside a quorate partition must let go (plus the grace).
  * A frozen daemon reads neither its confchg nor its quorum notification, and
  * its lease lapse (rule 5) is its own timer: only its reaper acts, killing
- * it reaper_timeout after it fell silent and sweeping at its end (rule 4;
- * docs/safety.md, invariant 1's exception).
+ * it reaper_timeout after it fell silent, or at the lease end the daemon
+ * told it + 10 ms if it fell silent before that end, and sweeping at its end
+ * (rules 4 and 5; docs/safety.md, invariant 1's exception).
  */
 static uint64_t
 outside_from(const struct sim *s, const struct node *n)
@@ -228,7 +230,7 @@ outside_from(const struct sim *s, const struct node *n)
 	if (n->r.state != PROC_RUNNING)
 		return from;
 	if (n->d.state == PROC_FROZEN && n->r.phase == RP_WATCH)
-		return CV_MAX(from, n->d.frozen_at + s->o.reaper_timeout_ms);
+		return CV_MAX(from, reaper_kill_at(s, n));
 	if (n->r.phase == RP_WAIT_END)
 		return CV_MAX(from, n->r.due);
 	return from;

@@ -106,6 +106,7 @@ struct reaper {
 	uint32_t pid;
 	uint64_t gen;
 	uint64_t due;		  /* RP_WAIT_END: sweep then; RP_LINGER: exit then */
+	uint64_t lease_end;	  /* its daemon's, as told after its last step; 0: none */
 	struct cv_proto_vip *rel; /* what the dead daemon held, for RELEASED */
 	size_t n_rel;
 };
@@ -342,6 +343,8 @@ void reaper_exit(struct sim *s, struct node *n, enum cv_leave_reason why);
 void reaper_capture(struct node *n);
 void reaper_check(struct sim *s, struct node *n);
 void reaper_watch(struct sim *s, struct node *n, uint64_t silent_since);
+/* When the reaper kills its silent daemon (SIM_NEVER while it speaks). */
+uint64_t reaper_kill_at(const struct sim *s, const struct node *n);
 
 /* sim-addr.c */
 void addr_op(struct sim *s, struct node *n, const struct cv_action *a);

@@ -2,7 +2,8 @@
 /*
  * The reaper (design.md rule 4, agent/reaper.c): it watches its daemon —
  * dead, or silent (frozen, or blocked in a corosync call) for longer than
- * reaper-timeout — kills it, waits for its end (a call under way in the
+ * reaper-timeout, or silent at its lease's end (the end it told after its
+ * last step) + LEASE_SLACK_MS — kills it, waits for its end (a call under way in the
  * kernel, an address operation, finishes first: addr-latency), removes
  * every address of ours and multicasts RELEASED, then lingers a moment to
  * flush that multicast (daemon-queue: what corosync refused until then is
@@ -17,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv-macros.h"
 #include "sim-int.h"
 
 #define LINGER_MS	500  /* agent/reaper.c: sweep(), then the loop stops */
 #define END_DEADLINE_MS 3000 /* agent/reaper.c: END_DEADLINE_MS, at most kernel_lease/2 */
+#define LEASE_SLACK_MS	10   /* agent/reaper.c */
 
 /* A new reaper beside a starting daemon (one that still lingers goes first). */
 void
@@ -88,12 +91,32 @@ silent_since(const struct daemon *d)
 	return d->state == PROC_DEAD ? SIM_NEVER : t;
 }
 
-/* Check on the daemon once it has been silent for the timeout (a freeze, a blocking call). */
+/*
+ * When the reaper kills its silent daemon: reaper-timeout after it fell
+ * silent, or at the lease end it told before + the slack, if it fell silent
+ * before that end (agent/reaper.c: lease_check_at; a daemon that ran to
+ * its lease's end let go then, or was given a new one); SIM_NEVER while it
+ * speaks.
+ */
+uint64_t
+reaper_kill_at(const struct sim *s, const struct node *n)
+{
+	uint64_t since = silent_since(&n->d), at;
+
+	if (since == SIM_NEVER)
+		return SIM_NEVER;
+	at = since + s->o.reaper_timeout_ms;
+	if (n->r.lease_end && since < n->r.lease_end && n->r.lease_end + LEASE_SLACK_MS < at)
+		at = n->r.lease_end + LEASE_SLACK_MS;
+	return at;
+}
+
+/* Check on the daemon once it has been silent for too long (a freeze, a blocking call). */
 void
 reaper_watch(struct sim *s, struct node *n, uint64_t since)
 {
 	if (n->r.state == PROC_RUNNING && n->r.phase == RP_WATCH)
-		wake(s, n, since + s->o.reaper_timeout_ms);
+		wake(s, n, CV_MIN(since + s->o.reaper_timeout_ms, reaper_kill_at(s, n)));
 }
 
 static void
@@ -202,8 +225,7 @@ reaper_check(struct sim *s, struct node *n)
 		reaper_exit(s, n, CV_LEAVE_PROCDOWN);
 	else if (r->phase != RP_WATCH)
 		return;
-	else if (n->d.state == PROC_DEAD ||
-		 (since != SIM_NEVER && s->now >= since + s->o.reaper_timeout_ms))
+	else if (n->d.state == PROC_DEAD || s->now >= reaper_kill_at(s, n))
 		reap(s, n);
 	else if (since != SIM_NEVER)
 		reaper_watch(s, n, since);

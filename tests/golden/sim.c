@@ -427,6 +427,10 @@ step(struct sim *s, struct node *n, struct inev *ev)
 	for (size_t i = 0; i < acts.n && !cut_mid_state(s, n, &acts.v[i]); i++)
 		stopped |= exec_action(s, n, &acts.v[i]);
 	cv_actions_done(&acts);
+	/* agent/daemon.c tells its reaper its lease's end after every step
+	 * (one killed in its actions did not). */
+	if (n->d.engine)
+		n->r.lease_end = cv_engine_lease_end(n->d.engine);
 	if (stopped) {
 		check_stopped(s, n);
 		proc_daemon_gone(s, n, GONE_STOPPED);
