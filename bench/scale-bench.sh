@@ -29,7 +29,7 @@
 # env: COUNTS ("1 1000 10000"), RUNS (3; medians), SYSTEMS ("corovip
 #      keepalived"), BED_IFACES (4), KA_ADVERT (0.1 s, keepalived's fast
 #      setting, as failover-bench's first column), IDLE_S (20), SETTLE_S (5),
-#      LEASE (corovip's kernel_lease, default 30s at 10,000 VIPs: see the
+#      LEASE (corovip's kernel_lease, default 120s at 10,000 VIPs: see the
 #      README), HEARTBEAT (corovip's, default its own 50ms), OUT (default
 #      BUILDDIR/scale-bench: runs.tsv and logs).
 # Installs keepalived with apt-get if missing. Namespaces bs* (BED_PREFIX).
@@ -61,7 +61,7 @@ mkdir -p "$OUT"
 # VIP i: interface i mod K; the j-th of its interface in 198.18.(16k + j/250).(j%250 + 1)
 vip_addr() { local k=$(($1 % K)) j=$(($1 / K)); echo "198.18.$((16 * k + j / 250)).$((j % 250 + 1))"; }
 vip_list() { local i; for ((i = 0; i < $1; i++)); do echo "$(vip_addr "$i") eth$((i % K))"; done; }
-lease_for() { [ -n "${LEASE:-}" ] && echo "$LEASE" || { [ "$1" -ge 10000 ] && echo 30s || echo 10s; }; }
+lease_for() { [ -n "${LEASE:-}" ] && echo "$LEASE" || { [ "$1" -ge 10000 ] && echo 120s || echo 10s; }; }
 
 cv_conf() {
 	local n=$1 i=0 a dev
