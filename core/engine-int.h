@@ -186,6 +186,7 @@ struct cv_engine {
 
 	/* our lease and heartbeats */
 	uint64_t lease_until;	/* 0 = no lease */
+	uint64_t lease_from;	/* the send time of our latest own heartbeat that gave it */
 	uint64_t next_hb_at;
 	uint64_t hb_seq, holdings_epoch;
 	bool hb_in_flight;
@@ -199,7 +200,8 @@ struct cv_engine {
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
 	uint64_t timer_due;	/* when it fires: not before it was armed */
 	uint64_t watch_from;	/* we ran late here: nobody silent until H after (silent_at) */
-	bool readd_late;	/* some VIP's ADDR_GONE came within H of watch_from (note_late) */
+	uint64_t readd_at;	/* a VIP's ADDR_GONE came within H of watch_from: re-add
+				 * then, H after the first (NEVER: none held back) */
 	uint64_t exchange_since; /* an exchange has been under way since (NEVER: none) */
 	uint64_t hearing_since;	/* we joined the group: every message since reached us */
 };
@@ -310,7 +312,9 @@ bool cv_engine_seasoned(const struct cv_engine *e);
 void cv_engine_note_late(struct cv_engine *e);
 /* Within H of such a step: our queue may still hold what came meanwhile. */
 bool cv_engine_ran_late_recently(const struct cv_engine *e);
-/* The re-adds held back within that H (CV_EV_ADDR_GONE), once it is over. */
+/* VIP i's address is gone, read within that H: its re-add waits (CV_EV_ADDR_GONE). */
+void cv_engine_hold_readd(struct cv_engine *e, size_t i);
+/* The re-adds held back, H after the first of them was read. */
 void cv_engine_readd_after_late(struct cv_engine *e);
 
 /* Count n_in_state, n_mine_in_state and n_sent_blocked afresh (a new or reloaded VIP table). */

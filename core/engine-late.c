@@ -86,12 +86,29 @@ cv_engine_ran_late_recently(const struct cv_engine *e)
 	return e->now < e->watch_from + e->cfg->cluster.heartbeat_ms;
 }
 
+/*
+ * H after the first ADDR_GONE held back, not H after the latest late timer:
+ * a daemon starved (stopped over H, again and again) is late at every step,
+ * and would re-add never, nor renew the rest (held_on_until) while one is
+ * gone_late (advB-starved-addrgone). What its queue held when it read that
+ * ADDR_GONE is read by then; anything that lets a peer take the VIP since
+ * has ended our lease too (rules 2 and 4: the peers' deadlines come after
+ * it, kernel_lease over L), and check_lease runs before the re-add.
+ */
+void
+cv_engine_hold_readd(struct cv_engine *e, size_t i)
+{
+	e->vips[i].gone_late = true;
+	if (e->readd_at == NEVER)
+		e->readd_at = e->now + e->cfg->cluster.heartbeat_ms;
+}
+
 void
 cv_engine_readd_after_late(struct cv_engine *e)
 {
-	if (!e->readd_late || cv_engine_ran_late_recently(e))
+	if (e->now < e->readd_at)
 		return;
-	e->readd_late = false;
+	e->readd_at = NEVER;
 	for (size_t i = 0; i < e->n_vips; i++) {
 		if (!e->vips[i].gone_late)
 			continue;

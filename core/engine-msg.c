@@ -453,6 +453,7 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	    (!cv_engine_in_adopted_ring(e) && !cv_engine_totem_can_be_quorate(e)))
 		return;
 	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+	e->lease_from = CV_MAX(e->lease_from, h->send_time_ms);
 	/* Our own heartbeats come back too late to give a lease (our
 	 * deliveries lag): we can take nothing, so say we are not fit
 	 * (lapsed), or placement would wait on us forever. */

@@ -129,6 +129,11 @@ cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_
 					     : CV_MAX(token_ms / 2, h + SYNC_MS + 4 * MARGIN_MS);
 	e->lease_ms = c->lease_ms != CV_AUTO ? c->lease_ms
 					     : token_ms + consensus_ms + h + SYNC_MS + MARGIN_MS;
+	/* A shorter lease holds for the lease we have too: the others count
+	 * their deadlines (rule 2) from our last heartbeat with the new L
+	 * (advB-token-lowered-lease). */
+	if (e->lease_until > e->lease_from + e->lease_ms)
+		e->lease_until = e->lease_from + e->lease_ms;
 }
 
 /*

@@ -234,6 +234,7 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.timer_due = NEVER,
 		.exchange_since = NEVER,
 		.hearing_since = NEVER,
+		.readd_at = NEVER,
 	};
 	if (cv_engine_load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
 		cv_engine_free(e);
@@ -490,8 +491,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		if (ev->vip.vip >= e->n_vips)
 			return 0;
 		if (cv_engine_ran_late_recently(e)) {
-			e->vips[ev->vip.vip].gone_late = true;
-			e->readd_late = true;
+			cv_engine_hold_readd(e, ev->vip.vip);
 			return 0;
 		}
 		cv_engine_vip_event(e, ev->vip.vip, CV_VE_ADDR_GONE, CV_REASON_ADDR_GONE);
@@ -658,8 +658,7 @@ next_wakeup(struct cv_engine *e)
 	at = CV_MIN(at, e->next_hb_at);
 	if (cv_engine_holds_any(e))
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
-	if (e->readd_late)
-		at = CV_MIN(at, e->watch_from + e->cfg->cluster.heartbeat_ms);
+	at = CV_MIN(at, e->readd_at);
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until)

@@ -184,8 +184,9 @@ bool cv_engine_quorate(const struct cv_engine *e);
 /*
  * Until when (ms, the step clock) our own lease lets us hold what we hold
  * (rule 5): 0 while we hold nothing or the lease has lapsed. It moves only
- * later while we hold, and becomes 0 in the step that lets go, so a changed
- * value is always news (the daemon tells its reaper each one: rule 4).
+ * later while we hold (earlier only when corosync's token is lowered), and
+ * becomes 0 in the step that lets go, so a changed value is always news
+ * (the daemon tells its reaper each one: rule 4).
  */
 uint64_t cv_engine_lease_end(const struct cv_engine *e);
 /* Our node id. */
