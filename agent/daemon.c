@@ -14,6 +14,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
+#include "checks.h"
 #include "config-load.h"
 #include "conflict-watch.h"
 #include "cpg.h"
@@ -50,6 +51,7 @@ struct cv_daemon {
 	struct cv_owned owned; /* our tag and the interfaces of this and the previous config */
 	struct cv_nl_monitor *mon;
 	struct cv_conflict_watch *conflicts;
+	struct cv_checks *checks; /* health checks (checks/) */
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
@@ -87,20 +89,6 @@ l2(struct cv_daemon *d)
 static void feed_link_states(struct cv_daemon *d);
 
 /* Every event goes through here: engine step, then the executor. */
-/*
- * Health checks (check sections) are parsed and placed on, but this version
- * runs none of them yet, and a check counts as failing until it first
- * passes: a VIP that names one is never held. Say so instead of staying mute.
- */
-static void
-warn_unrun_checks(const struct cv_config *cfg)
-{
-	for (size_t i = 0; i < cfg->n_vips; i++)
-		if (cfg->vips[i].check.n)
-			qb_log(LOG_WARNING, "VIP '%s' names check '%s': this version does not run "
-			       "health checks yet, so the VIP will not be held here",
-			       cfg->vips[i].head.name, cfg->vips[i].check.names[0]);
-}
 
 static void
 log_timings(const struct cv_daemon *d, const struct cv_event *ev)
@@ -276,6 +264,7 @@ start_engine(struct cv_daemon *d)
 	if (r < 0)
 		return r;
 	feed_link_states(d);
+	cv_checks_tell_passing(d->checks); /* a new engine has every check failing */
 	qb_log(LOG_NOTICE, "node %u joined group '%s'", p.nodeid, d->cfg->cluster.group);
 	return 0;
 }
@@ -413,6 +402,71 @@ on_link(struct cv_daemon *d, const struct cv_nl_monitor_event *ev)
 
 	if (d->engine && vip_interface(cv_engine_config(d->engine), ev->link.name))
 		feed_link(d, ev->link.name, up);
+	cv_checks_link_changed(d->checks, ev->link.name);
+}
+
+/* ---- health checks (checks/): their changes go to the engine ---- */
+
+static void
+check_changed(void *userdata, const char *check, bool healthy)
+{
+	sink(userdata, &(struct cv_event){ .type = CV_EV_HEALTH,
+					   .health = { .check = check, .healthy = healthy } });
+}
+
+static bool
+check_link_up(void *userdata, const char *ifname)
+{
+	struct cv_daemon *d = userdata;
+
+	return cv_l2_link_up(l2(d), ifname);
+}
+
+/* Whom exec checks run as: script_user, looked up at each (re)load. */
+static struct cv_checks_env
+checks_env(struct cv_daemon *d, const struct cv_config *cfg)
+{
+	struct cv_checks_env env = { .loop = d->loop, .changed = check_changed,
+				     .link_up = check_link_up, .userdata = d,
+				     .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	int r = cv_checks_user(cfg->cluster.script_user, &env.uid, &env.gid);
+
+	if (r < 0 && cfg->n_checks)
+		qb_log(LOG_ERR, "script_user '%s': %s: exec checks cannot run (they fail)",
+		       cfg->cluster.script_user, cv_strerror(r));
+	return env;
+}
+
+/* Without its checks the daemon still runs: a VIP that names one is not held here. */
+static void
+start_checks(struct cv_daemon *d)
+{
+	struct cv_checks_env env = checks_env(d, d->cfg);
+	int r = cv_checks_new(&env, d->cfg, &d->checks);
+
+	if (r < 0)
+		qb_log(LOG_ERR, "cannot run the health checks: %s", cv_strerror(r));
+}
+
+static void
+switch_checks(struct cv_daemon *d, const struct cv_config *cfg)
+{
+	struct cv_checks_env env;
+	int r;
+
+	if (!d->checks) {
+		env = checks_env(d, cfg);
+		r = cv_checks_new(&env, cfg, &d->checks);
+		if (r < 0)
+			qb_log(LOG_ERR, "cannot run the health checks: %s", cv_strerror(r));
+		return;
+	}
+	env = checks_env(d, cfg);
+	cv_checks_set_user(d->checks, env.uid, env.gid);
+	r = cv_checks_switch_config(d->checks, cfg);
+	if (r < 0)
+		qb_log(LOG_ERR, "the new config's health checks cannot run (%s): the old ones go on",
+		       cv_strerror(r));
 }
 
 /*
@@ -866,10 +920,10 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	/* The step's actions have run; announcements in flight still point
 	 * into the old config: move them to the new one, then it can go. */
 	cv_executor_switch_config(d->exec, cfg);
+	switch_checks(d, cfg); /* its checks compare with the old config's: before it goes */
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
-	warn_unrun_checks(cfg);
 	if (d->ipc)
 		cv_ipc_server_refresh_group(d->ipc); /* group haclient may have changed too */
 	if (msg)
@@ -948,6 +1002,7 @@ static void
 daemon_done(struct cv_daemon *d)
 {
 	d->ipc = cv_ipc_server_free(d->ipc);
+	d->checks = cv_checks_free(d->checks);
 	if (d->reconnect_armed)
 		qb_loop_timer_del(d->loop, d->reconnect);
 	for (size_t i = 0; i < ELEMENTSOF(d->sigs); i++)
@@ -1055,6 +1110,7 @@ daemon_init(struct cv_daemon *d)
 		       cv_strerror(r));
 	watch_conflicts(d);
 	serve_ipc(d);
+	start_checks(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
 	if (reconcile_round(d) != 0) { /* (no engine yet: everything of ours goes) */
@@ -1088,7 +1144,6 @@ cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug)
 			       cv_strerror(r));
 		qb_log(LOG_NOTICE, "started with %zu VIPs from %s; our addresses carry tag 0x%02x",
 		       d.cfg->n_vips, config_path, d.owned.tag);
-		warn_unrun_checks(d.cfg);
 		qb_loop_run(d.loop);
 		code = d.exit_code;
 	}

@@ -13,11 +13,14 @@
  *               supplementary group is haclient, as of the start (to
  *               create the files in that directory without
  *               CAP_DAC_OVERRIDE: a haclient made later needs a restart);
+ *               CAP_SETUID and CAP_SETGID (an exec check's child becomes
+ *               script_user) and CAP_KILL (its process group is killed at
+ *               its timeout);
  *   the reaper: CAP_NET_ADMIN only, no supplementary group (it removes
  *               addresses; its CPG connection needs nothing).
  * A reaper started later is exec'ed from the daemon and so gets at most the
- * daemon's bounding set, then drops to its own. Check and hook children (not
- * in this version) will run as an unprivileged user and get none. Not root
+ * daemon's bounding set, then drops to its own. Exec check children run as
+ * script_user and keep no capability (setuid from root clears them). Not root
  * (tests as another user): nothing to drop.
  */
 #pragma once

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -92,6 +93,38 @@ cv_addr_parse_host(const char *text, struct cv_addr *ret)
 	if (strchr(text, '/'))
 		return -EINVAL;
 	return cv_addr_parse(text, ret);
+}
+
+int
+cv_endpoint_parse(const char *text, struct cv_addr *ret_addr, uint16_t *ret_port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':'), *h = text;
+	size_t hlen = colon ? (size_t)(colon - text) : 0;
+	struct cv_addr a;
+	char *end;
+	unsigned long port;
+
+	if (!colon || hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	if (text[0] == '[') { /* [IPV6]:PORT */
+		if (hlen < 3 || text[hlen - 1] != ']')
+			return -EINVAL;
+		h = text + 1;
+		hlen -= 2;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (cv_addr_parse_host(host, &a) < 0 || (a.family == AF_INET6) != (text[0] == '['))
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port < 1 || port > 65535 || colon[1] == '+' ||
+	    colon[1] == '-' || colon[1] == ' ')
+		return -EINVAL;
+	*ret_addr = a;
+	*ret_port = (uint16_t)port;
+	return 0;
 }
 
 const char *

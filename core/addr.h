@@ -35,6 +35,12 @@ int cv_addr_parse(const char *text, struct cv_addr *ret);
 /* Parse a bare address without a prefix; -EINVAL if text has one. */
 int cv_addr_parse_host(const char *text, struct cv_addr *ret);
 
+/*
+ * Parse an endpoint "IPV4:PORT" or "[IPV6]:PORT" (an address literal: the
+ * daemon resolves no names), port 1..65535. 0 or -EINVAL.
+ */
+int cv_endpoint_parse(const char *text, struct cv_addr *ret_addr, uint16_t *ret_port);
+
 /* Format as "ADDR/PREFIX" (with_prefix) or "ADDR" into buf (>= CV_ADDR_STRLEN). */
 const char *cv_addr_format(const struct cv_addr *a, bool with_prefix, char *buf, size_t len);
 

@@ -37,6 +37,8 @@ static const struct cv_conf_key cluster_keys[] = {
 	KEY(struct cv_cluster_conf, "address_tag", address_tag, CV_T_UINT, .min = 4, .max = 255,
 	    .def = "auto", .flags = CV_K_AUTO),
 	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
+	/* Per node: a local account. */
+	KEY(struct cv_cluster_conf, "script_user", script_user, CV_T_NAME, .max = 32, .def = "nobody"),
 };
 
 static const struct cv_conf_key node_keys[] = {
@@ -50,6 +52,9 @@ static const struct cv_conf_key node_keys[] = {
 static const struct cv_conf_key check_keys[] = {
 	KEY(struct cv_check_conf, "http", http, CV_T_URL, .max = 1024),
 	KEY(struct cv_check_conf, "exec", exec, CV_T_COMMAND, .max = 1024),
+	KEY(struct cv_check_conf, "tcp", tcp, CV_T_ENDPOINT, .max = 64),
+	KEY(struct cv_check_conf, "link", link, CV_T_IFNAME, .max = CV_IFNAME_MAX),
+	KEY(struct cv_check_conf, "shell", shell, CV_T_BOOL, .def = "no"),
 	KEY(struct cv_check_conf, "interval", interval_ms, CV_T_DURATION, .min = MS(100), .max = MIN(60),
 	    .def = "1s", .flags = CV_K_DIGEST),
 	KEY(struct cv_check_conf, "timeout", timeout_ms, CV_T_DURATION, .min = MS(10), .max = MIN(60),
@@ -58,6 +63,8 @@ static const struct cv_conf_key check_keys[] = {
 	    .flags = CV_K_DIGEST),
 	KEY(struct cv_check_conf, "fall", fall, CV_T_UINT, .min = 1, .max = 100, .def = "3",
 	    .flags = CV_K_DIGEST),
+	KEY(struct cv_check_conf, "hold_down", hold_down_ms, CV_T_DURATION, .min = 0, .max = MIN(60),
+	    .def = "5s", .flags = CV_K_DIGEST),
 };
 
 static const struct cv_conf_key vip_keys[] = {

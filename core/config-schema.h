@@ -25,6 +25,7 @@ enum cv_conf_type {
 	CV_T_ENUM,	/* one of choices; int-sized enum */
 	CV_T_URL,	/* http:// or https:// URL; char * */
 	CV_T_COMMAND,	/* absolute path and arguments; char * */
+	CV_T_ENDPOINT,	/* IPV4:PORT or [IPV6]:PORT (cv_endpoint_parse); char * */
 	_CV_T_MAX,
 };
 

@@ -131,6 +131,19 @@ parse_command(const struct cv_conf_key *k, const char *text, void *field, char *
 	return set_string(text, field);
 }
 
+static int
+parse_endpoint(const struct cv_conf_key *k, const char *text, void *field, char *err,
+	       size_t errlen)
+{
+	struct cv_addr a;
+	uint16_t port;
+
+	if (cv_endpoint_parse(text, &a, &port) < 0)
+		return ERR("'%s' is not ADDRESS:PORT (an IPv4 address, or an IPv6 one in "
+			   "brackets, and a port 1..65535; no names)", Q(text));
+	return set_string(text, field);
+}
+
 static void
 format_string(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
 {
@@ -568,6 +581,7 @@ static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
 	[CV_T_ENUM] = { parse_enum, format_enum, equal_int, always_set, done_nothing },
 	[CV_T_URL] = { parse_url, format_string, equal_string, is_set_string, done_string },
 	[CV_T_COMMAND] = { parse_command, format_string, equal_string, is_set_string, done_string },
+	[CV_T_ENDPOINT] = { parse_endpoint, format_string, equal_string, is_set_string, done_string },
 };
 
 const struct cv_conf_type_ops *

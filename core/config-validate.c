@@ -237,18 +237,43 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	return check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
 }
 
+/* The kinds of check, in schema order: the first set is the check's kind. */
+static const char *const check_kinds[] = { "http", "exec", "tcp", "link" };
+
+static const char *
+check_kind_value(const struct cv_check_conf *k, size_t i)
+{
+	const char *v[] = { k->http, k->exec, k->tcp, k->link };
+
+	return v[i];
+}
+
 static int
 check_check(const struct ctx *x, const struct cv_check_conf *k)
 {
-	struct cv_conf_pos ph = where(x, CV_CONF_CHECK, k, "http");
+	const char *first = NULL;
 
-	if (!k->http && !k->exec)
+	for (size_t i = 0; i < ELEMENTSOF(check_kinds); i++) {
+		struct cv_conf_pos p;
+
+		if (!check_kind_value(k, i))
+			continue;
+		if (!first) {
+			first = check_kinds[i];
+			continue;
+		}
+		p = where(x, CV_CONF_CHECK, k, first);
+		return FAIL_AT(x, CV_CONF_CHECK, k, check_kinds[i],
+			       "a check has one of http, exec, tcp or link, and %s is set at line "
+			       "%u, column %u",
+			       first, p.line, p.col);
+	}
+	if (!first)
 		return cv_conf_fail(x->e, k->head.line, k->head.col, "http",
-				    "section check '%s' needs one of http or exec", k->head.name);
-	if (k->http && k->exec)
-		return FAIL_AT(x, CV_CONF_CHECK, k, "exec",
-			       "a check has one of http or exec, and http is set at line %u, column %u",
-			       ph.line, ph.col);
+				    "section check '%s' needs one of http, exec, tcp or link",
+				    k->head.name);
+	if (k->shell && !k->exec)
+		return FAIL_AT(x, CV_CONF_CHECK, k, "shell", "shell is for exec checks only");
 	if (k->timeout_ms >= k->interval_ms)
 		return FAIL_AT(x, CV_CONF_CHECK, k, "timeout",
 			       "%s must be shorter than the interval (%s)", D(k->timeout_ms),

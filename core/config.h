@@ -71,6 +71,7 @@ struct cv_cluster_conf {
 	uint32_t reaper_timeout_ms; /* or CV_AUTO: see cv_config_reaper_timeout_ms() */
 	uint32_t address_tag;	 /* IFA_PROTO of our addresses, or CV_AUTO: cv_config_address_tag() */
 	bool two_node_unsafe;
+	char *script_user;	 /* whom exec checks run as */
 };
 
 struct cv_node_conf {
@@ -82,12 +83,17 @@ struct cv_node_conf {
 
 struct cv_check_conf {
 	struct cv_conf_head head;
+	/* exactly one of these four is set: the kind of the check */
 	char *http; /* URL, or NULL */
 	char *exec; /* command line, or NULL */
+	char *tcp;  /* ADDRESS:PORT to connect to, or NULL */
+	char *link; /* interface whose carrier counts, or NULL */
+	bool shell; /* exec through /bin/sh -c */
 	uint32_t interval_ms;
 	uint32_t timeout_ms;
 	uint32_t rise;
 	uint32_t fall;
+	uint32_t hold_down_ms; /* no second change reported within this of the last */
 };
 
 struct cv_vip_conf {

@@ -9,19 +9,21 @@ top=${top_srcdir:-.}
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
-# FOLDER: our folders it may include from (itself always), then the library
-# header prefixes it may use (<qb/...>, <corosync/...>, ...).
+# FOLDER: our folders it may include from (itself always), or single headers
+# of another (FOLDER/HEADER), then the library header prefixes it may use
+# (<qb/...>, <corosync/...>, ...).
 rules='core|core|
 quorum|core|qb corosync
 backend|core|qb
 l2|core backend|qb libmnl
 ctl|core quorum|qb json-c
-agent|core quorum backend l2 ctl|qb corosync libmnl json-c cap-ng.h'
+checks|core agent/loop-timer.h|qb
+agent|core quorum backend l2 ctl checks|qb corosync libmnl json-c cap-ng.h'
 libs_all='qb corosync libmnl json-c curl libxml yaml.h cap-ng.h systemd microhttpd.h libpq-fe.h'
 
 # Which folder a header of ours lives in.
 home_of() {
-	for d in core quorum l2 ctl agent cloud backend ocf; do
+	for d in core quorum l2 ctl checks agent cloud backend ocf; do
 		[ -f "$top/$d/$1" ] && { echo "$d"; return; }
 	done
 }
@@ -34,7 +36,7 @@ echo "$rules" | while IFS='|' read -r dir ours libs; do
 			sed -E 's/.*"([^"]+)".*/\1/' | while read -r h; do
 			home=$(home_of "$h")
 			[ -n "$home" ] || continue
-			case " $dir $ours " in *" $home "*) ;; *)
+			case " $dir $ours " in *" $home "* | *" $home/$h "*) ;; *)
 				echo "${f#"$top"/}: includes $home/$h ($dir/ may include only: $dir $ours)"
 				echo x >>"$tmp" ;;
 			esac

@@ -129,18 +129,19 @@ out=$(bed_exec 1 setpriv --reuid=nobody --regid=haclient --clear-groups \
 echo "ok - nobody is refused, a member of haclient is let in"
 
 # Least privilege (privileges.h), read from the kernel: the daemon keeps
-# CAP_CHOWN, CAP_NET_ADMIN and CAP_NET_RAW (0x3001), its reaper CAP_NET_ADMIN
+# CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_ADMIN and CAP_NET_RAW
+# (0x30e1: exec checks run as script_user), its reaper CAP_NET_ADMIN
 # (0x1000); nothing else in the effective, permitted or bounding sets.
 caps() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 d=$(bed_pid 1 corovipd)
 rp=$(pgrep -P "$d" -f -- '--reaper') || fail "no reaper under corovipd $d"
 for set in CapEff CapPrm CapBnd; do
-	[ "$(caps "$d" $set)" = 0000000000003001 ] || fail "corovipd $set: $(caps "$d" $set)"
+	[ "$(caps "$d" $set)" = 00000000000030e1 ] || fail "corovipd $set: $(caps "$d" $set)"
 	[ "$(caps "$rp" $set)" = 0000000000001000 ] || fail "reaper $set: $(caps "$rp" $set)"
 done
 [ "$(caps "$d" Groups)" = "$(getent group haclient | cut -d: -f3)" ] || fail "corovipd's groups: $(caps "$d" Groups)"
 [ -z "$(caps "$rp" Groups)" ] || fail "the reaper's groups: $(caps "$rp" Groups)"
-echo "ok - corovipd runs with CAP_CHOWN, CAP_NET_ADMIN, CAP_NET_RAW and group haclient only, its reaper with CAP_NET_ADMIN only"
+echo "ok - corovipd runs with CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_ADMIN, CAP_NET_RAW and group haclient only, its reaper with CAP_NET_ADMIN only"
 if out=$(bed_exec c "$build/ctl/corovipctl" status 2>&1); then fail "no daemon, yet: $out"; fi
 grep -q "is it running" <<<"$out" || fail "without corovipd: $out"
 echo "ok - without a corovipd: '$out'"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "addr.h"
+#include "cv-macros.h"
 
 static void
 ipv4_with_prefix_parses_and_formats_back(void **state)
@@ -234,6 +235,29 @@ mac_round_trips(void **state)
 	assert_int_equal(cv_mac_parse("02:ab:cd:00:11:ff:", &m), -EINVAL);
 }
 
+static void
+endpoints_parse(void **state)
+{
+	static const char *const bad[] = { "192.0.2.7", "192.0.2.7:", "192.0.2.7:0",
+					   "192.0.2.7:65536", "192.0.2.7:+80", "192.0.2.7:-1",
+					   "192.0.2.7:80x", ":80", "2001:db8::7:80", "[192.0.2.7]:80",
+					   "[2001:db8::7]", "[2001:db8::7:80", "localhost:80",
+					   "192.0.2.7/24:80", "[]:80" };
+	struct cv_addr a;
+	uint16_t port;
+
+	assert_int_equal(cv_endpoint_parse("192.0.2.7:8080", &a, &port), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(port, 8080);
+	assert_int_equal(cv_endpoint_parse("[2001:db8::7]:5432", &a, &port), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(port, 5432);
+	assert_int_equal(cv_endpoint_parse("127.0.0.1:65535", &a, &port), 0);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (cv_endpoint_parse(bad[i], &a, &port) != -EINVAL)
+			fail_msg("'%s' was taken as an endpoint", bad[i]);
+}
+
 int
 main(void)
 {
@@ -251,6 +275,7 @@ main(void)
 		cmocka_unit_test(class_names_round_trip),
 		cmocka_unit_test(ipv4_mapped_unmaps_with_its_prefix),
 		cmocka_unit_test(mac_round_trips),
+		cmocka_unit_test(endpoints_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,12 @@ bed_corovip_conf() {
 	chmod 0644 "$BED_DIR/corovip.conf"
 }
 
-# bed_build_tools: compile tests/tools/{probe,addrwatch,qwatch,cpgsend,addrcount}.c into
+# bed_build_tools: compile tests/tools/{probe,addrwatch,qwatch,cpgsend,addrcount,listen}.c into
 # $BED_DIR/bin (once per bed); sets BED_PROBE, BED_ADDRWATCH, BED_QWATCH.
 bed_build_tools() {
 	local t libs cc=${CC:-cc}
 	mkdir -p "$BED_DIR/bin" || return 1
-	for t in probe addrwatch qwatch cpgsend addrcount; do
+	for t in probe addrwatch qwatch cpgsend addrcount listen; do
 		[ -x "$BED_DIR/bin/$t" ] && continue
 		libs=""
 		[ "$t" != qwatch ] || libs="-lcpg -lquorum"
@@ -39,6 +39,7 @@ bed_build_tools() {
 	BED_QWATCH=$BED_DIR/bin/qwatch
 	BED_CPGSEND=$BED_DIR/bin/cpgsend
 	BED_ADDRCOUNT=$BED_DIR/bin/addrcount
+	BED_LISTEN=$BED_DIR/bin/listen
 }
 
 # bed_qwatch_start ID: start qwatch on node ID (time-stamped TOTEM and

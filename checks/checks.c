@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+#include <qb/qbutil.h>
+
+#include "checks.h"
+#include "cv-error.h"
+#include "cv-macros.h"
+#include "exec-run.h"
+#include "health.h"
+#include "loop-timer.h"
+#include "tcp-probe.h"
+
+struct check {
+	struct cv_checks *owner;
+	const struct cv_check_conf *conf;
+	struct cv_health health;
+	struct cv_loop_timer *tick; /* the next run */
+	struct cv_loop_timer *hold; /* a return to health held back (core/health.h) */
+	struct cv_tcp_probe *tcp;   /* a run under way, or NULL */
+	struct cv_exec *exec;
+	bool http_told;		    /* "not run yet" was logged */
+};
+
+struct cv_checks {
+	struct cv_checks_env env;
+	struct check **v; /* pointers: timers hold them across a switch */
+	size_t n;
+};
+
+static uint64_t
+now_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+static const char *
+kind_of(const struct cv_check_conf *k)
+{
+	return k->exec ? "exec" : k->tcp ? "tcp" : k->link ? "link" : "http";
+}
+
+static void
+arm_hold(struct check *k)
+{
+	uint64_t due = cv_health_due(&k->health);
+
+	if (due != UINT64_MAX)
+		(void)cv_loop_timer_at(k->hold, due);
+	else
+		cv_loop_timer_cancel(k->hold);
+}
+
+static void
+report(struct check *k)
+{
+	bool ok = cv_health_ok(&k->health);
+
+	qb_log(LOG_NOTICE, "check '%s' (%s) %s", k->conf->head.name, kind_of(k->conf),
+	       ok ? "passes" : "fails");
+	k->owner->env.changed(k->owner->env.userdata, k->conf->head.name, ok);
+}
+
+/* One run's outcome: debounced, reported if the check's state changed. */
+static void
+outcome(struct check *k, bool passed, const char *why)
+{
+	if (!passed)
+		qb_log(LOG_DEBUG, "check '%s': run failed: %s", k->conf->head.name, why);
+	if (cv_health_result(&k->health, passed, now_ms()))
+		report(k);
+	arm_hold(k);
+}
+
+static void
+on_hold(void *data)
+{
+	struct check *k = data;
+
+	if (cv_health_tick(&k->health, now_ms()))
+		report(k);
+	arm_hold(k);
+}
+
+static void
+on_tcp_done(void *data, bool passed, int err)
+{
+	struct check *k = data;
+
+	k->tcp = NULL;
+	outcome(k, passed, cv_strerror(err));
+}
+
+static void
+on_exec_done(void *data, const struct cv_exec_result *r)
+{
+	struct check *k = data;
+	char why[320];
+
+	k->exec = NULL;
+	if (r->spawn_failed)
+		snprintf(why, sizeof(why), "cannot run: %s", cv_strerror(r->err));
+	else if (r->timed_out)
+		snprintf(why, sizeof(why), "timed out after %u ms (%s)", k->conf->timeout_ms,
+			 r->last_line);
+	else
+		snprintf(why, sizeof(why), "exit status %d (%s)", r->status, r->last_line);
+	outcome(k, !r->spawn_failed && !r->timed_out && r->status == 0, why);
+}
+
+static void
+run_exec(struct check *k)
+{
+	const struct cv_checks_env *env = &k->owner->env;
+	struct cv_exec_spec spec = { .command = k->conf->exec, .shell = k->conf->shell,
+				     .uid = env->uid, .gid = env->gid,
+				     .timeout_ms = k->conf->timeout_ms };
+	int r = cv_exec_start(env->loop, &spec, on_exec_done, k, &k->exec);
+
+	if (r < 0)
+		outcome(k, false, cv_strerror(r));
+}
+
+static void
+run_tcp(struct check *k)
+{
+	int r = cv_tcp_probe_start(k->owner->env.loop, k->conf->tcp, k->conf->timeout_ms,
+				   on_tcp_done, k, &k->tcp);
+
+	if (r < 0)
+		outcome(k, false, cv_strerror(r));
+}
+
+/* One run, unless the last is still under way (its timeout ends it first). */
+static void
+run(struct check *k)
+{
+	if (k->tcp || k->exec)
+		return;
+	if (k->conf->exec)
+		run_exec(k);
+	else if (k->conf->tcp)
+		run_tcp(k);
+	else if (k->conf->link)
+		outcome(k, k->owner->env.link_up(k->owner->env.userdata, k->conf->link),
+			"no carrier");
+}
+
+static void
+on_tick(void *data)
+{
+	struct check *k = data;
+
+	run(k);
+	(void)cv_loop_timer_in(k->tick, k->conf->interval_ms);
+}
+
+static void
+check_free(struct check *k)
+{
+	if (!k)
+		return;
+	k->tcp = cv_tcp_probe_cancel(k->tcp);
+	if (k->exec)
+		cv_exec_cancel(k->exec);
+	cv_loop_timer_free(k->tick);
+	cv_loop_timer_free(k->hold);
+	free(k);
+}
+
+static int
+check_new(struct cv_checks *c, const struct cv_check_conf *conf, struct check **ret)
+{
+	struct check *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	*k = (struct check){ .owner = c, .conf = conf };
+	cv_health_init(&k->health, conf->rise, conf->fall, conf->hold_down_ms);
+	r = cv_loop_timer_new(c->env.loop, on_tick, k, &k->tick);
+	if (r >= 0)
+		r = cv_loop_timer_new(c->env.loop, on_hold, k, &k->hold);
+	if (r < 0) {
+		check_free(k);
+		return r;
+	}
+	if (conf->http)
+		qb_log(LOG_WARNING, "check '%s': this version does not run http checks yet: it "
+		       "stays failing, and a VIP that names it is not held here", conf->head.name);
+	else
+		(void)cv_loop_timer_in(k->tick, 0); /* the first run on the loop's next turn */
+	*ret = k;
+	return 0;
+}
+
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same check, run the same way: its state carries over a reload. */
+static bool
+same_check(const struct cv_check_conf *a, const struct cv_check_conf *b)
+{
+	return strcmp(a->head.name, b->head.name) == 0 && same_string(a->http, b->http) &&
+	       same_string(a->exec, b->exec) && same_string(a->tcp, b->tcp) &&
+	       same_string(a->link, b->link) && a->shell == b->shell &&
+	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
+	       a->rise == b->rise && a->fall == b->fall && a->hold_down_ms == b->hold_down_ms;
+}
+
+/* Where in old the check to keep for conf is (unchanged), or -1. */
+static ssize_t
+find_same(struct check *const *old, size_t n_old, const struct cv_check_conf *conf)
+{
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i] && same_check(old[i]->conf, conf))
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+free_all(struct check **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		check_free(v[i]);
+	free(v);
+}
+
+/*
+ * The checks of cfg: each unchanged one taken over from old (its entry there
+ * set to NULL), the others new. On failure old is left as it was. A new
+ * check is failing; the engine, which keeps a check's last state by name
+ * across a reload, is told so by the caller.
+ */
+static int
+build(struct cv_checks *c, const struct cv_config *cfg, struct check **old, size_t n_old,
+      struct check ***ret)
+{
+	size_t n = cfg->n_checks;
+	struct check **v = calloc(n ? n : 1, sizeof(*v));
+	_cleanup_free_ ssize_t *src = calloc(n ? n : 1, sizeof(*src));
+	int r = v && src ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		src[i] = find_same(old, n_old, &cfg->checks[i]);
+		if (src[i] < 0)
+			r = check_new(c, &cfg->checks[i], &v[i]);
+	}
+	if (r < 0) {
+		free_all(v, v ? n : 0);
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (src[i] >= 0) {
+			v[i] = old[src[i]];
+			old[src[i]] = NULL;
+			v[i]->conf = &cfg->checks[i];
+		}
+	*ret = v;
+	return 0;
+}
+
+int
+cv_checks_new(const struct cv_checks_env *env, const struct cv_config *cfg,
+	      struct cv_checks **ret)
+{
+	struct cv_checks *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->env = *env;
+	r = build(c, cfg, NULL, 0, &c->v);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	c->n = cfg->n_checks;
+	*ret = c;
+	return 0;
+}
+
+struct cv_checks *
+cv_checks_free(struct cv_checks *c)
+{
+	if (!c)
+		return NULL;
+	free_all(c->v, c->n);
+	free(c);
+	return NULL;
+}
+
+int
+cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg)
+{
+	struct check **v;
+	int r = build(c, cfg, c->v, c->n, &v);
+
+	if (r < 0)
+		return r;
+	free_all(c->v, c->n); /* what was not taken over */
+	c->v = v;
+	c->n = cfg->n_checks;
+	for (size_t i = 0; i < c->n; i++)
+		if (!cv_health_ok(&v[i]->health))
+			c->env.changed(c->env.userdata, v[i]->conf->head.name, false);
+	return 0;
+}
+
+void
+cv_checks_tell_passing(struct cv_checks *c)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (cv_health_ok(&c->v[i]->health))
+			c->env.changed(c->env.userdata, c->v[i]->conf->head.name, true);
+}
+
+void
+cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid)
+{
+	c->env.uid = uid;
+	c->env.gid = gid;
+}
+
+void
+cv_checks_link_changed(struct cv_checks *c, const char *ifname)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->v[i]->conf->link && strcmp(c->v[i]->conf->link, ifname) == 0)
+			run(c->v[i]);
+}
+
+int
+cv_checks_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+
+	if (r != 0)
+		return -r;
+	if (!res)
+		return -ENOENT;
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	return 0;
+}

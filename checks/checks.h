@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The health checks of a config, run on this node from the daemon's loop
+ * (issue 13): each check section every interval, one run at a time, its
+ * outcomes debounced by core/health.c (rise, fall, hold-down). A change of
+ * a check's state is reported by name: the daemon turns it into
+ * CV_EV_HEALTH for the engine, which carries it in our STATE. Kinds: exec
+ * (checks/exec-run.c), tcp (checks/tcp-probe.c), link (a carrier the
+ * daemon reads); http is parsed but not run yet (it stays failing).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <qb/qbloop.h>
+
+#include "config.h"
+
+struct cv_checks;
+
+struct cv_checks_env {
+	qb_loop_t *loop;
+	/* check changed state (after rise/fall/hold-down) */
+	void (*changed)(void *userdata, const char *check, bool healthy);
+	/* a link check's input: is ifname's carrier up now? */
+	bool (*link_up)(void *userdata, const char *ifname);
+	void *userdata;
+	uid_t uid; /* exec checks run as (script_user), (uid_t)-1: as we are */
+	gid_t gid;
+};
+
+/* Start every check of cfg (borrowed until the next switch or free). 0 or -errno. */
+int cv_checks_new(const struct cv_checks_env *env, const struct cv_config *cfg,
+		  struct cv_checks **ret);
+/* Stops every run under way; accepts NULL; returns NULL. */
+struct cv_checks *cv_checks_free(struct cv_checks *c);
+/*
+ * A reload: a check whose definition is unchanged keeps its state and
+ * schedule; the others start over (failing until they pass). 0 or -errno
+ * (then the old checks go on).
+ */
+int cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg);
+/* Report every passing check again (to a new engine, which starts with all failing). */
+void cv_checks_tell_passing(struct cv_checks *c);
+/* Whom exec checks run as from now on (a reload's script_user). */
+void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid);
+/* ifname's carrier changed: its link checks run now, not at their next interval. */
+void cv_checks_link_changed(struct cv_checks *c, const char *ifname);
+/* Look up script_user: uid and gid, or -ENOENT. */
+int cv_checks_user(const char *name, uid_t *uid, gid_t *gid);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The child of one run (exec-run.c): made by posix_spawn when the user
+ * stays ours, by fork() when it changes. In both, the child is the leader
+ * of a process group of its own, with every signal at its default and
+ * unblocked, stdin /dev/null, stdout and stderr the pipe, no other fd.
+ */
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+struct cv_exec_child {
+	const char *path; /* as execve wants it: cv_exec_spawn_find_program */
+	char **argv;
+	int out;   /* the output pipe's write end */
+	uid_t uid; /* (uid_t)-1: ours */
+	gid_t gid; /* (gid_t)-1: ours */
+};
+
+/* name as is if it has a '/', else found in $PATH. 0 and *ret (caller frees),
+ * -ENOENT or -ENOMEM. */
+int cv_exec_spawn_find_program(const char *name, char **ret);
+/* 0 and *ret (the child's pid), or -errno: the child could not be made or
+ * could not run its program (posix_spawn reports what the exec said). */
+int cv_exec_spawn_plain(const struct cv_exec_child *c, pid_t *ret);
+/* With the user switch. 0, *ret and *ret_err: the read end of a pipe that
+ * holds the child's errno if it never got to its program (read it once the
+ * child has ended: non-blocking); or -errno. */
+int cv_exec_spawn_as_user(const struct cv_exec_child *c, pid_t *ret, int *ret_err);
+
+/* l2/fd-util.h's _cleanup_close_, which checks/ may not include. */
+static inline void
+cv_exec_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}

@@ -1,0 +1,106 @@
+#!/bin/bash
+# Health checks that run (issue 13): a VIP that names checks is held only
+# where they pass, and moves by a handoff when one fails on its holder.
+# corovipd on 3 real corosync nodes (tests/integration/bed.sh, namespaces
+# prefixed "ck"). Each node has its own config file that differs only in
+# what its checks look at (check targets are not compared between nodes):
+#   svc   tcp to 127.0.0.1:8080 in the node's namespace (tests/tools/listen.c),
+#         rise 2, fall 2, hold_down 1s
+#   flag  exec /usr/bin/test -e FILE, as script_user nobody, rise 1, fall 1
+# web prefers n1 (preempt). Asserted from the kernel (addresses), never
+# from a log: n1 takes web once both pass; n1's service stopped moves web
+# to n2; started again, web comes back to n1 no sooner than the hold-down;
+# n1's flag removed moves web to n2; no two holders; no zombies or stray
+# children of corovipd after hundreds of exec runs.
+#   tests/integration/checks.sh [BUILD_DIR]     (root)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$top/build/normal}" && pwd)
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+cd "$top"
+export BED_PREFIX=${BED_PREFIX:-ck}
+# shellcheck source=tests/integration/bed.sh
+. tests/integration/bed.sh
+fail() { echo "FAIL: $*"; exit 1; }
+VIP=198.51.100.50
+flags=$(mktemp -d /tmp/corovip-checks.XXXXXX)
+chmod 0755 "$flags"
+trap 'rm -rf "$flags"' EXIT
+
+held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
+listen_on() { bed_spawn "$1" listen "$BED_LISTEN" 127.0.0.1 8080 && bed_wait_until 3000 "n$1's listener" bed__log_has "$BED_DIR/n$1/listen.out" ready; }
+
+bed_cluster_up 3
+bed_build_tools
+for i in 1 2 3; do
+	touch "$flags/up-n$i"
+	cat >"$BED_DIR/n$i/corovip.conf" <<EOC
+cluster {
+	script_user: nobody
+}
+node n1 {
+}
+node n2 {
+}
+check svc {
+	tcp: 127.0.0.1:8080
+	interval: 200ms
+	timeout: 100ms
+	rise: 2
+	fall: 2
+	hold_down: 1s
+}
+check flag {
+	exec: /usr/bin/test -e $flags/up-n$i
+	interval: 200ms
+	timeout: 150ms
+	rise: 1
+	fall: 1
+	hold_down: 0s
+}
+vip web {
+	address: $VIP/24
+	interface: eth0
+	prefer: n1 n2
+	preempt: yes
+	check: svc flag
+}
+EOC
+	chmod 0644 "$BED_DIR/n$i/corovip.conf"
+	listen_on "$i" || fail "$BED_LAST"
+done
+for i in 1 2 3; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/n$i/corovip.conf"; done
+bed_wait_until 10000 "n1 to hold web" held_by n1 >/dev/null || fail "$BED_LAST"
+echo "ok - both checks pass: web on n1 after ${BED_WAITED_MS} ms"
+bed_watch_start $VIP >/dev/null
+
+bed_kill 1 listen
+bed_wait_until 5000 "web to move to n2 after n1's service stopped" held_by n2 >/dev/null ||
+	fail "$BED_LAST"
+echo "ok - n1's service stopped (tcp check): web moved to n2 in ${BED_WAITED_MS} ms"
+
+listen_on 1 || fail "$BED_LAST"
+t0=$(bed_now_ms)
+bed_wait_until 8000 "web back on n1 (preempt) once its service is up again" held_by n1 >/dev/null ||
+	fail "$BED_LAST"
+back=$(($(bed_now_ms) - t0))
+[ "$back" -ge 900 ] || fail "web came back ${back} ms after the service: the 1 s hold-down was not kept"
+echo "ok - n1's service back: web back on n1 in $back ms (hold-down 1 s kept)"
+
+rm -f "$flags/up-n1"
+bed_wait_until 5000 "web to move to n2 after n1's flag went (exec check)" held_by n2 >/dev/null ||
+	fail "$BED_LAST"
+echo "ok - n1's exec check fails: web moved to n2 in ${BED_WAITED_MS} ms"
+
+s=$(bed_watch_stop)
+[ "$(bed_field multi "$s")" = 0 ] || fail "two holders of web: $s"
+echo "ok - the checker never saw two holders ($s)"
+
+# ~5 exec runs a second per node since the start: none left behind.
+d=$(bed_pid 1 corovipd)
+kids=$(ps -o pid=,stat=,comm= --ppid "$d" | grep -v corovipd-reaper || true)
+zombies=$(echo "$kids" | awk '$2 ~ /^Z/' | wc -l)
+[ "$zombies" = 0 ] || fail "zombie children of n1's corovipd: $kids"
+[ "$(echo "$kids" | grep -c test || true)" -le 1 ] || fail "exec runs left behind: $kids"
+echo "ok - no zombie and no stray exec run under n1's corovipd"
+bed_down
