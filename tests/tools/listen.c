@@ -20,7 +20,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: listen IPV4 PORT\n");
 		return 2;
 	}
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
+	sa.sin_port = htons((unsigned short)strtoul(argv[2], NULL, 10));
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
