@@ -69,6 +69,7 @@ struct cv_daemon {
 	qb_loop_timer_handle reconcile_timer;
 	bool reconcile_armed;
 	struct cv_ipc_server *ipc; /* corovipctl */
+	struct cv_ipc_check *check_status; /* ipc_checks' answer */
 	int exit_code;
 };
 
@@ -967,6 +968,29 @@ ipc_cpg_stats(void *userdata)
 	return d->cpg ? cv_cpg_stats(d->cpg) : NULL;
 }
 
+static size_t
+ipc_checks(void *userdata, const struct cv_ipc_check **ret)
+{
+	struct cv_daemon *d = userdata;
+	size_t n = cv_checks_count(d->checks);
+	struct cv_ipc_check *v = n ? reallocarray(d->check_status, n, sizeof(*v)) : NULL;
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	d->check_status = v;
+	for (size_t i = 0; i < n; i++) {
+		struct cv_check_info k;
+
+		cv_checks_info(d->checks, i, &k);
+		v[i] = (struct cv_ipc_check){ .name = k.name, .kind = k.kind, .passing = k.passing,
+					      .since = k.since, .runs = k.runs };
+		snprintf(v[i].last, sizeof(v[i].last), "%s", k.last);
+	}
+	*ret = v;
+	return n;
+}
+
 static int
 ipc_admin(void *userdata, const struct cv_event *ev, const char **ret_refused)
 {
@@ -986,6 +1010,7 @@ serve_ipc(struct cv_daemon *d)
 	static const struct cv_ipc_ops ops = {
 		.engine = ipc_engine,
 		.cpg_stats = ipc_cpg_stats,
+		.checks = ipc_checks,
 		.admin = ipc_admin,
 		.reload = ipc_reload,
 		.progress = cv_reaper_beat,
@@ -1003,6 +1028,8 @@ daemon_done(struct cv_daemon *d)
 {
 	d->ipc = cv_ipc_server_free(d->ipc);
 	d->checks = cv_checks_free(d->checks);
+	free(d->check_status);
+	d->check_status = NULL;
 	if (d->reconnect_armed)
 		qb_loop_timer_del(d->loop, d->reconnect);
 	for (size_t i = 0; i < ELEMENTSOF(d->sigs); i++)

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qblog.h>
 #include <qb/qbutil.h>
@@ -23,7 +25,9 @@ struct check {
 	struct cv_loop_timer *hold; /* a return to health held back (core/health.h) */
 	struct cv_tcp_probe *tcp;   /* a run under way, or NULL */
 	struct cv_exec *exec;
-	bool http_told;		    /* "not run yet" was logged */
+	time_t since;		    /* wall clock of the last reported change (status) */
+	uint64_t runs;
+	char last[256];		    /* the last run's outcome, for status */
 };
 
 struct cv_checks {
@@ -60,6 +64,7 @@ report(struct check *k)
 {
 	bool ok = cv_health_ok(&k->health);
 
+	k->since = time(NULL);
 	qb_log(LOG_NOTICE, "check '%s' (%s) %s", k->conf->head.name, kind_of(k->conf),
 	       ok ? "passes" : "fails");
 	k->owner->env.changed(k->owner->env.userdata, k->conf->head.name, ok);
@@ -69,6 +74,8 @@ report(struct check *k)
 static void
 outcome(struct check *k, bool passed, const char *why)
 {
+	k->runs++;
+	snprintf(k->last, sizeof(k->last), "%s", passed ? "passed" : why);
 	if (!passed)
 		qb_log(LOG_DEBUG, "check '%s': run failed: %s", k->conf->head.name, why);
 	if (cv_health_result(&k->health, passed, now_ms()))
@@ -335,6 +342,25 @@ cv_checks_link_changed(struct cv_checks *c, const char *ifname)
 	for (size_t i = 0; c && i < c->n; i++)
 		if (c->v[i]->conf->link && strcmp(c->v[i]->conf->link, ifname) == 0)
 			run(c->v[i]);
+}
+
+size_t
+cv_checks_count(const struct cv_checks *c)
+{
+	return c ? c->n : 0;
+}
+
+void
+cv_checks_info(const struct cv_checks *c, size_t i, struct cv_check_info *ret)
+{
+	const struct check *k = c->v[i];
+
+	*ret = (struct cv_check_info){ .name = k->conf->head.name,
+				       .kind = kind_of(k->conf),
+				       .passing = cv_health_ok(&k->health),
+				       .since = k->since,
+				       .runs = k->runs,
+				       .last = k->last };
 }
 
 int

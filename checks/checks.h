@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <qb/qbloop.h>
 
@@ -47,5 +48,17 @@ void cv_checks_tell_passing(struct cv_checks *c);
 void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid);
 /* ifname's carrier changed: its link checks run now, not at their next interval. */
 void cv_checks_link_changed(struct cv_checks *c, const char *ifname);
+/* What status shows of check i (0 <= i < cv_checks_count()); strings valid until the next switch. */
+struct cv_check_info {
+	const char *name;
+	const char *kind;
+	bool passing;
+	time_t since; /* wall clock of the last change, 0: none yet */
+	uint64_t runs;
+	const char *last; /* the last run: "passed" or why it failed; "" before the first */
+};
+size_t cv_checks_count(const struct cv_checks *c);
+void cv_checks_info(const struct cv_checks *c, size_t i, struct cv_check_info *ret);
+
 /* Look up script_user: uid and gid, or -ENOENT. */
 int cv_checks_user(const char *name, uid_t *uid, gid_t *gid);

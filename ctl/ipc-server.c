@@ -92,11 +92,15 @@ text_dup(char **ret, const char *fmt, ...)
 static struct cv_ipc_report
 report(const struct cv_ipc_server *s)
 {
-	return (struct cv_ipc_report){ .engine = s->ops->engine(s->userdata),
-				       .cpg = s->ops->cpg_stats(s->userdata),
-				       .transitions = s->transitions,
-				       .n_transitions = s->n_transitions,
-				       .progress = s->ops->progress };
+	struct cv_ipc_report r = { .engine = s->ops->engine(s->userdata),
+				   .cpg = s->ops->cpg_stats(s->userdata),
+				   .transitions = s->transitions,
+				   .n_transitions = s->n_transitions,
+				   .progress = s->ops->progress };
+
+	if (s->ops->checks)
+		r.n_checks = s->ops->checks(s->userdata, &r.checks);
+	return r;
 }
 
 static int

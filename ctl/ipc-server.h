@@ -16,6 +16,7 @@
 #include "action.h"
 #include "cpg.h"
 #include "engine.h"
+#include "ipc-status.h"
 
 struct cv_ipc_server;
 
@@ -23,6 +24,8 @@ struct cv_ipc_ops {
 	/* The engine to report on; NULL while corosync was never reached. */
 	const struct cv_engine *(*engine)(void *userdata);
 	const struct cv_cpg_stats *(*cpg_stats)(void *userdata);
+	/* This node's health checks, valid until the next call; *ret NULL: none. May be NULL. */
+	size_t (*checks)(void *userdata, const struct cv_ipc_check **ret);
 	/* Feed an admin event now; *ret_refused: the engine's refusal (static text) or NULL. */
 	int (*admin)(void *userdata, const struct cv_event *ev, const char **ret_refused);
 	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */

@@ -100,6 +100,25 @@ progress(const struct cv_ipc_report *r)
 		r->progress();
 }
 
+static void
+text_checks(struct cv_strbuf *b, const struct cv_ipc_report *r)
+{
+	char when[64];
+
+	if (r->n_checks)
+		cv_strbuf_append(b, "health checks on this node:\n");
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const struct cv_ipc_check *c = &r->checks[i];
+
+		if (c->since)
+			format_time(c->since, when, sizeof(when));
+		cv_strbuf_printf(b, "  check '%s' (%s): %s%s%s, %" PRIu64 " runs, last: %s\n", c->name,
+				 c->kind, c->passing ? "passing" : "failing",
+				 c->since ? " since " : " from the start", c->since ? when : "",
+				 c->runs, c->last[0] ? c->last : "-");
+	}
+}
+
 int
 cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 {
@@ -115,6 +134,7 @@ cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 		progress(r);
 		text_vip(&b, r, i);
 	}
+	text_checks(&b, r);
 	return cv_strbuf_steal(&b, ret);
 }
 
@@ -225,6 +245,25 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 	return o;
 }
 
+static struct json_object *
+json_check(const struct cv_ipc_check *c, int *err)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	add(o, "name", json_object_new_string(c->name), err);
+	add(o, "kind", json_object_new_string(c->kind), err);
+	add(o, "passing", json_object_new_boolean(c->passing), err);
+	if (c->since)
+		add(o, "since", json_object_new_int64((int64_t)c->since), err);
+	add(o, "runs", json_object_new_uint64(c->runs), err);
+	add(o, "last", json_object_new_string(c->last), err);
+	return o;
+}
+
 static void
 json_putp(struct json_object **o)
 {
@@ -235,16 +274,21 @@ int
 cv_ipc_status_json(const struct cv_ipc_report *r, char **ret)
 {
 	_cleanup_(json_putp) struct json_object *root = json_object_new_object();
-	struct json_object *vips = json_object_new_array();
+	struct json_object *vips = json_object_new_array(), *checks = json_object_new_array();
 	const char *s;
 	int err = 0;
 
-	if (!root || !vips) {
+	if (!root || !vips || !checks) {
 		json_object_put(vips);
+		json_object_put(checks);
 		return -ENOMEM;
 	}
 	add(root, "connected", json_object_new_boolean(r->engine != NULL), &err);
 	add(root, "vips", vips, &err);
+	add(root, "checks", checks, &err);
+	for (size_t i = 0; i < r->n_checks; i++)
+		if (json_object_array_add(checks, json_check(&r->checks[i], &err)) < 0)
+			err = -ENOMEM;
 	if (r->engine) {
 		add(root, "cluster", json_cluster(r->engine, &err), &err);
 		for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {

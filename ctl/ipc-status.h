@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -25,11 +26,23 @@ struct cv_ipc_transition {
 	uint64_t count; /* transitions since the daemon started */
 };
 
+/* One health check of this node, as the daemon's runner (checks/) sees it. */
+struct cv_ipc_check {
+	const char *name;
+	const char *kind; /* http, exec, tcp, link */
+	bool passing;	  /* after rise/fall/hold-down: what the engine was told */
+	time_t since;	  /* wall clock of the last change; 0: none yet (failing from the start) */
+	uint64_t runs;
+	char last[256]; /* the last run: "passed", or why it failed (exec: its last output line) */
+};
+
 struct cv_ipc_report {
 	const struct cv_engine *engine; /* NULL: corosync never reached */
 	const struct cv_cpg_stats *cpg; /* may be NULL */
 	const struct cv_ipc_transition *transitions; /* by VIP index */
 	size_t n_transitions;
+	const struct cv_ipc_check *checks; /* this node's; may be NULL */
+	size_t n_checks;
 	void (*progress)(void); /* cv_ipc_ops.progress; may be NULL */
 };
 

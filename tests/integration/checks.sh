@@ -87,6 +87,15 @@ back=$(($(bed_now_ms) - t0))
 [ "$back" -ge 900 ] || fail "web came back ${back} ms after the service: the 1 s hold-down was not kept"
 echo "ok - n1's service back: web back on n1 in $back ms (hold-down 1 s kept)"
 
+# corovipctl status shows this node's checks (libqb IPC: inside the node)
+st=$(bed_exec 1 "$build/ctl/corovipctl" status) || fail "corovipctl status on n1"
+echo "$st" | grep -q "check 'svc' (tcp): passing since" || fail "status lacks svc passing: $st"
+echo "$st" | grep -q "check 'flag' (exec): passing" || fail "status lacks flag passing: $st"
+js=$(bed_exec 1 "$build/ctl/corovipctl" status --json) || fail "corovipctl status --json on n1"
+[ "$(echo "$js" | jq -r '.checks[] | select(.name == "svc") | .passing')" = true ] ||
+	fail "status --json: svc not passing: $js"
+echo "ok - corovipctl status shows n1's checks passing (text and JSON)"
+
 rm -f "$flags/up-n1"
 bed_wait_until 5000 "web to move to n2 after n1's flag went (exec check)" held_by n2 >/dev/null ||
 	fail "$BED_LAST"
