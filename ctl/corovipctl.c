@@ -28,7 +28,7 @@ usage(FILE *f)
 {
 	fprintf(f, "Usage: corovipctl [-h] COMMAND\n"
 		   "\n"
-		   "  status [--json]     who holds what, quorum, the view, last transitions\n"
+		   "  status [--json]     who holds what, quorum, the view, last transitions, checks\n"
 		   "  move VIP NODE       hand VIP over to NODE\n"
 		   "  standby NODE        move every VIP off NODE and keep them off\n"
 		   "  unstandby NODE      make NODE eligible again\n"
