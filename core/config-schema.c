@@ -37,6 +37,8 @@ static const struct cv_conf_key cluster_keys[] = {
 	KEY(struct cv_cluster_conf, "address_tag", address_tag, CV_T_UINT, .min = 4, .max = 255,
 	    .def = "auto", .flags = CV_K_AUTO),
 	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
+	KEY(struct cv_cluster_conf, "preempt_delay", preempt_delay_ms, CV_T_DURATION, .min = 0,
+	    .max = MIN(60), .def = "0s", .flags = CV_K_DIGEST),
 	/* Per node: a local account. */
 	KEY(struct cv_cluster_conf, "script_user", script_user, CV_T_NAME, .max = 32, .def = "nobody"),
 };

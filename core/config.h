@@ -71,6 +71,7 @@ struct cv_cluster_conf {
 	uint32_t reaper_timeout_ms; /* or CV_AUTO: see cv_config_reaper_timeout_ms() */
 	uint32_t address_tag;	 /* IFA_PROTO of our addresses, or CV_AUTO: cv_config_address_tag() */
 	bool two_node_unsafe;
+	uint32_t preempt_delay_ms; /* a node back in the view takes no preferred VIP from its holder before */
 	char *script_user;	 /* whom exec checks run as */
 };
 

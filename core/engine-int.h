@@ -48,6 +48,7 @@ struct peer {
 	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
 	bool silent;		/* owns something but its heartbeats stopped */
 	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
+	bool preempt_hold;	/* its STATE says it is in its preempt delay */
 	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
 	uint32_t foreign_pid;	/* a process of it that speaks another protocol version */
 	bool spoke;		/* its daemon's STATE came since the ring or group last changed */
@@ -200,6 +201,7 @@ struct cv_engine {
 	uint64_t timer_at;	/* what the wakeup timer is armed for, NEVER = disarmed */
 	uint64_t timer_due;	/* when it fires: not before it was armed */
 	uint64_t watch_from;	/* we ran late here: nobody silent until H after (silent_at) */
+	bool sent_preempt_hold;	/* what our last STATE said of our preempt delay */
 	uint64_t readd_at;	/* a VIP's ADDR_GONE came within H of watch_from: re-add
 				 * then, H after the first (NEVER: none held back) */
 	uint64_t exchange_since; /* an exchange has been under way since (NEVER: none) */
@@ -307,6 +309,9 @@ bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
+bool cv_engine_preempt_held(const struct cv_engine *e);
+void cv_engine_preempt_tick(struct cv_engine *e);
+uint64_t cv_engine_preempt_due(const struct cv_engine *e);
 
 /* engine-late.c: a step that came over H after its timer was due (we were stopped). */
 void cv_engine_note_late(struct cv_engine *e);

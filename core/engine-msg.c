@@ -97,9 +97,11 @@ standby_in_config(const struct cv_engine *e)
 static uint8_t
 state_flags(struct cv_engine *e)
 {
+	e->sent_preempt_hold = cv_engine_preempt_held(e);
 	return (standby_in_config(e) ? CV_PROTO_STATE_STANDBY : 0) |
 	       (e->ask_resend ? CV_PROTO_STATE_RESEND : 0) |
-	       (cv_engine_seasoned(e) ? CV_PROTO_STATE_SEASONED : 0);
+	       (cv_engine_seasoned(e) ? CV_PROTO_STATE_SEASONED : 0) |
+	       (e->sent_preempt_hold ? CV_PROTO_STATE_PREEMPT_HOLD : 0);
 }
 
 static size_t
@@ -356,6 +358,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->reaper_pid = s->peer_pid;
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
+	p->preempt_hold = s->flags & CV_PROTO_STATE_PREEMPT_HOLD;
 	p->state_ring = s->ring;
 	p->state_fresh = true;
 	if (p->silent)

@@ -285,6 +285,7 @@ cv_engine_place(struct cv_engine *e)
 			.nodeid = e->peers[s].nodeid,
 			.weight = node_weight(e, e->peers[s].nodeid),
 			.eligible = cv_engine_node_eligible(e, e->peers[s].nodeid),
+			.preempt_hold = e->peers[s].preempt_hold,
 		};
 	for (size_t i = 0; i < e->n_vips; i++)
 		vip_input(e, i, &vins[i], prefer + i * CV_LIST_MAX);
@@ -511,6 +512,40 @@ ignorant_until(const struct cv_engine *e)
 			until = CV_MAX(until, p->gone_at + e->guard_ms);
 	}
 	return until;
+}
+
+/*
+ * In our preempt delay: back in a quorate view (fresh_until: the first
+ * after our start or our return) less than preempt_delay ago. Said in our
+ * STATE, so that every member places with the same flags (determinism):
+ * when it ends we send our STATE again (engine.c).
+ */
+bool
+cv_engine_preempt_held(const struct cv_engine *e)
+{
+	uint32_t d = e->cfg->cluster.preempt_delay_ms;
+
+	return d && (e->fresh_until == 0 || e->now < e->fresh_until + d);
+}
+
+/* Our preempt delay ended (or began) since our last STATE: say so, placement follows it. */
+void
+cv_engine_preempt_tick(struct cv_engine *e)
+{
+	if (cv_engine_preempt_held(e) != e->sent_preempt_hold)
+		e->state_due = true;
+}
+
+/*
+ * When our preempt delay ends, to wake then (NEVER: not in it, not back yet,
+ * or over: then our next STATE says so, whenever we may send one).
+ */
+uint64_t
+cv_engine_preempt_due(const struct cv_engine *e)
+{
+	uint64_t end = e->fresh_until + e->cfg->cluster.preempt_delay_ms;
+
+	return e->sent_preempt_hold && e->fresh_until && end > e->now ? end : NEVER;
 }
 
 bool

@@ -659,6 +659,7 @@ next_wakeup(struct cv_engine *e)
 	if (cv_engine_holds_any(e))
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
 	at = CV_MIN(at, e->readd_at);
+	at = CV_MIN(at, cv_engine_preempt_due(e));
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until)
@@ -761,6 +762,7 @@ reconcile(struct cv_engine *e)
 	drive_vips(e);
 	refresh_blocked(e);
 	cv_engine_judge_exchange(e);
+	cv_engine_preempt_tick(e);
 	if (e->state_due && e->have_view && e->view_quorate)
 		cv_engine_send_state(e);
 	heartbeat(e);

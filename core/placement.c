@@ -50,6 +50,7 @@ struct pnode {
 	uint32_t nodeid;
 	uint32_t weight;
 	bool eligible;
+	bool preempt_hold; /* cv_place_node.preempt_hold */
 	uint8_t input;	/* index in the input nodes[]: its healthy bit */
 	uint8_t wclass; /* index of the first node (in nodes[]) of the same weight */
 	uint32_t load;	/* VIPs given to it so far */
@@ -202,6 +203,7 @@ load_nodes(struct place *p, const struct cv_placement_input *in)
 		p->nodes[i] = (struct pnode){ .nodeid = n->nodeid,
 					      .weight = n->weight,
 					      .eligible = n->eligible,
+					      .preempt_hold = n->preempt_hold,
 					      .input = i };
 	}
 	qsort(p->nodes, p->n_nodes, sizeof(p->nodes[0]), cmp_nodeid);
@@ -273,31 +275,43 @@ assign(struct place *p, struct pvip *pv, uint8_t node, enum cv_place_reason reas
 	p->nodes[node].load++;
 }
 
+/*
+ * The first candidate of the prefer list. While the VIP has a holder that
+ * is a candidate (holder, else NO_NODE), a node in its preempt delay is
+ * passed over (*held_back set): it does not take the VIP from it.
+ */
 static bool
-first_preferred(const struct place *p, const struct pvip *pv, uint8_t *ret)
+first_preferred(const struct place *p, const struct pvip *pv, uint8_t holder, uint8_t *ret,
+		bool *held_back)
 {
-	for (size_t j = 0; j < pv->v->n_prefer; j++)
-		if (is_candidate(p, pv, pv->v->prefer[j], ret))
+	for (size_t j = 0; j < pv->v->n_prefer; j++) {
+		if (!is_candidate(p, pv, pv->v->prefer[j], ret))
+			continue;
+		if (holder == NO_NODE || *ret == holder || !p->nodes[*ret].preempt_hold)
 			return true;
+		*held_back = true;
+	}
 	return false;
 }
 
-/* Decides a pinned VIP (prefer, stickiness); false if it is free. */
+/* Decides a pinned VIP (prefer, stickiness, preempt delay); false if it is free. */
 static bool
 pin(struct place *p, struct pvip *pv)
 {
 	const struct cv_place_vip *v = pv->v;
 	uint8_t holder = NO_NODE, pref;
-	bool sticky = v->stickiness && is_candidate(p, pv, v->holder, &holder);
+	bool held = is_candidate(p, pv, v->holder, &holder), held_back = false;
+	bool sticky = v->stickiness && held;
 
-	if (first_preferred(p, pv, &pref)) {
-		if (sticky && !v->preempt)
+	if (first_preferred(p, pv, held ? holder : NO_NODE, &pref, &held_back)) {
+		if ((sticky && !v->preempt) || (held_back && pref == holder))
 			assign(p, pv, holder, CV_PLACE_STICKY);
 		else
 			assign(p, pv, pref, CV_PLACE_PREFERRED);
 		return true;
 	}
-	if (sticky) {
+	/* A preferred node in its preempt delay waits: its holder keeps it. */
+	if (sticky || held_back) {
 		assign(p, pv, holder, CV_PLACE_STICKY);
 		return true;
 	}

@@ -19,6 +19,9 @@ struct cv_place_node {
 	uint32_t nodeid; /* corosync node id, nonzero, unique */
 	uint32_t weight; /* spreading weight, 1..CV_PLACE_WEIGHT_MAX (config default 100) */
 	bool eligible;	 /* quorate view, daemon up with our config digest, not standby */
+	/* back less than preempt_delay ago (its STATE says so): it takes no
+	 * pinned VIP from a holder that may keep it (pin()) */
+	bool preempt_hold;
 };
 
 struct cv_place_vip {

@@ -109,8 +109,11 @@ enum {
 	/* The sender's memory is complete (docs/safety.md, "Knowledge"): a
 	 * member that knows less may trust its BLOCKED flags. */
 	CV_PROTO_STATE_SEASONED = 1 << 2,
+	/* The sender is back in the view less than preempt_delay ago: placement
+	 * gives it no preferred VIP that a holder may keep (placement.c pin). */
+	CV_PROTO_STATE_PREEMPT_HOLD = 1 << 3,
 	_CV_PROTO_STATE_FLAGS = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_RESEND |
-				CV_PROTO_STATE_SEASONED,
+				CV_PROTO_STATE_SEASONED | CV_PROTO_STATE_PREEMPT_HOLD,
 };
 
 /* struct cv_proto_vip.flags (STATE only) */

@@ -249,7 +249,7 @@ build_message(struct input *in, struct cv_proto_msg *m, uint32_t node)
 	switch (m->type) {
 	case CV_PROTO_TYPE_STATE:
 		m->state = (struct cv_proto_state){ .max_version = CV_PROTO_VERSION, .nodeid = node,
-						    .flags = next(in) & 3, .chunk_count = 1 };
+						    .flags = next(in) & 0xf, .chunk_count = 1 };
 		m->state.vips = malloc(sizeof(vips));
 		if (m->state.vips) {
 			memcpy(m->state.vips, vips, sizeof(vips));

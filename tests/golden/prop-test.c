@@ -199,6 +199,7 @@ enum feat {
 	FT_QDELAY,
 	FT_LATENCY,
 	FT_LEASE3,
+	FT_PREEMPT_DELAY,
 	FT_JOIN_BOOT,
 	FT_JOIN_START,
 	FT_JOIN_HEAL,
@@ -233,6 +234,7 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_QDELAY] = "quorum-delay",
 	[FT_LATENCY] = "latency/jitter",
 	[FT_LEASE3] = "kernel_lease-3s",
+	[FT_PREEMPT_DELAY] = "preempt-delay",
 	[FT_JOIN_BOOT] = "join-boot",
 	[FT_JOIN_START] = "join-daemon-start",
 	[FT_JOIN_HEAL] = "join-heal",
@@ -276,6 +278,7 @@ struct ev {
 
 struct gen {
 	uint64_t qdelay_hi; /* the quorum-delay's upper bound, 0 = none */
+	unsigned preempt_delay_ms; /* FT_PREEMPT_DELAY: the cluster's preempt_delay */
 	uint64_t rng;
 	char *buf, *pool;
 	size_t len, plen;
@@ -459,11 +462,16 @@ vip_text(const struct gen *g, unsigned i, char *out, size_t cap)
 static void
 config_text(const struct gen *g, char *out, size_t cap)
 {
-	size_t at = (size_t)snprintf(out, cap,
-				     "cluster {\n\tkernel_lease: %us\n%s}\ncheck up {\n\texec: "
-				     "/bin/true\n}\n",
-				     g->feat[FT_LEASE3] ? 3 : 2,
-				     g->unsafe ? "\ttwo_node_unsafe: yes\n" : "");
+	char delay[48] = "";
+	size_t at;
+
+	if (g->feat[FT_PREEMPT_DELAY])
+		snprintf(delay, sizeof(delay), "\tpreempt_delay: %ums\n", g->preempt_delay_ms);
+	at = (size_t)snprintf(out, cap,
+			      "cluster {\n\tkernel_lease: %us\n%s%s}\ncheck up {\n\texec: "
+			      "/bin/true\n}\n",
+			      g->feat[FT_LEASE3] ? 3 : 2, g->unsafe ? "\ttwo_node_unsafe: yes\n" : "",
+			      delay);
 
 	for (unsigned i = 0; i < g->n_slots && at < cap; i++)
 		if (g->vips[i].present)
@@ -987,6 +995,8 @@ generate(struct gen *g, uint64_t seed)
 	g->feat[FT_TWO_NODE] = g->two_node && !g->unsafe;
 	g->feat[FT_TWO_NODE_UNSAFE] = g->unsafe;
 	g->feat[FT_LEASE3] = chance(g, 15);
+	g->feat[FT_PREEMPT_DELAY] = chance(g, 20);
+	g->preempt_delay_ms = (unsigned)rnd(g, 1, 30) * 100;
 	g->n_slots = (unsigned)rnd(g, 1, 20);
 	for (unsigned v = 0; v < g->n_slots; v++) {
 		g->vips[v].present = true;

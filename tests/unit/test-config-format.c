@@ -18,6 +18,7 @@ effective_config_fills_every_default(void **state)
 				  "\treaper_timeout: auto\n"
 				  "\taddress_tag: auto\n"
 				  "\ttwo_node_unsafe: no\n"
+				  "\tpreempt_delay: 0s\n"
 				  "\tscript_user: nobody\n"
 				  "}\n"
 				  "\n"

@@ -283,6 +283,49 @@ preempt_moves_back_to_the_first_preferred_candidate(void **state)
 }
 
 static void
+a_preferred_node_in_its_preempt_delay_waits(void **state)
+{
+	const uint32_t prefer[] = { 1, 2 };
+	struct scene s;
+
+	/* node 1 back (preempt delay), node 2 holds: node 2 keeps it */
+	scene_init(&s, 3, 1, true);
+	s.vips[0].prefer = prefer;
+	s.vips[0].n_prefer = ELEMENTSOF(prefer);
+	s.vips[0].preempt = true;
+	s.vips[0].holder = 2;
+	s.nodes[0].preempt_hold = true;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 2);
+	assert_int_equal(s.reason[0], CV_PLACE_STICKY);
+	scene_done(&s);
+
+	/* the same without stickiness, a holder outside the prefer list */
+	scene_init(&s, 3, 1, true);
+	s.vips[0].prefer = prefer;
+	s.vips[0].n_prefer = 1;
+	s.vips[0].holder = 3;
+	s.nodes[0].preempt_hold = true;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 3);
+	scene_done(&s);
+
+	/* no holder that could keep it (node 2 ineligible): the delay does not
+	 * stop a failover to node 1 */
+	scene_init(&s, 3, 1, true);
+	s.vips[0].prefer = prefer;
+	s.vips[0].n_prefer = ELEMENTSOF(prefer);
+	s.vips[0].preempt = true;
+	s.vips[0].holder = 2;
+	s.nodes[0].preempt_hold = true;
+	s.nodes[1].eligible = false;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 1);
+	assert_int_equal(s.reason[0], CV_PLACE_PREFERRED);
+	scene_done(&s);
+}
+
+static void
 without_preempt_a_sticky_holder_keeps_a_preferred_vip(void **state)
 {
 	const uint32_t prefer[] = { 1, 2 };
@@ -602,6 +645,7 @@ main(void)
 		cmocka_unit_test(stickiness_keeps_a_healthy_holder),
 		cmocka_unit_test(unhealthy_or_ineligible_holder_loses_the_vip),
 		cmocka_unit_test(preempt_moves_back_to_the_first_preferred_candidate),
+		cmocka_unit_test(a_preferred_node_in_its_preempt_delay_waits),
 		cmocka_unit_test(without_preempt_a_sticky_holder_keeps_a_preferred_vip),
 		cmocka_unit_test(no_candidate_means_no_owner),
 		cmocka_unit_test(thousand_vips_on_five_equal_nodes_are_within_ten_percent),
