@@ -65,7 +65,9 @@
  *   move VIP NODE [via NODE]
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
  *   reload NODES                        new config text follows, up to "end"
- *   quorum-delay LO [HI] | timing token=MS consensus=MS
+ *   quorum-delay LO [HI] | timing token=MS consensus=MS [NODES]
+ *                                       (NODES: only theirs; a ring runs on
+ *                                       its members' shortest timers)
  *   addr-gone NODES VIP                 an admin deletes the address
  *   fail-add NODES VIP                  = addr-fail NODES add always VIP
  *   addr-fail NODES add|del COUNT|always|off [VIP]
@@ -549,6 +551,12 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 	case SIM_TIMING:
 		c->a = p->sc->o.token_ms;
 		c->b = p->sc->o.consensus_ms;
+		/* a last word without "=": the nodes whose corosync changed */
+		if (n > 1 && !strchr(tok[n - 1], '=')) {
+			if (scn_parse_nodes(p->sc, tok[n - 1], &c->nodes) < 0)
+				return scn_perr(p, "%s", "timing token=MS consensus=MS [NODES]");
+			n--;
+		}
 		return timing(p, tok, n, &c->a, &c->b);
 	case SIM_RELOAD:
 		if (n != 2 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0)

@@ -167,6 +167,7 @@ struct node {
 	size_t n_ops, cap_ops;
 	uint32_t add_ms, del_ms; /* their latency */
 	uint32_t skew_lo, skew_hi; /* deliveries from corosync come this late */
+	uint32_t token_ms, consensus_ms; /* its corosync's own timers (timing NODES); 0: s->o's */
 	uint32_t expected;	   /* votequorum expected votes it knows, 0 = the config's */
 	bool qdevice_lost;	   /* its corosync-qdevice cannot reach qnetd (qdevice-vote down) */
 	uint32_t kill_mid_state;   /* kill the daemon after this many chunks of a STATE */

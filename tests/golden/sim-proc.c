@@ -93,8 +93,8 @@ feed_timings(struct sim *s, struct node *n)
 {
 	struct inev *ev = sim_inev_new(CV_EV_TIMINGS);
 
-	ev->ev.timings.token_ms = s->o.token_ms;
-	ev->ev.timings.consensus_ms = s->o.consensus_ms;
+	ev->ev.timings.token_ms = n->token_ms ? n->token_ms : s->o.token_ms;
+	ev->ev.timings.consensus_ms = n->consensus_ms ? n->consensus_ms : s->o.consensus_ms;
 	sim_feed(s, n, ev);
 }
 
@@ -694,11 +694,23 @@ proc_cmd(struct sim *s, const struct sim_cmd *c)
 		s->o.quorum_delay_hi = c->b;
 		return;
 	case SIM_TIMING:
-		s->o.token_ms = c->a;
-		s->o.consensus_ms = c->b;
-		for (uint32_t i = 1; i <= s->o.n_nodes; i++)
-			if (s->nodes[i].d.state != PROC_DEAD)
-				feed_timings(s, &s->nodes[i]);
+		/* corosync-cfgtool -R (every node), or one node's corosync.conf
+		 * or cmap changed (timing NODES): corosync does not agree on
+		 * its timers, each node's runs on its own */
+		if (!c->nodes) {
+			s->o.token_ms = c->a;
+			s->o.consensus_ms = c->b;
+		}
+		for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+			struct node *n = &s->nodes[i];
+
+			if (c->nodes && !(c->nodes & BIT(i)))
+				continue;
+			n->token_ms = c->nodes ? c->a : 0;
+			n->consensus_ms = c->nodes ? c->b : 0;
+			if (n->d.state != PROC_DEAD)
+				feed_timings(s, n);
+		}
 		return;
 	default:
 		break;

@@ -81,6 +81,22 @@ stop_ring(struct sim *s, struct ring *r)
 		}
 }
 
+/* Totem's timers among mask's members: whoever times out first starts the
+ * re-formation (timing NODES gives nodes their own). */
+static uint32_t
+ring_timer(const struct sim *s, uint64_t mask, bool token)
+{
+	uint32_t t = token ? s->o.token_ms : s->o.consensus_ms, min = UINT32_MAX;
+
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
+		uint32_t v = token ? s->nodes[j].token_ms : s->nodes[j].consensus_ms;
+
+		if (mask & BIT(j))
+			min = (v ? v : t) < min ? (v ? v : t) : min;
+	}
+	return min == UINT32_MAX ? t : min;
+}
+
 static void
 form(struct sim *s, uint64_t mask, const uint64_t *comp, uint32_t delay, const char *why)
 {
@@ -240,17 +256,17 @@ net_update(struct sim *s)
 			continue;
 		done |= c;
 		if (!lost_members(s, c)) {
-			form(s, c, comp, s->o.consensus_ms, "added");
+			form(s, c, comp, ring_timer(s, c, false), "added");
 			continue;
 		}
 		if (s->o.join_exclusion && joined_members(s, c)) {
-			form(s, c, comp, s->o.consensus_ms, "join: the silent left out");
+			form(s, c, comp, ring_timer(s, c, false), "join: the silent left out");
 			continue;
 		}
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++)
 			if (c & BIT(j))
 				interrupt(s, &s->nodes[j]);
-		sim_push(s, (struct event){ .at = s->now + s->o.token_ms, .kind = EV_DETECT });
+		sim_push(s, (struct event){ .at = s->now + ring_timer(s, c, true), .kind = EV_DETECT });
 	}
 	resume_unchanged(s, comp);
 }
@@ -272,7 +288,7 @@ net_detect(struct sim *s)
 		if (!c || (done & BIT(i)) || (c == n->target && n->pending && !n->pending->stopped))
 			continue;
 		done |= c;
-		form(s, c, comp, s->o.consensus_ms, lost_members(s, c) ? "lost" : "added");
+		form(s, c, comp, ring_timer(s, c, false), lost_members(s, c) ? "lost" : "added");
 	}
 	/* the frozen nodes' rings: the others formed without them; theirs is over */
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
