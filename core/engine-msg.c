@@ -190,7 +190,8 @@ cv_engine_send_heartbeat(struct cv_engine *e)
 						   .send_time_ms = e->now,
 						   .seq = ++e->hb_seq,
 						   .holdings_epoch = e->holdings_epoch,
-						   .n_held = (uint32_t)held };
+						   .n_held = (uint32_t)held,
+						   .lease_ms = e->lease_ms };
 	e->hb_in_flight = true;
 	cv_engine_send(e, &m);
 }
@@ -442,6 +443,8 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	if (!p)
 		return;
 	p->last_hb_at = e->now;
+	/* Capped: a stranger's heartbeat could only make us wait, not for ever. */
+	p->hb_lease_ms = CV_MIN(h->lease_ms, CV_PROTO_LEASE_MAX_MS);
 	if (p->silent)
 		unsilence(e, p);
 	if (nodeid != e->me || pid != e->my_pid)
@@ -455,7 +458,9 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	if (!e->have_view || !e->view_quorate ||
 	    (!cv_engine_in_adopted_ring(e) && !cv_engine_totem_can_be_quorate(e)))
 		return;
-	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + e->lease_ms);
+	/* The L it carried is what our peers wait with: our lease ends no
+	 * later (a token raised here since it went out counts from the next). */
+	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + CV_MIN(h->lease_ms, e->lease_ms));
 	e->lease_from = CV_MAX(e->lease_from, h->send_time_ms);
 	/* Our own heartbeats come back too late to give a lease (our
 	 * deliveries lag): we can take nothing, so say we are not fit

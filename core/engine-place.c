@@ -357,7 +357,7 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 		/* (gone_at is NEVER until a quorate view without it is adopted) */
 		t = p->gone_at == NEVER ? NEVER : p->gone_at + e->guard_ms;
 		if (t != NEVER && p->last_hb_at != NEVER)
-			t = CV_MAX(t, p->last_hb_at + e->lease_ms + LAPSE_MARGIN_MS);
+			t = CV_MAX(t, p->last_hb_at + cv_engine_peer_lease_ms(e, p) + LAPSE_MARGIN_MS);
 		/* Its daemon died before its node left (not with it): nobody
 		 * may have released it; only the kernel lease will. */
 		if (t != NEVER && gone && p->daemon_died_alone)
@@ -366,7 +366,7 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 		t = gone_t;
 	}
 	if (p->silent && p->last_hb_at != NEVER)
-		t = CV_MIN(t, p->last_hb_at + e->lease_ms + kl);
+		t = CV_MIN(t, p->last_hb_at + cv_engine_peer_lease_ms(e, p) + kl);
 	t = CV_MIN(t, cv_engine_excluded_deadline(e, p));
 	if (cv_engine_unwatched_return(e, p))
 		t = p->back_at + kl;
@@ -546,6 +546,12 @@ cv_engine_preempt_due(const struct cv_engine *e)
 	uint64_t end = e->fresh_until + e->cfg->cluster.preempt_delay_ms;
 
 	return e->sent_preempt_hold && e->fresh_until && end > e->now ? end : NEVER;
+}
+
+uint32_t
+cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p)
+{
+	return CV_MAX(e->lease_ms, p->hb_lease_ms);
 }
 
 bool

@@ -196,7 +196,7 @@ cv_engine_excluded_deadline(const struct cv_engine *e, const struct peer *p)
 
 	if (!p->excluded)
 		return NEVER;
-	return CV_MIN(CV_MIN(p->last_hb_at, p->excluded_at), heard) + e->lease_ms +
+	return CV_MIN(CV_MIN(p->last_hb_at, p->excluded_at), heard) + cv_engine_peer_lease_ms(e, p) +
 	       e->cfg->cluster.kernel_lease_ms + 1000;
 }
 

@@ -644,7 +644,7 @@ check_stop(struct cv_engine *e)
 static uint64_t
 silent_at(const struct cv_engine *e, const struct peer *pe)
 {
-	return CV_MAX(pe->last_hb_at + 2 * (uint64_t)e->lease_ms,
+	return CV_MAX(pe->last_hb_at + 2 * (uint64_t)cv_engine_peer_lease_ms(e, pe),
 		      e->watch_from + e->cfg->cluster.heartbeat_ms);
 }
 

@@ -378,6 +378,7 @@ heartbeat_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, h->seq, 8);
 	put_be(w, h->holdings_epoch, 8);
 	put_be(w, h->n_held, 4);
+	put_be(w, h->lease_ms, 4);
 }
 
 static int
@@ -390,6 +391,7 @@ heartbeat_get(struct reader *r, struct cv_proto_msg *m)
 	h->seq = get_u64(r);
 	h->holdings_epoch = get_u64(r);
 	h->n_held = get_u32(r);
+	h->lease_ms = get_u32(r);
 	return 0;
 }
 

@@ -47,7 +47,8 @@
  *              u32 VIP digest (cv_config_vip_digest), u64 epoch, u32 owner
  *              (the node the sender's placement gave it to, 0 = nobody),
  *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
- *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held
+ *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held,
+ *              u32 lease_ms (the sender's L when it sent it)
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
  *              then n_vips times: name, u64 epoch
  *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp, name
@@ -101,6 +102,9 @@ enum cv_proto_role {
 	_CV_PROTO_ROLE_MAX,
 	_CV_PROTO_ROLE_INVALID = -EINVAL,
 };
+
+/* The longest L a heartbeat may claim (config: lease at most 1 min). */
+#define CV_PROTO_LEASE_MAX_MS 600000u
 
 /* struct cv_proto_state.flags */
 enum {
@@ -173,6 +177,11 @@ struct cv_proto_heartbeat {
 	uint64_t seq;
 	uint64_t holdings_epoch; /* sender's count of acquisitions and releases */
 	uint32_t n_held;
+	/* The sender's L when it sent it: its lease from this heartbeat ends by
+	 * send + lease_ms (it may be shorter). corosync's timers are each
+	 * node's own (a token edited node by node): peers wait with the larger
+	 * of theirs and this (rule 5). */
+	uint32_t lease_ms;
 };
 
 /* VIPs given up; also sent by a reaper for its daemon's node (rule 4). */

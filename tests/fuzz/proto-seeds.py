@@ -12,7 +12,7 @@ MAGIC = 0x43564950
 VERSION = 2
 STATE, HEARTBEAT, RELEASED, MOVE, STANDBY, SILENT = 1, 2, 3, 4, 5, 6
 HEALTHY, HELD, BLOCKED, VMOVE = 1, 2, 4, 8
-ST_STANDBY, ST_RESEND, ST_SEASONED = 1, 2, 4
+ST_STANDBY, ST_RESEND, ST_SEASONED, ST_PREEMPT_HOLD = 1, 2, 4, 8
 
 
 def u8(v): return struct.pack(">B", v)
@@ -48,7 +48,7 @@ def state(vips, n_vips=None, max_version=VERSION, role=0, flags=0, nodeid=2, pid
 
 
 def heartbeat_body():
-    return ring(1, 8) + u64(1000) + u64(1) + u64(5) + u32(2)
+    return ring(1, 8) + u64(1000) + u64(1) + u64(5) + u32(2) + u32(785)
 
 
 def move_body(nm="web", stamp=0x100000003):

@@ -159,6 +159,7 @@ enum directive {
 	D_CS_CALL,	  /* cs-call MS */
 	D_EXPECTED_VOTES, /* expected-votes N [NODES] */
 	D_QDEVICE_VOTE,	  /* qdevice-vote up|down */
+	D_TIMING_NODES,	  /* timing token=MS consensus=MS NODES */
 	_D_MAX,
 };
 
@@ -170,6 +171,7 @@ static const char *const directive_probes[_D_MAX] = {
 	[D_CS_CALL] = "cs-call 2\n",
 	[D_EXPECTED_VOTES] = "at 1000 expected-votes 4 all\n",
 	[D_QDEVICE_VOTE] = "qdevice 1\nat 1000 qdevice-vote down\n",
+	[D_TIMING_NODES] = "at 1000 timing token=200 consensus=240 n1\n",
 };
 
 static bool have[_D_MAX];
@@ -200,6 +202,7 @@ enum feat {
 	FT_LATENCY,
 	FT_LEASE3,
 	FT_PREEMPT_DELAY,
+	FT_TOKEN_MIXED,
 	FT_JOIN_BOOT,
 	FT_JOIN_START,
 	FT_JOIN_HEAL,
@@ -235,6 +238,7 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_LATENCY] = "latency/jitter",
 	[FT_LEASE3] = "kernel_lease-3s",
 	[FT_PREEMPT_DELAY] = "preempt-delay",
+	[FT_TOKEN_MIXED] = "token-lowered-on-some",
 	[FT_JOIN_BOOT] = "join-boot",
 	[FT_JOIN_START] = "join-daemon-start",
 	[FT_JOIN_HEAL] = "join-heal",
@@ -1147,6 +1151,25 @@ generate(struct gen *g, uint64_t seed)
 			sum(g, " | expected-votes %u@%llu", e, (unsigned long long)at);
 			g->feat[FT_EXPECTED_RAISE] = g->restore_expected = true;
 		}
+	}
+	/*
+	 * corosync's token lowered on some nodes only (a rolling edit of
+	 * corosync.conf, corosync-cmapctl on one node): L differs between
+	 * members around the fault (rule 5: heartbeats carry L). Only lowered:
+	 * the checker's bounds follow the run's token.
+	 */
+	if (have[D_TIMING_NODES] && g->token >= 400 && chance(g, 8)) {
+		uint64_t at = f1 - 500 + rnd(g, 0, 2500);
+		unsigned tok = g->token / 2, n = (unsigned)rnd(g, 1, g->n_nodes - 1);
+		char nodes[64] = "";
+		size_t len = 0;
+
+		for (unsigned i = 1; i <= n && len < sizeof(nodes) - 8; i++)
+			len += (size_t)snprintf(nodes + len, sizeof(nodes) - len, "%sn%u",
+						i > 1 ? "," : "", i);
+		evf(g, at, "timing token=%u consensus=%u %s\n", tok, tok * 6 / 5, nodes);
+		sum(g, " | token %u on %s@%llu", tok, nodes, (unsigned long long)at);
+		g->feat[FT_TOKEN_MIXED] = true;
 	}
 	if (want_reload) {
 		unsigned n = chance(g, 25) ? 2 : 1;
