@@ -49,7 +49,8 @@ struct peer {
 	bool silent;		/* owns something but its heartbeats stopped */
 	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
 	bool preempt_hold;	/* its STATE says it is in its preempt delay */
-	uint32_t hb_lease_ms;	/* the L its last heartbeat carried (0: none yet) */
+	uint32_t hb_lease_ms;	/* the L its daemon's last heartbeat carried (0: none yet) */
+	uint32_t state_lease_ms; /* the L its daemon's last STATE carried (0: none yet) */
 	uint32_t chunks_pid;	/* the pid whose STATE is being reassembled */
 	uint32_t foreign_pid;	/* a process of it that speaks another protocol version */
 	bool spoke;		/* its daemon's STATE came since the ring or group last changed */
@@ -313,6 +314,10 @@ bool cv_engine_seasoned(const struct cv_engine *e);
 bool cv_engine_preempt_held(const struct cv_engine *e);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);
+/* Our own lease's length: the shortest L we know of (ours, any member's STATE). */
+uint32_t cv_engine_own_lease_ms(const struct cv_engine *e);
+/* A lease shorter than the one we have: it ends by our last heartbeat's send + l. */
+void cv_engine_clamp_lease(struct cv_engine *e, uint32_t l);
 void cv_engine_preempt_tick(struct cv_engine *e);
 uint64_t cv_engine_preempt_due(const struct cv_engine *e);
 

@@ -159,6 +159,7 @@ cv_engine_send_state(struct cv_engine *e)
 				   .peer_pid = e->my_reaper,
 				   .ring = e->view_ring,
 				   .digest = cv_config_digest(e->cfg),
+				   .lease_ms = e->lease_ms,
 				   .chunk_index = (uint16_t)c,
 				   .chunk_count = (uint16_t)count,
 				   .vips = n ? malloc(n * sizeof(*all)) : NULL,
@@ -191,7 +192,7 @@ cv_engine_send_heartbeat(struct cv_engine *e)
 						   .seq = ++e->hb_seq,
 						   .holdings_epoch = e->holdings_epoch,
 						   .n_held = (uint32_t)held,
-						   .lease_ms = e->lease_ms };
+						   .lease_ms = cv_engine_own_lease_ms(e) };
 	e->hb_in_flight = true;
 	cv_engine_send(e, &m);
 }
@@ -360,6 +361,10 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	p->standby = s->flags & CV_PROTO_STATE_STANDBY;
 	p->seasoned = s->flags & CV_PROTO_STATE_SEASONED;
 	p->preempt_hold = s->flags & CV_PROTO_STATE_PREEMPT_HOLD;
+	/* A member that waits with a shorter L (its corosync timers are its
+	 * own): our lease must end before it would take (rule 5). */
+	p->state_lease_ms = CV_MIN(s->lease_ms, CV_PROTO_LEASE_MAX_MS);
+	cv_engine_clamp_lease(e, cv_engine_own_lease_ms(e));
 	p->state_ring = s->ring;
 	p->state_fresh = true;
 	if (p->silent)
@@ -443,8 +448,10 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 	if (!p)
 		return;
 	p->last_hb_at = e->now;
-	/* Capped: a stranger's heartbeat could only make us wait, not for ever. */
-	p->hb_lease_ms = CV_MIN(h->lease_ms, CV_PROTO_LEASE_MAX_MS);
+	/* Its daemon's word only (another process of the node could lower it
+	 * below what the holder holds with), capped (nor make us wait for ever). */
+	if (p->daemon_pid == pid)
+		p->hb_lease_ms = CV_MIN(h->lease_ms, CV_PROTO_LEASE_MAX_MS);
 	if (p->silent)
 		unsilence(e, p);
 	if (nodeid != e->me || pid != e->my_pid)
@@ -460,7 +467,8 @@ on_heartbeat(struct cv_engine *e, uint32_t nodeid, uint32_t pid, const struct cv
 		return;
 	/* The L it carried is what our peers wait with: our lease ends no
 	 * later (a token raised here since it went out counts from the next). */
-	e->lease_until = CV_MAX(e->lease_until, h->send_time_ms + CV_MIN(h->lease_ms, e->lease_ms));
+	e->lease_until = CV_MAX(e->lease_until,
+				h->send_time_ms + CV_MIN(h->lease_ms, cv_engine_own_lease_ms(e)));
 	e->lease_from = CV_MAX(e->lease_from, h->send_time_ms);
 	/* Our own heartbeats come back too late to give a lease (our
 	 * deliveries lag): we can take nothing, so say we are not fit

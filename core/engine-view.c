@@ -121,7 +121,7 @@ void
 cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_ms)
 {
 	const struct cv_cluster_conf *c = &e->cfg->cluster;
-	uint32_t h = c->heartbeat_ms;
+	uint32_t h = c->heartbeat_ms, old = e->lease_ms;
 
 	e->token_ms = token_ms;
 	e->consensus_ms = consensus_ms;
@@ -131,9 +131,37 @@ cv_engine_on_timings(struct cv_engine *e, uint32_t token_ms, uint32_t consensus_
 					     : token_ms + consensus_ms + h + SYNC_MS + MARGIN_MS;
 	/* A shorter lease holds for the lease we have too: the others count
 	 * their deadlines (rule 2) from our last heartbeat with the new L
-	 * (advB-token-lowered-lease). */
-	if (e->lease_until > e->lease_from + e->lease_ms)
-		e->lease_until = e->lease_from + e->lease_ms;
+	 * (advB-token-lowered-lease); and they learn our L from our next STATE. */
+	cv_engine_clamp_lease(e, cv_engine_own_lease_ms(e));
+	if (old && e->lease_ms != old)
+		e->state_due = true;
+}
+
+void
+cv_engine_clamp_lease(struct cv_engine *e, uint32_t l)
+{
+	if (e->lease_until > e->lease_from + l)
+		e->lease_until = e->lease_from + l;
+}
+
+/*
+ * The L our lease runs: ours, or shorter if a member's STATE said a shorter
+ * one. Each node's corosync has its own timers (a token edited node by
+ * node); a member that never heard our heartbeats (a daemon restarted
+ * meanwhile) waits for us with its own L only, its guard built on its own
+ * timers (L < token + consensus + G there): our lease must end by then
+ * (advD-fresh-never-heard-long-L). Every member we ever heard counts, in
+ * the view or not: one that left may come back fresh.
+ */
+uint32_t
+cv_engine_own_lease_ms(const struct cv_engine *e)
+{
+	uint32_t l = e->lease_ms;
+
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (e->peers[s].state_lease_ms && e->peers[s].nodeid != e->me)
+			l = CV_MIN(l, e->peers[s].state_lease_ms);
+	return l;
 }
 
 /*

@@ -341,6 +341,7 @@ state_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, s->peer_pid, 4);
 	put_ring(w, &s->ring);
 	put_be(w, s->digest, 8);
+	put_be(w, s->lease_ms, 4);
 	put_be(w, s->chunk_index, 2);
 	put_be(w, s->chunk_count, 2);
 	put_standby_table(w, s);
@@ -359,6 +360,7 @@ state_get(struct reader *r, struct cv_proto_msg *m)
 	s->peer_pid = get_u32(r);
 	get_ring(r, &s->ring);
 	s->digest = get_u64(r);
+	s->lease_ms = get_u32(r);
 	s->chunk_index = get_u16(r);
 	s->chunk_count = get_u16(r);
 	if (get_standby_table(r, s) < 0)

@@ -40,7 +40,8 @@
  *
  *   STATE      u16 max_version (>= version), u8 role, u8 flags (CV_PROTO_STATE_*),
  *              u32 nodeid (!= 0), u32 peer_pid, ring id, u64 config digest,
- *              u16 chunk index, u16 chunk count (index < count),
+ *              u32 lease_ms (the sender's L, rule 5), u16 chunk index,
+ *              u16 chunk count (index < count),
  *              u8 n_standby (<= CV_PROTO_STANDBY_MAX), then n_standby times:
  *                u32 nodeid (!= 0), u8 standby (0 or 1), u64 stamp;
  *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
@@ -162,6 +163,7 @@ struct cv_proto_state {
 	uint32_t peer_pid; /* the daemon's reaper, or the reaper's daemon; 0 = none */
 	struct cv_ring_id ring; /* the exchange this STATE belongs to */
 	uint64_t digest;	/* config digest */
+	uint32_t lease_ms;	/* the sender's L (rule 5: a holder's lease is the shortest it knows) */
 	uint16_t chunk_index;
 	uint16_t chunk_count;
 	struct cv_proto_standby_entry standby[CV_PROTO_STANDBY_MAX];
@@ -177,10 +179,11 @@ struct cv_proto_heartbeat {
 	uint64_t seq;
 	uint64_t holdings_epoch; /* sender's count of acquisitions and releases */
 	uint32_t n_held;
-	/* The sender's L when it sent it: its lease from this heartbeat ends by
-	 * send + lease_ms (it may be shorter). corosync's timers are each
-	 * node's own (a token edited node by node): peers wait with the larger
-	 * of theirs and this (rule 5). */
+	/* The L the sender's lease runs when it sent it (the shortest it knows:
+	 * engine-view.c cv_engine_own_lease_ms): its lease from this heartbeat
+	 * ends by send + lease_ms. corosync's timers are each node's own (a
+	 * token edited node by node): peers wait with the larger of theirs and
+	 * this (rule 5). */
 	uint32_t lease_ms;
 };
 

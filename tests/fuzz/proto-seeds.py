@@ -43,7 +43,7 @@ def state(vips, n_vips=None, max_version=VERSION, role=0, flags=0, nodeid=2, pid
           rng=(1, 9), digest=0x1122334455667788, chunk=(0, 1), standby=(), raw_table=None):
     table = standby_table(standby) if raw_table is None else raw_table
     return (u16(max_version) + u8(role) + u8(flags) + u32(nodeid) + u32(pid) + ring(*rng) +
-            u64(digest) + u16(chunk[0]) + u16(chunk[1]) + table +
+            u64(digest) + u32(785) + u16(chunk[0]) + u16(chunk[1]) + table +
             u16(len(vips) if n_vips is None else n_vips) + b"".join(vips))
 
 

@@ -25,10 +25,11 @@ enum {
 	OFF_STATE_ROLE = 18,
 	OFF_STATE_FLAGS = 19,
 	OFF_STATE_NODEID = 20,
-	OFF_STATE_CHUNK_INDEX = 48,
-	OFF_STATE_CHUNK_COUNT = 50,
-	OFF_STATE_N_STANDBY = 52,
-	OFF_STATE_STANDBY = 53,
+	OFF_STATE_LEASE = 48,
+	OFF_STATE_CHUNK_INDEX = 52,
+	OFF_STATE_CHUNK_COUNT = 54,
+	OFF_STATE_N_STANDBY = 56,
+	OFF_STATE_STANDBY = 57,
 	STANDBY_ENTRY_SIZE = 4 + 1 + 8, /* nodeid, standby, stamp */
 	STANDBY_ENTRY_VALUE = 4,	/* the standby byte within an entry */
 	/* the VIP list moves with the standby table: these are for sample(STATE) */
@@ -825,8 +826,8 @@ state_matches_reference_bytes(void **state)
 			   .flags = CV_PROTO_STATE_STANDBY | CV_PROTO_STATE_SEASONED,
 			   .nodeid = 0x01020304, .peer_pid = 0x05060708,
 			   .ring = { 0x090a0b0c, UINT64_C(0x0d0e0f1011121314) },
-			   .digest = UINT64_C(0x15161718191a1b1c), .chunk_index = 0,
-			   .chunk_count = 1,
+			   .digest = UINT64_C(0x15161718191a1b1c), .lease_ms = 0x1d1e1f20,
+			   .chunk_index = 0, .chunk_count = 1,
 			   .standby = { { 0x21222324, true, UINT64_C(0x25262728292a2b2c) } },
 			   .n_standby = 1, .vips = vips, .n_vips = ELEMENTSOF(vips) },
 	};
@@ -834,7 +835,7 @@ state_matches_reference_bytes(void **state)
 		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
 		0x00, 0x02,		/* version 2 */
 		0x00, 0x01,		/* type STATE */
-		0x00, 0x00, 0x00, 0x77, /* length 119 */
+		0x00, 0x00, 0x00, 0x7b, /* length 123 */
 		0x00, 0x00, 0x00, 0x00, /* reserved */
 		0x00, 0x02,		/* max_version */
 		0x01,			/* role reaper */
@@ -844,6 +845,7 @@ state_matches_reference_bytes(void **state)
 		0x09, 0x0a, 0x0b, 0x0c, /* ring nodeid */
 		0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, /* ring seq */
 		0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, /* config digest */
+		0x1d, 0x1e, 0x1f, 0x20,				/* lease_ms */
 		0x00, 0x00,					/* chunk_index */
 		0x00, 0x01,					/* chunk_count */
 		0x01,						/* n_standby */
