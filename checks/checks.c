@@ -14,6 +14,8 @@
 #include "cv-macros.h"
 #include "exec-run.h"
 #include "health.h"
+#include "http-probe.h"
+#include "http.h"
 #include "loop-timer.h"
 #include "tcp-probe.h"
 
@@ -25,6 +27,7 @@ struct check {
 	struct cv_loop_timer *hold; /* a return to health held back (core/health.h) */
 	struct cv_tcp_probe *tcp;   /* a run under way, or NULL */
 	struct cv_exec *exec;
+	struct cv_http_transfer *http;
 	time_t since;		    /* wall clock of the last reported change (status) */
 	uint64_t runs;
 	char last[256];		    /* the last run's outcome, for status */
@@ -34,6 +37,7 @@ struct cv_checks {
 	struct cv_checks_env env;
 	struct check **v; /* pointers: timers hold them across a switch */
 	size_t n;
+	struct cv_http *http; /* the http checks' client, made at the first http run */
 };
 
 static uint64_t
@@ -120,6 +124,30 @@ on_exec_done(void *data, const struct cv_exec_result *r)
 }
 
 static void
+on_http_done(void *data, const struct cv_http_result *res)
+{
+	struct check *k = data;
+	char why[512];
+	bool passed = cv_http_probe_passed(k->conf, res, why, sizeof(why));
+
+	k->http = NULL;
+	outcome(k, passed, why);
+}
+
+static void
+run_http(struct check *k)
+{
+	struct cv_checks *c = k->owner;
+	struct cv_http_request req = cv_http_probe_request(k->conf);
+	int r = c->http ? 0 : cv_http_new(c->env.loop, &c->http);
+
+	if (r >= 0)
+		r = cv_http_get(c->http, &req, on_http_done, k, &k->http);
+	if (r < 0)
+		outcome(k, false, cv_strerror(r));
+}
+
+static void
 run_exec(struct check *k)
 {
 	const struct cv_checks_env *env = &k->owner->env;
@@ -146,9 +174,11 @@ run_tcp(struct check *k)
 static void
 run(struct check *k)
 {
-	if (k->tcp || k->exec)
+	if (k->tcp || k->exec || k->http)
 		return;
-	if (k->conf->exec)
+	if (k->conf->http)
+		run_http(k);
+	else if (k->conf->exec)
 		run_exec(k);
 	else if (k->conf->tcp)
 		run_tcp(k);
@@ -172,6 +202,7 @@ check_free(struct check *k)
 	if (!k)
 		return;
 	k->tcp = cv_tcp_probe_cancel(k->tcp);
+	k->http = cv_http_cancel(k->http);
 	if (k->exec)
 		cv_exec_cancel(k->exec);
 	cv_loop_timer_free(k->tick);
@@ -196,11 +227,10 @@ check_new(struct cv_checks *c, const struct cv_check_conf *conf, struct check **
 		check_free(k);
 		return r;
 	}
-	if (conf->http)
-		qb_log(LOG_WARNING, "check '%s': this version does not run http checks yet: it "
-		       "stays failing, and a VIP that names it is not held here", conf->head.name);
-	else
-		(void)cv_loop_timer_in(k->tick, 0); /* the first run on the loop's next turn */
+	if (conf->http && !conf->tls_verify && strncmp(conf->http, "https:", 6) == 0)
+		qb_log(LOG_WARNING, "check '%s': tls_verify is off: any server that answers %s "
+		       "passes it, whatever its certificate", conf->head.name, conf->http);
+	(void)cv_loop_timer_in(k->tick, 0); /* the first run on the loop's next turn */
 	*ret = k;
 	return 0;
 }
@@ -218,6 +248,8 @@ same_check(const struct cv_check_conf *a, const struct cv_check_conf *b)
 	return strcmp(a->head.name, b->head.name) == 0 && same_string(a->http, b->http) &&
 	       same_string(a->exec, b->exec) && same_string(a->tcp, b->tcp) &&
 	       same_string(a->link, b->link) && a->shell == b->shell &&
+	       a->http_status.lo == b->http_status.lo && a->http_status.hi == b->http_status.hi &&
+	       same_string(a->http_body, b->http_body) && a->tls_verify == b->tls_verify &&
 	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
 	       a->rise == b->rise && a->fall == b->fall && a->hold_down_ms == b->hold_down_ms;
 }
@@ -299,7 +331,8 @@ cv_checks_free(struct cv_checks *c)
 {
 	if (!c)
 		return NULL;
-	free_all(c->v, c->n);
+	free_all(c->v, c->n); /* their transfers first */
+	cv_http_free(c->http);
 	free(c);
 	return NULL;
 }

@@ -6,7 +6,7 @@
  * a check's state is reported by name: the daemon turns it into
  * CV_EV_HEALTH for the engine, which carries it in our STATE. Kinds: exec
  * (checks/exec-run.c), tcp (checks/tcp-probe.c), link (a carrier the
- * daemon reads); http is parsed but not run yet (it stays failing).
+ * daemon reads), http (cloud/http.h, checks/http-probe.c).
  */
 #pragma once
 

@@ -57,6 +57,11 @@ static const struct cv_conf_key check_keys[] = {
 	KEY(struct cv_check_conf, "tcp", tcp, CV_T_ENDPOINT, .max = 64),
 	KEY(struct cv_check_conf, "link", link, CV_T_IFNAME, .max = CV_IFNAME_MAX),
 	KEY(struct cv_check_conf, "shell", shell, CV_T_BOOL, .def = "no"),
+	/* http's: per node like the URL (what a node's own service answers) */
+	KEY(struct cv_check_conf, "http_status", http_status, CV_T_RANGE, .min = 100, .max = 599,
+	    .def = "200-299"),
+	KEY(struct cv_check_conf, "http_body", http_body, CV_T_TEXT, .max = 256),
+	KEY(struct cv_check_conf, "tls_verify", tls_verify, CV_T_BOOL, .def = "yes"),
 	KEY(struct cv_check_conf, "interval", interval_ms, CV_T_DURATION, .min = MS(100), .max = MIN(60),
 	    .def = "1s", .flags = CV_K_DIGEST),
 	KEY(struct cv_check_conf, "timeout", timeout_ms, CV_T_DURATION, .min = MS(10), .max = MIN(60),

@@ -26,6 +26,8 @@ enum cv_conf_type {
 	CV_T_URL,	/* http:// or https:// URL; char * */
 	CV_T_COMMAND,	/* absolute path and arguments; char * */
 	CV_T_ENDPOINT,	/* IPV4:PORT or [IPV6]:PORT (cv_endpoint_parse); char * */
+	CV_T_RANGE,	/* N or N-M, min <= N <= M <= max; struct cv_range */
+	CV_T_TEXT,	/* printable text, 1..max bytes; char * */
 	_CV_T_MAX,
 };
 

@@ -144,6 +144,15 @@ parse_endpoint(const struct cv_conf_key *k, const char *text, void *field, char 
 	return set_string(text, field);
 }
 
+/* The parser has already refused control characters and cut comments and blanks. */
+static int
+parse_text(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	if (strlen(text) > k->max)
+		return ERR("'%s' is too long (at most %u characters)", Q(text), k->max);
+	return set_string(text, field);
+}
+
 static void
 format_string(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
 {
@@ -428,6 +437,57 @@ done_nothing(void *field)
 {
 }
 
+/* One bound of a range: digits in min..max, their count in ret_len; or -EINVAL. */
+static int
+scan_bound(const struct cv_conf_key *k, const char *s, size_t *ret_len, uint32_t *ret)
+{
+	uint64_t v;
+	int r = scan_digits(s, ret_len, &v);
+
+	if (r < 0 || v < k->min || v > k->max)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_range(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	struct cv_range v = {};
+	size_t n, m = 0;
+	int r = scan_bound(k, text, &n, &v.lo);
+
+	v.hi = v.lo;
+	if (r == 0 && text[n] == '-') {
+		r = scan_bound(k, text + n + 1, &m, &v.hi);
+		m++; /* the '-' */
+	}
+	if (r < 0 || text[n + m] != '\0' || v.hi < v.lo)
+		return ERR("'%s' is not a number or a range N-M (%u..%u, N <= M)", Q(text), k->min,
+			   k->max);
+	*(struct cv_range *)field = v;
+	return 0;
+}
+
+static void
+format_range(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+{
+	const struct cv_range *v = field;
+
+	if (v->lo == v->hi)
+		cv_strbuf_printf(out, "%u", v->lo);
+	else
+		cv_strbuf_printf(out, "%u-%u", v->lo, v->hi);
+}
+
+static bool
+equal_range(const void *a, const void *b)
+{
+	const struct cv_range *x = a, *y = b;
+
+	return x->lo == y->lo && x->hi == y->hi;
+}
+
 /* ---- booleans and enums ---- */
 
 static int
@@ -582,6 +642,8 @@ static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
 	[CV_T_URL] = { parse_url, format_string, equal_string, is_set_string, done_string },
 	[CV_T_COMMAND] = { parse_command, format_string, equal_string, is_set_string, done_string },
 	[CV_T_ENDPOINT] = { parse_endpoint, format_string, equal_string, is_set_string, done_string },
+	[CV_T_RANGE] = { parse_range, format_range, equal_range, always_set, done_nothing },
+	[CV_T_TEXT] = { parse_text, format_string, equal_string, is_set_string, done_string },
 };
 
 const struct cv_conf_type_ops *

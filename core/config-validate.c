@@ -237,6 +237,37 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	return check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
 }
 
+/* Does key (which has a default) of inst hold its default value? */
+static bool
+is_default(enum cv_conf_section_kind kind, const void *inst, const char *key)
+{
+	const struct cv_conf_key *k = KEY(kind, key);
+	struct cv_strbuf b = {};
+	bool same;
+
+	cv_conf_type_ops(k->type)->format(k, cv_conf_field((void *)inst, k), &b);
+	same = !b.err && strcmp(b.buf ? b.buf : "", k->def) == 0;
+	cv_strbuf_done(&b);
+	return same;
+}
+
+/* http_status, http_body and tls_verify: only where they mean something. */
+static int
+check_http_keys(const struct ctx *x, const struct cv_check_conf *k)
+{
+	static const char *const keys[] = { "http_status", "tls_verify" };
+
+	if (k->http)
+		return 0;
+	if (k->http_body)
+		return FAIL_AT(x, CV_CONF_CHECK, k, "http_body", "http_body is for http checks only");
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (!is_default(CV_CONF_CHECK, k, keys[i]))
+			return FAIL_AT(x, CV_CONF_CHECK, k, keys[i], "%s is for http checks only",
+				       keys[i]);
+	return 0;
+}
+
 /* The kinds of check, in schema order: the first set is the check's kind. */
 static const char *const check_kinds[] = { "http", "exec", "tcp", "link" };
 
@@ -252,6 +283,7 @@ static int
 check_check(const struct ctx *x, const struct cv_check_conf *k)
 {
 	const char *first = NULL;
+	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(check_kinds); i++) {
 		struct cv_conf_pos p;
@@ -274,6 +306,9 @@ check_check(const struct ctx *x, const struct cv_check_conf *k)
 				    k->head.name);
 	if (k->shell && !k->exec)
 		return FAIL_AT(x, CV_CONF_CHECK, k, "shell", "shell is for exec checks only");
+	r = check_http_keys(x, k);
+	if (r < 0)
+		return r;
 	if (k->timeout_ms >= k->interval_ms)
 		return FAIL_AT(x, CV_CONF_CHECK, k, "timeout",
 			       "%s must be shorter than the interval (%s)", D(k->timeout_ms),

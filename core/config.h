@@ -82,6 +82,11 @@ struct cv_node_conf {
 	bool standby;
 };
 
+/* An inclusive range of numbers: "200-299", or "200" for one. */
+struct cv_range {
+	uint32_t lo, hi;
+};
+
 struct cv_check_conf {
 	struct cv_conf_head head;
 	/* exactly one of these four is set: the kind of the check */
@@ -90,6 +95,9 @@ struct cv_check_conf {
 	char *tcp;  /* ADDRESS:PORT to connect to, or NULL */
 	char *link; /* interface whose carrier counts, or NULL */
 	bool shell; /* exec through /bin/sh -c */
+	struct cv_range http_status; /* http: the statuses that pass */
+	char *http_body;	     /* http: text the body must contain, or NULL */
+	bool tls_verify;	     /* https: verify the server's certificate and name */
 	uint32_t interval_ms;
 	uint32_t timeout_ms;
 	uint32_t rise;

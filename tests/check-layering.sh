@@ -2,7 +2,7 @@
 # The dependency rule between folders (README "Layout", ../shared/style.md §3):
 # which of our folders and which libraries each folder may include. A folder
 # reaches another's code only through what is allowed here; l2/, quorum/ and
-# (later) cloud/ never include each other, and nothing but agent/ knows the
+# cloud/ never include each other, and nothing but agent/ knows the
 # daemon. Run by make check with top_srcdir set.
 set -u
 top=${top_srcdir:-.}
@@ -17,8 +17,9 @@ quorum|core|qb corosync
 backend|core|qb
 l2|core backend|qb libmnl
 ctl|core quorum|qb json-c
-checks|core agent/loop-timer.h|qb
-agent|core quorum backend l2 ctl checks|qb corosync libmnl json-c cap-ng.h'
+checks|core agent/loop-timer.h cloud/http.h|qb
+cloud|core backend agent/loop-timer.h|qb curl json-c libxml yaml.h
+agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h'
 libs_all='qb corosync libmnl json-c curl libxml yaml.h cap-ng.h systemd microhttpd.h libpq-fe.h'
 
 # Which folder a header of ours lives in.

@@ -260,6 +260,53 @@ interface_names_follow_the_kernel(void **state)
 }
 
 static void
+status_ranges_are_one_number_or_n_to_m(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_CHECK, "http_status");
+	static const char *const bad[] = { "", "-", "200-", "-299", "299-200", "99", "600",
+					   "200-600", "200 - 299", "200-299-300", "2xx", "+200" };
+	struct cv_range v = { 1, 1 };
+	struct cv_strbuf b = {};
+	char msg[320];
+
+	assert_int_equal(parse(k, "204", &v, msg), 0);
+	assert_int_equal(v.lo, 204);
+	assert_int_equal(v.hi, 204);
+	assert_int_equal(parse(k, "100-599", &v, msg), 0);
+	assert_int_equal(v.lo, 100);
+	assert_int_equal(v.hi, 599);
+	assert_int_equal(parse(k, "301-301", &v, msg), 0);
+	cv_conf_type_ops(k->type)->format(k, &v, &b);
+	assert_string_equal(b.buf, "301"); /* canonical: one number */
+	cv_strbuf_done(&b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = (struct cv_range){ 1, 1 };
+		if (parse(k, bad[i], &v, msg) != -EINVAL)
+			fail_msg("'%s' was taken", bad[i]);
+		assert_int_equal(v.lo, 1); /* untouched */
+	}
+	assert_int_equal(parse(k, "299-200", &v, msg), -EINVAL);
+	assert_string_equal(msg, "'299-200' is not a number or a range N-M (100..599, N <= M)");
+}
+
+static void
+body_text_is_any_text_up_to_its_length(void **state)
+{
+	const struct cv_conf_key *k = key(CV_CONF_CHECK, "http_body");
+	char *v = NULL, text[300], msg[320];
+
+	assert_int_equal(parse(k, "\"status\": \"ok\"", &v, msg), 0);
+	assert_string_equal(v, "\"status\": \"ok\"");
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(parse(k, text, &v, msg), -EINVAL);
+	assert_non_null(strstr(msg, "is too long (at most 256 characters)"));
+	assert_string_equal(v, "\"status\": \"ok\""); /* untouched */
+	cv_conf_type_ops(k->type)->done(&v);
+	assert_null(v);
+}
+
+static void
 long_values_are_shortened_in_messages(void **state)
 {
 	const struct cv_conf_key *k = key(CV_CONF_VIP, "backend");
@@ -287,6 +334,8 @@ main(void)
 		cmocka_unit_test(addresses_that_can_never_be_a_vip_say_why),
 		cmocka_unit_test(link_local_and_edge_unicast_addresses_are_vips),
 		cmocka_unit_test(interface_names_follow_the_kernel),
+		cmocka_unit_test(status_ranges_are_one_number_or_n_to_m),
+		cmocka_unit_test(body_text_is_any_text_up_to_its_length),
 		cmocka_unit_test(long_values_are_shortened_in_messages),
 	};
 
