@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "executor.h"
+#include "hooks.h"
 #include "loop-timer.h"
 #include "ipc-server.h"
 #include "l2-backend.h"
@@ -52,6 +53,7 @@ struct cv_daemon {
 	struct cv_nl_monitor *mon;
 	struct cv_conflict_watch *conflicts;
 	struct cv_checks *checks; /* health checks (checks/) */
+	struct cv_hooks *hooks;	  /* notify hooks (hooks.h) */
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
@@ -190,6 +192,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
 	cv_executor_run(d->exec, d->engine, &a);
+	cv_hooks_note(d->hooks, &a, cv_engine_nodeid(d->engine)); /* started, never waited for */
 	cv_actions_done(&a);
 	tell_lease(d);
 	return r;
@@ -432,6 +435,7 @@ checks_env(struct cv_daemon *d, const struct cv_config *cfg)
 				     .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	int r = cv_checks_user(cfg->cluster.script_user, &env.uid, &env.gid);
 
+	env.no_user = r < 0;
 	if (r < 0 && cfg->n_checks)
 		qb_log(LOG_ERR, "script_user '%s': %s: exec checks cannot run (they fail)",
 		       cfg->cluster.script_user, cv_strerror(r));
@@ -463,11 +467,79 @@ switch_checks(struct cv_daemon *d, const struct cv_config *cfg)
 		return;
 	}
 	env = checks_env(d, cfg);
-	cv_checks_set_user(d->checks, env.uid, env.gid);
+	cv_checks_set_user(d->checks, env.uid, env.gid, env.no_user);
 	r = cv_checks_switch_config(d->checks, cfg);
 	if (r < 0)
 		qb_log(LOG_ERR, "the new config's health checks cannot run (%s): the old ones go on",
 		       cv_strerror(r));
+}
+
+/* ---- notify hooks (hooks.h): run on our transitions, as script_user ---- */
+
+/* The VIP's epoch after t; a VIP a reload removed (t->conf in the old config) has none. */
+static bool
+hook_epoch(void *userdata, const struct cv_action *t, uint64_t *ret)
+{
+	struct cv_daemon *d = userdata;
+	const struct cv_config *cfg = d->engine ? cv_engine_config(d->engine) : NULL;
+
+	if (!cfg || t->vip >= cfg->n_vips || &cfg->vips[t->vip] != t->conf)
+		return false;
+	*ret = cv_engine_vip_epoch(d->engine, t->vip);
+	return true;
+}
+
+static bool
+any_hook(const struct cv_config *cfg)
+{
+	if (cfg->cluster.notify)
+		return true;
+	for (size_t i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].notify)
+			return true;
+	return false;
+}
+
+/* Whom hooks run as: script_user, looked up at each (re)load; unknown: none runs. */
+static struct cv_hooks_env
+hooks_env(struct cv_daemon *d, const struct cv_config *cfg)
+{
+	struct cv_hooks_env env = { .loop = d->loop, .uid = (uid_t)-1, .gid = (gid_t)-1,
+				    .epoch = hook_epoch, .userdata = d };
+
+	env.user_err = cv_checks_user(cfg->cluster.script_user, &env.uid, &env.gid);
+	if (env.user_err < 0 && any_hook(cfg))
+		qb_log(LOG_ERR, "script_user '%s': %s: notify hooks cannot run",
+		       cfg->cluster.script_user, cv_strerror(env.user_err));
+	return env;
+}
+
+static void
+start_hooks(struct cv_daemon *d)
+{
+	struct cv_hooks_env env = hooks_env(d, d->cfg);
+	int r = cv_hooks_new(&env, d->cfg, &d->hooks);
+
+	if (r < 0)
+		qb_log(LOG_ERR, "cannot run the notify hooks: %s", cv_strerror(r));
+}
+
+static void
+switch_hooks(struct cv_daemon *d, const struct cv_config *cfg)
+{
+	struct cv_hooks_env env = hooks_env(d, cfg);
+	int r;
+
+	if (!d->hooks) {
+		r = cv_hooks_new(&env, cfg, &d->hooks);
+		if (r < 0)
+			qb_log(LOG_ERR, "cannot run the notify hooks: %s", cv_strerror(r));
+		return;
+	}
+	r = cv_hooks_switch_config(d->hooks, cfg, env.uid, env.gid, env.user_err);
+	if (r < 0)
+		qb_log(LOG_ERR, "the new config's notify hooks cannot be taken (%s): the old ones "
+		       "go on", cv_strerror(r));
 }
 
 /*
@@ -922,6 +994,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	 * into the old config: move them to the new one, then it can go. */
 	cv_executor_switch_config(d->exec, cfg);
 	switch_checks(d, cfg); /* its checks compare with the old config's: before it goes */
+	switch_hooks(d, cfg);
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
@@ -1030,6 +1103,7 @@ daemon_done(struct cv_daemon *d)
 	d->checks = cv_checks_free(d->checks);
 	free(d->check_status);
 	d->check_status = NULL;
+	d->hooks = cv_hooks_free(d->hooks);
 	if (d->reconnect_armed)
 		qb_loop_timer_del(d->loop, d->reconnect);
 	for (size_t i = 0; i < ELEMENTSOF(d->sigs); i++)
@@ -1138,6 +1212,7 @@ daemon_init(struct cv_daemon *d)
 	watch_conflicts(d);
 	serve_ipc(d);
 	start_checks(d);
+	start_hooks(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from
 	 * now on, every few seconds, what is on the interfaces is what we hold. */
 	if (reconcile_round(d) != 0) { /* (no engine yet: everything of ours goes) */

@@ -37,9 +37,9 @@ cv_privileges_drop(enum cv_role role)
 	if (r < 0)
 		return r;
 	capng_clear(CAPNG_SELECT_BOTH);
-	/* SETUID, SETGID: an exec check's child becomes script_user (and loses
-	 * every capability with it); KILL: its process group, another uid's, is
-	 * killed at its timeout (checks/exec-run.c). */
+	/* SETUID, SETGID: an exec check's or a notify hook's child becomes
+	 * script_user (and loses every capability with it); KILL: its process
+	 * group, another uid's, is killed at its timeout (checks/exec-run.c). */
 	if (role == CV_ROLE_DAEMON)
 		r = capng_updatev(CAPNG_ADD, sets, CAP_NET_ADMIN, CAP_NET_RAW, CAP_CHOWN, CAP_SETUID,
 				  CAP_SETGID, CAP_KILL, -1);

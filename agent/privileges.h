@@ -13,9 +13,9 @@
  *               supplementary group is haclient, as of the start (to
  *               create the files in that directory without
  *               CAP_DAC_OVERRIDE: a haclient made later needs a restart);
- *               CAP_SETUID and CAP_SETGID (an exec check's child becomes
- *               script_user) and CAP_KILL (its process group is killed at
- *               its timeout);
+ *               CAP_SETUID and CAP_SETGID (an exec check's or a notify
+ *               hook's child becomes script_user) and CAP_KILL (its process
+ *               group is killed at its timeout);
  *   the reaper: CAP_NET_ADMIN only, no supplementary group (it removes
  *               addresses; its CPG connection needs nothing).
  * A reaper started later is exec'ed from the daemon and so gets at most the

@@ -154,8 +154,13 @@ run_exec(struct check *k)
 	struct cv_exec_spec spec = { .command = k->conf->exec, .shell = k->conf->shell,
 				     .uid = env->uid, .gid = env->gid,
 				     .timeout_ms = k->conf->timeout_ms };
-	int r = cv_exec_start(env->loop, &spec, on_exec_done, k, &k->exec);
+	int r;
 
+	if (env->no_user) { /* not as the daemon, with its capabilities */
+		outcome(k, false, "script_user is unknown");
+		return;
+	}
+	r = cv_exec_start(env->loop, &spec, on_exec_done, k, &k->exec);
 	if (r < 0)
 		outcome(k, false, cv_strerror(r));
 }
@@ -363,10 +368,11 @@ cv_checks_tell_passing(struct cv_checks *c)
 }
 
 void
-cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid)
+cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user)
 {
 	c->env.uid = uid;
 	c->env.gid = gid;
+	c->env.no_user = no_user;
 }
 
 void

@@ -29,6 +29,7 @@ struct cv_checks_env {
 	void *userdata;
 	uid_t uid; /* exec checks run as (script_user), (uid_t)-1: as we are */
 	gid_t gid;
+	bool no_user; /* script_user is unknown: exec checks fail, never run as us */
 };
 
 /* Start every check of cfg (borrowed until the next switch or free). 0 or -errno. */
@@ -45,7 +46,7 @@ int cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg);
 /* Report every passing check again (to a new engine, which starts with all failing). */
 void cv_checks_tell_passing(struct cv_checks *c);
 /* Whom exec checks run as from now on (a reload's script_user). */
-void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid);
+void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user);
 /* ifname's carrier changed: its link checks run now, not at their next interval. */
 void cv_checks_link_changed(struct cv_checks *c, const char *ifname);
 /* What status shows of check i (0 <= i < cv_checks_count()); strings valid until the next switch. */

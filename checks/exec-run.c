@@ -209,16 +209,67 @@ on_spawn_failed(void *data)
 
 /* ---- start and cancel ---- */
 
+/* ---- the environment ---- */
+
+/* The length of entry's NAME=, or 0 if it has no '='. */
+static size_t
+name_len(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+
+	return eq ? (size_t)(eq - entry) + 1 : 0;
+}
+
+static bool
+named_in(char *const *env, const char *entry)
+{
+	size_t n = name_len(entry);
+
+	for (size_t i = 0; n && env && env[i]; i++)
+		if (strncmp(env[i], entry, n) == 0)
+			return true;
+	return false;
+}
+
+/* environ without NOTIFY_SOCKET and what spec->env replaces, then
+ * spec->env: an array of borrowed pointers (caller frees the array). */
+static int
+make_env(const struct cv_exec_spec *spec, char ***ret)
+{
+	static char *const dropped[] = { "NOTIFY_SOCKET=", NULL };
+	size_t n = 0, k = 0;
+	char **envp;
+
+	for (size_t i = 0; environ && environ[i]; i++)
+		n++;
+	for (size_t i = 0; spec->env && spec->env[i]; i++)
+		n++;
+	envp = calloc(n + 1, sizeof(*envp));
+	if (!envp)
+		return -ENOMEM;
+	for (size_t i = 0; environ && environ[i]; i++)
+		if (!named_in(dropped, environ[i]) && !named_in(spec->env, environ[i]))
+			envp[k++] = environ[i];
+	for (size_t i = 0; spec->env && spec->env[i]; i++)
+		envp[k++] = spec->env[i];
+	*ret = envp;
+	return 0;
+}
+
 /* Start the child. That it cannot (no such program, the user switch, no
  * memory for the fork) is the run's result, reported from the loop. */
 static void
 spawn(struct cv_exec *x, const struct cv_exec_spec *spec, char **argv, int out_w)
 {
 	_cleanup_free_ char *path = NULL;
-	struct cv_exec_child c = {
-		.path = "/bin/sh", .argv = argv, .out = out_w, .uid = spec->uid, .gid = spec->gid
-	};
+	_cleanup_free_ char **envp = NULL;
+	struct cv_exec_child c = { .path = "/bin/sh", .argv = argv, .in = spec->input,
+				   .out = out_w, .uid = spec->uid, .gid = spec->gid };
 	int r = spec->shell ? 0 : cv_exec_spawn_find_program(argv[0], &path);
+
+	if (r == 0)
+		r = make_env(spec, &envp);
+	c.envp = envp;
 
 	if (r == 0 && path)
 		c.path = path;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Run one command asynchronously from a libqb loop: the exec health checks
- * (and later the hooks). The command runs in a process group of its own,
- * with default signal dispositions and an empty signal mask, stdin on
- * /dev/null, stdout and stderr into one pipe of which only the last line is
+ * and the notify hooks (agent/hooks.c). The command runs in a process group
+ * of its own, with default signal dispositions and an empty signal mask,
+ * stdin on /dev/null or a given fd, the daemon's environment with additions, stdout and stderr into one pipe of which only the last line is
  * kept, no fd of ours above 2, and optionally as another user. Its end is
  * seen through a pidfd; a run that outlives its timeout is killed, group
  * and all. When the command ends, whatever it left running in its group is
@@ -36,6 +36,14 @@ struct cv_exec_spec {
 	uid_t uid;	     /* (uid_t)-1: keep ours. Either switch drops the supplementary */
 	gid_t gid;	     /* groups; (gid_t)-1: keep ours (give both: gid 0 stays otherwise) */
 	uint32_t timeout_ms; /* 0: none */
+	/* NAME=VALUE entries, NULL-ended, added to the daemon's environment
+	 * (one replaces an inherited variable of its name); NULL: none. The
+	 * rest is inherited, but for NOTIFY_SOCKET, never passed on: the
+	 * service manager's socket is the daemon's own. Borrowed for the call. */
+	char *const *env;
+	/* An fd to be the command's stdin, read from its current offset (the
+	 * command gets a copy; the caller keeps and closes its own); 0: /dev/null. */
+	int input;
 };
 
 typedef void (*cv_exec_done_fn)(void *userdata, const struct cv_exec_result *r);

@@ -59,7 +59,8 @@ cv_exec_spawn_plain(const struct cv_exec_child *c, pid_t *ret)
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	r = c->in > 0 ? posix_spawn_file_actions_adddup2(&fa, c->in, 0)
+		      : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (!r)
 		r = posix_spawn_file_actions_adddup2(&fa, c->out, 1);
 	if (!r)
@@ -76,20 +77,20 @@ cv_exec_spawn_plain(const struct cv_exec_child *c, pid_t *ret)
 		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
 							POSIX_SPAWN_SETSIGMASK);
 	if (!r)
-		r = posix_spawn(ret, c->path, &fa, &attr, c->argv, environ);
+		r = posix_spawn(ret, c->path, &fa, &attr, c->argv, c->envp);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return -r;
 }
 
-/* In the child: stdin /dev/null, stdout and stderr the pipe, no other fd
+/* In the child: stdin /dev/null or c->in, stdout and stderr the pipe, no other fd
  * but the error pipe err (close-on-exec). -1 and errno on failure. */
 static int
 child_fds(const struct cv_exec_child *c, int err)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int in = c->in > 0 ? c->in : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (null < 0 || dup2(null, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+	if (in < 0 || dup2(in, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
 		return -1;
 	/* close_range is a bare system call, as safe here as close() */
 	if (err > 3 && close_range(3, (unsigned)err - 1, 0) < 0)
@@ -126,7 +127,7 @@ child_run(const struct cv_exec_child *c, int err)
 	sigemptyset(&none);
 	if (child_fds(c, err) == 0 && child_user(c) == 0 &&
 	    sigprocmask(SIG_SETMASK, &none, NULL) == 0)
-		execve(c->path, c->argv, environ);
+		execve(c->path, c->argv, c->envp);
 	e = errno;
 	(void)!write(err, &e, sizeof(e));
 	_exit(127);

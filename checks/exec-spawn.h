@@ -3,7 +3,7 @@
  * The child of one run (exec-run.c): made by posix_spawn when the user
  * stays ours, by fork() when it changes. In both, the child is the leader
  * of a process group of its own, with every signal at its default and
- * unblocked, stdin /dev/null, stdout and stderr the pipe, no other fd.
+ * unblocked, stdin /dev/null (or the given fd), stdout and stderr the pipe, no other fd.
  */
 #pragma once
 
@@ -13,6 +13,8 @@
 struct cv_exec_child {
 	const char *path; /* as execve wants it: cv_exec_spawn_find_program */
 	char **argv;
+	char **envp; /* as execve wants it */
+	int in;	   /* stdin: an fd, or 0: /dev/null */
 	int out;   /* the output pipe's write end */
 	uid_t uid; /* (uid_t)-1: ours */
 	gid_t gid; /* (gid_t)-1: ours */

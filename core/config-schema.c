@@ -41,6 +41,10 @@ static const struct cv_conf_key cluster_keys[] = {
 	    .max = MIN(60), .def = "0s", .flags = CV_K_DIGEST),
 	/* Per node: a local account. */
 	KEY(struct cv_cluster_conf, "script_user", script_user, CV_T_NAME, .max = 32, .def = "nobody"),
+	/* Per node: the hooks run here (agent/hooks.c). */
+	KEY(struct cv_cluster_conf, "notify", notify, CV_T_COMMAND, .max = 1024),
+	KEY(struct cv_cluster_conf, "notify_timeout", notify_timeout_ms, CV_T_DURATION, .min = MS(100),
+	    .max = MIN(10), .def = "10s"),
 };
 
 static const struct cv_conf_key node_keys[] = {
@@ -91,6 +95,8 @@ static const struct cv_conf_key vip_keys[] = {
 	KEY(struct cv_vip_conf, "garp", garp, CV_T_ENUM, .def = "request", .choices = garp_names),
 	KEY(struct cv_vip_conf, "nodad", nodad, CV_T_BOOL, .def = "yes"),
 	KEY(struct cv_vip_conf, "deprecated", deprecated, CV_T_BOOL, .def = "no"),
+	/* Per node: run on this node's transitions of the VIP (agent/hooks.c). */
+	KEY(struct cv_vip_conf, "notify", notify, CV_T_COMMAND, .max = 1024),
 };
 
 #define SECTION(k, n, is_named, st, field, cnt, maxc, keys_)                                     \

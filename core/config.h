@@ -72,7 +72,9 @@ struct cv_cluster_conf {
 	uint32_t address_tag;	 /* IFA_PROTO of our addresses, or CV_AUTO: cv_config_address_tag() */
 	bool two_node_unsafe;
 	uint32_t preempt_delay_ms; /* a node back in the view takes no preferred VIP from its holder before */
-	char *script_user;	 /* whom exec checks run as */
+	char *script_user;	 /* whom exec checks and notify hooks run as */
+	char *notify;		 /* cluster-wide hook: command line, or NULL */
+	uint32_t notify_timeout_ms; /* a hook still running then is killed */
 };
 
 struct cv_node_conf {
@@ -120,6 +122,7 @@ struct cv_vip_conf {
 	enum cv_garp garp;
 	bool nodad;
 	bool deprecated;
+	char *notify; /* hook run on each of our transitions: command line, or NULL */
 };
 
 /* Where a key was set in the file; line 0 = not set (default). */

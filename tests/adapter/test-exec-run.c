@@ -3,7 +3,8 @@
  * checks/exec-run.c with real processes on a real libqb loop: exit
  * statuses, the timeout (the whole group goes, a grandchild too), the last
  * line of the output, what the child starts with (own group, stdin
- * /dev/null, no fd of ours, default signals), the user switch (as root),
+ * /dev/null, no fd of ours, default signals), the environment and a given
+ * stdin, the user switch (as root),
  * spawn failures reported from the loop, cancel, the word splitting, and
  * 1,000 runs that leave no fd and no child behind. The test process is a
  * child subreaper, so a grandchild the group kill took is ours to reap and
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -294,6 +296,45 @@ the_user_switch_runs_it_as_another(void **state)
 	assert_killed(atoi(r.last_line));
 }
 
+/* The environment: ours plus the spec's (which wins), never NOTIFY_SOCKET;
+ * stdin a given fd; both on the fork path (the user switch) too. */
+static void
+env_and_input_are_given(void **state)
+{
+	char *env[] = { "CV_TEST_X=new", "CV_TEST_Y=y", NULL };
+	struct cv_exec_spec spec = { .command = "echo \"$CV_TEST_X $CV_TEST_Y ${NOTIFY_SOCKET-none} "
+						"${CV_TEST_Z-none} $(cat)\"",
+				     .shell = true,
+				     .uid = KEEP,
+				     .gid = (gid_t)-1,
+				     .timeout_ms = 5000,
+				     .env = env };
+	struct cv_exec_result r;
+
+	setenv("CV_TEST_X", "old", 1);
+	setenv("CV_TEST_Z", "z", 1);
+	setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+	for (int as_user = 0; as_user < 2; as_user++) {
+		int fd = memfd_create("input", MFD_CLOEXEC);
+
+		if (as_user && geteuid() != 0)
+			break;
+		spec.uid = as_user ? 65534 : KEEP;
+		spec.gid = as_user ? 65534 : (gid_t)-1;
+		assert_true(fd > 0);
+		assert_int_equal(write(fd, "hello\n", 6), 6);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		spec.input = fd;
+		r = run_spec(&spec, NULL);
+		close(fd);
+		assert_exit(&r, 0);
+		assert_string_equal(r.last_line, "new y none z hello");
+	}
+	unsetenv("CV_TEST_X");
+	unsetenv("CV_TEST_Z");
+	unsetenv("NOTIFY_SOCKET");
+}
+
 /* ---- what cannot start ---- */
 
 static void
@@ -468,6 +509,7 @@ main(void)
 		cmocka_unit_test(the_last_non_empty_line_is_kept),
 		cmocka_unit_test(the_child_starts_clean),
 		cmocka_unit_test(the_user_switch_runs_it_as_another),
+		cmocka_unit_test(env_and_input_are_given),
 		cmocka_unit_test(what_cannot_start_is_reported_from_the_loop),
 		cmocka_unit_test(a_command_that_does_not_split_is_refused),
 		cmocka_unit_test(cancel_kills_reaps_and_stays_silent),

@@ -20,6 +20,7 @@ effective_config_fills_every_default(void **state)
 				  "\ttwo_node_unsafe: no\n"
 				  "\tpreempt_delay: 0s\n"
 				  "\tscript_user: nobody\n"
+				  "\tnotify_timeout: 10s\n"
 				  "}\n"
 				  "\n"
 				  "node n1 {\n"
