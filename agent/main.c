@@ -39,6 +39,40 @@ usage(FILE *f)
 		   "  -V, --version           print the version\n");
 }
 
+/* What each check runs (its kind and target), for the summary. */
+static void
+print_check(const struct cv_config *c, const char *name, const char *sep)
+{
+	const struct cv_check_conf *k = cv_config_find_check(c, name);
+
+	if (!k)
+		return;
+	printf(" %s (%s %s)%s", name, k->exec ? "exec" : k->tcp ? "tcp" : k->link ? "link" : "http",
+	       k->exec ? k->exec : k->tcp ? k->tcp : k->link ? k->link : k->http, sep);
+}
+
+/*
+ * After the effective config, a summary of what follows each VIP: its
+ * checks (what they run) and notify hooks. As comments: the output stays a
+ * config that reads back to the same meaning.
+ */
+static void
+print_vip_services(const struct cv_config *c)
+{
+	if (c->n_vips)
+		printf("\n# what each VIP follows here: checks (all must pass) and notify hooks\n");
+	for (size_t i = 0; i < c->n_vips; i++) {
+		const struct cv_vip_conf *v = &c->vips[i];
+
+		printf("# VIP %s: checks", v->head.name);
+		for (size_t j = 0; j < v->check.n; j++)
+			print_check(c, v->check.names[j], j + 1 < v->check.n ? "," : "");
+		printf("%s; notify %s%s%s\n", v->check.n ? "" : " none", v->notify ? v->notify : "none",
+		       c->cluster.notify ? ", cluster-wide " : "",
+		       c->cluster.notify ? c->cluster.notify : "");
+	}
+}
+
 static int
 test_config(const char *path)
 {
@@ -57,12 +91,14 @@ test_config(const char *path)
 		return EXIT_CONFIG;
 	}
 	r = cv_config_format(c, &text);
-	cv_config_free(c);
 	if (r < 0) {
+		cv_config_free(c);
 		fprintf(stderr, "corovipd: out of memory\n");
 		return EXIT_CONFIG;
 	}
 	printf("# effective configuration of %s (every default filled in)\n%s", path, text);
+	print_vip_services(c);
+	cv_config_free(c);
 	return EXIT_OK;
 }
 
