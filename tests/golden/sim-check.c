@@ -13,7 +13,8 @@
  *     reaper-timeout or its lease's end + 10 ms, its sweep if later);
  *  3. once nothing has changed for the bound, every VIP with an eligible node
  *     in a quorate ring is held by a node of that ring (while a node's daemon
- *     and reaper are frozen: also not before rule 4's wait for it is over);
+ *     and reaper are frozen: also not before rule 4's wait for it is over,
+ *     nor before rule 7's SILENT about it ends an exchange begun since);
  *  4. a daemon that stopped gracefully left no address behind;
  *  5. an address whose VIP a reload removed is gone within 100 ms (plus the
  *     node's removal latency; one whose removal failed: by its kernel lease);
@@ -288,15 +289,22 @@ node_eligible(struct sim *s, const struct node *n)
  * last heartbeat + L + K + 1 s, when its kernel lease has ended the address.
  * Which VIPs it blocks is the engines' knowledge, not ours: while one is
  * frozen, liveness is judged from its freeze + that wait + SILENT_SLACK_MS
- * (delivery, placement, the add) on, if that is later than the bound. A
- * daemon that saw the frozen node's processes join its view after the
- * freeze (its own group join, a merge, the frozen daemon taken into a ring
- * that formed meanwhile) heard nothing of it from before: it counts that
- * wait from that join (rule 7, silence by agreement: spoke_at), and its
- * BLOCKED holds the others back as long. Likewise a daemon that read the
- * frozen node's last HEARTBEAT or STATE after the freeze (it was frozen
- * too, and read its queue at its thaw): it counts from that read, as
- * rule 4 says (the delivery time; it cannot know the send time).
+ * (delivery, placement, the add) on, if that is later than the bound.
+ * Placement can also make it an owner after its freeze (a move to it, a
+ * holder's standby, stop or failed check: any change): the others judge it
+ * silent 2L after it became one and take at that moment + L + K + 1 s
+ * (rule 4, adv7-frozen-idle-made-owner), so the wait counts from the last
+ * change too. A daemon that saw the frozen node's processes join its view
+ * after the freeze (its own group join, a merge, the frozen daemon taken
+ * into a ring that formed meanwhile) heard nothing of it from before: it
+ * counts that wait from that join (rule 7, silence by agreement: spoke_at),
+ * and its BLOCKED holds the others back as long. Likewise a daemon that
+ * read the frozen node's last HEARTBEAT or STATE after the freeze (it was
+ * frozen too, and read its queue at its thaw): it counts from that read, as
+ * rule 4 says (the delivery time; it cannot know the send time). And an
+ * exchange that began after the freeze (a STATE with RESEND: a member asking
+ * for a blocker's word, a late timer) takes nothing until the frozen node's
+ * SILENT, L after that start (rule 7), whatever VIP it waits for.
  */
 static uint64_t
 silent_wait_until(const struct sim *s)
@@ -305,6 +313,7 @@ silent_wait_until(const struct sim *s)
 	uint64_t lease = c->lease_ms != CV_AUTO ? c->lease_ms
 						: (uint64_t)s->o.token_ms + s->o.consensus_ms +
 							  c->heartbeat_ms + LEASE_SLACK_MS;
+	uint64_t wait = CV_MAX(2 * lease, lease + c->kernel_lease_ms + 1000) + SILENT_SLACK_MS;
 	uint64_t until = 0;
 
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
@@ -313,16 +322,17 @@ silent_wait_until(const struct sim *s)
 		if (n->crashed || n->cs != CS_UP || n->d.state != PROC_FROZEN ||
 		    n->r.state == PROC_RUNNING)
 			continue;
-		until = CV_MAX(until, n->d.frozen_at + lease + c->kernel_lease_ms + 1000 +
-					      SILENT_SLACK_MS);
+		until = CV_MAX(until, CV_MAX(n->d.frozen_at, s->last_change) + wait);
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 			const struct daemon *d = &s->nodes[j].d;
-
 			uint64_t from = CV_MAX(d->saw_join_at[i], d->heard_at[i]);
 
-			if (j != i && d->state == PROC_RUNNING && from > n->d.frozen_at)
-				until = CV_MAX(until, from + lease + c->kernel_lease_ms + 1000 +
-							      SILENT_SLACK_MS);
+			if (j == i || d->state != PROC_RUNNING)
+				continue;
+			if (from > n->d.frozen_at)
+				until = CV_MAX(until, from + wait);
+			if (d->asked_at[i] > n->d.frozen_at)
+				until = CV_MAX(until, d->asked_at[i] + lease + SILENT_SLACK_MS);
 		}
 	}
 	return until;

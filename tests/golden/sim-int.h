@@ -86,6 +86,9 @@ struct daemon {
 	/* when it last read a HEARTBEAT or STATE of each node: a frozen
 	 * node's silence counts from there (sim-check.c) */
 	uint64_t heard_at[SIM_MAX_NODES + 1];
+	/* when the first exchange it saw after each node's daemon froze
+	 * began (a STATE with RESEND read; sim-check.c) */
+	uint64_t asked_at[SIM_MAX_NODES + 1];
 	bool join_feed;			      /* joined: its first GROUP/TOTEM/QUORUM are due */
 	struct cv_member join_extra[2];
 	size_t n_join_extra;

@@ -375,6 +375,23 @@ cut_mid_state(struct sim *s, struct node *n, const struct cv_action *a)
 	return true;
 }
 
+/*
+ * A STATE with RESEND starts an exchange at its delivery (rule 7), which
+ * waits L for the STATE of a node whose daemon and reaper are frozen before
+ * its SILENT goes on without it: the first such start after each freeze
+ * (sim-check.c).
+ */
+static void
+note_exchange(struct sim *s, struct node *n)
+{
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
+		const struct daemon *f = &s->nodes[i].d;
+
+		if (f->state == PROC_FROZEN && n->d.asked_at[i] <= f->frozen_at)
+			n->d.asked_at[i] = s->now;
+	}
+}
+
 static void
 step(struct sim *s, struct node *n, struct inev *ev)
 {
@@ -389,9 +406,12 @@ step(struct sim *s, struct node *n, struct inev *ev)
 			  cv_proto_type_to_string(ev->msg.type), ev->ev.message.nodeid,
 			  ev->ev.message.pid);
 	if (ev->ev.type == CV_EV_MESSAGE && ev->ev.message.nodeid <= s->o.n_nodes &&
-	    (ev->msg.type == CV_PROTO_TYPE_HEARTBEAT || ev->msg.type == CV_PROTO_TYPE_STATE))
+	    (ev->msg.type == CV_PROTO_TYPE_HEARTBEAT || ev->msg.type == CV_PROTO_TYPE_STATE)) {
 		n->d.heard_at[ev->ev.message.nodeid] = s->now;
-	else if (ev->ev.type == CV_EV_ACTION_RESULT)
+		if (ev->msg.type == CV_PROTO_TYPE_STATE &&
+		    (ev->msg.state.flags & CV_PROTO_STATE_RESEND))
+			note_exchange(s, n);
+	} else if (ev->ev.type == CV_EV_ACTION_RESULT)
 		sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&ev->ev),
 			  cv_action_type_to_string(ev->ev.result.op), ev->ev.result.vip,
 			  (unsigned long long)ev->ev.result.epoch, ev->ev.result.err);
