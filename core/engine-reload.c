@@ -134,13 +134,20 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
 	r = carry_vips(e, &old);
 	cv_engine_recount(e); /* carry_vips copied states and marks over */
-	/* A VIP new to us may be held by any other node: one that reloaded
-	 * first (its STATE named a VIP we did not know), or one that held it
-	 * before an earlier reload of ours removed it (and what we knew of it
-	 * with it). Each is a blocker until its word (the answer to our
-	 * RESEND) or its deadline: its daemon and reaper may be dead. */
+	/* A VIP new to us, or an address new to us (the VIP's address,
+	 * backend or interface changed), may be held by any other node: one
+	 * that reloaded first (its STATE named a VIP we did not know), or one
+	 * that held it before an earlier reload of ours removed or changed it
+	 * (and what we knew of it with it: a reload there and back again
+	 * forgot the holder of the first address, the owner we dropped,
+	 * prop-reload-back-frozen-holder). Each is a blocker until its word
+	 * (the answer to our RESEND) or its deadline: its daemon and reaper
+	 * may be dead. */
 	for (size_t i = 0; r >= 0 && i < e->n_vips; i++) {
-		if (cv_config_find_vip(old.cfg, e->cfg->vips[i].head.name))
+		const struct cv_vip_conf *nc = &e->cfg->vips[i];
+		const struct cv_vip_conf *oc = cv_config_find_vip(old.cfg, nc->head.name);
+
+		if (oc && same_address(nc, oc))
 			continue;
 		for (size_t s = 0; s < e->n_peers; s++)
 			if (e->peers[s].nodeid != e->me)

@@ -247,10 +247,12 @@ check_outside(struct sim *s)
 		    s->now < outside_from(s, n) + OUTSIDE_GRACE_MS ||
 		    n->outside_reported == n->outside_since + 1)
 			continue;
-		/* Its daemon and reaper frozen both: nothing on the node can act,
-		 * only the kernel lease ends its addresses (docs/safety.md:
-		 * rule 4 and the exceptions); the others wait for it. */
-		if (n->d.state == PROC_FROZEN && n->r.state != PROC_RUNNING)
+		/* Its daemon and reaper frozen or dead both: nothing on the node
+		 * can act, only the kernel lease ends its addresses
+		 * (docs/safety.md: rule 4 and the exceptions; killed both, then
+		 * its ring lost quorum: prop-killed-holder-quorum-lost); the
+		 * others wait for it. */
+		if (n->d.state != PROC_RUNNING && n->r.state != PROC_RUNNING)
 			continue;
 		n->outside_reported = n->outside_since + 1;
 		sim_fail(s,
