@@ -42,6 +42,7 @@ struct peer {
 	uint64_t digest;	/* of its config, from its STATE */
 	uint32_t *vip_digests;	/* per VIP of ours: its config of that VIP, 0 = it has none */
 	bool has_unknown_vips;	/* its STATE names VIPs we do not have */
+	bool claims_foreign;	/* it claims a VIP we define otherwise, or not at all */
 	bool mismatch_told;	/* we said once that its digest differs from ours */
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */

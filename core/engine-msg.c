@@ -271,7 +271,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		return;
 	}
 	if (s->chunk_index == 0)
-		p->has_unknown_vips = false;
+		p->has_unknown_vips = p->claims_foreign = false;
 	if (s->chunk_index == 0)
 		for (size_t i = 0; i < e->n_vips; i++) {
 			e->vips[i].healthy &= ~bit;
@@ -285,6 +285,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		if (i < 0) {
 			/* another config (a digest 0 is an address a reload left) */
 			p->has_unknown_vips |= s->vips[k].digest != 0;
+			p->claims_foreign |= (s->vips[k].flags & CV_PROTO_VIP_HELD) != 0;
 			continue;
 		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
@@ -297,6 +298,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			e->vips[i].peer_blocked |= bit;
 		note_reported_owner(e, &e->vips[i], s->vips[k].owner);
 		p->vip_digests[i] = s->vips[k].digest;
+		p->claims_foreign |= (s->vips[k].flags & CV_PROTO_VIP_HELD) &&
+				     s->vips[k].digest != e->vip_digests[i];
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
 }
@@ -328,7 +331,13 @@ unsilence(struct cv_engine *e, struct peer *p)
 	e->state_due = true;
 }
 
-/* The whole STATE is in: what the sender does not claim, it cannot hold. */
+/*
+ * The whole STATE is in: what the sender does not claim, it cannot hold.
+ * Claims go by name, addresses do not: a VIP it claims under a definition
+ * not ours (a rolling reload that renames a VIP, or swaps two addresses)
+ * may hold the address of one of ours it defines otherwise. That one stays
+ * blocked until a STATE of its claims no such VIP (advE-rolling-rename).
+ */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	     const struct cv_proto_state *s)
@@ -336,7 +345,8 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	uint64_t bit = UINT64_C(1) << slot;
 
 	for (size_t i = 0; i < e->n_vips; i++)
-		if (!(e->vips[i].claims & bit))
+		if (!(e->vips[i].claims & bit) &&
+		    !(p->claims_foreign && p->vip_digests[i] != e->vip_digests[i]))
 			e->vips[i].blockers &= ~bit;
 	p->digest = s->digest;
 	if (config_differs(e, p) && !p->mismatch_told)
