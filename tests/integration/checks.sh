@@ -12,7 +12,8 @@
 # web prefers n1 (preempt), api prefers n3 (preempt). Asserted from the
 # kernel (addresses), never from a log: n1 takes web once both pass; n1's
 # service stopped moves web to n2; started again, web comes back to n1 no
-# sooner than the hold-down; n1's flag removed moves web to n2; n3 takes
+# sooner than the hold-down; a flapping service moves web once, not per
+# flap; n1's flag removed moves web to n2; n3 takes
 # api; n3's HTTP server stopped moves api to n2; back with a 503, then with
 # a 200 and the wrong body, api stays on n2; with the right body, api is
 # back on n3; no two holders of either; no zombies or stray children of
@@ -160,6 +161,31 @@ js=$(bed_exec 1 "$build/ctl/corovipctl" status --json) || fail "corovipctl statu
 [ "$(echo "$js" | jq -r '.checks[] | select(.name == "svc") | .passing')" = true ] ||
 	fail "status --json: svc not passing: $js"
 echo "ok - corovipctl status shows n1's checks passing (text and JSON)"
+
+# A flapping service on n1 (down 500 ms, up 300 ms, for 4 s): fall 2 at a
+# 200 ms interval moves web away at the first outage; rise 2 and the 1 s
+# hold-down keep it away while the service flaps: one move, not one per flap.
+# Holders sampled every ~50 ms from the kernel.
+moves=0 prev=n1
+flap_end=$(($(bed_now_ms) + 4000))
+while [ "$(bed_now_ms)" -lt "$flap_end" ]; do
+	bed_kill 1 listen
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		h=$(bed_holders $VIP)
+		if [ -n "$h" ] && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h; fi
+		sleep 0.05
+	done
+	listen_on 1 || fail "$BED_LAST"
+	for _ in 1 2 3 4 5 6; do
+		h=$(bed_holders $VIP)
+		if [ -n "$h" ] && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h; fi
+		sleep 0.05
+	done
+done
+[ "$moves" -le 1 ] || fail "web moved $moves times while n1's service flapped (hold-down 1 s)"
+bed_wait_until 8000 "web back on n1 once its service stays up" held_by n1 >/dev/null ||
+	fail "$BED_LAST"
+echo "ok - n1's service flapping for 4 s: web moved $moves time(s), back on n1 once it stayed up"
 
 rm -f "$flags/up-n1"
 bed_wait_until 5000 "web to move to n2 after n1's flag went (exec check)" held_by n2 >/dev/null ||
