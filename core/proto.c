@@ -16,9 +16,14 @@
 
 #define RING_SIZE 12
 #define STANDBY_ENTRY_SIZE (4 + 1 + 8)
-/* Room for a full standby table is kept in every chunk: the fit does not depend on it. */
-#define STATE_FIXED \
-	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 2 + 2 + 1 + CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
+/*
+ * Room for a full standby table is kept in every chunk: the fit does not
+ * depend on it. max_version, role, flags, nodeid, peer_pid, ring, digest,
+ * lease_ms, chunk index and count, n_standby, the table, n_vips.
+ */
+#define STATE_FIXED                                                                            \
+	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 4 + 2 + 2 + 1 +                                   \
+	 CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
 #define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
 #define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4) /* name length, flags, VIP digest, epoch, owner */
 #define RELEASED_FIXED (4 + RING_SIZE + 2)

@@ -697,19 +697,19 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 63-character names. A STATE takes 16 + 871 bytes before its entries
-	 * (36 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
+	/* 63-character names. A STATE takes 16 + 875 bytes before its entries
+	 * (40 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
 	 * then 81 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4):
-	 * 798 entries (887 + 798 * 81 = 65525 bytes; one more would need
-	 * 65606), 13 chunks for 10000. RELEASED: 909 per message
+	 * 798 entries (891 + 798 * 81 = 65529 bytes; one more would need
+	 * 65610), 13 chunks for 10000. RELEASED: 909 per message
 	 * (34 + 909 * 72 = 65482). */
 	assert_int_equal(cv_proto_state_fit(vips, n, 0), 798);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 13);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 887 + 797 * 81 + (18 + 27) + (18 + 28) = 65535 */
-	vips[797].name[27] = '\0';
+	/* exactly full: 891 + 797 * 81 + (18 + 23) + (18 + 28) = 65535 */
+	vips[797].name[23] = '\0';
 	vips[798].name[28] = '\0';
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
 	/* one byte over: the 799th entry with a 29-character name makes 65536 */
@@ -726,30 +726,30 @@ move_entries_take_twelve_more_bytes_in_the_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 797 plain entries and a 27-character one make 887 + 797 * 81 + 45 =
-	 * 65489, leaving 46 bytes: an entry of a 28-character name (18 + 28)
-	 * without the move fields, or of a 16-character name with them
-	 * (18 + 16 + 12) */
+	/* 797 plain entries and a 27-character one make 891 + 797 * 81 + 45 =
+	 * 65493, leaving 42 bytes: an entry of a 24-character name (18 + 24)
+	 * without the move fields, or of a 12-character name with them
+	 * (18 + 12 + 12) */
 	vips[797].name[27] = '\0';
-	snprintf(vips[798].name, sizeof(vips[798].name), "%028d", 0);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%024d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
 	set_move(&vips[798], 1, 1);
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%016d", 0);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%012d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%017d", 0); /* one byte over */
+	snprintf(vips[798].name, sizeof(vips[798].name), "%013d", 0); /* one byte over */
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
 	/* the 12 bytes count wherever the move is: with the first entry's, the
-	 * last plain entry has 46 - 12 = 34 bytes, a 16-character name */
+	 * last plain entry has 42 - 12 = 30 bytes, a 12-character name */
 	set_move(&vips[0], 0, 0);
 	vips[798] = (struct cv_proto_vip){ 0 };
-	snprintf(vips[798].name, sizeof(vips[798].name), "%016d", 0);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%012d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%017d", 0);
+	snprintf(vips[798].name, sizeof(vips[798].name), "%013d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
 
 	/* every entry with a move: 93 bytes each, 695 per STATE
-	 * (887 + 695 * 93 = 65522; one more would need 65615), 15 chunks */
+	 * (891 + 695 * 93 = 65526; one more would need 65619), 15 chunks */
 	free(vips);
 	vips = many_vips(n);
 	for (size_t i = 0; i < n; i++)
