@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "config-schema.h"
 #include "cv-macros.h"
@@ -114,6 +115,20 @@ cv_config_digest(const struct cv_config *c)
 		sum = 0;
 	cv_strbuf_done(&b);
 	return sum;
+}
+
+uint32_t
+cv_config_vip_addr_key(const struct cv_vip_conf *v)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	const char *ifname = v->interface ? v->interface : "";
+	uint8_t head[2] = { v->address.family, (uint8_t)v->backend };
+
+	h = fnv1a(h, (const char *)head, sizeof(head));
+	h = fnv1a(h, (const char *)v->address.bytes, v->address.family == AF_INET6 ? 16 : 4);
+	h = mix(fnv1a(h, ifname, strlen(ifname) + 1));
+	h ^= h >> 32;
+	return (uint32_t)h ? (uint32_t)h : 1;
 }
 
 uint32_t

@@ -190,6 +190,13 @@ uint64_t cv_config_digest(const struct cv_config *c);
  * never 0. Peers place a VIP only among the nodes that share its digest.
  */
 uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
+/*
+ * What a VIP's address is, whatever its name: host address, interface and
+ * backend hashed (never 0). STATE claims carry it, so that a member claiming
+ * a VIP under a name we define otherwise blocks only the VIP of ours with
+ * that address (engine-msg.c commit_state).
+ */
+uint32_t cv_config_vip_addr_key(const struct cv_vip_conf *v);
 
 /*
  * How long the reaper waits for the daemon's loop to beat (every heartbeat)

@@ -129,6 +129,7 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].digest = e->vip_digests[i];
 		all[i].epoch = e->vips[i].epoch;
 		all[i].owner = e->vips[i].owner;
+		all[i].addr_key = cv_config_vip_addr_key(&e->cfg->vips[i]);
 		all[i].move_target = e->vips[i].move_target;
 		all[i].move_stamp = e->vips[i].move_stamp;
 		e->n_sent_blocked -= e->vips[i].sent_blocked;
@@ -141,6 +142,7 @@ cv_engine_send_state(struct cv_engine *e)
 		if (cv_engine_vip_by_name(e, cv_engine_orphan_name(e, k)) < 0) {
 			copy_name(all[n_all].name, cv_engine_orphan_name(e, k));
 			all[n_all].flags = CV_PROTO_VIP_HELD;
+			all[n_all].addr_key = cv_engine_orphan_addr_key(e, k);
 			all[n_all++].epoch = cv_engine_orphan_epoch(e, k);
 		}
 	do {
@@ -257,6 +259,24 @@ note_reported_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 }
 
 /* Chunk 0 clears what the sender said before; each chunk sets its VIPs. */
+/* One address it claims under a definition not ours; without memory, all count. */
+static void
+note_foreign(struct peer *p, uint32_t key)
+{
+	if (p->n_foreign == p->cap_foreign) {
+		size_t cap = p->cap_foreign ? 2 * p->cap_foreign : 8;
+		uint32_t *v = realloc(p->foreign_keys, cap * sizeof(*v));
+
+		if (!v) {
+			p->foreign_all = true;
+			return;
+		}
+		p->foreign_keys = v;
+		p->cap_foreign = cap;
+	}
+	p->foreign_keys[p->n_foreign++] = key;
+}
+
 static void
 apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 {
@@ -271,7 +291,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		return;
 	}
 	if (s->chunk_index == 0)
-		p->has_unknown_vips = p->claims_foreign = false;
+		p->has_unknown_vips = p->foreign_all = false, p->n_foreign = 0;
 	if (s->chunk_index == 0)
 		for (size_t i = 0; i < e->n_vips; i++) {
 			e->vips[i].healthy &= ~bit;
@@ -285,7 +305,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		if (i < 0) {
 			/* another config (a digest 0 is an address a reload left) */
 			p->has_unknown_vips |= s->vips[k].digest != 0;
-			p->claims_foreign |= (s->vips[k].flags & CV_PROTO_VIP_HELD) != 0;
+			if (s->vips[k].flags & CV_PROTO_VIP_HELD)
+				note_foreign(p, s->vips[k].addr_key);
 			continue;
 		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
@@ -298,8 +319,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			e->vips[i].peer_blocked |= bit;
 		note_reported_owner(e, &e->vips[i], s->vips[k].owner);
 		p->vip_digests[i] = s->vips[k].digest;
-		p->claims_foreign |= (s->vips[k].flags & CV_PROTO_VIP_HELD) &&
-				     s->vips[k].digest != e->vip_digests[i];
+		if ((s->vips[k].flags & CV_PROTO_VIP_HELD) && s->vips[k].digest != e->vip_digests[i])
+			note_foreign(p, s->vips[k].addr_key);
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
 }
@@ -332,12 +353,29 @@ unsilence(struct cv_engine *e, struct peer *p)
 }
 
 /*
- * The whole STATE is in: what the sender does not claim, it cannot hold.
  * Claims go by name, addresses do not: a VIP it claims under a definition
  * not ours (a rolling reload that renames a VIP, or swaps two addresses)
- * may hold the address of one of ours it defines otherwise. That one stays
- * blocked until a STATE of its claims no such VIP (advE-rolling-rename).
+ * may hold the address of one of ours it defines otherwise: that one stays
+ * blocked (advE-rolling-rename); one at another address does not
+ * (advF-halfway-tie: a reload stopped half-way would block it for ever).
  */
+static bool
+claims_our_address(const struct cv_engine *e, const struct peer *p, size_t i)
+{
+	uint32_t key;
+
+	if (p->vip_digests[i] == e->vip_digests[i] || (!p->n_foreign && !p->foreign_all))
+		return false;
+	if (p->foreign_all)
+		return true;
+	key = cv_config_vip_addr_key(&e->cfg->vips[i]);
+	for (size_t k = 0; k < p->n_foreign; k++)
+		if (p->foreign_keys[k] == key)
+			return true;
+	return false;
+}
+
+/* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	     const struct cv_proto_state *s)
@@ -345,8 +383,7 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	uint64_t bit = UINT64_C(1) << slot;
 
 	for (size_t i = 0; i < e->n_vips; i++)
-		if (!(e->vips[i].claims & bit) &&
-		    !(p->claims_foreign && p->vip_digests[i] != e->vip_digests[i]))
+		if (!(e->vips[i].claims & bit) && !claims_our_address(e, p, i))
 			e->vips[i].blockers &= ~bit;
 	p->digest = s->digest;
 	if (config_differs(e, p) && !p->mismatch_told)

@@ -100,6 +100,12 @@ cv_engine_orphan_name(const struct cv_engine *e, size_t k)
 	return e->orphans[k]->name;
 }
 
+uint32_t
+cv_engine_orphan_addr_key(const struct cv_engine *e, size_t k)
+{
+	return cv_config_vip_addr_key(&e->orphans[k]->conf);
+}
+
 uint64_t
 cv_engine_orphan_epoch(const struct cv_engine *e, size_t k)
 {

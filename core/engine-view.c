@@ -67,6 +67,7 @@ cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 	if (s == CV_MAX_NODES)
 		return NULL;
 	free(e->peers[s].vip_digests);
+	free(e->peers[s].foreign_keys);
 	e->peers[s] = (struct peer){
 		.nodeid = nodeid,
 		.daemon_left_at = NEVER,

@@ -250,8 +250,10 @@ struct cv_engine *
 cv_engine_free(struct cv_engine *e)
 {
 	if (e) {
-		for (size_t p = 0; p < e->n_peers; p++)
+		for (size_t p = 0; p < e->n_peers; p++) {
 			free(e->peers[p].vip_digests);
+			free(e->peers[p].foreign_keys);
+		}
 		cv_engine_orphans_free(e);
 		cv_engine_unload_config(e);
 		free(e);

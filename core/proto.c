@@ -25,7 +25,8 @@
 	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 4 + 2 + 2 + 1 +                                   \
 	 CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
 #define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
-#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4) /* name length, flags, VIP digest, epoch, owner */
+/* name length, flags, VIP digest, epoch, owner, address key */
+#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4 + 4)
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
 
@@ -226,8 +227,10 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_
 			put_be(w, vips[i].digest, 4);
 		}
 		put_be(w, vips[i].epoch, 8);
-		if (with_flags)
+		if (with_flags) {
 			put_be(w, vips[i].owner, 4);
+			put_be(w, vips[i].addr_key, 4);
+		}
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			put_be(w, vips[i].move_target, 4);
 			put_be(w, vips[i].move_stamp, 8);
@@ -258,8 +261,10 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 			vips[i].digest = get_u32(r);
 		}
 		vips[i].epoch = get_u64(r);
-		if (with_flags)
+		if (with_flags) {
 			vips[i].owner = get_u32(r);
+			vips[i].addr_key = get_u32(r);
+		}
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			vips[i].move_target = get_u32(r);
 			vips[i].move_stamp = get_u64(r);

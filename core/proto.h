@@ -47,6 +47,7 @@
  *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
  *              u32 VIP digest (cv_config_vip_digest), u64 epoch, u32 owner
  *              (the node the sender's placement gave it to, 0 = nobody),
+ *              u32 address key (cv_config_vip_addr_key),
  *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held,
  *              u32 lease_ms (the sender's L when it sent it)
@@ -140,6 +141,7 @@ struct cv_proto_vip {
 	uint32_t digest;		  /* STATE only: the sender's config of this VIP */
 	uint64_t epoch;
 	uint32_t owner;	      /* STATE only: its owner as the sender's placement says */
+	uint32_t addr_key;    /* STATE only: cv_config_vip_addr_key of the sender's VIP */
 	uint32_t move_target; /* STATE with CV_PROTO_VIP_MOVE: admin move target, 0 = done */
 	uint64_t move_stamp;  /* ... and the stamp of that move */
 };

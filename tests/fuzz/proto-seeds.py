@@ -33,7 +33,7 @@ def standby_table(entries):
 
 
 def state_vip(nm, flags, digest, epoch, move=None, owner=0):
-    b = name(nm) + u8(flags) + u32(digest) + u64(epoch) + u32(owner)
+    b = name(nm) + u8(flags) + u32(digest) + u64(epoch) + u32(owner) + u32(0x5eed0001)
     if move is not None:
         b += u32(move[0]) + u64(move[1])
     return b

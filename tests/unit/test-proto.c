@@ -699,22 +699,22 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 
 	/* 63-character names. A STATE takes 16 + 875 bytes before its entries
 	 * (40 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
-	 * then 81 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4):
-	 * 798 entries (891 + 798 * 81 = 65529 bytes; one more would need
-	 * 65610), 13 chunks for 10000. RELEASED: 909 per message
+	 * then 85 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4,
+	 * address key 4): 760 entries (891 + 760 * 85 = 65491 bytes; one more
+	 * would need 65576), 14 chunks for 10000. RELEASED: 909 per message
 	 * (34 + 909 * 72 = 65482). */
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 798);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 760);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
-	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 13);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 14);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 891 + 797 * 81 + (18 + 23) + (18 + 28) = 65535 */
-	vips[797].name[23] = '\0';
-	vips[798].name[28] = '\0';
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	/* one byte over: the 799th entry with a 29-character name makes 65536 */
-	snprintf(vips[798].name, sizeof(vips[798].name), "%029d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
+	/* exactly full: 891 + 759 * 85 + (22 + 42) + (22 + 43) = 65535 */
+	vips[759].name[42] = '\0';
+	vips[760].name[43] = '\0';
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
+	/* one byte over: the 761st entry with a 44-character name makes 65536 */
+	snprintf(vips[760].name, sizeof(vips[760].name), "%044d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
 	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
 	vips[1909].name[45] = '\0';
 	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
@@ -726,36 +726,36 @@ move_entries_take_twelve_more_bytes_in_the_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 797 plain entries and a 27-character one make 891 + 797 * 81 + 45 =
-	 * 65493, leaving 42 bytes: an entry of a 24-character name (18 + 24)
-	 * without the move fields, or of a 12-character name with them
-	 * (18 + 12 + 12) */
-	vips[797].name[27] = '\0';
-	snprintf(vips[798].name, sizeof(vips[798].name), "%024d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	set_move(&vips[798], 1, 1);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%012d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%013d", 0); /* one byte over */
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
+	/* 759 plain entries and a 42-character one make 891 + 759 * 85 + 64 =
+	 * 65470, leaving 65 bytes: an entry of a 43-character name (22 + 43)
+	 * without the move fields, or of a 31-character name with them
+	 * (22 + 31 + 12) */
+	vips[759].name[42] = '\0';
+	snprintf(vips[760].name, sizeof(vips[760].name), "%043d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
+	set_move(&vips[760], 1, 1);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
+	snprintf(vips[760].name, sizeof(vips[760].name), "%031d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
+	snprintf(vips[760].name, sizeof(vips[760].name), "%032d", 0); /* one byte over */
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
 	/* the 12 bytes count wherever the move is: with the first entry's, the
-	 * last plain entry has 42 - 12 = 30 bytes, a 12-character name */
+	 * last plain entry has 65 - 12 = 53 bytes, a 31-character name */
 	set_move(&vips[0], 0, 0);
-	vips[798] = (struct cv_proto_vip){ 0 };
-	snprintf(vips[798].name, sizeof(vips[798].name), "%012d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 799);
-	snprintf(vips[798].name, sizeof(vips[798].name), "%013d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 799, 0), 798);
+	vips[760] = (struct cv_proto_vip){ 0 };
+	snprintf(vips[760].name, sizeof(vips[760].name), "%031d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
+	snprintf(vips[760].name, sizeof(vips[760].name), "%032d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
 
-	/* every entry with a move: 93 bytes each, 695 per STATE
-	 * (891 + 695 * 93 = 65526; one more would need 65619), 15 chunks */
+	/* every entry with a move: 97 bytes each, 666 per STATE
+	 * (891 + 666 * 97 = 65493; one more would need 65590), 16 chunks */
 	free(vips);
 	vips = many_vips(n);
 	for (size_t i = 0; i < n; i++)
 		set_move(&vips[i], (uint32_t)i, UINT64_MAX - i);
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 695);
-	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 15);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 666);
+	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 16);
 	/* RELEASED does not send them: its fit is the same as without */
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 }
@@ -815,10 +815,11 @@ state_matches_reference_bytes(void **state)
 		{ .name = "ab",
 		  .flags = CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
 		  .digest = 0x31323334, .epoch = UINT64_C(0x35363738393a3b3c),
-		  .owner = 0x3d3e3f40,
+		  .owner = 0x3d3e3f40, .addr_key = 0x61626364,
 		  .move_target = 0x41424344, .move_stamp = UINT64_C(0x45464748494a4b4c) },
 		{ .name = "c", .flags = CV_PROTO_VIP_HEALTHY, .digest = 0x51525354,
-		  .epoch = UINT64_C(0x55565758595a5b5c), .owner = 0x5d5e5f60 },
+		  .epoch = UINT64_C(0x55565758595a5b5c), .owner = 0x5d5e5f60,
+		  .addr_key = 0x65666768 },
 	};
 	const struct cv_proto_msg m = {
 		.type = CV_PROTO_TYPE_STATE,
@@ -835,7 +836,7 @@ state_matches_reference_bytes(void **state)
 		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
 		0x00, 0x02,		/* version 2 */
 		0x00, 0x01,		/* type STATE */
-		0x00, 0x00, 0x00, 0x7b, /* length 123 */
+		0x00, 0x00, 0x00, 0x83, /* length 131 */
 		0x00, 0x00, 0x00, 0x00, /* reserved */
 		0x00, 0x02,		/* max_version */
 		0x01,			/* role reaper */
@@ -858,6 +859,7 @@ state_matches_reference_bytes(void **state)
 		0x31, 0x32, 0x33, 0x34,				/* VIP digest */
 		0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, /* epoch */
 		0x3d, 0x3e, 0x3f, 0x40,				/* owner */
+		0x61, 0x62, 0x63, 0x64,				/* address key */
 		0x41, 0x42, 0x43, 0x44,				/* move_target */
 		0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, /* move_stamp */
 		0x01, 'c',					/* name */
@@ -865,6 +867,7 @@ state_matches_reference_bytes(void **state)
 		0x51, 0x52, 0x53, 0x54,				/* VIP digest */
 		0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, /* epoch */
 		0x5d, 0x5e, 0x5f, 0x60,				/* owner */
+		0x65, 0x66, 0x67, 0x68,				/* address key */
 	};
 	uint8_t buf[256];
 	size_t len = encode_ok(&m, buf, sizeof(buf));
