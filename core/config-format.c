@@ -121,12 +121,12 @@ uint32_t
 cv_config_vip_addr_key(const struct cv_vip_conf *v)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	const char *ifname = v->interface ? v->interface : "";
-	uint8_t head[2] = { v->address.family, (uint8_t)v->backend };
+	uint8_t family = v->address.family;
 
-	h = fnv1a(h, (const char *)head, sizeof(head));
-	h = fnv1a(h, (const char *)v->address.bytes, v->address.family == AF_INET6 ? 16 : 4);
-	h = mix(fnv1a(h, ifname, strlen(ifname) + 1));
+	/* Not the interface nor the backend: one host address on two nodes
+	 * conflicts whatever carries it (advG-rename-interface). */
+	h = fnv1a(h, (const char *)&family, sizeof(family));
+	h = mix(fnv1a(h, (const char *)v->address.bytes, v->address.family == AF_INET6 ? 16 : 4));
 	h ^= h >> 32;
 	return (uint32_t)h ? (uint32_t)h : 1;
 }

@@ -191,8 +191,9 @@ uint64_t cv_config_digest(const struct cv_config *c);
  */
 uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
 /*
- * What a VIP's address is, whatever its name: host address, interface and
- * backend hashed (never 0). STATE claims carry it, so that a member claiming
+ * What a VIP's address is, whatever its name: its host address hashed
+ * (never 0; not the prefix, interface or backend: the same host address
+ * anywhere conflicts). STATE claims carry it, so that a member claiming
  * a VIP under a name we define otherwise blocks only the VIP of ours with
  * that address (engine-msg.c commit_state).
  */

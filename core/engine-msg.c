@@ -543,11 +543,17 @@ released_vip(struct cv_engine *e, const struct peer *p, uint64_t bit, int i, boo
 	 * add) proves nothing for later: it may take again until placement
 	 * moves the VIP, and then it says RELEASED once more. */
 	v->claims &= ~bit;
+	e->placement_dirty = true;
+	/* RELEASED goes by name: it does not speak for our address while its
+	 * last STATE claims that under another name (a swap, whose other
+	 * removal may fail or end later, advG-swap-released): its next STATE
+	 * does, or its reaper's word. */
+	if (!final && claims_our_address(e, p, (size_t)i))
+		return;
 	if (v->owner != p->nodeid || final) {
 		v->blockers &= ~bit;
 		v->released |= bit;
 	}
-	e->placement_dirty = true;
 }
 
 static void
