@@ -5,7 +5,7 @@
 # prefixed "ck"). Each node has its own config file that differs only in
 # what its checks look at (check targets are not compared between nodes):
 #   svc   tcp to 127.0.0.1:8080 in the node's namespace (tests/tools/listen.c),
-#         rise 2, fall 2, hold_down 1s
+#         rise 2, fall 2, hold_down 3s
 #   flag  exec /usr/bin/test -e FILE, as script_user nobody, rise 1, fall 1
 #   api-up  http GET of 127.0.0.1:8081/health (tests/tools/listen.c in its
 #         HTTP mode), status 200-299 and a body containing "api ok"
@@ -73,7 +73,7 @@ check svc {
 	timeout: 100ms
 	rise: 2
 	fall: 2
-	hold_down: 1s
+	hold_down: 3s
 }
 check flag {
 	exec: /usr/bin/test -e $flags/up-n$i
@@ -149,9 +149,10 @@ bed_wait_until 8000 "web back on n1 (preempt) once its service is up again" held
 	fail "$BED_LAST"
 back=$(($(bed_now_ms) - t0))
 # the hold-down counts from the last failed run, at most one interval (200 ms)
-# before the service came back
-[ "$back" -ge 790 ] || fail "web came back ${back} ms after the service: the 1 s hold-down was not kept"
-echo "ok - n1's service back: web back on n1 in $back ms (hold-down 1 s kept)"
+# before the service came back (3 s: longer than a flap's up time even on a
+# loaded machine, where starting the listener and sampling stretch it)
+[ "$back" -ge 2790 ] || fail "web came back ${back} ms after the service: the 3 s hold-down was not kept"
+echo "ok - n1's service back: web back on n1 in $back ms (hold-down 3 s kept)"
 
 # corovipctl status shows this node's checks (libqb IPC: inside the node)
 st=$(bed_exec 1 "$build/ctl/corovipctl" status) || fail "corovipctl status on n1"
@@ -163,26 +164,29 @@ js=$(bed_exec 1 "$build/ctl/corovipctl" status --json) || fail "corovipctl statu
 echo "ok - corovipctl status shows n1's checks passing (text and JSON)"
 
 # A flapping service on n1 (down 500 ms, up 300 ms, for 4 s): fall 2 at a
-# 200 ms interval moves web away at the first outage; rise 2 and the 1 s
+# 200 ms interval moves web away at the first outage; rise 2 and the 3 s
 # hold-down keep it away while the service flaps: one move, not one per flap.
-# Holders sampled every ~50 ms from the kernel.
-moves=0 prev=n1
+# Holders sampled every ~50 ms from the kernel, node after node: a sample
+# across a handoff may list both (the watcher, not this loop, judges two
+# holders), so only samples of one holder count.
+one_holder() { [ -n "$1" ] && [ "${1#* }" = "$1" ]; }
+moves=0 prev=n1 seen=""
 flap_end=$(($(bed_now_ms) + 4000))
 while [ "$(bed_now_ms)" -lt "$flap_end" ]; do
 	bed_kill 1 listen
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		h=$(bed_holders $VIP)
-		if [ -n "$h" ] && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h; fi
+		if one_holder "$h" && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h seen="$seen $(bed_now_ms):$h(down)"; fi
 		sleep 0.05
 	done
 	listen_on 1 || fail "$BED_LAST"
 	for _ in 1 2 3 4 5 6; do
 		h=$(bed_holders $VIP)
-		if [ -n "$h" ] && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h; fi
+		if one_holder "$h" && [ "$h" != "$prev" ]; then moves=$((moves + 1)) prev=$h seen="$seen $(bed_now_ms):$h(up)"; fi
 		sleep 0.05
 	done
 done
-[ "$moves" -le 1 ] || fail "web moved $moves times while n1's service flapped (hold-down 1 s)"
+[ "$moves" -le 1 ] || fail "web moved $moves times while n1's service flapped (hold-down 3 s):$seen (flap from $((flap_end - 4000)))"
 bed_wait_until 8000 "web back on n1 once its service stays up" held_by n1 >/dev/null ||
 	fail "$BED_LAST"
 echo "ok - n1's service flapping for 4 s: web moved $moves time(s), back on n1 once it stayed up"
