@@ -24,6 +24,7 @@
 #include <qb/qbutil.h>
 
 #include "cmocka-all.h"
+#include "count-fds.h"
 #include "cv-macros.h"
 #include "exec-run.h"
 
@@ -136,19 +137,6 @@ count_children(void)
 		fclose(f);
 		n += ppid == getpid();
 	}
-	closedir(d);
-	return n;
-}
-
-static size_t
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
 	closedir(d);
 	return n;
 }

@@ -22,6 +22,7 @@
 #include <qb/qbutil.h>
 
 #include "cmocka-all.h"
+#include "count-fds.h"
 #include "cv-macros.h"
 #include "http-probe.h"
 #include "http.h"
@@ -535,19 +536,6 @@ start_one(struct many *m)
 
 	m->started++;
 	assert_int_equal(cv_http_get(m->http, &req, on_one_done, &m->g, &t), 0);
-}
-
-static size_t
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 static void
