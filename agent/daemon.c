@@ -53,6 +53,9 @@ struct cv_daemon {
 	struct cv_nl_monitor *mon;
 	struct cv_conflict_watch *conflicts;
 	struct cv_checks *checks; /* health checks (checks/) */
+	uid_t script_uid;	  /* the config's script_user (look_up_script_user) */
+	gid_t script_gid;
+	int script_err;		  /* 0, or why it could not be looked up */
 	struct cv_hooks *hooks;	  /* notify hooks (hooks.h) */
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
@@ -426,49 +429,38 @@ check_link_up(void *userdata, const char *ifname)
 	return cv_l2_link_up(l2(d), ifname);
 }
 
-/* Whom exec checks run as: script_user, looked up at each (re)load. */
 static struct cv_checks_env
-checks_env(struct cv_daemon *d, const struct cv_config *cfg)
+checks_env(struct cv_daemon *d)
 {
-	struct cv_checks_env env = { .loop = d->loop, .changed = check_changed,
-				     .link_up = check_link_up, .userdata = d,
-				     .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	int r = cv_checks_user(cfg->cluster.script_user, &env.uid, &env.gid);
-
-	env.no_user = r < 0;
-	if (r < 0 && cfg->n_checks)
-		qb_log(LOG_ERR, "script_user '%s': %s: exec checks cannot run (they fail)",
-		       cfg->cluster.script_user, cv_strerror(r));
-	return env;
+	return (struct cv_checks_env){ .loop = d->loop, .changed = check_changed,
+				       .link_up = check_link_up, .userdata = d,
+				       .uid = d->script_uid, .gid = d->script_gid,
+				       .no_user = d->script_err < 0 };
 }
 
 /* Without its checks the daemon still runs: a VIP that names one is not held here. */
 static void
 start_checks(struct cv_daemon *d)
 {
-	struct cv_checks_env env = checks_env(d, d->cfg);
+	struct cv_checks_env env = checks_env(d);
 	int r = cv_checks_new(&env, d->cfg, &d->checks);
 
 	if (r < 0)
 		qb_log(LOG_ERR, "cannot run the health checks: %s", cv_strerror(r));
 }
 
+/* A reload (d->cfg is the new config already). */
 static void
-switch_checks(struct cv_daemon *d, const struct cv_config *cfg)
+switch_checks(struct cv_daemon *d)
 {
-	struct cv_checks_env env;
 	int r;
 
 	if (!d->checks) {
-		env = checks_env(d, cfg);
-		r = cv_checks_new(&env, cfg, &d->checks);
-		if (r < 0)
-			qb_log(LOG_ERR, "cannot run the health checks: %s", cv_strerror(r));
+		start_checks(d);
 		return;
 	}
-	env = checks_env(d, cfg);
-	cv_checks_set_user(d->checks, env.uid, env.gid, env.no_user);
-	r = cv_checks_switch_config(d->checks, cfg);
+	cv_checks_set_user(d->checks, d->script_uid, d->script_gid, d->script_err < 0);
+	r = cv_checks_switch_config(d->checks, d->cfg);
 	if (r < 0)
 		qb_log(LOG_ERR, "the new config's health checks cannot run (%s): the old ones go on",
 		       cv_strerror(r));
@@ -500,43 +492,51 @@ any_hook(const struct cv_config *cfg)
 	return false;
 }
 
-/* Whom hooks run as: script_user, looked up at each (re)load; unknown: none runs. */
-static struct cv_hooks_env
-hooks_env(struct cv_daemon *d, const struct cv_config *cfg)
+/*
+ * Whom exec checks and notify hooks run as: the config's script_user, looked
+ * up once per (re)load (NSS may be slow: not at each run). Unknown: checks
+ * fail and hooks do not run, never as the daemon with its capabilities.
+ */
+static void
+look_up_script_user(struct cv_daemon *d, const struct cv_config *cfg)
 {
-	struct cv_hooks_env env = { .loop = d->loop, .uid = (uid_t)-1, .gid = (gid_t)-1,
-				    .epoch = hook_epoch, .userdata = d };
+	d->script_uid = (uid_t)-1;
+	d->script_gid = (gid_t)-1;
+	d->script_err = cv_checks_user(cfg->cluster.script_user, &d->script_uid, &d->script_gid);
+	if (d->script_err < 0 && (cfg->n_checks || any_hook(cfg)))
+		qb_log(LOG_ERR, "script_user '%s': %s: exec checks fail, notify hooks do not run",
+		       cfg->cluster.script_user, cv_strerror(d->script_err));
+}
 
-	env.user_err = cv_checks_user(cfg->cluster.script_user, &env.uid, &env.gid);
-	if (env.user_err < 0 && any_hook(cfg))
-		qb_log(LOG_ERR, "script_user '%s': %s: notify hooks cannot run",
-		       cfg->cluster.script_user, cv_strerror(env.user_err));
-	return env;
+static struct cv_hooks_env
+hooks_env(struct cv_daemon *d)
+{
+	return (struct cv_hooks_env){ .loop = d->loop, .uid = d->script_uid,
+				      .gid = d->script_gid, .user_err = d->script_err,
+				      .epoch = hook_epoch, .userdata = d };
 }
 
 static void
 start_hooks(struct cv_daemon *d)
 {
-	struct cv_hooks_env env = hooks_env(d, d->cfg);
+	struct cv_hooks_env env = hooks_env(d);
 	int r = cv_hooks_new(&env, d->cfg, &d->hooks);
 
 	if (r < 0)
 		qb_log(LOG_ERR, "cannot run the notify hooks: %s", cv_strerror(r));
 }
 
+/* A reload (d->cfg is the new config already). */
 static void
-switch_hooks(struct cv_daemon *d, const struct cv_config *cfg)
+switch_hooks(struct cv_daemon *d)
 {
-	struct cv_hooks_env env = hooks_env(d, cfg);
 	int r;
 
 	if (!d->hooks) {
-		r = cv_hooks_new(&env, cfg, &d->hooks);
-		if (r < 0)
-			qb_log(LOG_ERR, "cannot run the notify hooks: %s", cv_strerror(r));
+		start_hooks(d);
 		return;
 	}
-	r = cv_hooks_switch_config(d->hooks, cfg, env.uid, env.gid, env.user_err);
+	r = cv_hooks_switch_config(d->hooks, d->cfg, d->script_uid, d->script_gid, d->script_err);
 	if (r < 0)
 		qb_log(LOG_ERR, "the new config's notify hooks cannot be taken (%s): the old ones "
 		       "go on", cv_strerror(r));
@@ -993,8 +993,9 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	/* The step's actions have run; announcements in flight still point
 	 * into the old config: move them to the new one, then it can go. */
 	cv_executor_switch_config(d->exec, cfg);
-	switch_checks(d, cfg); /* its checks compare with the old config's: before it goes */
-	switch_hooks(d, cfg);
+	look_up_script_user(d, cfg);
+	switch_checks(d); /* its checks compare with the old config's: before it goes */
+	switch_hooks(d);
 	cv_config_free(old);
 	reset_conflict_log(d);
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
@@ -1211,6 +1212,7 @@ daemon_init(struct cv_daemon *d)
 		       cv_strerror(r));
 	watch_conflicts(d);
 	serve_ipc(d);
+	look_up_script_user(d, d->cfg);
 	start_checks(d);
 	start_hooks(d);
 	/* Rule 8: whatever a previous run left, we hold nothing yet; and from

@@ -47,8 +47,7 @@ print_check(const struct cv_config *c, const char *name, const char *sep)
 
 	if (!k)
 		return;
-	printf(" %s (%s %s)%s", name, k->exec ? "exec" : k->tcp ? "tcp" : k->link ? "link" : "http",
-	       k->exec ? k->exec : k->tcp ? k->tcp : k->link ? k->link : k->http, sep);
+	printf(" %s (%s %s)%s", name, cv_check_kind(k), cv_check_target(k), sep);
 }
 
 /*

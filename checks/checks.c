@@ -46,12 +46,6 @@ now_ms(void)
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
-static const char *
-kind_of(const struct cv_check_conf *k)
-{
-	return k->exec ? "exec" : k->tcp ? "tcp" : k->link ? "link" : "http";
-}
-
 static void
 arm_hold(struct check *k)
 {
@@ -69,7 +63,7 @@ report(struct check *k)
 	bool ok = cv_health_ok(&k->health);
 
 	k->since = time(NULL);
-	qb_log(LOG_NOTICE, "check '%s' (%s) %s", k->conf->head.name, kind_of(k->conf),
+	qb_log(LOG_NOTICE, "check '%s' (%s) %s", k->conf->head.name, cv_check_kind(k->conf),
 	       ok ? "passes" : "fails");
 	k->owner->env.changed(k->owner->env.userdata, k->conf->head.name, ok);
 }
@@ -240,31 +234,12 @@ check_new(struct cv_checks *c, const struct cv_check_conf *conf, struct check **
 	return 0;
 }
 
-static bool
-same_string(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* The same check, run the same way: its state carries over a reload. */
-static bool
-same_check(const struct cv_check_conf *a, const struct cv_check_conf *b)
-{
-	return strcmp(a->head.name, b->head.name) == 0 && same_string(a->http, b->http) &&
-	       same_string(a->exec, b->exec) && same_string(a->tcp, b->tcp) &&
-	       same_string(a->link, b->link) && a->shell == b->shell &&
-	       a->http_status.lo == b->http_status.lo && a->http_status.hi == b->http_status.hi &&
-	       same_string(a->http_body, b->http_body) && a->tls_verify == b->tls_verify &&
-	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
-	       a->rise == b->rise && a->fall == b->fall && a->hold_down_ms == b->hold_down_ms;
-}
-
 /* Where in old the check to keep for conf is (unchanged), or -1. */
 static ssize_t
 find_same(struct check *const *old, size_t n_old, const struct cv_check_conf *conf)
 {
 	for (size_t i = 0; i < n_old; i++)
-		if (old[i] && same_check(old[i]->conf, conf))
+		if (old[i] && cv_check_same(old[i]->conf, conf))
 			return (ssize_t)i;
 	return -1;
 }
@@ -395,7 +370,7 @@ cv_checks_info(const struct cv_checks *c, size_t i, struct cv_check_info *ret)
 	const struct check *k = c->v[i];
 
 	*ret = (struct cv_check_info){ .name = k->conf->head.name,
-				       .kind = kind_of(k->conf),
+				       .kind = cv_check_kind(k->conf),
 				       .passing = cv_health_ok(&k->health),
 				       .since = k->since,
 				       .runs = k->runs,

@@ -26,6 +26,13 @@ changed_keys(const struct cv_conf_section *s, const void *a, const void *b)
 	return mask;
 }
 
+bool
+cv_check_same(const struct cv_check_conf *a, const struct cv_check_conf *b)
+{
+	return strcmp(a->head.name, b->head.name) == 0 &&
+	       changed_keys(&cv_conf_sections[CV_CONF_CHECK], a, b) == 0;
+}
+
 static int
 add_change(struct cv_config_diff *d, struct cv_conf_change ch)
 {

@@ -251,3 +251,15 @@ cv_config_find_check(const struct cv_config *c, const char *name)
 {
 	return find(c, CV_CONF_CHECK, name);
 }
+
+const char *
+cv_check_kind(const struct cv_check_conf *k)
+{
+	return k->exec ? "exec" : k->tcp ? "tcp" : k->link ? "link" : "http";
+}
+
+const char *
+cv_check_target(const struct cv_check_conf *k)
+{
+	return k->exec ? k->exec : k->tcp ? k->tcp : k->link ? k->link : k->http;
+}

@@ -233,6 +233,11 @@ const struct cv_vip_conf *cv_config_find_vip_by_host(const struct cv_config *c,
 						      const struct cv_addr *a);
 const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
 const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
+/* A check's kind ("http", "exec", "tcp", "link": the one key of those set) and its value. */
+const char *cv_check_kind(const struct cv_check_conf *k);
+const char *cv_check_target(const struct cv_check_conf *k);
+/* The same name and every key equal (the schema's own comparison): the same check. */
+bool cv_check_same(const struct cv_check_conf *a, const struct cv_check_conf *b);
 
 const char *cv_backend_to_string(enum cv_backend_kind b);
 enum cv_backend_kind cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
