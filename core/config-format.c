@@ -117,18 +117,25 @@ cv_config_digest(const struct cv_config *c)
 	return sum;
 }
 
-uint32_t
-cv_config_vip_addr_key(const struct cv_vip_conf *v)
+static uint32_t
+addr_key(const struct cv_addr *a)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	uint8_t family = v->address.family;
+	uint8_t family = a->family;
 
 	/* Not the interface nor the backend: one host address on two nodes
 	 * conflicts whatever carries it (advG-rename-interface). */
 	h = fnv1a(h, (const char *)&family, sizeof(family));
-	h = mix(fnv1a(h, (const char *)v->address.bytes, v->address.family == AF_INET6 ? 16 : 4));
+	h = mix(fnv1a(h, (const char *)a->bytes, a->family == AF_INET6 ? 16 : 4));
 	h ^= h >> 32;
 	return (uint32_t)h ? (uint32_t)h : 1;
+}
+
+size_t
+cv_config_vip_addr_keys(const struct cv_vip_conf *v, uint32_t *keys)
+{
+	keys[0] = addr_key(&v->address);
+	return 1;
 }
 
 uint32_t

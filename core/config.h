@@ -107,6 +107,9 @@ struct cv_check_conf {
 	uint32_t hold_down_ms; /* no second change reported within this of the last */
 };
 
+/* Most addresses of one VIP (a group moving as one: issue 13). */
+#define CV_VIP_ADDRS_MAX 8
+
 struct cv_vip_conf {
 	struct cv_conf_head head;
 	struct cv_addr address;
@@ -191,13 +194,14 @@ uint64_t cv_config_digest(const struct cv_config *c);
  */
 uint32_t cv_config_vip_digest(const struct cv_config *c, size_t i);
 /*
- * What a VIP's address is, whatever its name: its host address hashed
+ * What a VIP's addresses are, whatever its name: each host address hashed
  * (never 0; not the prefix, interface or backend: the same host address
- * anywhere conflicts). STATE claims carry it, so that a member claiming
- * a VIP under a name we define otherwise blocks only the VIP of ours with
- * that address (engine-msg.c commit_state).
+ * anywhere conflicts), one key per address into keys (room for
+ * CV_VIP_ADDRS_MAX); returns how many. STATE claims carry them, so that a
+ * member claiming a VIP under a name we define otherwise blocks only the
+ * VIPs of ours with one of those addresses (engine-msg.c commit_state).
  */
-uint32_t cv_config_vip_addr_key(const struct cv_vip_conf *v);
+size_t cv_config_vip_addr_keys(const struct cv_vip_conf *v, uint32_t *keys);
 
 /*
  * How long the reaper waits for the daemon's loop to beat (every heartbeat)

@@ -42,12 +42,14 @@ struct peer {
 	uint64_t digest;	/* of its config, from its STATE */
 	uint32_t *vip_digests;	/* per VIP of ours: its config of that VIP, 0 = it has none */
 	bool has_unknown_vips;	/* its STATE names VIPs we do not have */
-	/* The address keys (cv_config_vip_addr_key) of the VIPs its last STATE
-	 * claims under a definition not ours (a name we lack, or defined
-	 * otherwise); foreign_all: more than we could keep, count them all. */
+	/* The address keys (cv_config_vip_addr_keys) its last STATE claims
+	 * that our VIP of that name lacks (a name we lack, an address defined
+	 * otherwise, an old address a reload's removal still takes away);
+	 * sorted once the STATE is whole. foreign_all: any address (more than
+	 * it or we could list). */
 	uint32_t *foreign_keys;
 	size_t n_foreign, cap_foreign;
-	bool foreign_all;
+	bool foreign_all, foreign_sorted;
 	bool mismatch_told;	/* we said once that its digest differs from ours */
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
@@ -288,9 +290,8 @@ void cv_engine_orphans_reconcile(struct cv_engine *e);
 void cv_engine_orphans_renewed(struct cv_engine *e);
 uint64_t cv_engine_orphans_wakeup(const struct cv_engine *e);
 void cv_engine_orphans_free(struct cv_engine *e);
-const char *cv_engine_orphan_name(const struct cv_engine *e, size_t k);
 uint64_t cv_engine_orphan_epoch(const struct cv_engine *e, size_t k);
-uint32_t cv_engine_orphan_addr_key(const struct cv_engine *e, size_t k);
+const struct cv_vip_conf *cv_engine_orphan_conf(const struct cv_engine *e, size_t k);
 
 /* engine-admin.c: corovipctl moves and standby, as cluster state */
 int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);

@@ -94,16 +94,10 @@ cv_engine_orphan_has_address(const struct cv_engine *e, const struct cv_vip_conf
 	return false;
 }
 
-const char *
-cv_engine_orphan_name(const struct cv_engine *e, size_t k)
+const struct cv_vip_conf *
+cv_engine_orphan_conf(const struct cv_engine *e, size_t k)
 {
-	return e->orphans[k]->name;
-}
-
-uint32_t
-cv_engine_orphan_addr_key(const struct cv_engine *e, size_t k)
-{
-	return cv_config_vip_addr_key(&e->orphans[k]->conf);
+	return &e->orphans[k]->conf;
 }
 
 uint64_t
@@ -129,6 +123,9 @@ orphan_done(struct cv_engine *e, size_t k)
 	if ((i < 0 || e->vips[i].state == CV_VIP_IDLE) && !cv_engine_orphan_pending(e, o->name))
 		cv_engine_send_released_named(e, o->name, o->wire_epoch);
 	e->placement_dirty = true; /* a RELEASED it held back may be due now */
+	/* Our STATE claimed its address (engine-msg.c add_orphans): a peer
+	 * whose VIP has that address now waits for our word that we do not. */
+	e->state_due = true;
 	/* An action of an earlier step may still name o->conf (a removal
 	 * under way when the kernel lease ran out): free it with the engine. */
 	if (!list) {

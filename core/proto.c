@@ -25,8 +25,8 @@
 	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 4 + 2 + 2 + 1 +                                   \
 	 CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
 #define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
-/* name length, flags, VIP digest, epoch, owner, address key */
-#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4 + 4)
+/* name length, flags, VIP digest, epoch, owner, n_keys (then 4 bytes a key) */
+#define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4 + 1)
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
 
@@ -195,6 +195,12 @@ vips_valid(const struct cv_proto_vip *vips, size_t n, uint8_t flag_mask)
 		/* canonical: no move fields without the flag (they would not be sent) */
 		if (!(vips[i].flags & CV_PROTO_VIP_MOVE) && (vips[i].move_target || vips[i].move_stamp))
 			return false;
+		/* ... nor keys past n_keys */
+		if (vips[i].n_keys > CV_PROTO_KEYS_MAX)
+			return false;
+		for (size_t k = vips[i].n_keys; k < CV_PROTO_KEYS_MAX; k++)
+			if (vips[i].addr_keys[k])
+				return false;
 	}
 	return true;
 }
@@ -208,6 +214,8 @@ vips_fit(const struct cv_proto_vip *vips, size_t n, size_t start, size_t fixed,
 	/* n_vips is a u16 on the wire; entries are too big to reach that, but say so. */
 	for (size_t i = start; i < n && k < UINT16_MAX; i++, k++) {
 		size += entry_fixed + name_len(vips[i].name);
+		if (entry_fixed == STATE_ENTRY_FIXED)
+			size += 4 * (size_t)vips[i].n_keys;
 		if (entry_fixed == STATE_ENTRY_FIXED && (vips[i].flags & CV_PROTO_VIP_MOVE))
 			size += MOVE_ENTRY_SIZE;
 		if (size > CV_PROTO_MAX_MSG)
@@ -229,7 +237,9 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_
 		put_be(w, vips[i].epoch, 8);
 		if (with_flags) {
 			put_be(w, vips[i].owner, 4);
-			put_be(w, vips[i].addr_key, 4);
+			put_be(w, vips[i].n_keys, 1);
+			for (size_t k = 0; k < vips[i].n_keys; k++)
+				put_be(w, vips[i].addr_keys[k], 4);
 		}
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			put_be(w, vips[i].move_target, 4);
@@ -263,7 +273,11 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 		vips[i].epoch = get_u64(r);
 		if (with_flags) {
 			vips[i].owner = get_u32(r);
-			vips[i].addr_key = get_u32(r);
+			vips[i].n_keys = get_u8(r);
+			if (vips[i].n_keys > CV_PROTO_KEYS_MAX)
+				return -EBADMSG;
+			for (size_t k = 0; k < vips[i].n_keys; k++)
+				vips[i].addr_keys[k] = get_u32(r);
 		}
 		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
 			vips[i].move_target = get_u32(r);

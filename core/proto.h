@@ -47,7 +47,9 @@
  *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
  *              u32 VIP digest (cv_config_vip_digest), u64 epoch, u32 owner
  *              (the node the sender's placement gave it to, 0 = nobody),
- *              u32 address key (cv_config_vip_addr_key),
+ *              u8 n_keys (<= CV_PROTO_KEYS_MAX), then n_keys times u32 address key
+ *              (cv_config_vip_addr_keys: every address it has or may still have
+ *              under that name; 0 keys: any address, more than fit),
  *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held,
  *              u32 lease_ms (the sender's L when it sent it)
@@ -77,6 +79,8 @@
 #define CV_PROTO_MAX_MSG 65535
 /* Longest VIP name on the wire, without the NUL. */
 #define CV_PROTO_NAME_MAX 63
+/* Most address keys of one STATE entry (more: sent as 0 keys, "any address"). */
+#define CV_PROTO_KEYS_MAX 16
 /* Most runtime standby entries in one STATE (one per node). */
 #define CV_PROTO_STANDBY_MAX 64
 
@@ -141,7 +145,11 @@ struct cv_proto_vip {
 	uint32_t digest;		  /* STATE only: the sender's config of this VIP */
 	uint64_t epoch;
 	uint32_t owner;	      /* STATE only: its owner as the sender's placement says */
-	uint32_t addr_key;    /* STATE only: cv_config_vip_addr_key of the sender's VIP */
+	/* STATE only: the keys (cv_config_vip_addr_keys) of every address the
+	 * sender has or may still have under this name (its VIP's, and those a
+	 * reload's removals still take away: engine-orphan.c); 0 keys = any. */
+	uint32_t addr_keys[CV_PROTO_KEYS_MAX];
+	uint8_t n_keys;
 	uint32_t move_target; /* STATE with CV_PROTO_VIP_MOVE: admin move target, 0 = done */
 	uint64_t move_stamp;  /* ... and the stamp of that move */
 };

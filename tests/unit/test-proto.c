@@ -38,6 +38,7 @@ enum {
 	OFF_STATE_VIPS = OFF_STATE_N_VIPS + 2,
 	/* within sample(STATE)'s first entry, after the name "web" and its length */
 	OFF_STATE_VIP0_FLAGS = OFF_STATE_VIPS + 4,
+	OFF_STATE_VIP0_N_KEYS = OFF_STATE_VIP0_FLAGS + 1 + 4 + 8 + 4, /* after digest, epoch, owner */
 	STATE_ENTRY_MOVE_SIZE = 4 + 8, /* move_target, move_stamp */
 	OFF_RELEASED_N_VIPS = 32,
 	OFF_RELEASED_VIPS = 34,
@@ -564,6 +565,29 @@ seasoned_and_blocked_flags_round_trip(void **state)
 }
 
 static void
+address_keys_past_their_maximum_are_refused_both_ways(void **state)
+{
+	struct cv_proto_vip vips[ELEMENTSOF(sample_vips)];
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+
+	memcpy(vips, sample_vips, sizeof(vips));
+	m.state.vips = vips;
+	vips[0].n_keys = CV_PROTO_KEYS_MAX + 1;
+	assert_encode_einval(&m);
+	/* canonical: no key past n_keys (it would not be sent) */
+	vips[0].n_keys = 1;
+	vips[0].addr_keys[0] = 1;
+	vips[0].addr_keys[1] = 2;
+	assert_encode_einval(&m);
+	vips[0].addr_keys[1] = 0;
+	assert_round_trip(&m);
+	/* "web" has no keys: a count of 17 is refused before its keys are read */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIP0_N_KEYS, -EBADMSG, CV_PROTO_KEYS_MAX + 1);
+	/* a count the message does not hold: cut short */
+	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIP0_N_KEYS, -EBADMSG, CV_PROTO_KEYS_MAX);
+}
+
+static void
 undefined_flag_bits_are_refused_both_ways(void **state)
 {
 	for (unsigned bit = 1; bit <= 0x80; bit <<= 1) {
@@ -622,6 +646,8 @@ many_vips(size_t n)
 		vips[i].flags = (uint8_t)(i % 8); /* HEALTHY, HELD, BLOCKED: no MOVE */
 		vips[i].digest = (uint32_t)(i * 2654435761u);
 		vips[i].epoch = i * 1000003;
+		vips[i].addr_keys[0] = (uint32_t)i + 1; /* one address each */
+		vips[i].n_keys = 1;
 	}
 	return vips;
 }
@@ -699,24 +725,28 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 
 	/* 63-character names. A STATE takes 16 + 875 bytes before its entries
 	 * (40 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
-	 * then 85 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4,
-	 * address key 4): 760 entries (891 + 760 * 85 = 65491 bytes; one more
-	 * would need 65576), 14 chunks for 10000. RELEASED: 909 per message
-	 * (34 + 909 * 72 = 65482). */
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 760);
+	 * then 86 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4,
+	 * n_keys 1, one address key 4): 751 entries (891 + 751 * 86 = 65477;
+	 * one more would need 65563), 14 chunks for 10000. RELEASED: 909 per
+	 * message (34 + 909 * 72 = 65482). */
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 751);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 14);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 891 + 759 * 85 + (22 + 42) + (22 + 43) = 65535 */
-	vips[759].name[42] = '\0';
-	vips[760].name[43] = '\0';
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
-	/* one byte over: the 761st entry with a 44-character name makes 65536 */
-	snprintf(vips[760].name, sizeof(vips[760].name), "%044d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
+	/* exactly full: 891 + 750 * 86 + (23 + 49) + (23 + 49) = 65535 */
+	vips[750].name[49] = '\0';
+	vips[751].name[49] = '\0';
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
+	/* one byte over: the 752nd entry with a 50-character name makes 65536 */
+	snprintf(vips[751].name, sizeof(vips[751].name), "%050d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
+	/* each key counts: a second key on the first entry, 4 bytes over */
+	vips[751].name[49] = '\0';
+	vips[0].addr_keys[1] = 7;
+	vips[0].n_keys = 2;
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 	/* one byte over: 34 + 909 * 72 + (9 + 45) = 65536 */
-	vips[1909].name[45] = '\0';
 	assert_int_equal(cv_proto_released_fit(vips, 1910, 1000), 909);
 }
 
@@ -726,35 +756,35 @@ move_entries_take_twelve_more_bytes_in_the_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 759 plain entries and a 42-character one make 891 + 759 * 85 + 64 =
-	 * 65470, leaving 65 bytes: an entry of a 43-character name (22 + 43)
-	 * without the move fields, or of a 31-character name with them
-	 * (22 + 31 + 12) */
-	vips[759].name[42] = '\0';
-	snprintf(vips[760].name, sizeof(vips[760].name), "%043d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
-	set_move(&vips[760], 1, 1);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
-	snprintf(vips[760].name, sizeof(vips[760].name), "%031d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
-	snprintf(vips[760].name, sizeof(vips[760].name), "%032d", 0); /* one byte over */
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
+	/* 750 plain entries and a 49-character one make 891 + 750 * 86 + 72 =
+	 * 65463, leaving 72 bytes: an entry of a 49-character name (23 + 49)
+	 * without the move fields, or of a 37-character name with them
+	 * (23 + 37 + 12) */
+	vips[750].name[49] = '\0';
+	snprintf(vips[751].name, sizeof(vips[751].name), "%049d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
+	set_move(&vips[751], 1, 1);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%037d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%038d", 0); /* one byte over */
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 	/* the 12 bytes count wherever the move is: with the first entry's, the
-	 * last plain entry has 65 - 12 = 53 bytes, a 31-character name */
+	 * last plain entry has 72 - 12 = 60 bytes, a 37-character name */
 	set_move(&vips[0], 0, 0);
-	vips[760] = (struct cv_proto_vip){ 0 };
-	snprintf(vips[760].name, sizeof(vips[760].name), "%031d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 761);
-	snprintf(vips[760].name, sizeof(vips[760].name), "%032d", 0);
-	assert_int_equal(cv_proto_state_fit(vips, 761, 0), 760);
+	vips[751] = (struct cv_proto_vip){ .addr_keys = { 1 }, .n_keys = 1 };
+	snprintf(vips[751].name, sizeof(vips[751].name), "%037d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%038d", 0);
+	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 
-	/* every entry with a move: 97 bytes each, 666 per STATE
-	 * (891 + 666 * 97 = 65493; one more would need 65590), 16 chunks */
+	/* every entry with a move: 98 bytes each, 659 per STATE
+	 * (891 + 659 * 98 = 65473; one more would need 65571), 16 chunks */
 	free(vips);
 	vips = many_vips(n);
 	for (size_t i = 0; i < n; i++)
 		set_move(&vips[i], (uint32_t)i, UINT64_MAX - i);
-	assert_int_equal(cv_proto_state_fit(vips, n, 0), 666);
+	assert_int_equal(cv_proto_state_fit(vips, n, 0), 659);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 16);
 	/* RELEASED does not send them: its fit is the same as without */
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
@@ -815,11 +845,11 @@ state_matches_reference_bytes(void **state)
 		{ .name = "ab",
 		  .flags = CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
 		  .digest = 0x31323334, .epoch = UINT64_C(0x35363738393a3b3c),
-		  .owner = 0x3d3e3f40, .addr_key = 0x61626364,
+		  .owner = 0x3d3e3f40, .addr_keys = { 0x61626364, 0x696a6b6c }, .n_keys = 2,
 		  .move_target = 0x41424344, .move_stamp = UINT64_C(0x45464748494a4b4c) },
 		{ .name = "c", .flags = CV_PROTO_VIP_HEALTHY, .digest = 0x51525354,
 		  .epoch = UINT64_C(0x55565758595a5b5c), .owner = 0x5d5e5f60,
-		  .addr_key = 0x65666768 },
+		  .addr_keys = { 0x65666768 }, .n_keys = 1 },
 	};
 	const struct cv_proto_msg m = {
 		.type = CV_PROTO_TYPE_STATE,
@@ -836,7 +866,7 @@ state_matches_reference_bytes(void **state)
 		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
 		0x00, 0x02,		/* version 2 */
 		0x00, 0x01,		/* type STATE */
-		0x00, 0x00, 0x00, 0x83, /* length 131 */
+		0x00, 0x00, 0x00, 0x89, /* length 137 */
 		0x00, 0x00, 0x00, 0x00, /* reserved */
 		0x00, 0x02,		/* max_version */
 		0x01,			/* role reaper */
@@ -859,7 +889,9 @@ state_matches_reference_bytes(void **state)
 		0x31, 0x32, 0x33, 0x34,				/* VIP digest */
 		0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, /* epoch */
 		0x3d, 0x3e, 0x3f, 0x40,				/* owner */
-		0x61, 0x62, 0x63, 0x64,				/* address key */
+		0x02,						/* n_keys */
+		0x61, 0x62, 0x63, 0x64,				/* address keys */
+		0x69, 0x6a, 0x6b, 0x6c,
 		0x41, 0x42, 0x43, 0x44,				/* move_target */
 		0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, /* move_stamp */
 		0x01, 'c',					/* name */
@@ -867,6 +899,7 @@ state_matches_reference_bytes(void **state)
 		0x51, 0x52, 0x53, 0x54,				/* VIP digest */
 		0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, /* epoch */
 		0x5d, 0x5e, 0x5f, 0x60,				/* owner */
+		0x01,						/* n_keys */
 		0x65, 0x66, 0x67, 0x68,				/* address key */
 	};
 	uint8_t buf[256];
@@ -1325,6 +1358,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_type_round_trips_field_by_field),
 		cmocka_unit_test(lists_with_no_vips_round_trip),
+		cmocka_unit_test(address_keys_past_their_maximum_are_refused_both_ways),
 		cmocka_unit_test(boundary_values_round_trip),
 		cmocka_unit_test(standby_table_round_trips_empty_and_full),
 		cmocka_unit_test(standby_table_over_64_entries_is_einval_on_encode),
