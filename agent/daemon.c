@@ -361,21 +361,28 @@ schedule_reconnect(struct cv_daemon *d)
 static int
 vip_at(const struct cv_config *cfg, const struct cv_addr *addr, int ifindex)
 {
-	const struct cv_vip_conf *v = cv_config_find_vip_by_host(cfg, addr);
+	size_t k;
+	const struct cv_vip_conf *v = cv_config_find_vip_by_host(cfg, addr, &k);
+	const char *ifname = v ? cv_vip_addr_ifname(v, k) : NULL;
 
-	if (!v || !v->interface || (int)if_nametoindex(v->interface) != ifindex)
+	if (!ifname || (int)if_nametoindex(ifname) != ifindex)
 		return -ENOENT;
 	return (int)(v - cfg->vips);
 }
 
 /* ---- link state: a VIP's interface down makes us unfit for it ---- */
 
+/* Does an address of cfg's VIPs (a group's "dev" too) live on interface name? */
 static bool
 vip_interface(const struct cv_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_vips; i++)
-		if (cfg->vips[i].interface && strcmp(cfg->vips[i].interface, name) == 0)
-			return true;
+		for (size_t k = 0; k < cfg->vips[i].addrs.n; k++) {
+			const char *ifname = cv_vip_addr_ifname(&cfg->vips[i], k);
+
+			if (ifname && strcmp(ifname, name) == 0)
+				return true;
+		}
 	return false;
 }
 
@@ -391,15 +398,9 @@ feed_link_states(struct cv_daemon *d)
 {
 	const struct cv_config *cfg = d->engine ? cv_engine_config(d->engine) : NULL;
 
-	for (size_t i = 0; cfg && i < cfg->n_vips; i++) {
-		const char *name = cfg->vips[i].interface;
-		bool seen = false;
-
-		for (size_t k = 0; name && k < i && !seen; k++)
-			seen = cfg->vips[k].interface && strcmp(cfg->vips[k].interface, name) == 0;
-		if (name && !seen)
-			feed_link(d, name, cv_l2_link_up(l2(d), name));
-	}
+	/* the interfaces we own are those of the VIPs, each once */
+	for (size_t i = 0; cfg && i < d->owned.n; i++)
+		feed_link(d, d->owned.ifnames[i], cv_l2_link_up(l2(d), d->owned.ifnames[i]));
 }
 
 static void
@@ -637,8 +638,8 @@ on_conflict(void *userdata, const struct cv_conflict_claim *c)
 	    cv_l2_own_mac(l2(d), c->ifindex, &c->mac) || !conflict_is_news(d, (size_t)i))
 		return;
 	v = &cfg->vips[i];
-	qb_log(LOG_ERR, "VIP '%s' (%s on %s): address conflict: %s claims it too (%s)",
-	       v->head.name, cv_addr_format(&v->address, true, a, sizeof(a)), v->interface,
+	qb_log(LOG_ERR, "VIP '%s' (%s on ifindex %d): address conflict: %s claims it too (%s)",
+	       v->head.name, cv_addr_format(&c->addr, true, a, sizeof(a)), c->ifindex,
 	       cv_mac_format(&c->mac, mac, sizeof(mac)), c->via);
 }
 

@@ -284,10 +284,10 @@ transition_level(const struct cv_action *a)
 static void
 log_transition(const struct cv_action *a, bool summarised)
 {
-	char buf[CV_ADDR_STRLEN];
+	char buf[256];
 
 	qb_log(summarised ? LOG_DEBUG : transition_level(a), "VIP '%s' (%s): %s -> %s (%s)",
-	       a->conf->head.name, cv_addr_format(&a->conf->address, true, buf, sizeof(buf)),
+	       a->conf->head.name, cv_vip_format_addrs(a->conf, buf, sizeof(buf)),
 	       cv_vip_state_to_string(a->from), cv_vip_state_to_string(a->to),
 	       cv_reason_to_string(a->reason));
 }

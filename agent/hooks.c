@@ -22,7 +22,7 @@
 #include "strbuf.h"
 
 #define BUCKETS 4096 /* VIPs with something queued or running: a chain is short */
-#define N_VARS	8
+#define N_VARS	10
 
 /* One transition of one VIP, waiting for its run or running. */
 struct entry {
@@ -174,7 +174,8 @@ var(const struct entry *e, size_t i)
 	return strchr(e->env[i], '=') + 1;
 }
 
-enum { V_VIP, V_ADDRESS, V_INTERFACE, V_OLD, V_NEW, V_REASON, V_EPOCH, V_NODE };
+enum { V_VIP, V_ADDRESS, V_INTERFACE, V_OLD, V_NEW, V_REASON, V_EPOCH, V_NODE, V_ADDRESSES,
+       V_INTERFACES };
 
 static void log_end(const char *what, const char *vip, const struct entry *e, uint32_t timeout_ms,
 		    const struct cv_exec_result *r);
@@ -237,10 +238,32 @@ pump(struct cv_hooks *h)
 	}
 }
 
+/*
+ * A group's addresses, blank-separated, and their interfaces in the same
+ * order (a VIP of one address: the same as COROVIP_ADDRESS and _INTERFACE).
+ */
+static void
+group_vars(const struct cv_vip_conf *c, char *all, size_t all_len, char *ifs, size_t ifs_len)
+{
+	char addr[CV_ADDR_STRLEN];
+	size_t a = 0, i = 0;
+
+	all[0] = ifs[0] = '\0';
+	for (size_t k = 0; k < c->addrs.n; k++) {
+		const char *ifname = cv_vip_addr_ifname(c, k);
+
+		a += (size_t)snprintf(all + a, all_len - a, "%s%s", k ? " " : "",
+				      cv_addr_format(&c->addrs.v[k].addr, true, addr, sizeof(addr)));
+		i += (size_t)snprintf(ifs + i, ifs_len - i, "%s%s", k ? " " : "",
+				      ifname ? ifname : "-");
+	}
+}
+
 static int
 make_entry(struct cv_hooks *h, const struct cv_action *t, struct entry **ret)
 {
-	char addr[CV_ADDR_STRLEN], epoch[24] = "", buf[512];
+	char addr[CV_ADDR_STRLEN], epoch[24] = "", buf[1024], all[CV_VIP_ADDRS_MAX * CV_ADDR_STRLEN];
+	char ifs[CV_VIP_ADDRS_MAX * (CV_IFNAME_MAX + 1)];
 	const struct cv_vip_conf *c = t->conf;
 	uint64_t ep;
 	struct entry *e;
@@ -248,14 +271,18 @@ make_entry(struct cv_hooks *h, const struct cv_action *t, struct entry **ret)
 
 	if (h->env.epoch && h->env.epoch(h->env.userdata, t, &ep))
 		snprintf(epoch, sizeof(epoch), "%" PRIu64, ep);
+	group_vars(c, all, sizeof(all), ifs, sizeof(ifs));
 	/* Each NAME=VALUE ends with its NUL: the whole is copied as is. */
 	len = snprintf(buf, sizeof(buf),
 		       "COROVIP_VIP=%s%cCOROVIP_ADDRESS=%s%cCOROVIP_INTERFACE=%s%c"
 		       "COROVIP_OLD_STATE=%s%cCOROVIP_NEW_STATE=%s%cCOROVIP_REASON=%s%c"
-		       "COROVIP_EPOCH=%s%cCOROVIP_NODE=%" PRIu32,
-		       c->head.name, 0, cv_addr_format(&c->address, true, addr, sizeof(addr)), 0,
+		       "COROVIP_EPOCH=%s%cCOROVIP_NODE=%" PRIu32 "%cCOROVIP_ADDRESSES=%s%c"
+		       "COROVIP_INTERFACES=%s",
+		       c->head.name, 0,
+		       cv_addr_format(cv_vip_first_addr(c), true, addr, sizeof(addr)), 0,
 		       c->interface ? c->interface : "", 0, state_name(t->from), 0,
-		       state_name(t->to), 0, reason_name(t->reason), 0, epoch, 0, h->node);
+		       state_name(t->to), 0, reason_name(t->reason), 0, epoch, 0, h->node, 0, all,
+		       0, ifs);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -EOVERFLOW; /* cannot be: every part is bounded */
 	e = calloc(1, sizeof(*e) + (size_t)len + 1);

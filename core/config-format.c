@@ -19,6 +19,27 @@ format_value(const struct cv_conf_key *k, const void *inst, struct cv_strbuf *ou
 	cv_conf_type_ops(k->type)->format(k, cv_conf_field((void *)inst, k), out);
 }
 
+/* "\tkey: value\n", a line per value of a repeated key. */
+static void
+format_key(const struct cv_conf_key *k, const void *inst, struct cv_strbuf *out)
+{
+	struct cv_strbuf v = {};
+	const char *p;
+
+	format_value(k, inst, &v);
+	for (p = v.buf ? v.buf : ""; ; p++) {
+		size_t len = strcspn(p, "\n");
+
+		cv_strbuf_printf(out, "\t%s: %.*s\n", k->name, (int)len, p);
+		p += len;
+		if (!*p)
+			break;
+	}
+	if (v.err)
+		out->err = v.err;
+	cv_strbuf_done(&v);
+}
+
 static void
 format_instance(const struct cv_conf_section *s, const void *inst, struct cv_strbuf *out)
 {
@@ -33,9 +54,7 @@ format_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 
 		if (!cv_conf_type_ops(k->type)->is_set(cv_conf_field((void *)inst, k)))
 			continue;
-		cv_strbuf_printf(out, "\t%s: ", k->name);
-		format_value(k, inst, out);
-		cv_strbuf_append(out, "\n");
+		format_key(k, inst, out);
 	}
 	cv_strbuf_append(out, "}\n");
 }
@@ -134,8 +153,9 @@ addr_key(const struct cv_addr *a)
 size_t
 cv_config_vip_addr_keys(const struct cv_vip_conf *v, uint32_t *keys)
 {
-	keys[0] = addr_key(&v->address);
-	return 1;
+	for (size_t k = 0; k < v->addrs.n; k++)
+		keys[k] = addr_key(&v->addrs.v[k].addr);
+	return v->addrs.n;
 }
 
 uint32_t

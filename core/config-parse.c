@@ -287,7 +287,7 @@ set_key(struct parser *p, const char *key, size_t key_col, const char *value, si
 	if (!k)
 		return unknown_key(p, key, key_col);
 	pos = &p->cfg->pos[((struct cv_conf_head *)p->inst)->pos_base + (size_t)(k - p->sec->keys)];
-	if (pos->line)
+	if (pos->line && !(k->flags & CV_K_REPEAT))
 		return FAIL(p, key_col, key, "duplicate key, first set at line %u, column %u",
 			    pos->line, pos->col);
 	if (*value == '\0')
@@ -297,7 +297,10 @@ set_key(struct parser *p, const char *key, size_t key_col, const char *value, si
 		return FAIL(p, value_col, key, "%s", msg);
 	if (r < 0)
 		return r;
-	*pos = (struct cv_conf_pos){ .line = p->line, .col = (uint32_t)key_col };
+	if (k->flags & CV_K_REPEAT)
+		cv_conf_type_ops(k->type)->mark(cv_conf_field(p->inst, k), p->line, (uint32_t)key_col);
+	if (!pos->line) /* a repeated key: where it was first given */
+		*pos = (struct cv_conf_pos){ .line = p->line, .col = (uint32_t)key_col };
 	return 0;
 }
 
@@ -460,6 +463,8 @@ cv_config_parse(const char *text, size_t len, struct cv_config **ret,
 		fit_vips(c);
 		r = cv_config_index_hosts(c);
 	}
+	if (r >= 0)
+		r = cv_config_make_members(c);
 	if (r < 0) {
 		if (r == -EINVAL)
 			*reterr = e;

@@ -79,7 +79,8 @@ static const struct cv_conf_key check_keys[] = {
 };
 
 static const struct cv_conf_key vip_keys[] = {
-	KEY(struct cv_vip_conf, "address", address, CV_T_ADDR, .flags = CV_K_REQUIRED | CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "address", addrs, CV_T_ADDRS,
+	    .flags = CV_K_REQUIRED | CV_K_DIGEST | CV_K_REPEAT),
 	KEY(struct cv_vip_conf, "interface", interface, CV_T_IFNAME, .max = CV_IFNAME_MAX),
 	KEY(struct cv_vip_conf, "backend", backend, CV_T_ENUM, .def = "l2", .choices = backend_names,
 	    .flags = CV_K_DIGEST),

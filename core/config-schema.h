@@ -21,7 +21,7 @@ enum cv_conf_type {
 	CV_T_UINT,	/* decimal; uint32_t */
 	CV_T_BOOL,	/* yes | no; bool */
 	CV_T_DURATION,	/* N ms | N s | N m; uint32_t milliseconds */
-	CV_T_ADDR,	/* ADDR[/PREFIX]; struct cv_addr */
+	CV_T_ADDRS,	/* ADDR[/PREFIX] [dev IFNAME], a line each (CV_K_REPEAT); struct cv_vip_addrs */
 	CV_T_ENUM,	/* one of choices; int-sized enum */
 	CV_T_URL,	/* http:// or https:// URL; char * */
 	CV_T_COMMAND,	/* absolute path and arguments; char * */
@@ -36,6 +36,9 @@ enum {
 	CV_K_AUTO = 1 << 1,	/* "auto" is a value (stored as CV_AUTO) */
 	CV_K_SECONDS = 1 << 2,	/* durations in whole seconds only */
 	CV_K_DIGEST = 1 << 3,	/* must agree cluster-wide: part of the digest */
+	/* May be given several times, each adding a value; formatted a line
+	 * per value (the type's format separates them with '\n'). */
+	CV_K_REPEAT = 1 << 4,
 };
 
 struct cv_conf_key {
@@ -68,6 +71,8 @@ struct cv_conf_type_ops {
 	bool (*equal)(const void *a, const void *b);
 	bool (*is_set)(const void *field); /* false: omitted from the effective config */
 	void (*done)(void *field);
+	/* CV_K_REPEAT: where the value just added was (its own errors say so). */
+	void (*mark)(void *field, uint32_t line, uint32_t col);
 };
 
 extern const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX];
@@ -114,6 +119,8 @@ int cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr);
 
 /* Build c->by_host (cv_config_find_vip_by_host) once the VIPs are final: 0 or -ENOMEM. */
 int cv_config_index_hosts(struct cv_config *c);
+/* Build each VIP's members (cv_vip_conf_make_members) once the VIPs are final. */
+int cv_config_make_members(struct cv_config *c);
 
 /* Is s a valid section or list name of at most max characters? -EINVAL with a message. */
 int cv_conf_check_name(const char *s, size_t max, char *err, size_t errlen);

@@ -586,7 +586,7 @@ check_vip_class(const char *text, const struct cv_addr *a, char *err, size_t err
 }
 
 static int
-parse_addr(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+parse_one_addr(const char *text, struct cv_addr *ret, char *err, size_t errlen)
 {
 	struct cv_addr a;
 	int r = cv_addr_parse(text, &a);
@@ -606,28 +606,96 @@ parse_addr(const struct cv_conf_key *k, const char *text, void *field, char *err
 	if (r > 0)
 		return ERR("'%s' is the %s address of its prefix", Q(text),
 			   r == 1 ? "network" : "broadcast");
-	*(struct cv_addr *)field = a;
+	*ret = a;
+	return 0;
+}
+
+/* "ADDR[/PREFIX]" or "ADDR[/PREFIX] dev IFNAME" (keepalived's and ip's words). */
+static int
+parse_addrs(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	struct cv_vip_addrs *list = field;
+	struct cv_vip_addr a = {};
+	char word[3][CV_ADDR_STRLEN + 1] = {};
+	int n = 0, r;
+
+	for (const char *p = text; *p && n <= 3;) {
+		size_t len = strcspn(p, " \t");
+
+		if (n < 3 && len >= sizeof(word[0]))
+			return ERR("'%s' is not ADDRESS[/PREFIX] [dev INTERFACE]", Q(text));
+		if (n < 3)
+			memcpy(word[n], p, len);
+		n++;
+		p += len;
+		p += strspn(p, " \t");
+	}
+	if (n != 1 && (n != 3 || strcmp(word[1], "dev") != 0))
+		return ERR("'%s' is not ADDRESS[/PREFIX] [dev INTERFACE]", Q(text));
+	r = parse_one_addr(word[0], &a.addr, err, errlen);
+	if (r < 0)
+		return r;
+	if (n == 3) {
+		const struct cv_conf_key ifkey = { .name = k->name, .max = CV_IFNAME_MAX };
+		char *ifname = NULL;
+
+		r = parse_ifname(&ifkey, word[2], &ifname, err, errlen);
+		if (r < 0)
+			return r;
+		snprintf(a.dev, sizeof(a.dev), "%s", ifname);
+		free(ifname);
+	}
+	if (list->n == CV_VIP_ADDRS_MAX)
+		return ERR("more than %d addresses in one VIP", CV_VIP_ADDRS_MAX);
+	list->v[list->n++] = a;
 	return 0;
 }
 
 static void
-format_addr(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
+format_addrs(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
 {
+	const struct cv_vip_addrs *list = field;
 	char buf[CV_ADDR_STRLEN];
 
-	cv_strbuf_append(out, cv_addr_format(field, true, buf, sizeof(buf)));
+	for (size_t i = 0; i < list->n; i++) {
+		cv_strbuf_printf(out, "%s%s", i ? "\n" : "",
+				 cv_addr_format(&list->v[i].addr, true, buf, sizeof(buf)));
+		if (list->v[i].dev[0])
+			cv_strbuf_printf(out, " dev %s", list->v[i].dev);
+	}
+}
+
+bool
+cv_vip_addrs_equal(const struct cv_vip_addrs *x, const struct cv_vip_addrs *y)
+{
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (cv_addr_compare(&x->v[i].addr, &y->v[i].addr) != 0 ||
+		    strcmp(x->v[i].dev, y->v[i].dev) != 0)
+			return false;
+	return true;
 }
 
 static bool
-equal_addr(const void *a, const void *b)
+equal_addrs(const void *a, const void *b)
 {
-	return cv_addr_compare(a, b) == 0;
+	return cv_vip_addrs_equal(a, b);
+}
+
+static void
+mark_addrs(void *field, uint32_t line, uint32_t col)
+{
+	struct cv_vip_addrs *list = field;
+
+	list->v[list->n - 1].line = line;
+	list->v[list->n - 1].col = col;
 }
 
 static bool
-is_set_addr(const void *field)
+is_set_addrs(const void *field)
 {
-	return ((const struct cv_addr *)field)->family != 0;
+	return ((const struct cv_vip_addrs *)field)->n > 0;
 }
 
 static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
@@ -637,7 +705,8 @@ static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
 	[CV_T_UINT] = { parse_uint, format_uint, equal_u32, always_set, done_nothing },
 	[CV_T_BOOL] = { parse_bool, format_bool, equal_bool, always_set, done_nothing },
 	[CV_T_DURATION] = { parse_duration, format_duration, equal_u32, always_set, done_nothing },
-	[CV_T_ADDR] = { parse_addr, format_addr, equal_addr, is_set_addr, done_nothing },
+	[CV_T_ADDRS] = { parse_addrs, format_addrs, equal_addrs, is_set_addrs, done_nothing,
+			 mark_addrs },
 	[CV_T_ENUM] = { parse_enum, format_enum, equal_int, always_set, done_nothing },
 	[CV_T_URL] = { parse_url, format_string, equal_string, is_set_string, done_string },
 	[CV_T_COMMAND] = { parse_command, format_string, equal_string, is_set_string, done_string },

@@ -74,27 +74,6 @@ sort_by_name(const void *a, const void *b)
 	return r ? r : by_line(x, y);
 }
 
-static bool
-same_host(const void *a, const void *b)
-{
-	return cv_addr_same_host(&((const struct cv_vip_conf *)a)->address,
-				 &((const struct cv_vip_conf *)b)->address);
-}
-
-/* Same host address together (the prefix length sorts last), then by line. */
-static int
-sort_by_host(const void *a, const void *b)
-{
-	const struct cv_vip_conf *x = *(const struct cv_vip_conf *const *)a;
-	const struct cv_vip_conf *y = *(const struct cv_vip_conf *const *)b;
-	struct cv_addr hx = x->address, hy = y->address;
-	int r;
-
-	hx.prefixlen = hy.prefixlen = 0;
-	r = cv_addr_compare(&hx, &hy);
-	return r ? r : by_line(&x->head, &y->head);
-}
-
 /*
  * Sort pointers to all instances of a section; among neighbours with the same
  * key, return the pair whose later member comes first in the file (the error
@@ -146,24 +125,84 @@ check_unique_names(const struct ctx *x, enum cv_conf_section_kind kind)
 			    b->name, a->line, a->col);
 }
 
+/* One address of one VIP, for check_unique_addresses. */
+struct addr_ref {
+	struct cv_addr host; /* prefix length 0 */
+	const struct cv_vip_conf *v;
+	size_t k;
+};
+
+static uint32_t
+ref_line(const struct addr_ref *r)
+{
+	return r->v->addrs.v[r->k].line ? r->v->addrs.v[r->k].line : r->v->head.line;
+}
+
+/* Same host address together, then in file order. */
+static int
+sort_addr_refs(const void *a, const void *b)
+{
+	const struct addr_ref *x = a, *y = b;
+	int r = cv_addr_compare(&x->host, &y->host);
+
+	if (r)
+		return r;
+	r = by_line(&x->v->head, &y->v->head);
+	return r ? r : (x->k > y->k) - (x->k < y->k);
+}
+
+/* Where address r was given: its own line, else the key's first. */
+static struct cv_conf_pos
+addr_pos(const struct ctx *x, const struct addr_ref *r)
+{
+	const struct cv_vip_addr *a = &r->v->addrs.v[r->k];
+
+	if (a->line)
+		return (struct cv_conf_pos){ .line = a->line, .col = a->col };
+	return where(x, CV_CONF_VIP, r->v, "address");
+}
+
+/* No host address twice, in one VIP or two: the pair a reader meets first. */
 static int
 check_unique_addresses(const struct ctx *x)
 {
-	const struct cv_vip_conf *a, *b;
+	size_t n = 0, dup = 0;
+	_cleanup_free_ struct addr_ref *refs = NULL;
+	const struct addr_ref *a, *b;
 	char buf[CV_ADDR_STRLEN];
-	struct cv_conf_pos pa;
-	int r = find_duplicate(x->c, CV_CONF_VIP, sort_by_host, same_host, (const void **)&a,
-			       (const void **)&b);
+	struct cv_conf_pos pa, pb;
 
-	if (r == -ENOENT)
+	for (size_t i = 0; i < x->c->n_vips; i++)
+		n += x->c->vips[i].addrs.n;
+	refs = calloc(n ? n : 1, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < x->c->n_vips; i++)
+		for (size_t k = 0; k < x->c->vips[i].addrs.n; k++) {
+			refs[n] = (struct addr_ref){ .host = x->c->vips[i].addrs.v[k].addr,
+						     .v = &x->c->vips[i], .k = k };
+			refs[n++].host.prefixlen = 0;
+		}
+	qsort(refs, n, sizeof(*refs), sort_addr_refs);
+	for (size_t i = 1; i < n; i++)
+		if (cv_addr_compare(&refs[i - 1].host, &refs[i].host) == 0 &&
+		    (!dup || ref_line(&refs[i]) < ref_line(&refs[dup])))
+			dup = i;
+	if (!dup)
 		return 0;
-	if (r < 0)
-		return r;
-	pa = where(x, CV_CONF_VIP, a, "address");
-	return FAIL_AT(x, CV_CONF_VIP, b, "address",
-		       "%s is already used by vip '%s' at line %u, column %u",
-		       cv_addr_format(&b->address, false, buf, sizeof(buf)), a->head.name, pa.line,
-		       pa.col);
+	a = &refs[dup - 1];
+	b = &refs[dup];
+	cv_addr_format(&b->v->addrs.v[b->k].addr, false, buf, sizeof(buf));
+	pa = addr_pos(x, a);
+	pb = addr_pos(x, b);
+	if (a->v == b->v)
+		return cv_conf_fail(x->e, pb.line, pb.col, "address",
+				    "%s is listed twice, first at line %u, column %u", buf, pa.line,
+				    pa.col);
+	return cv_conf_fail(x->e, pb.line, pb.col, "address",
+			    "%s is already used by vip '%s' at line %u, column %u", buf,
+			    a->v->head.name, pa.line, pa.col);
 }
 
 static bool
@@ -224,9 +263,12 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
 	int r;
 
-	if (v->backend == CV_BACKEND_L2 && !v->interface)
-		return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
-				    "missing in section vip '%s' (backend l2 needs it)", v->head.name);
+	for (size_t k = 0; v->backend == CV_BACKEND_L2 && k < v->addrs.n; k++)
+		if (!cv_vip_addr_ifname(v, k))
+			return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
+					    "missing in section vip '%s' (backend l2 needs it, or "
+					    "'dev' on each address)",
+					    v->head.name);
 	if (v->backend != CV_BACKEND_L2)
 		return FAIL_AT(x, CV_CONF_VIP, v, "backend",
 			       "'%s' is not available in this version (only l2)",

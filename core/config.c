@@ -117,6 +117,8 @@ cv_config_free(struct cv_config *c)
 		for (size_t j = 0; j < cv_conf_count(c, s); j++)
 			instance_done(s, cv_conf_instance(c, s, j));
 	}
+	for (size_t i = 0; i < c->n_vips; i++)
+		cv_vip_conf_free_members(&c->vips[i]);
 	free(c->nodes);
 	free(c->checks);
 	free(c->vips);
@@ -189,49 +191,116 @@ host_of(const struct cv_addr *a)
 static int
 by_host_key(const void *a, const void *b)
 {
-	return cv_addr_compare(&((const struct host_key *)a)->addr,
-			       &((const struct host_key *)b)->addr);
+	return cv_addr_compare(&((const struct cv_host_entry *)a)->host,
+			       &((const struct cv_host_entry *)b)->host);
 }
 
 int
 cv_config_index_hosts(struct cv_config *c)
 {
-	_cleanup_free_ struct host_key *keys = calloc(c->n_vips ? c->n_vips : 1, sizeof(*keys));
-	size_t *v = calloc(c->n_vips ? c->n_vips : 1, sizeof(*v));
+	size_t n = 0;
+	struct cv_host_entry *v;
 
-	if (!keys || !v) {
-		free(v);
+	for (size_t i = 0; i < c->n_vips; i++)
+		n += c->vips[i].addrs.n;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	}
+	n = 0;
 	for (size_t i = 0; i < c->n_vips; i++)
-		keys[i] = (struct host_key){ .addr = host_of(&c->vips[i].address), .vip = i };
-	qsort(keys, c->n_vips, sizeof(*keys), by_host_key);
-	for (size_t i = 0; i < c->n_vips; i++)
-		v[i] = keys[i].vip;
+		for (size_t k = 0; k < c->vips[i].addrs.n; k++)
+			v[n++] = (struct cv_host_entry){ .host = host_of(&c->vips[i].addrs.v[k].addr),
+							 .vip = (uint32_t)i,
+							 .k = (uint32_t)k };
+	qsort(v, n, sizeof(*v), by_host_key);
 	free(c->by_host);
 	c->by_host = v;
+	c->n_by_host = n;
 	return 0;
 }
 
 const struct cv_vip_conf *
-cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a)
+cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a, size_t *ret_k)
 {
-	struct cv_addr key = host_of(a);
-	size_t lo = 0, hi = c->by_host ? c->n_vips : 0;
+	struct cv_host_entry key = { .host = host_of(a) };
+	const struct cv_host_entry *h =
+		c->by_host ? bsearch(&key, c->by_host, c->n_by_host, sizeof(key), by_host_key) : NULL;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct cv_addr h = host_of(&c->vips[c->by_host[mid]].address);
-		int r = cv_addr_compare(&h, &key);
+	if (!h)
+		return NULL;
+	if (ret_k)
+		*ret_k = h->k;
+	return &c->vips[h->vip];
+}
 
-		if (r == 0)
-			return &c->vips[c->by_host[mid]];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+/* ---- a VIP's members (config.h) ---- */
+
+size_t
+cv_vip_conf_members(const struct cv_vip_conf *v, const struct cv_vip_conf **ret)
+{
+	*ret = v->n_members ? v->members : v;
+	return v->n_members ? v->n_members : 1;
+}
+
+int
+cv_vip_conf_make_members(struct cv_vip_conf *v)
+{
+	v->members = NULL;
+	v->n_members = 0;
+	if (v->addrs.n == 1 && !v->addrs.v[0].dev[0])
+		return 0;
+	v->members = calloc(v->addrs.n, sizeof(*v->members));
+	if (!v->members)
+		return -ENOMEM;
+	for (size_t k = 0; k < v->addrs.n; k++) {
+		struct cv_vip_conf *m = &v->members[k];
+
+		*m = *v; /* strings shared: v owns them */
+		m->addrs = (struct cv_vip_addrs){ .v = { { .addr = v->addrs.v[k].addr } }, .n = 1 };
+		m->interface = (char *)cv_vip_addr_ifname(v, k);
+		m->members = NULL;
+		m->group = v;
 	}
-	return NULL;
+	v->n_members = v->addrs.n;
+	return 0;
+}
+
+void
+cv_vip_conf_free_members(struct cv_vip_conf *v)
+{
+	free(v->members);
+	v->members = NULL;
+	v->n_members = 0;
+}
+
+const char *
+cv_vip_format_addrs(const struct cv_vip_conf *v, char *buf, size_t len)
+{
+	struct cv_strbuf b = {};
+	char a[CV_ADDR_STRLEN];
+
+	for (size_t k = 0; k < v->addrs.n; k++) {
+		cv_strbuf_printf(&b, "%s%s", k ? ", " : "",
+				 cv_addr_format(&v->addrs.v[k].addr, true, a, sizeof(a)));
+		if (v->addrs.v[k].dev[0])
+			cv_strbuf_printf(&b, " dev %s", v->addrs.v[k].dev);
+	}
+	snprintf(buf, len, "%s", b.buf && !b.err ? b.buf : "?");
+	cv_strbuf_done(&b);
+	return buf;
+}
+
+/* Each VIP's members, once the VIPs are final (they point into them). */
+int
+cv_config_make_members(struct cv_config *c)
+{
+	for (size_t i = 0; i < c->n_vips; i++) {
+		int r = cv_vip_conf_make_members(&c->vips[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 const struct cv_vip_conf *

@@ -110,9 +110,22 @@ struct cv_check_conf {
 /* Most addresses of one VIP (a group moving as one: issue 13). */
 #define CV_VIP_ADDRS_MAX 8
 
+/* One "address:" line of a VIP: ADDR[/PREFIX] [dev IFNAME]. */
+struct cv_vip_addr {
+	struct cv_addr addr;
+	char dev[CV_IFNAME_MAX + 1]; /* its own interface, or "" for the VIP's */
+	uint32_t line, col;	     /* where in the file (0: not from a file) */
+};
+
+/* A VIP's addresses, in file order: one placement, epoch and batch. */
+struct cv_vip_addrs {
+	struct cv_vip_addr v[CV_VIP_ADDRS_MAX];
+	size_t n; /* >= 1 once parsed */
+};
+
 struct cv_vip_conf {
 	struct cv_conf_head head;
-	struct cv_addr address;
+	struct cv_vip_addrs addrs;
 	char *interface; /* NULL for cloud backends without one */
 	enum cv_backend_kind backend;
 	struct cv_name_list prefer;
@@ -126,12 +139,55 @@ struct cv_vip_conf {
 	bool nodad;
 	bool deprecated;
 	char *notify; /* hook run on each of our transitions: command line, or NULL */
+
+	/* Not from the file: a VIP of several addresses (or one on a "dev" of
+	 * its own) has a member per address, a copy of it with that address
+	 * alone and its interface (cv_vip_conf_members): a backend works per
+	 * member and reports the VIP once all are done. */
+	struct cv_vip_conf *members;
+	size_t n_members;
+	const struct cv_vip_conf *group; /* a member: its VIP; NULL: a VIP */
 };
+
+/* The same addresses, in the same order, each with the same "dev". */
+bool cv_vip_addrs_equal(const struct cv_vip_addrs *a, const struct cv_vip_addrs *b);
+
+/* The first address: what one-line messages name. */
+static inline const struct cv_addr *
+cv_vip_first_addr(const struct cv_vip_conf *v)
+{
+	return &v->addrs.v[0].addr;
+}
+
+/* The interface of address k: its own "dev", or the VIP's (NULL: none). */
+static inline const char *
+cv_vip_addr_ifname(const struct cv_vip_conf *v, size_t k)
+{
+	return v->addrs.v[k].dev[0] ? v->addrs.v[k].dev : v->interface;
+}
+
+/*
+ * What a backend works on for v: its members, or v itself when it has one
+ * address on its own interface (*ret points at n confs; returns n).
+ */
+size_t cv_vip_conf_members(const struct cv_vip_conf *v, const struct cv_vip_conf **ret);
+/* Build v's members (none when one address on its interface): 0 or -ENOMEM. */
+int cv_vip_conf_make_members(struct cv_vip_conf *v);
+void cv_vip_conf_free_members(struct cv_vip_conf *v);
+/* v's addresses, "ADDR/PREFIX[ dev IF]" joined by ", ", into buf (cut to fit). */
+const char *cv_vip_format_addrs(const struct cv_vip_conf *v, char *buf, size_t len);
 
 /* Where a key was set in the file; line 0 = not set (default). */
 struct cv_conf_pos {
 	uint32_t line;
 	uint32_t col;
+};
+
+/* One address in c->by_host. */
+struct cv_host_entry {
+	struct cv_addr host; /* prefix length 0 */
+	uint32_t vip;
+	uint32_t k; /* which of its addresses */
 };
 
 struct cv_config {
@@ -142,7 +198,8 @@ struct cv_config {
 	size_t n_checks;
 	struct cv_vip_conf *vips;
 	size_t n_vips;
-	size_t *by_host; /* indexes of vips sorted by host address: cv_config_find_vip_by_host */
+	struct cv_host_entry *by_host; /* every VIP address by host: cv_config_find_vip_by_host */
+	size_t n_by_host;
 
 	/* Key positions for error messages, per instance (see cv_conf_head.pos_base). */
 	struct cv_conf_pos *pos;
@@ -229,12 +286,13 @@ uint8_t cv_config_address_tag(const struct cv_config *c);
 const struct cv_vip_conf *cv_config_find_vip(const struct cv_config *c, const char *name);
 
 /*
- * The VIP whose address has a's host part (any prefix length; no two VIPs
- * share one), or NULL: a binary search, for the daemon's per-address paths
- * at 10,000 VIPs (monitor events, reconcile, conflicts).
+ * The VIP with an address of a's host part (any prefix length; no two
+ * addresses share one), or NULL; *ret_k (may be NULL): which of its
+ * addresses. A binary search, for the daemon's per-address paths at 10,000
+ * VIPs (monitor events, reconcile, conflicts).
  */
 const struct cv_vip_conf *cv_config_find_vip_by_host(const struct cv_config *c,
-						      const struct cv_addr *a);
+						      const struct cv_addr *a, size_t *ret_k);
 const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
 const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
 /* A check's kind ("http", "exec", "tcp", "link": the one key of those set) and its value. */

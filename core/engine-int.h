@@ -101,7 +101,9 @@ struct vip_rt {
 	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
-	bool link_down;		/* its interface is down: not healthy until it is up */
+	/* Its addresses whose interface is down (bit k: address k; a group's
+	 * may have several): not healthy until all are up. */
+	uint8_t link_down;
 };
 
 /*

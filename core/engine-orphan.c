@@ -44,6 +44,8 @@ cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const st
 	if (list)
 		e->orphans = list;
 	if (!list || !o || (vc->interface && !(o->ifname = strdup(vc->interface)))) {
+		if (o)
+			free(o->ifname);
 		free(o);
 		return -ENOMEM;
 	}
@@ -52,6 +54,13 @@ cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const st
 	o->conf.head.name = o->name;
 	o->conf.interface = o->ifname;
 	o->conf.prefer = o->conf.check = (struct cv_name_list){ 0 };
+	o->conf.notify = NULL;
+	/* its own members: the old config's go with it */
+	if (cv_vip_conf_make_members(&o->conf) < 0) {
+		free(o->ifname);
+		free(o);
+		return -ENOMEM;
+	}
 	o->epoch = v->op_epoch;
 	o->wire_epoch = v->epoch;
 	o->added_at = v->added_at;
@@ -81,16 +90,26 @@ cv_engine_orphan_pending(const struct cv_engine *e, const char *name)
  * an address whose removal has not succeeded yet)? Then we must not take
  * it: the orphan's next removal would take our new holding away.
  */
+static bool
+shares_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
+{
+	for (size_t i = 0; i < a->addrs.n; i++)
+		for (size_t j = 0; j < b->addrs.n; j++) {
+			const char *ia = cv_vip_addr_ifname(a, i), *ib = cv_vip_addr_ifname(b, j);
+
+			if (cv_addr_compare(&a->addrs.v[i].addr, &b->addrs.v[j].addr) == 0 &&
+			    strcmp(ia ? ia : "", ib ? ib : "") == 0)
+				return true;
+		}
+	return false;
+}
+
 bool
 cv_engine_orphan_has_address(const struct cv_engine *e, const struct cv_vip_conf *vc)
 {
-	for (size_t k = 0; k < e->n_orphans; k++) {
-		const struct cv_vip_conf *oc = &e->orphans[k]->conf;
-
-		if (cv_addr_compare(&oc->address, &vc->address) == 0 &&
-		    strcmp(oc->interface ? oc->interface : "", vc->interface ? vc->interface : "") == 0)
+	for (size_t k = 0; k < e->n_orphans; k++)
+		if (shares_address(&e->orphans[k]->conf, vc))
 			return true;
-	}
 	return false;
 }
 
@@ -205,6 +224,7 @@ static void
 free_list(struct orphan **list, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
+		cv_vip_conf_free_members(&list[k]->conf);
 		free(list[k]->ifname);
 		free(list[k]);
 	}

@@ -70,7 +70,8 @@ release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
 static bool
 same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
 {
-	return cv_addr_compare(&a->address, &b->address) == 0 && a->backend == b->backend &&
+	/* every address, in order, each with its interface */
+	return cv_vip_addrs_equal(&a->addrs, &b->addrs) && a->backend == b->backend &&
 	       strcmp(a->interface ? a->interface : "", b->interface ? b->interface : "") == 0;
 }
 
@@ -103,7 +104,8 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 			v->retry_at = NEVER;
 			v->add_pending = false;
 			v->local_healthy = h;
-			v->add_failed = v->link_down = false;
+			v->add_failed = false;
+			v->link_down = 0;
 		}
 	}
 	return 0;

@@ -299,12 +299,17 @@ on_health(struct cv_engine *e, const char *check, bool healthy)
 static void
 on_link(struct cv_engine *e, const char *interface, bool up)
 {
-	for (size_t i = 0; i < e->n_vips; i++) {
-		const char *ifname = e->cfg->vips[i].interface;
+	for (size_t i = 0; i < e->n_vips; i++)
+		for (size_t k = 0; k < e->cfg->vips[i].addrs.n; k++) {
+			const char *ifname = cv_vip_addr_ifname(&e->cfg->vips[i], k);
 
-		if (ifname && strcmp(ifname, interface) == 0)
-			e->vips[i].link_down = !up;
-	}
+			if (!ifname || strcmp(ifname, interface) != 0)
+				continue;
+			if (up)
+				e->vips[i].link_down &= (uint8_t)~(1u << k);
+			else
+				e->vips[i].link_down |= (uint8_t)(1u << k);
+		}
 	refresh_health(e);
 }
 

@@ -77,10 +77,10 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 	const struct cv_ipc_transition *t = transition_of(r, i);
 	uint32_t owner = cv_engine_vip_owner(e, i);
 	const char *owner_name = node_name(e, owner);
-	char addr[CV_ADDR_STRLEN], when[64];
+	char addr[256], when[64];
 
 	cv_strbuf_printf(b, "VIP '%s' %s on %s: %s here, owner %s%s%" PRIu32 "%s, epoch %" PRIu64 "\n",
-			 v->head.name, cv_addr_format(&v->address, true, addr, sizeof(addr)),
+			 v->head.name, cv_vip_format_addrs(v, addr, sizeof(addr)),
 			 v->interface ? v->interface : "-",
 			 cv_vip_state_to_string(cv_engine_vip_state(e, i)),
 			 owner_name ? owner_name : "", owner_name ? " (" : "node ", owner,
@@ -218,6 +218,32 @@ json_transition(const struct cv_ipc_transition *t, int *err)
 	return o;
 }
 
+/* [{"address": "ADDR/P", "interface": IF}, ...]: a group's every address. */
+static struct json_object *
+json_addresses(const struct cv_vip_conf *v, int *err)
+{
+	struct json_object *a = json_object_new_array();
+	char addr[CV_ADDR_STRLEN];
+
+	for (size_t k = 0; a && k < v->addrs.n; k++) {
+		struct json_object *o = json_object_new_object();
+		const char *ifname = cv_vip_addr_ifname(v, k);
+
+		if (!o || json_object_array_add(a, o) < 0) {
+			json_object_put(o);
+			break;
+		}
+		add(o, "address",
+		    json_object_new_string(cv_addr_format(&v->addrs.v[k].addr, true, addr, sizeof(addr))),
+		    err);
+		if (ifname)
+			add(o, "interface", json_object_new_string(ifname), err);
+	}
+	if (!a)
+		*err = -ENOMEM;
+	return a;
+}
+
 static struct json_object *
 json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 {
@@ -232,8 +258,11 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 		return NULL;
 	}
 	add(o, "name", json_object_new_string(v->head.name), err);
-	add(o, "address", json_object_new_string(cv_addr_format(&v->address, true, addr, sizeof(addr))),
+	/* the first address, as before groups; all of them under "addresses" */
+	add(o, "address",
+	    json_object_new_string(cv_addr_format(cv_vip_first_addr(v), true, addr, sizeof(addr))),
 	    err);
+	add(o, "addresses", json_addresses(v, err), err);
 	if (v->interface)
 		add(o, "interface", json_object_new_string(v->interface), err);
 	add(o, "state", json_object_new_string(cv_vip_state_to_string(cv_engine_vip_state(e, i))),

@@ -307,7 +307,7 @@ make_vips(struct ctx *x)
 		cv_addr_format(&x->addrs[i], true, x->names[i], sizeof(x->names[i]));
 		x->vips[i] = (struct cv_vip_conf){
 			.head = { .name = x->names[i] },
-			.address = x->addrs[i],
+			.addrs = { .v = { { .addr = x->addrs[i] } }, .n = 1 },
 			.interface = x->link.name,
 			.backend = CV_BACKEND_L2,
 			.announce_count = x->o.count,
@@ -343,7 +343,7 @@ print_failure(const struct ctx *x, const char *what, size_t i)
 {
 	const struct cv_oneshot_result *res = &x->res[i];
 	bool dad = res->op == CV_ACT_ADDR_ADD && !x->vips[i].nodad &&
-		   x->vips[i].address.family == AF_INET6;
+		   cv_vip_first_addr(&x->vips[i])->family == AF_INET6;
 
 	fprintf(stderr, PROG ": %s %s on '%s': ", what, x->names[i], x->ifname);
 	if (dad && res->err == -EADDRINUSE)

@@ -88,20 +88,20 @@ send_frame(struct burst *b)
 	int fd, r;
 
 	memcpy(mac.bytes, b->link.mac, CV_MIN((size_t)b->link.mac_len, sizeof(mac.bytes)));
-	if (c->address.family == AF_INET6) {
+	if (cv_vip_first_addr(c)->family == AF_INET6) {
 		fd = sock_for(&b->x->ndisc, b->link.ifindex, cv_ndisc_open);
 		return fd < 0 ? fd
-			      : cv_ndisc_send_na(fd, b->link.ifindex, &c->address, &mac,
+			      : cv_ndisc_send_na(fd, b->link.ifindex, cv_vip_first_addr(c), &mac,
 						 cv_ndisc_is_router(c->interface));
 	}
 	fd = sock_for(&b->x->garp, b->link.ifindex, cv_garp_open);
 	if (fd < 0)
 		return fd;
 	if (c->garp != CV_GARP_BOTH)
-		return cv_garp_send(fd, b->link.ifindex, c->garp, &c->address, &mac);
+		return cv_garp_send(fd, b->link.ifindex, c->garp, cv_vip_first_addr(c), &mac);
 	/* both: a request, then a reply, each round (some hosts heed only one) */
-	r = cv_garp_send(fd, b->link.ifindex, CV_GARP_REQUEST, &c->address, &mac);
-	return r < 0 ? r : cv_garp_send(fd, b->link.ifindex, CV_GARP_REPLY, &c->address, &mac);
+	r = cv_garp_send(fd, b->link.ifindex, CV_GARP_REQUEST, cv_vip_first_addr(c), &mac);
+	return r < 0 ? r : cv_garp_send(fd, b->link.ifindex, CV_GARP_REPLY, cv_vip_first_addr(c), &mac);
 }
 
 /*
@@ -219,8 +219,17 @@ bursts_run(void *data)
 void
 l2_cancel_burst(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf)
 {
-	if (vip < x->cap_burst_of && x->burst_of[vip] && x->burst_of[vip]->conf == conf)
+	if (vip < x->cap_burst_of && x->burst_of[vip] && x->burst_of[vip]->conf == conf) {
 		burst_remove(x->burst_of[vip]);
+		return;
+	}
+	/* A group's members share the VIP's index and are not in burst_of:
+	 * few, so looked for. */
+	for (size_t i = 0; conf->group && i < x->n_bursts; i++)
+		if (x->bursts[i]->conf == conf) {
+			burst_remove(x->bursts[i]);
+			return;
+		}
 }
 
 /* How long a looked-up link is taken as it is: one engine step's work. */
@@ -273,7 +282,8 @@ announce(struct l2 *x, const struct cv_backend_op *a)
 		goto done;
 	}
 	x->bursts[x->n_bursts++] = b;
-	x->burst_of[a->vip] = b;
+	if (!a->conf->group)
+		x->burst_of[a->vip] = b;
 	bursts_arm(x, b->next_at); /* the first frame at once: that is the failover */
 	return;
 done:
@@ -330,7 +340,7 @@ l2_log_vip(int level, const struct cv_vip_conf *c, const char *what)
 	char buf[CV_ADDR_STRLEN];
 
 	qb_log(level, "VIP '%s' (%s on %s): %s", c->head.name,
-	       cv_addr_format(&c->address, true, buf, sizeof(buf)), c->interface, what);
+	       cv_addr_format(cv_vip_first_addr(c), true, buf, sizeof(buf)), c->interface, what);
 }
 
 static void dad_deadline(void *data);
@@ -398,7 +408,7 @@ dad_check(struct note *n, bool final)
 {
 	struct cv_nl_addr a;
 	char what[96];
-	int r = cv_nl_addr_find(n->x->nl, n->ifindex, &n->conf->address, &a);
+	int r = cv_nl_addr_find(n->x->nl, n->ifindex, cv_vip_first_addr(n->conf), &a);
 
 	if (r < 0 && r != -ENOENT)
 		return;
@@ -426,7 +436,7 @@ l2_on_addr(struct l2 *x, const struct cv_nl_addr *a, bool gone)
 		struct note *n = x->notes[i];
 
 		if (n->kind != NOTE_DAD || n->ifindex != a->ifindex ||
-		    !cv_addr_same_host(&n->conf->address, &a->addr))
+		    !cv_addr_same_host(cv_vip_first_addr(n->conf), &a->addr))
 			continue;
 		if (gone && a->proto != x->env.tag)
 			return false;
@@ -479,16 +489,18 @@ l2_own_mac(struct l2 *x, int ifindex, const struct cv_mac *mac)
 	return link.mac_len == CV_MAC_LEN && memcmp(link.mac, mac->bytes, CV_MAC_LEN) == 0;
 }
 
-/* The VIP of cfg that c becomes: same name, address and interface. */
+/* The VIP (or member) of cfg that c becomes: same name, address and interface. */
 static const struct cv_vip_conf *
 same_vip(const struct cv_config *cfg, const struct cv_vip_conf *c)
 {
-	const struct cv_vip_conf *n = cfg ? cv_config_find_vip(cfg, c->head.name) : NULL;
+	const struct cv_vip_conf *v = cfg ? cv_config_find_vip(cfg, c->head.name) : NULL, *m;
+	size_t n = v ? cv_vip_conf_members(v, &m) : 0;
 
-	if (!n || cv_addr_compare(&n->address, &c->address) != 0 ||
-	    strcmp(n->interface ? n->interface : "", c->interface ? c->interface : "") != 0)
-		return NULL;
-	return n;
+	for (size_t k = 0; k < n; k++)
+		if (cv_addr_compare(cv_vip_first_addr(&m[k]), cv_vip_first_addr(c)) == 0 &&
+		    strcmp(m[k].interface ? m[k].interface : "", c->interface ? c->interface : "") == 0)
+			return &m[k];
+	return NULL;
 }
 
 void
@@ -506,11 +518,11 @@ l2_switch_config(struct l2 *x, const struct cv_config *next)
 		if (b->vip < x->cap_burst_of && x->burst_of[b->vip] == b)
 			x->burst_of[b->vip] = NULL;
 		b->conf = n;
-		b->vip = (uint32_t)(n - next->vips);
+		b->vip = (uint32_t)((n->group ? n->group : n) - next->vips);
 		i++;
 	}
 	for (size_t i = 0; i < x->n_bursts; i++)
-		if (grow_burst_of(x, (size_t)x->bursts[i]->vip + 1) == 0)
+		if (!x->bursts[i]->conf->group && grow_burst_of(x, (size_t)x->bursts[i]->vip + 1) == 0)
 			x->burst_of[x->bursts[i]->vip] = x->bursts[i];
 	while (x->n_notes)
 		l2_note_remove(x->notes[0]);

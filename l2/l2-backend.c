@@ -32,7 +32,10 @@ void
 l2_result(struct l2 *x, const struct cv_vip_conf *conf, enum cv_action_type op, uint64_t epoch,
 	  int err, const char *detail)
 {
-	x->env.result(x->env.userdata, conf, op, epoch, err, detail);
+	if (conf && conf->group)
+		l2_group_result(x, conf, op, epoch, err, detail);
+	else
+		x->env.result(x->env.userdata, conf, op, epoch, err, detail);
 }
 
 void
@@ -54,19 +57,21 @@ static int
 held_vip(struct l2 *x, const struct cv_engine *engine, const struct cv_nl_addr *a)
 {
 	const struct cv_config *cfg = engine ? cv_engine_config(engine) : NULL;
-	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr) : NULL;
+	size_t k = 0;
+	const struct cv_vip_conf *v = cfg ? cv_config_find_vip_by_host(cfg, &a->addr, &k) : NULL;
 	size_t i = v ? (size_t)(v - cfg->vips) : 0;
+	const char *ifname = v ? cv_vip_addr_ifname(v, k) : NULL;
 	struct cv_nl_link link;
 
-	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !v->interface ||
-	    l2_link(x, v->interface, &link, NULL) < 0 || link.ifindex != a->ifindex)
+	if (!v || cv_engine_vip_state(engine, i) != CV_VIP_HELD || !ifname ||
+	    l2_link(x, ifname, &link, NULL) < 0 || link.ifindex != a->ifindex)
 		return -ENOENT;
 	return (int)i;
 }
 
 struct reconcile_ctx {
 	const struct cv_engine *engine;
-	bool *seen; /* per VIP: its address is there */
+	uint8_t *seen; /* per VIP: how many of its addresses are there */
 	struct l2 *x;
 };
 
@@ -79,7 +84,7 @@ keep_held(void *userdata, const struct cv_nl_addr *a)
 	l2_progress(c->x);
 	if (i < 0)
 		return false;
-	c->seen[i] = true;
+	c->seen[i]++;
 	return true;
 }
 
@@ -88,7 +93,7 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 	  void (*gone)(void *userdata, size_t vip), void *userdata)
 {
 	size_t n_vips = engine ? cv_engine_n_vips(engine) : 0, found;
-	_cleanup_free_ bool *seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
+	_cleanup_free_ uint8_t *seen = calloc(n_vips ? n_vips : 1, sizeof(*seen));
 	struct reconcile_ctx c = { .engine = engine, .seen = seen, .x = x };
 	int left;
 
@@ -104,28 +109,30 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 	left = cv_l2_sweep(x->nl, owned, keep_held, &c, &found);
 	if (left < 0)
 		return left;
+	/* a group with an address missing is gone too: its add takes it whole */
 	for (size_t i = 0; gone && i < n_vips; i++)
-		if (!seen[i] && cv_engine_vip_state(engine, i) == CV_VIP_HELD)
+		if (seen[i] < cv_engine_config(engine)->vips[i].addrs.n &&
+		    cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);
 	return left;
 }
 
 /*
- * A copy of the batch to sort; NULL: every VIP of it failed (reported for
- * ADD and DEL; a RENEW has one result, the executor's).
+ * The batch as its members' ops (l2-group.c), a copy to sort; NULL: every
+ * VIP of it failed (reported for ADD and DEL; a RENEW has one result, the
+ * executor's).
  */
 static struct cv_backend_op *
-copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action_type op)
+copy_ops(struct l2 *x, const struct cv_backend_op *ops, size_t n, enum cv_action_type op,
+	 size_t *ret_n)
 {
-	struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
+	struct cv_backend_op *v = l2_expand(x, ops, n, op, ret_n);
 
 	if (!v && op == CV_ACT_RENEW && !x->env.oneshot)
 		l2_result(x, NULL, CV_ACT_RENEW, 0, -ENOMEM, NULL); /* the refresh's one result */
 	else if (!v)
 		for (size_t i = 0; i < n; i++)
 			l2_result(x, ops[i].conf, op, ops[i].epoch, -ENOMEM, NULL);
-	else if (n)
-		memcpy(v, ops, n * sizeof(*v));
 	return v;
 }
 
@@ -133,25 +140,32 @@ static void
 acquire(struct cv_backend *b, const struct cv_backend_op *ops, size_t n, uint32_t lease_s)
 {
 	struct l2 *x = l2_of(b);
-	struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_ADD);
+	size_t m;
+	struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_ADD, &m);
 
 	if (!v)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < m; i++)
 		l2_note_remove(l2_note_find(x, v[i].conf)); /* from an earlier hold */
-	l2_work_push(x, CV_NL_ADD, lease_s, v, n);
+	l2_work_push(x, CV_NL_ADD, lease_s, v, m);
 }
 
 static void
 release(struct cv_backend *b, const struct cv_backend_op *ops, size_t n)
 {
 	struct l2 *x = l2_of(b);
-	struct cv_backend_op *v = copy_ops(x, ops, n, CV_ACT_ADDR_DEL);
-	size_t m = 0;
+	struct cv_backend_op *v;
+	size_t n_members, m = 0;
 
+	/* a group's add not heard whole yet is over: its members' cancelled
+	 * adds report nothing (l2_work_cancel_add) */
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].conf->n_members)
+			l2_group_forget(x, ops[i].conf, CV_ACT_ADDR_ADD);
+	v = copy_ops(x, ops, n, CV_ACT_ADDR_DEL, &n_members);
 	if (!v)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n_members; i++) {
 		struct note *note = l2_note_find(x, v[i].conf);
 		bool foreign = note && note->kind == NOTE_FOREIGN;
 
@@ -170,16 +184,24 @@ static void
 refresh(struct cv_backend *b, const struct cv_backend_op *held, size_t n, uint32_t lease_s)
 {
 	struct l2 *x = l2_of(b);
-	struct cv_backend_op *v = copy_ops(x, held, n, CV_ACT_RENEW);
+	size_t m;
+	struct cv_backend_op *v = copy_ops(x, held, n, CV_ACT_RENEW, &m);
 
 	if (v)
-		l2_work_push(x, CV_NL_RENEW, lease_s, v, n);
+		l2_work_push(x, CV_NL_RENEW, lease_s, v, m);
 }
 
 static void
 announce(struct cv_backend *b, const struct cv_backend_op *op)
 {
-	l2_announce_when_ready(l2_of(b), op);
+	struct l2 *x = l2_of(b);
+	size_t m;
+	_cleanup_free_ struct cv_backend_op *v = l2_expand(x, op, 1, CV_ACT_ANNOUNCE, &m);
+
+	if (!v)
+		l2_announced(x, op->conf, op->epoch, -ENOMEM);
+	for (size_t i = 0; v && i < m; i++)
+		l2_announce_when_ready(x, &v[i]);
 }
 
 static void
@@ -189,6 +211,7 @@ switch_config(struct cv_backend *b, const struct cv_config *next)
 
 	l2_work_drain(x); /* it points into the config that is going */
 	l2_switch_config(x, next);
+	l2_group_clear(x, false);
 }
 
 /* One-shot: what the daemon's monitor would pass on (cv_l2_on_addr, cv_l2_recheck). */
@@ -275,6 +298,7 @@ destroy(struct cv_backend *b)
 	}
 	l2_work_drop(x);
 	l2_switch_config(x, NULL);
+	l2_group_clear(x, true);
 	/* One-shot: the process exits next, and its exit need not wait for the
 	 * AF_PACKET closes either (the child inherits every socket; slot 0 is
 	 * the first one filled). */

@@ -78,7 +78,7 @@ log_failures(const struct batch *b)
 	if (!failed)
 		return;
 	qb_log(LOG_ERR, "VIP '%s' (%s on %s): %s failed: %s%s%s%s", b->ops[first].conf->head.name,
-	       cv_addr_format(&b->ops[first].conf->address, true, buf, sizeof(buf)), b->ifname,
+	       cv_addr_format(cv_vip_first_addr(b->ops[first].conf), true, buf, sizeof(buf)), b->ifname,
 	       cv_nl_op_to_string(b->op), cv_strerror(b->err[first]),
 	       b->nlerr.msg[0] ? " (kernel: " : "", b->nlerr.msg, b->nlerr.msg[0] ? ")" : "");
 	if (failed > 1)
@@ -115,7 +115,7 @@ batch_start(struct l2 *x, struct batch *b, uint32_t lease_s)
 	for (size_t i = 0; b->r >= 0 && i < b->n; i++) {
 		const struct cv_vip_conf *c = b->ops[i].conf;
 
-		b->reqs[i] = (struct cv_nl_addr_req){ .addr = c->address,
+		b->reqs[i] = (struct cv_nl_addr_req){ .addr = *cv_vip_first_addr(c),
 						      .ifindex = b->link.ifindex,
 						      .lease_s = lease_s,
 						      .nodad = c->nodad,

@@ -99,6 +99,8 @@ struct l2 {
 	uint64_t burst_at;
 	struct note **notes;
 	size_t n_notes, cap_notes;
+	struct group_wait *gwaits; /* groups' operations under way (l2-group.c) */
+	size_t n_gwaits, cap_gwaits;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
 	struct socks garp, ndisc;
 	/* Links looked up lately (l2_link): a step's batches and announces ask
@@ -116,6 +118,21 @@ struct l2 {
  * loop jobs, in order. Each VIP's result is reported as its batch ends; a
  * refresh ends with one CV_ACT_RENEW result (conf NULL) in the daemon.
  */
+/*
+ * VIP groups (l2-group.c): ops[0..n) as their members' ops (a VIP of one
+ * address as it is), a new array of *ret_n (NULL: out of memory, every VIP
+ * failed); each group VIP's outcome comes once all its members' did.
+ */
+struct cv_backend_op *l2_expand(struct l2 *x, const struct cv_backend_op *ops, size_t n,
+				enum cv_action_type op, size_t *ret_n);
+/* A member's outcome (l2_result passes it here). */
+void l2_group_result(struct l2 *x, const struct cv_vip_conf *member, enum cv_action_type op,
+		     uint64_t epoch, int err, const char *detail);
+/* Stop waiting for vip's op (its add, when the release comes first). */
+void l2_group_forget(struct l2 *x, const struct cv_vip_conf *vip, enum cv_action_type op);
+/* Forget every wait (the config goes); free_all: the backend goes. */
+void l2_group_clear(struct l2 *x, bool free_all);
+
 struct l2_work;
 void l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops,
 		  size_t n);

@@ -36,12 +36,14 @@ cv_owned_add_interface(struct cv_owned *o, const char *name)
 int
 cv_owned_add_config(struct cv_owned *o, const struct cv_config *cfg)
 {
-	for (size_t i = 0; cfg && i < cfg->n_vips; i++) {
-		int r = cfg->vips[i].interface ? cv_owned_add_interface(o, cfg->vips[i].interface) : 0;
+	for (size_t i = 0; cfg && i < cfg->n_vips; i++)
+		for (size_t k = 0; k < cfg->vips[i].addrs.n; k++) {
+			const char *ifname = cv_vip_addr_ifname(&cfg->vips[i], k); /* a group's "dev" too */
+			int r = ifname ? cv_owned_add_interface(o, ifname) : 0;
 
-		if (r < 0)
-			return r;
-	}
+			if (r < 0)
+				return r;
+		}
 	return 0;
 }
 

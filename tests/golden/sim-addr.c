@@ -161,7 +161,7 @@ enqueue(struct sim *s, struct node *n, struct addr_op op)
 void
 addr_op(struct sim *s, struct node *n, const struct cv_action *a)
 {
-	char buf[CV_ADDR_STRLEN];
+	char buf[SIM_KEY_LEN];
 	uint32_t lat = a->type == CV_ACT_ADDR_ADD ? n->add_ms : n->del_ms;
 	struct addr_op op = {
 		.type = a->type,
@@ -212,7 +212,7 @@ renew_held(struct sim *s, struct node *n)
 {
 	const struct cv_config *c = n->d.cfg;
 	uint64_t exp = s->now + c->cluster.kernel_lease_ms;
-	char buf[CV_ADDR_STRLEN];
+	char buf[SIM_KEY_LEN];
 
 	for (size_t i = 0; i < c->n_vips; i++) {
 		uint32_t id;
@@ -312,7 +312,7 @@ held(struct sim *s, const struct node *n, uint32_t id)
 {
 	const struct cv_config *c = n->d.cfg;
 	const struct cv_vip_conf *vc = c ? cv_config_find_vip(c, s->reg[id].name) : NULL;
-	char buf[CV_ADDR_STRLEN];
+	char buf[SIM_KEY_LEN];
 
 	return vc && n->d.engine &&
 	       cv_engine_vip_state(n->d.engine, (size_t)(vc - c->vips)) == CV_VIP_HELD &&

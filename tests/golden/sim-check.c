@@ -344,7 +344,7 @@ static void
 check_live(struct sim *s)
 {
 	uint64_t elig = 0;
-	char buf[64];
+	char buf[SIM_KEY_LEN];
 
 	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms ||
 	    s->now < silent_wait_until(s))
@@ -387,7 +387,7 @@ check_stray(struct sim *s)
 		for (size_t k = 0; k < n->n_addrs; k++) {
 			struct addr *a = &n->addrs[k];
 			const struct cv_vip_conf *vc;
-			char buf[64];
+			char buf[SIM_KEY_LEN];
 
 			if (a->cfg == n->d.cfg)
 				continue;
@@ -427,7 +427,7 @@ static int
 ref_id(const struct sim *s, const char *vip)
 {
 	const struct cv_vip_conf *vc = s->ref ? cv_config_find_vip(s->ref, vip) : NULL;
-	char buf[64];
+	char buf[SIM_KEY_LEN];
 
 	return vc ? check_reg_find(s, vip, sim_vip_key(vc, buf, sizeof(buf))) : -1;
 }

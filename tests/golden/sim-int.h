@@ -224,10 +224,13 @@ struct fate {
 	enum cv_leave_reason reason;
 };
 
+/* A VIP's addresses as the checker keys them (sim_vip_key): a group's all. */
+#define SIM_KEY_LEN 512
+
 /* A VIP address ever seen: (name, address). */
 struct regvip {
 	char *name;
-	char addr[64];
+	char addr[SIM_KEY_LEN];
 	uint64_t holders;      /* non-crashed nodes holding it */
 	uint64_t unheld_since; /* SIM_NEVER while held */
 	uint64_t *outages;     /* pairs [start, end) */

@@ -360,7 +360,7 @@ static void
 addr_gone(struct sim *s, struct node *n, const char *vip)
 {
 	const struct cv_vip_conf *vc = n->d.cfg ? cv_config_find_vip(n->d.cfg, vip) : NULL;
-	char buf[64];
+	char buf[SIM_KEY_LEN];
 	int id;
 	struct inev *ev;
 

@@ -170,7 +170,7 @@ sim_log_add(struct sim *s, struct sim_log_entry e)
 const char *
 sim_intern(struct sim *s, const struct cv_vip_conf *vc)
 {
-	char buf[CV_ADDR_STRLEN];
+	char buf[SIM_KEY_LEN];
 	uint32_t id =
 	    check_reg(s, vc->head.name, sim_vip_key(vc, buf, sizeof(buf))); /* may move reg */
 
@@ -207,7 +207,7 @@ sim_inev_free(struct inev *ev)
 const char *
 sim_vip_key(const struct cv_vip_conf *vc, char *buf, size_t len)
 {
-	return cv_addr_format(&vc->address, true, buf, len);
+	return cv_vip_format_addrs(vc, buf, len);
 }
 
 static void
@@ -279,7 +279,7 @@ trace_action(const struct sim *s, const struct node *n, const struct cv_action *
 		break;
 	case CV_ACT_ADDR_ADD:
 	case CV_ACT_ADDR_DEL: {
-		char buf[CV_ADDR_STRLEN];
+		char buf[SIM_KEY_LEN];
 
 		sim_trace(s, "n%u  %s %s %s epoch %llu", n->id, cv_action_type_to_string(a->type),
 			  vip, sim_vip_key(a->conf, buf, sizeof(buf)), (unsigned long long)a->epoch);

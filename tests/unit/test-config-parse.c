@@ -44,8 +44,8 @@ vip_keys_fill_the_model(void **state)
 	const struct cv_vip_conf *v = cv_config_find_vip(c, "web");
 
 	assert_non_null(v);
-	assert_int_equal(v->address.family, AF_INET);
-	assert_int_equal(v->address.prefixlen, 24);
+	assert_int_equal(v->addrs.v[0].addr.family, AF_INET);
+	assert_int_equal(v->addrs.v[0].addr.prefixlen, 24);
 	assert_string_equal(v->interface, "eth0");
 	assert_int_equal(v->prefer.n, 2);
 	assert_string_equal(v->prefer.names[0], "n2");

@@ -145,11 +145,25 @@ static void
 addresses_must_be_unicast_hosts(void **state)
 {
 	const struct cv_conf_key *k = key(CV_CONF_VIP, "address");
-	struct cv_addr a = {};
+	struct cv_vip_addrs a = {};
 	char msg[320];
 
 	assert_int_equal(parse(k, "2001:db8::1/64", &a, msg), 0);
-	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.v[0].addr.family, AF_INET6);
+	/* each line adds one; "dev NAME" gives it an interface of its own */
+	assert_int_equal(parse(k, "192.0.2.1/24  dev\teth1", &a, msg), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[1].dev, "eth1");
+	assert_string_equal(a.v[0].dev, "");
+	assert_int_equal(parse(k, "192.0.2.2/24 on eth1", &a, msg), -EINVAL);
+	assert_string_equal(msg, "'192.0.2.2/24 on eth1' is not ADDRESS[/PREFIX] [dev INTERFACE]");
+	assert_int_equal(parse(k, "192.0.2.2/24 dev", &a, msg), -EINVAL);
+	assert_int_equal(parse(k, "192.0.2.2/24 dev eth1 x", &a, msg), -EINVAL);
+	assert_int_equal(parse(k, "192.0.2.2/24 dev 0123456789abcdef", &a, msg), -EINVAL);
+	assert_string_equal(msg, "'0123456789abcdef' is too long for an interface name (at most 15 "
+				 "characters)");
+	assert_int_equal(a.n, 2);
 	assert_int_equal(parse(k, "224.0.0.1/32", &a, msg), -EINVAL);
 	assert_string_equal(msg, "'224.0.0.1/32' is a multicast address (224.0.0.0/4), not a "
 				 "unicast address");
@@ -193,14 +207,14 @@ addresses_that_can_never_be_a_vip_say_why(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cv_addr a = { .prefixlen = 77 };
+		struct cv_vip_addrs a = {};
 		char msg[320] = "";
 
 		if (parse(k, cases[i].in, &a, msg) != -EINVAL)
 			fail_msg("'%s' was accepted", cases[i].in);
 		if (cases[i].msg)
 			assert_string_equal(msg, cases[i].msg);
-		assert_int_equal(a.prefixlen, 77); /* untouched */
+		assert_int_equal(a.n, 0); /* untouched */
 	}
 }
 
@@ -215,7 +229,7 @@ link_local_and_edge_unicast_addresses_are_vips(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct cv_addr a;
+		struct cv_vip_addrs a = {};
 		char msg[320];
 
 		if (parse(k, ok[i], &a, msg) != 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Cross-field rules; the corpus in tests/config/bad covers one case of each. */
-#include "cmocka-all.h"
-#include "config.h"
+#include "config-helpers.h"
+#include "cv-macros.h"
 
 static struct cv_conf_error
 parse_fails(const char *text)
@@ -124,15 +124,88 @@ vips_are_found_by_host_address(void **state)
 
 	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
 	assert_int_equal(cv_addr_parse("192.0.2.30/32", &a), 0);
-	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "c");
+	assert_string_equal(cv_config_find_vip_by_host(c, &a, NULL)->head.name, "c");
 	assert_int_equal(cv_addr_parse("2001:db8::10/128", &a), 0);
-	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "a");
+	assert_string_equal(cv_config_find_vip_by_host(c, &a, NULL)->head.name, "a");
 	assert_int_equal(cv_addr_parse("192.0.2.9", &a), 0);
-	assert_string_equal(cv_config_find_vip_by_host(c, &a)->head.name, "b");
+	assert_string_equal(cv_config_find_vip_by_host(c, &a, NULL)->head.name, "b");
 	assert_int_equal(cv_addr_parse("192.0.2.10", &a), 0);
-	assert_null(cv_config_find_vip_by_host(c, &a));
+	assert_null(cv_config_find_vip_by_host(c, &a, NULL));
 	assert_int_equal(cv_addr_parse("2001:db8::9", &a), 0);
-	assert_null(cv_config_find_vip_by_host(c, &a));
+	assert_null(cv_config_find_vip_by_host(c, &a, NULL));
+	cv_config_free(c);
+}
+
+/* A group: several address lines, one VIP; each address found, members built. */
+static void
+groups_list_their_addresses_and_move_as_members(void **state)
+{
+	const char *text = "vip gw {\n address: 192.0.2.1/24\n address: 2001:db8::1/64\n"
+			   " address: 198.51.100.1/24 dev e1\n interface: e0\n}\n"
+			   "vip one {\n address: 192.0.2.2/24\n interface: e0\n}\n";
+	struct cv_config *c = NULL, *again = NULL;
+	struct cv_conf_error e = {};
+	const struct cv_vip_conf *v, *m;
+	_cleanup_free_ char *out = NULL;
+	struct cv_addr a;
+	uint32_t keys[CV_VIP_ADDRS_MAX];
+	size_t k = 9;
+
+	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
+	v = cv_config_find_vip(c, "gw");
+	assert_int_equal(v->addrs.n, 3);
+	assert_string_equal(v->addrs.v[2].dev, "e1");
+	assert_string_equal(cv_vip_addr_ifname(v, 1), "e0");
+	assert_string_equal(cv_vip_addr_ifname(v, 2), "e1");
+	assert_int_equal(cv_addr_parse("198.51.100.1", &a), 0);
+	assert_ptr_equal(cv_config_find_vip_by_host(c, &a, &k), v);
+	assert_int_equal(k, 2);
+	/* a backend works on each address on its interface, the VIP's once */
+	assert_int_equal(cv_vip_conf_members(v, &m), 3);
+	assert_int_equal(m[2].addrs.n, 1);
+	assert_string_equal(m[2].interface, "e1");
+	assert_ptr_equal(m[2].group, v);
+	assert_int_equal(cv_vip_conf_members(cv_config_find_vip(c, "one"), &m), 1);
+	assert_null(m->group);
+	assert_int_equal(cv_config_vip_addr_keys(v, keys), 3);
+	assert_int_not_equal(keys[0], keys[1]);
+	/* the effective config lists each address on a line of its own */
+	assert_int_equal(cv_config_format(c, &out), 0);
+	assert_non_null(strstr(out, "\taddress: 192.0.2.1/24\n\taddress: 2001:db8::1/64\n"
+				    "\taddress: 198.51.100.1/24 dev e1\n"));
+	assert_int_equal(cv_config_parse(out, strlen(out), &again, &e), 0);
+	assert_true(cv_vip_addrs_equal(&cv_config_find_vip(again, "gw")->addrs, &v->addrs));
+	assert_int_equal(cv_config_digest(again), cv_config_digest(c));
+	cv_config_free(again);
+	cv_config_free(c);
+}
+
+static void
+groups_refuse_shared_and_malformed_addresses(void **state)
+{
+	struct cv_conf_error e;
+
+	e = parse_fails("vip a {\n address: 192.0.2.1/24\n address: 192.0.2.1/25\n interface: e0\n}\n");
+	assert_string_equal(e.key, "address");
+	assert_string_equal(e.msg, "192.0.2.1 is listed twice, first at line 2, column 2");
+	e = parse_fails("vip a {\n address: 192.0.2.1/24\n interface: e0\n}\n"
+			"vip b {\n address: 2001:db8::1/64\n address: 192.0.2.1/24\n interface: e0\n}\n");
+	assert_string_equal(e.msg, "192.0.2.1 is already used by vip 'a' at line 2, column 2");
+	e = parse_fails("vip a {\n address: 192.0.2.1/24 eth1\n interface: e0\n}\n");
+	assert_string_equal(e.msg, "'192.0.2.1/24 eth1' is not ADDRESS[/PREFIX] [dev INTERFACE]");
+	e = parse_fails("vip a {\n address: 192.0.2.1/24 dev e:1\n interface: e0\n}\n");
+	assert_int_equal(e.line, 2);
+	e = parse_fails("vip a {\n address: 192.0.2.1/24\n address: 192.0.2.2/24 dev e1\n}\n");
+	assert_string_equal(e.key, "interface");
+	e = parse_fails("vip a {\n address: 192.0.2.1/24\n address: 192.0.2.2/24\n"
+			" address: 192.0.2.3/24\n address: 192.0.2.4/24\n address: 192.0.2.5/24\n"
+			" address: 192.0.2.6/24\n address: 192.0.2.7/24\n address: 192.0.2.8/24\n"
+			" address: 192.0.2.9/24\n interface: e0\n}\n");
+	assert_int_equal(e.line, 10);
+	assert_string_equal(e.msg, "more than 8 addresses in one VIP");
+	/* every address on a dev of its own: no VIP interface needed */
+	struct cv_config *c = parse_ok("vip a {\n address: 192.0.2.1/24 dev e0\n"
+				       " address: 192.0.2.2/24 dev e1\n}\n");
 	cv_config_free(c);
 }
 
@@ -200,7 +273,7 @@ link_local_vips_take_their_interface_as_scope(void **state)
 	struct cv_conf_error e;
 
 	assert_int_equal(cv_config_parse(text, strlen(text), &c, &e), 0);
-	assert_int_equal(cv_addr_classify(&c->vips[0].address), CV_ADDR_CLASS_LINK_LOCAL);
+	assert_int_equal(cv_addr_classify(cv_vip_first_addr(&c->vips[0])), CV_ADDR_CLASS_LINK_LOCAL);
 	assert_string_equal(c->vips[0].interface, "eth0");
 	cv_config_free(c);
 	/* The same link-local address on two interfaces is still one address too many. */
@@ -224,6 +297,8 @@ main(void)
 		cmocka_unit_test(link_local_vips_take_their_interface_as_scope),
 		cmocka_unit_test(address_tags_are_per_group_and_never_another_tools),
 		cmocka_unit_test(vips_are_found_by_host_address),
+		cmocka_unit_test(groups_list_their_addresses_and_move_as_members),
+		cmocka_unit_test(groups_refuse_shared_and_malformed_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
