@@ -46,7 +46,7 @@ struct peer {
 	 * that our VIP of that name lacks (a name we lack, an address defined
 	 * otherwise, an old address a reload's removal still takes away);
 	 * sorted once the STATE is whole. foreign_all: any address (more than
-	 * it or we could list). */
+	 * it or we could list, or judged before a reload of ours). */
 	uint32_t *foreign_keys;
 	size_t n_foreign, cap_foreign;
 	bool foreign_all, foreign_sorted;

@@ -127,6 +127,12 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 	r = remap_peer_digests(e, &old);
 	if (r < 0)
 		return r; /* fatal for the daemon: -ENOMEM */
+	/* Their foreign keys were judged against the old config (an address
+	 * it claimed as we did may be one of our new VIPs' now): any address
+	 * until their next STATE, the answer to our RESEND, lest a RELEASED
+	 * by name clear them (advI-stale-foreign-released). */
+	for (size_t p = 0; p < e->n_peers; p++)
+		e->peers[p].foreign_all = true;
 	for (size_t c = 0; c < e->cfg->n_checks; c++)
 		for (size_t k = 0; k < old.cfg->n_checks; k++)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
