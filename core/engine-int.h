@@ -25,6 +25,14 @@
 #define LAPSE_MARGIN_MS 75
 
 /* A node we have heard of: from membership, the group or a message. */
+/* A definition a member's STATE gives that is not ours (engine-agree.c). */
+struct def {
+	char name[CV_PROTO_NAME_MAX + 1];
+	uint32_t digest;
+	uint8_t n_keys;
+	uint32_t keys[CV_PROTO_KEYS_MAX];
+};
+
 struct peer {
 	uint32_t nodeid;
 	uint32_t daemon_pid;	/* from its STATE; 0 = no daemon known */
@@ -50,6 +58,10 @@ struct peer {
 	uint32_t *foreign_keys;
 	size_t n_foreign, cap_foreign;
 	bool foreign_all, foreign_sorted;
+	/* Its VIPs (held or not) under a name we lack or defined otherwise,
+	 * from its last STATE: who else names our addresses (engine-agree.c). */
+	struct def *defs;
+	size_t n_defs, cap_defs;
 	bool mismatch_told;	/* we said once that its digest differs from ours */
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
@@ -256,6 +268,20 @@ void cv_engine_send_released(struct cv_engine *e, size_t vip);
 void cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch);
 void cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m);
 int cv_engine_vip_by_name(const struct cv_engine *e, const char *name);
+
+/* ---- agreement by address (engine-agree.c) ---- */
+
+/* Entry v of p's STATE (our VIP i, or -1): kept if it is not our definition. */
+void cv_engine_note_def(struct cv_engine *e, struct peer *p, const struct cv_proto_vip *v, int i);
+/*
+ * lost[i] (n_vips, zeroed by the caller) = 1: another name's definition of
+ * one of VIP i's addresses wins (more fresh view members have it; ties: the
+ * higher digest, then the name): i is placed on nobody. 0 or -ENOMEM.
+ */
+int cv_engine_address_losers(const struct cv_engine *e, uint8_t *lost);
+/* View members whose STATE claims one of VIP i's addresses under another
+ * definition (its foreign keys): they may hold it. */
+uint64_t cv_engine_address_claimants(const struct cv_engine *e, size_t i);
 /* Is some peer's STATE half in? Placement waits: its sender looks unhealthy meanwhile. */
 bool cv_engine_assembling(const struct cv_engine *e);
 

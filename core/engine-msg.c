@@ -382,7 +382,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		return;
 	}
 	if (s->chunk_index == 0)
-		p->has_unknown_vips = p->foreign_all = false, p->n_foreign = 0;
+		p->has_unknown_vips = p->foreign_all = false, p->n_foreign = p->n_defs = 0;
 	if (s->chunk_index == 0)
 		for (size_t i = 0; i < e->n_vips; i++) {
 			e->vips[i].healthy &= ~bit;
@@ -393,6 +393,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 	for (size_t k = 0; k < s->n_vips; k++) {
 		int i = cv_engine_vip_by_name(e, s->vips[k].name);
 
+		cv_engine_note_def(e, p, &s->vips[k], i);
 		if (i < 0) {
 			/* another config (a digest 0 is an address a reload left) */
 			p->has_unknown_vips |= s->vips[k].digest != 0;
@@ -467,6 +468,27 @@ claims_our_address(const struct cv_engine *e, const struct peer *p, size_t i)
 		if (foreign_has(p, keys[k]))
 			return true;
 	return false;
+}
+
+uint64_t
+cv_engine_address_claimants(const struct cv_engine *e, size_t i)
+{
+	uint32_t keys[CV_VIP_ADDRS_MAX];
+	size_t n = 0;
+	uint64_t mask = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if (!p->in_view || !p->n_foreign)
+			continue;
+		if (!n)
+			n = cv_config_vip_addr_keys(&e->cfg->vips[i], keys);
+		for (size_t k = 0; k < n; k++)
+			if (foreign_has(p, keys[k]))
+				mask |= UINT64_C(1) << s;
+	}
+	return mask;
 }
 
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */

@@ -178,8 +178,10 @@ outvoted(const struct cv_engine *e, size_t i)
 	return agreed && agreed != e->vip_digests[i];
 }
 
+/* lost: another name's definition of its address wins (engine-agree.c). */
 static void
-vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t *prefer)
+vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *in,
+	  uint32_t *prefer)
 {
 	const struct cv_vip_conf *vc = &e->cfg->vips[i];
 	const struct vip_rt *v = &e->vips[i];
@@ -202,7 +204,7 @@ vip_input(const struct cv_engine *e, size_t i, struct cv_place_vip *in, uint32_t
 		.stickiness = vc->stickiness && !v->move_target,
 		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
-		.healthy = v->healthy & agreeing_nodes(e, i),
+		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i),
 	};
 }
 
@@ -226,6 +228,9 @@ set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 	if (owner != v->owner && old >= 0 && !(v->released & BIT(old)))
 		v->blockers |= BIT(old);
 	v->blockers |= v->claims;
+	/* one that claims its address under another definition may hold it
+	 * (a rolling rename whose other name lost: engine-agree.c) */
+	v->blockers |= cv_engine_address_claimants(e, (size_t)(v - e->vips));
 	if (now >= 0) {
 		v->blockers &= ~BIT(now);
 		if (owner != v->owner)
@@ -273,12 +278,16 @@ cv_engine_place(struct cv_engine *e)
 	_cleanup_free_ uint32_t *prefer = calloc((e->n_vips ? e->n_vips : 1) * CV_LIST_MAX,
 						 sizeof(*prefer));
 	_cleanup_free_ uint32_t *owners = calloc(e->n_vips ? e->n_vips : 1, sizeof(*owners));
+	_cleanup_free_ uint8_t *lost = calloc(e->n_vips ? e->n_vips : 1, sizeof(*lost));
 	struct cv_placement_input in = { .nodes = nodes, .n_nodes = e->n_peers, .vips = vins,
 					 .n_vips = e->n_vips };
 	int r;
 
-	if (!vins || !prefer || !owners)
+	if (!vins || !prefer || !owners || !lost)
 		return -ENOMEM;
+	r = cv_engine_address_losers(e, lost);
+	if (r < 0)
+		return r;
 	cv_engine_elect_digest(e);
 	for (size_t s = 0; s < e->n_peers; s++)
 		nodes[s] = (struct cv_place_node){
@@ -288,7 +297,7 @@ cv_engine_place(struct cv_engine *e)
 			.preempt_hold = e->peers[s].preempt_hold,
 		};
 	for (size_t i = 0; i < e->n_vips; i++)
-		vip_input(e, i, &vins[i], prefer + i * CV_LIST_MAX);
+		vip_input(e, i, lost[i], &vins[i], prefer + i * CV_LIST_MAX);
 	/* The VIPs every member defines alike are placed together (spread by
 	 * load); each VIP whose definitions differ (a rolling reload changed,
 	 * added or removed it) alone. Its keys (prefer, stickiness, preempt),
@@ -312,7 +321,7 @@ cv_engine_place(struct cv_engine *e)
 
 		if (!disputed(e, i))
 			continue;
-		vip_input(e, i, &one, prefer + i * CV_LIST_MAX);
+		vip_input(e, i, lost[i], &one, prefer + i * CV_LIST_MAX);
 		r = cv_placement_compute(&in1, owners, NULL);
 		if (r < 0)
 			return r;

@@ -131,8 +131,13 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 	 * it claimed as we did may be one of our new VIPs' now): any address
 	 * until their next STATE, the answer to our RESEND, lest a RELEASED
 	 * by name clear them (advI-stale-foreign-released). */
-	for (size_t p = 0; p < e->n_peers; p++)
+	for (size_t p = 0; p < e->n_peers; p++) {
 		e->peers[p].foreign_all = true;
+		/* ... and their definitions that were not ours may be ours now:
+		 * none known until then (nothing is taken meanwhile: our STATE
+		 * restarts the exchange, engine-msg.c) */
+		e->peers[p].n_defs = 0;
+	}
 	for (size_t c = 0; c < e->cfg->n_checks; c++)
 		for (size_t k = 0; k < old.cfg->n_checks; k++)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)

@@ -68,6 +68,7 @@ cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 		return NULL;
 	free(e->peers[s].vip_digests);
 	free(e->peers[s].foreign_keys);
+	free(e->peers[s].defs);
 	e->peers[s] = (struct peer){
 		.nodeid = nodeid,
 		.daemon_left_at = NEVER,

@@ -253,6 +253,7 @@ cv_engine_free(struct cv_engine *e)
 		for (size_t p = 0; p < e->n_peers; p++) {
 			free(e->peers[p].vip_digests);
 			free(e->peers[p].foreign_keys);
+			free(e->peers[p].defs);
 		}
 		cv_engine_orphans_free(e);
 		cv_engine_unload_config(e);
