@@ -263,6 +263,12 @@ void cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker);
 /* engine-msg.c */
 int cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev);
 void cv_engine_send_state(struct cv_engine *e);
+/* ---- health between STATEs (engine-health.c) ---- */
+/* The HEALTHY flag our STATE and HEALTH give VIP i. */
+bool cv_engine_says_healthy(const struct cv_engine *e, size_t i);
+/* VIPs changed[0..n) changed their flag: HEALTH (or, for most, STATE). */
+void cv_engine_send_health(struct cv_engine *e, const size_t *changed, size_t n);
+void cv_engine_on_health_msg(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_health *h);
 void cv_engine_send_heartbeat(struct cv_engine *e);
 void cv_engine_send_released(struct cv_engine *e, size_t vip);
 void cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch);

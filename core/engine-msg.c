@@ -69,7 +69,7 @@ vip_flags(const struct cv_engine *e, size_t i)
 {
 	uint8_t f = 0;
 
-	if (e->vips[i].local_healthy && !e->lapsed && !e->stopping)
+	if (cv_engine_says_healthy(e, i))
 		f |= CV_PROTO_VIP_HEALTHY;
 	/* An orphan (a reload's release under way) of the same name: we may
 	 * still have its old address, so we still claim it. */
@@ -826,6 +826,9 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		break;
 	case CV_PROTO_TYPE_SILENT:
 		cv_engine_on_silent(e, &m->silent);
+		break;
+	case CV_PROTO_TYPE_HEALTH:
+		cv_engine_on_health_msg(e, node, &m->health);
 		break;
 	default:
 		bad_message(e, node, "unknown message type");

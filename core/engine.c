@@ -268,18 +268,25 @@ cv_engine_free(struct cv_engine *e)
 static void
 refresh_health(struct cv_engine *e)
 {
-	bool changed = false;
+	_cleanup_free_ size_t *changed = NULL;
+	size_t n = 0;
 
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
 		bool h = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
 
-		changed |= h != v->local_healthy;
+		if (h == v->local_healthy)
+			continue;
+		if (!changed && !(changed = calloc(e->n_vips, sizeof(*changed)))) {
+			e->out->err = -ENOMEM;
+			return;
+		}
 		v->local_healthy = h;
+		changed[n++] = i;
 	}
-	/* Placement uses what our STATE says, once delivered, like every peer does. */
-	if (changed)
-		cv_engine_send_state(e);
+	/* Placement uses what our HEALTH says, once delivered, like every peer does. */
+	if (n)
+		cv_engine_send_health(e, changed, n);
 }
 
 static void

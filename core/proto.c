@@ -29,6 +29,15 @@
 #define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4 + 1)
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
 #define RELEASED_ENTRY_FIXED (1 + 8) /* name length, epoch */
+#define HEALTH_FIXED (RING_SIZE + 2)
+#define HEALTH_ENTRY_FIXED (1 + 1) /* name length, flags */
+
+/* Which fields a VIP list's entries carry on the wire. */
+enum layout {
+	LAYOUT_STATE,	 /* all of them */
+	LAYOUT_RELEASED, /* name, epoch */
+	LAYOUT_HEALTH,	 /* name, flags */
+};
 
 /*
  * Readers and writers keep a sticky error, as Knot's wire_ctx does: the first
@@ -225,34 +234,68 @@ vips_fit(const struct cv_proto_vip *vips, size_t n, size_t start, size_t fixed,
 }
 
 static void
-put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, bool with_flags)
+put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, enum layout l)
 {
 	put_be(w, n, 2);
 	for (size_t i = 0; i < n; i++) {
 		put_name(w, vips[i].name);
-		if (with_flags) {
+		if (l != LAYOUT_RELEASED)
 			put_be(w, vips[i].flags, 1);
+		if (l == LAYOUT_HEALTH)
+			continue;
+		if (l == LAYOUT_STATE)
 			put_be(w, vips[i].digest, 4);
-		}
 		put_be(w, vips[i].epoch, 8);
-		if (with_flags) {
-			put_be(w, vips[i].owner, 4);
-			put_be(w, vips[i].n_keys, 1);
-			for (size_t k = 0; k < vips[i].n_keys; k++)
-				put_be(w, vips[i].addr_keys[k], 4);
-		}
-		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
+		if (l != LAYOUT_STATE)
+			continue;
+		put_be(w, vips[i].owner, 4);
+		put_be(w, vips[i].n_keys, 1);
+		for (size_t k = 0; k < vips[i].n_keys; k++)
+			put_be(w, vips[i].addr_keys[k], 4);
+		if (vips[i].flags & CV_PROTO_VIP_MOVE) {
 			put_be(w, vips[i].move_target, 4);
 			put_be(w, vips[i].move_stamp, 8);
 		}
 	}
 }
 
+/* One entry's fields after its name; -EBADMSG on a value out of range. */
 static int
-get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *ret_n)
+get_entry(struct reader *r, enum layout l, struct cv_proto_vip *v)
+{
+	if (l != LAYOUT_RELEASED)
+		v->flags = get_u8(r);
+	if (l == LAYOUT_HEALTH)
+		return 0;
+	if (l == LAYOUT_STATE)
+		v->digest = get_u32(r);
+	v->epoch = get_u64(r);
+	if (l != LAYOUT_STATE)
+		return 0;
+	v->owner = get_u32(r);
+	v->n_keys = get_u8(r);
+	if (v->n_keys > CV_PROTO_KEYS_MAX)
+		return -EBADMSG;
+	for (size_t k = 0; k < v->n_keys; k++)
+		v->addr_keys[k] = get_u32(r);
+	if (v->flags & CV_PROTO_VIP_MOVE) {
+		v->move_target = get_u32(r);
+		v->move_stamp = get_u64(r);
+	}
+	return 0;
+}
+
+static const size_t entry_fixed[] = {
+	[LAYOUT_STATE] = STATE_ENTRY_FIXED,
+	[LAYOUT_RELEASED] = RELEASED_ENTRY_FIXED,
+	[LAYOUT_HEALTH] = HEALTH_ENTRY_FIXED,
+};
+
+static int
+get_vips(struct reader *r, enum layout l, struct cv_proto_vip **ret, size_t *ret_n)
 {
 	size_t n = get_u16(r);
-	size_t entry_min = (with_flags ? STATE_ENTRY_FIXED : RELEASED_ENTRY_FIXED) + 1;
+	size_t entry_min = entry_fixed[l] + 1;
 	_cleanup_free_ struct cv_proto_vip *vips = NULL;
 
 	/* Refuse a count the remaining bytes cannot hold before allocating for it. */
@@ -263,27 +306,9 @@ get_vips(struct reader *r, bool with_flags, struct cv_proto_vip **ret, size_t *r
 		if (!vips)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (get_name(r, vips[i].name) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (get_name(r, vips[i].name) < 0 || get_entry(r, l, &vips[i]) < 0)
 			return -EBADMSG;
-		if (with_flags) {
-			vips[i].flags = get_u8(r);
-			vips[i].digest = get_u32(r);
-		}
-		vips[i].epoch = get_u64(r);
-		if (with_flags) {
-			vips[i].owner = get_u32(r);
-			vips[i].n_keys = get_u8(r);
-			if (vips[i].n_keys > CV_PROTO_KEYS_MAX)
-				return -EBADMSG;
-			for (size_t k = 0; k < vips[i].n_keys; k++)
-				vips[i].addr_keys[k] = get_u32(r);
-		}
-		if (with_flags && (vips[i].flags & CV_PROTO_VIP_MOVE)) {
-			vips[i].move_target = get_u32(r);
-			vips[i].move_stamp = get_u64(r);
-		}
-	}
 	if (r->err)
 		return -EBADMSG;
 	*ret = TAKE_PTR(vips);
@@ -369,7 +394,7 @@ state_put(struct writer *w, const struct cv_proto_msg *m)
 	put_be(w, s->chunk_index, 2);
 	put_be(w, s->chunk_count, 2);
 	put_standby_table(w, s);
-	put_vips(w, s->vips, s->n_vips, true);
+	put_vips(w, s->vips, s->n_vips, LAYOUT_STATE);
 }
 
 static int
@@ -389,7 +414,7 @@ state_get(struct reader *r, struct cv_proto_msg *m)
 	s->chunk_count = get_u16(r);
 	if (get_standby_table(r, s) < 0)
 		return -EBADMSG;
-	return get_vips(r, true, &s->vips, &s->n_vips);
+	return get_vips(r, LAYOUT_STATE, &s->vips, &s->n_vips);
 }
 
 /* ---- HEARTBEAT ---- */
@@ -437,7 +462,7 @@ released_put(struct writer *w, const struct cv_proto_msg *m)
 {
 	put_be(w, m->released.for_nodeid, 4);
 	put_ring(w, &m->released.ring);
-	put_vips(w, m->released.vips, m->released.n_vips, false);
+	put_vips(w, m->released.vips, m->released.n_vips, LAYOUT_RELEASED);
 }
 
 static int
@@ -445,7 +470,30 @@ released_get(struct reader *r, struct cv_proto_msg *m)
 {
 	m->released.for_nodeid = get_u32(r);
 	get_ring(r, &m->released.ring);
-	return get_vips(r, false, &m->released.vips, &m->released.n_vips);
+	return get_vips(r, LAYOUT_RELEASED, &m->released.vips, &m->released.n_vips);
+}
+
+/* ---- HEALTH ---- */
+
+static bool
+health_valid(const struct cv_proto_msg *m)
+{
+	/* only the flags are on the wire, and of them only HEALTHY */
+	return vips_valid(m->health.vips, m->health.n_vips, CV_PROTO_VIP_HEALTHY);
+}
+
+static void
+health_put(struct writer *w, const struct cv_proto_msg *m)
+{
+	put_ring(w, &m->health.ring);
+	put_vips(w, m->health.vips, m->health.n_vips, LAYOUT_HEALTH);
+}
+
+static int
+health_get(struct reader *r, struct cv_proto_msg *m)
+{
+	get_ring(r, &m->health.ring);
+	return get_vips(r, LAYOUT_HEALTH, &m->health.vips, &m->health.n_vips);
 }
 
 /* ---- MOVE and STANDBY: admin requests ---- */
@@ -541,6 +589,7 @@ static const struct type_info type_table[_CV_PROTO_TYPE_MAX] = {
 	[CV_PROTO_TYPE_MOVE] = { "MOVE", move_valid, move_put, move_get },
 	[CV_PROTO_TYPE_STANDBY] = { "STANDBY", standby_valid, standby_put, standby_get },
 	[CV_PROTO_TYPE_SILENT] = { "SILENT", silent_valid, silent_put, silent_get },
+	[CV_PROTO_TYPE_HEALTH] = { "HEALTH", health_valid, health_put, health_get },
 };
 
 static const struct type_info *
@@ -645,6 +694,10 @@ cv_proto_msg_done(struct cv_proto_msg *m)
 		free(m->released.vips);
 		m->released.vips = NULL;
 		m->released.n_vips = 0;
+	} else if (m->type == CV_PROTO_TYPE_HEALTH) {
+		free(m->health.vips);
+		m->health.vips = NULL;
+		m->health.n_vips = 0;
 	}
 }
 
@@ -658,6 +711,12 @@ size_t
 cv_proto_released_fit(const struct cv_proto_vip *vips, size_t n, size_t start)
 {
 	return vips_fit(vips, n, start, RELEASED_FIXED, RELEASED_ENTRY_FIXED);
+}
+
+size_t
+cv_proto_health_fit(const struct cv_proto_vip *vips, size_t n, size_t start)
+{
+	return vips_fit(vips, n, start, HEALTH_FIXED, HEALTH_ENTRY_FIXED);
 }
 
 const char *

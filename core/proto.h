@@ -24,6 +24,9 @@
  *              it is never trusted. SILENT (within version 2, before any
  *              release): a member whose STATE an exchange waits for in vain
  *              is excluded from it by all at one point of the stream.
+ *              HEALTH (within version 2, before any release): a daemon's
+ *              health changes between STATEs, only the VIPs that changed (a
+ *              flapping check with 10,000 VIPs resends none of the others).
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *
@@ -59,6 +62,8 @@
  *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp,
  *              u8 standby (0 or 1)
  *   SILENT     u32 nodeid (!= 0), ring id
+ *   HEALTH     ring id, u16 n_vips, then n_vips times: name, u8 flags
+ *              (CV_PROTO_VIP_HEALTHY or 0)
  *
  * The format is canonical: flag bits not defined here must be 0 and there is
  * no padding, so a decoded message encodes back to the same bytes (save the
@@ -97,6 +102,7 @@ enum cv_proto_type {
 	CV_PROTO_TYPE_MOVE = 4,
 	CV_PROTO_TYPE_STANDBY = 5,
 	CV_PROTO_TYPE_SILENT = 6,
+	CV_PROTO_TYPE_HEALTH = 7,
 	_CV_PROTO_TYPE_MAX,
 	_CV_PROTO_TYPE_INVALID = -EINVAL,
 };
@@ -233,6 +239,17 @@ struct cv_proto_silent {
 	struct cv_ring_id ring; /* the sender's ring: meaningless in another */
 };
 
+/*
+ * Health changes of the sender's VIPs since its last STATE or HEALTH (the
+ * HEALTHY flag, as a STATE would say it). Sent in as many messages as it
+ * takes, each on its own; a STATE says all again.
+ */
+struct cv_proto_health {
+	struct cv_ring_id ring;	   /* the sender's, for the record */
+	struct cv_proto_vip *vips; /* name and flags; owned by the message after decode */
+	size_t n_vips;
+};
+
 struct cv_proto_msg {
 	uint16_t version; /* decode: the header's; encode: 0 or CV_PROTO_VERSION */
 	enum cv_proto_type type;
@@ -243,6 +260,7 @@ struct cv_proto_msg {
 		struct cv_proto_move move;
 		struct cv_proto_standby standby;
 		struct cv_proto_silent silent;
+		struct cv_proto_health health;
 	};
 };
 
@@ -275,7 +293,7 @@ int cv_proto_decode(const uint8_t *buf, size_t len, struct cv_proto_msg *ret);
 void cv_proto_msg_done(struct cv_proto_msg *m);
 
 /*
- * How many of vips[start..n) fit in one STATE (resp. RELEASED) message of at
+ * How many of vips[start..n) fit in one STATE (resp. RELEASED, HEALTH) message of at
  * most CV_PROTO_MAX_MSG bytes: at least 1 while start < n, 0 once start >= n.
  * Chunking a STATE of n VIPs (n = 0 still sends one chunk):
  *
@@ -287,6 +305,7 @@ void cv_proto_msg_done(struct cv_proto_msg *m);
  */
 size_t cv_proto_state_fit(const struct cv_proto_vip *vips, size_t n, size_t start);
 size_t cv_proto_released_fit(const struct cv_proto_vip *vips, size_t n, size_t start);
+size_t cv_proto_health_fit(const struct cv_proto_vip *vips, size_t n, size_t start);
 
 /* "STATE", "HEARTBEAT", ...; NULL for a value outside the enum. */
 const char *cv_proto_type_to_string(enum cv_proto_type t);

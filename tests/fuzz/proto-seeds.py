@@ -10,7 +10,7 @@ import sys
 
 MAGIC = 0x43564950
 VERSION = 2
-STATE, HEARTBEAT, RELEASED, MOVE, STANDBY, SILENT = 1, 2, 3, 4, 5, 6
+STATE, HEARTBEAT, RELEASED, MOVE, STANDBY, SILENT, HEALTH = 1, 2, 3, 4, 5, 6, 7
 HEALTHY, HELD, BLOCKED, VMOVE = 1, 2, 4, 8
 ST_STANDBY, ST_RESEND, ST_SEASONED, ST_PREEMPT_HOLD = 1, 2, 4, 8
 
@@ -32,8 +32,9 @@ def standby_table(entries):
     return u8(len(entries)) + b"".join(u32(n) + u8(v) + u64(s) for n, v, s in entries)
 
 
-def state_vip(nm, flags, digest, epoch, move=None, owner=0):
-    b = name(nm) + u8(flags) + u32(digest) + u64(epoch) + u32(owner) + u32(0x5eed0001)
+def state_vip(nm, flags, digest, epoch, move=None, owner=0, keys=(0x5eed0001,)):
+    b = (name(nm) + u8(flags) + u32(digest) + u64(epoch) + u32(owner) + u8(len(keys)) +
+         b"".join(u32(k) for k in keys))
     if move is not None:
         b += u32(move[0]) + u64(move[1])
     return b
@@ -63,6 +64,10 @@ def silent_body(nodeid=3):
     return u32(nodeid) + ring(1, 8)
 
 
+def health_body(vips):
+    return ring(1, 8) + u16(len(vips)) + b"".join(name(n) + u8(f) for n, f in vips)
+
+
 def released_body(vips):
     return u32(2) + ring(1, 8) + u16(len(vips)) + b"".join(name(n) + u64(e) for n, e in vips)
 
@@ -86,6 +91,10 @@ def corpus():
     c["silent"] = msg(SILENT, silent_body())
     c["released"] = msg(RELEASED, released_body([("web", 7), ("db", 9)]))
     c["released-empty"] = msg(RELEASED, released_body([]))
+    c["health"] = msg(HEALTH, health_body([("web", HEALTHY), ("db", 0)]))
+    c["state-group-keys"] = msg(STATE, state(
+        [state_vip("gw", HEALTHY | HELD, 0x12345678, 7, keys=(1, 2, 3)),
+         state_vip("any", HELD, 0, 3, keys=())]))
     c["state"] = msg(STATE, state(PLAIN_VIPS))
     c["state-empty"] = msg(STATE, state([], **EMPTY))
     c["state-with-standby-table"] = msg(STATE, state(PLAIN_VIPS, flags=ST_SEASONED,
@@ -107,14 +116,16 @@ def corpus():
                                    version=1)
     c["bad-version-3"] = msg(HEARTBEAT, heartbeat_body(), version=3)
     c["bad-length-field"] = msg(MOVE, move_body(), length=16 + len(move_body()) + 1)
-    c["bad-unknown-type"] = msg(7, heartbeat_body())
+    c["bad-unknown-type"] = msg(8, heartbeat_body())
+    c["bad-health-flags"] = msg(HEALTH, health_body([("web", HEALTHY | HELD)]))
+    c["bad-n-keys"] = msg(STATE, state([state_vip("web", HELD, 1, 7, keys=range(17))]))
     c["bad-silent-nodeid-0"] = msg(SILENT, silent_body(0))
     c["bad-name-char"] = msg(MOVE, move_body("we/"))
     c["bad-standby-value"] = msg(STANDBY, standby_body(value=2))
     c["bad-trailing-byte"] = msg(STANDBY, standby_body() + u8(0))
     c["bad-chunk-index"] = msg(STATE, state([], **EMPTY, chunk=(1, 1)))
     c["bad-max-version-1"] = msg(STATE, state([], **EMPTY, max_version=1))
-    c["bad-state-flags"] = msg(STATE, state(PLAIN_VIPS, flags=0x08))
+    c["bad-state-flags"] = msg(STATE, state(PLAIN_VIPS, flags=0x10))
     c["bad-vip-flags"] = msg(STATE, state([state_vip("web", 0x20 | HELD, 0, 7)]))
     overclaim = state(SAMPLE_VIPS, n_vips=200, role=1, flags=ST_STANDBY, nodeid=1,
                       rng=(1, 8), digest=0x0123456789abcdef, chunk=(1, 2), standby=TABLE)

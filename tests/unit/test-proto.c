@@ -53,6 +53,12 @@ enum {
 
 /* The second entry has every version 2 field, so every test that walks the
  * sample's bytes (truncations, short buffers) walks those too. */
+/* HEALTH entries: a name and the HEALTHY flag (or none), nothing else. */
+static struct cv_proto_vip health_vips[] = {
+	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY },
+	{ .name = "db-primary.v6_1" },
+};
+
 static struct cv_proto_vip sample_vips[] = {
 	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .digest = 0xdeadbeef,
 	  .epoch = 7 },
@@ -108,6 +114,11 @@ sample(enum cv_proto_type type)
 		return (struct cv_proto_msg){
 			.type = type,
 			.silent = { .nodeid = 0x01000002, .ring = ring },
+		};
+	case CV_PROTO_TYPE_HEALTH:
+		return (struct cv_proto_msg){
+			.type = type,
+			.health = { .ring = ring, .vips = health_vips, .n_vips = ELEMENTSOF(health_vips) },
 		};
 	case CV_PROTO_TYPE_STANDBY:
 	default:
@@ -257,6 +268,14 @@ assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
 	case CV_PROTO_TYPE_SILENT:
 		assert_int_equal(a->silent.nodeid, b->silent.nodeid);
 		assert_ring_equal(&a->silent.ring, &b->silent.ring);
+		break;
+	case CV_PROTO_TYPE_HEALTH:
+		assert_ring_equal(&a->health.ring, &b->health.ring);
+		assert_int_equal(a->health.n_vips, b->health.n_vips);
+		for (size_t i = 0; i < b->health.n_vips; i++) {
+			assert_string_equal(a->health.vips[i].name, b->health.vips[i].name);
+			assert_int_equal(a->health.vips[i].flags, b->health.vips[i].flags);
+		}
 		break;
 	default:
 		assert_int_equal(a->standby.request_id, b->standby.request_id);
@@ -585,6 +604,43 @@ address_keys_past_their_maximum_are_refused_both_ways(void **state)
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIP0_N_KEYS, -EBADMSG, CV_PROTO_KEYS_MAX + 1);
 	/* a count the message does not hold: cut short */
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_VIP0_N_KEYS, -EBADMSG, CV_PROTO_KEYS_MAX);
+}
+
+static void
+health_matches_reference_bytes_and_carries_only_healthy(void **state)
+{
+	struct cv_proto_vip vips[] = { { .name = "ab", .flags = CV_PROTO_VIP_HEALTHY },
+				       { .name = "c" } };
+	struct cv_proto_msg m = {
+		.type = CV_PROTO_TYPE_HEALTH,
+		.health = { .ring = { 0x01020304, UINT64_C(0x05060708090a0b0c) }, .vips = vips,
+			    .n_vips = ELEMENTSOF(vips) },
+	};
+	static const uint8_t want[] = {
+		0x43, 0x56, 0x49, 0x50, /* magic "CVIP" */
+		0x00, 0x02,		/* version 2 */
+		0x00, 0x07,		/* type HEALTH */
+		0x00, 0x00, 0x00, 0x25, /* length 37 */
+		0x00, 0x00, 0x00, 0x00, /* reserved */
+		0x01, 0x02, 0x03, 0x04, /* ring nodeid */
+		0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, /* ring seq */
+		0x00, 0x02,		/* n_vips */
+		0x02, 'a', 'b', 0x01,	/* name, HEALTHY */
+		0x01, 'c', 0x00,	/* name, not healthy */
+	};
+	uint8_t buf[128];
+	size_t len = encode_ok(&m, buf, sizeof(buf));
+
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_round_trip(&m);
+	/* any other flag is STATE's alone: refused both ways */
+	vips[1].flags = CV_PROTO_VIP_HELD;
+	assert_encode_einval(&m);
+	buf[len - 1] = CV_PROTO_VIP_HELD;
+	assert_int_equal(decode_copy(buf, len, &(struct cv_proto_msg){}), -EBADMSG);
+	/* a fit like RELEASED's: 16 + 14 fixed, 2 + name per entry */
+	assert_int_equal(cv_proto_health_fit(vips, 2, 0), 2);
 }
 
 static void
@@ -1039,7 +1095,7 @@ static void
 unknown_type_is_eopnotsupp(void **state)
 {
 	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 0);
-	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, 7);
+	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0, _CV_PROTO_TYPE_MAX);
 	PATCH_FAILS(CV_PROTO_TYPE_HEARTBEAT, OFF_TYPE, -EOPNOTSUPP, 0xff, 0xff);
 }
 
@@ -1359,6 +1415,7 @@ main(void)
 		cmocka_unit_test(every_type_round_trips_field_by_field),
 		cmocka_unit_test(lists_with_no_vips_round_trip),
 		cmocka_unit_test(address_keys_past_their_maximum_are_refused_both_ways),
+		cmocka_unit_test(health_matches_reference_bytes_and_carries_only_healthy),
 		cmocka_unit_test(boundary_values_round_trip),
 		cmocka_unit_test(standby_table_round_trips_empty_and_full),
 		cmocka_unit_test(standby_table_over_64_entries_is_einval_on_encode),
