@@ -10,6 +10,7 @@
 #include "cmocka-all.h"
 #include "cv-error.h"
 #include "engine.h"
+#include "strbuf.h"
 
 #define N 3
 #define QMAX 256
@@ -255,6 +256,58 @@ first_start_puts_each_vip_on_one_node(void **state)
 	for (int n = 1; n <= N; n++)
 		assert_int_equal(cv_engine_vip_owner(b->e[n], WEB), 1);
 	bus_free(b);
+}
+
+/* The messages of one step of e: how many of each type, and HEALTH's entries. */
+static void
+count_sends(struct cv_engine *e, const struct cv_event *ev, size_t *states, size_t *health_vips)
+{
+	struct cv_actions a = {};
+
+	*states = *health_vips = 0;
+	assert_int_equal(cv_engine_step(e, ev, 1000, &a), 0);
+	for (size_t i = 0; i < a.n; i++) {
+		if (a.v[i].type != CV_ACT_SEND)
+			continue;
+		*states += a.v[i].msg.type == CV_PROTO_TYPE_STATE;
+		if (a.v[i].msg.type == CV_PROTO_TYPE_HEALTH)
+			*health_vips += a.v[i].msg.health.n_vips;
+	}
+	cv_actions_done(&a);
+}
+
+/* A check that one of 10,000 VIPs names flaps: each flap says that VIP alone. */
+static void
+a_flapping_check_resends_only_the_vips_that_name_it(void **state)
+{
+	struct cv_strbuf text = {};
+	struct cv_config *cfg = NULL;
+	struct cv_conf_error err;
+	struct cv_engine *e = NULL;
+	struct cv_engine_params p = { .nodeid = 1, .pid = 101 };
+	size_t states, entries;
+
+	cv_strbuf_append(&text, "node n1 {\n nodeid: 1\n}\ncheck c {\n tcp: 127.0.0.1:1\n}\n");
+	for (unsigned i = 0; i < 10000; i++)
+		cv_strbuf_printf(&text, "vip v%u {\n address: 10.%u.%u.1/32\n interface: eth0\n%s}\n",
+				 i, i / 200, i % 200, i == 7 ? " check: c\n" : "");
+	if (cv_config_parse(text.buf, text.len, &cfg, &err) < 0)
+		fail_msg("%u: %s: %s", err.line, err.key, err.msg);
+	assert_int_equal(cv_engine_new(cfg, &p, &e), 0);
+	for (int flap = 0; flap < 10; flap++) {
+		count_sends(e, &(struct cv_event){ .type = CV_EV_HEALTH,
+						   .health = { .check = "c", .healthy = flap % 2 == 0 } },
+			    &states, &entries);
+		assert_int_equal(states, 0);
+		assert_int_equal(entries, 1);
+	}
+	/* the same word again changes nothing: nothing is sent */
+	count_sends(e, &(struct cv_event){ .type = CV_EV_HEALTH, .health = { .check = "c" } },
+		    &states, &entries);
+	assert_int_equal(states + entries, 0);
+	cv_engine_free(e);
+	cv_config_free(cfg);
+	cv_strbuf_done(&text);
 }
 
 static void
@@ -611,6 +664,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(first_start_puts_each_vip_on_one_node),
+		cmocka_unit_test(a_flapping_check_resends_only_the_vips_that_name_it),
 		cmocka_unit_test(holder_crash_is_taken_over_only_after_the_guard),
 		cmocka_unit_test(isolated_holder_releases_when_its_ring_cannot_be_quorate),
 		cmocka_unit_test(admin_move_is_a_handoff),
