@@ -2,7 +2,8 @@
 /*
  * The notify hooks (hooks.h): per VIP a queue of transitions waiting for
  * their run, found by the VIP's name (a reload renumbers VIPs, a removed
- * VIP's last transitions still run), and the cluster hook's pending batch.
+ * VIP's last transitions still run); the cluster hook's batch is
+ * hooks-batch.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,66 +18,19 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
-#include "exec-run.h"
-#include "hooks.h"
+#include "hooks-int.h"
 #include "strbuf.h"
 
-#define BUCKETS 4096 /* VIPs with something queued or running: a chain is short */
-#define N_VARS	10
-
-/* One transition of one VIP, waiting for its run or running. */
-struct entry {
-	struct entry *next;
-	char *command;
-	char *env[N_VARS + 1]; /* into text */
-	char text[];	       /* the NAME=VALUE strings, one after the other */
-};
-
-/* A VIP with a hook running or waiting. */
-struct vip_q {
-	struct vip_q *hnext; /* its bucket's chain */
-	struct vip_q *rnext; /* the ready list: waiting for a run slot */
-	struct cv_hooks *h;
-	struct entry *head, *tail; /* waiting, oldest first */
-	size_t n;
-	struct entry *cur; /* running, NULL: none */
-	struct cv_exec *run;
-	bool ready; /* in the ready list */
-	char name[CV_NAME_MAX + 1];
-};
-
-/* One transition in the cluster hook's batch. */
-struct item {
-	char vip[CV_NAME_MAX + 1];
-	uint8_t from, to, reason;
-};
-
-struct cv_hooks {
-	struct cv_hooks_env env;
-	char *notify; /* the cluster hook, NULL: none */
-	uint32_t timeout_ms;
-	uint32_t node;
-	struct vip_q *buckets[BUCKETS];
-	struct vip_q *ready_head, *ready_tail;
-	size_t running, waiting;
-	/* the cluster hook: its run, and the next batch in pend[start..end) */
-	struct cv_exec *batch_run;
-	size_t batch_n; /* transitions in the run under way */
-	struct item *pend;
-	size_t start, end, cap;
-	size_t dropped; /* left out of the next batch, for COROVIP_DROPPED */
-};
-
-static const char *
-state_name(int s)
+const char *
+cv_hooks_state_name(int s)
 {
 	const char *n = cv_vip_state_to_string(s);
 
 	return n ? n : "unknown";
 }
 
-static const char *
-reason_name(int r)
+const char *
+cv_hooks_reason_name(int r)
 {
 	const char *n = cv_reason_to_string(r);
 
@@ -167,18 +121,23 @@ pop_entry(struct vip_q *q)
 	return e;
 }
 
+/* The value of "VAR=value", for the logs. */
+static const char *
+value(const char *var)
+{
+	return strchr(var, '=') + 1;
+}
+
 /* "VAR=" value of entry e, for the logs. */
 static const char *
 var(const struct entry *e, size_t i)
 {
-	return strchr(e->env[i], '=') + 1;
+	return value(e->env[i]);
 }
 
 enum { V_VIP, V_ADDRESS, V_INTERFACE, V_OLD, V_NEW, V_REASON, V_EPOCH, V_NODE, V_ADDRESSES,
        V_INTERFACES };
 
-static void log_end(const char *what, const char *vip, const struct entry *e, uint32_t timeout_ms,
-		    const struct cv_exec_result *r);
 static void pump(struct cv_hooks *h);
 
 static void
@@ -187,7 +146,7 @@ vip_done(void *userdata, const struct cv_exec_result *r)
 	struct vip_q *q = userdata;
 	struct cv_hooks *h = q->h;
 
-	log_end("notify hook", q->name, q->cur, h->timeout_ms, r);
+	cv_hooks_log_end("notify hook", q->name, (const char *const *)q->cur->env, h->timeout_ms, r);
 	entry_free(q->cur);
 	q->cur = NULL;
 	q->run = NULL;
@@ -280,8 +239,8 @@ make_entry(struct cv_hooks *h, const struct cv_action *t, struct entry **ret)
 		       "COROVIP_INTERFACES=%s",
 		       c->head.name, 0,
 		       cv_addr_format(cv_vip_first_addr(c), true, addr, sizeof(addr)), 0,
-		       c->interface ? c->interface : "", 0, state_name(t->from), 0,
-		       state_name(t->to), 0, reason_name(t->reason), 0, epoch, 0, h->node, 0, all,
+		       c->interface ? c->interface : "", 0, cv_hooks_state_name(t->from), 0,
+		       cv_hooks_state_name(t->to), 0, cv_hooks_reason_name(t->reason), 0, epoch, 0, h->node, 0, all,
 		       0, ifs);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -EOVERFLOW; /* cannot be: every part is bounded */
@@ -311,7 +270,7 @@ queue_vip(struct cv_hooks *h, const struct cv_action *t)
 
 	if (r < 0) {
 		qb_log(LOG_ERR, "VIP '%s': notify hook for %s -> %s not run: %s", t->conf->head.name,
-		       state_name(t->from), state_name(t->to), cv_strerror(r));
+		       cv_hooks_state_name(t->from), cv_hooks_state_name(t->to), cv_strerror(r));
 		if (q)
 			drop_q_if_idle(q);
 		return;
@@ -333,154 +292,17 @@ queue_vip(struct cv_hooks *h, const struct cv_action *t)
 	make_ready(q);
 }
 
-/* ---- the cluster hook ---- */
-
-static void start_batch(struct cv_hooks *h);
-
-static void
-batch_done(void *userdata, const struct cv_exec_result *r)
-{
-	struct cv_hooks *h = userdata;
-	char what[80];
-
-	snprintf(what, sizeof(what), "cluster notify hook (%zu transitions)", h->batch_n);
-	log_end(what, NULL, NULL, h->timeout_ms, r);
-	h->batch_run = NULL;
-	start_batch(h); /* what gathered meanwhile */
-}
-
-static int
-push_item(struct cv_hooks *h, const struct cv_action *t)
-{
-	struct item *it;
-
-	if (h->end - h->start == CV_HOOKS_BATCH_MAX) {
-		h->start++;
-		h->dropped++;
-	}
-	if (h->end == h->cap && h->start > 0) {
-		memmove(h->pend, h->pend + h->start, (h->end - h->start) * sizeof(*h->pend));
-		h->end -= h->start;
-		h->start = 0;
-	}
-	if (h->end == h->cap) {
-		size_t cap = h->cap ? CV_MIN(h->cap * 2, (size_t)CV_HOOKS_BATCH_MAX) : 64;
-		struct item *p = reallocarray(h->pend, cap, sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		h->pend = p;
-		h->cap = cap;
-	}
-	it = &h->pend[h->end++];
-	snprintf(it->vip, sizeof(it->vip), "%s", t->conf->head.name);
-	it->from = (uint8_t)t->from;
-	it->to = (uint8_t)t->to;
-	it->reason = (uint8_t)t->reason;
-	return 0;
-}
-
-/* The batch as text, into a memfd at offset 0: the run's stdin. */
-static int
-batch_text(struct cv_hooks *h, char **ret_text, size_t *ret_len, int *ret_fd)
-{
-	struct cv_strbuf b = {};
-	char *text = NULL;
-	size_t len, off = 0;
-	int fd, r;
-
-	for (size_t i = h->start; i < h->end; i++)
-		cv_strbuf_printf(&b, "%s %s %s %s\n", h->pend[i].vip, state_name(h->pend[i].from),
-				 state_name(h->pend[i].to), reason_name(h->pend[i].reason));
-	len = b.len;
-	r = cv_strbuf_steal(&b, &text);
-	if (r < 0)
-		return r;
-	fd = memfd_create("corovip-transitions", MFD_CLOEXEC);
-	if (fd < 0) {
-		free(text);
-		return -errno;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			close(fd);
-			free(text);
-			return r;
-		}
-		off += (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		r = -errno;
-		close(fd);
-		free(text);
-		return r;
-	}
-	*ret_text = text;
-	*ret_len = len;
-	*ret_fd = fd;
-	return 0;
-}
-
-static void
-start_batch(struct cv_hooks *h)
-{
-	_cleanup_free_ char *text = NULL, *list = NULL;
-	char node[32], count[48], dropped[48];
-	char *env[5] = { node, count, dropped };
-	size_t len = 0, n = h->end - h->start;
-	int fd = -1, r;
-
-	if (h->batch_run || n == 0)
-		return;
-	if (!h->notify) { /* a reload took it away */
-		h->start = h->end = h->dropped = 0;
-		return;
-	}
-	r = h->env.user_err < 0 ? h->env.user_err : batch_text(h, &text, &len, &fd);
-	if (r == 0 && len <= CV_HOOKS_ENV_LIST_MAX &&
-	    asprintf(&list, "COROVIP_TRANSITIONS=%s", text) < 0) {
-		list = NULL;
-		r = -ENOMEM;
-	}
-	snprintf(node, sizeof(node), "COROVIP_NODE=%" PRIu32, h->node);
-	snprintf(count, sizeof(count), "COROVIP_TRANSITION_COUNT=%zu", n);
-	snprintf(dropped, sizeof(dropped), "COROVIP_DROPPED=%zu", h->dropped);
-	env[3] = list;
-	if (r == 0) {
-		struct cv_exec_spec spec = { .command = h->notify, .uid = h->env.uid,
-					     .gid = h->env.gid, .timeout_ms = h->timeout_ms,
-					     .env = env, .input = fd };
-
-		r = cv_exec_start(h->env.loop, &spec, batch_done, h, &h->batch_run);
-	}
-	if (fd >= 0)
-		close(fd); /* the command has its own copy */
-	if (h->dropped)
-		qb_log(LOG_WARNING, "cluster notify hook: %zu transitions were dropped (more than "
-		       "%d waited)", h->dropped, CV_HOOKS_BATCH_MAX);
-	if (r < 0)
-		qb_log(LOG_ERR, "cluster notify hook for %zu transitions not run: %s%s", n,
-		       cv_strerror(r), h->env.user_err < 0 ? " (script_user)" : "");
-	h->batch_n = n;
-	h->start = h->end = h->dropped = 0;
-}
-
 /* ---- what a run's end says ---- */
 
-static void
-log_end(const char *what, const char *vip, const struct entry *e, uint32_t timeout_ms,
-	const struct cv_exec_result *r)
+void
+cv_hooks_log_end(const char *what, const char *vip, const char *const *env, uint32_t timeout_ms,
+		 const struct cv_exec_result *r)
 {
 	char head[160];
 
 	if (vip)
 		snprintf(head, sizeof(head), "VIP '%s': %s for %s -> %s (%s)", vip, what,
-			 var(e, V_OLD), var(e, V_NEW), var(e, V_REASON));
+			 value(env[V_OLD]), value(env[V_NEW]), value(env[V_REASON]));
 	else
 		snprintf(head, sizeof(head), "%s", what);
 	if (r->spawn_failed)
@@ -515,12 +337,12 @@ cv_hooks_note(struct cv_hooks *h, const struct cv_actions *a, uint32_t node)
 			continue;
 		if (t->conf->notify)
 			queue_vip(h, t);
-		if (h->notify && push_item(h, t) == 0)
+		if (h->notify && cv_hooks_batch_push(h, t) == 0)
 			batch = true;
 	}
 	pump(h);
 	if (batch)
-		start_batch(h);
+		cv_hooks_batch_start(h);
 }
 
 static int

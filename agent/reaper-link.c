@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 
 #include "cv-macros.h"
 #include "fd-util.h"
+#include "memfd.h"
 #include "reaper.h"
 #include "reaper-wire.h"
 
@@ -83,34 +83,18 @@ static int
 config_memfd(const struct cv_config *cfg)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len, off = 0;
 	struct cv_config lite = *cfg;
 	int r;
 
 	lite.vips = NULL;
 	lite.n_vips = 0;
 	lite.by_host = NULL;
+	lite.n_by_host = 0;
 	r = cv_config_format(&lite, &text);
-
 	if (r < 0)
 		return r;
-	fd = memfd_create("corovipd-reaper-config", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = strlen(text);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
-	return fd_above_4(TAKE_FD(fd));
+	r = cv_memfd_text("corovipd-reaper-config", text, strlen(text));
+	return r < 0 ? r : fd_above_4(r);
 }
 
 /*
