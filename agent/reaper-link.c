@@ -20,6 +20,7 @@
 #include <qb/qbutil.h>
 
 #include "cv-macros.h"
+#include "exec-spawn.h"
 #include "fd-util.h"
 #include "memfd.h"
 #include "reaper.h"
@@ -106,31 +107,10 @@ config_memfd(const struct cv_config *cfg)
 static int
 spawn(int sock, int conf, char *const argv[], pid_t *ret)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t all, none;
-	int r;
+	const struct cv_spawn_fd fds[] = { { sock, CV_REAPER_SOCK_FD }, { conf, CV_REAPER_CONF_FD } };
 
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	r = posix_spawn_file_actions_adddup2(&fa, sock, CV_REAPER_SOCK_FD);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, conf, CV_REAPER_CONF_FD);
-	if (!r)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, CV_REAPER_CONF_FD + 1);
-	if (!r)
-		r = posix_spawnattr_setsigdefault(&attr, &all);
-	if (!r)
-		r = posix_spawnattr_setsigmask(&attr, &none);
-	if (!r)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	if (!r)
-		r = posix_spawn(ret, "/proc/self/exe", &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
+	return cv_spawn_clean("/proc/self/exe", argv, environ, fds, 2, CV_REAPER_CONF_FD + 1, false,
+			      ret);
 }
 
 static int interface_line(char *buf, size_t len, const char *ifname);

@@ -48,39 +48,47 @@ cv_exec_spawn_find_program(const char *name, char **ret)
 }
 
 int
-cv_exec_spawn_plain(const struct cv_exec_child *c, pid_t *ret)
+cv_spawn_clean(const char *path, char *const argv[], char *const envp[],
+	       const struct cv_spawn_fd *fds, size_t n, int close_from, bool own_group, pid_t *ret)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
-	int r;
+	int r = 0;
 
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	r = c->in > 0 ? posix_spawn_file_actions_adddup2(&fa, c->in, 0)
-		      : posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	for (size_t i = 0; !r && i < n; i++)
+		r = fds[i].from >= 0
+			    ? posix_spawn_file_actions_adddup2(&fa, fds[i].from, fds[i].to)
+			    : posix_spawn_file_actions_addopen(&fa, fds[i].to, "/dev/null", O_RDONLY, 0);
 	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, c->out, 1);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, c->out, 2);
-	if (!r)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (!r)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa, close_from);
+	if (!r && own_group)
 		r = posix_spawnattr_setpgroup(&attr, 0);
 	if (!r)
 		r = posix_spawnattr_setsigdefault(&attr, &all);
 	if (!r)
 		r = posix_spawnattr_setsigmask(&attr, &none);
 	if (!r)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-							POSIX_SPAWN_SETSIGMASK);
+		r = posix_spawnattr_setflags(&attr, (own_group ? POSIX_SPAWN_SETPGROUP : 0) |
+							    POSIX_SPAWN_SETSIGDEF |
+							    POSIX_SPAWN_SETSIGMASK);
 	if (!r)
-		r = posix_spawn(ret, c->path, &fa, &attr, c->argv, c->envp);
+		r = posix_spawn(ret, path, &fa, &attr, argv, envp);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return -r;
+}
+
+int
+cv_exec_spawn_plain(const struct cv_exec_child *c, pid_t *ret)
+{
+	const struct cv_spawn_fd fds[] = { { c->in > 0 ? c->in : -1, 0 }, { c->out, 1 }, { c->out, 2 } };
+
+	return cv_spawn_clean(c->path, c->argv, c->envp, fds, 3, 3, true, ret);
 }
 
 /* In the child: stdin /dev/null or c->in, stdout and stderr the pipe, no other fd

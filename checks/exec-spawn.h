@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -19,6 +21,23 @@ struct cv_exec_child {
 	uid_t uid; /* (uid_t)-1: ours */
 	gid_t gid; /* (gid_t)-1: ours */
 };
+
+/* An fd the child gets: from (< 0: /dev/null, read-only) as its fd to. */
+struct cv_spawn_fd {
+	int from;
+	int to;
+};
+
+/*
+ * posix_spawn with a clean child: every signal at its default and
+ * unblocked (the daemon's handlers and libqb's signal pipe stay with it),
+ * fds[0..n) dup'ed in place, every fd from close_from on closed, and a
+ * process group of its own if own_group. 0 and *ret, or -errno (posix_spawn
+ * reports what the exec said). The exec checks and the reaper both start so.
+ */
+int cv_spawn_clean(const char *path, char *const argv[], char *const envp[],
+		   const struct cv_spawn_fd *fds, size_t n, int close_from, bool own_group,
+		   pid_t *ret);
 
 /* name as is if it has a '/', else found in $PATH. 0 and *ret (caller frees),
  * -ENOENT or -ENOMEM. */
