@@ -329,6 +329,7 @@ l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend
 {
 	struct l2_work *w = calloc(1, sizeof(*w)), **tail;
 	bool idle = !x->work;
+	size_t batches = 1;
 
 	if (w)
 		*w = (struct l2_work){ .op = op, .lease_s = lease_s, .ops = ops, .n = n,
@@ -347,12 +348,24 @@ l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend
 		return;
 	}
 	qsort(ops, n, sizeof(*ops), by_interface);
+	for (size_t i = 1; i < n; i++)
+		batches += strcmp(ifname_of(&ops[i - 1]), ifname_of(&ops[i])) != 0;
 	for (tail = &x->work; *tail; tail = &(*tail)->next)
 		;
 	*tail = w;
 	/* Idle: the first call now, as a small batch always was (a hand-off
-	 * of one VIP is not a loop iteration slower than it was). */
-	if (idle)
+	 * of one VIP is not a loop iteration slower than it was). Work that
+	 * fits one call per interface (a group with an address on a dev of
+	 * its own, issue 13) has every interface's call now: a loop turn
+	 * between them (the loop may block, e.g. in libqb's disconnect from a
+	 * corosync that died) would leave the group half on the node that
+	 * long. A step per batch: w's last one ends it; if the chunk shrinks
+	 * on the way, the rest comes from loop jobs as before. (A result may
+	 * cancel some of w's adds or drop the queue: at worst the next work's
+	 * first call comes now, as its loop job would make it.) */
+	if (idle && n > x->chunk)
+		batches = 1;
+	for (size_t i = 0; idle && i < batches && x->work; i++)
 		work_step(x);
 	schedule(x);
 }

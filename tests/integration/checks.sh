@@ -30,9 +30,6 @@ export BED_PREFIX=${BED_PREFIX:-ck}
 fail() { echo "FAIL: $*"; exit 1; }
 VIP=198.51.100.50
 API=198.51.100.51
-flags=$(mktemp -d /tmp/corovip-checks.XXXXXX)
-chmod 0755 "$flags"
-trap 'rm -rf "$flags"' EXIT
 
 held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
 api_by() { [ "$(bed_holders $API)" = "$1" ] || { BED_LAST="holders: $(bed_holders $API)"; return 1; }; }
@@ -54,6 +51,8 @@ api_stays() {
 }
 
 bed_cluster_up 3
+bed_temp_dir flags corovip-checks
+chmod 0755 "$flags"
 bed_build_tools
 for i in 1 2 3; do
 	touch "$flags/up-n$i"

@@ -25,24 +25,10 @@ export BED_PREFIX=${BED_PREFIX:-hk}
 . tests/integration/bed.sh
 fail() { echo "FAIL: $*"; exit 1; }
 VIP=198.51.100.50
-hk=$(mktemp -d /tmp/corovip-hooks.XXXXXX)
-chmod 1777 "$hk" # the hooks run as nobody
-trap 'rm -rf "$hk"' EXIT
 
 held_by() { [ "$(bed_holders $VIP)" = "$1" ] || { BED_LAST="holders: $(bed_holders $VIP)"; return 1; }; }
 ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 
-cat >"$hk/record.sh" <<'EOS'
-#!/bin/sh
-printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$COROVIP_VIP" "$COROVIP_ADDRESS" "$COROVIP_INTERFACE" \
-	"$COROVIP_OLD_STATE" "$COROVIP_NEW_STATE" "$COROVIP_REASON" "$COROVIP_EPOCH" \
-	"$COROVIP_NODE" "$(id -un)" >>"$1"
-EOS
-cat >"$hk/batch.sh" <<'EOS'
-#!/bin/sh
-{ echo "batch $COROVIP_TRANSITION_COUNT"; cat; } >>"$1"
-EOS
-chmod 0755 "$hk/record.sh" "$hk/batch.sh"
 
 # conf I VIP_HOOK CLUSTER_HOOK TIMEOUT
 conf() {
@@ -91,6 +77,19 @@ check_events() {
 }
 
 bed_cluster_up 3
+bed_temp_dir hk corovip-hooks
+chmod 1777 "$hk" # the hooks run as nobody
+cat >"$hk/record.sh" <<'EOS'
+#!/bin/sh
+printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$COROVIP_VIP" "$COROVIP_ADDRESS" "$COROVIP_INTERFACE" \
+	"$COROVIP_OLD_STATE" "$COROVIP_NEW_STATE" "$COROVIP_REASON" "$COROVIP_EPOCH" \
+	"$COROVIP_NODE" "$(id -un)" >>"$1"
+EOS
+cat >"$hk/batch.sh" <<'EOS'
+#!/bin/sh
+{ echo "batch $COROVIP_TRANSITION_COUNT"; cat; } >>"$1"
+EOS
+chmod 0755 "$hk/record.sh" "$hk/batch.sh"
 for i in 1 2 3; do
 	conf "$i" "$hk/record.sh $hk/events-n$i" "$hk/batch.sh $hk/batch-n$i" 10s
 done

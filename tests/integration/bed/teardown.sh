@@ -19,11 +19,24 @@ bed__destroy_ns() {
 	return $rc
 }
 
+# bed_temp_dir VAR NAME: a directory /tmp/NAME.XXXXXX in VAR that bed_down
+# removes (with BED_KEEP=1 it stays, like the logs): for a test's files that
+# its scripts' user must reach, which $BED_DIR (0700) is not. Call it after
+# bed_up: bed_up's EXIT trap would replace a test's own.
+BED__TEMP_DIRS=()
+bed_temp_dir() {
+	local d
+	d=$(mktemp -d "/tmp/$2.XXXXXX") || return 1
+	BED__TEMP_DIRS+=("$d")
+	printf -v "$1" '%s' "$d"
+}
+
 # bed_down: kill everything the bed started (checker, nodes' processes,
 # anchors) and delete every namespace (veths and bridges go with them);
-# remove $BED_DIR unless BED_KEEP=1. Safe to call twice.
+# remove $BED_DIR and the bed_temp_dir directories unless BED_KEEP=1. Safe
+# to call twice.
 bed_down() {
-	local p rc=0
+	local p d rc=0
 	if [ -n "$BED_DIR" ] && [ -f "$BED_DIR/bg.pids" ]; then
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null || true
@@ -36,11 +49,13 @@ bed_down() {
 	bed__destroy_ns || rc=1
 	if [ -n "$BED_DIR" ] && [ -d "$BED_DIR" ]; then
 		if [ -n "${BED_KEEP:-}" ]; then
-			echo "bed: logs kept in $BED_DIR" >&2
+			echo "bed: logs kept in $BED_DIR ${BED__TEMP_DIRS[*]}" >&2
 		else
 			rm -rf "$BED_DIR"
+			for d in "${BED__TEMP_DIRS[@]}"; do rm -rf "$d"; done
 		fi
 	fi
 	BED_DIR=""
+	BED__TEMP_DIRS=()
 	return $rc
 }
