@@ -191,3 +191,34 @@ cv_engine_address_losers(const struct cv_engine *e, uint8_t *lost)
 		lost[i] = loses(e, i, keys, m);
 	return 0;
 }
+
+/*
+ * Nodes whose last STATE defines one of VIP i's addresses under another
+ * name, in the view or not, fresh or not. Where that name won, its owner
+ * took the address after that STATE (going WAITING sends none); a daemon
+ * leaving changes the counts with no exchange, a node leaving the ring
+ * takes its claims with it: when i wins then, its STATE said nothing of
+ * the address (advJ-leave-flip, advJ-holder-cut-off).
+ */
+uint64_t
+cv_engine_address_definers(const struct cv_engine *e, size_t i)
+{
+	uint32_t own[CV_VIP_ADDRS_MAX];
+	size_t n_own = cv_config_vip_addr_keys(&e->cfg->vips[i], own);
+	const char *name = e->cfg->vips[i].head.name;
+	uint64_t mask = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		for (size_t d = 0; d < p->n_defs && !(mask & (UINT64_C(1) << s)); d++) {
+			if (strcmp(p->defs[d].name, name) == 0)
+				continue; /* the same name: agreed by name */
+			for (size_t k = 0; k < p->defs[d].n_keys; k++)
+				for (size_t j = 0; j < n_own; j++)
+					if (p->defs[d].keys[k] == own[j])
+						mask |= UINT64_C(1) << s;
+		}
+	}
+	return mask;
+}

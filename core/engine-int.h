@@ -288,6 +288,9 @@ int cv_engine_address_losers(const struct cv_engine *e, uint8_t *lost);
 /* View members whose STATE claims one of VIP i's addresses under another
  * definition (its foreign keys): they may hold it. */
 uint64_t cv_engine_address_claimants(const struct cv_engine *e, size_t i);
+/* Nodes whose last STATE defines one of VIP i's addresses under another
+ * name (engine-agree.c): a new owner waits for their word or deadline. */
+uint64_t cv_engine_address_definers(const struct cv_engine *e, size_t i);
 /* Is some peer's STATE half in? Placement waits: its sender looks unhealthy meanwhile. */
 bool cv_engine_assembling(const struct cv_engine *e);
 

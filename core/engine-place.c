@@ -231,6 +231,10 @@ set_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 	/* one that claims its address under another definition may hold it
 	 * (a rolling rename whose other name lost: engine-agree.c) */
 	v->blockers |= cv_engine_address_claimants(e, (size_t)(v - e->vips));
+	/* A new owner (one that won the address from another name): that
+	 * name's owner may have taken it after its STATE (engine-agree.c). */
+	if (owner != v->owner)
+		v->blockers |= cv_engine_address_definers(e, (size_t)(v - e->vips));
 	if (now >= 0) {
 		v->blockers &= ~BIT(now);
 		if (owner != v->owner)

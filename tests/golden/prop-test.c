@@ -19,6 +19,11 @@
  *            changed; on every node at once or node by node
  *   admin    a fault and moves, standby/unstandby, run on random nodes
  *   storm    two faults, and a join, reloads and admin commands, each maybe
+ * A few % of runs, drawn from a second random stream (a run without them is
+ * the one its seed gave before): VIP groups (2-3 addresses), a reload that
+ * gives one address of a group to another VIP (maybe a new one), and a
+ * rename (the same addresses under a new name, or back), mostly rolling,
+ * the rest of the nodes keeping the old names a while.
  * Every fault is repaired, every standby undone at the end (on a running
  * daemon, once the rings had time to form), and the run goes on for the
  * liveness bound and more after the last command.
@@ -227,6 +232,9 @@ enum feat {
 	FT_EXPECTED_RAISE,
 	FT_EXPECTED_LOWER,
 	FT_SILENT, /* a daemon sent SILENT (rule 7): counted after the run */
+	FT_GROUPS,
+	FT_RELOAD_RENAME,
+	FT_RELOAD_MOVE_ADDR,
 	_FT_MAX,
 };
 
@@ -263,6 +271,9 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_EXPECTED_RAISE] = "expected-votes-raised",
 	[FT_EXPECTED_LOWER] = "expected-votes-lowered",
 	[FT_SILENT] = "silent-sent",
+	[FT_GROUPS] = "vip-groups",
+	[FT_RELOAD_RENAME] = "reload-rename",
+	[FT_RELOAD_MOVE_ADDR] = "reload-group-address-moved",
 };
 
 /* ---- the generator's state ---- */
@@ -270,6 +281,8 @@ static const char *const feat_names[_FT_MAX] = {
 struct vipc {
 	bool present;
 	unsigned addr_gen; /* address 10.<1 + addr_gen>.<v / 200>.<1 + v % 200> */
+	unsigned name_gen; /* name v<v>, or v<v>r<name_gen> after a rename */
+	unsigned extra[2], n_extra; /* a group's other addresses: 10.250.<x / 200>.<1 + x % 200> */
 	unsigned prefer[3], n_prefer;
 	bool sticky, preempt, check;
 };
@@ -284,6 +297,9 @@ struct gen {
 	uint64_t qdelay_hi; /* the quorum-delay's upper bound, 0 = none */
 	unsigned preempt_delay_ms; /* FT_PREEMPT_DELAY: the cluster's preempt_delay */
 	uint64_t rng;
+	uint64_t xrng; /* renames and groups: a run without them is the one its seed always gave */
+	bool groups;   /* some VIPs have several addresses */
+	unsigned next_extra;
 	char *buf, *pool;
 	size_t len, plen;
 	struct ev evs[MAX_EVS];
@@ -308,14 +324,33 @@ struct gen {
 };
 
 static uint64_t
-rnd(struct gen *g, uint64_t lo, uint64_t hi)
+draw(uint64_t *state, uint64_t lo, uint64_t hi)
 {
-	uint64_t z = (g->rng += UINT64_C(0x9e3779b97f4a7c15));
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
 
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	z ^= z >> 31;
 	return hi <= lo ? lo : lo + z % (hi - lo + 1);
+}
+
+static uint64_t
+rnd(struct gen *g, uint64_t lo, uint64_t hi)
+{
+	return draw(&g->rng, lo, hi);
+}
+
+/* The second stream: what older seeds never drew. */
+static uint64_t
+xrnd(struct gen *g, uint64_t lo, uint64_t hi)
+{
+	return draw(&g->xrng, lo, hi);
+}
+
+static bool
+xchance(struct gen *g, unsigned percent)
+{
+	return xrnd(g, 0, 99) < percent;
 }
 
 static bool
@@ -438,14 +473,32 @@ placement(struct gen *g, struct vipc *v)
 	v->check = rnd(g, 0, 3) == 0;
 }
 
+/* VIP i's name now (a rename gives it another, a rename back the first). */
+static const char *
+vname(const struct gen *g, unsigned i)
+{
+	static char buf[4][32];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	if (g->vips[i].name_gen)
+		snprintf(b, sizeof(buf[0]), "v%ur%u", i, g->vips[i].name_gen);
+	else
+		snprintf(b, sizeof(buf[0]), "v%u", i);
+	return b;
+}
+
 static size_t
 vip_text(const struct gen *g, unsigned i, char *out, size_t cap)
 {
 	const struct vipc *v = &g->vips[i];
 	size_t at = 0;
 
-	at += (size_t)snprintf(out + at, cap - at, "vip v%u {\n\taddress: 10.%u.%u.%u\n", i,
-			       1 + v->addr_gen, i / 200, 1 + i % 200);
+	at += (size_t)snprintf(out + at, cap - at, "vip %s {\n\taddress: 10.%u.%u.%u\n",
+			       vname(g, i), 1 + v->addr_gen, i / 200, 1 + i % 200);
+	for (unsigned k = 0; k < v->n_extra; k++)
+		at += (size_t)snprintf(out + at, cap - at, "\taddress: 10.250.%u.%u\n",
+				       v->extra[k] / 200, 1 + v->extra[k] % 200);
 	at += (size_t)snprintf(out + at, cap - at, "\tinterface: eth0\n");
 	if (v->n_prefer) {
 		at += (size_t)snprintf(out + at, cap - at, "\tprefer:");
@@ -552,7 +605,7 @@ gen_target(struct gen *g, bool may_pick, uint64_t avoid, char *who, size_t len, 
 	if (k == 2 && avoid)
 		k = 1;
 	if (k <= 1)
-		snprintf(who, len, "holder:v%u", any_vip(g));
+		snprintf(who, len, "holder:%s", vname(g, any_vip(g)));
 	else if (k == 2)
 		snprintf(who, len, "idle");
 	else
@@ -641,12 +694,12 @@ gen_fault(struct gen *g, unsigned k, uint64_t f, uint64_t h, bool may_pick, uint
 			picked = false;
 			break;
 		case FK_ADDR_GONE:
-			evf(g, f, "addr-gone n%u v%u\n", x, v);
+			evf(g, f, "addr-gone n%u %s\n", x, vname(g, v));
 			sum(g, " n%u v%u@%llu", x, v, (unsigned long long)f);
 			picked = false;
 			break;
 		case FK_FAIL_ADD: /* from then on */
-			evf(g, f, "fail-add n%u v%u\n", x, v);
+			evf(g, f, "fail-add n%u %s\n", x, vname(g, v));
 			sum(g, " n%u v%u@%llu", x, v, (unsigned long long)f);
 			picked = false;
 			break;
@@ -661,7 +714,7 @@ gen_fault(struct gen *g, unsigned k, uint64_t f, uint64_t h, bool may_pick, uint
 				snprintf(count, sizeof(count), "%llu",
 					 (unsigned long long)rnd(g, 1, 3));
 			if (chance(g, 60))
-				snprintf(vip, sizeof(vip), " v%u", v);
+				snprintf(vip, sizeof(vip), " %s", vname(g, v));
 			evf(g, f, "addr-fail n%u %s %s%s\n", x, op, count, vip);
 			evf(g, h, "addr-fail n%u %s off%s\n", x, op, vip);
 			sum(g, " n%u %s%s@%llu-%llu", x, count, vip, (unsigned long long)f,
@@ -827,6 +880,17 @@ join_now(struct gen *g, enum join j, unsigned k, uint64_t at)
 
 /* ---- reloads ---- */
 
+/* A group of 1-2 more addresses (in a run with groups: half the VIPs). */
+static void
+maybe_group(struct gen *g, struct vipc *v)
+{
+	if (!g->groups || !xchance(g, 50))
+		return;
+	v->n_extra = (unsigned)xrnd(g, 1, 2);
+	for (unsigned k = 0; k < v->n_extra; k++)
+		v->extra[k] = g->next_extra++;
+}
+
 enum reload_change { RC_SAME, RC_ADDR, RC_ADD, RC_DEL, RC_PLACE, _RC_MAX };
 
 static void
@@ -846,6 +910,7 @@ reload_change(struct gen *g, enum reload_change c)
 		v = g->n_slots++;
 		g->vips[v].present = true;
 		placement(g, &g->vips[v]);
+		maybe_group(g, &g->vips[v]);
 		sum(g, " add-v%u", v);
 		g->feat[FT_RELOAD_ADD] = true;
 		break;
@@ -868,10 +933,67 @@ reload_change(struct gen *g, enum reload_change c)
 	}
 }
 
+/* A present VIP, by the second stream. */
+static unsigned
+x_any_vip(struct gen *g)
+{
+	unsigned k = (unsigned)xrnd(g, 0, g->n_slots - 1);
+
+	for (unsigned i = 0; i < g->n_slots; i++, k = (k + 1) % g->n_slots)
+		if (g->vips[k].present)
+			return k;
+	return 0;
+}
+
+/* A rename (the same addresses under a new name), or back to the first name. */
+static bool
+rename_vip(struct gen *g)
+{
+	unsigned v = x_any_vip(g);
+	struct vipc *c = &g->vips[v];
+
+	c->name_gen = c->name_gen && xchance(g, 50) ? 0 : c->name_gen + 1;
+	sum(g, " rename-v%u-%s", v, vname(g, v));
+	g->feat[FT_RELOAD_RENAME] = true;
+	return true;
+}
+
+/* One address of a group moves to another VIP (maybe a new one). */
+static bool
+move_group_address(struct gen *g)
+{
+	unsigned a = x_any_vip(g), b;
+
+	for (unsigned i = 0; i < g->n_slots && !(g->vips[a].present && g->vips[a].n_extra);
+	     i++)
+		a = (a + 1) % g->n_slots;
+	if (!g->vips[a].present || !g->vips[a].n_extra)
+		return false;
+	if (g->n_slots < MAX_VIPS && xchance(g, 30)) {
+		b = g->n_slots++;
+		g->vips[b] = (struct vipc){ .present = true };
+		placement(g, &g->vips[b]);
+	} else {
+		b = x_any_vip(g);
+		for (unsigned i = 0; i < g->n_slots && (b == a || !g->vips[b].present ||
+							 g->vips[b].n_extra == 2);
+		     i++)
+			b = (b + 1) % g->n_slots;
+		if (b == a || !g->vips[b].present || g->vips[b].n_extra == 2)
+			return false;
+	}
+	g->vips[b].extra[g->vips[b].n_extra++] = g->vips[a].extra[--g->vips[a].n_extra];
+	sum(g, " addr-v%u-to-v%u", a, b);
+	g->feat[FT_RELOAD_MOVE_ADDR] = true;
+	return true;
+}
+
 /* A reload at at: every node at once, or node by node (then all, which sets the reference). */
 static void
 gen_reload(struct gen *g, uint64_t at)
 {
+	bool renamed = false, moved = false, rolling;
+
 	static const unsigned w[_RC_MAX] = { 15, 35, 15, 15, 20 };
 	static char text[CFG_MAX];
 	unsigned n_changes = chance(g, 20) ? (unsigned)rnd(g, 2, 3) : 1;
@@ -879,8 +1001,16 @@ gen_reload(struct gen *g, uint64_t at)
 	sum(g, " | reload");
 	for (unsigned i = 0; i < n_changes; i++)
 		reload_change(g, (enum reload_change)weighted(g, w, _RC_MAX));
+	/* renames (rolling, mostly) and a group's address given to another VIP */
+	if (xchance(g, 8))
+		renamed = rename_vip(g);
+	if (g->groups && xchance(g, 40))
+		moved = move_group_address(g);
 	config_text(g, text, sizeof(text));
-	if (g->n_nodes > 1 && chance(g, 35)) {
+	rolling = g->n_nodes > 1 && chance(g, 35);
+	if (!rolling && (renamed || moved) && g->n_nodes > 1 && xchance(g, 70))
+		rolling = true;
+	if (rolling) {
 		unsigned order[MAX_NODES], m = (unsigned)rnd(g, 1, g->n_nodes - 1);
 
 		for (unsigned i = 0; i < g->n_nodes; i++)
@@ -898,6 +1028,9 @@ gen_reload(struct gen *g, uint64_t at)
 			at += rnd(g, 0, 600);
 		}
 		g->feat[FT_RELOAD_ROLLING] = true;
+		/* the rest keep the old names a while */
+		if ((renamed || moved) && xchance(g, 50))
+			at += xrnd(g, 500, 3000);
 	}
 	evf(g, at, "reload all\n%send\n", text);
 	sum(g, " all@%llu", (unsigned long long)at);
@@ -914,10 +1047,10 @@ gen_admin(struct gen *g, uint64_t at)
 		unsigned v = any_vip(g);
 
 		if (chance(g, 75)) {
-			evf(g, at, "move v%u n%u via n%u\n", v, x, via);
+			evf(g, at, "move %s n%u via n%u\n", vname(g, v), x, via);
 			sum(g, " | move v%u n%u via n%u@%llu", v, x, via, (unsigned long long)at);
 		} else {
-			evf(g, at, "move v%u n%u\n", v, x);
+			evf(g, at, "move %s n%u\n", vname(g, v), x);
 			sum(g, " | move v%u n%u@%llu", v, x, (unsigned long long)at);
 		}
 		g->feat[FT_MOVE] = true;
@@ -964,6 +1097,7 @@ generate(struct gen *g, uint64_t seed)
 	g->buf = buf;
 	g->pool = pool;
 	g->rng = seed;
+	g->xrng = seed ^ UINT64_C(0x6a09e667f3bcc909);
 	g->slen = 0;
 	g->summary[0] = '\0';
 	g->mix = (enum mix)weighted(g, mix_weights, _MIX_MAX);
@@ -1011,6 +1145,13 @@ generate(struct gen *g, uint64_t seed)
 	    g->token, g->consensus);
 	sum(g, "%s: %u nodes, %u VIPs, token %u", mix_names[g->mix], g->n_nodes, g->n_slots,
 	    g->token);
+	g->groups = xchance(g, 5);
+	for (unsigned v = 0; v < g->n_slots; v++)
+		maybe_group(g, &g->vips[v]);
+	if (g->groups) {
+		sum(g, ", groups");
+		g->feat[FT_GROUPS] = true;
+	}
 	if (g->qdevice) {
 		add(g, "qdevice 1\n");
 		sum(g, ", qdevice");

@@ -6,6 +6,7 @@
  *
  *  1. at most one holder of a VIP among the nodes that have not crashed,
  *     checked at the instant of every add (a frozen or cut-off node counts);
+ *     and of each address, whatever the VIP's name (check_host_holders);
  *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
  *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
  *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner;
@@ -128,6 +129,64 @@ holders_string(const struct sim *s, uint64_t mask, char *buf, size_t len)
 			at += (size_t)snprintf(buf + at, len - at, "%sn%u", at ? "," : "", i);
 }
 
+/* The next host address of a key ("10.1.0.2/32 dev eth1, 10.1.0.3/24"): its
+ * text up to the prefix or the dev; NULL at the end. */
+static const char *
+next_host(const char *at, char *host, size_t len)
+{
+	size_t n = 0;
+
+	while (*at == ',' || *at == ' ')
+		at++;
+	if (!*at)
+		return NULL;
+	while (at[n] && at[n] != '/' && at[n] != ' ' && at[n] != ',')
+		n++;
+	snprintf(host, len, "%.*s", (int)n, at);
+	at += n;
+	while (*at && *at != ',')
+		at++; /* the prefix, the dev */
+	return at;
+}
+
+/* Do two keys (a group's: all its addresses) share a host address? */
+static bool
+keys_share_host(const char *a, const char *b)
+{
+	char x[SIM_KEY_LEN], y[SIM_KEY_LEN];
+
+	for (const char *p = next_host(a, x, sizeof(x)); p; p = next_host(p, x, sizeof(x)))
+		for (const char *q = next_host(b, y, sizeof(y)); q; q = next_host(q, y, sizeof(y)))
+			if (strcmp(x, y) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * Invariant 1 by address: holders are keyed on name + addresses, but one
+ * address under two names (a rolling rename, an address moved from a group
+ * to another VIP) is one address on the wire: two other nodes holding it
+ * under any names are two holders. (One node holding it twice is not.)
+ */
+static void
+check_host_holders(struct sim *s, const struct node *n, uint32_t id)
+{
+	const struct regvip *v = &s->reg[id];
+	char who[128];
+
+	for (size_t k = 0; k < s->n_reg; k++) {
+		const struct regvip *w = &s->reg[k];
+
+		if (k == id || !(w->holders & ~BIT(n->id)) || !keys_share_host(v->addr, w->addr))
+			continue;
+		holders_string(s, w->holders & ~BIT(n->id), who, sizeof(who));
+		sim_fail(s,
+			 "invariant 1: an address of VIP %s (%s) on n%u is held by %s as VIP %s (%s)",
+			 v->name, v->addr, n->id, who, w->name, w->addr);
+		return;
+	}
+}
+
 void
 check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry)
 {
@@ -154,6 +213,7 @@ check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry)
 		holders_string(s, v->holders, who, sizeof(who));
 		sim_fail(s, "invariant 1: VIP %s (%s) has two holders: %s", v->name, v->addr, who);
 	}
+	check_host_holders(s, n, id);
 }
 
 void
@@ -340,6 +400,26 @@ silent_wait_until(const struct sim *s)
 	return until;
 }
 
+/* Is every host address of rv held in mask, under its name or another (a
+ * rolling rename: the ring may hold the address under the name that won)? */
+static bool
+hosts_held_in(const struct sim *s, const struct regvip *rv, uint64_t mask)
+{
+	char h[SIM_KEY_LEN];
+
+	if (rv->holders & mask)
+		return true;
+	for (const char *p = next_host(rv->addr, h, sizeof(h)); p; p = next_host(p, h, sizeof(h))) {
+		bool found = false;
+
+		for (size_t k = 0; k < s->n_reg && !found; k++)
+			found = (s->reg[k].holders & mask) && keys_share_host(h, s->reg[k].addr);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static void
 check_live(struct sim *s)
 {
@@ -362,7 +442,7 @@ check_live(struct sim *s)
 		for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
 			const struct node *n = &s->nodes[i];
 
-			if (!(elig & BIT(i)) || (rv->holders & n->ring->mask) ||
+			if (!(elig & BIT(i)) || hosts_held_in(s, rv, n->ring->mask) ||
 			    !vip_healthy(n, vc) || !sim_config_same_vip(n->d.cfg, s->ref, vc))
 				continue;
 			rv->live_reported = s->last_change + 1;
