@@ -665,9 +665,12 @@ released_vip(struct cv_engine *e, const struct peer *p, uint64_t bit, int i, boo
 	e->placement_dirty = true;
 	/* RELEASED goes by name: it does not speak for our address while its
 	 * last STATE claims that under another name (a swap, whose other
-	 * removal may fail or end later, advG-swap-released): its next STATE
-	 * does, or its reaper's word. */
-	if (!final && claims_our_address(e, p, (size_t)i))
+	 * removal may fail or end later, advG-swap-released), nor while its
+	 * last STATE defines our address under another name (it may have
+	 * taken it since: engine-agree.c): its next STATE does, or its
+	 * reaper's word. */
+	if (!final && (claims_our_address(e, p, (size_t)i) ||
+		       (cv_engine_address_definers(e, (size_t)i) & bit)))
 		return;
 	if (v->owner != p->nodeid || final) {
 		v->blockers &= ~bit;
