@@ -275,6 +275,21 @@ void cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64
 void cv_engine_send(struct cv_engine *e, struct cv_proto_msg *m);
 int cv_engine_vip_by_name(const struct cv_engine *e, const char *name);
 
+/* ---- address keys in STATE claims (engine-keys.c) ---- */
+
+/* The keys of vc's addresses join STATE entry v's, each once (more than fit: any). */
+void cv_engine_add_keys(struct cv_proto_vip *v, const struct cv_vip_conf *vc);
+/* Our orphans' keys join all[0..n_all) (our VIPs' entries) or entries of
+ * their own after them; returns the new count (room: n_orphans more). */
+size_t cv_engine_add_orphan_entries(struct cv_engine *e, struct cv_proto_vip *all, size_t n_all);
+/* A held entry v of p's STATE (our VIP i, or -1): the keys our VIP lacks. */
+void cv_engine_note_foreign_keys(const struct cv_engine *e, struct peer *p,
+				 const struct cv_proto_vip *v, int i);
+/* p's STATE is whole: its foreign keys are final (sorted for lookups). */
+void cv_engine_foreign_keys_done(struct peer *p);
+/* Does p's last STATE claim an address of our VIP i under another definition? */
+bool cv_engine_claims_our_address(const struct cv_engine *e, const struct peer *p, size_t i);
+
 /* ---- agreement by address (engine-agree.c) ---- */
 
 /* Entry v of p's STATE (our VIP i, or -1): kept if it is not our definition. */

@@ -112,66 +112,6 @@ chunk_fit(const struct cv_engine *e, const struct cv_proto_vip *all, size_t n_al
 	return e->state_chunk_vips ? CV_MIN(n, e->state_chunk_vips) : n;
 }
 
-/* More keys than an entry carries: sent as none, which means any address. */
-#define KEYS_ANY UINT8_MAX
-
-static bool
-entry_has_key(const struct cv_proto_vip *v, uint32_t key)
-{
-	for (size_t k = 0; k < v->n_keys; k++)
-		if (v->addr_keys[k] == key)
-			return true;
-	return false;
-}
-
-/* The keys of vc's addresses join entry v's, each once. */
-static void
-add_keys(struct cv_proto_vip *v, const struct cv_vip_conf *vc)
-{
-	uint32_t keys[CV_VIP_ADDRS_MAX];
-	size_t n = cv_config_vip_addr_keys(vc, keys);
-
-	for (size_t k = 0; k < n && v->n_keys != KEYS_ANY; k++) {
-		if (entry_has_key(v, keys[k]))
-			continue;
-		if (v->n_keys == CV_PROTO_KEYS_MAX) {
-			memset(v->addr_keys, 0, sizeof(v->addr_keys));
-			v->n_keys = KEYS_ANY;
-			break;
-		}
-		v->addr_keys[v->n_keys++] = keys[k];
-	}
-}
-
-/*
- * A VIP a reload removed or changed whose old address is still being
- * removed (engine-orphan.c) is claimed until its RELEASED: its keys join
- * the entry of the VIP of its name, or an entry of its own (digest 0: no
- * config of ours) when the name is gone. With them a peer that gives that
- * address to another name keeps us as a blocker (advH-orphan-*).
- */
-static size_t
-add_orphans(struct cv_engine *e, struct cv_proto_vip *all, size_t n_all)
-{
-	for (size_t k = 0; k < e->n_orphans; k++) {
-		const struct cv_vip_conf *oc = cv_engine_orphan_conf(e, k);
-		int i = cv_engine_vip_by_name(e, oc->head.name);
-
-		if (i >= 0) {
-			add_keys(&all[i], oc);
-			continue;
-		}
-		copy_name(all[n_all].name, oc->head.name);
-		all[n_all].flags = CV_PROTO_VIP_HELD;
-		add_keys(&all[n_all], oc);
-		all[n_all++].epoch = cv_engine_orphan_epoch(e, k);
-	}
-	for (size_t k = 0; k < n_all; k++)
-		if (all[k].n_keys == KEYS_ANY)
-			all[k].n_keys = 0;
-	return n_all;
-}
-
 /* Our whole state, in as many chunks as it takes (each under 64 KiB). */
 void
 cv_engine_send_state(struct cv_engine *e)
@@ -189,14 +129,14 @@ cv_engine_send_state(struct cv_engine *e)
 		all[i].digest = e->vip_digests[i];
 		all[i].epoch = e->vips[i].epoch;
 		all[i].owner = e->vips[i].owner;
-		add_keys(&all[i], &e->cfg->vips[i]);
+		cv_engine_add_keys(&all[i], &e->cfg->vips[i]);
 		all[i].move_target = e->vips[i].move_target;
 		all[i].move_stamp = e->vips[i].move_stamp;
 		e->n_sent_blocked -= e->vips[i].sent_blocked;
 		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
 		e->n_sent_blocked += e->vips[i].sent_blocked;
 	}
-	n_all = add_orphans(e, all, n_all);
+	n_all = cv_engine_add_orphan_entries(e, all, n_all);
 	do {
 		start += chunk_fit(e, all, n_all, start);
 		count++;
@@ -310,63 +250,6 @@ note_reported_owner(struct cv_engine *e, struct vip_rt *v, uint32_t owner)
 		v->owner_reports |= UINT64_C(1) << slot;
 }
 
-/* One address it claims under a definition not ours; without memory, all count. */
-static void
-note_foreign(struct peer *p, uint32_t key)
-{
-	if (p->n_foreign == p->cap_foreign) {
-		size_t cap = p->cap_foreign ? 2 * p->cap_foreign : 8;
-		uint32_t *v = realloc(p->foreign_keys, cap * sizeof(*v));
-
-		if (!v) {
-			p->foreign_all = true;
-			return;
-		}
-		p->foreign_keys = v;
-		p->cap_foreign = cap;
-	}
-	p->foreign_keys[p->n_foreign++] = key;
-	p->foreign_sorted = false;
-}
-
-/* The keys of a held entry that our VIP of its name (i, or none) lacks. */
-static void
-note_foreign_keys(const struct cv_engine *e, struct peer *p, const struct cv_proto_vip *v, int i)
-{
-	uint32_t own[CV_VIP_ADDRS_MAX];
-	size_t n_own = i >= 0 ? cv_config_vip_addr_keys(&e->cfg->vips[i], own) : 0;
-
-	if (!v->n_keys)
-		p->foreign_all = true;
-	for (size_t k = 0; k < v->n_keys; k++) {
-		size_t j = 0;
-
-		while (j < n_own && own[j] != v->addr_keys[k])
-			j++;
-		if (j == n_own)
-			note_foreign(p, v->addr_keys[k]);
-	}
-}
-
-static int
-key_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static bool
-foreign_has(const struct peer *p, uint32_t key)
-{
-	if (p->foreign_sorted)
-		return bsearch(&key, p->foreign_keys, p->n_foreign, sizeof(key), key_cmp);
-	for (size_t k = 0; k < p->n_foreign; k++)
-		if (p->foreign_keys[k] == key)
-			return true;
-	return false;
-}
-
 /* Chunk 0 clears what the sender said before; each chunk sets its VIPs. */
 static void
 apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
@@ -398,7 +281,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			/* another config (a digest 0 is an address a reload left) */
 			p->has_unknown_vips |= s->vips[k].digest != 0;
 			if (s->vips[k].flags & CV_PROTO_VIP_HELD)
-				note_foreign_keys(e, p, &s->vips[k], -1);
+				cv_engine_note_foreign_keys(e, p, &s->vips[k], -1);
 			continue;
 		}
 		if (s->vips[k].flags & CV_PROTO_VIP_HEALTHY)
@@ -412,7 +295,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		note_reported_owner(e, &e->vips[i], s->vips[k].owner);
 		p->vip_digests[i] = s->vips[k].digest;
 		if (s->vips[k].flags & CV_PROTO_VIP_HELD)
-			note_foreign_keys(e, p, &s->vips[k], i);
+			cv_engine_note_foreign_keys(e, p, &s->vips[k], i);
 		e->vips[i].epoch = CV_MAX(e->vips[i].epoch, s->vips[k].epoch);
 	}
 }
@@ -444,53 +327,6 @@ unsilence(struct cv_engine *e, struct peer *p)
 	e->state_due = true;
 }
 
-/*
- * Claims go by name, addresses do not: a VIP it claims under a definition
- * not ours (a rolling reload that renames a VIP, or swaps two addresses)
- * may hold an address of one of ours: that one stays blocked
- * (advE-rolling-rename); one at other addresses does not (advF-halfway-tie:
- * a reload stopped half-way would block it for ever). So does an old
- * address its reload's removal still takes away, even when it defines the
- * VIP now at that address as we do (advH-orphan-*).
- */
-static bool
-claims_our_address(const struct cv_engine *e, const struct peer *p, size_t i)
-{
-	uint32_t keys[CV_VIP_ADDRS_MAX];
-	size_t n;
-
-	if (p->foreign_all)
-		return true;
-	if (!p->n_foreign)
-		return false;
-	n = cv_config_vip_addr_keys(&e->cfg->vips[i], keys);
-	for (size_t k = 0; k < n; k++)
-		if (foreign_has(p, keys[k]))
-			return true;
-	return false;
-}
-
-uint64_t
-cv_engine_address_claimants(const struct cv_engine *e, size_t i)
-{
-	uint32_t keys[CV_VIP_ADDRS_MAX];
-	size_t n = 0;
-	uint64_t mask = 0;
-
-	for (size_t s = 0; s < e->n_peers; s++) {
-		const struct peer *p = &e->peers[s];
-
-		if (!p->in_view || !p->n_foreign)
-			continue;
-		if (!n)
-			n = cv_config_vip_addr_keys(&e->cfg->vips[i], keys);
-		for (size_t k = 0; k < n; k++)
-			if (foreign_has(p, keys[k]))
-				mask |= UINT64_C(1) << s;
-	}
-	return mask;
-}
-
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
@@ -498,11 +334,9 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 {
 	uint64_t bit = UINT64_C(1) << slot;
 
-	if (p->n_foreign > 1)
-		qsort(p->foreign_keys, p->n_foreign, sizeof(*p->foreign_keys), key_cmp);
-	p->foreign_sorted = true;
+	cv_engine_foreign_keys_done(p);
 	for (size_t i = 0; i < e->n_vips; i++)
-		if (!(e->vips[i].claims & bit) && !claims_our_address(e, p, i))
+		if (!(e->vips[i].claims & bit) && !cv_engine_claims_our_address(e, p, i))
 			e->vips[i].blockers &= ~bit;
 	p->digest = s->digest;
 	if (config_differs(e, p) && !p->mismatch_told)
@@ -669,7 +503,7 @@ released_vip(struct cv_engine *e, const struct peer *p, uint64_t bit, int i, boo
 	 * last STATE defines our address under another name (it may have
 	 * taken it since: engine-agree.c): its next STATE does, or its
 	 * reaper's word. */
-	if (!final && (claims_our_address(e, p, (size_t)i) ||
+	if (!final && (cv_engine_claims_our_address(e, p, (size_t)i) ||
 		       (cv_engine_address_definers(e, (size_t)i) & bit)))
 		return;
 	if (v->owner != p->nodeid || final) {
