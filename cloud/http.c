@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <curl/curl.h>
@@ -39,6 +40,10 @@ struct cv_http_transfer {
 	size_t body_len, body_size, max_body;
 	bool truncated;
 	char message[CURL_ERROR_SIZE];
+	struct curl_slist *headers;
+	char *capture[CV_HTTP_CAPTURE_MAX];  /* names asked for */
+	char *captured[CV_HTTP_CAPTURE_MAX]; /* their values */
+	size_t n_capture;
 };
 
 struct cv_http {
@@ -154,6 +159,40 @@ on_data(char *data, size_t size, size_t n, void *userdata)
 	return len;
 }
 
+/* CURLOPT_HEADERFUNCTION: one header line ("Name: value\r\n"), kept if asked for. */
+static size_t
+on_header(char *line, size_t size, size_t n, void *userdata)
+{
+	struct cv_http_transfer *t = userdata;
+	size_t len = size * n;
+
+	for (size_t k = 0; k < t->n_capture; k++) {
+		size_t name = strlen(t->capture[k]);
+		const char *v, *end = line + len;
+
+		if (len <= name || line[name] != ':' || strncasecmp(line, t->capture[k], name) != 0)
+			continue;
+		for (v = line + name + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+			;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		free(t->captured[k]);
+		t->captured[k] = strndup(v, (size_t)(end - v));
+		if (!t->captured[k])
+			return 0; /* CURLE_WRITE_ERROR */
+	}
+	return len;
+}
+
+/* Wipe what may be a secret (a token in a captured header) before it is freed. */
+static void
+free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 static void
 transfer_free(struct cv_http_transfer *t)
 {
@@ -162,6 +201,11 @@ transfer_free(struct cv_http_transfer *t)
 		curl_easy_cleanup(t->easy);
 		UNLINK(t->http->transfers, t);
 		t->http->n_transfers--;
+	}
+	curl_slist_free_all(t->headers);
+	for (size_t k = 0; k < t->n_capture; k++) {
+		free(t->capture[k]);
+		free_secret(t->captured[k]);
 	}
 	free(t->body);
 	free(t);
@@ -176,6 +220,7 @@ finish(struct cv_http_transfer *t, CURLcode code)
 	long status = 0, os_errno = 0;
 	_cleanup_free_ char *body = NULL;
 	char message[CURL_ERROR_SIZE];
+	char *captured[CV_HTTP_CAPTURE_MAX] = {};
 	struct cv_http_result res;
 
 	(void)curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -195,8 +240,12 @@ finish(struct cv_http_transfer *t, CURLcode code)
 	snprintf(message, sizeof(message), "%s", code == CURLE_OK ? "" : res.message);
 	res.message = message;
 	body = TAKE_PTR(t->body);
+	for (size_t k = 0; k < t->n_capture; k++)
+		res.captured[k] = captured[k] = TAKE_PTR(t->captured[k]);
 	transfer_free(t);
 	done(userdata, &res);
+	for (size_t k = 0; k < CV_HTTP_CAPTURE_MAX; k++)
+		free_secret(captured[k]);
 }
 
 /* After every socket_action: report what curl has finished. */
@@ -403,7 +452,11 @@ easy_setup(struct cv_http_transfer *t, const struct cv_http_request *req)
 	SET(CURLOPT_PROTOCOLS_STR, protocols);
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_PROXY, ""); /* no proxy from the environment: the daemon's is not the user's */
+	/* none, the environment's (libcurl reads it when unset), or the one given */
+	if (!req->proxy || *req->proxy)
+		SET(CURLOPT_PROXY, req->proxy ? req->proxy : "");
+	if (req->ca_file)
+		SET(CURLOPT_CAINFO, req->ca_file);
 	SET(CURLOPT_SSL_VERIFYPEER, req->verify_tls ? 1L : 0L);
 	SET(CURLOPT_SSL_VERIFYHOST, req->verify_tls ? 2L : 0L);
 	/*
@@ -420,7 +473,27 @@ easy_setup(struct cv_http_transfer *t, const struct cv_http_request *req)
 		SET(CURLOPT_CAPATH, NULL);
 	SET(CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
 	SET(CURLOPT_FORBID_REUSE, req->fresh_connection ? 1L : 0L);
-	SET(CURLOPT_HTTPGET, 1L);
+	switch (req->method) {
+	case CV_HTTP_GET:
+		SET(CURLOPT_HTTPGET, 1L);
+		break;
+	case CV_HTTP_POST:
+	case CV_HTTP_PUT:
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		SET(CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+		if (req->method == CV_HTTP_PUT)
+			SET(CURLOPT_CUSTOMREQUEST, "PUT");
+		break;
+	case CV_HTTP_DELETE:
+		SET(CURLOPT_CUSTOMREQUEST, "DELETE");
+		break;
+	}
+	if (t->headers)
+		SET(CURLOPT_HTTPHEADER, t->headers);
+	if (t->n_capture) {
+		SET(CURLOPT_HEADERFUNCTION, on_header);
+		SET(CURLOPT_HEADERDATA, t);
+	}
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_ERRORBUFFER, t->message);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
@@ -432,14 +505,46 @@ easy_setup(struct cv_http_transfer *t, const struct cv_http_request *req)
 	return c == CURLE_OK ? 0 : -EINVAL;
 }
 
+/* The request's headers and capture names, copied into t. */
+static int
+copy_headers(struct cv_http_transfer *t, const struct cv_http_request *req)
+{
+	for (size_t k = 0; req->headers && req->headers[k]; k++) {
+		struct curl_slist *l = curl_slist_append(t->headers, req->headers[k]);
+
+		if (!l)
+			return -ENOMEM;
+		t->headers = l;
+	}
+	for (size_t k = 0; req->capture && req->capture[k]; k++) {
+		if (k == CV_HTTP_CAPTURE_MAX)
+			return -EINVAL;
+		t->capture[k] = strdup(req->capture[k]);
+		if (!t->capture[k])
+			return -ENOMEM;
+		t->n_capture = k + 1;
+	}
+	return 0;
+}
+
 int
 cv_http_get(struct cv_http *http, const struct cv_http_request *req, cv_http_done_fn done,
 	    void *userdata, struct cv_http_transfer **ret)
 {
+	struct cv_http_request get = *req;
+
+	get.method = CV_HTTP_GET;
+	return cv_http_start(http, &get, done, userdata, ret);
+}
+
+int
+cv_http_start(struct cv_http *http, const struct cv_http_request *req, cv_http_done_fn done,
+	      void *userdata, struct cv_http_transfer **ret)
+{
 	struct cv_http_transfer *t;
 	int r;
 
-	if (!req->url || req->timeout_ms == 0 || !done)
+	if (!req->url || req->timeout_ms == 0 || !done || req->method > CV_HTTP_DELETE)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -454,7 +559,9 @@ cv_http_get(struct cv_http *http, const struct cv_http_request *req, cv_http_don
 	}
 	LINK(http->transfers, t);
 	http->n_transfers++;
-	r = easy_setup(t, req);
+	r = copy_headers(t, req);
+	if (r >= 0)
+		r = easy_setup(t, req);
 	/* adding arms the timer at 0: the transfer starts on the loop's next turn */
 	if (r >= 0 && curl_multi_add_handle(http->multi, t->easy) != CURLM_OK)
 		r = -ENOMEM;

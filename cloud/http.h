@@ -6,10 +6,10 @@
  * by the http health checks (checks/checks.c) and, later, by the cloud
  * backends.
  *
- * Only GET is built. struct cv_http_request is meant to grow: the cloud
- * backends will add a method, headers and a request body as new fields whose
- * zero value means what a GET does today (no headers, no body), so callers
- * that fill the struct with a designated initialiser stay valid.
+ * struct cv_http_request's zero value is a GET with no headers and no
+ * body, so callers that fill it with a designated initialiser stay valid as
+ * it grows. Bodies and headers may hold secrets (a password, a token): they
+ * are copied for the transfer and never logged.
  *
  * Errors are -errno. The CURLcode and the HTTP status of each transfer are
  * kept in its result for the log; curl's types never leave cloud/http.c.
@@ -25,8 +25,30 @@
 struct cv_http;
 struct cv_http_transfer;
 
+enum cv_http_method {
+	CV_HTTP_GET, /* the default */
+	CV_HTTP_POST,
+	CV_HTTP_PUT,
+	CV_HTTP_DELETE,
+};
+
+/* Response headers a request may ask for (cv_http_request.capture). */
+#define CV_HTTP_CAPTURE_MAX 4
+
 struct cv_http_request {
 	const char *url;       /* http:// or https:// (copied) */
+	enum cv_http_method method;
+	const char *const *headers; /* "Name: value", NULL-terminated; NULL: none (copied) */
+	const char *body;	    /* POST/PUT: the request body (copied), NULL: empty */
+	size_t body_len;
+	/* Response headers to keep, by name (case-insensitive), NULL-terminated,
+	 * at most CV_HTTP_CAPTURE_MAX: their values come in the result. */
+	const char *const *capture;
+	const char *ca_file; /* https: trust this CA bundle, NULL: the system's (copied) */
+	/* NULL: no proxy at all (a health check: the daemon's environment is
+	 * not the user's); "": the proxy variables as libcurl reads them
+	 * (https_proxy, no_proxy...); else this proxy URL (copied). */
+	const char *proxy;
 	uint32_t timeout_ms;   /* for the whole transfer, connect included; > 0 */
 	bool verify_tls;       /* verify the server's certificate and name (https) */
 	bool https_only;       /* refuse http:// (the cloud backends set it) */
@@ -43,6 +65,8 @@ struct cv_http_result {
 	size_t body_len;     /* how many of those there are (the body may hold NULs) */
 	bool body_truncated; /* the body was longer than max_body */
 	const char *message; /* curl's description of the failure, "" if none */
+	/* the values of the request's capture headers, in its order; NULL: not seen */
+	const char *captured[CV_HTTP_CAPTURE_MAX];
 };
 
 /*
@@ -59,10 +83,13 @@ int cv_http_new(qb_loop_t *loop, struct cv_http **ret);
 struct cv_http *cv_http_free(struct cv_http *http);
 
 /*
- * Start a GET of req->url (req is borrowed for the call only). ret: the
- * transfer, owned by the client until done runs or it is cancelled. 0 or
- * -errno (then done is never called).
+ * Start req (borrowed for the call only: what the transfer needs is copied).
+ * ret: the transfer, owned by the client until done runs or it is
+ * cancelled. 0 or -errno (then done is never called).
  */
+int cv_http_start(struct cv_http *http, const struct cv_http_request *req, cv_http_done_fn done,
+		  void *userdata, struct cv_http_transfer **ret);
+/* The same, for a GET (req->method is not read). */
 int cv_http_get(struct cv_http *http, const struct cv_http_request *req, cv_http_done_fn done,
 		void *userdata, struct cv_http_transfer **ret);
 /* Stop a transfer under way; its done is not called. Accepts NULL; returns NULL. */

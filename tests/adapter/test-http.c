@@ -54,6 +54,33 @@ listen_on(uint16_t *ret_port, int backlog)
 	return fd;
 }
 
+/* /echo: "METHOD|X-Test's value|body", with a token in a header. */
+static void
+echo(int c, char *req, size_t n)
+{
+	char *end = strstr(req, "\r\n\r\n") + 4, *cl = strcasestr(req, "\r\nContent-Length:");
+	char *xt = strcasestr(req, "\r\nX-Test: "), body[2048] = "", text[2200], resp[4096];
+	size_t want = cl ? strtoul(cl + 17, NULL, 10) : 0, have = n - (size_t)(end - req);
+	ssize_t r;
+	int len;
+
+	assert_true(want < sizeof(body));
+	memcpy(body, end, have);
+	while (have < want && (r = read(c, body + have, want - have)) > 0)
+		have += (size_t)r;
+	body[have] = '\0';
+	if (xt)
+		*strstr(xt + 2, "\r\n") = '\0';
+	len = snprintf(text, sizeof(text), "%.*s|%s|%s", (int)strcspn(req, " "), req,
+		       xt ? xt + 10 : "", body);
+	len = snprintf(resp, sizeof(resp),
+		       "HTTP/1.1 201 Created\r\nx-subject-token:  tok-123 \r\n"
+		       "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+		       len, text);
+	(void)!write(c, resp, (size_t)len);
+	close(c);
+}
+
 static void
 answer(int c)
 {
@@ -69,6 +96,10 @@ answer(int c)
 			break;
 	}
 	req[n] = '\0';
+	if (strstr(req, " /echo ")) {
+		echo(c, req, n);
+		return;
+	}
 	if (strncmp(req, "GET /ok ", 8) == 0)
 		len = snprintf(
 		    resp, sizeof(resp),
@@ -134,6 +165,8 @@ url(char *buf, size_t len, uint16_t port, const char *path)
 
 struct got {
 	qb_loop_t *loop;
+	char captured[CV_HTTP_CAPTURE_MAX][64];
+	bool seen[CV_HTTP_CAPTURE_MAX];
 	size_t done, want;
 	bool in_get; /* done() must never come from inside cv_http_get */
 	int err, curl_code;
@@ -160,6 +193,11 @@ on_done(void *userdata, const struct cv_http_result *res)
 	g->body_len = res->body_len;
 	g->truncated = res->body_truncated;
 	snprintf(g->message, sizeof(g->message), "%s", res->message);
+	for (size_t k = 0; k < CV_HTTP_CAPTURE_MAX; k++) {
+		g->seen[k] = res->captured[k] != NULL;
+		snprintf(g->captured[k], sizeof(g->captured[k]), "%s",
+			 res->captured[k] ? res->captured[k] : "");
+	}
 	g->copy = *res; /* borrowed for this call only: keep copies */
 	g->copy.body = g->body;
 	g->copy.message = g->message;
@@ -192,7 +230,7 @@ run_loop(struct got *g)
 	qb_loop_timer_del(g->loop, stuck);
 }
 
-/* One GET of req to its end on a fresh loop and client; the time it took in ms. */
+/* One transfer of req to its end on a fresh loop and client; the time it took in ms. */
 static struct got
 get(const struct cv_http_request *req, uint64_t *ret_ms)
 {
@@ -203,7 +241,9 @@ get(const struct cv_http_request *req, uint64_t *ret_ms)
 
 	assert_non_null(g.loop);
 	assert_int_equal(cv_http_new(g.loop, &http), 0);
-	assert_int_equal(cv_http_get(http, req, on_done, &g, &t), 0);
+	assert_int_equal(req->method == CV_HTTP_GET ? cv_http_get(http, req, on_done, &g, &t)
+						    : cv_http_start(http, req, on_done, &g, &t),
+			 0);
 	g.in_get = false;
 	assert_non_null(t);
 	assert_int_equal(cv_http_count(http), 1);
@@ -241,6 +281,41 @@ a_200_comes_with_its_body(void **state)
 	assert_string_equal(g.body, BODY);
 	assert_int_equal(g.body_len, strlen(BODY));
 	assert_false(g.truncated);
+	server_stop(&s);
+}
+
+/* A cloud call: a method, headers and a body go out; a response header comes back. */
+static void
+a_put_sends_its_headers_and_body_and_keeps_the_headers_asked_for(void **state)
+{
+	static const char *const headers[] = { "X-Test: if-match-42", "Content-Type: application/json",
+					       NULL };
+	static const char *const capture[] = { "X-Subject-Token", "X-Missing", NULL };
+	static const char body[] = "{\"floatingip\": {\"port_id\": null}}";
+	struct cv_http_request req = { .timeout_ms = 5000, .max_body = 1024, .method = CV_HTTP_PUT,
+				       .headers = headers, .body = body, .body_len = strlen(body),
+				       .capture = capture };
+	struct server s;
+	struct got g;
+
+	server_start(&s);
+	req.url = URL(s.port, "/echo");
+	g = get(&req, NULL);
+	assert_int_equal(g.err, 0);
+	assert_int_equal(g.status, 201);
+	assert_string_equal(g.body, "PUT|if-match-42|{\"floatingip\": {\"port_id\": null}}");
+	assert_true(g.seen[0]);
+	assert_string_equal(g.captured[0], "tok-123"); /* any case, blanks trimmed */
+	assert_false(g.seen[1]);
+	/* POST the same way; DELETE has no body */
+	req.method = CV_HTTP_POST;
+	g = get(&req, NULL);
+	assert_string_equal(g.body, "POST|if-match-42|{\"floatingip\": {\"port_id\": null}}");
+	req.method = CV_HTTP_DELETE;
+	req.body = NULL;
+	req.body_len = 0;
+	g = get(&req, NULL);
+	assert_string_equal(g.body, "DELETE|if-match-42|");
 	server_stop(&s);
 }
 
@@ -593,6 +668,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_200_comes_with_its_body),
 		cmocka_unit_test(a_404_is_enoent_with_its_status),
+		cmocka_unit_test(a_put_sends_its_headers_and_body_and_keeps_the_headers_asked_for),
 		cmocka_unit_test(the_body_is_capped_and_the_cap_is_said),
 		cmocka_unit_test(a_server_that_never_answers_times_out),
 		cmocka_unit_test(a_closed_port_is_refused),
