@@ -614,7 +614,10 @@ cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker)
 }
 
 /* The exchange is done when every view member with a daemon (not excluded)
- * has a fresh STATE. */
+ * has a fresh STATE: a point of the stream, the same for every member. Not
+ * at a time of our own (a wait for a daemon still starting): placements
+ * run before it and after would start from different inputs, a HEALTH or
+ * STATE delivered in between (two owners: advK-settle-split). */
 bool
 cv_engine_check_exchange(struct cv_engine *e)
 {
@@ -627,11 +630,10 @@ cv_engine_check_exchange(struct cv_engine *e)
 		/* A SILENT about it was delivered (engine-silent.c). */
 		if (!p->in_view || p->excluded)
 			continue;
-		if (!cv_engine_expects_state(p)) {
-			if (p->n_pids == 0 && e->now < e->settle_until)
-				return false; /* its daemon may still be starting */
+		/* (One whose daemon may still be starting holds back our
+		 * taking, not the exchange: engine-place.c settling.) */
+		if (!cv_engine_expects_state(p))
 			continue;
-		}
 		if (!p->state_fresh || !ring_equal(p->state_ring, e->view_ring))
 			return false;
 	}

@@ -677,8 +677,6 @@ next_wakeup(struct cv_engine *e)
 	at = CV_MIN(at, cv_engine_preempt_due(e));
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
-	if (!e->exchange_done && e->now < e->settle_until)
-		at = CV_MIN(at, e->settle_until);
 	for (size_t i = 0; e->n_in_state[CV_VIP_WAITING] && i < e->n_vips; i++) {
 		uint64_t d = NEVER;
 
