@@ -27,7 +27,8 @@ struct cv_os_token_info {
 /*
  * Read a token response body: expires_at, and the "network" endpoint of the
  * catalog for interface and region (region NULL: any; several matches: the
- * first, and *ret_ambiguous). -EBADMSG (bad body), -ENOENT (no endpoint).
+ * first, and *ret_ambiguous). -EBADMSG (bad body), -ENOENT (no endpoint:
+ * ret->expires_at_ms is set all the same, for an endpoint given by config).
  */
 int cv_os_parse_token(const char *body, size_t len, enum cv_os_interface interface,
 		      const char *region, struct cv_os_token_info *ret, bool *ret_ambiguous,

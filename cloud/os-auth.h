@@ -6,8 +6,11 @@
  * ~/.config/openstack, /etc/openstack: a service unit hides /root), the
  * OS_* environment, and a secrets file or systemd's $CREDENTIALS_DIRECTORY.
  * Later sources fill only what earlier ones left unset, in the order
- * cv_os_auth_load applies them. Secrets are kept in memory only, wiped at
- * cv_os_auth_done, and never formatted into a message.
+ * cv_os_auth_load applies them: the secrets file, $CREDENTIALS_DIRECTORY,
+ * OS_*, then clouds.yaml (explicit daemon config > env > clouds.yaml). An
+ * empty value sets nothing. Secrets are kept in memory only, wiped at
+ * cv_os_auth_done, and never formatted into a message. Files readable by
+ * others are read all the same (the daemon's config loader warns on modes).
  */
 #pragma once
 
@@ -50,7 +53,8 @@ struct cv_os_auth_sources {
 	const char *cloud;	   /* the clouds.yaml entry; NULL: $OS_CLOUD, else none */
 	const char *clouds_yaml;   /* a file; NULL: the search path (and $OS_CLIENT_CONFIG_FILE) */
 	bool search_clouds_yaml;   /* look in the search path when clouds_yaml is NULL */
-	char *const *environ;	   /* OS_* variables from here; NULL: none */
+	char *const *environ;	   /* OS_* variables from here; NULL: none (HOME and
+				      XDG_CONFIG_HOME for the search: from here, NULL: getenv) */
 	const char *secrets_file;  /* KEY=VALUE lines (password=, application_credential_secret=) */
 	const char *credentials_dir; /* systemd's $CREDENTIALS_DIRECTORY: files "password" etc. */
 };

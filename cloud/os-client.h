@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An OpenStack client on the daemon's loop (issue 14): Keystone tokens
+ * cached until shortly before they expire (one authentication at a time,
+ * the operations that need it wait; a 401 from Neutron forgets the token and
+ * retries once), and Neutron operations that move a floating IP by
+ * compare-and-swap: every PUT carries If-Match: revision_number=N with the
+ * revision last read or written, and writes the cluster epoch of the move
+ * into the resource's description ("corovip epoch=E node=N"). A 412 re-reads
+ * and decides again: a move of a higher epoch is never overwritten (the
+ * operation fails with -ESTALE), so a stale holder cannot take back what a
+ * newer one moved. The common path of a move is one PUT (the revision is
+ * cached from the last read or write of that floating IP).
+ *
+ * Each call is bounded (call_timeout_ms), each operation too
+ * (op_deadline_ms: retries of 5xx, 429, timeouts and refused connections
+ * with backoff and jitter inside it). Outcomes come from the loop, never
+ * from inside the call that started the operation.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+#include "http.h"
+#include "os-api.h"
+#include "os-auth.h"
+
+struct cv_os_client;
+struct cv_os_op;
+
+struct cv_os_client_params {
+	qb_loop_t *loop;
+	struct cv_http *http;	  /* borrowed: it must outlive the client */
+	uint32_t call_timeout_ms; /* one HTTP call; 0: 5 s */
+	uint32_t op_deadline_ms;  /* one operation, its retries included; 0: 15 s */
+	const char *proxy;	  /* NULL: the proxy variables (libcurl's reading); else a URL */
+	uint32_t node;		  /* ours, written with each epoch */
+};
+
+/* *auth is moved into the client (zeroed here). 0 or -errno; free with cv_os_client_free. */
+int cv_os_client_new(const struct cv_os_client_params *p, struct cv_os_auth *auth,
+		     struct cv_os_client **ret);
+/* Cancels every operation (their done is not called). Accepts NULL; returns NULL. */
+struct cv_os_client *cv_os_client_free(struct cv_os_client *c);
+
+/*
+ * An operation's outcome: err 0 or -errno (-ESTALE: a move of a higher epoch
+ * owns it; -EACCES: credentials refused; -ENOENT: no such floating IP or
+ * port; -ETIMEDOUT: the deadline passed), fip as last seen (NULL if never
+ * read), why a message for the log ("" on success). Borrowed for the call.
+ */
+typedef void (*cv_os_fip_fn)(void *userdata, int err, const struct cv_os_fip *fip, const char *why);
+
+/* A token, unless the one cached is fresh (done's fip is NULL). */
+int cv_os_authenticate(struct cv_os_client *c, cv_os_fip_fn done, void *userdata,
+		       struct cv_os_op **ret);
+/* The Neutron URL in use ("" before the first token) and when the token is
+ * refreshed (Unix ms; 0: no token). */
+const char *cv_os_client_endpoint(const struct cv_os_client *c, int64_t *ret_refresh_ms);
+
+/* GET the floating IP (and cache its revision). */
+int cv_os_fip_show(struct cv_os_client *c, const char *fip_id, cv_os_fip_fn done, void *userdata,
+		   struct cv_os_op **ret);
+/* Associate it with port_id (fixed_ip: that address of the port, NULL: its
+ * first) for the move of epoch. Done at once if it is there with that epoch. */
+int cv_os_fip_move(struct cv_os_client *c, const char *fip_id, const char *port_id,
+		   const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done, void *userdata,
+		   struct cv_os_op **ret);
+/* Disassociate it, only if it is on port_id and no higher epoch moved it
+ * (then there is nothing of ours to release: 0). */
+int cv_os_fip_release(struct cv_os_client *c, const char *fip_id, const char *port_id,
+		      uint64_t epoch, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret);
+/* Stop an operation under way; its done is not called. Accepts NULL; returns NULL. */
+struct cv_os_op *cv_os_op_cancel(struct cv_os_op *op);
+
+/* What the client did, for tests and benchmarks. */
+struct cv_os_stats {
+	uint64_t auths;	    /* token requests */
+	uint64_t gets;	    /* Neutron reads */
+	uint64_t puts;	    /* Neutron writes */
+	uint64_t conflicts; /* 412s */
+	uint64_t retries;   /* calls repeated after a transient failure */
+};
+void cv_os_client_stats(const struct cv_os_client *c, struct cv_os_stats *ret);
+/* Drop the cached token and revisions (tests: the next call authenticates and reads). */
+void cv_os_client_forget(struct cv_os_client *c);
+
+/* "corovip epoch=E node=N" -> E and N; 0 if the description is not ours. */
+uint64_t cv_os_desc_epoch(const char *description, uint32_t *ret_node);
