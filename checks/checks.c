@@ -297,7 +297,13 @@ cv_checks_new(const struct cv_checks_env *env, const struct cv_config *cfg,
 		return -ENOMEM;
 	c->env = *env;
 	r = build(c, cfg, NULL, 0, &c->v);
+	/* the http client now, before the daemon's loop runs: it reads the
+	 * system's CA certificates once (cloud/http.c load_system_cas) */
+	for (size_t k = 0; r >= 0 && !c->http && k < cfg->n_checks; k++)
+		if (cfg->checks[k].http)
+			r = cv_http_new(c->env.loop, &c->http);
 	if (r < 0) {
+		free_all(c->v, c->v ? cfg->n_checks : 0);
 		free(c);
 		return r;
 	}

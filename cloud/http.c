@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "cv-macros.h"
 #include "http.h"
@@ -49,6 +51,10 @@ struct cv_http_transfer {
 struct cv_http {
 	qb_loop_t *loop;
 	CURLM *multi;
+	/* The system's CA certificates, read once when the client is made
+	 * (before the daemon's loop runs): every verified connection without a
+	 * CA file of its own uses it (ssl_ctx). NULL: curl reads them itself. */
+	X509_STORE *system_cas;
 	struct cv_loop_timer *timer;
 	struct cv_http_transfer *transfers;
 	struct sock *socks;
@@ -378,6 +384,32 @@ multi_setup(struct cv_http *http)
 	return 0;
 }
 
+/*
+ * The system's CA bundle, read now. Left to curl, the first verified
+ * connection reads and parses it inside the loop, 45 ms of CPU on an idle
+ * machine and many times that on a busy one or under ASan: a stall the
+ * reaper may take for a frozen daemon (reaper_timeout is 4 heartbeats).
+ */
+static X509_STORE *
+load_system_cas(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	X509_STORE *s = X509_STORE_new();
+
+	if (s && (v->cainfo ? X509_STORE_load_file(s, v->cainfo) : X509_STORE_set_default_paths(s)) == 1)
+		return s;
+	X509_STORE_free(s);
+	return NULL; /* curl reads them itself, as before */
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: the connection verifies with the store read at start. */
+static CURLcode
+ssl_ctx(CURL *easy, void *ctx, void *store)
+{
+	SSL_CTX_set1_cert_store(ctx, store);
+	return CURLE_OK;
+}
+
 int
 cv_http_new(qb_loop_t *loop, struct cv_http **ret)
 {
@@ -389,7 +421,7 @@ cv_http_new(qb_loop_t *loop, struct cv_http **ret)
 	http = calloc(1, sizeof(*http));
 	if (!http)
 		return -ENOMEM;
-	*http = (struct cv_http){ .loop = loop };
+	*http = (struct cv_http){ .loop = loop, .system_cas = load_system_cas() };
 	r = cv_loop_timer_new(loop, on_timer, http, &http->timer);
 	if (r >= 0) {
 		http->multi = curl_multi_init();
@@ -422,6 +454,7 @@ cv_http_free(struct cv_http *http)
 		free(s);
 	}
 	cv_loop_timer_free(http->timer);
+	X509_STORE_free(http->system_cas);
 	free(http);
 	curl_global_cleanup();
 	return NULL;
@@ -462,15 +495,21 @@ easy_setup(struct cv_http_transfer *t, const struct cv_http_request *req)
 	/*
 	 * Verifying, libcurl (OpenSSL) parses the whole CA bundle again for each
 	 * new connection, inside our loop (about 20 ms of CPU, 25-80 ms on a busy
-	 * host, a multiple under ASan: every run of the check), unless it may
-	 * keep the store on the multi handle (CURLOPT_CA_CACHE_TIMEOUT, 7.87+,
-	 * 24 h), which it does only when the trust comes from the CA file alone.
-	 * With a built-in CA file (Debian: the bundle update-ca-certificates
-	 * makes of /etc/ssl/certs) leave out the CA directory; without one, the
-	 * directory is all the trust there is.
+	 * host, a multiple under ASan: every run of the check). The system's
+	 * trust is read once, when the client is made (load_system_cas): curl
+	 * loads nothing and the connection gets that store. A CA file of the
+	 * request's own is curl's to read, kept on the multi handle
+	 * (CURLOPT_CA_CACHE_TIMEOUT, 24 h), which curl does only when the trust
+	 * comes from that file alone: no CA directory then.
 	 */
-	if (req->verify_tls && curl_version_info(CURLVERSION_NOW)->cainfo)
+	if (req->verify_tls && !req->ca_file && t->http->system_cas) {
+		SET(CURLOPT_CAINFO, NULL);
 		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx);
+		SET(CURLOPT_SSL_CTX_DATA, t->http->system_cas);
+	} else if (req->verify_tls) {
+		SET(CURLOPT_CAPATH, NULL);
+	}
 	SET(CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
 	SET(CURLOPT_FORBID_REUSE, req->fresh_connection ? 1L : 0L);
 	switch (req->method) {
