@@ -371,6 +371,7 @@ bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
+bool cv_engine_settling(const struct cv_engine *e);
 bool cv_engine_preempt_held(const struct cv_engine *e);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);

@@ -633,7 +633,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	if (!m)
 		return on_undecodable(e, node, pid, ev->message.decode_err);
 	own_delivered(e, node, pid, m);
-	cv_engine_heard(e, node, pid);
+	if (m->type != CV_PROTO_TYPE_RELEASED) /* maybe its reaper's: engine-silent.c */
+		cv_engine_heard(e, node, pid);
 	/* A SILENT counts from anyone: every member must apply it alike, and
 	 * who is whose daemon is not known alike (a daemon that just joined). */
 	if (m->type != CV_PROTO_TYPE_STATE && m->type != CV_PROTO_TYPE_RELEASED &&

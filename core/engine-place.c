@@ -408,10 +408,12 @@ quorum_just_gained(const struct cv_engine *e)
  * re-formation's time to join before taking anything: otherwise the first
  * daemon up takes every VIP and stickiness keeps them there. Placement
  * goes on meanwhile (the exchange ends at one point of the stream for all);
- * a daemon joining restarts it, from the claims.
+ * a daemon joining restarts it, from the claims: what placement gave us
+ * stays IDLE meanwhile (engine.c drive_vips), or our STATE would claim it
+ * (WAITING) and the restart would give it back to us.
  */
-static bool
-settling(const struct cv_engine *e)
+bool
+cv_engine_settling(const struct cv_engine *e)
 {
 	if (e->now >= e->settle_until)
 		return false;
@@ -429,7 +431,7 @@ may_take_now(const struct cv_engine *e)
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
 	       !quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e) &&
-	       !settling(e);
+	       !cv_engine_settling(e);
 }
 
 uint64_t
@@ -650,7 +652,7 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, ignorant);
 	if (quorum_just_gained(e))
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
-	if (settling(e))
+	if (cv_engine_settling(e))
 		deadline = CV_MIN(deadline, e->settle_until);
 	if (word_only(e, v))
 		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));

@@ -157,7 +157,9 @@ cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m)
  * A message of node nodeid's daemon was delivered (not its reaper's: that
  * one speaks for a dead daemon; any other process's if we know no daemon of
  * it): it runs. If it was excluded, it is included again here, for all
- * alike; its STATE with RESEND follows (on_silent).
+ * alike; its STATE with RESEND follows (on_silent). Not for a RELEASED
+ * (engine-msg.c): a reaper says it, and one that never heard the reaper
+ * named (a daemon started since) would include the node again alone.
  */
 void
 cv_engine_heard(struct cv_engine *e, uint32_t nodeid, uint32_t pid)

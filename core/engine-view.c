@@ -544,13 +544,18 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	return 0;
 }
 
-/* Does this node have a daemon in the group we should hear from? */
+/*
+ * Does this node have a process in the group we should hear a STATE from?
+ * Its reaper too: a daemon that joined after the daemon naming it died
+ * cannot tell it from a daemon still starting, and every member must end
+ * the exchange at the same point (advL-reaper-unknown-to-fresh). A reaper
+ * alone is waited for until it leaves (its sweep, 500 ms) or a SILENT.
+ */
 bool
 cv_engine_expects_state(const struct peer *p)
 {
 	for (size_t i = 0; i < p->n_pids; i++)
-		if ((p->pids[i] != p->reaper_pid || p->reaper_pid == 0) &&
-		    p->pids[i] != p->foreign_pid)
+		if (p->pids[i] != p->foreign_pid)
 			return true;
 	return false;
 }
