@@ -7,7 +7,8 @@
  * one). A member's health counts as its messages say, once delivered:
  * every member applies it at the same point of the stream, ours included,
  * so placement stays alike everywhere (docs/safety.md rule 7). A STATE
- * says all again; when most VIPs changed, a STATE goes instead.
+ * says all again; when most VIPs changed, a STATE goes instead. The local
+ * judgement (checks, links) that changes it is here too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,63 @@
 
 #include "cv-macros.h"
 #include "engine-int.h"
+
+/* Recompute what we say of each VIP's health; say what changed. */
+static void
+refresh_health(struct cv_engine *e)
+{
+	_cleanup_free_ size_t *changed = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct vip_rt *v = &e->vips[i];
+		bool h = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
+
+		if (h == v->local_healthy)
+			continue;
+		if (!changed && !(changed = calloc(e->n_vips, sizeof(*changed)))) {
+			e->out->err = -ENOMEM;
+			return;
+		}
+		v->local_healthy = h;
+		changed[n++] = i;
+	}
+	/* Placement uses what our HEALTH says, once delivered, like every peer does. */
+	if (n)
+		cv_engine_send_health(e, changed, n);
+}
+
+void
+cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy)
+{
+	for (size_t c = 0; c < e->cfg->n_checks; c++)
+		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
+			e->check_ok[c] = healthy;
+	refresh_health(e);
+}
+
+/*
+ * A VIP's interface lost its link: this node cannot serve the VIP, as if a
+ * check of it failed (keepalived's FAULT state). Our STATE says so and
+ * placement moves it by a handoff; link up makes us a candidate again.
+ * Interfaces are compared by name, as the config names them.
+ */
+void
+cv_engine_on_link(struct cv_engine *e, const char *interface, bool up)
+{
+	for (size_t i = 0; i < e->n_vips; i++)
+		for (size_t k = 0; k < e->cfg->vips[i].addrs.n; k++) {
+			const char *ifname = cv_vip_addr_ifname(&e->cfg->vips[i], k);
+
+			if (!ifname || strcmp(ifname, interface) != 0)
+				continue;
+			if (up)
+				e->vips[i].link_down &= (uint8_t)~(1u << k);
+			else
+				e->vips[i].link_down |= (uint8_t)(1u << k);
+		}
+	refresh_health(e);
+}
 
 bool
 cv_engine_says_healthy(const struct cv_engine *e, size_t i)

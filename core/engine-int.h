@@ -266,6 +266,9 @@ void cv_engine_send_state(struct cv_engine *e);
 /* ---- health between STATEs (engine-health.c) ---- */
 /* The HEALTHY flag our STATE and HEALTH give VIP i. */
 bool cv_engine_says_healthy(const struct cv_engine *e, size_t i);
+/* A check's verdict; an interface's link (a group's any of its interfaces). */
+void cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy);
+void cv_engine_on_link(struct cv_engine *e, const char *interface, bool up);
 /* VIPs changed[0..n) changed their flag: HEALTH (or, for most, STATE). */
 void cv_engine_send_health(struct cv_engine *e, const size_t *changed, size_t n);
 void cv_engine_on_health_msg(struct cv_engine *e, uint32_t nodeid, const struct cv_proto_health *h);

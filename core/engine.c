@@ -264,63 +264,6 @@ cv_engine_free(struct cv_engine *e)
 
 /* ---- events handled here ---- */
 
-/* Recompute what our STATE says of each VIP; send it if that changed. */
-static void
-refresh_health(struct cv_engine *e)
-{
-	_cleanup_free_ size_t *changed = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < e->n_vips; i++) {
-		struct vip_rt *v = &e->vips[i];
-		bool h = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
-
-		if (h == v->local_healthy)
-			continue;
-		if (!changed && !(changed = calloc(e->n_vips, sizeof(*changed)))) {
-			e->out->err = -ENOMEM;
-			return;
-		}
-		v->local_healthy = h;
-		changed[n++] = i;
-	}
-	/* Placement uses what our HEALTH says, once delivered, like every peer does. */
-	if (n)
-		cv_engine_send_health(e, changed, n);
-}
-
-static void
-on_health(struct cv_engine *e, const char *check, bool healthy)
-{
-	for (size_t c = 0; c < e->cfg->n_checks; c++)
-		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
-			e->check_ok[c] = healthy;
-	refresh_health(e);
-}
-
-/*
- * A VIP's interface lost its link: this node cannot serve the VIP, as if a
- * check of it failed (keepalived's FAULT state). Our STATE says so and
- * placement moves it by a handoff; link up makes us a candidate again.
- * Interfaces are compared by name, as the config names them.
- */
-static void
-on_link(struct cv_engine *e, const char *interface, bool up)
-{
-	for (size_t i = 0; i < e->n_vips; i++)
-		for (size_t k = 0; k < e->cfg->vips[i].addrs.n; k++) {
-			const char *ifname = cv_vip_addr_ifname(&e->cfg->vips[i], k);
-
-			if (!ifname || strcmp(ifname, interface) != 0)
-				continue;
-			if (up)
-				e->vips[i].link_down &= (uint8_t)~(1u << k);
-			else
-				e->vips[i].link_down |= (uint8_t)(1u << k);
-		}
-	refresh_health(e);
-}
-
 static void
 on_add_failed(struct cv_engine *e, size_t i)
 {
@@ -479,7 +422,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		cv_engine_on_timings(e, ev->timings.token_ms, ev->timings.consensus_ms);
 		return 0;
 	case CV_EV_HEALTH:
-		on_health(e, ev->health.check, ev->health.healthy);
+		cv_engine_on_health(e, ev->health.check, ev->health.healthy);
 		return 0;
 	case CV_EV_ADMIN_MOVE:
 		return cv_engine_admin_move(e, ev->move.vip, ev->move.node);
@@ -518,7 +461,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 	case CV_EV_LINK:
 		if (!ev->link.interface)
 			return -EINVAL;
-		on_link(e, ev->link.interface, ev->link.up);
+		cv_engine_on_link(e, ev->link.interface, ev->link.up);
 		return 0;
 	default:
 		return -EINVAL;
