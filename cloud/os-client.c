@@ -7,6 +7,17 @@
  * and decides again. After a transient failure of a write it reads rather
  * than writes again: the write may have been applied, and the read shows
  * it (our epoch on our port: done).
+ *
+ * Neutron checks If-Match before its transaction, not in it: two writes at
+ * the same moment with the same revision both pass (seen against Zed: three
+ * pairs of concurrent PUTs, no 412, the later commit wins whatever its
+ * epoch). So a move is verified after it is reported: verify_delay_ms
+ * later (a write sent at the same moment as ours has landed by then: one
+ * call's timeout, by default) it is read again, and if a lower epoch's
+ * write landed after ours it is written again (the higher epoch wins in
+ * every order; one writing with a higher epoch is left alone). The report
+ * does not wait for it: the common path stays one PUT. A write Neutron
+ * takes longer than that to apply is the engine's reconcile's to find.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <qb/qblog.h>
 #include <qb/qbutil.h>
 
 #include "cv-error.h"
@@ -47,6 +59,7 @@ struct cv_os_op {
 	struct cv_os_fip fip;
 	bool have_fip;
 	bool decide_first; /* started with a cached revision: decide before any call */
+	bool verify;	   /* the read after a move (and its repair): reports to the log */
 	struct cv_http_transfer *t;
 	struct cv_loop_timer *timer; /* the start and the backoff */
 	cv_os_fip_fn done;
@@ -452,6 +465,9 @@ decide(struct cv_os_op *op)
 	}
 	if (op->kind == OP_MOVE ? ours && epoch == op->epoch : !ours)
 		return finish(op, 0, NULL);
+	if (op->verify)
+		qb_log(LOG_WARNING, "floating IP %s: epoch %" PRIu64 " (node %" PRIu32 ") wrote after our "
+		       "move (epoch %" PRIu64 "): writing it again", f->id, epoch, node, op->epoch);
 	op->step = STEP_PUT;
 	with_token(op);
 }
@@ -482,6 +498,37 @@ reauth(struct cv_os_op *op, const struct cv_http_result *res)
 	forget_token(op->c);
 	with_token(op);
 	return true;
+}
+
+static int op_start(struct cv_os_client *c, enum op_kind kind, const char *fip_id,
+		    const char *port_id, const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done,
+		    void *userdata, struct cv_os_op **ret);
+
+static void
+on_verified(void *userdata, int err, const struct cv_os_fip *fip, const char *why)
+{
+	struct cv_os_client *c = userdata;
+
+	if (err == -ESTALE)
+		qb_log(LOG_INFO, "%s", why); /* a newer move: its own verify is its business */
+	else if (err < 0)
+		qb_log(LOG_WARNING, "floating IP %s: the check after the move failed: %s",
+		       fip ? fip->id : "?", why);
+	c->stats.verifies++;
+}
+
+/* Read op's floating IP again a little later, and write it again if a lower epoch won. */
+static void
+start_verify(const struct cv_os_op *op)
+{
+	struct cv_os_op *v;
+
+	if (op_start(op->c, OP_MOVE, op->fip_id, op->port_id, op->fixed_ip[0] ? op->fixed_ip : NULL,
+		     op->epoch, on_verified, op->c, &v) < 0)
+		return; /* the engine's reconcile reads it anyway */
+	v->verify = true;
+	v->decide_first = false; /* read, never the cache */
+	(void)cv_loop_timer_in(v->timer, op->c->p.verify_delay_ms);
 }
 
 static void
@@ -530,6 +577,8 @@ on_put(void *userdata, const struct cv_http_result *res)
 		return transient(r) ? retry(op, STEP_GET, why) : finish(op, r, why);
 	}
 	r = read_fip(op, res, why, sizeof(why));
+	if (r >= 0 && op->kind == OP_MOVE && !op->verify)
+		start_verify(op);
 	finish(op, r, r < 0 ? why : NULL);
 }
 
@@ -672,6 +721,7 @@ cv_os_client_new(const struct cv_os_client_params *p, struct cv_os_auth *auth,
 	c->p = *p;
 	c->p.call_timeout_ms = p->call_timeout_ms ? p->call_timeout_ms : 5000;
 	c->p.op_deadline_ms = p->op_deadline_ms ? p->op_deadline_ms : 15000;
+	c->p.verify_delay_ms = p->verify_delay_ms ? p->verify_delay_ms : c->p.call_timeout_ms;
 	c->p.proxy = NULL;
 	if (p->proxy && !(c->proxy = strdup(p->proxy))) {
 		free(c);
@@ -712,6 +762,16 @@ void
 cv_os_client_stats(const struct cv_os_client *c, struct cv_os_stats *ret)
 {
 	*ret = c->stats;
+}
+
+size_t
+cv_os_client_busy(const struct cv_os_client *c)
+{
+	size_t n = 0;
+
+	for (const struct cv_os_op *op = c->ops; op; op = op->next)
+		n++;
+	return n;
 }
 
 void

@@ -36,6 +36,7 @@ struct cv_os_client_params {
 	struct cv_http *http;	  /* borrowed: it must outlive the client */
 	uint32_t call_timeout_ms; /* one HTTP call; 0: 5 s */
 	uint32_t op_deadline_ms;  /* one operation, its retries included; 0: 15 s */
+	uint32_t verify_delay_ms; /* a move read again this long after (os-client.c); 0: call_timeout_ms */
 	const char *proxy;	  /* NULL: the proxy variables (libcurl's reading); else a URL */
 	uint32_t node;		  /* ours, written with each epoch */
 };
@@ -83,8 +84,11 @@ struct cv_os_stats {
 	uint64_t puts;	    /* Neutron writes */
 	uint64_t conflicts; /* 412s */
 	uint64_t retries;   /* calls repeated after a transient failure */
+	uint64_t verifies;  /* reads after a move done (os-client.c: Neutron's If-Match) */
 };
 void cv_os_client_stats(const struct cv_os_client *c, struct cv_os_stats *ret);
+/* Operations under way, the checks after moves included. */
+size_t cv_os_client_busy(const struct cv_os_client *c);
 /* Drop the cached token and revisions (tests: the next call authenticates and reads). */
 void cv_os_client_forget(struct cv_os_client *c);
 

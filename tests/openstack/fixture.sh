@@ -14,6 +14,9 @@
 #   fixture.sh reset     back to the seeded state (FIPs detached, no address pairs,
 #                        ports and FIPs the tests created deleted)
 #   fixture.sh down      stop everything it started and delete the state dir
+#   fixture.sh neutron-stop / neutron-start
+#                        stop neutron-server alone / start it again (its database
+#                        kept): a Neutron outage in the middle of a test
 #
 # What 'up' seeds (project "ha", domain Default, region RegionOne):
 #   user cvuser (role member in ha) + an application credential of that user,
@@ -347,9 +350,13 @@ EOF
 }
 
 start_neutron() { # in a background subshell
-	local pid
 	neutron-db-manage --config-file "$D/neutron/neutron.conf" upgrade head >"$D/neutron/db-manage.log" 2>&1 ||
 		die "neutron-db-manage failed: $D/neutron/db-manage.log"
+	run_neutron
+}
+
+run_neutron() {
+	local pid
 	(cd "$D/neutron" && exec setsid -w sh -c 'echo $$ >pgid; exec "$@"' - neutron-server --config-file "$D/neutron/neutron.conf" >"$D/neutron/stdout.log" 2>&1 </dev/null) &
 	pid=$!
 	wait_http "$NEUTRON_URL/" "$pid" neutron-server
@@ -593,9 +600,13 @@ cmd_reset() {
 		'.floatingips[] | select(.id != $a and .id != $b) | .id' <<<"$fips"); do
 		api DELETE "$NEUTRON_URL/v2.0/floatingips/$f" "$atok" >/dev/null
 	done
+	# detached, and the description a mover wrote (its epoch) back to the seed's
 	for f in $(jq -r --arg a "$CVOS_FIP1_ID" --arg b "$CVOS_FIP2_ID" \
-		'.floatingips[] | select((.id == $a or .id == $b) and .port_id != null) | .id' <<<"$fips"); do
-		api PUT "$NEUTRON_URL/v2.0/floatingips/$f" "$atok" '{"floatingip":{"port_id":null}}' >/dev/null
+		'.floatingips[] | select((.id == $a or .id == $b) and (.port_id != null or
+		  (.description | startswith("cvosfix") | not))) | .id' <<<"$fips"); do
+		api PUT "$NEUTRON_URL/v2.0/floatingips/$f" "$atok" "$(jq -nc --arg d \
+			"cvosfix FIP$([ "$f" = "$CVOS_FIP1_ID" ] && echo 1 || echo 2)" \
+			'{floatingip:{port_id:null,description:$d}}')" >/dev/null
 	done
 	ports=$(api GET "$NEUTRON_URL/v2.0/ports?network_id=$CVOS_NET_ID" "$atok")
 	# ports the tests made (not the router's) go; the seeded ones lose their address pairs
@@ -629,7 +640,22 @@ cmd_down() {
 	fi
 }
 
+cmd_neutron_stop() {
+	[ -s "$D/env" ] || die "no fixture in $D"
+	stop_svc neutron
+	phase "neutron-server stopped"
+}
+
+cmd_neutron_start() {
+	[ -s "$D/env" ] || die "no fixture in $D"
+	[ -z "$(svc_pids neutron)" ] || die "neutron-server runs already"
+	run_neutron
+	phase "neutron-server up on $NEUTRON_URL"
+}
+
 case "${1:-}" in
+neutron-stop) cmd_neutron_stop ;;
+neutron-start) cmd_neutron_start ;;
 install) cmd_install ;;
 check) cmd_check ;;
 up) cmd_up ;;
@@ -638,7 +664,7 @@ status) cmd_status ;;
 reset) cmd_reset ;;
 down) cmd_down ;;
 *)
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
