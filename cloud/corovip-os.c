@@ -217,7 +217,7 @@ bench(struct ctx *x, char **argv, uint64_t epoch)
 {
 	long n = strtol(argv[3], NULL, 10);
 	struct cv_os_stats before, after;
-	uint64_t t0, total = 0;
+	uint64_t t0, took, total = 0;
 	int r;
 
 	if (n < 1 || n > 10000) {
@@ -233,13 +233,15 @@ bench(struct ctx *x, char **argv, uint64_t epoch)
 		r = run(x, "move", argv[0], argv[1 + i % 2], NULL, epoch + (uint64_t)i + 1);
 		if (r < 0)
 			return r;
+		took = now_us() - t0;
 		cv_os_client_stats(x->client, &after);
-		total += now_us() - t0;
-		wait_idle(x->loop, x->client, x->client); /* its check after the move: not timed */
+		total += took;
 		printf("move %ld: %.1f ms, %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
 		       " token calls\n",
-		       i + 1, (double)(now_us() - t0) / 1000, after.gets - before.gets,
+		       i + 1, (double)took / 1000, after.gets - before.gets,
 		       after.puts - before.puts, after.auths - before.auths);
+		fflush(stdout);
+		wait_idle(x->loop, x->client, x->client); /* its check after the move: not timed */
 	}
 	printf("moves: %ld, mean %.1f ms\n", n, (double)total / 1000 / (double)n);
 	return 0;
