@@ -9,7 +9,10 @@
 #      file, as script_user nobody) that another VIP names run 1,000 times on
 #      n1: n1's corovipd has no more fds afterwards than before (the least of
 #      20 looks each time: a run under way holds its pipe), no zombie child,
-#      and no more children than checks.
+#      and no more children than checks;
+#   3. an exec check that hangs (sleep 30, timeout 200 ms) is killed at its
+#      timeout every time: no run of it lives past a second, and the VIP that
+#      names it is held nowhere.
 #   tests/integration/preempt-runs.sh [BUILD_DIR]     (root)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +25,7 @@ export BED_PREFIX=${BED_PREFIX:-pr}
 fail() { echo "FAIL: $*"; exit 1; }
 VIP=198.51.100.70
 RUNS_VIP=198.51.100.71
+HUNG_VIP=198.51.100.72
 DELAY_MS=3000
 N_CHECKS=10
 
@@ -82,6 +86,8 @@ EOC
 		done
 		printf 'vip runs {\n\taddress: %s/24\n\tinterface: eth0\n\tprefer: n2\n\tcheck:%s\n}\n' \
 			"$RUNS_VIP" "$checks"
+		printf 'check hang {\n\texec: /bin/sleep 30\n\tinterval: 500ms\n\ttimeout: 200ms\n}\n'
+		printf 'vip hung {\n\taddress: %s/24\n\tinterface: eth0\n\tcheck: hang\n}\n' "$HUNG_VIP"
 	} >"$BED_DIR/n$i/corovip.conf"
 	chmod 0644 "$BED_DIR/n$i/corovip.conf"
 done
@@ -117,9 +123,15 @@ d=$(bed_pid 1 corovipd)
 kids=$(ps -o pid=,stat=,comm= --ppid "$d" | grep -v corovipd-reaper || true)
 zombies=$(echo "$kids" | awk 'NF && $2 ~ /^Z/' | wc -l)
 [ "$zombies" = 0 ] || fail "zombie children of n1's corovipd: $kids"
-[ "$(echo "$kids" | awk 'NF' | wc -l)" -le $N_CHECKS ] || fail "more children than checks: $kids"
+[ "$(echo "$kids" | awk 'NF' | wc -l)" -le $((N_CHECKS + 1)) ] || fail "more children than checks: $kids"
 echo "ok - $(($(cat "$runs/n1" | wc -l) - from)) check runs on n1: fds $before before, $after after; no zombie, no stray child"
+
+# ---- 3. the hanging check: each run killed at its timeout
+old=$(ps -o pid=,etimes=,args= --ppid "$d" | awk '$3 == "/bin/sleep" && $2 >= 1' | wc -l)
+[ "$old" = 0 ] || fail "a hung check run lives past its timeout: $(ps -o pid=,etimes=,args= --ppid "$d")"
+[ -z "$(bed_holders $HUNG_VIP)" ] || fail "the VIP of the hung check is held: $(bed_holders $HUNG_VIP)"
+echo "ok - the hung exec check is killed at its timeout each time (no run past 1 s); its VIP is held nowhere"
 for i in 1 2 3; do bed_stop "$i" corovipd || fail "n$i's corovipd did not stop"; done
-[ -z "$(bed_holders $VIP)$(bed_holders $RUNS_VIP)" ] || fail "addresses left after the stop"
+[ -z "$(bed_holders $VIP)$(bed_holders $RUNS_VIP)$(bed_holders $HUNG_VIP)" ] || fail "addresses left after the stop"
 echo "ok - every daemon stopped, no address left"
 bed_down
