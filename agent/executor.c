@@ -39,6 +39,9 @@ struct cv_executor {
 	 * theirs is done (the engine hears of a round once all have). */
 	uint8_t renew_left[8];
 	size_t n_renew_rounds;
+	/* The engine of the last run (it lives as long as the daemon): whose
+	 * config a backend's gone VIP is looked up in. */
+	const struct cv_engine *engine;
 };
 
 static uint64_t
@@ -138,14 +141,58 @@ result(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op, u
 	feed_result(x, conf, op, epoch, err);
 }
 
+/* ---- a hold lost behind the backend's back ---- */
+
+struct gone_job {
+	struct cv_executor *x;
+	enum cv_backend_kind kind;
+	vip_name name; /* a reload may free the conf before the job runs */
+};
+
+/* As the daemon's monitor does for L2: the engine adds it back if it still holds it. */
+static void
+gone_job(void *data)
+{
+	_cleanup_free_ struct gone_job *j = data;
+	const struct cv_config *cfg = j->x->engine ? cv_engine_config(j->x->engine) : NULL;
+	const struct cv_vip_conf *v = cfg ? cv_config_find_vip(cfg, j->name) : NULL;
+	size_t i = v ? (size_t)(v - cfg->vips) : 0;
+
+	if (!v || v->backend != j->kind || cv_engine_vip_state(j->x->engine, i) != CV_VIP_HELD)
+		return;
+	j->x->sink(j->x->userdata, &(struct cv_event){ .type = CV_EV_ADDR_GONE,
+						       .vip = { .vip = (uint32_t)i } });
+}
+
+/* From a loop job: the backend may be deep inside its own callback. */
+static void
+gone(void *userdata, const struct cv_vip_conf *conf)
+{
+	struct cv_executor *x = userdata;
+	struct gone_job *j = calloc(1, sizeof(*j));
+
+	if (j) {
+		*j = (struct gone_job){ .x = x, .kind = conf->backend };
+		snprintf(j->name, sizeof(j->name), "%s", conf->head.name);
+	}
+	if (!j || qb_loop_job_add(x->loop, QB_LOOP_HIGH, j, gone_job) < 0) {
+		qb_log(LOG_CRIT, "VIP '%s': lost, and no memory to tell the engine",
+		       conf->head.name);
+		free(j);
+	}
+}
+
 /* ---- backends ---- */
 
 struct cv_backend *
 cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 {
 	const struct cv_backend_ops *ops;
+	/* The node id: a cloud backend is made at its first acquire, after
+	 * the join (L2, made at once, does not use it). */
 	struct cv_backend_env env = { .loop = x->loop, .tag = x->tag, .result = result,
-				      .progress = cv_reaper_beat, .userdata = x };
+				      .progress = cv_reaper_beat, .gone = gone, .userdata = x,
+				      .nodeid = x->cpg ? cv_cpg_nodeid(x->cpg) : 0 };
 	int r;
 
 	if ((unsigned)kind >= _CV_BACKEND_MAX)
@@ -440,6 +487,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		qb_log(LOG_CRIT, "out of memory: %zu actions not run", actions->n);
 		return;
 	}
+	x->engine = engine;
 	x->flush_ms = cv_engine_config(engine)->cluster.kernel_lease_ms;
 	run_addresses(x, engine, ops, n);
 	summarised = count_transitions(actions) > TRANSITIONS_EACH;

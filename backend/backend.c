@@ -8,9 +8,11 @@
  * lacks is NULL.
  */
 extern const struct cv_backend_ops cv_l2_backend;
+extern const struct cv_backend_ops cv_openstack_backend;
 
 static const struct cv_backend_ops *const built[_CV_BACKEND_MAX] = {
 	[CV_BACKEND_L2] = &cv_l2_backend,
+	[CV_BACKEND_OPENSTACK] = &cv_openstack_backend,
 };
 
 const struct cv_backend_ops *

@@ -35,6 +35,14 @@
  *    (CV_ACT_ANNOUNCE, once its frames are out: the first failure or 0) the
  *    way it reports acquire and release. In the daemon (false) a refresh
  *    reports the one RENEW result, and an announce is best effort.
+ *  - a hold lost behind our back (L2: the daemon's netlink monitor sees the
+ *    address go; a cloud: a refresh finds the VIP moved elsewhere, the
+ *    check after a move finds a newer move there) is told through
+ *    env->gone (may be NULL) with the VIP's conf, from the loop, never
+ *    inside a call of ours: in the daemon the engine hears CV_EV_ADDR_GONE
+ *    and adds it back if it still holds it (a cloud's compare-and-swap then
+ *    refuses a move of an older epoch). A one-shot run reports it as that
+ *    VIP's failed RENEW instead.
  * The reaper sweeps what a dead daemon left with the backend's sweep: L2
  * removes every address with our tag on our interfaces. A backend that
  * cannot sweep from the node (a cloud VIP held by the provider's API) has
@@ -77,7 +85,10 @@ struct cv_backend_env {
 	void (*result)(void *userdata, const struct cv_vip_conf *conf, enum cv_action_type op,
 		       uint64_t epoch, int err, const char *detail);
 	void (*progress)(void); /* may be NULL */
+	/* A VIP we held is not ours any more (see above); may be NULL. */
+	void (*gone)(void *userdata, const struct cv_vip_conf *conf);
 	void *userdata;
+	uint32_t nodeid; /* ours (corosync's), 0 if unknown: a cloud writes it with the epoch */
 };
 
 struct cv_backend_ops {
@@ -95,5 +106,5 @@ struct cv_backend_ops {
 	void (*announce)(struct cv_backend *b, const struct cv_backend_op *op);
 };
 
-/* The backend of kind, or NULL when this build has none (the clouds, today). */
+/* The backend of kind, or NULL when this build has none (aws, today). */
 const struct cv_backend_ops *cv_backend_lookup(enum cv_backend_kind kind);

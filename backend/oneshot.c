@@ -117,7 +117,8 @@ call(struct cv_oneshot *s, enum cv_action_type act, const struct cv_backend_op *
 
 /* One phase on the VIPs that have not failed yet. */
 static int
-phase(struct cv_oneshot *s, enum cv_action_type act, uint32_t lease_s, uint64_t end_ms)
+phase(struct cv_oneshot *s, enum cv_action_type act, uint32_t lease_s, uint64_t epoch,
+      uint64_t end_ms)
 {
 	_cleanup_free_ struct cv_backend_op *ops = calloc(s->n ? s->n : 1, sizeof(*ops));
 	size_t m = 0;
@@ -125,7 +126,7 @@ phase(struct cv_oneshot *s, enum cv_action_type act, uint32_t lease_s, uint64_t 
 	if (!ops)
 		return -ENOMEM;
 	s->phase = act;
-	s->epoch++;
+	s->epoch = epoch ? epoch : s->epoch + 1; /* the phases of a run differ by act */
 	s->left = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		s->waiting[i] = s->res[i].err == 0;
@@ -188,9 +189,9 @@ cv_oneshot_run(struct cv_oneshot *s, const struct cv_oneshot_req *req,
 	s->res = ret_results;
 	s->waiting = waiting;
 	s->n = req->n;
-	r = phase(s, first[req->op], req->lease_s, end);
+	r = phase(s, first[req->op], req->lease_s, req->epoch, end);
 	if (r == 0 && req->op == CV_ONESHOT_ACQUIRE && req->announce)
-		r = phase(s, CV_ACT_ANNOUNCE, 0, end);
+		r = phase(s, CV_ACT_ANNOUNCE, 0, req->epoch, end);
 	s->n = 0; /* what still comes belongs to no run */
 	s->waiting = NULL;
 	if (r < 0)
@@ -205,7 +206,7 @@ cv_oneshot_loop(struct cv_oneshot *s)
 }
 
 int
-cv_oneshot_new(enum cv_backend_kind kind, uint8_t tag, struct cv_oneshot **ret)
+cv_oneshot_new(enum cv_backend_kind kind, uint8_t tag, uint32_t nodeid, struct cv_oneshot **ret)
 {
 	const struct cv_backend_ops *ops = cv_backend_lookup(kind);
 	struct cv_oneshot *s;
@@ -224,7 +225,8 @@ cv_oneshot_new(enum cv_backend_kind kind, uint8_t tag, struct cv_oneshot **ret)
 		return -ENOMEM;
 	}
 	env = (struct cv_backend_env){
-		.loop = s->loop, .tag = tag, .oneshot = true, .result = result, .userdata = s
+		.loop = s->loop, .tag = tag, .oneshot = true, .result = result, .userdata = s,
+		.nodeid = nodeid
 	};
 	r = ops->create(&env, &s->b);
 	if (r < 0) {
@@ -250,11 +252,11 @@ cv_oneshot_free(struct cv_oneshot *s)
 }
 
 int
-cv_oneshot_apply(enum cv_backend_kind kind, uint8_t tag, const struct cv_oneshot_req *req,
-		 struct cv_oneshot_result *ret_results)
+cv_oneshot_apply(enum cv_backend_kind kind, uint8_t tag, uint32_t nodeid,
+		 const struct cv_oneshot_req *req, struct cv_oneshot_result *ret_results)
 {
 	struct cv_oneshot *s = NULL;
-	int r = cv_oneshot_new(kind, tag, &s);
+	int r = cv_oneshot_new(kind, tag, nodeid, &s);
 
 	if (r == 0)
 		r = cv_oneshot_run(s, req, ret_results);

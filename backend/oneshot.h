@@ -39,6 +39,10 @@ struct cv_oneshot_req {
 	uint32_t lease_s;     /* ACQUIRE, RENEW: what a hold lasts unrenewed (0: forever) */
 	bool announce;	      /* ACQUIRE: announce each VIP taken */
 	uint32_t deadline_ms; /* the whole run: what has no outcome by then gets -ETIMEDOUT */
+	/* The operations' epoch (a cloud writes it with a move or release and
+	 * compares it with the one there); 0: the runner's own count. A run
+	 * with an epoch of its own should take a new one each time. */
+	uint64_t epoch;
 };
 
 #define CV_ONESHOT_DETAIL_MAX 256
@@ -54,10 +58,12 @@ struct cv_oneshot;
 
 /*
  * A private loop and a backend of kind on it, writing tag (config.h,
- * cv_config_address_tag). -EOPNOTSUPP: this build has no such backend.
- * Caller frees with cv_oneshot_free().
+ * cv_config_address_tag) and, in a cloud, nodeid with each epoch (0: none
+ * known). -EOPNOTSUPP: this build has no such backend. Caller frees with
+ * cv_oneshot_free().
  */
-int cv_oneshot_new(enum cv_backend_kind kind, uint8_t tag, struct cv_oneshot **ret);
+int cv_oneshot_new(enum cv_backend_kind kind, uint8_t tag, uint32_t nodeid,
+		   struct cv_oneshot **ret);
 
 /* Destroys the backend (what is still under way stops) and the loop; NULL. */
 struct cv_oneshot *cv_oneshot_free(struct cv_oneshot *s);
@@ -78,8 +84,8 @@ int cv_oneshot_run(struct cv_oneshot *s, const struct cv_oneshot_req *req,
 qb_loop_t *cv_oneshot_loop(struct cv_oneshot *s);
 
 /* new, run, free: one call for a caller with one batch (the OCF agent). */
-int cv_oneshot_apply(enum cv_backend_kind kind, uint8_t tag, const struct cv_oneshot_req *req,
-		     struct cv_oneshot_result *ret_results);
+int cv_oneshot_apply(enum cv_backend_kind kind, uint8_t tag, uint32_t nodeid,
+		     const struct cv_oneshot_req *req, struct cv_oneshot_result *ret_results);
 
 /* The first failed VIP of n results, or n when none failed. */
 size_t cv_oneshot_first_failure(const struct cv_oneshot_result *results, size_t n);

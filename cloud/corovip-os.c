@@ -10,6 +10,7 @@
  *   corovip-os [OPTIONS] release FIP_ID PORT_ID
  *   corovip-os [OPTIONS] bench FIP_ID PORT_A PORT_B N
  *   corovip-os [OPTIONS] race FIP_ID PORT_A EPOCH_A PORT_B EPOCH_B
+ *   corovip-os [--epoch E] [--node N] vip CONF VIP acquire|release|monitor
  *
  * Credentials come as for corovipd (os-auth.h): --cloud NAME (or $OS_CLOUD)
  * from clouds.yaml (--clouds-yaml FILE, else the search path), the OS_*
@@ -23,6 +24,8 @@
  * --in-turn, b writes first and a after it, with the revision it read
  * before: a 412 every time (Neutron lets two writes at the same moment
  * both pass: os-client.c).
+ * vip: a VIP of a corovip.conf through the backend (corovip-os-vip.c):
+ * its cloud section says where the credentials are.
  * --stats prints the calls made at the end (stderr).
  * Exit: 0 done, 1 failed, 2 usage, 3 stale (a move of a higher epoch owns it).
  */
@@ -36,6 +39,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
+#include "corovip-os-vip.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "os-client.h"
@@ -277,7 +281,8 @@ usage(FILE *f)
 		   "          [--timeout MS] [--deadline MS] [--verify-delay MS] [--epoch E] [--node N]\n"
 		   "          COMMAND ...\n"
 		   "  token | show FIP | move FIP PORT [FIXED_IP] | release FIP PORT |\n"
-		   "  bench FIP PORT_A PORT_B N | race FIP PORT_A EPOCH_A PORT_B EPOCH_B\n"
+		   "  bench FIP PORT_A PORT_B N | race FIP PORT_A EPOCH_A PORT_B EPOCH_B |\n"
+		   "  vip CONF VIP acquire|release|monitor\n"
 		   "  [--stats] [--in-turn]\n");
 }
 
@@ -329,6 +334,8 @@ main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
+	if (strcmp(cmd, "vip") == 0 && nargs == 3)
+		return cv_os_cli_vip(argv[optind + 1], argv[optind + 2], argv[optind + 3], epoch, p.node);
 	if (!((strcmp(cmd, "token") == 0 && nargs == 0) || (strcmp(cmd, "show") == 0 && nargs == 1) ||
 	      (strcmp(cmd, "move") == 0 && (nargs == 2 || nargs == 3)) ||
 	      (strcmp(cmd, "release") == 0 && nargs == 2) || (strcmp(cmd, "bench") == 0 && nargs == 4) ||

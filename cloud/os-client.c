@@ -511,7 +511,9 @@ on_verified(void *userdata, int err, const struct cv_os_fip *fip, const char *wh
 
 	if (err == -ESTALE)
 		qb_log(LOG_INFO, "%s", why); /* a newer move: its own verify is its business */
-	else if (err < 0)
+	if (err == -ESTALE && fip && c->p.lost)
+		c->p.lost(c->p.userdata, fip, why); /* ...but the holder must hear it is not one */
+	else if (err < 0 && err != -ESTALE)
 		qb_log(LOG_WARNING, "floating IP %s: the check after the move failed: %s",
 		       fip ? fip->id : "?", why);
 	c->stats.verifies++;

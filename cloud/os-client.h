@@ -39,6 +39,10 @@ struct cv_os_client_params {
 	uint32_t verify_delay_ms; /* a move read again this long after (os-client.c); 0: call_timeout_ms */
 	const char *proxy;	  /* NULL: the proxy variables (libcurl's reading); else a URL */
 	uint32_t node;		  /* ours, written with each epoch */
+	/* The check after a move found a move of a higher epoch there (fip:
+	 * as read; why: for the log); NULL: only logged. From the loop. */
+	void (*lost)(void *userdata, const struct cv_os_fip *fip, const char *why);
+	void *userdata;
 };
 
 /* *auth is moved into the client (zeroed here). 0 or -errno; free with cv_os_client_free. */

@@ -102,7 +102,15 @@ digest_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 	b->len = 0;
 	cv_strbuf_printf(b, "%s %s\n", s->name, h->name ? h->name : "");
 	for (size_t i = 0; i < s->n_keys; i++) {
-		if (!(s->keys[i].flags & CV_K_DIGEST))
+		const struct cv_conf_key *k = &s->keys[i];
+
+		if (!(k->flags & CV_K_DIGEST))
+			continue;
+		/* An unset key (cloud, floating_ip of an l2 VIP) is left out: the
+		 * digests of VIPs without the keys added later stay as they were,
+		 * for a rolling upgrade. (Empty lists always counted: they stay.) */
+		if (k->type != CV_T_NAME_LIST &&
+		    !cv_conf_type_ops(k->type)->is_set(cv_conf_field((void *)inst, k)))
 			continue;
 		cv_strbuf_printf(b, "%s=", s->keys[i].name);
 		format_value(&s->keys[i], inst, b);

@@ -461,6 +461,7 @@ cv_config_parse(const char *text, size_t len, struct cv_config **ret,
 		r = cv_conf_validate(c, &e);
 	if (r >= 0) {
 		fit_vips(c);
+		cv_config_resolve_clouds(c);
 		r = cv_config_index_hosts(c);
 	}
 	if (r >= 0)

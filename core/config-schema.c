@@ -16,6 +16,7 @@
 
 static const char *const backend_names[] = { "l2", "openstack", "aws", NULL };
 static const char *const garp_names[] = { "request", "reply", "both", NULL };
+static const char *const interface_names[] = { "public", "internal", "admin", NULL };
 
 #define KEY(st, n, field, t, ...) { .name = n, .type = t, .offset = offsetof(st, field), __VA_ARGS__ }
 
@@ -98,6 +99,30 @@ static const struct cv_conf_key vip_keys[] = {
 	KEY(struct cv_vip_conf, "deprecated", deprecated, CV_T_BOOL, .def = "no"),
 	/* Per node: run on this node's transitions of the VIP (agent/hooks.c). */
 	KEY(struct cv_vip_conf, "notify", notify, CV_T_COMMAND, .max = 1024),
+	/* backend openstack: the cloud section and the floating IP must be the
+	 * same everywhere; the port is this node's own (and its fixed IP) */
+	KEY(struct cv_vip_conf, "cloud", cloud, CV_T_NAME, .max = CV_NAME_MAX, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "floating_ip", floating_ip, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "port", port, CV_T_ID, .max = 64),
+	KEY(struct cv_vip_conf, "fixed_ip", fixed_ip, CV_T_TEXT, .max = 45),
+};
+
+/* Per node, all of it: how this node reaches the cloud's API. */
+static const struct cv_conf_key cloud_keys[] = {
+	KEY(struct cv_cloud_conf, "clouds_yaml", clouds_yaml, CV_T_PATH, .max = 1024),
+	KEY(struct cv_cloud_conf, "cloud", cloud, CV_T_TEXT, .max = 255),
+	KEY(struct cv_cloud_conf, "secrets_file", secrets_file, CV_T_PATH, .max = 1024),
+	KEY(struct cv_cloud_conf, "region", region, CV_T_TEXT, .max = 255),
+	KEY(struct cv_cloud_conf, "interface", interface, CV_T_ENUM, .def = "public",
+	    .choices = interface_names),
+	KEY(struct cv_cloud_conf, "ca_file", ca_file, CV_T_PATH, .max = 1024),
+	KEY(struct cv_cloud_conf, "tls_verify", tls_verify, CV_T_BOOL, .def = "yes"),
+	KEY(struct cv_cloud_conf, "proxy", proxy, CV_T_URL, .max = 1024),
+	KEY(struct cv_cloud_conf, "neutron_url", neutron_url, CV_T_URL, .max = 1024),
+	KEY(struct cv_cloud_conf, "call_timeout", call_timeout_ms, CV_T_DURATION, .min = MS(100),
+	    .max = MIN(1), .def = "5s"),
+	KEY(struct cv_cloud_conf, "op_timeout", op_timeout_ms, CV_T_DURATION, .min = MS(100),
+	    .max = MIN(10), .def = "15s"),
 };
 
 #define SECTION(k, n, is_named, st, field, cnt, maxc, keys_)                                     \
@@ -120,11 +145,14 @@ const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX] = {
 		offsetof(struct cv_config, n_checks), CV_MAX_CHECKS, check_keys),
 	SECTION(CV_CONF_VIP, "vip", true, struct cv_vip_conf, vips,
 		offsetof(struct cv_config, n_vips), CV_MAX_VIPS, vip_keys),
+	SECTION(CV_CONF_CLOUD, "cloud", true, struct cv_cloud_conf, clouds,
+		offsetof(struct cv_config, n_clouds), CV_MAX_CLOUDS, cloud_keys),
 };
 
 /* changed_keys in a diff is a 32-bit mask over key indices. */
 _Static_assert(ELEMENTSOF(vip_keys) <= 32, "too many vip keys for a 32-bit mask");
-_Static_assert(sizeof(enum cv_backend_kind) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int),
+_Static_assert(sizeof(enum cv_backend_kind) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int) &&
+		       sizeof(enum cv_cloud_interface) == sizeof(int),
 	       "CV_T_ENUM fields are int-sized");
 
 const struct cv_conf_section *
@@ -229,4 +257,10 @@ enum cv_garp
 cv_garp_from_string(const char *s)
 {
 	return choice_index(garp_names, s);
+}
+
+const char *
+cv_cloud_interface_to_string(enum cv_cloud_interface i)
+{
+	return choice(interface_names, _CV_CLOUD_INTERFACE_MAX, i);
 }

@@ -28,6 +28,8 @@ enum cv_conf_type {
 	CV_T_ENDPOINT,	/* IPV4:PORT or [IPV6]:PORT (cv_endpoint_parse); char * */
 	CV_T_RANGE,	/* N or N-M, min <= N <= M <= max; struct cv_range */
 	CV_T_TEXT,	/* printable text, 1..max bytes; char * */
+	CV_T_PATH,	/* an absolute file name, 1..max bytes; char * */
+	CV_T_ID,	/* a cloud's resource id: letters, digits and '-', 1..max; char * */
 	_CV_T_MAX,
 };
 
@@ -121,6 +123,8 @@ int cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr);
 int cv_config_index_hosts(struct cv_config *c);
 /* Build each VIP's members (cv_vip_conf_make_members) once the VIPs are final. */
 int cv_config_make_members(struct cv_config *c);
+/* Point each openstack VIP at its cloud section (cv_vip_conf.cloud_conf). */
+void cv_config_resolve_clouds(struct cv_config *c);
 
 /* Is s a valid section or list name of at most max characters? -EINVAL with a message. */
 int cv_conf_check_name(const char *s, size_t max, char *err, size_t errlen);

@@ -153,6 +153,27 @@ parse_text(const struct cv_conf_key *k, const char *text, void *field, char *err
 	return set_string(text, field);
 }
 
+static int
+parse_path(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	if (text[0] != '/')
+		return ERR("'%s' is not an absolute path", Q(text));
+	if (strlen(text) > k->max)
+		return ERR("path is too long (at most %u characters)", k->max);
+	return set_string(text, field);
+}
+
+/* Neutron's ids are UUIDs: what else is there is a paste gone wrong. */
+static int
+parse_id(const struct cv_conf_key *k, const char *text, void *field, char *err, size_t errlen)
+{
+	if (strlen(text) > k->max || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					    "0123456789-") != strlen(text))
+		return ERR("'%s' is not an id (letters, digits and '-', at most %u characters)",
+			   Q(text), k->max);
+	return set_string(text, field);
+}
+
 static void
 format_string(const struct cv_conf_key *k, const void *field, struct cv_strbuf *out)
 {
@@ -713,6 +734,8 @@ static const struct cv_conf_type_ops type_ops[_CV_T_MAX] = {
 	[CV_T_ENDPOINT] = { parse_endpoint, format_string, equal_string, is_set_string, done_string },
 	[CV_T_RANGE] = { parse_range, format_range, equal_range, always_set, done_nothing },
 	[CV_T_TEXT] = { parse_text, format_string, equal_string, is_set_string, done_string },
+	[CV_T_PATH] = { parse_path, format_string, equal_string, is_set_string, done_string },
+	[CV_T_ID] = { parse_id, format_string, equal_string, is_set_string, done_string },
 };
 
 const struct cv_conf_type_ops *

@@ -258,25 +258,92 @@ check_refs(const struct ctx *x, const struct cv_vip_conf *v, const char *key,
 	return 0;
 }
 
-static int
-check_vip(const struct ctx *x, const struct cv_vip_conf *v)
-{
-	int r;
+/* The keys of backend openstack, which no other backend reads. */
+static const char *const openstack_keys[] = { "cloud", "floating_ip", "port", "fixed_ip" };
 
-	for (size_t k = 0; v->backend == CV_BACKEND_L2 && k < v->addrs.n; k++)
+static const char *
+openstack_value(const struct cv_vip_conf *v, size_t i)
+{
+	const char *val[] = { v->cloud, v->floating_ip, v->port, v->fixed_ip };
+
+	return val[i];
+}
+
+static int
+check_l2_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	for (size_t k = 0; k < v->addrs.n; k++)
 		if (!cv_vip_addr_ifname(v, k))
 			return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
 					    "missing in section vip '%s' (backend l2 needs it, or "
 					    "'dev' on each address)",
 					    v->head.name);
-	if (v->backend != CV_BACKEND_L2)
-		return FAIL_AT(x, CV_CONF_VIP, v, "backend",
-			       "'%s' is not available in this version (only l2)",
-			       cv_backend_to_string(v->backend));
+	for (size_t i = 0; i < ELEMENTSOF(openstack_keys); i++)
+		if (openstack_value(v, i))
+			return FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i],
+				       "%s is for backend openstack only", openstack_keys[i]);
+	return 0;
+}
+
+/*
+ * A floating IP is one address that Neutron moves: no interface of ours
+ * carries it (the announce keys, garp, nodad and deprecated are ignored).
+ * Its address is what status and the uniqueness of addresses go by.
+ */
+static int
+check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	struct cv_addr a;
+
+	for (size_t i = 0; i < 3; i++) /* cloud, floating_ip, port */
+		if (!openstack_value(v, i))
+			return cv_conf_fail(x->e, v->head.line, v->head.col, openstack_keys[i],
+					    "missing in section vip '%s' (backend openstack needs it)",
+					    v->head.name);
+	if (!cv_config_find_cloud(x->c, v->cloud))
+		return FAIL_AT(x, CV_CONF_VIP, v, "cloud", "unknown cloud '%s' (no 'cloud %s {' section)",
+			       v->cloud, v->cloud);
+	if (v->interface)
+		return FAIL_AT(x, CV_CONF_VIP, v, "interface",
+			       "backend openstack has no interface (Neutron moves the floating IP)");
+	if (v->addrs.n > 1 || v->addrs.v[0].dev[0])
+		return FAIL_AT(x, CV_CONF_VIP, v, "address",
+			       "backend openstack takes one address (the floating IP's), without 'dev'");
+	if (v->fixed_ip && cv_addr_parse_host(v->fixed_ip, &a) < 0)
+		return FAIL_AT(x, CV_CONF_VIP, v, "fixed_ip", "'%s' is not an IPv4 or IPv6 address",
+			       v->fixed_ip);
+	return 0;
+}
+
+static int
+check_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	int r;
+
+	if (v->backend == CV_BACKEND_L2)
+		r = check_l2_vip(x, v);
+	else if (v->backend == CV_BACKEND_OPENSTACK)
+		r = check_openstack_vip(x, v);
+	else
+		r = FAIL_AT(x, CV_CONF_VIP, v, "backend",
+			    "'%s' is not available in this version (only l2 and openstack)",
+			    cv_backend_to_string(v->backend));
+	if (r < 0)
+		return r;
 	r = check_refs(x, v, "prefer", &v->prefer, CV_CONF_NODE);
 	if (r < 0)
 		return r;
 	return check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
+}
+
+static int
+check_cloud(const struct ctx *x, const struct cv_cloud_conf *k)
+{
+	if (k->op_timeout_ms < k->call_timeout_ms)
+		return FAIL_AT(x, CV_CONF_CLOUD, k, "op_timeout",
+			       "%s must not be shorter than the call_timeout (%s)", D(k->op_timeout_ms),
+			       D(k->call_timeout_ms));
+	return 0;
 }
 
 /* Does key (which has a default) of inst hold its default value? */
@@ -406,6 +473,8 @@ cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr)
 		r = check_unique_nodeids(&x);
 	for (size_t i = 0; r >= 0 && i < c->n_checks; i++)
 		r = check_check(&x, &c->checks[i]);
+	for (size_t i = 0; r >= 0 && i < c->n_clouds; i++)
+		r = check_cloud(&x, &c->clouds[i]);
 	for (size_t i = 0; r >= 0 && i < c->n_vips; i++)
 		r = check_vip(&x, &c->vips[i]);
 	if (r >= 0)

@@ -122,6 +122,7 @@ cv_config_free(struct cv_config *c)
 	free(c->nodes);
 	free(c->checks);
 	free(c->vips);
+	free(c->clouds);
 	free(c->by_host);
 	free(c->pos);
 	free(c);
@@ -319,6 +320,22 @@ const struct cv_check_conf *
 cv_config_find_check(const struct cv_config *c, const char *name)
 {
 	return find(c, CV_CONF_CHECK, name);
+}
+
+const struct cv_cloud_conf *
+cv_config_find_cloud(const struct cv_config *c, const char *name)
+{
+	return find(c, CV_CONF_CLOUD, name);
+}
+
+/* Each openstack VIP's cloud section, once the sections are final (validated: it is there). */
+void
+cv_config_resolve_clouds(struct cv_config *c)
+{
+	for (size_t i = 0; i < c->n_vips; i++)
+		c->vips[i].cloud_conf = c->vips[i].backend == CV_BACKEND_OPENSTACK && c->vips[i].cloud
+						? cv_config_find_cloud(c, c->vips[i].cloud)
+						: NULL;
 }
 
 const char *

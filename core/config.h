@@ -25,6 +25,7 @@
 #define CV_MAX_NODES 64	     /* node sections */
 #define CV_MAX_CHECKS 1024   /* check sections */
 #define CV_MAX_VIPS 65536    /* vip sections */
+#define CV_MAX_CLOUDS 64     /* cloud sections */
 /* Bytes of text: CV_MAX_VIPS sections of 256 bytes; a bigger file is a mistake. */
 #define CV_CONFIG_MAX_SIZE (16u << 20)
 
@@ -107,6 +108,42 @@ struct cv_check_conf {
 	uint32_t hold_down_ms; /* no second change reported within this of the last */
 };
 
+/* Which of a cloud's endpoints the node uses (openstacksdk's interface). */
+enum cv_cloud_interface {
+	CV_CLOUD_PUBLIC,
+	CV_CLOUD_INTERNAL,
+	CV_CLOUD_ADMIN,
+	_CV_CLOUD_INTERFACE_MAX,
+	_CV_CLOUD_INTERFACE_INVALID = -EINVAL,
+};
+
+/*
+ * How this node reaches a cloud's API (issue 14): where its credentials
+ * are and how to call it. Per node (nothing of it is in a digest): each
+ * node has its own credentials, proxy and CA; the VIPs name the section.
+ */
+struct cv_cloud_conf {
+	struct cv_conf_head head;
+	char *clouds_yaml;  /* a clouds.yaml file, or NULL: the search path */
+	char *cloud;	    /* its entry, or NULL: the section's name */
+	char *secrets_file; /* KEY=VALUE secrets (os-auth.h), or NULL */
+	char *region;	    /* overrides clouds.yaml's, or NULL */
+	enum cv_cloud_interface interface;
+	char *ca_file;	   /* a CA bundle, or NULL: clouds.yaml's cacert, else the system's */
+	bool tls_verify;   /* no: clouds.yaml's insecure: true, for this node */
+	char *proxy;	   /* a proxy URL, or NULL: the proxy variables as libcurl reads them */
+	char *neutron_url; /* overrides the catalog's network endpoint, or NULL */
+	uint32_t call_timeout_ms; /* one HTTP call */
+	uint32_t op_timeout_ms;	  /* one operation, its retries included */
+};
+
+/* The entry of clouds.yaml that cloud section c names: its "cloud", else its name. */
+static inline const char *
+cv_cloud_entry(const struct cv_cloud_conf *c)
+{
+	return c->cloud ? c->cloud : c->head.name;
+}
+
 /* Most addresses of one VIP (a group moving as one: issue 13). */
 #define CV_VIP_ADDRS_MAX 8
 
@@ -139,6 +176,16 @@ struct cv_vip_conf {
 	bool nodad;
 	bool deprecated;
 	char *notify; /* hook run on each of our transitions: command line, or NULL */
+	/* backend openstack: the cloud section, the floating IP (its Neutron
+	 * id) and this node's port (and fixed IP of it, NULL: its first) */
+	char *cloud;
+	char *floating_ip;
+	char *port;
+	char *fixed_ip;
+	/* Not from the file: the cloud section named (openstack; NULL
+	 * otherwise, and in an orphan: see engine-orphan.c). Points into the
+	 * same config. */
+	const struct cv_cloud_conf *cloud_conf;
 
 	/* Not from the file: a VIP of several addresses (or one on a "dev" of
 	 * its own) has a member per address, a copy of it with that address
@@ -198,6 +245,8 @@ struct cv_config {
 	size_t n_checks;
 	struct cv_vip_conf *vips;
 	size_t n_vips;
+	struct cv_cloud_conf *clouds;
+	size_t n_clouds;
 	struct cv_host_entry *by_host; /* every VIP address by host: cv_config_find_vip_by_host */
 	size_t n_by_host;
 
@@ -295,6 +344,7 @@ const struct cv_vip_conf *cv_config_find_vip_by_host(const struct cv_config *c,
 						      const struct cv_addr *a, size_t *ret_k);
 const struct cv_node_conf *cv_config_find_node(const struct cv_config *c, const char *name);
 const struct cv_check_conf *cv_config_find_check(const struct cv_config *c, const char *name);
+const struct cv_cloud_conf *cv_config_find_cloud(const struct cv_config *c, const char *name);
 /* A check's kind ("http", "exec", "tcp", "link": the one key of those set) and its value. */
 const char *cv_check_kind(const struct cv_check_conf *k);
 const char *cv_check_target(const struct cv_check_conf *k);
@@ -305,6 +355,7 @@ const char *cv_backend_to_string(enum cv_backend_kind b);
 enum cv_backend_kind cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
 const char *cv_garp_to_string(enum cv_garp g);
 enum cv_garp cv_garp_from_string(const char *s);
+const char *cv_cloud_interface_to_string(enum cv_cloud_interface i);
 
 /* ---- diff for reload ---- */
 
@@ -313,6 +364,7 @@ enum cv_conf_section_kind {
 	CV_CONF_NODE,
 	CV_CONF_CHECK,
 	CV_CONF_VIP,
+	CV_CONF_CLOUD, /* last: the kinds before it keep their numbers */
 	_CV_CONF_SECTION_MAX,
 	_CV_CONF_SECTION_INVALID = -EINVAL,
 };
@@ -331,7 +383,7 @@ struct cv_conf_change {
 };
 
 struct cv_config_diff {
-	struct cv_conf_change *changes; /* owned; cluster first, then nodes, checks, vips */
+	struct cv_conf_change *changes; /* owned; cluster first, then nodes, checks, vips, clouds */
 	size_t n_changes;
 };
 

@@ -34,6 +34,48 @@ push_del(struct cv_engine *e, struct orphan *o)
 	cv_actions_push(e->out, &a);
 }
 
+static void
+orphan_free(struct orphan *o)
+{
+	if (!o)
+		return;
+	cv_vip_conf_free_members(&o->conf);
+	free(o->ifname);
+	for (size_t i = 0; i < ELEMENTSOF(o->cloud_strs); i++)
+		free(o->cloud_strs[i]);
+	free(o);
+}
+
+/* Copy s into *ret (NULL stays NULL): false when out of memory. */
+static bool
+dup_opt(const char *s, char **ret)
+{
+	*ret = s ? strdup(s) : NULL;
+	return !s || *ret;
+}
+
+/*
+ * The strings ADDR_DEL needs, owned: the old config goes. An openstack
+ * VIP keeps its cloud section's name but not the section (cloud_conf
+ * NULL): its backend finds its client by that name (os-backend.c).
+ */
+static bool
+orphan_own_strings(struct orphan *o, const struct cv_vip_conf *vc)
+{
+	const char *os[] = { vc->cloud, vc->floating_ip, vc->port, vc->fixed_ip };
+	bool ok = dup_opt(vc->interface, &o->ifname);
+
+	for (size_t i = 0; i < ELEMENTSOF(os); i++)
+		ok = dup_opt(os[i], &o->cloud_strs[i]) && ok;
+	o->conf.interface = o->ifname;
+	o->conf.cloud = o->cloud_strs[0];
+	o->conf.floating_ip = o->cloud_strs[1];
+	o->conf.port = o->cloud_strs[2];
+	o->conf.fixed_ip = o->cloud_strs[3];
+	o->conf.cloud_conf = NULL;
+	return ok;
+}
+
 int
 cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const struct vip_rt *v,
 		     bool remove_now)
@@ -43,22 +85,20 @@ cv_engine_orphan_add(struct cv_engine *e, const struct cv_vip_conf *vc, const st
 
 	if (list)
 		e->orphans = list;
-	if (!list || !o || (vc->interface && !(o->ifname = strdup(vc->interface)))) {
-		if (o)
-			free(o->ifname);
+	if (!list || !o) {
 		free(o);
 		return -ENOMEM;
 	}
 	snprintf(o->name, sizeof(o->name), "%s", vc->head.name);
 	o->conf = *vc;
 	o->conf.head.name = o->name;
-	o->conf.interface = o->ifname;
 	o->conf.prefer = o->conf.check = (struct cv_name_list){ 0 };
 	o->conf.notify = NULL;
+	o->conf.members = NULL;
+	o->conf.n_members = 0;
 	/* its own members: the old config's go with it */
-	if (cv_vip_conf_make_members(&o->conf) < 0) {
-		free(o->ifname);
-		free(o);
+	if (!orphan_own_strings(o, vc) || cv_vip_conf_make_members(&o->conf) < 0) {
+		orphan_free(o);
 		return -ENOMEM;
 	}
 	o->epoch = v->op_epoch;
@@ -223,11 +263,8 @@ cv_engine_orphans_wakeup(const struct cv_engine *e)
 static void
 free_list(struct orphan **list, size_t n)
 {
-	for (size_t k = 0; k < n; k++) {
-		cv_vip_conf_free_members(&list[k]->conf);
-		free(list[k]->ifname);
-		free(list[k]);
-	}
+	for (size_t k = 0; k < n; k++)
+		orphan_free(list[k]);
 	free(list);
 }
 

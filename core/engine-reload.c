@@ -68,11 +68,20 @@ release_old(struct cv_engine *e, struct cv_engine *old, size_t i)
 }
 
 static bool
+same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Held the same way: a floating IP moved to another port is another holding. */
+static bool
 same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
 {
 	/* every address, in order, each with its interface */
 	return cv_vip_addrs_equal(&a->addrs, &b->addrs) && a->backend == b->backend &&
-	       strcmp(a->interface ? a->interface : "", b->interface ? b->interface : "") == 0;
+	       same_str(a->interface, b->interface) && same_str(a->cloud, b->cloud) &&
+	       same_str(a->floating_ip, b->floating_ip) && same_str(a->port, b->port) &&
+	       same_str(a->fixed_ip, b->fixed_ip);
 }
 
 static int

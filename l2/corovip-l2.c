@@ -757,7 +757,7 @@ prepare(struct ctx *x, int argc, char **argv)
 		return r;
 	r = make_vips(x);
 	if (r == 0)
-		r = cv_oneshot_new(CV_BACKEND_L2, (uint8_t)x->o.tag, &x->run);
+		r = cv_oneshot_new(CV_BACKEND_L2, (uint8_t)x->o.tag, 0, &x->run);
 	if (r < 0)
 		fprintf(stderr, PROG ": %s: %s\n", argv[0], cv_strerror(r));
 	return r;

@@ -109,9 +109,11 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 	left = cv_l2_sweep(x->nl, owned, keep_held, &c, &found);
 	if (left < 0)
 		return left;
-	/* a group with an address missing is gone too: its add takes it whole */
+	/* a group with an address missing is gone too: its add takes it
+	 * whole (the other backends' VIPs have no address here) */
 	for (size_t i = 0; gone && i < n_vips; i++)
 		if (seen[i] < cv_engine_config(engine)->vips[i].addrs.n &&
+		    cv_engine_config(engine)->vips[i].backend == CV_BACKEND_L2 &&
 		    cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);
 	return left;

@@ -129,6 +129,12 @@ cv_cpg_has_pending(const struct cv_cpg *c)
 	return cpg_pending;
 }
 
+uint32_t
+cv_cpg_nodeid(const struct cv_cpg *c)
+{
+	return 7;
+}
+
 /* ---- the test's loop and engine ---- */
 
 static struct env {

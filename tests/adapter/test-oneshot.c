@@ -141,7 +141,7 @@ run(enum cv_oneshot_op op, bool announce, uint32_t deadline_ms, struct cv_onesho
 	struct cv_oneshot_req req = { .op = op, .vips = vips, .n = NVIPS, .announce = announce,
 				      .deadline_ms = deadline_ms };
 
-	return cv_oneshot_apply(CV_BACKEND_L2, 0x6c, &req, res);
+	return cv_oneshot_apply(CV_BACKEND_L2, 0x6c, 0, &req, res);
 }
 
 static void
@@ -218,7 +218,7 @@ a_kind_not_built_cannot_run(void **state)
 {
 	struct cv_oneshot *s = NULL;
 
-	assert_int_equal(cv_oneshot_new(CV_BACKEND_OPENSTACK, 0x6c, &s), -EOPNOTSUPP);
+	assert_int_equal(cv_oneshot_new(CV_BACKEND_AWS, 0x6c, 0, &s), -EOPNOTSUPP);
 	assert_null(s);
 }
 

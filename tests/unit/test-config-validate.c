@@ -283,6 +283,74 @@ link_local_vips_take_their_interface_as_scope(void **state)
 	assert_string_equal(e.msg, "fe80::50 is already used by vip 'a' at line 2, column 2");
 }
 
+
+#define OS_VIP(name, addr, cloud)                                                                  \
+	"vip " name " {\n address: " addr "\n backend: openstack\n cloud: " cloud                   \
+	"\n floating_ip: 2f245a7b-796b-4f26-9cf9-9e82d248fda7\n port: p-1\n}\n"
+
+/* Each openstack VIP points at its cloud section once parsed; the others at none. */
+static void
+openstack_vips_point_at_their_cloud_section(void **state)
+{
+	struct cv_config *c = parse_ok("cloud b {\n}\ncloud a {\n region: R1\n}\n"
+				       OS_VIP("x", "203.0.113.1", "a") OS_VIP("y", "203.0.113.2", "b")
+				       "vip z {\n address: 192.0.2.1\n interface: e0\n}\n");
+
+	assert_ptr_equal(c->vips[0].cloud_conf, cv_config_find_cloud(c, "a"));
+	assert_string_equal(c->vips[0].cloud_conf->region, "R1");
+	assert_ptr_equal(c->vips[1].cloud_conf, cv_config_find_cloud(c, "b"));
+	assert_null(c->vips[2].cloud_conf);
+	assert_null(c->vips[0].interface);
+	assert_int_equal(c->vips[0].n_members, 0); /* one address: the VIP itself */
+	/* the entry of clouds.yaml: the section's name unless cloud says otherwise */
+	assert_string_equal(cv_cloud_entry(c->vips[1].cloud_conf), "b");
+	assert_int_equal(c->clouds[0].call_timeout_ms, 5000);
+	assert_int_equal(c->clouds[0].op_timeout_ms, 15000);
+	assert_true(c->clouds[0].tls_verify);
+	cv_config_free(c);
+}
+
+/* The floating IP is in a VIP's digest, the port (each node's own) and the cloud section are not. */
+static void
+the_port_and_the_cloud_section_are_per_node(void **state)
+{
+	struct cv_config *a = parse_ok("cloud a {\n}\n" OS_VIP("x", "203.0.113.1", "a"));
+	struct cv_config *b = parse_ok("cloud a {\n region: R2\n proxy: http://p:3128\n}\n"
+				       "vip x {\n address: 203.0.113.1\n backend: openstack\n"
+				       " cloud: a\n floating_ip: 2f245a7b-796b-4f26-9cf9-9e82d248fda7\n"
+				       " port: p-2\n fixed_ip: 10.0.0.2\n}\n");
+	struct cv_config *d = parse_ok("cloud a {\n}\n"
+				       "vip x {\n address: 203.0.113.1\n backend: openstack\n"
+				       " cloud: a\n floating_ip: 5d33d0e3\n port: p-1\n}\n");
+
+	assert_int_equal(cv_config_vip_digest(a, 0), cv_config_vip_digest(b, 0));
+	assert_int_equal(cv_config_digest(a), cv_config_digest(b));
+	assert_int_not_equal(cv_config_vip_digest(a, 0), cv_config_vip_digest(d, 0));
+	cv_config_free(a);
+	cv_config_free(b);
+	cv_config_free(d);
+}
+
+static void
+openstack_vips_refuse_what_they_cannot_use(void **state)
+{
+	struct cv_conf_error e;
+
+	e = parse_fails("cloud a {\n}\nvip x {\n address: 203.0.113.1 dev e0\n"
+			" backend: openstack\n cloud: a\n floating_ip: f\n port: p\n}\n");
+	assert_string_equal(e.key, "address");
+	assert_string_equal(e.msg, "backend openstack takes one address (the floating IP's), without 'dev'");
+	e = parse_fails("vip x {\n address: 192.0.2.1\n interface: e0\n port: p\n}\n");
+	assert_string_equal(e.msg, "port is for backend openstack only");
+	e = parse_fails("cloud a {\n}\n" OS_VIP("x", "203.0.113.1", "b"));
+	assert_int_equal(e.line, 6); /* its cloud key */
+	assert_string_equal(e.key, "cloud");
+	e = parse_fails("cloud a {\n call_timeout: 20s\n}\n");
+	assert_string_equal(e.key, "op_timeout");
+	e = parse_fails("cloud a {\n}\ncloud a {\n}\n");
+	assert_string_equal(e.msg, "duplicate section 'cloud a', first at line 1, column 1");
+}
+
 int
 main(void)
 {
@@ -299,6 +367,9 @@ main(void)
 		cmocka_unit_test(vips_are_found_by_host_address),
 		cmocka_unit_test(groups_list_their_addresses_and_move_as_members),
 		cmocka_unit_test(groups_refuse_shared_and_malformed_addresses),
+		cmocka_unit_test(openstack_vips_point_at_their_cloud_section),
+		cmocka_unit_test(the_port_and_the_cloud_section_are_per_node),
+		cmocka_unit_test(openstack_vips_refuse_what_they_cannot_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
