@@ -89,6 +89,9 @@ struct daemon {
 	/* when the first exchange it saw after each node's daemon froze
 	 * began (a STATE with RESEND read; sim-check.c) */
 	uint64_t asked_at[SIM_MAX_NODES + 1];
+	/* whether the last STATE it read of each node said PREEMPT_HOLD: the
+	 * one that no longer says it moves VIPs (sim.c note_preempt_end) */
+	bool heard_hold[SIM_MAX_NODES + 1];
 	bool join_feed;			      /* joined: its first GROUP/TOTEM/QUORUM are due */
 	struct cv_member join_extra[2];
 	size_t n_join_extra;
@@ -260,7 +263,9 @@ struct sim {
 	size_t n_log, cap_log;
 	char **viol;
 	size_t n_viol;
-	uint64_t last_change; /* the latest fault or command: liveness counts from it */
+	/* the latest fault or command, or a preempt delay's end (sim.c
+	 * note_preempt_end): liveness counts from it */
+	uint64_t last_change;
 	uint64_t checked_at;  /* the last ms the checker ran for */
 	bool dirty;	      /* something happened in the current ms */
 	bool started;	      /* net_init ran */

@@ -130,6 +130,7 @@ proc_start_prepare(struct sim *s, struct node *n)
 	d->blocked = false;
 	memset(d->heard_at, 0, sizeof(d->heard_at));
 	memset(d->asked_at, 0, sizeof(d->asked_at));
+	memset(d->heard_hold, 0, sizeof(d->heard_hold));
 	reaper_new(s, n);
 	ids = sim_config_nodeids(d->cfg);
 	r = cv_engine_new(d->cfg,

@@ -392,6 +392,26 @@ note_exchange(struct sim *s, struct node *n)
 	}
 }
 
+/*
+ * A member's preempt delay ends at the delivery of its STATE that no longer
+ * says PREEMPT_HOLD, and placement follows there (docs/safety.md, STATE):
+ * its preferred VIPs come back to it by a handoff (rule 3), the address
+ * unheld from the old holder's removal done to the RELEASED's delivery.
+ * It comes preempt_delay (and the start-up waits) after the member's
+ * return, and the removal may be slow: a change, liveness counts from it
+ * (sim-check.c; prop-preempt-delay-slow-handoff).
+ */
+static void
+note_preempt_end(struct sim *s, struct node *n, const struct inev *ev)
+{
+	uint32_t from = ev->ev.message.nodeid;
+	bool hold = ev->msg.state.flags & CV_PROTO_STATE_PREEMPT_HOLD;
+
+	if (n->d.heard_hold[from] && !hold && s->now > s->last_change)
+		s->last_change = s->now;
+	n->d.heard_hold[from] = hold;
+}
+
 static void
 step(struct sim *s, struct node *n, struct inev *ev)
 {
@@ -411,6 +431,8 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		if (ev->msg.type == CV_PROTO_TYPE_STATE &&
 		    (ev->msg.state.flags & CV_PROTO_STATE_RESEND))
 			note_exchange(s, n);
+		if (ev->msg.type == CV_PROTO_TYPE_STATE)
+			note_preempt_end(s, n, ev);
 	} else if (ev->ev.type == CV_EV_ACTION_RESULT)
 		sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&ev->ev),
 			  cv_action_type_to_string(ev->ev.result.op), ev->ev.result.vip,
