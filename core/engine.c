@@ -622,6 +622,8 @@ next_wakeup(struct cv_engine *e)
 		at = CV_MIN(at, e->stop_deadline);
 	if (cv_engine_settling(e)) /* then what placement gave us goes WAITING */
 		at = CV_MIN(at, e->settle_until);
+	if (!e->exchange_done && e->now < e->settle_until) /* the exchange's start-up wait */
+		at = CV_MIN(at, e->settle_until);
 	for (size_t i = 0; e->n_in_state[CV_VIP_WAITING] && i < e->n_vips; i++) {
 		uint64_t d = NEVER;
 
