@@ -426,6 +426,15 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 	if (!same) {
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;
+		/* A STATE is fresh for the ring it came in (docs/safety.md,
+		 * STATE). Every member gets this confchg before the ring's
+		 * first message, one point for all; a member's GROUP event
+		 * need not show a join (our corosync frozen through the ring
+		 * the others formed without us): a STATE from before that
+		 * ring would still count at the exchange's end, its sender
+		 * excluded since, and hide the owner the others' STATEs name
+		 * (prop-cs-frozen-observer-stale-state). */
+		unfresh_all(e);
 		cv_engine_end_moves_of_gone(e);
 		judge_unseen_leaves(e);
 		unspeak(e);

@@ -182,6 +182,8 @@ struct node {
 	bool start_queued;	   /* started while its daemon stops: starts once it has stopped */
 	uint64_t outside_reported; /* the outside_since already reported */
 	uint64_t inc;		   /* corosync instance: a crash or a kill starts a new one */
+	struct ring *quorum_owed;  /* its notification came due while frozen: told at the thaw */
+	uint64_t quorum_owed_gen;
 };
 
 enum ev_kind {
@@ -332,6 +334,7 @@ void quorum_ring_init(struct sim *s, struct ring *r, const uint64_t *comp);
 struct inev *quorum_ev(const struct sim *s, const struct ring *r);
 bool quorum_may_be_quorate(const struct sim *s, const struct ring *r);
 void quorum_feed(struct sim *s, struct node *n, struct ring *r);
+void quorum_thawed(struct sim *s, struct node *n);
 void quorum_cmd(struct sim *s, const struct sim_cmd *c);
 void quorum_recount(struct sim *s);
 

@@ -559,6 +559,8 @@ node_fault_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 			n->cs = c->type == SIM_CS_FREEZE ? CS_FROZEN : CS_UP;
 			n->d.block_seq++; /* a call's answer is not coming while frozen */
 			proc_unblock(s, n);
+			if (c->type == SIM_CS_THAW)
+				quorum_thawed(s, n);
 			net_update(s);
 		}
 		return true;

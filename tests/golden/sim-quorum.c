@@ -158,6 +158,21 @@ quorum_feed(struct sim *s, struct node *n, struct ring *r)
 					    .gen = n->d.gen });
 }
 
+/*
+ * n's corosync runs again: a quorum notification that came due while it was
+ * frozen goes out now, if n is still in that ring with that daemon (a frozen
+ * corosync delays its callbacks, it does not drop them).
+ */
+void
+quorum_thawed(struct sim *s, struct node *n)
+{
+	struct ring *r = n->quorum_owed;
+
+	n->quorum_owed = NULL;
+	if (r && n->ring == r && !r->stopped && n->d.gen == n->quorum_owed_gen && net_cs_alive(n))
+		net_feed_cs(s, n, quorum_ev(s, r));
+}
+
 /* Is r the operational ring of its members (a change can be agreed in it)? */
 static bool
 current(const struct sim *s, const struct ring *r)

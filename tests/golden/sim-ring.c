@@ -396,8 +396,16 @@ net_handle(struct sim *s, const struct event *ev)
 		confchg(s, n, ev->ring);
 		break;
 	case EV_QUORUM:
-		if (n->ring == ev->ring && n->d.gen == ev->gen && net_cs_alive(n))
+		if (n->ring != ev->ring || n->d.gen != ev->gen)
+			break;
+		if (net_cs_alive(n)) {
 			net_feed_cs(s, n, quorum_ev(s, ev->ring));
+		} else if (!n->crashed && n->cs == CS_FROZEN) {
+			/* votequorum's notification is only late: it goes
+			 * out when this corosync runs again (quorum_thawed) */
+			n->quorum_owed = ev->ring;
+			n->quorum_owed_gen = ev->gen;
+		}
 		break;
 	case EV_RING_SYNC:
 		ring_sync(s, ev->ring);
