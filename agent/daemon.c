@@ -1114,12 +1114,12 @@ daemon_done(struct cv_daemon *d)
 			qb_loop_signal_del(d->loop, d->sigs[i]);
 	cv_quorum_free(d->quorum);
 	cv_timings_free(d->timings);
-	cv_cpg_free(d->cpg);
 	if (d->reconcile_armed)
 		qb_loop_timer_del(d->loop, d->reconcile_timer);
 	if (d->exec)
 		cv_l2_reconcile(l2(d), &d->owned, NULL, NULL, NULL); /* nothing left behind */
 	cv_executor_free(d->exec);
+	cv_cpg_free(d->cpg); /* after the executor, which borrows it */
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
 	cv_nl_monitor_free(d->mon);

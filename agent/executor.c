@@ -188,15 +188,17 @@ struct cv_backend *
 cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 {
 	const struct cv_backend_ops *ops;
-	/* The node id: a cloud backend is made at its first acquire, after
-	 * the join (L2, made at once, does not use it). */
 	struct cv_backend_env env = { .loop = x->loop, .tag = x->tag, .result = result,
-				      .progress = cv_reaper_beat, .gone = gone, .userdata = x,
-				      .nodeid = x->cpg ? cv_cpg_nodeid(x->cpg) : 0 };
+				      .progress = cv_reaper_beat, .gone = gone, .userdata = x };
 	int r;
 
 	if ((unsigned)kind >= _CV_BACKEND_MAX)
 		return NULL;
+	/* The node id, only when one is made (a cloud backend at its first
+	 * acquire, after the join; L2, made at once, does not use it): at the
+	 * daemon's end the connection is gone and the backends are made. */
+	if (!x->backends[kind] && x->cpg)
+		env.nodeid = cv_cpg_nodeid(x->cpg);
 	if (x->backends[kind])
 		return x->backends[kind];
 	ops = cv_backend_lookup(kind);
