@@ -165,6 +165,9 @@ struct cv_engine {
 	uint64_t view_adopted_at;
 	bool exchange_done;
 	uint64_t settle_until;	/* after our start: wait this long for view members' daemons */
+	/* Our first exchange waits for view members without a daemon in the
+	 * group: until it joins or a SILENT about it (sent from settle_until). */
+	bool settle_open;
 	bool merged;		/* the adopted view gained members: re-announce once the exchange is done */
 
 	struct peer peers[CV_MAX_NODES];
@@ -376,6 +379,8 @@ void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
 bool cv_engine_settling(const struct cv_engine *e);
+/* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */
+bool cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p);
 bool cv_engine_preempt_held(const struct cv_engine *e);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);

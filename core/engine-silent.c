@@ -47,6 +47,8 @@ exchanging(const struct cv_engine *e)
 static bool
 owes_state(const struct cv_engine *e, const struct peer *p)
 {
+	if (cv_engine_awaits_daemon(e, p))
+		return true; /* a daemon still starting, or none: at settle_until */
 	return p->in_view && p->nodeid != e->me && !p->excluded && cv_engine_expects_state(p) &&
 	       !(p->state_fresh && same_ring(p->state_ring, e->view_ring));
 }
@@ -62,6 +64,11 @@ due_at(const struct cv_engine *e, const struct peer *p)
 {
 	uint64_t from = CV_MAX(e->exchange_since, p->spoke_at == NEVER ? 0 : p->spoke_at);
 
+	/* start-up: a member with no daemon in the group is told at the end
+	 * of our wait for it (engine-view.c check_exchange) */
+	if (cv_engine_awaits_daemon(e, p))
+		return CV_MAX(CV_MAX(e->settle_until, p->silence_told_at + e->lease_ms),
+			      e->watch_from + e->cfg->cluster.heartbeat_ms);
 	from = CV_MAX(from, p->silence_told_at);
 	return CV_MAX(from + e->lease_ms, e->watch_from + e->cfg->cluster.heartbeat_ms);
 }

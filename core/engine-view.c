@@ -350,8 +350,10 @@ adopt(struct cv_engine *e)
 	/* Starting up, give the daemons of the other view members one
 	 * re-formation's time to join before placing anything: otherwise the
 	 * first daemon up takes every VIP and stickiness keeps them there. */
-	if (!e->have_view && e->settle_until == 0)
+	if (!e->have_view && e->settle_until == 0) {
 		e->settle_until = e->now + e->token_ms + e->consensus_ms;
+		e->settle_open = true;
+	}
 	e->view_ring = e->totem_ring;
 	e->have_view = true;
 	e->view_adopted_at = e->now;
@@ -553,6 +555,13 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	return 0;
 }
 
+bool
+cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p)
+{
+	return e->settle_open && p->in_view && !p->excluded && p->n_pids == 0 &&
+	       p->nodeid != e->me;
+}
+
 /*
  * Does this node have a process in the group we should hear a STATE from?
  * Its reaper too: a daemon that joined after the daemon naming it died
@@ -634,10 +643,12 @@ cv_engine_restart_exchange(struct cv_engine *e, const struct peer *asker)
  * the first daemon up places every VIP on itself, and with a thousand VIPs
  * the moves that follow each join (STATEs, RELEASEDs, adds and removals)
  * starved a loaded machine until reapers killed daemons
- * (tests/integration/reaper-liveness.sh). That end is a time of our own,
- * not a point of the stream: pending/advK-settle-split shows two owners
- * from it (placements on either side of a HEALTH); the fix it needs is an
- * end at one point of the stream (a SILENT-like word), still to do.
+ * (tests/integration/reaper-liveness.sh). That wait ends at one point of
+ * the stream for every member that waits: at its daemon's join, or at the
+ * delivery of a SILENT about the node, which we send once our wait's time
+ * is over (engine-silent.c). Ending it at a time of our own made members
+ * that started at different times place from different inputs, a HEALTH
+ * or STATE delivered in between: two owners (advK-settle-split).
  */
 bool
 cv_engine_check_exchange(struct cv_engine *e)
@@ -651,15 +662,15 @@ cv_engine_check_exchange(struct cv_engine *e)
 		/* A SILENT about it was delivered (engine-silent.c). */
 		if (!p->in_view || p->excluded)
 			continue;
-		if (!cv_engine_expects_state(p)) {
-			if (p->n_pids == 0 && e->now < e->settle_until)
-				return false; /* its daemon may still be starting */
+		if (cv_engine_awaits_daemon(e, p))
+			return false; /* its daemon may still be starting */
+		if (!cv_engine_expects_state(p))
 			continue;
-		}
 		if (!p->state_fresh || !ring_equal(p->state_ring, e->view_ring))
 			return false;
 	}
 	e->exchange_done = true;
+	e->settle_open = false; /* later members without a daemon are not waited for */
 	e->placement_dirty = true;
 	cv_engine_restart_owners(e);
 	cv_engine_notice(e, CV_NOTICE_EXCHANGE_DONE, (uint32_t)e->n_peers, NULL);
