@@ -144,8 +144,8 @@ cv_config_digest(const struct cv_config *c)
 	return sum;
 }
 
-static uint32_t
-addr_key(const struct cv_addr *a)
+uint32_t
+cv_config_addr_key(const struct cv_addr *a)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	uint8_t family = a->family;
@@ -161,8 +161,11 @@ addr_key(const struct cv_addr *a)
 size_t
 cv_config_vip_addr_keys(const struct cv_vip_conf *v, uint32_t *keys)
 {
+	/* kept in the address since the parse (cv_config_index_hosts): STATE
+	 * sends and placement read them per VIP each time */
 	for (size_t k = 0; k < v->addrs.n; k++)
-		keys[k] = addr_key(&v->addrs.v[k].addr);
+		keys[k] = v->addrs.v[k].key ? v->addrs.v[k].key
+					    : cv_config_addr_key(&v->addrs.v[k].addr);
 	return v->addrs.n;
 }
 

@@ -121,6 +121,8 @@ int cv_conf_validate(const struct cv_config *c, struct cv_conf_error *reterr);
 
 /* Build c->by_host (cv_config_find_vip_by_host) once the VIPs are final: 0 or -ENOMEM. */
 int cv_config_index_hosts(struct cv_config *c);
+/* The address key of a (config-format.c: cv_config_vip_addr_keys). */
+uint32_t cv_config_addr_key(const struct cv_addr *a);
 /* Build each VIP's members (cv_vip_conf_make_members) once the VIPs are final. */
 int cv_config_make_members(struct cv_config *c);
 /* Point each openstack VIP at its cloud section (cv_vip_conf.cloud_conf). */

@@ -209,10 +209,12 @@ cv_config_index_hosts(struct cv_config *c)
 		return -ENOMEM;
 	n = 0;
 	for (size_t i = 0; i < c->n_vips; i++)
-		for (size_t k = 0; k < c->vips[i].addrs.n; k++)
+		for (size_t k = 0; k < c->vips[i].addrs.n; k++) {
+			c->vips[i].addrs.v[k].key = cv_config_addr_key(&c->vips[i].addrs.v[k].addr);
 			v[n++] = (struct cv_host_entry){ .host = host_of(&c->vips[i].addrs.v[k].addr),
 							 .vip = (uint32_t)i,
 							 .k = (uint32_t)k };
+		}
 	qsort(v, n, sizeof(*v), by_host_key);
 	free(c->by_host);
 	c->by_host = v;

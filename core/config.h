@@ -152,6 +152,7 @@ struct cv_vip_addr {
 	struct cv_addr addr;
 	char dev[CV_IFNAME_MAX + 1]; /* its own interface, or "" for the VIP's */
 	uint32_t line, col;	     /* where in the file (0: not from a file) */
+	uint32_t key;		     /* its address key, set once parsed (0: not yet) */
 };
 
 /* A VIP's addresses, in file order: one placement, epoch and batch. */
