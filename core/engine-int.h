@@ -378,7 +378,6 @@ bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
-bool cv_engine_settling(const struct cv_engine *e);
 /* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */
 bool cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p);
 bool cv_engine_preempt_held(const struct cv_engine *e);

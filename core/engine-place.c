@@ -403,26 +403,6 @@ quorum_just_gained(const struct cv_engine *e)
 	return e->quorum_gained_at && e->now < e->quorum_gained_at + e->guard_ms;
 }
 
-/*
- * Starting up, we give the daemons of the other view members one
- * re-formation's time to join before taking anything: otherwise the first
- * daemon up takes every VIP and stickiness keeps them there. Placement
- * goes on meanwhile (the exchange ends at one point of the stream for all);
- * a daemon joining restarts it, from the claims: what placement gave us
- * stays IDLE meanwhile (engine.c drive_vips), or our STATE would claim it
- * (WAITING) and the restart would give it back to us.
- */
-bool
-cv_engine_settling(const struct cv_engine *e)
-{
-	if (e->now >= e->settle_until)
-		return false;
-	for (size_t s = 0; s < e->n_peers; s++)
-		if (e->peers[s].in_view && !e->peers[s].excluded && e->peers[s].n_pids == 0)
-			return true;
-	return false;
-}
-
 static bool
 may_take_now(const struct cv_engine *e)
 {
@@ -430,8 +410,7 @@ may_take_now(const struct cv_engine *e)
 	 * BLOCKED flags of its last one, the rest may say them again. */
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
-	       !quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e) &&
-	       !cv_engine_settling(e);
+	       !quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e);
 }
 
 uint64_t
@@ -652,8 +631,6 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, ignorant);
 	if (quorum_just_gained(e))
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
-	if (cv_engine_settling(e))
-		deadline = CV_MIN(deadline, e->settle_until);
 	if (word_only(e, v))
 		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));
 	/* a member's BLOCKED that does not clear: its word is asked for too */

@@ -518,7 +518,7 @@ drive_vips(struct cv_engine *e)
 		/* Still its owner after letting go on our own (lapse, failed add,
 		 * stop): wait until our STATE has moved it, or we are well again. */
 		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE && v->local_healthy &&
-		    !e->lapsed && !e->stopping && !e->own_state_pending && !cv_engine_settling(e))
+		    !e->lapsed && !e->stopping && !e->own_state_pending)
 			cv_engine_vip_event(e, i, CV_VE_OWNED, CV_REASON_PLACEMENT);
 		else if (v->owner != e->me && v->state != CV_VIP_IDLE)
 			cv_engine_vip_event(e, i, CV_VE_DISOWNED, CV_REASON_PLACEMENT);
@@ -620,8 +620,6 @@ next_wakeup(struct cv_engine *e)
 	at = CV_MIN(at, cv_engine_preempt_due(e));
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
-	if (cv_engine_settling(e)) /* then what placement gave us goes WAITING */
-		at = CV_MIN(at, e->settle_until);
 	if (!e->exchange_done && e->now < e->settle_until) /* the exchange's start-up wait */
 		at = CV_MIN(at, e->settle_until);
 	for (size_t i = 0; e->n_in_state[CV_VIP_WAITING] && i < e->n_vips; i++) {
