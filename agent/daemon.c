@@ -1067,6 +1067,17 @@ ipc_checks(void *userdata, const struct cv_ipc_check **ret)
 	return n;
 }
 
+static bool
+ipc_cloud(void *userdata, size_t vip, struct cv_backend_status *ret)
+{
+	struct cv_daemon *d = userdata;
+	const struct cv_config *cfg = d->engine ? cv_engine_config(d->engine) : NULL;
+
+	/* the engine's config: the one status names the VIPs from */
+	return d->exec && cfg && vip < cfg->n_vips &&
+	       cv_executor_backend_status(d->exec, &cfg->vips[vip], ret);
+}
+
 static int
 ipc_admin(void *userdata, const struct cv_event *ev, const char **ret_refused)
 {
@@ -1087,6 +1098,7 @@ serve_ipc(struct cv_daemon *d)
 		.engine = ipc_engine,
 		.cpg_stats = ipc_cpg_stats,
 		.checks = ipc_checks,
+		.cloud = ipc_cloud,
 		.admin = ipc_admin,
 		.reload = ipc_reload,
 		.progress = cv_reaper_beat,

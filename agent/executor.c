@@ -212,6 +212,15 @@ cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 	return x->backends[kind];
 }
 
+bool
+cv_executor_backend_status(struct cv_executor *x, const struct cv_vip_conf *v,
+			   struct cv_backend_status *ret)
+{
+	struct cv_backend *b = (unsigned)v->backend < _CV_BACKEND_MAX ? x->backends[v->backend] : NULL;
+
+	return b && b->ops->status && b->ops->status(b, v, ret);
+}
+
 static void
 announce(struct cv_executor *x, const struct cv_action *a)
 {

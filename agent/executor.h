@@ -38,6 +38,10 @@ void cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
  */
 struct cv_backend *cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind);
 
+/* What v's backend knows of it in the provider (backend.h); false: nothing. */
+bool cv_executor_backend_status(struct cv_executor *x, const struct cv_vip_conf *v,
+				struct cv_backend_status *ret);
+
 /*
  * Drop what points into a config about to be freed: each backend's
  * switch_config (L2: announce bursts of VIPs that next keeps with the same

@@ -91,6 +91,22 @@ struct cv_backend_env {
 	uint32_t nodeid; /* ours (corosync's), 0 if unknown: a cloud writes it with the epoch */
 };
 
+/*
+ * What a backend last saw of a VIP in the provider's API, for corovipctl
+ * status (a cloud's; L2 has none: the kernel's addresses are the status).
+ */
+struct cv_backend_status {
+	char resource[65];	 /* the provider's object (a floating IP's id) */
+	char where[65];		 /* what it was attached to at the last read ("": nothing) */
+	char fixed_ip[48];	 /* and to which address of it ("": none said) */
+	uint64_t epoch;		 /* the move written in it (0: none of corovip's) */
+	uint32_t node;		 /* ...by this node id */
+	uint64_t revision;	 /* the provider's revision at that read */
+	int64_t read_at_ms;	 /* Unix ms of that read; 0: never read */
+	char error[256];	 /* why the last operation failed ("": it did not) */
+	int64_t error_at_ms;	 /* Unix ms of that failure */
+};
+
 struct cv_backend_ops {
 	enum cv_backend_kind kind;
 	/* env is copied. 0 or -errno. */
@@ -104,6 +120,9 @@ struct cv_backend_ops {
 	void (*refresh)(struct cv_backend *b, const struct cv_backend_op *held, size_t n,
 			uint32_t lease_s);
 	void (*announce)(struct cv_backend *b, const struct cv_backend_op *op);
+	/* (optional) What it knows of v: false if nothing (never read, no error). */
+	bool (*status)(struct cv_backend *b, const struct cv_vip_conf *v,
+		       struct cv_backend_status *ret);
 };
 
 /* The backend of kind, or NULL when this build has none (aws, today). */

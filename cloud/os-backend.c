@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qblog.h>
 
@@ -71,6 +72,12 @@ struct held {
 	char fip[CV_OS_ID_MAX + 1], port[CV_OS_ID_MAX + 1];
 };
 
+/* What the last operation of a VIP saw, for status (backend.h). */
+struct seen {
+	char name[CV_NAME_MAX + 1];
+	struct cv_backend_status st;
+};
+
 struct osb {
 	struct cv_backend base;
 	struct cv_backend_env env;
@@ -81,6 +88,8 @@ struct osb {
 	size_t n_held;
 	char (*checked)[CV_OS_ID_MAX + 1]; /* floating IPs whose address was compared */
 	size_t n_checked;
+	struct seen *seen;
+	size_t n_seen;
 };
 
 static struct osb *
@@ -233,6 +242,96 @@ client_of(struct osb *b, const struct cv_vip_conf *v, struct client **ret, char 
 	return client_new(b, v->cloud_conf, ret, err, len);
 }
 
+/* ---- what status shows ---- */
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* VIP name's entry, made if need be (NULL: out of memory, status shows nothing). */
+static struct cv_backend_status *
+seen_of(struct osb *b, const char *name, const char *fip)
+{
+	struct seen *v;
+
+	for (size_t i = 0; i < b->n_seen; i++)
+		if (strcmp(b->seen[i].name, name) == 0)
+			return &b->seen[i].st;
+	v = realloc(b->seen, (b->n_seen + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	b->seen = v;
+	v = &b->seen[b->n_seen++];
+	*v = (struct seen){};
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->st.resource, sizeof(v->st.resource), "%s", fip);
+	return &v->st;
+}
+
+static void
+seen_fip(struct osb *b, const char *name, const struct cv_os_fip *fip)
+{
+	struct cv_backend_status *st = seen_of(b, name, fip->id);
+
+	if (!st)
+		return;
+	snprintf(st->resource, sizeof(st->resource), "%s", fip->id);
+	snprintf(st->where, sizeof(st->where), "%s", fip->port_id);
+	snprintf(st->fixed_ip, sizeof(st->fixed_ip), "%s", fip->fixed_ip);
+	st->epoch = cv_os_desc_epoch(fip->description, &st->node);
+	st->revision = fip->revision;
+	st->read_at_ms = wall_ms();
+}
+
+static void
+seen_outcome(struct osb *b, const char *name, const char *fip, int err, const char *why)
+{
+	struct cv_backend_status *st = seen_of(b, name, fip);
+
+	if (!st)
+		return;
+	if (err >= 0) {
+		st->error[0] = 0;
+		st->error_at_ms = 0;
+		return;
+	}
+	snprintf(st->error, sizeof(st->error), "%s", why);
+	st->error_at_ms = wall_ms();
+}
+
+/* A reload: what status keeps is the next config's VIPs' of the same floating IP. */
+static void
+seen_switch(struct osb *b, const struct cv_config *next)
+{
+	for (size_t i = 0; i < b->n_seen;) {
+		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, b->seen[i].name) : NULL;
+
+		if (v && v->backend == CV_BACKEND_OPENSTACK && v->floating_ip &&
+		    strcmp(v->floating_ip, b->seen[i].st.resource) == 0)
+			i++;
+		else
+			b->seen[i] = b->seen[--b->n_seen];
+	}
+}
+
+static bool
+status(struct cv_backend *base, const struct cv_vip_conf *v, struct cv_backend_status *ret)
+{
+	struct osb *b = osb_of(base);
+
+	for (size_t i = 0; i < b->n_seen; i++)
+		if (strcmp(b->seen[i].name, v->head.name) == 0) {
+			*ret = b->seen[i].st;
+			return true;
+		}
+	return false;
+}
+
 /* ---- what this backend holds ---- */
 
 static void
@@ -281,6 +380,7 @@ on_lost(void *userdata, const struct cv_os_fip *fip, const char *why)
 	for (size_t i = 0; i < b->n_held; i++)
 		if (strcmp(b->held[i].fip, fip->id) == 0 && strcmp(b->held[i].port, fip->port_id) != 0) {
 			qb_log(LOG_WARNING, "VIP '%s': not ours any more: %s", b->held[i].name, why);
+			seen_fip(b, b->held[i].name, fip);
 			tell_gone(b, b->held[i].name);
 		}
 }
@@ -366,6 +466,7 @@ finish(struct pending *p, int err, const char *why)
 		qb_log(LOG_ERR, "VIP '%s': %s of floating IP %s failed: %s", p->name,
 		       cv_action_type_to_string(p->op), p->fip, why && *why ? why : cv_strerror(err));
 	unlink_pending(b, p);
+	seen_outcome(b, p->name, p->fip, err, why && *why ? why : cv_strerror(err));
 	report(p, err, err < 0 ? (why && *why ? why : cv_strerror(err)) : NULL);
 	snprintf(fip, sizeof(fip), "%s", p->fip);
 	cv_os_op_cancel(p->os_op);
@@ -420,6 +521,8 @@ on_done(void *userdata, int err, const struct cv_os_fip *fip, const char *why)
 	struct pending *p = userdata;
 
 	p->os_op = NULL;
+	if (fip)
+		seen_fip(p->b, p->name, fip);
 	if (err < 0)
 		return finish(p, err, why);
 	if (p->checking)
@@ -551,6 +654,7 @@ switch_config(struct cv_backend *base, const struct cv_config *next)
 {
 	struct osb *b = osb_of(base);
 
+	seen_switch(b, next);
 	for (struct pending *p = b->ops; p; p = p->next) {
 		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, p->name) : NULL;
 
@@ -623,6 +727,7 @@ destroy(struct cv_backend *base)
 	cv_http_free(b->http);
 	free(b->held);
 	free(b->checked);
+	free(b->seen);
 	free(b);
 }
 
@@ -635,4 +740,5 @@ const struct cv_backend_ops cv_openstack_backend = {
 	.release = release,
 	.refresh = refresh,
 	.announce = NULL, /* Neutron tells the router: nothing of ours to send */
+	.status = status,
 };

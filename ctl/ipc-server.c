@@ -96,7 +96,9 @@ report(const struct cv_ipc_server *s)
 				   .cpg = s->ops->cpg_stats(s->userdata),
 				   .transitions = s->transitions,
 				   .n_transitions = s->n_transitions,
-				   .progress = s->ops->progress };
+				   .progress = s->ops->progress,
+				   .cloud = s->ops->cloud,
+				   .userdata = s->userdata };
 
 	if (s->ops->checks)
 		r.n_checks = s->ops->checks(s->userdata, &r.checks);

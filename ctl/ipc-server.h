@@ -30,6 +30,9 @@ struct cv_ipc_ops {
 	int (*admin)(void *userdata, const struct cv_event *ev, const char **ret_refused);
 	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */
 	int (*reload)(void *userdata, char *msg, size_t len);
+	/* What VIP vip's backend knows of it in the provider's API (false:
+	 * nothing; an L2 VIP). May be NULL. */
+	bool (*cloud)(void *userdata, size_t vip, struct cv_backend_status *ret);
 	/* Called every so often inside a long answer (thousands of VIPs): the
 	 * daemon's loop beats its reaper (agent/reaper.h). May be NULL. */
 	void (*progress)(void);

@@ -69,6 +69,36 @@ text_cluster(struct cv_strbuf *b, const struct cv_engine *e)
 			 cv_engine_guard_ms(e));
 }
 
+static bool
+cloud_of(const struct cv_ipc_report *r, size_t i, struct cv_backend_status *ret)
+{
+	*ret = (struct cv_backend_status){};
+	return r->cloud && r->cloud(r->userdata, i, ret);
+}
+
+/* "  cloud: floating IP X on port P (epoch E by node N, revision R), read at T" */
+static void
+text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
+{
+	struct cv_backend_status c;
+	char when[64];
+
+	if (!cloud_of(r, i, &c))
+		return;
+	if (c.read_at_ms) {
+		format_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
+		cv_strbuf_printf(b, "  cloud: %s on %s%s%s", c.resource, c.where[0] ? c.where : "nothing",
+				 c.fixed_ip[0] ? " " : "", c.fixed_ip);
+		if (c.epoch)
+			cv_strbuf_printf(b, " (epoch %" PRIu64 " by node %" PRIu32 ")", c.epoch, c.node);
+		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
+	}
+	if (c.error_at_ms) {
+		format_time((time_t)(c.error_at_ms / 1000), when, sizeof(when));
+		cv_strbuf_printf(b, "  cloud: last failure at %s: %s\n", when, c.error);
+	}
+}
+
 static void
 text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
@@ -85,6 +115,7 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 			 cv_vip_state_to_string(cv_engine_vip_state(e, i)),
 			 owner_name ? owner_name : "", owner_name ? " (" : "node ", owner,
 			 owner_name ? ")" : "", cv_engine_vip_epoch(e, i));
+	text_cloud(b, r, i);
 	if (!t)
 		return;
 	format_time(t->at, when, sizeof(when));
@@ -148,6 +179,18 @@ add(struct json_object *o, const char *key, struct json_object *v, int *err)
 		json_object_put(v);
 		*err = -ENOMEM;
 	}
+}
+
+/* "" as JSON null */
+static void
+add_string_or_null(struct json_object *o, const char *key, const char *s, int *err)
+{
+	if (!*s) {
+		if (json_object_object_add(o, key, NULL) < 0)
+			*err = -ENOMEM;
+		return;
+	}
+	add(o, key, json_object_new_string(s), err);
 }
 
 static struct json_object *
@@ -218,6 +261,33 @@ json_transition(const struct cv_ipc_transition *t, int *err)
 	return o;
 }
 
+/* {"resource", "port", "fixed_ip", "epoch", "node", "revision", "read_at", "error", "error_at"}:
+ * what the VIP's cloud backend last saw (times in Unix ms; unknown parts left out). */
+static struct json_object *
+json_cloud(const struct cv_backend_status *c, int *err)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	add(o, "resource", json_object_new_string(c->resource), err);
+	if (c->read_at_ms) {
+		add_string_or_null(o, "port", c->where, err);
+		add_string_or_null(o, "fixed_ip", c->fixed_ip, err);
+		add(o, "epoch", json_object_new_uint64(c->epoch), err);
+		add(o, "node", json_object_new_uint64(c->node), err);
+		add(o, "revision", json_object_new_uint64(c->revision), err);
+		add(o, "read_at", json_object_new_int64(c->read_at_ms), err);
+	}
+	if (c->error_at_ms) {
+		add(o, "error", json_object_new_string(c->error), err);
+		add(o, "error_at", json_object_new_int64(c->error_at_ms), err);
+	}
+	return o;
+}
+
 /* [{"address": "ADDR/P", "interface": IF}, ...]: a group's every address. */
 static struct json_object *
 json_addresses(const struct cv_vip_conf *v, int *err)
@@ -251,6 +321,7 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 	const struct cv_vip_conf *v = &cv_engine_config(e)->vips[i];
 	const struct cv_ipc_transition *t = transition_of(r, i);
 	struct json_object *o = json_object_new_object();
+	struct cv_backend_status c;
 	char addr[CV_ADDR_STRLEN];
 
 	if (!o) {
@@ -271,6 +342,8 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 	add(o, "epoch", json_object_new_uint64(cv_engine_vip_epoch(e, i)), err);
 	if (t)
 		add(o, "last_transition", json_transition(t, err), err);
+	if (cloud_of(r, i, &c))
+		add(o, "cloud", json_cloud(&c, err), err);
 	return o;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "action.h"
+#include "backend.h"
 #include "cpg.h"
 #include "engine.h"
 
@@ -44,6 +45,9 @@ struct cv_ipc_report {
 	const struct cv_ipc_check *checks; /* this node's; may be NULL */
 	size_t n_checks;
 	void (*progress)(void); /* cv_ipc_ops.progress; may be NULL */
+	/* What VIP vip's cloud backend knows of it (cv_ipc_ops.cloud); may be NULL. */
+	bool (*cloud)(void *userdata, size_t vip, struct cv_backend_status *ret);
+	void *userdata;
 };
 
 /* Each returns 0 and a new text (caller frees), or -ENOMEM. */

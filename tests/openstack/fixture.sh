@@ -133,7 +133,7 @@ cmd_install() { exec "$top/tests/install-deps" openstack; }
 
 missing() { # prints what 'up' needs and does not find
 	local b
-	for b in keystone-manage keystone-wsgi-public neutron-server neutron-db-manage uwsgi curl jq setsid su; do
+	for b in keystone-manage keystone-wsgi-public neutron-server neutron-db-manage uwsgi curl jq socat setsid su; do
 		command -v "$b" >/dev/null || echo "$b"
 	done
 	[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || echo "postgresql (initdb)"

@@ -1,0 +1,161 @@
+#!/bin/bash
+# corovipd with the OpenStack backend on 3 real corosync nodes in namespaces
+# (tests/integration/bed.sh, prefix "os"), moving a floating IP of the real
+# Keystone and Neutron of tests/openstack/fixture.sh (issue 14). The nodes
+# reach the fixture through a bridge of unix sockets (tests/openstack/lib.sh:
+# nothing links a node's namespace to the host's). Each node has its own
+# config (its own port); the VIP prefers n1.
+# Asserted from Neutron (read with curl, never from a log):
+#   - started: the floating IP is on n1's port with n1's node id and an epoch;
+#     corovipctl status on n1 shows it held, the port and the epoch;
+#   - n1's corovipd killed (-9; its reaper cannot release a cloud VIP, the
+#     survivors take it after the guard): it moves to n2's port, a higher
+#     epoch, and stays there (stickiness) once n1's daemon is back;
+#   - n2 cut off (it loses quorum, but still reaches the API): the majority
+#     moves it to a third port, higher epoch; after the heal n2, which held it,
+#     never writes it again (its revision does not change while n2 catches up);
+#   - a planned move (corovipctl move) to a node that does not hold it: there, a higher epoch;
+#   - the holder's node crashed: a survivor takes it.
+# Every change is the floating IP's only writer's: the revision goes up by one
+# per move, no move is undone by a stale holder.
+#   tests/openstack/failover.sh [BUILD_DIR]     (root)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$top/build/normal}" && pwd)
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v socat >/dev/null || { echo "SKIP: needs socat (tests/install-deps openstack)"; exit 77; }
+cd "$top"
+fix="bash $top/tests/openstack/fixture.sh"
+fail() { echo "FAIL: $*"; exit 1; }
+export BED_PREFIX=${BED_PREFIX:-os}
+# shellcheck source=tests/integration/bed.sh
+. tests/integration/bed.sh
+if [ -z "${CVOS_SHARED:-}" ]; then
+	$fix up
+	BED_NO_TRAP=1
+	trap 'bed_down; $fix down' EXIT
+fi
+eval "$($fix env)"
+# shellcheck source=tests/openstack/lib.sh
+. tests/openstack/lib.sh
+$fix reset >/dev/null
+token=$(cvos_token)
+[ -n "$token" ] || fail "no token for the checks"
+
+bed_cluster_up 3 || fail "$BED_LAST"
+declare -A PORT=([1]=$CVOS_PORT_N1 [2]=$CVOS_PORT_N2 [3]=$CVOS_PORT_N3)
+for i in 1 2 3; do
+	cvos_bridge_start "$i" || fail "$BED_LAST"
+	cat >"$BED_DIR/n$i.conf" <<EOC
+cluster {
+	kernel_lease: 3s
+}
+node n1 {
+}
+node n2 {
+}
+node n3 {
+}
+cloud fixture {
+	clouds_yaml: $CVOS_CLOUDS_YAML
+	cloud: $CVOS_CLOUD
+	call_timeout: 2s
+	op_timeout: 8s
+}
+vip web {
+	address: $CVOS_FIP1_ADDR
+	backend: openstack
+	cloud: fixture
+	floating_ip: $CVOS_FIP1_ID
+	port: ${PORT[$i]}
+	prefer: n1 n2 n3
+}
+EOC
+done
+echo "ok - 3 nodes quorate, each reaching Keystone and Neutron through the bridge"
+
+ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
+# on_node I: the floating IP is on node I's port, its description names node
+# I; sets EPOCH and REV.
+on_node() {
+	local st port fixed desc
+	st=$(fip_state "$CVOS_FIP1_ID") || return 1
+	read -r REV port fixed desc <<<"$st"
+	BED_LAST="floating IP: $st"
+	[ "$port" = "${PORT[$1]}" ] || return 1
+	[[ "$desc" =~ ^corovip\ epoch=([0-9]+)\ node=$1$ ]] || return 1
+	EPOCH=${BASH_REMATCH[1]}
+}
+# moved_from I EPOCH: on another node's port than I's, with a higher epoch; sets TO.
+moved_from() {
+	local j
+	for j in 1 2 3; do
+		[ "$j" != "$1" ] || continue
+		if on_node "$j" && [ "$EPOCH" -ge "$2" ]; then TO=$j; return 0; fi
+	done
+	return 1
+}
+owner_is() { # I NAME: corovipctl status --json on I names NAME web's owner
+	local s
+	s=$(ctl "$1" status --json | jq -r '.vips[] | select(.name == "web") | .owner.name')
+	BED_LAST="n$1 names '$s' web's owner"
+	[ "$s" = "$2" ]
+}
+held_on() { # I: corovipctl status --json on I says I holds web
+	local s
+	s=$(ctl "$1" status --json | jq -r '.vips[] | select(.name == "web") | "\(.state) \(.owner.name)"')
+	BED_LAST="n$1's status: $s"
+	[ "$s" = "held n$1" ]
+}
+
+for i in 1 2 3; do bed_supervise "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/n$i.conf"; done
+bed_wait_until 20000 "the floating IP on n1's port" on_node 1 >/dev/null || fail "$BED_LAST"
+bed_wait_until 5000 "n1 holding web" held_on 1 >/dev/null || fail "$BED_LAST"
+e1=$EPOCH
+# the engine says held when it asks for the move: status shows the
+# floating IP as last read, ours once the move's answer is in
+cloud_is() { # I PORT EPOCH: what status --json on I shows of the floating IP
+	local js
+	js=$(ctl "$1" status --json | jq -c '.vips[] | select(.name == "web") | .cloud')
+	BED_LAST="n$1's status: cloud $js"
+	[ "$(echo "$js" | jq -r '"\(.port) \(.epoch) \(.node)"')" = "$2 $3 $1" ]
+}
+bed_wait_until 5000 "n1's status showing its port and epoch" cloud_is 1 "$CVOS_PORT_N1" "$e1" >/dev/null ||
+	fail "$BED_LAST"
+echo "ok - started: floating IP on n1's port (epoch $e1), corovipctl status shows port and epoch"
+
+t0=$(bed_now_ms)
+bed_signal 1 corovipd KILL
+bed_wait_until 20000 "the floating IP moved off n1" moved_from 1 "$e1" >/dev/null || fail "$BED_LAST"
+t1=$(bed_now_ms)
+from=$TO e2=$EPOCH r2=$REV
+bed_wait_until 15000 "n1's corovipd back, naming n$from" owner_is 1 "n$from" >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "n$from holding web" held_on "$from" >/dev/null || fail "$BED_LAST"
+on_node "$from" && [ "$EPOCH" = "$e2" ] || fail "web moved again after n1's daemon came back: $BED_LAST"
+echo "ok - n1's corovipd killed: n$from took the floating IP in $((t1 - t0)) ms (epoch $e2), kept it"
+
+holder=$from
+bed_cut "$holder" || fail "$BED_LAST"
+bed_wait_until 20000 "the floating IP moved off cut-off n$holder" moved_from "$holder" "$e2" >/dev/null ||
+	fail "$BED_LAST"
+new=$TO e3=$EPOCH r3=$REV
+[ "$r3" -gt "$r2" ] || fail "revision $r3 after $r2"
+bed_heal "$holder" || fail "$BED_LAST"
+bed_wait_quorate "$holder" 15000 "1 2 3" >/dev/null || fail "$BED_LAST"
+bed_wait_until 15000 "n$holder naming n$new web's owner" owner_is "$holder" "n$new" >/dev/null || fail "$BED_LAST"
+on_node "$new" && [ "$REV" = "$r3" ] || fail "after the heal the floating IP changed: $BED_LAST"
+echo "ok - n$holder cut off: n$new took it (epoch $e3); healed, n$holder never wrote it again"
+
+to=1
+[ "$new" != 1 ] || to=3
+ctl "$new" move web "n$to" >/dev/null || fail "corovipctl move web n$to"
+t0=$(bed_now_ms)
+bed_wait_until 15000 "the floating IP on n$to's port" on_node "$to" >/dev/null || fail "$BED_LAST"
+t1=$(bed_now_ms)
+[ "$EPOCH" -gt "$e3" ] || fail "planned move to n$to with epoch $EPOCH after $e3"
+e4=$EPOCH
+echo "ok - corovipctl move web n$to: on n$to's port in $((t1 - t0)) ms (epoch $e4)"
+
+bed_crash "$to" || fail "$BED_LAST"
+bed_wait_until 20000 "the floating IP moved off crashed n$to" moved_from "$to" "$e4" >/dev/null || fail "$BED_LAST"
+echo "ok - n$to crashed: n$TO took the floating IP (epoch $EPOCH)"

@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# tests/openstack/lib.sh - what the OpenStack suites share (source it after
+# eval "$(fixture.sh env)"):
+#   cvos_token                      a token of the fixture's user, by curl
+#   fip_state FIP                   "REVISION PORT FIXED_IP DESCRIPTION", read with curl
+#   cvos_bridge_start ID            node ID of the namespace bed reaches the fixture
+#
+# The bridge: the fixture listens on the host's 127.0.0.1, which the bed's
+# node namespaces cannot reach (their loopback is their own, and nothing
+# links them to the host's namespace). A socat in the host's namespace
+# listens on a unix socket in $BED_DIR and connects to the fixture; a socat
+# in each node's namespace listens on that node's 127.0.0.1 at the same port
+# and connects to the unix socket. The catalog's URLs (127.0.0.1) then work
+# unchanged in every node, and no packet leaves a loopback.
+
+cvos_token() {
+	curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$(jq -nc \
+		--arg u "$CVOS_USER" --arg p "$CVOS_PASSWORD" --arg pr "$CVOS_PROJECT" \
+		'{auth:{identity:{methods:["password"],password:{user:{name:$u,domain:{name:"Default"},password:$p}}},
+		  scope:{project:{name:$pr,domain:{name:"Default"}}}}}')" "$CVOS_AUTH_URL/auth/tokens" |
+		awk 'tolower($1)=="x-subject-token:" { print $2 }' | tr -d '\r'
+}
+
+# Needs $token (cvos_token's).
+fip_state() {
+	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$1" |
+		jq -r '.floatingip | "\(.revision_number) \(.port_id // "-") \(.fixed_ip_address // "-") \(.description)"'
+}
+
+cvos__bridge_host() {
+	local port
+	[ -S "$BED_DIR/cvos-$CVOS_KS_PORT.sock" ] && return 0
+	for port in "$CVOS_KS_PORT" "$CVOS_NEUTRON_PORT"; do
+		bed_bg "cvos-bridge-$port" socat "UNIX-LISTEN:$BED_DIR/cvos-$port.sock,fork,mode=0600" \
+			"TCP:127.0.0.1:$port"
+	done
+	bed_wait_until 5000 "the bridge's unix sockets" \
+		test -S "$BED_DIR/cvos-$CVOS_KS_PORT.sock" -a -S "$BED_DIR/cvos-$CVOS_NEUTRON_PORT.sock"
+}
+
+# cvos_bridge_start ID: (again after a crash: the node's socats died with it)
+cvos_bridge_start() {
+	local port
+	cvos__bridge_host >/dev/null || return 1
+	for port in "$CVOS_KS_PORT" "$CVOS_NEUTRON_PORT"; do
+		bed_spawn "$1" "cvos-bridge-$port" socat \
+			"TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$BED_DIR/cvos-$port.sock"
+	done
+	bed_wait_until 5000 "node $1 reaching Keystone through the bridge" \
+		bed_exec "$1" curl -sf -o /dev/null "$CVOS_AUTH_URL" >/dev/null
+}
