@@ -76,7 +76,7 @@ cloud_of(const struct cv_ipc_report *r, size_t i, struct cv_backend_status *ret)
 	return r->cloud && r->cloud(r->userdata, i, ret);
 }
 
-/* "  cloud: floating IP X on port P (epoch E by node N, revision R), read at T" */
+/* "  cloud: FIP -> PORT (FIXED_IP), epoch E by node N, revision R, read at T" */
 static void
 text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
@@ -87,10 +87,10 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		return;
 	if (c.read_at_ms) {
 		format_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
-		cv_strbuf_printf(b, "  cloud: %s on %s%s%s", c.resource, c.where[0] ? c.where : "nothing",
-				 c.fixed_ip[0] ? " " : "", c.fixed_ip);
+		cv_strbuf_printf(b, "  cloud: %s -> %s%s%s%s", c.resource, c.where[0] ? c.where : "nothing",
+				 c.fixed_ip[0] ? " (" : "", c.fixed_ip, c.fixed_ip[0] ? ")" : "");
 		if (c.epoch)
-			cv_strbuf_printf(b, " (epoch %" PRIu64 " by node %" PRIu32 ")", c.epoch, c.node);
+			cv_strbuf_printf(b, ", epoch %" PRIu64 " by node %" PRIu32, c.epoch, c.node);
 		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
 	}
 	if (c.error_at_ms) {

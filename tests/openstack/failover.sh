@@ -122,7 +122,8 @@ cloud_is() { # I PORT EPOCH: what status --json on I shows of the floating IP
 }
 bed_wait_until 5000 "n1's status showing its port and epoch" cloud_is 1 "$CVOS_PORT_N1" "$e1" >/dev/null ||
 	fail "$BED_LAST"
-echo "ok - started: floating IP on n1's port (epoch $e1), corovipctl status shows port and epoch"
+echo "ok - started: floating IP on n1's port (epoch $e1), corovipctl status shows port and epoch:"
+ctl 1 status | grep -A1 "^VIP 'web'" | sed 's/^/    /'
 
 t0=$(bed_now_ms)
 bed_signal 1 corovipd KILL
@@ -159,3 +160,6 @@ echo "ok - corovipctl move web n$to: on n$to's port in $((t1 - t0)) ms (epoch $e
 bed_crash "$to" || fail "$BED_LAST"
 bed_wait_until 20000 "the floating IP moved off crashed n$to" moved_from "$to" "$e4" >/dev/null || fail "$BED_LAST"
 echo "ok - n$to crashed: n$TO took the floating IP (epoch $EPOCH)"
+bed_wait_until 5000 "n$TO's status showing its port" cloud_is "$TO" "${PORT[$TO]}" "$EPOCH" >/dev/null ||
+	fail "$BED_LAST"
+ctl "$TO" status | grep -A1 "^VIP 'web'" | sed 's/^/    /'
