@@ -236,7 +236,7 @@ announce(struct cv_executor *x, const struct cv_action *a)
  * backend in one batch per kind; a VIP whose backend this build lacks fails.
  */
 static void
-to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s,
+to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s, uint64_t ring,
 	    const struct cv_action *const *acts, size_t n)
 {
 	_cleanup_free_ struct cv_backend_op *v = calloc(n ? n : 1, sizeof(*v));
@@ -254,7 +254,8 @@ to_backends(struct cv_executor *x, enum cv_action_type op, uint32_t lease_s,
 			else
 				v[m++] = (struct cv_backend_op){ .conf = acts[i]->conf,
 								 .vip = acts[i]->vip,
-								 .epoch = acts[i]->epoch };
+								 .epoch = acts[i]->epoch,
+								 .ring = ring };
 		}
 		if (!m)
 			continue;
@@ -311,14 +312,18 @@ run_addresses(struct cv_executor *x, const struct cv_engine *engine,
 	      const struct cv_action *const *acts, size_t n)
 {
 	uint32_t lease_s = cv_engine_config(engine)->cluster.kernel_lease_ms / 1000;
+	struct cv_ring_id ring = {};
+	size_t members;
 
+	/* the view the engine decided in (none: 0, a stop's releases at most) */
+	(void)cv_engine_view(engine, &ring, NULL, 0, &members);
 	for (size_t i = 0, k; i < n; i = k) {
 		for (k = i; k < n && acts[k]->type == acts[i]->type; k++)
 			;
 		if (acts[i]->type == CV_ACT_RENEW)
 			renew(x, engine, lease_s);
 		else
-			to_backends(x, acts[i]->type, lease_s, acts + i, k - i);
+			to_backends(x, acts[i]->type, lease_s, ring.seq, acts + i, k - i);
 	}
 }
 

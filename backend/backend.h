@@ -70,6 +70,12 @@ struct cv_backend_op {
 	const struct cv_vip_conf *conf; /* borrowed from the running config */
 	uint32_t vip;			/* the engine's index */
 	uint64_t epoch;			/* the engine's, given back with the result */
+	/* The totem ring of the engine's view when it asked (acquire and
+	 * release): with epoch, the order of moves a cloud writes beside the
+	 * VIP. A take after a membership change is in a newer ring than any
+	 * hold before it, whatever epoch its taker knew (peers learn a
+	 * holder's epoch only from its next STATE or RELEASED). */
+	uint64_t ring;
 };
 
 struct cv_backend_env {
