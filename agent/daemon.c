@@ -581,7 +581,7 @@ on_address(void *userdata, const struct cv_nl_monitor_event *ev)
 	cfg = cv_engine_config(d->engine);
 	if (ev->type == CV_NLMON_RESYNC) {
 		for (size_t k = 0; k < cfg->n_vips; k++)
-			if (cfg->vips[k].backend == CV_BACKEND_L2 &&
+			if (cv_vip_mover(&cfg->vips[k]) == CV_BACKEND_L2 &&
 			    cv_engine_vip_state(d->engine, k) == CV_VIP_HELD)
 				addr_gone(d, k);
 		return 0;

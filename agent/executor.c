@@ -184,12 +184,19 @@ gone(void *userdata, const struct cv_vip_conf *conf)
 
 /* ---- backends ---- */
 
+static struct cv_backend *
+backend_of(void *userdata, enum cv_backend_kind kind)
+{
+	return cv_executor_backend(userdata, kind);
+}
+
 struct cv_backend *
 cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 {
 	const struct cv_backend_ops *ops;
 	struct cv_backend_env env = { .loop = x->loop, .tag = x->tag, .result = result,
-				      .progress = cv_reaper_beat, .gone = gone, .userdata = x };
+				      .progress = cv_reaper_beat, .gone = gone, .userdata = x,
+				      .backend_of = backend_of };
 	int r;
 
 	if ((unsigned)kind >= _CV_BACKEND_MAX)
@@ -224,7 +231,7 @@ cv_executor_backend_status(struct cv_executor *x, const struct cv_vip_conf *v,
 static void
 announce(struct cv_executor *x, const struct cv_action *a)
 {
-	struct cv_backend *b = cv_executor_backend(x, a->conf->backend);
+	struct cv_backend *b = cv_executor_backend(x, cv_vip_mover(a->conf));
 
 	if (b && b->ops->announce)
 		b->ops->announce(b, &(struct cv_backend_op){ .conf = a->conf, .vip = a->vip,
@@ -297,8 +304,11 @@ renew(struct cv_executor *x, const struct cv_engine *engine, uint32_t lease_s)
 
 		if (!b || !b->ops->refresh)
 			continue;
+		/* openstack's pair modes: L2 renews the address, openstack
+		 * checks the port (a VIP may be in two backends' rounds) */
 		for (size_t i = 0; i < cfg->n_vips; i++)
-			if ((int)cfg->vips[i].backend == kind &&
+			if (((int)cfg->vips[i].backend == kind ||
+			     (int)cv_vip_mover(&cfg->vips[i]) == kind) &&
 			    cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 				v[m++] = (struct cv_backend_op){ .conf = &cfg->vips[i],
 								 .vip = (uint32_t)i };

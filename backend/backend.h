@@ -95,6 +95,10 @@ struct cv_backend_env {
 	void (*gone)(void *userdata, const struct cv_vip_conf *conf);
 	void *userdata;
 	uint32_t nodeid; /* ours (corosync's), 0 if unknown: a cloud writes it with the epoch */
+	/* Another backend of the same runner, made if need be (NULL: none):
+	 * openstack's pair modes open the port, then hand the address to L2,
+	 * whose results go to the runner as its own. May be NULL. */
+	struct cv_backend *(*backend_of)(void *userdata, enum cv_backend_kind kind);
 };
 
 /*

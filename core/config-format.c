@@ -40,6 +40,16 @@ format_key(const struct cv_conf_key *k, const void *inst, struct cv_strbuf *out)
 	cv_strbuf_done(&v);
 }
 
+static bool
+key_is_set(const struct cv_conf_key *k, const void *inst)
+{
+	const void *field = cv_conf_field((void *)inst, k);
+
+	if (k->flags & CV_K_OMIT_FIRST)
+		return *(const int *)field != 0;
+	return cv_conf_type_ops(k->type)->is_set(field);
+}
+
 static void
 format_instance(const struct cv_conf_section *s, const void *inst, struct cv_strbuf *out)
 {
@@ -52,7 +62,7 @@ format_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 	for (size_t i = 0; i < s->n_keys; i++) {
 		const struct cv_conf_key *k = &s->keys[i];
 
-		if (!cv_conf_type_ops(k->type)->is_set(cv_conf_field((void *)inst, k)))
+		if (!key_is_set(k, inst))
 			continue;
 		format_key(k, inst, out);
 	}
@@ -109,8 +119,7 @@ digest_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 		/* An unset key (cloud, floating_ip of an l2 VIP) is left out: the
 		 * digests of VIPs without the keys added later stay as they were,
 		 * for a rolling upgrade. (Empty lists always counted: they stay.) */
-		if (k->type != CV_T_NAME_LIST &&
-		    !cv_conf_type_ops(k->type)->is_set(cv_conf_field((void *)inst, k)))
+		if (k->type != CV_T_NAME_LIST && !key_is_set(k, inst))
 			continue;
 		cv_strbuf_printf(b, "%s=", s->keys[i].name);
 		format_value(&s->keys[i], inst, b);

@@ -16,6 +16,7 @@
 
 static const char *const backend_names[] = { "l2", "openstack", "aws", NULL };
 static const char *const garp_names[] = { "request", "reply", "both", NULL };
+static const char *const cloud_mode_names[] = { "floating_ip", "address_pairs", "vip_port", NULL };
 static const char *const interface_names[] = { "public", "internal", "admin", NULL };
 
 #define KEY(st, n, field, t, ...) { .name = n, .type = t, .offset = offsetof(st, field), __VA_ARGS__ }
@@ -102,9 +103,12 @@ static const struct cv_conf_key vip_keys[] = {
 	/* backend openstack: the cloud section and the floating IP must be the
 	 * same everywhere; the port is this node's own (and its fixed IP) */
 	KEY(struct cv_vip_conf, "cloud", cloud, CV_T_NAME, .max = CV_NAME_MAX, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "mode", mode, CV_T_ENUM, .def = "floating_ip", .choices = cloud_mode_names,
+	    .flags = CV_K_DIGEST | CV_K_OMIT_FIRST),
 	KEY(struct cv_vip_conf, "floating_ip", floating_ip, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
 	KEY(struct cv_vip_conf, "port", port, CV_T_ID, .max = 64),
 	KEY(struct cv_vip_conf, "fixed_ip", fixed_ip, CV_T_TEXT, .max = 45),
+	KEY(struct cv_vip_conf, "vip_port", vip_port, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
 };
 
 /* Per node, all of it: how this node reaches the cloud's API. */
@@ -152,6 +156,7 @@ const struct cv_conf_section cv_conf_sections[_CV_CONF_SECTION_MAX] = {
 /* changed_keys in a diff is a 32-bit mask over key indices. */
 _Static_assert(ELEMENTSOF(vip_keys) <= 32, "too many vip keys for a 32-bit mask");
 _Static_assert(sizeof(enum cv_backend_kind) == sizeof(int) && sizeof(enum cv_garp) == sizeof(int) &&
+		       sizeof(enum cv_cloud_mode) == sizeof(int) &&
 		       sizeof(enum cv_cloud_interface) == sizeof(int),
 	       "CV_T_ENUM fields are int-sized");
 
@@ -257,6 +262,12 @@ enum cv_garp
 cv_garp_from_string(const char *s)
 {
 	return choice_index(garp_names, s);
+}
+
+const char *
+cv_cloud_mode_to_string(enum cv_cloud_mode m)
+{
+	return choice(cloud_mode_names, _CV_CLOUD_MODE_MAX, m);
 }
 
 const char *

@@ -41,6 +41,9 @@ enum {
 	/* May be given several times, each adding a value; formatted a line
 	 * per value (the type's format separates them with '\n'). */
 	CV_K_REPEAT = 1 << 4,
+	/* An enum left out of the effective config and the digest at its first
+	 * value (the default): a key added later keeps the older digests. */
+	CV_K_OMIT_FIRST = 1 << 5,
 };
 
 struct cv_conf_key {

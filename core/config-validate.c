@@ -259,30 +259,76 @@ check_refs(const struct ctx *x, const struct cv_vip_conf *v, const char *key,
 }
 
 /* The keys of backend openstack, which no other backend reads. */
-static const char *const openstack_keys[] = { "cloud", "floating_ip", "port", "fixed_ip" };
+static const char *const openstack_keys[] = { "cloud", "floating_ip", "port", "fixed_ip", "vip_port" };
 
 static const char *
 openstack_value(const struct cv_vip_conf *v, size_t i)
 {
-	const char *val[] = { v->cloud, v->floating_ip, v->port, v->fixed_ip };
+	const char *val[] = { v->cloud, v->floating_ip, v->port, v->fixed_ip, v->vip_port };
 
 	return val[i];
+}
+
+/* An address of ours on an interface: backend l2, or openstack's pair modes. */
+static int
+check_interfaces(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	for (size_t k = 0; k < v->addrs.n; k++)
+		if (!cv_vip_addr_ifname(v, k))
+			return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
+					    "missing in section vip '%s' (%s %s needs it, or "
+					    "'dev' on each address)",
+					    v->head.name, v->backend == CV_BACKEND_L2 ? "backend" : "mode",
+					    v->backend == CV_BACKEND_L2 ? "l2" : cv_cloud_mode_to_string(v->mode));
+	return 0;
 }
 
 static int
 check_l2_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
-	for (size_t k = 0; k < v->addrs.n; k++)
-		if (!cv_vip_addr_ifname(v, k))
-			return cv_conf_fail(x->e, v->head.line, v->head.col, "interface",
-					    "missing in section vip '%s' (backend l2 needs it, or "
-					    "'dev' on each address)",
-					    v->head.name);
+	int r = check_interfaces(x, v);
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ELEMENTSOF(openstack_keys); i++)
 		if (openstack_value(v, i))
 			return FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i],
 				       "%s is for backend openstack only", openstack_keys[i]);
+	if (v->mode != CV_CLOUD_FLOATING_IP) /* the default */
+		return FAIL_AT(x, CV_CONF_VIP, v, "mode", "mode is for backend openstack only");
 	return 0;
+}
+
+/* One of the openstack keys (index into openstack_keys) that mode m does not read. */
+static int
+refuse_key(const struct ctx *x, const struct cv_vip_conf *v, size_t key)
+{
+	if (!openstack_value(v, key))
+		return 0;
+	return FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[key], "%s is not read in mode %s",
+		       openstack_keys[key], cv_cloud_mode_to_string(v->mode));
+}
+
+/*
+ * Modes address_pairs and vip_port: the address is ours on an interface
+ * (the L2 keys apply) and Neutron's port security lets it through our port.
+ * One address: the pairs of a group are not done in this version.
+ */
+static int
+check_pairs_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	int r = check_interfaces(x, v);
+
+	if (r >= 0)
+		r = refuse_key(x, v, 1); /* floating_ip */
+	if (r >= 0)
+		r = refuse_key(x, v, 3); /* fixed_ip */
+	if (r >= 0 && v->mode == CV_CLOUD_ADDRESS_PAIRS)
+		r = refuse_key(x, v, 4); /* vip_port */
+	if (r >= 0 && v->addrs.n > 1)
+		r = FAIL_AT(x, CV_CONF_VIP, v, "address", "mode %s takes one address in this version",
+			    cv_cloud_mode_to_string(v->mode));
+	return r;
 }
 
 /*
@@ -293,16 +339,21 @@ check_l2_vip(const struct ctx *x, const struct cv_vip_conf *v)
 static int
 check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
+	bool fip = v->mode == CV_CLOUD_FLOATING_IP;
 	struct cv_addr a;
 
 	for (size_t i = 0; i < 3; i++) /* cloud, floating_ip, port */
-		if (!openstack_value(v, i))
+		if (!openstack_value(v, i) && (fip || i != 1))
 			return cv_conf_fail(x->e, v->head.line, v->head.col, openstack_keys[i],
-					    "missing in section vip '%s' (backend openstack needs it)",
-					    v->head.name);
+					    "missing in section vip '%s' (backend openstack%s needs it)",
+					    v->head.name, fip ? "" : ", mode address_pairs or vip_port,");
 	if (!cv_config_find_cloud(x->c, v->cloud))
 		return FAIL_AT(x, CV_CONF_VIP, v, "cloud", "unknown cloud '%s' (no 'cloud %s {' section)",
 			       v->cloud, v->cloud);
+	if (!fip)
+		return check_pairs_vip(x, v);
+	if (v->vip_port)
+		return refuse_key(x, v, 4);
 	if (v->interface)
 		return FAIL_AT(x, CV_CONF_VIP, v, "interface",
 			       "backend openstack has no interface (Neutron moves the floating IP)");

@@ -236,6 +236,14 @@ cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a, s
 	return &c->vips[h->vip];
 }
 
+enum cv_backend_kind
+cv_vip_mover(const struct cv_vip_conf *v)
+{
+	if (v->backend == CV_BACKEND_OPENSTACK && v->mode != CV_CLOUD_FLOATING_IP)
+		return CV_BACKEND_L2;
+	return v->backend;
+}
+
 /* ---- a VIP's members (config.h) ---- */
 
 size_t

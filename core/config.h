@@ -49,6 +49,21 @@ enum cv_garp {
 	_CV_GARP_INVALID = -EINVAL,
 };
 
+/*
+ * How backend openstack moves a VIP (corovip.conf(5)): Neutron re-associates
+ * a floating IP; or the address is ours on an interface (L2: netlink, GARP)
+ * and Neutron's port security must let it through: the taker adds it to
+ * its port's allowed address pairs first (address_pairs), or every member's
+ * port has it already and failover is pure L2 (vip_port).
+ */
+enum cv_cloud_mode {
+	CV_CLOUD_FLOATING_IP,
+	CV_CLOUD_ADDRESS_PAIRS,
+	CV_CLOUD_VIP_PORT,
+	_CV_CLOUD_MODE_MAX,
+	_CV_CLOUD_MODE_INVALID = -EINVAL,
+};
+
 struct cv_name_list {
 	char **names; /* owned */
 	size_t n;
@@ -177,12 +192,15 @@ struct cv_vip_conf {
 	bool nodad;
 	bool deprecated;
 	char *notify; /* hook run on each of our transitions: command line, or NULL */
-	/* backend openstack: the cloud section, the floating IP (its Neutron
-	 * id) and this node's port (and fixed IP of it, NULL: its first) */
+	/* backend openstack: the cloud section, the mode, the floating IP (its
+	 * Neutron id) and this node's port (and fixed IP of it, NULL: its
+	 * first); mode vip_port: the port that reserves the address */
 	char *cloud;
+	enum cv_cloud_mode mode;
 	char *floating_ip;
 	char *port;
 	char *fixed_ip;
+	char *vip_port;
 	/* Not from the file: the cloud section named (openstack; NULL
 	 * otherwise, and in an orphan: see engine-orphan.c). Points into the
 	 * same config. */
@@ -355,6 +373,10 @@ bool cv_check_same(const struct cv_check_conf *a, const struct cv_check_conf *b)
 const char *cv_backend_to_string(enum cv_backend_kind b);
 enum cv_backend_kind cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
 const char *cv_garp_to_string(enum cv_garp g);
+const char *cv_cloud_mode_to_string(enum cv_cloud_mode m);
+/* What moves v: its backend, or L2 for the openstack modes where the
+ * address is ours on an interface (the cloud only opens the port for it). */
+enum cv_backend_kind cv_vip_mover(const struct cv_vip_conf *v);
 enum cv_garp cv_garp_from_string(const char *s);
 const char *cv_cloud_interface_to_string(enum cv_cloud_interface i);
 

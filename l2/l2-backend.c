@@ -113,7 +113,7 @@ reconcile(struct l2 *x, const struct cv_owned *owned, const struct cv_engine *en
 	 * whole (the other backends' VIPs have no address here) */
 	for (size_t i = 0; gone && i < n_vips; i++)
 		if (seen[i] < cv_engine_config(engine)->vips[i].addrs.n &&
-		    cv_engine_config(engine)->vips[i].backend == CV_BACKEND_L2 &&
+		    cv_vip_mover(&cv_engine_config(engine)->vips[i]) == CV_BACKEND_L2 &&
 		    cv_engine_vip_state(engine, i) == CV_VIP_HELD)
 			gone(userdata, i);
 	return left;
