@@ -371,6 +371,17 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 		t = p->gone_at == NEVER ? NEVER : p->gone_at + e->guard_ms;
 		if (t != NEVER && p->last_hb_at != NEVER)
 			t = CV_MAX(t, p->last_hb_at + cv_engine_peer_lease_ms(e, p) + LAPSE_MARGIN_MS);
+		/* It went while our side was not quorate: its last heartbeats
+		 * reached the others, not us (last_hb_at is older). As at our
+		 * start (engine-view.c stamp_gone): a join excludes a silent
+		 * node consensus after the join, so its lease ends by that
+		 * ring's view - consensus + L (advM-unwatched-join-exclusion).
+		 * Quorum gained within a ring formed earlier is no such join:
+		 * the guard (rule 1). */
+		if (t != NEVER && p->away_unwatched && p->gone_at <= e->view_adopted_at &&
+		    cv_engine_peer_lease_ms(e, p) > e->consensus_ms)
+			t = CV_MAX(t, p->gone_at + cv_engine_peer_lease_ms(e, p) - e->consensus_ms +
+					      LAPSE_MARGIN_MS);
 		/* Its daemon died before its node left (not with it): nobody
 		 * may have released it; only the kernel lease will. */
 		if (t != NEVER && gone && p->daemon_died_alone)

@@ -134,6 +134,20 @@ cv_engine_judge_exchange(struct cv_engine *e)
 	}
 }
 
+/*
+ * Everybody tells again: the exchange ends at the last answer, one point
+ * for all, with every claim made since. Also before our view is adopted
+ * (a late quorum notification): the STATEs we have would end it at once.
+ */
+static void
+restart_from_claims(struct cv_engine *e)
+{
+	for (size_t s = 0; s < e->n_peers; s++)
+		e->peers[s].state_fresh = false;
+	e->exchange_done = false;
+	cv_engine_send_state(e);
+}
+
 /* At delivery, the same point for every member: stop waiting for it. */
 void
 cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m)
@@ -157,6 +171,15 @@ cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m)
 		e->ask_resend = true;
 		e->state_due = true;
 	}
+	/* No process of it in the group: this ends a member's start-up wait
+	 * for its daemon (engine-view.c cv_engine_awaits_daemon). A member
+	 * whose own start-up was over did not wait: it ended the exchange at
+	 * the last STATE and has placed since, and what it took since, no
+	 * STATE of it says. Placing from the claims here would give that to
+	 * the waiting member too (two holders, advM-settle-seasoned-take):
+	 * everybody tells again, and all start from the same claims. */
+	if (p->n_pids == 0)
+		restart_from_claims(e);
 	cv_engine_check_exchange(e);
 }
 
