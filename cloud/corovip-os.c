@@ -11,6 +11,7 @@
  *   corovip-os [OPTIONS] bench FIP_ID PORT_A PORT_B N
  *   corovip-os [OPTIONS] race FIP_ID PORT_A EPOCH_A PORT_B EPOCH_B
  *   corovip-os [--epoch E] [--node N] vip CONF VIP acquire|release|monitor
+ *   corovip-os [OPTIONS] pair show|add|remove|who|race|bench ...   (corovip-os-pair.c)
  *
  * Credentials come as for corovipd (os-auth.h): --cloud NAME (or $OS_CLOUD)
  * from clouds.yaml (--clouds-yaml FILE, else the search path), the OS_*
@@ -26,6 +27,7 @@
  * both pass: os-client.c).
  * vip: a VIP of a corovip.conf through the backend (corovip-os-vip.c):
  * its cloud section says where the credentials are.
+ * pair: a port's allowed address pairs (corovip-os-pair.c).
  * --stats prints the calls made at the end (stderr).
  * Exit: 0 done, 1 failed, 2 usage, 3 stale (a move of a higher epoch owns it).
  */
@@ -39,6 +41,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
+#include "corovip-os-pair.h"
 #include "corovip-os-vip.h"
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -85,8 +88,6 @@ print_fip(const struct cv_os_fip *f)
 	       f->id, f->address, f->port_id[0] ? f->port_id : "-", f->fixed_ip[0] ? f->fixed_ip : "-",
 	       f->revision, f->description);
 }
-
-static void wait_idle(qb_loop_t *loop, struct cv_os_client *a, struct cv_os_client *b);
 
 /* One operation to its end on the loop: 0 or -errno (x->why says more). */
 static int
@@ -150,8 +151,8 @@ poll_idle(void *data)
 		qb_loop_timer_add(w->loop, QB_LOOP_LOW, 20 * QB_TIME_NS_IN_MSEC, w, poll_idle, &w->timer);
 }
 
-static void
-wait_idle(qb_loop_t *loop, struct cv_os_client *a, struct cv_os_client *b)
+void
+cv_os_cli_wait_idle(qb_loop_t *loop, struct cv_os_client *a, struct cv_os_client *b)
 {
 	struct idle w = { .loop = loop, .c = { a, b }, .left = 3000 }; /* a minute at most */
 
@@ -189,7 +190,7 @@ race(struct ctx *x, struct cv_os_client *other, char **argv, bool in_turn)
 		return r;
 	x->pending = in_turn ? 1 : 2;
 	qb_loop_run(x->loop);
-	wait_idle(x->loop, x->client, other); /* the reads after the moves, and any repair */
+	cv_os_cli_wait_idle(x->loop, x->client, other); /* the reads after the moves, and any repair */
 	cv_os_client_stats(x->client, &sa);
 	cv_os_client_stats(other, &sb);
 	printf("mover a (epoch %s): %s%s%s; %" PRIu64 " writes, %" PRIu64 " 412s\n", argv[2],
@@ -245,7 +246,7 @@ bench(struct ctx *x, char **argv, uint64_t epoch)
 		       i + 1, (double)took / 1000, after.gets - before.gets,
 		       after.puts - before.puts, after.auths - before.auths);
 		fflush(stdout);
-		wait_idle(x->loop, x->client, x->client); /* its check after the move: not timed */
+		cv_os_cli_wait_idle(x->loop, x->client, x->client); /* its check after the move: not timed */
 	}
 	printf("moves: %ld, mean %.1f ms\n", n, (double)total / 1000 / (double)n);
 	return 0;
@@ -258,7 +259,7 @@ print_stats(const struct cv_os_client *c)
 
 	cv_os_client_stats(c, &s);
 	fprintf(stderr, "calls: %" PRIu64 " token, %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
-		" 412s, %" PRIu64 " retries, %" PRIu64 " checks after a move\n", s.auths, s.gets, s.puts,
+		" 412s, %" PRIu64 " retries, %" PRIu64 " checks after a write\n", s.auths, s.gets, s.puts,
 		s.conflicts, s.retries, s.verifies);
 }
 
@@ -282,7 +283,10 @@ usage(FILE *f)
 		   "          COMMAND ...\n"
 		   "  token | show FIP | move FIP PORT [FIXED_IP] | release FIP PORT |\n"
 		   "  bench FIP PORT_A PORT_B N | race FIP PORT_A EPOCH_A PORT_B EPOCH_B |\n"
-		   "  vip CONF VIP acquire|release|monitor\n"
+		   "  vip CONF VIP acquire|release|monitor |\n"
+		   "  pair show PORT | pair add PORT IP... | pair remove PORT IP |\n"
+		   "  pair who network|port ID IP | pair race PORT IP_A IP_B |\n"
+		   "  pair bench IP PORT_A PORT_B N\n"
 		   "  [--stats] [--in-turn]\n");
 }
 
@@ -310,6 +314,7 @@ main(int argc, char **argv)
 	struct cv_os_client *other = NULL;
 	char err[512];
 	const char *cmd;
+	bool pair;
 	int c, r, nargs;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -334,17 +339,20 @@ main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
+	pair = strcmp(cmd, "pair") == 0;
 	if (strcmp(cmd, "vip") == 0 && nargs == 3)
 		return cv_os_cli_vip(argv[optind + 1], argv[optind + 2], argv[optind + 3], epoch, p.node);
 	if (!((strcmp(cmd, "token") == 0 && nargs == 0) || (strcmp(cmd, "show") == 0 && nargs == 1) ||
 	      (strcmp(cmd, "move") == 0 && (nargs == 2 || nargs == 3)) ||
 	      (strcmp(cmd, "release") == 0 && nargs == 2) || (strcmp(cmd, "bench") == 0 && nargs == 4) ||
-	      (strcmp(cmd, "race") == 0 && nargs == 5))) {
+	      (strcmp(cmd, "race") == 0 && nargs == 5) ||
+	      (pair && cv_os_cli_pair_args(nargs, argv + optind + 1)))) {
 		usage(stderr);
 		return 2;
 	}
 	r = load_auth(&src, &auth, err, sizeof(err));
-	if (r >= 0 && strcmp(cmd, "race") == 0) {
+	if (r >= 0 && (strcmp(cmd, "race") == 0 ||
+		       (pair && cv_os_cli_pair_two(nargs, argv + optind + 1)))) {
 		struct cv_os_auth auth2;
 
 		r = load_auth(&src, &auth2, err, sizeof(err));
@@ -374,7 +382,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	argv += optind + 1;
-	if (strcmp(cmd, "bench") == 0)
+	if (pair)
+		r = cv_os_cli_pair(x.loop, x.client, other, nargs, argv, in_turn);
+	else if (strcmp(cmd, "bench") == 0)
 		r = bench(&x, argv, epoch);
 	else if (strcmp(cmd, "race") == 0)
 		r = race(&x, other, argv, in_turn);
@@ -383,10 +393,10 @@ main(int argc, char **argv)
 	else
 		r = run(&x, cmd, argv[0], nargs > 1 ? argv[1] : NULL, nargs > 2 ? argv[2] : NULL, epoch);
 	if (r >= 0)
-		wait_idle(x.loop, x.client, x.client); /* a move's check after it */
+		cv_os_cli_wait_idle(x.loop, x.client, x.client); /* a move's check after it */
 	if (r >= 0 && x.have_fip && strcmp(cmd, "bench") != 0 && strcmp(cmd, "race") != 0)
 		print_fip(&x.fip);
-	if (r < 0)
+	if (r < 0 && !pair) /* pair's own print theirs */
 		fprintf(stderr, PROG ": %s: %s\n", cmd, x.why[0] ? x.why : cv_strerror(r));
 	if (stats)
 		print_stats(x.client);

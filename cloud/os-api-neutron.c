@@ -9,7 +9,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "os-api.h"
 #include "os-int.h"
@@ -34,21 +36,26 @@ ip_ok(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* An allowed address pair's ip_address: an address, or one with a /prefix. */
+/* An allowed address pair's ip_address, an address or one with a /prefix:
+ * its family, bytes and prefix (a bare address: the full length). */
 static bool
-cidr_ok(const char *s)
+parse_cidr(const char *s, int *ret_family, unsigned char ret_bytes[16], int *ret_prefix)
 {
 	const char *slash = strchr(s, '/');
 	char ip[48];
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	int max = strchr(s, ':') ? 128 : 32, prefix = 0;
+	int family = strchr(s, ':') ? AF_INET6 : AF_INET, max = family == AF_INET6 ? 128 : 32;
+	int prefix = 0;
 
 	if (n >= sizeof(ip))
 		return false;
 	memcpy(ip, s, n);
 	ip[n] = '\0';
-	if (!ip_ok(ip))
+	memset(ret_bytes, 0, 16);
+	if (inet_pton(family, ip, ret_bytes) != 1)
 		return false;
+	*ret_family = family;
+	*ret_prefix = max;
 	if (!slash)
 		return true;
 	if (!slash[1] || strlen(slash + 1) > 3)
@@ -58,7 +65,17 @@ cidr_ok(const char *s)
 			return false;
 		prefix = prefix * 10 + (*d - '0');
 	}
+	*ret_prefix = prefix;
 	return prefix <= max;
+}
+
+static bool
+cidr_ok(const char *s)
+{
+	unsigned char bytes[16];
+	int family, prefix;
+
+	return parse_cidr(s, &family, bytes, &prefix);
 }
 
 /* "fa:16:3e:12:34:56" */
@@ -246,6 +263,9 @@ port_fields(struct json_object *o, const char *path, struct cv_os_port *p, const
 	    get_checked(o, path, "id", 0, p->id, sizeof(p->id), id_ok, "not an id", err, errlen);
 
 	if (r >= 0)
+		r = get_checked(o, path, "network_id", OPT_NULL, p->network_id,
+				sizeof(p->network_id), id_ok, "not an id", err, errlen);
+	if (r >= 0)
 		r = get_checked(o, path, "mac_address", 0, p->mac, sizeof(p->mac), mac_ok,
 				"not a MAC address", err, errlen);
 	if (r >= 0)
@@ -310,6 +330,107 @@ cv_os_parse_port_list(const char *body, size_t len, const char *ip, struct cv_os
 		return no_match(err, errlen, "port", ip, n);
 	*ret = *found;
 	return 0;
+}
+
+bool
+cv_os_pair_is(const struct cv_os_pair *pair, const char *ip)
+{
+	unsigned char a[16], b[16];
+	int fa, fb, pa, pb;
+
+	if (!parse_cidr(pair->ip, &fa, a, &pa) || !parse_cidr(ip, &fb, b, &pb))
+		return false;
+	return fa == fb && pa == pb && memcmp(a, b, sizeof(a)) == 0;
+}
+
+int
+cv_os_parse_ports_with_pair(const char *body, size_t len, const char *ip,
+			    struct cv_os_port **ret, size_t *ret_n, char *err, size_t errlen)
+{
+	_cleanup_json_ struct json_object *root = NULL;
+	struct json_object *list;
+	_cleanup_free_ struct cv_os_port *found = NULL;
+	size_t n = 0, total;
+	int r = cv_json_parse(body, len, &root, err, errlen);
+
+	if (r >= 0)
+		r = cv_json_get_array(root, "body", "ports", 0, &list, err, errlen);
+	if (r < 0)
+		return r;
+	total = json_object_array_length(list);
+	/* as many as the list has, at most: an answer of 256 KiB holds a few hundred */
+	if (total && !(found = calloc(total, sizeof(*found))))
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		struct cv_os_port *p = &found[n];
+		bool has = false;
+		size_t matches = 0;
+		char path[32];
+
+		snprintf(path, sizeof(path), "ports[%zu]", i);
+		*p = (struct cv_os_port){};
+		r = port_fields(json_object_array_get_idx(list, i), path, p, NULL, &matches, err,
+				errlen);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < p->n_pairs && !has; k++)
+			has = cv_os_pair_is(&p->pairs[k], ip);
+		n += has;
+	}
+	*ret = n ? TAKE_PTR(found) : NULL;
+	*ret_n = n;
+	return 0;
+}
+
+/* Ours: the pair for ip with the port's MAC (or none: Neutron's default is the port's). */
+static bool
+pair_ours(const struct cv_os_port *port, const struct cv_os_pair *pair, const char *ip)
+{
+	return cv_os_pair_is(pair, ip) && (!*pair->mac || strcasecmp(pair->mac, port->mac) == 0);
+}
+
+bool
+cv_os_port_allows(const struct cv_os_port *port, const char *ip)
+{
+	for (size_t i = 0; i < port->n_pairs; i++)
+		if (pair_ours(port, &port->pairs[i], ip))
+			return true;
+	return false;
+}
+
+int
+cv_os_pairs_with(const struct cv_os_port *port, const char *ip, struct cv_os_pair *out,
+		 size_t *ret_n)
+{
+	if (!cidr_ok(ip) || strlen(ip) >= sizeof(out->ip))
+		return -EINVAL;
+	for (size_t i = 0; i < port->n_pairs; i++)
+		if (pair_ours(port, &port->pairs[i], ip))
+			return 0;
+	if (port->n_pairs >= CV_OS_PAIRS_MAX)
+		return -ENOSPC;
+	memcpy(out, port->pairs, port->n_pairs * sizeof(*out));
+	out[port->n_pairs] = (struct cv_os_pair){};
+	snprintf(out[port->n_pairs].ip, sizeof(out->ip), "%s", ip);
+	*ret_n = port->n_pairs + 1;
+	return 1;
+}
+
+int
+cv_os_pairs_without(const struct cv_os_port *port, const char *ip, struct cv_os_pair *out,
+		    size_t *ret_n)
+{
+	size_t n = 0;
+
+	if (!cidr_ok(ip))
+		return -EINVAL;
+	for (size_t i = 0; i < port->n_pairs; i++)
+		if (!cv_os_pair_is(&port->pairs[i], ip))
+			out[n++] = port->pairs[i];
+	if (n == port->n_pairs)
+		return 0;
+	*ret_n = n;
+	return 1;
 }
 
 /* {"floatingip": {"port_id": port or null, "fixed_ip_address"?, "description"?}} */

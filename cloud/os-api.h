@@ -64,6 +64,7 @@ struct cv_os_pair {
 /* A port as GET/PUT /v2.0/ports/{id} gives it (what the backend reads). */
 struct cv_os_port {
 	char id[CV_OS_ID_MAX + 1];
+	char network_id[CV_OS_ID_MAX + 1]; /* "" when not given (a list asked for other fields) */
 	char mac[18];
 	char fixed_ip[48]; /* the first fixed IP */
 	uint64_t revision;
@@ -77,6 +78,29 @@ int cv_os_parse_port(const char *body, size_t len, struct cv_os_port *ret, char 
 /* {"ports": [...]}: the one with fixed IP ip (-ENOENT none, -EEXIST several). */
 int cv_os_parse_port_list(const char *body, size_t len, const char *ip, struct cv_os_port *ret,
 			  char *err, size_t errlen);
+
+/* {"ports": [...]} (GET /v2.0/ports?network_id=X&fields=...): those with a pair
+ * for ip (cv_os_pair_is), into *ret (allocated, free(); NULL when none) and *ret_n. */
+int cv_os_parse_ports_with_pair(const char *body, size_t len, const char *ip,
+				struct cv_os_port **ret, size_t *ret_n, char *err, size_t errlen);
+
+/* Is the pair's ip_address ip? The same address, or the same CIDR: "10.0.0.5"
+ * is "10.0.0.5/32" (and an IPv6 address its /128), whatever the spelling. */
+bool cv_os_pair_is(const struct cv_os_pair *pair, const char *ip);
+/* Does the port have a pair for ip with its own MAC (or none: Neutron's default)? */
+bool cv_os_port_allows(const struct cv_os_port *port, const char *ip);
+/*
+ * The port's pairs with {ip_address: ip} added (mac: the port's, which
+ * Neutron fills in) or with every pair for ip removed, into out
+ * (CV_OS_PAIRS_MAX entries) and *ret_n: 1 changed, 0 already so (out then
+ * undefined), -EINVAL ip is no address or CIDR, -ENOSPC the port has
+ * CV_OS_PAIRS_MAX pairs already. A pair for ip with another MAC than the
+ * port's is not ours: add puts ours beside it, remove takes both.
+ */
+int cv_os_pairs_with(const struct cv_os_port *port, const char *ip, struct cv_os_pair *out,
+		     size_t *ret_n);
+int cv_os_pairs_without(const struct cv_os_port *port, const char *ip, struct cv_os_pair *out,
+			size_t *ret_n);
 
 /* Neutron's {"NeutronError": {"type", "message"}} or Keystone's {"error": {"title", "message"}},
  * as "TYPE: message" into buf; an HTML page or anything else: its first line, cut. */

@@ -1,24 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The OpenStack client (os-client.h). Each operation is a small state
- * machine on the loop: it waits for a token if it has none (one Keystone
- * call serves every operation waiting), reads the floating IP unless its
- * revision is cached, decides, writes with If-Match, and on a 412 reads
- * and decides again. After a transient failure of a write it reads rather
- * than writes again: the write may have been applied, and the read shows
- * it (our epoch on our port: done).
+ * The OpenStack client (os-client.h), its operation machine. Each operation
+ * is a small state machine on the loop: it waits for a token if it has none
+ * (one Keystone call serves every operation waiting), reads its resource
+ * unless the revision is cached, decides, writes with If-Match, and on a
+ * 412 reads and decides again. After a transient failure of a write it
+ * reads rather than writes again: the write may have been applied, and the
+ * read shows it. What differs per resource (URL, parsing, the decision, the
+ * body, what follows a write) is a struct cv_os_res: os-client-fip.c,
+ * os-client-port.c.
  *
  * Neutron checks If-Match before its transaction, not in it: two writes at
  * the same moment with the same revision both pass (seen against Zed: three
- * pairs of concurrent PUTs, no 412, the later commit wins whatever its
- * epoch). So a move is verified after it is reported: verify_delay_ms
- * later (a write sent at the same moment as ours has landed by then: one
- * call's timeout, by default) it is read again, and if a lower epoch's
- * write landed after ours it is written again (the higher epoch wins in
- * every order; one writing with a higher epoch is left alone). The report
- * does not wait for it: the common path stays one PUT. A write Neutron
- * takes longer than that to apply is the engine's reconcile's to find.
+ * pairs of concurrent PUTs, no 412, the later commit wins). So a write whose
+ * loss would matter is read again verify_delay_ms after it is reported (a
+ * write sent at the same moment as ours has landed by then: one call's
+ * timeout, by default) and repaired if lost; the report does not wait for
+ * it: the common path stays one PUT. Each resource says what is repaired
+ * and why (os-client-fip.c: a lower epoch's move; os-client-port.c: a
+ * dropped pair).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,59 +34,13 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "loop-timer.h"
-#include "os-client.h"
+#include "os-client-int.h"
 
-#define MAX_BODY     (256 * 1024) /* a token with a big catalog fits */
+#define MAX_BODY     (256 * 1024) /* a token with a big catalog fits; so do a few hundred ports */
 #define MAX_CONFLICTS 5		  /* 412s in a row: someone keeps writing */
 #define BACKOFF_MS    100
 #define BACKOFF_MAX_MS 2000
 #define REFRESH_MARGIN_MS (300 * 1000) /* re-authenticate this long before expiry */
-
-enum op_kind { OP_TOKEN, OP_SHOW, OP_MOVE, OP_RELEASE };
-enum step { STEP_GET, STEP_PUT };
-
-struct cv_os_op {
-	struct cv_os_client *c;
-	struct cv_os_op *prev, *next;
-	enum op_kind kind;
-	enum step step; /* the next call (after the token, the backoff or the start) */
-	char fip_id[CV_OS_ID_MAX + 1];
-	char port_id[CV_OS_ID_MAX + 1];
-	char fixed_ip[48];
-	uint64_t epoch;
-	uint64_t deadline; /* monotonic ms */
-	unsigned attempts, conflicts;
-	bool reauthed;	   /* a 401 made us authenticate again once */
-	bool waiting_auth; /* in the queue of the token call */
-	struct cv_os_fip fip;
-	bool have_fip;
-	bool decide_first; /* started with a cached revision: decide before any call */
-	bool verify;	   /* the read after a move (and its repair): reports to the log */
-	struct cv_http_transfer *t;
-	struct cv_loop_timer *timer; /* the start and the backoff */
-	cv_os_fip_fn done;
-	void *userdata;
-};
-
-/* The last read or written state of a floating IP: its revision for If-Match. */
-struct known {
-	struct cv_os_fip fip;
-};
-
-struct cv_os_client {
-	struct cv_os_client_params p;
-	char *proxy;
-	struct cv_os_auth auth;
-	char *token; /* secret */
-	int64_t token_refresh_ms; /* Unix ms: authenticate again from here */
-	char neutron_url[CV_OS_URL_MAX + 1];
-	struct cv_http_transfer *auth_t;
-	struct cv_os_op *ops;
-	struct known *known;
-	size_t n_known;
-	struct cv_os_stats stats;
-	uint64_t rng;
-};
 
 static uint64_t
 now_ms(void)
@@ -101,58 +57,92 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-uint64_t
-cv_os_desc_epoch(const char *description, uint32_t *ret_node)
-{
-	uint64_t epoch = 0;
-	uint32_t node = 0;
-
-	if (sscanf(description, "corovip epoch=%" SCNu64 " node=%" SCNu32, &epoch, &node) != 2)
-		epoch = node = 0;
-	if (ret_node)
-		*ret_node = node;
-	return epoch;
-}
-
 /* ---- the revision cache ---- */
 
-static struct known *
-known_find(struct cv_os_client *c, const char *fip_id)
+const struct cv_os_known *
+cv_os_known_find(const struct cv_os_client *c, const struct cv_os_res *res, const char *id)
 {
-	for (size_t k = 0; k < c->n_known; k++)
-		if (strcmp(c->known[k].fip.id, fip_id) == 0)
-			return &c->known[k];
+	for (size_t k = 0; k < c->n_known; k++) {
+		const struct cv_os_known *e = &c->known[k];
+
+		if (e->res == res && strcmp(res == &cv_os_res_fip ? e->fip.id : e->port.id, id) == 0)
+			return e;
+	}
 	return NULL;
 }
 
-static void
-known_set(struct cv_os_client *c, const struct cv_os_fip *f)
+static struct cv_os_known *
+known_slot(struct cv_os_client *c, const struct cv_os_res *res, const char *id)
 {
-	struct known *k = known_find(c, f->id), *v;
-
-	if (!k) {
-		v = realloc(c->known, (c->n_known + 1) * sizeof(*v));
-		if (!v)
-			return; /* no cache: the next move reads first */
-		c->known = v;
-		k = &c->known[c->n_known++];
-	}
-	k->fip = *f;
-}
-
-static void
-known_drop(struct cv_os_client *c, const char *fip_id)
-{
-	struct known *k = known_find(c, fip_id);
+	struct cv_os_known *k = (struct cv_os_known *)cv_os_known_find(c, res, id), *v;
 
 	if (k)
-		*k = c->known[--c->n_known];
+		return k;
+	v = realloc(c->known, (c->n_known + 1) * sizeof(*v));
+	if (!v)
+		return NULL; /* no cache: the next write reads first */
+	c->known = v;
+	k = &c->known[c->n_known++];
+	k->res = res;
+	return k;
+}
+
+void
+cv_os_known_set_fip(struct cv_os_client *c, const struct cv_os_fip *f)
+{
+	struct cv_os_known *k = known_slot(c, &cv_os_res_fip, f->id);
+
+	if (k)
+		k->fip = *f;
+}
+
+void
+cv_os_known_set_port(struct cv_os_client *c, const struct cv_os_port *p)
+{
+	struct cv_os_known *k = known_slot(c, &cv_os_res_port, p->id);
+
+	if (k)
+		k->port = *p;
+}
+
+void
+cv_os_known_drop(struct cv_os_client *c, const struct cv_os_res *res, const char *id)
+{
+	const struct cv_os_known *k = cv_os_known_find(c, res, id);
+
+	if (k)
+		c->known[k - c->known] = c->known[--c->n_known];
 }
 
 /* ---- finishing ---- */
 
+static bool
+holds_same(const struct cv_os_op *a, const struct cv_os_op *b)
+{
+	return a != b && a->res == b->res && strcmp(a->id, b->id) == 0;
+}
+
+static void load_known(struct cv_os_op *op);
+
+/* A serial op let go of its resource: the oldest one waiting for it goes on. */
 static void
-op_free(struct cv_os_op *op)
+wake_next(struct cv_os_op *op)
+{
+	struct cv_os_op *next = NULL;
+
+	for (struct cv_os_op *o = op->c->ops; o; o = o->next)
+		if (o->queued && holds_same(o, op))
+			next = o; /* the list has the newest first */
+	if (!next)
+		return;
+	next->queued = false;
+	load_known(next); /* what the one before wrote: its revision */
+	if (cv_loop_timer_in(next->timer, 0) < 0)
+		cv_os_op_finish(next, -ENOMEM, "the operation could not go on");
+}
+
+void
+cv_os_op_free(struct cv_os_op *op)
 {
 	struct cv_os_client *c = op->c;
 
@@ -164,34 +154,39 @@ op_free(struct cv_os_op *op)
 		c->ops = op->next;
 	if (op->next)
 		op->next->prev = op->prev;
+	if (op->holds)
+		wake_next(op);
+	free(op->holders);
 	free(op);
 }
 
-static void
-finish(struct cv_os_op *op, int err, const char *why)
+void
+cv_os_op_finish(struct cv_os_op *op, int err, const char *why)
 {
-	cv_os_fip_fn done = op->done;
+	cv_os_fip_fn done = op->done.fip;
 	void *userdata = op->userdata;
-	struct cv_os_fip fip = op->fip;
-	bool have = op->have_fip;
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), "%s", why ? why : "");
-	op_free(op);
-	done(userdata, err, have ? &fip : NULL, msg);
+	if (op->res)
+		return op->res->report(op, err, msg);
+	cv_os_op_free(op); /* a token: nothing read */
+	done(userdata, err, NULL, msg);
 }
 
 /* What went wrong with a call, in words: the status and the service's own. */
 static const char *
-why_of(const struct cv_http_result *res, const char *what, char *buf, size_t len)
+why_of(const struct cv_http_result *res, const char *what, const char *res_what, char *buf,
+       size_t len)
 {
 	char text[256];
 
 	if (res->status)
-		snprintf(buf, len, "%s: HTTP %ld: %s", what, res->status,
+		snprintf(buf, len, "%s%s: HTTP %ld: %s", what, res_what, res->status,
 			 cv_os_error_text(res->body, res->body_len, text, sizeof(text)));
 	else
-		snprintf(buf, len, "%s: %s", what, res->message[0] ? res->message : cv_strerror(res->err));
+		snprintf(buf, len, "%s%s: %s", what, res_what,
+			 res->message[0] ? res->message : cv_strerror(res->err));
 	return buf;
 }
 
@@ -208,7 +203,7 @@ transient(int err)
 
 /* Try the next step again after a backoff, if the deadline allows. */
 static void
-retry(struct cv_os_op *op, enum step step, const char *why)
+retry(struct cv_os_op *op, enum cv_os_step step, const char *why)
 {
 	struct cv_os_client *c = op->c;
 	uint64_t wait = CV_MIN((uint64_t)BACKOFF_MS << CV_MIN(op->attempts, 5u), BACKOFF_MAX_MS);
@@ -217,11 +212,11 @@ retry(struct cv_os_op *op, enum step step, const char *why)
 	wait = wait * 3 / 4 + c->rng % (wait / 2 + 1); /* +-25%: movers do not retry in step */
 	op->attempts++;
 	if (now_ms() + wait >= op->deadline)
-		return finish(op, -ETIMEDOUT, why);
+		return cv_os_op_finish(op, -ETIMEDOUT, why);
 	c->stats.retries++;
 	op->step = step;
 	if (cv_loop_timer_in(op->timer, wait) < 0)
-		finish(op, -ENOMEM, why);
+		cv_os_op_finish(op, -ENOMEM, why);
 }
 
 static uint32_t
@@ -284,7 +279,7 @@ auth_over(struct cv_os_client *c, int err, const char *why)
 		else if (transient(err))
 			retry(op, op->step, why);
 		else
-			finish(op, err, why);
+			cv_os_op_finish(op, err, why);
 	}
 }
 
@@ -361,7 +356,7 @@ on_auth(void *userdata, const struct cv_http_result *res)
 
 	c->auth_t = NULL;
 	if (r < 0)
-		why_of(res, "Keystone: authentication", why, sizeof(why));
+		why_of(res, "Keystone: authentication", "", why, sizeof(why));
 	else
 		r = take_token(c, res, why, sizeof(why));
 	auth_over(c, r, r < 0 ? why : NULL);
@@ -387,8 +382,8 @@ static void on_put(void *userdata, const struct cv_http_result *res);
 
 /* The headers of a Neutron call: the token, JSON, If-Match when writing. */
 static void
-neutron_headers(const struct cv_os_op *op, char *auth, size_t auth_len, char *if_match,
-		size_t if_len, const char *h[5])
+neutron_headers(const struct cv_os_op *op, char *auth, size_t auth_len, uint64_t revision,
+		char *if_match, size_t if_len, const char *h[5])
 {
 	size_t n = 0;
 
@@ -396,7 +391,7 @@ neutron_headers(const struct cv_os_op *op, char *auth, size_t auth_len, char *if
 	h[n++] = auth;
 	h[n++] = "Accept: application/json";
 	if (if_match) {
-		snprintf(if_match, if_len, "If-Match: revision_number=%" PRIu64, op->fip.revision);
+		snprintf(if_match, if_len, "If-Match: revision_number=%" PRIu64, revision);
 		h[n++] = "Content-Type: application/json";
 		h[n++] = if_match;
 	}
@@ -406,86 +401,53 @@ neutron_headers(const struct cv_os_op *op, char *auth, size_t auth_len, char *if
 static void
 do_get(struct cv_os_op *op)
 {
-	char url[CV_OS_URL_MAX + 128], auth[4096];
+	char url[CV_OS_URL_MAX + 512], auth[4096];
 	const char *h[5];
 	int r;
 
-	snprintf(url, sizeof(url), "%s/floatingips/%s", op->c->neutron_url, op->fip_id);
-	neutron_headers(op, auth, sizeof(auth), NULL, 0, h);
+	op->res->get_url(op, url, sizeof(url));
+	neutron_headers(op, auth, sizeof(auth), 0, NULL, 0, h);
 	r = start_call(op, CV_HTTP_GET, url, h, NULL, on_get);
 	explicit_bzero(auth, sizeof(auth));
 	if (r < 0)
-		return finish(op, r, "Neutron: the read could not be made");
+		return cv_os_op_finish(op, r, "Neutron: the read could not be made");
 	op->c->stats.gets++;
 }
 
 static void
 do_put(struct cv_os_op *op)
 {
-	char url[CV_OS_URL_MAX + 128], auth[4096], if_match[64], desc[CV_OS_DESC_MAX + 1];
+	char url[CV_OS_URL_MAX + 128], auth[4096], if_match[64];
 	_cleanup_free_ char *body = NULL;
-	bool move = op->kind == OP_MOVE;
+	uint64_t revision;
 	const char *h[5];
 	int r;
 
-	snprintf(desc, sizeof(desc), "corovip epoch=%" PRIu64 " node=%" PRIu32, op->epoch,
-		 op->c->p.node);
-	r = cv_os_fip_put_body(move ? op->port_id : NULL,
-			       move && op->fixed_ip[0] ? op->fixed_ip : NULL, desc, &body);
+	r = op->res->body(op, &body, &revision);
 	if (r < 0)
-		return finish(op, r, "Neutron: the write could not be made");
-	snprintf(url, sizeof(url), "%s/floatingips/%s", op->c->neutron_url, op->fip_id);
-	neutron_headers(op, auth, sizeof(auth), if_match, sizeof(if_match), h);
+		return cv_os_op_finish(op, r, "Neutron: the write could not be made");
+	snprintf(url, sizeof(url), "%s/%s/%s", op->c->neutron_url,
+		 op->res == &cv_os_res_fip ? "floatingips" : "ports", op->id);
+	neutron_headers(op, auth, sizeof(auth), revision, if_match, sizeof(if_match), h);
 	r = start_call(op, CV_HTTP_PUT, url, h, body, on_put);
 	explicit_bzero(auth, sizeof(auth));
 	if (r < 0)
-		return finish(op, r, "Neutron: the write could not be made");
+		return cv_os_op_finish(op, r, "Neutron: the write could not be made");
 	op->c->stats.puts++;
 }
 
-/* With op->fip as it is now: done, or the write that makes it ours (or not ours). */
-static void
-decide(struct cv_os_op *op)
+void
+cv_os_op_write(struct cv_os_op *op)
 {
-	const struct cv_os_fip *f = &op->fip;
-	bool ours = strcmp(f->port_id, op->port_id) == 0 &&
-		    (!op->fixed_ip[0] || strcmp(f->fixed_ip, op->fixed_ip) == 0);
-	uint32_t node;
-	uint64_t epoch = cv_os_desc_epoch(f->description, &node);
-	char why[256];
-
-	if (op->kind == OP_SHOW)
-		return finish(op, 0, NULL);
-	if (epoch > op->epoch) {
-		/* moved since by a newer move: a move of ours is stale, and
-		 * there is nothing of ours left to release */
-		snprintf(why, sizeof(why), "floating IP %s: moved by epoch %" PRIu64 " (node %" PRIu32
-			 ") after ours (%" PRIu64 ")", f->id, epoch, node, op->epoch);
-		return finish(op, op->kind == OP_MOVE ? -ESTALE : 0, why);
-	}
-	if (op->kind == OP_MOVE ? ours && epoch == op->epoch : !ours)
-		return finish(op, 0, NULL);
-	if (op->verify)
-		qb_log(LOG_WARNING, "floating IP %s: epoch %" PRIu64 " (node %" PRIu32 ") wrote after our "
-		       "move (epoch %" PRIu64 "): writing it again", f->id, epoch, node, op->epoch);
-	op->step = STEP_PUT;
+	op->step = CV_OS_STEP_PUT;
 	with_token(op);
 }
 
-static int
-read_fip(struct cv_os_op *op, const struct cv_http_result *res, char *why, size_t len)
+void
+cv_os_op_read(struct cv_os_op *op)
 {
-	int r = cv_os_parse_fip(res->body, res->body_len, &op->fip, why, len);
-
-	if (r < 0)
-		return r;
-	if (strcmp(op->fip.id, op->fip_id) != 0) {
-		snprintf(why, len, "Neutron: asked for floating IP %s, got %s", op->fip_id, op->fip.id);
-		return -EBADMSG;
-	}
-	op->have_fip = true;
-	known_set(op->c, &op->fip);
-	return 0;
+	op->step = CV_OS_STEP_GET;
+	with_token(op);
 }
 
 /* A 401 from Neutron: the token was revoked or expired early: once more with a new one. */
@@ -500,39 +462,6 @@ reauth(struct cv_os_op *op, const struct cv_http_result *res)
 	return true;
 }
 
-static int op_start(struct cv_os_client *c, enum op_kind kind, const char *fip_id,
-		    const char *port_id, const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done,
-		    void *userdata, struct cv_os_op **ret);
-
-static void
-on_verified(void *userdata, int err, const struct cv_os_fip *fip, const char *why)
-{
-	struct cv_os_client *c = userdata;
-
-	if (err == -ESTALE)
-		qb_log(LOG_INFO, "%s", why); /* a newer move: its own verify is its business */
-	if (err == -ESTALE && fip && c->p.lost)
-		c->p.lost(c->p.userdata, fip, why); /* ...but the holder must hear it is not one */
-	else if (err < 0 && err != -ESTALE)
-		qb_log(LOG_WARNING, "floating IP %s: the check after the move failed: %s",
-		       fip ? fip->id : "?", why);
-	c->stats.verifies++;
-}
-
-/* Read op's floating IP again a little later, and write it again if a lower epoch won. */
-static void
-start_verify(const struct cv_os_op *op)
-{
-	struct cv_os_op *v;
-
-	if (op_start(op->c, OP_MOVE, op->fip_id, op->port_id, op->fixed_ip[0] ? op->fixed_ip : NULL,
-		     op->epoch, on_verified, op->c, &v) < 0)
-		return; /* the engine's reconcile reads it anyway */
-	v->verify = true;
-	v->decide_first = false; /* read, never the cache */
-	(void)cv_loop_timer_in(v->timer, op->c->p.verify_delay_ms);
-}
-
 static void
 on_get(void *userdata, const struct cv_http_result *res)
 {
@@ -544,13 +473,13 @@ on_get(void *userdata, const struct cv_http_result *res)
 	if (reauth(op, res))
 		return;
 	if (r < 0) {
-		why_of(res, "Neutron: reading the floating IP", why, sizeof(why));
-		return transient(r) ? retry(op, STEP_GET, why) : finish(op, r, why);
+		why_of(res, "Neutron: reading the ", op->res->what, why, sizeof(why));
+		return transient(r) ? retry(op, CV_OS_STEP_GET, why) : cv_os_op_finish(op, r, why);
 	}
-	r = read_fip(op, res, why, sizeof(why));
+	r = op->res->read(op, res->body, res->body_len, why, sizeof(why));
 	if (r < 0)
-		return finish(op, r, why);
-	decide(op);
+		return cv_os_op_finish(op, r, why);
+	op->res->decide(op);
 }
 
 static void
@@ -563,40 +492,50 @@ on_put(void *userdata, const struct cv_http_result *res)
 	op->t = NULL;
 	if (reauth(op, res))
 		return;
-	if (res->status == 412) { /* someone wrote since our revision: read, decide again */
+	if (res->status == 412 || (r < 0 && op->res->conflict && op->res->conflict(res))) {
+		/* someone wrote since our revision: read, decide again */
 		op->c->stats.conflicts++;
-		known_drop(op->c, op->fip_id);
+		cv_os_known_drop(op->c, op->res, op->id);
 		if (++op->conflicts > MAX_CONFLICTS)
-			return finish(op, -EBUSY, why_of(res, "Neutron: writing the floating IP",
-							 why, sizeof(why)));
-		op->step = STEP_GET;
-		return with_token(op);
+			return cv_os_op_finish(op, -EBUSY, why_of(res, "Neutron: writing the ",
+								  op->res->what, why, sizeof(why)));
+		return cv_os_op_read(op);
 	}
 	if (r < 0) {
-		why_of(res, "Neutron: writing the floating IP", why, sizeof(why));
+		why_of(res, "Neutron: writing the ", op->res->what, why, sizeof(why));
 		/* it may have been applied: read and decide */
-		known_drop(op->c, op->fip_id);
-		return transient(r) ? retry(op, STEP_GET, why) : finish(op, r, why);
+		cv_os_known_drop(op->c, op->res, op->id);
+		return transient(r) ? retry(op, CV_OS_STEP_GET, why) : cv_os_op_finish(op, r, why);
 	}
-	r = read_fip(op, res, why, sizeof(why));
-	if (r >= 0 && op->kind == OP_MOVE && !op->verify)
-		start_verify(op);
-	finish(op, r, r < 0 ? why : NULL);
+	r = op->res->read(op, res->body, res->body_len, why, sizeof(why));
+	if (r >= 0 && !op->verify)
+		op->res->written(op);
+	cv_os_op_finish(op, r, r < 0 ? why : NULL);
 }
 
 static void
 run_step(struct cv_os_op *op)
 {
 	if (now_ms() >= op->deadline)
-		return finish(op, -ETIMEDOUT, "the operation's deadline passed");
+		return cv_os_op_finish(op, -ETIMEDOUT, "the operation's deadline passed");
 	if (!token_fresh(op->c))
 		return with_token(op);
-	if (op->kind == OP_TOKEN)
-		return finish(op, 0, NULL);
-	if (op->step == STEP_PUT)
+	if (!op->res)
+		return cv_os_op_finish(op, 0, NULL);
+	if (op->step == CV_OS_STEP_PUT)
 		do_put(op);
 	else
 		do_get(op);
+}
+
+/* Is another serial operation on op's resource under way? */
+static bool
+resource_held(const struct cv_os_op *op)
+{
+	for (const struct cv_os_op *o = op->c->ops; o; o = o->next)
+		if (o->holds && holds_same(o, op))
+			return true; /* only serial ones hold */
+	return false;
 }
 
 static void
@@ -604,48 +543,69 @@ on_timer(void *data)
 {
 	struct cv_os_op *op = data;
 
+	if (op->serial && !op->holds) {
+		/* Neutron's If-Match lets two writes of one revision through
+		 * (above): ours to one port go one after the other */
+		if (resource_held(op)) {
+			op->queued = true; /* wake_next starts it again */
+			return;
+		}
+		op->holds = true;
+	}
 	if (op->decide_first) {
 		op->decide_first = false;
-		return decide(op);
+		return op->res->decide(op);
 	}
 	run_step(op);
 }
 
 /* ---- operations ---- */
 
-static int
-op_start(struct cv_os_client *c, enum op_kind kind, const char *fip_id, const char *port_id,
-	 const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done, void *userdata,
-	 struct cv_os_op **ret)
+/* The common path of a write: the revision we know, one PUT (a 412 reads). */
+static void
+load_known(struct cv_os_op *op)
+{
+	const struct cv_os_known *k = NULL;
+
+	if (op->res && !op->verify && op->kind != CV_OS_OP_FIP_SHOW &&
+	    op->kind != CV_OS_OP_PORT_SHOW)
+		k = cv_os_known_find(op->c, op->res, op->id);
+	if (k && op->res == &cv_os_res_fip)
+		op->fip = k->fip;
+	else if (k)
+		op->port = k->port;
+	op->have = op->have || k;
+	op->decide_first = k != NULL;
+	op->step = CV_OS_STEP_GET;
+}
+
+/* An id goes into a URL path: UUID-ish characters only (no '/', '?', ".."). */
+static bool
+id_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+int
+cv_os_op_new(struct cv_os_client *c, enum cv_os_op_kind kind, const struct cv_os_res *res,
+	     const char *id, struct cv_os_op **ret)
 {
 	struct cv_os_op *op;
-	const struct known *k;
 	int r;
 
-	if (!fip_id || (!*fip_id && kind != OP_TOKEN) || strlen(fip_id) > CV_OS_ID_MAX || (port_id && strlen(port_id) > CV_OS_ID_MAX) ||
-	    (fixed_ip && strlen(fixed_ip) >= sizeof(op->fixed_ip)) || !done)
+	if (!id || (!*id && res) || strlen(id) > CV_OS_ID_MAX || !id_ok(id))
 		return -EINVAL;
 	op = calloc(1, sizeof(*op));
 	if (!op)
 		return -ENOMEM;
-	*op = (struct cv_os_op){ .c = c, .kind = kind, .epoch = epoch, .done = done,
-				 .userdata = userdata,
+	*op = (struct cv_os_op){ .c = c, .kind = kind, .res = res,
 				 .deadline = now_ms() + c->p.op_deadline_ms };
-	snprintf(op->fip_id, sizeof(op->fip_id), "%s", fip_id);
-	snprintf(op->port_id, sizeof(op->port_id), "%s", port_id ? port_id : "");
-	snprintf(op->fixed_ip, sizeof(op->fixed_ip), "%s", fixed_ip ? fixed_ip : "");
-	/* the common path of a move: the revision we know, one PUT (a 412 reads) */
-	k = kind == OP_SHOW ? NULL : known_find(c, fip_id);
-	if (k) {
-		op->fip = k->fip;
-		op->have_fip = true;
-	}
-	op->step = STEP_GET;
+	snprintf(op->id, sizeof(op->id), "%s", id);
 	r = cv_loop_timer_new(c->p.loop, on_timer, op, &op->timer);
-	if (r >= 0)
-		r = cv_loop_timer_in(op->timer, 0); /* on the loop, never inside this call */
 	if (r < 0) {
-		cv_loop_timer_free(op->timer);
 		free(op);
 		return r;
 	}
@@ -653,16 +613,42 @@ op_start(struct cv_os_client *c, enum op_kind kind, const char *fip_id, const ch
 	if (c->ops)
 		c->ops->prev = op;
 	c->ops = op;
-	op->decide_first = k != NULL;
 	*ret = op;
 	return 0;
+}
+
+int
+cv_os_op_begin(struct cv_os_op *op, uint32_t delay_ms)
+{
+	int r;
+
+	load_known(op);
+	r = cv_loop_timer_in(op->timer, delay_ms); /* on the loop, never inside this call */
+	if (r < 0) {
+		op->done.fip = NULL;
+		cv_os_op_free(op);
+	}
+	return r;
 }
 
 int
 cv_os_authenticate(struct cv_os_client *c, cv_os_fip_fn done, void *userdata,
 		   struct cv_os_op **ret)
 {
-	return op_start(c, OP_TOKEN, "", NULL, NULL, 0, done, userdata, ret);
+	struct cv_os_op *op;
+	int r;
+
+	if (!done)
+		return -EINVAL;
+	r = cv_os_op_new(c, CV_OS_OP_TOKEN, NULL, "", &op);
+	if (r < 0)
+		return r;
+	op->done.fip = done;
+	op->userdata = userdata;
+	r = cv_os_op_begin(op, 0);
+	if (r >= 0)
+		*ret = op;
+	return r;
 }
 
 const char *
@@ -673,37 +659,11 @@ cv_os_client_endpoint(const struct cv_os_client *c, int64_t *ret_refresh_ms)
 	return c->neutron_url;
 }
 
-int
-cv_os_fip_show(struct cv_os_client *c, const char *fip_id, cv_os_fip_fn done, void *userdata,
-	       struct cv_os_op **ret)
-{
-	return op_start(c, OP_SHOW, fip_id, NULL, NULL, 0, done, userdata, ret);
-}
-
-int
-cv_os_fip_move(struct cv_os_client *c, const char *fip_id, const char *port_id,
-	       const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done, void *userdata,
-	       struct cv_os_op **ret)
-{
-	if (!port_id || !*port_id)
-		return -EINVAL;
-	return op_start(c, OP_MOVE, fip_id, port_id, fixed_ip, epoch, done, userdata, ret);
-}
-
-int
-cv_os_fip_release(struct cv_os_client *c, const char *fip_id, const char *port_id,
-		  uint64_t epoch, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret)
-{
-	if (!port_id || !*port_id)
-		return -EINVAL;
-	return op_start(c, OP_RELEASE, fip_id, port_id, NULL, epoch, done, userdata, ret);
-}
-
 struct cv_os_op *
 cv_os_op_cancel(struct cv_os_op *op)
 {
 	if (op)
-		op_free(op);
+		cv_os_op_free(op);
 	return NULL;
 }
 
@@ -749,8 +709,10 @@ cv_os_client_free(struct cv_os_client *c)
 {
 	if (!c)
 		return NULL;
+	for (struct cv_os_op *op = c->ops; op; op = op->next)
+		op->holds = false; /* nothing waiting is started again: all go */
 	while (c->ops)
-		op_free(c->ops);
+		cv_os_op_free(c->ops);
 	cv_http_cancel(c->auth_t);
 	forget_token(c);
 	cv_os_auth_done(&c->auth);

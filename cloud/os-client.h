@@ -3,14 +3,15 @@
  * An OpenStack client on the daemon's loop (issue 14): Keystone tokens
  * cached until shortly before they expire (one authentication at a time,
  * the operations that need it wait; a 401 from Neutron forgets the token and
- * retries once), and Neutron operations that move a floating IP by
- * compare-and-swap: every PUT carries If-Match: revision_number=N with the
- * revision last read or written, and writes the cluster epoch of the move
- * into the resource's description ("corovip epoch=E node=N"). A 412 re-reads
+ * retries once), and Neutron operations by compare-and-swap that move a
+ * floating IP, or add and remove a port's allowed address pairs: every PUT carries If-Match: revision_number=N with the
+ * revision last read or written; a floating IP's move writes the cluster
+ * epoch of the move into its description ("corovip epoch=E node=N"). A 412 re-reads
  * and decides again: a move of a higher epoch is never overwritten (the
  * operation fails with -ESTALE), so a stale holder cannot take back what a
  * newer one moved. The common path of a move is one PUT (the revision is
- * cached from the last read or write of that floating IP).
+ * cached from the last read or write of that floating IP); so is adding
+ * or removing a pair (os-client-port.c).
  *
  * Each call is bounded (call_timeout_ms), each operation too
  * (op_deadline_ms: retries of 5xx, 429, timeouts and refused connections
@@ -78,6 +79,38 @@ int cv_os_fip_move(struct cv_os_client *c, const char *fip_id, const char *port_
  * (then there is nothing of ours to release: 0). */
 int cv_os_fip_release(struct cv_os_client *c, const char *fip_id, const char *port_id,
 		      uint64_t epoch, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret);
+/*
+ * Ports and their allowed address pairs (os-client-port.c: the sequence of a
+ * move, and why an add is checked after it and a removal is not). An ip is
+ * an address or a CIDR; a pair "is" ip when its ip_address is the same
+ * address or CIDR, "10.0.0.5" being "10.0.0.5/32" (cv_os_pair_is). Writes to
+ * one port within a client go one after the other, each on the revision the
+ * one before wrote. err as for floating IPs, and -ENOSPC (the port has
+ * CV_OS_PAIRS_MAX pairs); port as last seen (NULL if never read).
+ */
+typedef void (*cv_os_port_fn)(void *userdata, int err, const struct cv_os_port *port,
+			      const char *why);
+/* ports: those found (n of them; NULL and 0 on failure). Borrowed for the call. */
+typedef void (*cv_os_ports_fn)(void *userdata, int err, const struct cv_os_port *ports, size_t n,
+			       const char *why);
+
+/* GET the port (and cache its revision and pairs). */
+int cv_os_port_show(struct cv_os_client *c, const char *port_id, cv_os_port_fn done,
+		    void *userdata, struct cv_os_op **ret);
+/* Make sure the port has the pair {ip_address: ip} (its MAC: the port's):
+ * one PUT with the revision cached, none if it is there. */
+int cv_os_port_pair_add(struct cv_os_client *c, const char *port_id, const char *ip,
+			cv_os_port_fn done, void *userdata, struct cv_os_op **ret);
+/* Make sure the port has no pair for ip (whatever its MAC): one PUT, none if absent. */
+int cv_os_port_pair_remove(struct cv_os_client *c, const char *port_id, const char *ip,
+			   cv_os_port_fn done, void *userdata, struct cv_os_op **ret);
+/* The ports of a network with a pair for ip: network_id, or (exactly one of
+ * the two) port_id, a port of that network (read unless cached). One GET of
+ * the network's ports, each found cached for its removal. */
+int cv_os_ports_with_pair(struct cv_os_client *c, const char *network_id, const char *port_id,
+			  const char *ip, cv_os_ports_fn done, void *userdata,
+			  struct cv_os_op **ret);
+
 /* Stop an operation under way; its done is not called. Accepts NULL; returns NULL. */
 struct cv_os_op *cv_os_op_cancel(struct cv_os_op *op);
 
@@ -88,7 +121,7 @@ struct cv_os_stats {
 	uint64_t puts;	    /* Neutron writes */
 	uint64_t conflicts; /* 412s */
 	uint64_t retries;   /* calls repeated after a transient failure */
-	uint64_t verifies;  /* reads after a move done (os-client.c: Neutron's If-Match) */
+	uint64_t verifies;  /* reads after a move or a pair added (os-client.c: Neutron's If-Match) */
 };
 void cv_os_client_stats(const struct cv_os_client *c, struct cv_os_stats *ret);
 /* Operations under way, the checks after moves included. */

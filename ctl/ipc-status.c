@@ -76,10 +76,12 @@ cloud_of(const struct cv_ipc_report *r, size_t i, struct cv_backend_status *ret)
 	return r->cloud && r->cloud(r->userdata, i, ret);
 }
 
-/* "  cloud: FIP -> PORT (FIXED_IP), epoch E by node N, revision R, read at T" */
+/* "  cloud: floating IP F -> port P (FIXED_IP), epoch E by node N, revision R, read at T"
+ * or "  cloud: port P allows ADDR, revision R, read at T" (the pair modes) */
 static void
 text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
+	const struct cv_vip_conf *v = &cv_engine_config(r->engine)->vips[i];
 	struct cv_backend_status c;
 	char when[64];
 
@@ -87,8 +89,15 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		return;
 	if (c.read_at_ms) {
 		format_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
-		cv_strbuf_printf(b, "  cloud: %s -> %s%s%s%s", c.resource, c.where[0] ? c.where : "nothing",
-				 c.fixed_ip[0] ? " (" : "", c.fixed_ip, c.fixed_ip[0] ? ")" : "");
+		if (v->mode != CV_CLOUD_FLOATING_IP)
+			cv_strbuf_printf(b, "  cloud: port %s %s", c.resource,
+					 c.where[0] ? "allows the address" : "does NOT allow the address");
+		else
+			cv_strbuf_printf(b, "  cloud: floating IP %s -> %s%s%s%s", c.resource,
+					 c.where[0] ? "port " : "no port", c.where,
+					 c.fixed_ip[0] ? " (" : "", c.fixed_ip);
+		if (c.fixed_ip[0])
+			cv_strbuf_append(b, ")");
 		if (c.epoch)
 			cv_strbuf_printf(b, ", epoch %" PRIu64 " by node %" PRIu32, c.epoch, c.node);
 		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
@@ -261,23 +270,33 @@ json_transition(const struct cv_ipc_transition *t, int *err)
 	return o;
 }
 
-/* {"resource", "port", "fixed_ip", "epoch", "node", "revision", "read_at", "error", "error_at"}:
- * what the VIP's cloud backend last saw (times in Unix ms; unknown parts left out). */
+/*
+ * What the VIP's cloud backend last saw (times in Unix ms; what was never
+ * read left out). Floating-IP mode: {"floating_ip", "port", "fixed_ip",
+ * "epoch", "node", "revision", "read_at"}; the pair modes: {"port",
+ * "allows" (our port lets the address through), "revision", "read_at"};
+ * both: "error", "error_at" after a failure.
+ */
 static struct json_object *
-json_cloud(const struct cv_backend_status *c, int *err)
+json_cloud(const struct cv_vip_conf *v, const struct cv_backend_status *c, int *err)
 {
 	struct json_object *o = json_object_new_object();
+	bool fip = v->mode == CV_CLOUD_FLOATING_IP;
 
 	if (!o) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "resource", json_object_new_string(c->resource), err);
-	if (c->read_at_ms) {
+	add(o, fip ? "floating_ip" : "port", json_object_new_string(c->resource), err);
+	if (c->read_at_ms && fip) {
 		add_string_or_null(o, "port", c->where, err);
 		add_string_or_null(o, "fixed_ip", c->fixed_ip, err);
 		add(o, "epoch", json_object_new_uint64(c->epoch), err);
 		add(o, "node", json_object_new_uint64(c->node), err);
+	} else if (c->read_at_ms) {
+		add(o, "allows", json_object_new_boolean(c->where[0] != 0), err);
+	}
+	if (c->read_at_ms) {
 		add(o, "revision", json_object_new_uint64(c->revision), err);
 		add(o, "read_at", json_object_new_int64(c->read_at_ms), err);
 	}
@@ -343,7 +362,7 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 	if (t)
 		add(o, "last_transition", json_transition(t, err), err);
 	if (cloud_of(r, i, &c))
-		add(o, "cloud", json_cloud(&c, err), err);
+		add(o, "cloud", json_cloud(v, &c, err), err);
 	return o;
 }
 

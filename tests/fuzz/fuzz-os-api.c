@@ -5,6 +5,7 @@
  * within their bounds, the error text must stay printable, and a port's
  * pairs must build back into a body that json-c reads.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,27 @@ check_str(const char *s, size_t size)
 		abort();
 }
 
+/* Adding a pair and taking it away: what was read edits into a body again. */
+static void
+check_pair_edits(const struct cv_os_port *p)
+{
+	struct cv_os_pair out[CV_OS_PAIRS_MAX];
+	_cleanup_free_ char *body = NULL;
+	size_t n = 0;
+	int r = cv_os_pairs_with(p, "10.0.0.100", out, &n);
+
+	if (r == 1 && (n != p->n_pairs + 1 || cv_os_port_pairs_body(out, n, NULL, &body) != 0))
+		abort();
+	if (r < 0 && r != -ENOSPC)
+		abort();
+	r = cv_os_pairs_without(p, "10.0.0.100", out, &n);
+	if (r < 0 || (r == 1 && n >= p->n_pairs))
+		abort();
+	for (size_t i = 0; r == 1 && i < n; i++)
+		if (cv_os_pair_is(&out[i], "10.0.0.100"))
+			abort();
+}
+
 static void
 check_port(const struct cv_os_port *p)
 {
@@ -31,6 +53,7 @@ check_port(const struct cv_os_port *p)
 	struct json_object *o;
 
 	check_str(p->id, sizeof(p->id));
+	check_str(p->network_id, sizeof(p->network_id));
 	check_str(p->mac, sizeof(p->mac));
 	check_str(p->fixed_ip, sizeof(p->fixed_ip));
 	if (p->n_pairs > CV_OS_PAIRS_MAX)
@@ -41,6 +64,7 @@ check_port(const struct cv_os_port *p)
 	if (!o)
 		abort();
 	json_object_put(o);
+	check_pair_edits(p);
 }
 
 static void
@@ -75,7 +99,8 @@ static void
 fuzz_neutron(const char *s, size_t size)
 {
 	struct cv_os_fip f;
-	struct cv_os_port *p = calloc(1, sizeof(*p));
+	struct cv_os_port *p = calloc(1, sizeof(*p)), *holders = NULL;
+	size_t n = 0;
 	char err[256], text[128];
 
 	if (!p)
@@ -89,6 +114,13 @@ fuzz_neutron(const char *s, size_t size)
 	if (cv_os_parse_port_list(s, size, "10.0.0.7", p, err, sizeof(err)) == 0)
 		check_port(p);
 	free(p);
+	if (cv_os_parse_ports_with_pair(s, size, "10.0.0.100", &holders, &n, err, sizeof(err)) == 0) {
+		if (!n != !holders)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			check_port(&holders[i]);
+		free(holders);
+	}
 	cv_os_error_text(s, size, text, sizeof(text));
 	for (const char *c = text; *c; c++)
 		if (*c < ' ' || *c > '~')

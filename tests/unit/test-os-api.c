@@ -340,6 +340,7 @@ port_with_pairs(void **state)
 
 	assert_int_equal(cv_os_parse_port(body, strlen(body), &p, err, sizeof(err)), 0);
 	assert_string_equal(p.id, "c0ffee00");
+	assert_string_equal(p.network_id, "n");
 	assert_string_equal(p.mac, "fa:16:3e:12:34:56");
 	assert_string_equal(p.fixed_ip, "10.0.0.7");
 	assert_int_equal(p.revision, 12);
@@ -379,6 +380,9 @@ port_wrong_types_name_the_field(void **state)
 		{ "{\"port\": {\"id\": \"a\", \"mac_address\": \"fa:16:3e:12:34:56\", "
 		  "\"revision_number\": null}}",
 		  "port.revision_number: not an integer" },
+		{ "{\"port\": {\"id\": \"a\", \"network_id\": 7}}", "port.network_id: not a string" },
+		{ "{\"port\": {\"id\": \"a\", \"network_id\": \"../x\"}}",
+		  "port.network_id: not an id" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -430,6 +434,117 @@ port_list_by_fixed_ip(void **state)
 					       sizeof(err)),
 			 -ENOENT);
 	assert_string_equal(p.id, "p1");
+}
+
+static void
+pair_is_the_address_or_its_host_cidr(void **state)
+{
+	static const struct {
+		const char *pair, *ip;
+		bool is;
+	} cases[] = {
+		{ "10.0.0.100", "10.0.0.100", true },
+		{ "10.0.0.100/32", "10.0.0.100", true },
+		{ "10.0.0.100", "10.0.0.100/32", true },
+		{ "10.0.0.100/24", "10.0.0.100", false },
+		{ "10.0.0.0/24", "10.0.0.0/24", true },
+		{ "10.0.0.101", "10.0.0.100", false },
+		{ "2001:db8::7", "2001:0db8:0::7/128", true },
+		{ "2001:db8::7/64", "2001:db8::7", false },
+		{ "::ffff:10.0.0.100", "10.0.0.100", false },
+		{ "10.0.0.100", "nope", false },
+		{ "10.0.0.100", "10.0.0.100/", false },
+		{ "10.0.0.100", "10.0.0.100/33", false },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct cv_os_pair p = {};
+
+		snprintf(p.ip, sizeof(p.ip), "%s", cases[i].pair);
+		if (cv_os_pair_is(&p, cases[i].ip) != cases[i].is)
+			fail_msg("case %zu: %s vs %s", i, cases[i].pair, cases[i].ip);
+	}
+}
+
+static void
+pairs_with_and_without(void **state)
+{
+	const char *body = "{\"port\": " PORT("c0ffee00", "10.0.0.7") "}";
+	struct cv_os_port *p = calloc(1, sizeof(*p));
+	struct cv_os_pair out[CV_OS_PAIRS_MAX];
+	size_t n = 99;
+
+	assert_non_null(p);
+	assert_int_equal(cv_os_parse_port(body, strlen(body), p, err, sizeof(err)), 0);
+	/* there (no MAC: the port's), as an address or a host CIDR: nothing to write */
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.100", out, &n), 0);
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.100/32", out, &n), 0);
+	assert_int_equal(n, 99);
+	/* 10.0.0.0/24 is there with another MAC: not ours */
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.0/24", out, &n), 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[2].ip, "10.0.0.0/24");
+	assert_string_equal(out[2].mac, "");
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.200", out, &n), 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0].ip, "10.0.0.100");
+	assert_string_equal(out[1].mac, "fa:16:3e:aa:bb:cc");
+	assert_string_equal(out[2].ip, "10.0.0.200");
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.300", out, &n), -EINVAL);
+	/* removal: every pair for the address, whatever its MAC or spelling */
+	assert_int_equal(cv_os_pairs_without(p, "10.0.0.100/32", out, &n), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].ip, "10.0.0.0/24");
+	assert_int_equal(cv_os_pairs_without(p, "10.0.0.0/24", out, &n), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].ip, "10.0.0.100");
+	n = 99;
+	assert_int_equal(cv_os_pairs_without(p, "10.0.0.0", out, &n), 0);
+	assert_int_equal(n, 99);
+	/* full */
+	p->n_pairs = CV_OS_PAIRS_MAX;
+	for (size_t i = 0; i < CV_OS_PAIRS_MAX; i++)
+		snprintf(p->pairs[i].ip, sizeof(p->pairs[i].ip), "10.0.1.%zu", i);
+	assert_int_equal(cv_os_pairs_with(p, "10.0.0.200", out, &n), -ENOSPC);
+	assert_int_equal(cv_os_pairs_with(p, "10.0.1.5/32", out, &n), 0);
+	free(p);
+}
+
+static void
+ports_with_pair_from_a_list(void **state)
+{
+	const char *body = "{\"ports\": [" PORT("p1", "10.0.0.7") ","
+			   "{\"id\": \"p2\", \"network_id\": \"n\", \"mac_address\": "
+			   "\"fa:16:3e:00:00:02\", \"revision_number\": 4, \"allowed_address_pairs\": "
+			   "[{\"ip_address\": \"10.0.0.100/32\", \"mac_address\": "
+			   "\"fa:16:3e:00:00:02\"}]},"
+			   "{\"id\": \"p3\", \"mac_address\": \"fa:16:3e:00:00:03\", "
+			   "\"allowed_address_pairs\": []}]}";
+	struct cv_os_port *ports = NULL;
+	size_t n = 0;
+
+	assert_int_equal(cv_os_parse_ports_with_pair(body, strlen(body), "10.0.0.100", &ports, &n,
+						     err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ports[0].id, "p1");
+	assert_string_equal(ports[1].id, "p2");
+	assert_int_equal(ports[1].revision, 4);
+	assert_string_equal(ports[1].network_id, "n");
+	free(ports);
+	assert_int_equal(cv_os_parse_ports_with_pair(body, strlen(body), "10.0.0.9", &ports, &n,
+						     err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 0);
+	assert_null(ports);
+	body = "{\"ports\": [{\"id\": \"a\"}]}";
+	assert_int_equal(cv_os_parse_ports_with_pair(body, strlen(body), "10.0.0.9", &ports, &n,
+						     err, sizeof(err)),
+			 -EBADMSG);
+	assert_string_equal(err, "ports[0].mac_address: missing");
+	assert_int_equal(cv_os_parse_ports_with_pair("{\"ports\": {}}", 13, "10.0.0.9", &ports,
+						     &n, err, sizeof(err)),
+			 -EBADMSG);
 }
 
 static void
@@ -548,6 +663,9 @@ main(void)
 		cmocka_unit_test(port_wrong_types_name_the_field),
 		cmocka_unit_test(port_too_many_pairs),
 		cmocka_unit_test(port_list_by_fixed_ip),
+		cmocka_unit_test(pair_is_the_address_or_its_host_cidr),
+		cmocka_unit_test(pairs_with_and_without),
+		cmocka_unit_test(ports_with_pair_from_a_list),
 		cmocka_unit_test(error_texts),
 		cmocka_unit_test(fip_put_bodies),
 		cmocka_unit_test(port_pairs_bodies),
