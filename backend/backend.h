@@ -109,7 +109,7 @@ struct cv_backend_status {
 	char resource[65];	 /* the provider's object (a floating IP's id) */
 	char where[65];		 /* what it was attached to at the last read ("": nothing) */
 	char fixed_ip[48];	 /* and to which address of it ("": none said) */
-	uint64_t epoch;		 /* the move written in it (0: none of corovip's) */
+	uint64_t ring, epoch;	 /* the move written in it (0: none of corovip's) */
 	uint32_t node;		 /* ...by this node id */
 	uint64_t revision;	 /* the provider's revision at that read */
 	int64_t read_at_ms;	 /* Unix ms of that read; 0: never read */

@@ -16,7 +16,8 @@
  * Credentials come as for corovipd (os-auth.h): --cloud NAME (or $OS_CLOUD)
  * from clouds.yaml (--clouds-yaml FILE, else the search path), the OS_*
  * environment, --secrets FILE and $CREDENTIALS_DIRECTORY; never from argv.
- * move and release write --epoch E (default 1) and --node N (default 1).
+ * move and release write --epoch E (default 1), --ring R (default 0) and
+ * --node N (default 1) (os-client.h cv_os_stamp: ring, then epoch).
  * bench: one token and one read, then N moves between PORT_A and PORT_B
  * (epochs E, E+1, ...), each timed; the calls each took are counted.
  * race: two movers (two clients) read the floating IP, then both write at
@@ -59,6 +60,7 @@ struct ctx {
 	char why[512];
 	struct cv_os_fip fip;
 	bool have_fip;
+	uint64_t ring; /* --ring: written with each epoch (os-client.h cv_os_stamp) */
 };
 
 static void
@@ -89,6 +91,12 @@ print_fip(const struct cv_os_fip *f)
 	       f->revision, f->description);
 }
 
+static struct cv_os_stamp
+stamp(const struct ctx *x, uint64_t epoch)
+{
+	return (struct cv_os_stamp){ .ring = x->ring, .epoch = epoch };
+}
+
 /* One operation to its end on the loop: 0 or -errno (x->why says more). */
 static int
 run(struct ctx *x, const char *what, const char *fip, const char *port, const char *fixed,
@@ -102,9 +110,9 @@ run(struct ctx *x, const char *what, const char *fip, const char *port, const ch
 	else if (strcmp(what, "show") == 0)
 		r = cv_os_fip_show(x->client, fip, on_done, x, &op);
 	else if (strcmp(what, "move") == 0)
-		r = cv_os_fip_move(x->client, fip, port, fixed, epoch, on_done, x, &op);
+		r = cv_os_fip_move(x->client, fip, port, fixed, stamp(x, epoch), on_done, x, &op);
 	else
-		r = cv_os_fip_release(x->client, fip, port, epoch, on_done, x, &op);
+		r = cv_os_fip_release(x->client, fip, port, stamp(x, epoch), on_done, x, &op);
 	if (r < 0) {
 		snprintf(x->why, sizeof(x->why), "%s", cv_strerror(r));
 		return r;
@@ -163,7 +171,7 @@ cv_os_cli_wait_idle(qb_loop_t *loop, struct cv_os_client *a, struct cv_os_client
 static int
 race(struct ctx *x, struct cv_os_client *other, char **argv, bool in_turn)
 {
-	struct ctx y = { .loop = x->loop, .client = other };
+	struct ctx y = { .loop = x->loop, .client = other, .ring = x->ring };
 	struct mover a = { .x = x }, b = { .x = x };
 	struct cv_os_op *op;
 	struct cv_os_stats sa, sb;
@@ -174,18 +182,18 @@ race(struct ctx *x, struct cv_os_client *other, char **argv, bool in_turn)
 	if (r >= 0)
 		r = run(&y, "show", argv[0], NULL, NULL, 0);
 	if (r >= 0 && in_turn) {
-		r = cv_os_fip_move(other, argv[0], argv[3], NULL, strtoull(argv[4], NULL, 10), on_mover,
-				   &b, &op);
+		r = cv_os_fip_move(other, argv[0], argv[3], NULL, stamp(x, strtoull(argv[4], NULL, 10)),
+				   on_mover, &b, &op);
 		x->pending = 1;
 		if (r >= 0)
 			qb_loop_run(x->loop);
 	}
 	if (r >= 0)
-		r = cv_os_fip_move(x->client, argv[0], argv[1], NULL, strtoull(argv[2], NULL, 10),
+		r = cv_os_fip_move(x->client, argv[0], argv[1], NULL, stamp(x, strtoull(argv[2], NULL, 10)),
 				   on_mover, &a, &op);
 	if (r >= 0 && !in_turn)
-		r = cv_os_fip_move(other, argv[0], argv[3], NULL, strtoull(argv[4], NULL, 10), on_mover,
-				   &b, &op);
+		r = cv_os_fip_move(other, argv[0], argv[3], NULL, stamp(x, strtoull(argv[4], NULL, 10)),
+				   on_mover, &b, &op);
 	if (r < 0)
 		return r;
 	x->pending = in_turn ? 1 : 2;
@@ -279,7 +287,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--cloud NAME] [--clouds-yaml FILE] [--secrets FILE]\n"
-		   "          [--timeout MS] [--deadline MS] [--verify-delay MS] [--epoch E] [--node N]\n"
+		   "          [--timeout MS] [--deadline MS] [--verify-delay MS] [--epoch E] [--ring R] [--node N]\n"
 		   "          COMMAND ...\n"
 		   "  token | show FIP | move FIP PORT [FIXED_IP] | release FIP PORT |\n"
 		   "  bench FIP PORT_A PORT_B N | race FIP PORT_A EPOCH_A PORT_B EPOCH_B |\n"
@@ -297,6 +305,7 @@ main(int argc, char **argv)
 		{ "cloud", required_argument, NULL, 'c' },   { "clouds-yaml", required_argument, NULL, 'y' },
 		{ "secrets", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 't' },
 		{ "deadline", required_argument, NULL, 'd' }, { "epoch", required_argument, NULL, 'e' },
+		{ "ring", required_argument, NULL, 'r' },
 		{ "node", required_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
 		{ "stats", no_argument, NULL, 'S' },	     { "verify-delay", required_argument, NULL, 'v' },	     { "in-turn", no_argument, NULL, 'T' },
 		{}
@@ -325,6 +334,7 @@ main(int argc, char **argv)
 		case 't': p.call_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'd': p.op_deadline_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'e': epoch = strtoull(optarg, NULL, 10); break;
+		case 'r': x.ring = strtoull(optarg, NULL, 10); break;
 		case 'n': p.node = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'S': stats = true; break;
 		case 'v': p.verify_delay_ms = (uint32_t)strtoul(optarg, NULL, 10); break;

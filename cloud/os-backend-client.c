@@ -226,13 +226,16 @@ void
 cv_osb_seen_fip(struct osb *b, const char *name, const struct cv_os_fip *fip)
 {
 	struct cv_backend_status *st = cv_osb_seen_of(b, name, fip->id);
+	struct cv_os_stamp stamp;
 
 	if (!st)
 		return;
 	snprintf(st->resource, sizeof(st->resource), "%s", fip->id);
 	snprintf(st->where, sizeof(st->where), "%s", fip->port_id);
 	snprintf(st->fixed_ip, sizeof(st->fixed_ip), "%s", fip->fixed_ip);
-	st->epoch = cv_os_desc_epoch(fip->description, &st->node);
+	stamp = cv_os_desc_stamp(fip->description, &st->node);
+	st->ring = stamp.ring;
+	st->epoch = stamp.epoch;
 	st->revision = fip->revision;
 	st->read_at_ms = wall_ms();
 }
@@ -274,7 +277,7 @@ cv_osb_seen_port(struct osb *b, const char *name, const struct cv_os_port *port,
 	snprintf(st->resource, sizeof(st->resource), "%s", port->id);
 	snprintf(st->where, sizeof(st->where), "%s", cv_os_port_allows(port, ip) ? ip : "");
 	st->fixed_ip[0] = 0;
-	st->epoch = 0;
+	st->ring = st->epoch = 0;
 	st->node = 0;
 	st->revision = port->revision;
 	st->read_at_ms = wall_ms();

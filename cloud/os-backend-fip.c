@@ -93,6 +93,13 @@ mark_checked(struct osb *b, const char *fip)
 
 /* ---- operations ---- */
 
+/* The engine's view's ring and its epoch of the move (os-client.h). */
+static struct cv_os_stamp
+stamp_of(const struct pending *p)
+{
+	return (struct cv_os_stamp){ .ring = p->ring, .epoch = p->epoch };
+}
+
 static void on_done(void *userdata, int err, const struct cv_os_fip *fip, const char *why);
 
 /* A refresh's outcome: ours iff on our port (and fixed IP, if one is named). */
@@ -126,7 +133,7 @@ checked_address(struct pending *p, const struct cv_os_fip *fip)
 		return cv_osb_finish(p, -EADDRNOTAVAIL, why);
 	}
 	mark_checked(p->b, p->fip);
-	r = cv_os_fip_move(p->cl->os, p->fip, p->port, p->fixed_ip[0] ? p->fixed_ip : NULL, p->epoch,
+	r = cv_os_fip_move(p->cl->os, p->fip, p->port, p->fixed_ip[0] ? p->fixed_ip : NULL, stamp_of(p),
 			   on_done, p, &p->os_op);
 	if (r < 0)
 		cv_osb_finish(p, r, "the move could not be started");
@@ -164,9 +171,9 @@ cv_osb_fip_start(struct pending *p)
 	if (p->op == CV_ACT_RENEW || p->checking)
 		r = cv_os_fip_show(c, p->fip, on_done, p, &op);
 	else if (p->op == CV_ACT_ADDR_ADD)
-		r = cv_os_fip_move(c, p->fip, p->port, fixed, p->epoch, on_done, p, &op);
+		r = cv_os_fip_move(c, p->fip, p->port, fixed, stamp_of(p), on_done, p, &op);
 	else
-		r = cv_os_fip_release(c, p->fip, p->port, p->epoch, on_done, p, &op);
+		r = cv_os_fip_release(c, p->fip, p->port, stamp_of(p), on_done, p, &op);
 	if (r < 0)
 		return cv_osb_finish(p, r, "the call could not be started");
 	p->os_op = op;

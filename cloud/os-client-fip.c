@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Floating IPs through the client's operation machine (os-client.c): a move
- * or a release is decided by the epoch written into the floating IP's
- * description ("corovip epoch=E node=N") with every write. A 412 re-reads
- * and decides again: a move of a higher epoch is never overwritten (the
- * operation fails with -ESTALE), so a stale holder cannot take back what a
- * newer one moved.
+ * or a release is decided by the stamp (ring, then epoch: os-client.h)
+ * written into the floating IP's description ("corovip ring=R epoch=E
+ * node=N") with every write. A 412 re-reads and decides again: a move of a
+ * newer stamp is never overwritten (the operation fails with -ESTALE), so a
+ * stale holder cannot take back what a newer one moved.
  *
  * As Neutron lets two writes of one revision through (os-client.c), a move
  * is read again verify_delay_ms after it is reported, and if a lower
@@ -24,17 +24,38 @@
 #include "cv-macros.h"
 #include "os-client-int.h"
 
-uint64_t
-cv_os_desc_epoch(const char *description, uint32_t *ret_node)
+int
+cv_os_stamp_cmp(struct cv_os_stamp a, struct cv_os_stamp b)
 {
-	uint64_t epoch = 0;
+	if (a.ring != b.ring)
+		return a.ring < b.ring ? -1 : 1;
+	return a.epoch < b.epoch ? -1 : a.epoch > b.epoch;
+}
+
+struct cv_os_stamp
+cv_os_desc_stamp(const char *description, uint32_t *ret_node)
+{
+	struct cv_os_stamp s = {};
 	uint32_t node = 0;
 
-	if (sscanf(description, "corovip epoch=%" SCNu64 " node=%" SCNu32, &epoch, &node) != 2)
-		epoch = node = 0;
+	if (sscanf(description, "corovip ring=%" SCNu64 " epoch=%" SCNu64 " node=%" SCNu32, &s.ring,
+		   &s.epoch, &node) != 3 &&
+	    sscanf(description, "corovip epoch=%" SCNu64 " node=%" SCNu32, &s.epoch, &node) != 2)
+		s = (struct cv_os_stamp){}, node = 0;
 	if (ret_node)
 		*ret_node = node;
-	return epoch;
+	return s;
+}
+
+/* "ring=R epoch=E" ("epoch=E" for ring 0: what corovip-os writes by default) */
+static const char *
+stamp_text(struct cv_os_stamp s, char *buf, size_t len)
+{
+	if (s.ring)
+		snprintf(buf, len, "ring=%" PRIu64 " epoch=%" PRIu64, s.ring, s.epoch);
+	else
+		snprintf(buf, len, "epoch=%" PRIu64, s.epoch);
+	return buf;
 }
 
 static void
@@ -46,11 +67,11 @@ fip_url(const struct cv_os_op *op, char *buf, size_t len)
 static int
 fip_body(struct cv_os_op *op, char **ret, uint64_t *ret_revision)
 {
-	char desc[CV_OS_DESC_MAX + 1];
+	char desc[CV_OS_DESC_MAX + 1], st[64];
 	bool move = op->kind == CV_OS_OP_FIP_MOVE;
 
-	snprintf(desc, sizeof(desc), "corovip epoch=%" PRIu64 " node=%" PRIu32, op->epoch,
-		 op->c->p.node);
+	snprintf(desc, sizeof(desc), "corovip %s node=%" PRIu32,
+		 stamp_text(op->stamp, st, sizeof(st)), op->c->p.node);
 	*ret_revision = op->fip.revision;
 	return cv_os_fip_put_body(move ? op->port_id : NULL, move && op->ip[0] ? op->ip : NULL, desc,
 				  ret);
@@ -65,23 +86,26 @@ fip_decide(struct cv_os_op *op)
 		    (!op->ip[0] || strcmp(f->fixed_ip, op->ip) == 0);
 	bool move = op->kind == CV_OS_OP_FIP_MOVE;
 	uint32_t node;
-	uint64_t epoch = cv_os_desc_epoch(f->description, &node);
-	char why[256];
+	struct cv_os_stamp there = cv_os_desc_stamp(f->description, &node);
+	int order = cv_os_stamp_cmp(there, op->stamp);
+	char why[256], a[64], b[64];
 
 	if (op->kind == CV_OS_OP_FIP_SHOW)
 		return cv_os_op_finish(op, 0, NULL);
-	if (epoch > op->epoch) {
+	stamp_text(there, a, sizeof(a));
+	stamp_text(op->stamp, b, sizeof(b));
+	if (order > 0) {
 		/* moved since by a newer move: a move of ours is stale, and
 		 * there is nothing of ours left to release */
-		snprintf(why, sizeof(why), "floating IP %s: moved by epoch %" PRIu64 " (node %" PRIu32
-			 ") after ours (%" PRIu64 ")", f->id, epoch, node, op->epoch);
+		snprintf(why, sizeof(why), "floating IP %s: moved by %s (node %" PRIu32
+			 ") after ours (%s)", f->id, a, node, b);
 		return cv_os_op_finish(op, move ? -ESTALE : 0, why);
 	}
-	if (move ? ours && epoch == op->epoch : !ours)
+	if (move ? ours && order == 0 : !ours)
 		return cv_os_op_finish(op, 0, NULL);
 	if (op->verify)
-		qb_log(LOG_WARNING, "floating IP %s: epoch %" PRIu64 " (node %" PRIu32 ") wrote after our "
-		       "move (epoch %" PRIu64 "): writing it again", f->id, epoch, node, op->epoch);
+		qb_log(LOG_WARNING, "floating IP %s: %s (node %" PRIu32 ") wrote after our "
+		       "move (%s): writing it again", f->id, a, node, b);
 	cv_os_op_write(op);
 }
 
@@ -114,7 +138,7 @@ fip_report(struct cv_os_op *op, int err, const char *why)
 }
 
 static int fip_start(struct cv_os_client *c, enum cv_os_op_kind kind, const char *fip_id,
-		     const char *port_id, const char *fixed_ip, uint64_t epoch, bool verify,
+		     const char *port_id, const char *fixed_ip, struct cv_os_stamp stamp, bool verify,
 		     cv_os_fip_fn done, void *userdata, struct cv_os_op **ret);
 
 static void
@@ -142,7 +166,7 @@ fip_written(struct cv_os_op *op)
 		return;
 	/* failing, the engine's reconcile reads it anyway */
 	(void)fip_start(op->c, CV_OS_OP_FIP_MOVE, op->id, op->port_id, op->ip[0] ? op->ip : NULL,
-			op->epoch, true, on_verified, op->c, &v);
+			op->stamp, true, on_verified, op->c, &v);
 }
 
 const struct cv_os_res cv_os_res_fip = {
@@ -157,7 +181,8 @@ const struct cv_os_res cv_os_res_fip = {
 
 static int
 fip_start(struct cv_os_client *c, enum cv_os_op_kind kind, const char *fip_id,
-	  const char *port_id, const char *fixed_ip, uint64_t epoch, bool verify, cv_os_fip_fn done,
+	  const char *port_id, const char *fixed_ip, struct cv_os_stamp stamp, bool verify,
+	  cv_os_fip_fn done,
 	  void *userdata, struct cv_os_op **ret)
 {
 	struct cv_os_op *op;
@@ -171,7 +196,7 @@ fip_start(struct cv_os_client *c, enum cv_os_op_kind kind, const char *fip_id,
 		return r;
 	snprintf(op->port_id, sizeof(op->port_id), "%s", port_id ? port_id : "");
 	snprintf(op->ip, sizeof(op->ip), "%s", fixed_ip ? fixed_ip : "");
-	op->epoch = epoch;
+	op->stamp = stamp;
 	op->done.fip = done;
 	op->userdata = userdata;
 	op->verify = verify; /* read, never the cache */
@@ -185,26 +210,27 @@ int
 cv_os_fip_show(struct cv_os_client *c, const char *fip_id, cv_os_fip_fn done, void *userdata,
 	       struct cv_os_op **ret)
 {
-	return fip_start(c, CV_OS_OP_FIP_SHOW, fip_id, NULL, NULL, 0, false, done, userdata, ret);
+	return fip_start(c, CV_OS_OP_FIP_SHOW, fip_id, NULL, NULL, (struct cv_os_stamp){}, false, done,
+			 userdata, ret);
 }
 
 int
 cv_os_fip_move(struct cv_os_client *c, const char *fip_id, const char *port_id,
-	       const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done, void *userdata,
+	       const char *fixed_ip, struct cv_os_stamp stamp, cv_os_fip_fn done, void *userdata,
 	       struct cv_os_op **ret)
 {
 	if (!port_id || !*port_id)
 		return -EINVAL;
-	return fip_start(c, CV_OS_OP_FIP_MOVE, fip_id, port_id, fixed_ip, epoch, false, done,
+	return fip_start(c, CV_OS_OP_FIP_MOVE, fip_id, port_id, fixed_ip, stamp, false, done,
 			 userdata, ret);
 }
 
 int
 cv_os_fip_release(struct cv_os_client *c, const char *fip_id, const char *port_id,
-		  uint64_t epoch, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret)
+		  struct cv_os_stamp stamp, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret)
 {
 	if (!port_id || !*port_id)
 		return -EINVAL;
-	return fip_start(c, CV_OS_OP_FIP_RELEASE, fip_id, port_id, NULL, epoch, false, done,
+	return fip_start(c, CV_OS_OP_FIP_RELEASE, fip_id, port_id, NULL, stamp, false, done,
 			 userdata, ret);
 }

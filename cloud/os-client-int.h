@@ -72,7 +72,7 @@ struct cv_os_op {
 	char port_id[CV_OS_ID_MAX + 1]; /* a floating IP's target port */
 	char network_id[CV_OS_ID_MAX + 1]; /* holders: the network, once known */
 	char ip[48];			/* the fixed IP of a move; the address of a pair */
-	uint64_t epoch;
+	struct cv_os_stamp stamp; /* floating IPs: the move's */
 	uint64_t deadline; /* monotonic ms */
 	unsigned attempts, conflicts;
 	bool reauthed;	   /* a 401 made us authenticate again once */

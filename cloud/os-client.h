@@ -29,6 +29,25 @@
 #include "os-api.h"
 #include "os-auth.h"
 
+/*
+ * The order of moves written with each one (backend.h cv_backend_op): the
+ * totem ring the mover's engine decided in, then its epoch. A take after a
+ * membership change is in a newer ring than every hold before it; within a
+ * ring, a move follows the holder's RELEASED, whose epoch the taker knows.
+ * Two takes of one ring with the same epoch are possible only when the
+ * first holder's daemon died (nobody released, the taker never heard its
+ * epoch): it writes nothing more, and the later take writes over it.
+ */
+struct cv_os_stamp {
+	uint64_t ring;
+	uint64_t epoch;
+};
+/* <0, 0, >0 as a is older than, the same as, newer than b. */
+int cv_os_stamp_cmp(struct cv_os_stamp a, struct cv_os_stamp b);
+/* "corovip ring=R epoch=E node=N" ("corovip epoch=E node=N" for ring 0) ->
+ * the stamp and N; {0, 0} if the description is not ours. */
+struct cv_os_stamp cv_os_desc_stamp(const char *description, uint32_t *ret_node);
+
 struct cv_os_client;
 struct cv_os_op;
 
@@ -73,12 +92,13 @@ int cv_os_fip_show(struct cv_os_client *c, const char *fip_id, cv_os_fip_fn done
 /* Associate it with port_id (fixed_ip: that address of the port, NULL: its
  * first) for the move of epoch. Done at once if it is there with that epoch. */
 int cv_os_fip_move(struct cv_os_client *c, const char *fip_id, const char *port_id,
-		   const char *fixed_ip, uint64_t epoch, cv_os_fip_fn done, void *userdata,
+		   const char *fixed_ip, struct cv_os_stamp stamp, cv_os_fip_fn done, void *userdata,
 		   struct cv_os_op **ret);
 /* Disassociate it, only if it is on port_id and no higher epoch moved it
  * (then there is nothing of ours to release: 0). */
 int cv_os_fip_release(struct cv_os_client *c, const char *fip_id, const char *port_id,
-		      uint64_t epoch, cv_os_fip_fn done, void *userdata, struct cv_os_op **ret);
+		      struct cv_os_stamp stamp, cv_os_fip_fn done, void *userdata,
+		      struct cv_os_op **ret);
 /*
  * Ports and their allowed address pairs (os-client-port.c: the sequence of a
  * move, and why an add is checked after it and a removal is not). An ip is
@@ -129,5 +149,3 @@ size_t cv_os_client_busy(const struct cv_os_client *c);
 /* Drop the cached token and revisions (tests: the next call authenticates and reads). */
 void cv_os_client_forget(struct cv_os_client *c);
 
-/* "corovip epoch=E node=N" -> E and N; 0 if the description is not ours. */
-uint64_t cv_os_desc_epoch(const char *description, uint32_t *ret_node);

@@ -99,7 +99,8 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		if (c.fixed_ip[0])
 			cv_strbuf_append(b, ")");
 		if (c.epoch)
-			cv_strbuf_printf(b, ", epoch %" PRIu64 " by node %" PRIu32, c.epoch, c.node);
+			cv_strbuf_printf(b, ", epoch %" PRIu64 " of ring %" PRIu64 " by node %" PRIu32,
+					 c.epoch, c.ring, c.node);
 		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
 	}
 	if (c.error_at_ms) {
@@ -291,6 +292,7 @@ json_cloud(const struct cv_vip_conf *v, const struct cv_backend_status *c, int *
 	if (c->read_at_ms && fip) {
 		add_string_or_null(o, "port", c->where, err);
 		add_string_or_null(o, "fixed_ip", c->fixed_ip, err);
+		add(o, "ring", json_object_new_uint64(c->ring), err);
 		add(o, "epoch", json_object_new_uint64(c->epoch), err);
 		add(o, "node", json_object_new_uint64(c->node), err);
 	} else if (c->read_at_ms) {

@@ -6,6 +6,7 @@
 #   - a floating IP moved to a port and between ports with the epoch in its
 #     description, read back independently (curl); with a warm token and
 #     revision each move is one write and nothing else;
+#   - moves are ordered by (ring, epoch) (os-client.h cv_os_stamp):
 #   - a move of a lower epoch than the one there is refused (exit 3) and
 #     changes nothing; a release by a node whose port does not have it
 #     changes nothing; a release by its holder detaches it;
@@ -87,6 +88,17 @@ expect_fip "$CVOS_FIP1_ID" "$CVOS_PORT_N2 corovip epoch=14 node=1" "a release by
 os --epoch 15 release "$CVOS_FIP1_ID" "$CVOS_PORT_N2" >/dev/null || fail "release by the holder"
 expect_fip "$CVOS_FIP1_ID" "- corovip epoch=15 node=1" "a release by the holder"
 echo "ok - a lower epoch's move is refused (exit 3) and changes nothing; only the holder's release detaches"
+# the ring first, then the epoch (a take after a membership change is in a newer ring)
+os --ring 7 --epoch 2 --node 3 move "$CVOS_FIP1_ID" "$CVOS_PORT_N3" >/dev/null || fail "a move of a newer ring"
+expect_fip "$CVOS_FIP1_ID" "$CVOS_PORT_N3 corovip ring=7 epoch=2 node=3" "a move of a newer ring, lower epoch"
+rc=0
+os --ring 6 --epoch 40 move "$CVOS_FIP1_ID" "$CVOS_PORT_N1" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "a move of an older ring, higher epoch: exit $rc, not 3"
+expect_fip "$CVOS_FIP1_ID" "$CVOS_PORT_N3 corovip ring=7 epoch=2 node=3" "a move of an older ring"
+os --ring 7 --epoch 3 release "$CVOS_FIP1_ID" "$CVOS_PORT_N3" >/dev/null || fail "release by the holder (ring 7)"
+expect_fip "$CVOS_FIP1_ID" "- corovip ring=7 epoch=3 node=1" "a release by the holder (ring 7)"
+echo "ok - moves are ordered by ring, then epoch: ring 7 epoch 2 over epoch 15; ring 6 epoch 40 refused (exit 3)"
+$fix reset >/dev/null # ring 0 again below
 
 # ---- two movers
 out=$(os --in-turn race "$CVOS_FIP1_ID" "$CVOS_PORT_N1" 20 "$CVOS_PORT_N2" 21)

@@ -6,15 +6,15 @@
 # nothing links a node's namespace to the host's). Each node has its own
 # config (its own port); the VIP prefers n1.
 # Asserted from Neutron (read with curl, never from a log):
-#   - started: the floating IP is on n1's port with n1's node id and an epoch;
-#     corovipctl status on n1 shows it held, the port and the epoch;
+#   - started: the floating IP is on n1's port with n1's node id and a stamp
+#     (ring, epoch: os-client.h); corovipctl status on n1 shows the port and stamp;
 #   - n1's corovipd killed (-9; its reaper cannot release a cloud VIP, the
 #     survivors take it after the guard): it moves to n2's port, a higher
-#     epoch, and stays there (stickiness) once n1's daemon is back;
+#     or the same stamp, and stays there (stickiness) once n1's daemon is back;
 #   - n2 cut off (it loses quorum, but still reaches the API): the majority
-#     moves it to a third port, higher epoch; after the heal n2, which held it,
+#     moves it to a third port, a later stamp; after the heal n2, which held it,
 #     never writes it again (its revision does not change while n2 catches up);
-#   - a planned move (corovipctl move) to a node that does not hold it: there, a higher epoch;
+#   - a planned move (corovipctl move) to a node that does not hold it: there, a later stamp;
 #   - the holder's node crashed: a survivor takes it.
 # Every change is the floating IP's only writer's: the revision goes up by one
 # per move, no move is undone by a stale holder.
@@ -76,22 +76,25 @@ echo "ok - 3 nodes quorate, each reaching Keystone and Neutron through the bridg
 
 ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 # on_node I: the floating IP is on node I's port, its description names node
-# I; sets EPOCH and REV.
+# I; sets RING, EPOCH, STAMP (their text), ORDER (to compare: ring, then epoch) and REV.
 on_node() {
 	local st port fixed desc
 	st=$(fip_state "$CVOS_FIP1_ID") || return 1
 	read -r REV port fixed desc <<<"$st"
 	BED_LAST="floating IP: $st"
 	[ "$port" = "${PORT[$1]}" ] || return 1
-	[[ "$desc" =~ ^corovip\ epoch=([0-9]+)\ node=$1$ ]] || return 1
-	EPOCH=${BASH_REMATCH[1]}
+	[[ "$desc" =~ ^corovip\ ring=([0-9]+)\ epoch=([0-9]+)\ node=$1$ ]] || return 1
+	RING=${BASH_REMATCH[1]} EPOCH=${BASH_REMATCH[2]}
+	STAMP="ring $RING epoch $EPOCH" ORDER=$((RING * 1000000000 + EPOCH))
 }
-# moved_from I EPOCH: on another node's port than I's, with a higher epoch; sets TO.
+# moved_from I ORDER [-gt|-ge]: on another node's port than I's, a later move
+# (-gt; -ge: or the same stamp: a take after a daemon died, in the same ring,
+# where the taker may not have heard its epoch, os-client.h); sets TO.
 moved_from() {
 	local j
 	for j in 1 2 3; do
 		[ "$j" != "$1" ] || continue
-		if on_node "$j" && [ "$EPOCH" -ge "$2" ]; then TO=$j; return 0; fi
+		if on_node "$j" && [ "$ORDER" "${3:--gt}" "$2" ]; then TO=$j; return 0; fi
 	done
 	return 1
 }
@@ -111,41 +114,41 @@ held_on() { # I: corovipctl status --json on I says I holds web
 for i in 1 2 3; do bed_supervise "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/n$i.conf"; done
 bed_wait_until 20000 "the floating IP on n1's port" on_node 1 >/dev/null || fail "$BED_LAST"
 bed_wait_until 5000 "n1 holding web" held_on 1 >/dev/null || fail "$BED_LAST"
-e1=$EPOCH
+e1=$ORDER
 # the engine says held when it asks for the move: status shows the
 # floating IP as last read, ours once the move's answer is in
-cloud_is() { # I PORT EPOCH: what status --json on I shows of the floating IP
+cloud_is() { # I PORT RING EPOCH: what status --json on I shows of the floating IP
 	local js
 	js=$(ctl "$1" status --json | jq -c '.vips[] | select(.name == "web") | .cloud')
 	BED_LAST="n$1's status: cloud $js"
-	[ "$(echo "$js" | jq -r '"\(.port) \(.epoch) \(.node)"')" = "$2 $3 $1" ]
+	[ "$(echo "$js" | jq -r '"\(.port) \(.ring) \(.epoch) \(.node)"')" = "$2 $3 $4 $1" ]
 }
-bed_wait_until 5000 "n1's status showing its port and epoch" cloud_is 1 "$CVOS_PORT_N1" "$e1" >/dev/null ||
+bed_wait_until 5000 "n1's status showing its port and epoch" cloud_is 1 "$CVOS_PORT_N1" "$RING" "$EPOCH" >/dev/null ||
 	fail "$BED_LAST"
-echo "ok - started: floating IP on n1's port (epoch $e1), corovipctl status shows port and epoch:"
+echo "ok - started: floating IP on n1's port ($STAMP), corovipctl status shows port and stamp:"
 ctl 1 status | grep -A1 "^VIP 'web'" | sed 's/^/    /'
 
 t0=$(bed_now_ms)
 bed_signal 1 corovipd KILL
-bed_wait_until 20000 "the floating IP moved off n1" moved_from 1 "$e1" >/dev/null || fail "$BED_LAST"
+bed_wait_until 20000 "the floating IP moved off n1" moved_from 1 "$e1" -ge >/dev/null || fail "$BED_LAST"
 t1=$(bed_now_ms)
-from=$TO e2=$EPOCH r2=$REV
+from=$TO e2=$ORDER r2=$REV
 bed_wait_until 15000 "n1's corovipd back, naming n$from" owner_is 1 "n$from" >/dev/null || fail "$BED_LAST"
 bed_wait_until 10000 "n$from holding web" held_on "$from" >/dev/null || fail "$BED_LAST"
-on_node "$from" && [ "$EPOCH" = "$e2" ] || fail "web moved again after n1's daemon came back: $BED_LAST"
-echo "ok - n1's corovipd killed: n$from took the floating IP in $((t1 - t0)) ms (epoch $e2), kept it"
+on_node "$from" && [ "$ORDER" = "$e2" ] || fail "web moved again after n1's daemon came back: $BED_LAST"
+echo "ok - n1's corovipd killed: n$from took the floating IP in $((t1 - t0)) ms ($STAMP), kept it"
 
 holder=$from
 bed_cut "$holder" || fail "$BED_LAST"
 bed_wait_until 20000 "the floating IP moved off cut-off n$holder" moved_from "$holder" "$e2" >/dev/null ||
 	fail "$BED_LAST"
-new=$TO e3=$EPOCH r3=$REV
+new=$TO e3=$ORDER r3=$REV
 [ "$r3" -gt "$r2" ] || fail "revision $r3 after $r2"
 bed_heal "$holder" || fail "$BED_LAST"
 bed_wait_quorate "$holder" 15000 "1 2 3" >/dev/null || fail "$BED_LAST"
 bed_wait_until 15000 "n$holder naming n$new web's owner" owner_is "$holder" "n$new" >/dev/null || fail "$BED_LAST"
 on_node "$new" && [ "$REV" = "$r3" ] || fail "after the heal the floating IP changed: $BED_LAST"
-echo "ok - n$holder cut off: n$new took it (epoch $e3); healed, n$holder never wrote it again"
+echo "ok - n$holder cut off: n$new took it ($STAMP); healed, n$holder never wrote it again"
 
 to=1
 [ "$new" != 1 ] || to=3
@@ -153,13 +156,13 @@ ctl "$new" move web "n$to" >/dev/null || fail "corovipctl move web n$to"
 t0=$(bed_now_ms)
 bed_wait_until 15000 "the floating IP on n$to's port" on_node "$to" >/dev/null || fail "$BED_LAST"
 t1=$(bed_now_ms)
-[ "$EPOCH" -gt "$e3" ] || fail "planned move to n$to with epoch $EPOCH after $e3"
-e4=$EPOCH
-echo "ok - corovipctl move web n$to: on n$to's port in $((t1 - t0)) ms (epoch $e4)"
+[ "$ORDER" -gt "$e3" ] || fail "planned move to n$to: $STAMP, not after the last"
+e4=$ORDER
+echo "ok - corovipctl move web n$to: on n$to's port in $((t1 - t0)) ms ($STAMP)"
 
 bed_crash "$to" || fail "$BED_LAST"
 bed_wait_until 20000 "the floating IP moved off crashed n$to" moved_from "$to" "$e4" >/dev/null || fail "$BED_LAST"
-echo "ok - n$to crashed: n$TO took the floating IP (epoch $EPOCH)"
-bed_wait_until 5000 "n$TO's status showing its port" cloud_is "$TO" "${PORT[$TO]}" "$EPOCH" >/dev/null ||
+echo "ok - n$to crashed: n$TO took the floating IP ($STAMP)"
+bed_wait_until 5000 "n$TO's status showing its port" cloud_is "$TO" "${PORT[$TO]}" "$RING" "$EPOCH" >/dev/null ||
 	fail "$BED_LAST"
 ctl "$TO" status | grep -A1 "^VIP 'web'" | sed 's/^/    /'
