@@ -490,12 +490,32 @@ cv_engine_vip_blocked(const struct cv_engine *e, size_t i)
 
 /* ---- knowledge (docs/safety.md): a fresh engine does not know who held what ---- */
 
+/*
+ * Does the seasoned member p speak for our VIP i (SIZE_MAX: for every VIP of
+ * ours)? Its BLOCKED goes by name: only where it defines the VIP as we do.
+ * Of an address it has under another name, or not at all (a rolling
+ * rename), it says nothing to us, though a node it saw go may hold it
+ * (advN-fresh-renamed-join-exclusion).
+ */
 static bool
-seasoned_in_view(const struct cv_engine *e)
+speaks_for(const struct cv_engine *e, const struct peer *p, size_t i)
+{
+	if (!p->vip_digests)
+		return false;
+	if (i != SIZE_MAX)
+		return p->vip_digests[i] == e->vip_digests[i];
+	for (size_t k = 0; k < e->n_vips; k++)
+		if (p->vip_digests[k] != e->vip_digests[k])
+			return false;
+	return true;
+}
+
+static bool
+seasoned_in_view(const struct cv_engine *e, size_t i)
 {
 	for (size_t s = 0; s < e->n_peers; s++)
 		if (e->peers[s].in_view && e->peers[s].state_fresh && e->peers[s].seasoned &&
-		    e->peers[s].nodeid != e->me)
+		    e->peers[s].nodeid != e->me && speaks_for(e, &e->peers[s], i))
 			return true;
 	return false;
 }
@@ -505,7 +525,8 @@ seasoned_in_view(const struct cv_engine *e)
  *  - a node absent from our first quorate view may have held a VIP until its
  *    own ring formed or its lease ended: we wait from that view as a node
  *    that saw it go would (rule 2; engine-view.c stamp_gone) — unless a member whose memory is complete (it
- *    says SEASONED) is in the view: its BLOCKED flags speak for that node;
+ *    says SEASONED) is in the view: its BLOCKED flags speak for that node,
+ *    of the VIPs it defines as we do (speaks_for);
  *  - a view member whose daemon we never heard from may hold what it took
  *    before we started (its daemon and reaper killed: the address stays until
  *    the kernel lease, rule 4), or hold now (its daemon frozen before our
@@ -514,13 +535,13 @@ seasoned_in_view(const struct cv_engine *e)
  *    heard from and lost is a blocker already if it owned a VIP.
  */
 static uint64_t
-ignorant_until(const struct cv_engine *e)
+ignorant_until(const struct cv_engine *e, size_t i)
 {
 	uint64_t until = 0, lease_end = e->born_at + e->cfg->cluster.kernel_lease_ms + 1000;
 
 	if (e->fresh_until == 0)
 		return NEVER; /* no quorate view yet */
-	if (e->now < e->fresh_until && !seasoned_in_view(e))
+	if (e->now < e->fresh_until && !seasoned_in_view(e, i))
 		until = e->fresh_until;
 	for (size_t s = 0; s < e->n_peers; s++) {
 		const struct peer *p = &e->peers[s];
@@ -532,7 +553,7 @@ ignorant_until(const struct cv_engine *e)
 		/* one we never heard from that left our view since: as one
 		 * absent from our first view, the guard from when it went */
 		if (!p->in_view && p->gone_at != NEVER && e->now < p->gone_at + e->guard_ms &&
-		    !seasoned_in_view(e))
+		    !seasoned_in_view(e, i))
 			until = CV_MAX(until, p->gone_at + e->guard_ms);
 	}
 	return until;
@@ -581,7 +602,7 @@ cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p)
 bool
 cv_engine_seasoned(const struct cv_engine *e)
 {
-	return e->fresh_until && e->now >= e->fresh_until && ignorant_until(e) == 0;
+	return e->fresh_until && e->now >= e->fresh_until && ignorant_until(e, SIZE_MAX) == 0;
 }
 
 /* Members whose STATE says someone (not the owner) may still hold it. */
@@ -636,7 +657,7 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 {
 	struct vip_rt *v = &e->vips[i];
 	uint64_t deadline = cv_engine_clear_blockers(e, i);
-	uint64_t ignorant = ignorant_until(e);
+	uint64_t ignorant = ignorant_until(e, i);
 
 	if (ignorant)
 		deadline = CV_MIN(deadline, ignorant);
