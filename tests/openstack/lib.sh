@@ -4,6 +4,10 @@
 #   cvos_token                      a token of the fixture's user, by curl
 #   fip_state FIP                   "REVISION PORT FIXED_IP DESCRIPTION", read with curl
 #   cvos_bridge_start ID            node ID of the namespace bed reaches the fixture
+#   cvos_revoke_tokens              every token of the fixture's user revoked (its
+#                                   password set again, the same, by admin): a
+#                                   client's cached token gets 401 from then on, if
+#                                   Neutron validates each request (CVOS_TOKEN_CACHE_TIME=-1)
 #
 # The bridge: the fixture listens on the host's 127.0.0.1, which the bed's
 # node namespaces cannot reach (their loopback is their own, and nothing
@@ -13,12 +17,21 @@
 # and connects to the unix socket. The catalog's URLs (127.0.0.1) then work
 # unchanged in every node, and no packet leaves a loopback.
 
-cvos_token() {
+cvos_token() { # [USER PASSWORD PROJECT]
 	curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$(jq -nc \
-		--arg u "$CVOS_USER" --arg p "$CVOS_PASSWORD" --arg pr "$CVOS_PROJECT" \
+		--arg u "${1:-$CVOS_USER}" --arg p "${2:-$CVOS_PASSWORD}" --arg pr "${3:-$CVOS_PROJECT}" \
 		'{auth:{identity:{methods:["password"],password:{user:{name:$u,domain:{name:"Default"},password:$p}}},
 		  scope:{project:{name:$pr,domain:{name:"Default"}}}}}')" "$CVOS_AUTH_URL/auth/tokens" |
 		awk 'tolower($1)=="x-subject-token:" { print $2 }' | tr -d '\r'
+}
+
+cvos_revoke_tokens() {
+	local adm
+	adm=$(cvos_token "$CVOS_ADMIN_USER" "$CVOS_ADMIN_PASSWORD" "$CVOS_ADMIN_PROJECT")
+	# (disabling and enabling the user again is no good: Keystone's cache
+	# may keep it disabled)
+	curl -sSf -o /dev/null -X PATCH -H "X-Auth-Token: $adm" -H 'Content-Type: application/json' \
+		-d "$(jq -nc --arg p "$CVOS_PASSWORD" '{user:{password:$p}}')" "$CVOS_AUTH_URL/users/$CVOS_USER_ID"
 }
 
 # Needs $token (cvos_token's).
