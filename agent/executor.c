@@ -42,6 +42,10 @@ struct cv_executor {
 	/* The engine of the last run (it lives as long as the daemon): whose
 	 * config a backend's gone VIP is looked up in. */
 	const struct cv_engine *engine;
+	/* The config the backends were told of (switch_config): a backend made
+	 * later hears of it at once. made_all: every kind it names is made. */
+	const struct cv_config *cfg;
+	bool made_all;
 };
 
 static uint64_t
@@ -216,6 +220,8 @@ cv_executor_backend(struct cv_executor *x, enum cv_backend_kind kind)
 		qb_log(LOG_ERR, "backend %s: %s", cv_backend_to_string(kind), cv_strerror(r));
 		return NULL;
 	}
+	if (x->cfg && ops->switch_config)
+		ops->switch_config(x->backends[kind], x->cfg);
 	return x->backends[kind];
 }
 
@@ -497,6 +503,24 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
  * only later, as an event (so no message of this step can depend on it),
  * and an ANNOUNCE must follow its ADDR_ADD anyway.
  */
+/*
+ * Every backend the config names, once connected (a cloud's writes carry our
+ * node id), before any takes: a cloud authenticates and reads what it may
+ * move while nothing is at stake (its first takeover then finds a token and
+ * revisions cached).
+ */
+static void
+make_backends(struct cv_executor *x, const struct cv_config *cfg)
+{
+	if (x->made_all || !x->cpg)
+		return;
+	if (!x->cfg)
+		x->cfg = cfg;
+	for (size_t i = 0; i < cfg->n_vips; i++)
+		(void)cv_executor_backend(x, cfg->vips[i].backend);
+	x->made_all = true;
+}
+
 void
 cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 		const struct cv_actions *actions)
@@ -515,6 +539,7 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 	}
 	x->engine = engine;
 	x->flush_ms = cv_engine_config(engine)->cluster.kernel_lease_ms;
+	make_backends(x, cv_engine_config(engine));
 	run_addresses(x, engine, ops, n);
 	summarised = count_transitions(actions) > TRANSITIONS_EACH;
 	for (size_t i = 0; i < actions->n; i++) {
@@ -529,6 +554,8 @@ cv_executor_run(struct cv_executor *x, const struct cv_engine *engine,
 void
 cv_executor_switch_config(struct cv_executor *x, const struct cv_config *next)
 {
+	x->cfg = next;
+	x->made_all = false;
 	for (int kind = 0; kind < _CV_BACKEND_MAX; kind++)
 		if (x->backends[kind] && x->backends[kind]->ops->switch_config)
 			x->backends[kind]->ops->switch_config(x->backends[kind], next);

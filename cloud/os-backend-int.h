@@ -50,6 +50,7 @@ struct pending {
 	uint32_t lease_s;  /* an acquire's, for L2 (pair modes) */
 	struct round *round; /* a daemon's refresh: its round */
 	bool checking;	     /* an acquire reading the floating IP before its move */
+	bool quiet;	     /* our own (a read ahead, a late detach): nobody hears of it */
 	struct cv_os_op *os_op; /* NULL: waiting for its turn */
 };
 
@@ -80,6 +81,14 @@ struct chore {
 	char ip[48];
 };
 
+/* Floating-IP mode: a release handed over, detached later if nobody took it. */
+struct late {
+	char name[CV_NAME_MAX + 1];
+	char fip[CV_OS_ID_MAX + 1];
+	uint64_t ring, epoch; /* the release's: a newer move there is left alone */
+	uint64_t due;	      /* CLOCK_MONOTONIC ms */
+};
+
 struct osb {
 	struct cv_backend base;
 	struct cv_backend_env env;
@@ -93,6 +102,11 @@ struct osb {
 	struct seen *seen;
 	size_t n_seen;
 	struct chore *chores;
+	const struct cv_config *cfg; /* the running one (switch_config); NULL: none yet */
+	struct late *late;
+	size_t n_late;
+	struct cv_loop_timer *timer; /* the reads ahead and the late detaches */
+	uint64_t read_ahead_at;	     /* CLOCK_MONOTONIC ms */
 };
 
 static inline struct osb *
@@ -124,8 +138,17 @@ void cv_osb_seen_switch(struct osb *b, const struct cv_config *next);
 bool cv_osb_status(struct cv_backend *base, const struct cv_vip_conf *v,
 		   struct cv_backend_status *ret);
 
+/* os-backend.c: our own operation of VIP conf (a quiet pending), in the queue. */
+void cv_osb_submit_quiet(struct osb *b, const struct cv_vip_conf *conf, enum cv_action_type act,
+			 uint64_t ring, uint64_t epoch);
+
 /* os-backend-fip.c: floating-IP mode. */
 void cv_osb_fip_start(struct pending *p);
+/* The timer's work: reads ahead of what we may take, late detaches due.
+ * Returns when it is next due (CLOCK_MONOTONIC ms). */
+uint64_t cv_osb_fip_tick(struct osb *b, uint64_t now);
+/* A take of fip: a late detach of it is off. */
+void cv_osb_late_drop(struct osb *b, const char *fip);
 void cv_osb_held_drop(struct osb *b, const char *name);
 /* os-client's lost (a check after our move found a newer one). */
 void cv_osb_on_lost(void *userdata, const struct cv_os_fip *fip, const char *why);

@@ -23,8 +23,10 @@
 #include <string.h>
 
 #include <qb/qblog.h>
+#include <qb/qbutil.h>
 
 #include "cv-error.h"
+#include "loop-timer.h"
 #include "cv-macros.h"
 #include "os-backend-int.h"
 
@@ -102,12 +104,13 @@ cv_osb_finish(struct pending *p, int err, const char *why)
 	const char *res = p->mode == CV_CLOUD_FLOATING_IP ? p->fip : p->port;
 
 	if (err < 0)
-		qb_log(LOG_ERR, "VIP '%s': %s of %s %s failed: %s", p->name,
-		       cv_action_type_to_string(p->op),
+		qb_log(p->quiet ? LOG_WARNING : LOG_ERR, "VIP '%s': %s%s of %s %s failed: %s",
+		       p->name, p->quiet ? "our own " : "", cv_action_type_to_string(p->op),
 		       p->mode == CV_CLOUD_FLOATING_IP ? "floating IP" : "port", res,
 		       why && *why ? why : cv_strerror(err));
 	cv_osb_seen_outcome(p->b, p->name, res, err, why && *why ? why : cv_strerror(err));
-	report(p, err, err < 0 ? (why && *why ? why : cv_strerror(err)) : NULL);
+	if (!p->quiet)
+		report(p, err, err < 0 ? (why && *why ? why : cv_strerror(err)) : NULL);
 	drop(p);
 }
 
@@ -130,7 +133,7 @@ start(struct pending *p)
 /* One VIP's operation: queued behind what its key has under way. */
 static void
 submit(struct osb *b, const struct cv_backend_op *o, enum cv_action_type act, uint32_t lease_s,
-       struct round *round)
+       struct round *round, bool quiet)
 {
 	const struct cv_vip_conf *v = o->conf;
 	struct pending *p = calloc(1, sizeof(*p)), **tail;
@@ -143,7 +146,7 @@ submit(struct osb *b, const struct cv_backend_op *o, enum cv_action_type act, ui
 		return report(&fail, -ENOMEM, NULL);
 	}
 	*p = (struct pending){ .b = b, .conf = v, .op = act, .vip = o->vip, .epoch = o->epoch,
-			       .ring = o->ring, .lease_s = lease_s, .round = round,
+			       .ring = o->ring, .lease_s = lease_s, .round = round, .quiet = quiet,
 			       .mode = v->mode, .addr = *cv_vip_first_addr(v) };
 	snprintf(p->name, sizeof(p->name), "%s", v->head.name);
 	snprintf(p->fip, sizeof(p->fip), "%s", v->floating_ip ? v->floating_ip : "");
@@ -157,8 +160,10 @@ submit(struct osb *b, const struct cv_backend_op *o, enum cv_action_type act, ui
 	for (tail = &b->ops; *tail; tail = &(*tail)->next)
 		;
 	*tail = p;
-	if (act == CV_ACT_ADDR_DEL)
+	if (act == CV_ACT_ADDR_DEL && !quiet)
 		cv_osb_held_drop(b, p->name);
+	if (act == CV_ACT_ADDR_ADD && p->mode == CV_CLOUD_FLOATING_IP)
+		cv_osb_late_drop(b, p->fip);
 	r = cv_osb_client_of(b, v, &p->cl, err, sizeof(err));
 	if (r < 0) {
 		p->cl = NULL;
@@ -168,20 +173,38 @@ submit(struct osb *b, const struct cv_backend_op *o, enum cv_action_type act, ui
 	kick(b, p->key);
 }
 
+void
+cv_osb_submit_quiet(struct osb *b, const struct cv_vip_conf *conf, enum cv_action_type act,
+		    uint64_t ring, uint64_t epoch)
+{
+	submit(b, &(struct cv_backend_op){ .conf = conf, .ring = ring, .epoch = epoch }, act, 0,
+	       NULL, true);
+}
+
+/* The reads ahead and the late detaches (os-backend-fip.c), rearmed for the next. */
+static void
+on_timer(void *data)
+{
+	struct osb *b = data;
+	uint64_t now = qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+
+	(void)cv_loop_timer_at(b->timer, cv_osb_fip_tick(b, now));
+}
+
 /* ---- the backend's operations ---- */
 
 static void
 acquire(struct cv_backend *base, const struct cv_backend_op *ops, size_t n, uint32_t lease_s)
 {
 	for (size_t i = 0; i < n; i++)
-		submit(osb_of(base), &ops[i], CV_ACT_ADDR_ADD, lease_s, NULL);
+		submit(osb_of(base), &ops[i], CV_ACT_ADDR_ADD, lease_s, NULL, false);
 }
 
 static void
 release(struct cv_backend *base, const struct cv_backend_op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		submit(osb_of(base), &ops[i], CV_ACT_ADDR_DEL, 0, NULL);
+		submit(osb_of(base), &ops[i], CV_ACT_ADDR_DEL, 0, NULL, false);
 }
 
 /* Is a check of VIP name (or any other operation of it) under way already? */
@@ -218,7 +241,7 @@ refresh(struct cv_backend *base, const struct cv_backend_op *held, size_t n, uin
 			continue;
 		if (round)
 			round->left++;
-		submit(b, &held[i], CV_ACT_RENEW, lease_s, round);
+		submit(b, &held[i], CV_ACT_RENEW, lease_s, round, false);
 	}
 	if (round && --round->left == 0) {
 		free(round);
@@ -236,6 +259,7 @@ switch_config(struct cv_backend *base, const struct cv_config *next)
 {
 	struct osb *b = osb_of(base);
 
+	b->cfg = next;
 	cv_osb_seen_switch(b, next);
 	for (struct pending *p = b->ops; p; p = p->next) {
 		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, p->name) : NULL;
@@ -252,6 +276,8 @@ switch_config(struct cv_backend *base, const struct cv_config *next)
 		p->conf = &p->stub;
 	}
 	cv_osb_clients_switch(b, next);
+	if (next && b->timer) /* read ahead of the next config's floating IPs now */
+		(void)cv_loop_timer_in(b->timer, 0);
 }
 
 static void destroy(struct cv_backend *base);
@@ -266,6 +292,9 @@ create(const struct cv_backend_env *env, struct cv_backend **ret)
 		return -ENOMEM;
 	*b = (struct osb){ .base = { .ops = &cv_openstack_backend }, .env = *env };
 	r = cv_http_new(env->loop, &b->http);
+	/* one-shot: nothing to read ahead for, releases are real ones */
+	if (r >= 0 && !env->oneshot)
+		r = cv_loop_timer_new(env->loop, on_timer, b, &b->timer);
 	if (r < 0) {
 		destroy(&b->base);
 		return r;
@@ -296,7 +325,9 @@ destroy(struct cv_backend *base)
 		b->chores = ch->next;
 		free(ch);
 	}
+	cv_loop_timer_free(b->timer);
 	cv_http_free(b->http);
+	free(b->late);
 	free(b->held);
 	free(b->checked);
 	free(b->seen);

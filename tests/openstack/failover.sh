@@ -17,6 +17,9 @@
 #   - a planned move (corovipctl move) to a node that does not hold it: there, a later stamp;
 #   - the user's tokens revoked in Keystone (401 for the cached ones): a
 #     planned move still completes (the daemons authenticate again);
+#   - every node on standby: nobody takes it, and the last holder detaches it
+#     some op_timeout after its release (a release hands over: a planned move
+#     is one PUT, the taker's); off standby, taken again;
 #   - the holder's node crashed: a survivor takes it.
 # Every change is the floating IP's only writer's: the revision goes up by one
 # per move, no move is undone by a stale holder.
@@ -178,10 +181,30 @@ if [ "${CVOS_TOKEN_CACHE_TIME:-}" = -1 ]; then
 	bed_wait_until 15000 "the floating IP on n$back's port" on_node "$back" >/dev/null || fail "$BED_LAST"
 	[ "$ORDER" -gt "$e4" ] || fail "the move after the revocation: $STAMP, not after the last"
 	e4=$ORDER to=$back
-	echo "ok - tokens revoked (the old one gets 401): both daemons authenticated again, moved it to n$to ($STAMP)"
+	echo "ok - tokens revoked (the old one gets 401): the taker authenticated again, moved it to n$to ($STAMP)"
 else
 	echo "SKIP: token revocation (the fixture's Neutron caches tokens: CVOS_TOKEN_CACHE_TIME=${CVOS_TOKEN_CACHE_TIME:-300})"
 fi
+
+# A release hands over (os-backend-fip.c): with nobody to take it, the
+# holder detaches it op_timeout (8 s) + 5 s later, with its stamp.
+for i in 1 2 3; do ctl "$to" standby "n$i" >/dev/null || fail "corovipctl standby n$i"; done
+detached() {
+	local st port fixed desc
+	st=$(fip_state "$CVOS_FIP1_ID")
+	read -r REV port fixed desc <<<"$st"
+	BED_LAST="floating IP: $st"
+	[ "$port" = - ] && [[ "$desc" == *" node=$to" ]]
+}
+t0=$(bed_now_ms)
+bed_wait_until 30000 "the floating IP detached" detached >/dev/null || { ctl "$to" status | head -12; grep -h "web\|float" "$BED_DIR/n$to/corovipd.out" | tail -8; fail "$BED_LAST"; }
+echo "ok - every node on standby: nobody took it, n$to detached it $(($(bed_now_ms) - t0)) ms after its release"
+for i in 1 2 3; do ctl "$to" unstandby "n$i" >/dev/null || fail "corovipctl unstandby n$i"; done
+somewhere() { on_node 1 || on_node 2 || on_node 3; }
+bed_wait_until 15000 "the floating IP on a port again" somewhere >/dev/null || fail "$BED_LAST"
+e4=$ORDER
+for i in 1 2 3; do on_node "$i" && to=$i; done
+echo "ok - off standby: n$to took it again ($STAMP)"
 
 bed_crash "$to" || fail "$BED_LAST"
 bed_wait_until 20000 "the floating IP moved off crashed n$to" moved_from "$to" "$e4" >/dev/null || fail "$BED_LAST"
