@@ -204,6 +204,7 @@ struct cv_engine {
 	bool born;		/* the first step happened (at born_at) */
 	uint64_t born_at;
 	uint64_t fresh_until;	/* a fresh engine takes nothing before: its first quorate view + G */
+	uint64_t fresh_join_at;	/* that view, a join without a node (NEVER: none missing) */
 	uint64_t renewed_at;	/* when the last RENEW completed */
 	uint32_t renews_pending; /* RENEWs under way (their leases start when they complete) */
 	uint64_t renew_sent_at;	/* the first RENEW under way went out (none under way: the last) */

@@ -521,6 +521,35 @@ seasoned_in_view(const struct cv_engine *e, size_t i)
 }
 
 /*
+ * The end of our wait for a node missing from our first quorate view
+ * (engine-view.c stamp_gone), which counted its lease with our timers.
+ * corosync's are each node's own (a token edited node by node): the missing
+ * node's L may be longer than ours, and the join that left it out may have
+ * come at a member's consensus shorter than ours. Its lease runs the
+ * shortest L it knows (engine-view.c cv_engine_own_lease_ms), no longer
+ * than the L its ring-mates say, and it went silent before our view: we wait
+ * the longest L of ours and theirs from the view, not less our consensus
+ * (the join may have left it out at a member's consensus shorter than ours:
+ * advO-fresh-short-token-join-exclusion, advO-fresh-long-consensus-join-exclusion).
+ * Their STATEs are in before we may take (the exchange).
+ */
+static uint64_t
+fresh_end(const struct cv_engine *e)
+{
+	uint32_t l = e->lease_ms;
+
+	if (e->fresh_join_at == NEVER)
+		return e->fresh_until;
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if (p->in_view && p->nodeid != e->me)
+			l = CV_MAX(l, CV_MAX(p->state_lease_ms, p->hb_lease_ms));
+	}
+	return CV_MAX(e->fresh_until, e->fresh_join_at + 1 + l + LAPSE_MARGIN_MS);
+}
+
+/*
  * Until when our own ignorance holds us back (0: it does not):
  *  - a node absent from our first quorate view may have held a VIP until its
  *    own ring formed or its lease ended: we wait from that view as a node
@@ -541,8 +570,8 @@ ignorant_until(const struct cv_engine *e, size_t i)
 
 	if (e->fresh_until == 0)
 		return NEVER; /* no quorate view yet */
-	if (e->now < e->fresh_until && !seasoned_in_view(e, i))
-		until = e->fresh_until;
+	if (e->now < fresh_end(e) && !seasoned_in_view(e, i))
+		until = fresh_end(e);
 	for (size_t s = 0; s < e->n_peers; s++) {
 		const struct peer *p = &e->peers[s];
 
@@ -602,7 +631,7 @@ cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p)
 bool
 cv_engine_seasoned(const struct cv_engine *e)
 {
-	return e->fresh_until && e->now >= e->fresh_until && ignorant_until(e, SIZE_MAX) == 0;
+	return e->fresh_until && e->now >= fresh_end(e) && ignorant_until(e, SIZE_MAX) == 0;
 }
 
 /* Members whose STATE says someone (not the owner) may still hold it. */

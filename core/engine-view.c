@@ -275,6 +275,8 @@ stamp_gone(struct cv_engine *e, bool new_ring)
 		if (new_ring && e->lease_ms > e->consensus_ms)
 			wait = CV_MAX(wait, (uint64_t)e->lease_ms - e->consensus_ms + LAPSE_MARGIN_MS);
 		e->fresh_until = e->now + 1 + (view_complete(e) ? 0 : wait);
+		/* our timers may not be the missing node's (engine-place.c fresh_end) */
+		e->fresh_join_at = new_ring && !view_complete(e) ? e->now : NEVER;
 	}
 }
 

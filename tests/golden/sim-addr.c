@@ -91,6 +91,18 @@ log_fact(struct sim *s, const struct node *n, enum sim_log_kind kind, uint32_t i
 	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = kind, .vip = s->reg[id].name });
 }
 
+/* When a removal of id queued behind the operation completing now completes (0: none). */
+static uint64_t
+queued_del_at(const struct node *n, uint32_t id)
+{
+	uint64_t at = 0;
+
+	for (size_t k = 0; k < n->n_ops; k++)
+		if (n->ops[k].type == CV_ACT_ADDR_DEL && n->ops[k].id == id)
+			at = n->ops[k].at;
+	return at;
+}
+
 static void
 complete_add(struct sim *s, struct node *n, const struct addr_op *op)
 {
@@ -107,6 +119,11 @@ complete_add(struct sim *s, struct node *n, const struct addr_op *op)
 	a = find(n, op->id);
 	a->epoch = op->epoch;
 	a->del_failed = false;
+	/* A removal issued while this add was still queued found no address
+	 * to give its latency to (addr_op): it is queued behind, in order
+	 * (prop 1404288: del=1400 lowered to 0 meanwhile). */
+	if (queued_del_at(n, op->id))
+		a->del_until = queued_del_at(n, op->id);
 	sim_push(s, (struct event){ .at = exp, .kind = EV_EXPIRE, .node = n->id, .id = op->id });
 	log_fact(s, n, SIM_LOG_ADDED, op->id);
 	feed_result(s, n, op, 0);

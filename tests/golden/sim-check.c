@@ -8,7 +8,8 @@
  *     checked at the instant of every add (a frozen or cut-off node counts);
  *     and of each address, whatever the VIP's name (check_host_holders);
  *  2. a node in a non-quorate ring (or whose corosync died) holds nothing
- *     from its confchg + 100 ms on (its quorum notification + 100 ms if the
+ *     from its confchg + 100 ms on (plus its delivery skew and removal
+ *     latency; its quorum notification + 100 ms if the
  *     ring may be quorate by rule 1's arithmetic: nothing tells it sooner;
  *     its daemon frozen: the reaper's kill + 100 ms, at its silence's
  *     reaper-timeout or its lease's end + 10 ms, its sweep if later);
@@ -297,6 +298,17 @@ outside_from(const struct sim *s, const struct node *n)
 	return from;
 }
 
+/*
+ * The 100 ms are the engine's own: its daemon reads the confchg (or the
+ * notification) up to its skew late, and the kernel takes its removal
+ * latency after the ADDR_DEL (skew 56 + del 48 on n4: prop-outside-skew-del).
+ */
+static uint64_t
+outside_grace(const struct node *n)
+{
+	return OUTSIDE_GRACE_MS + n->skew_hi + n->del_ms;
+}
+
 static void
 check_outside(struct sim *s)
 {
@@ -304,7 +316,7 @@ check_outside(struct sim *s)
 		struct node *n = &s->nodes[i];
 
 		if (n->crashed || n->outside_since == SIM_NEVER || !n->n_addrs ||
-		    s->now < outside_from(s, n) + OUTSIDE_GRACE_MS ||
+		    s->now < outside_from(s, n) + outside_grace(n) ||
 		    n->outside_reported == n->outside_since + 1)
 			continue;
 		/* Its daemon and reaper frozen or dead both: nothing on the node
