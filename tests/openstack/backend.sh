@@ -32,11 +32,9 @@ OS=$build/cloud/corovip-os
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"; [ -n "${CVOS_SHARED:-}" ] || $fix down' EXIT
 os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE -u OS_PASSWORD "$OS" "$@"; }
-token=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$(jq -nc \
-	--arg u "$CVOS_USER" --arg p "$CVOS_PASSWORD" --arg pr "$CVOS_PROJECT" \
-	'{auth:{identity:{methods:["password"],password:{user:{name:$u,domain:{name:"Default"},password:$p}}},
-	  scope:{project:{name:$pr,domain:{name:"Default"}}}}}')" "$CVOS_AUTH_URL/auth/tokens" |
-	awk 'tolower($1)=="x-subject-token:" { print $2 }' | tr -d '\r')
+# shellcheck source=tests/openstack/lib.sh
+. "$top/tests/openstack/lib.sh"
+token=$(cvos_token)
 fip_state() { # "PORT FIXED_IP DESCRIPTION", read independently
 	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$1" |
 		jq -r '.floatingip | "\(.port_id // "-") \(.fixed_ip_address // "-") \(.description)"'

@@ -51,22 +51,7 @@ bed_cluster_up 3 || fail "$BED_LAST"
 declare -A PORT=([1]=$CVOS_PORT_N1 [2]=$CVOS_PORT_N2 [3]=$CVOS_PORT_N3)
 for i in 1 2 3; do
 	cvos_bridge_start "$i" || fail "$BED_LAST"
-	cat >"$BED_DIR/n$i.conf" <<EOC
-cluster {
-	kernel_lease: 3s
-}
-node n1 {
-}
-node n2 {
-}
-node n3 {
-}
-cloud fixture {
-	clouds_yaml: $CVOS_CLOUDS_YAML
-	cloud: $CVOS_CLOUD
-	call_timeout: 2s
-	op_timeout: 8s
-}
+	{ cvos_conf_head; cat <<EOC; } >"$BED_DIR/n$i.conf"
 vip web {
 	address: $CVOS_FIP1_ADDR
 	backend: openstack
@@ -84,7 +69,7 @@ ctl() { local i=$1; shift; bed_exec "$i" "$build/ctl/corovipctl" "$@"; }
 # I; sets RING, EPOCH, STAMP (their text), ORDER (to compare: ring, then epoch) and REV.
 on_node() {
 	local st port fixed desc
-	st=$(fip_state "$CVOS_FIP1_ID") || return 1
+	st=$(cvos_fip_state "$CVOS_FIP1_ID") || return 1
 	read -r REV port fixed desc <<<"$st"
 	BED_LAST="floating IP: $st"
 	[ "$port" = "${PORT[$1]}" ] || return 1
@@ -174,7 +159,7 @@ if [ "${CVOS_TOKEN_CACHE_TIME:-}" = -1 ]; then
 	# Keystone revokes by issue time in whole seconds: a token issued in
 	# the same second is revoked too. Once a new one works, so would the
 	# daemons' (their first new one may not: a failed move is retried).
-	works() { token=$(cvos_token) && [ "$(fip_state "$CVOS_FIP1_ID" | cut -d' ' -f1)" != null ]; }
+	works() { token=$(cvos_token) && [ "$(cvos_fip_state "$CVOS_FIP1_ID" | cut -d' ' -f1)" != null ]; }
 	bed_wait_until 5000 "a new token that works" works >/dev/null || fail "$BED_LAST"
 	back=$new # the last holder but one
 	ctl "$to" move web "n$back" >/dev/null || fail "corovipctl move web n$back"
@@ -191,7 +176,7 @@ fi
 for i in 1 2 3; do ctl "$to" standby "n$i" >/dev/null || fail "corovipctl standby n$i"; done
 detached() {
 	local st port fixed desc
-	st=$(fip_state "$CVOS_FIP1_ID")
+	st=$(cvos_fip_state "$CVOS_FIP1_ID")
 	read -r REV port fixed desc <<<"$st"
 	BED_LAST="floating IP: $st"
 	[ "$port" = - ] && [[ "$desc" == *" node=$to" ]]

@@ -2,7 +2,9 @@
 # tests/openstack/lib.sh - what the OpenStack suites share (source it after
 # eval "$(fixture.sh env)"):
 #   cvos_token                      a token of the fixture's user, by curl
-#   fip_state FIP                   "REVISION PORT FIXED_IP DESCRIPTION", read with curl
+#   cvos_fip_state FIP              "REVISION PORT FIXED_IP DESCRIPTION", read with curl
+#   cvos_conf_head                  a bed node's corovip.conf up to its VIPs: 3 nodes,
+#                                   kernel_lease 3s, cloud "fixture" (2 s calls, 8 s ops)
 #   cvos_bridge_start ID            node ID of the namespace bed reaches the fixture
 #   cvos_revoke_tokens              every token of the fixture's user revoked (its
 #                                   password set again, the same, by admin): a
@@ -34,8 +36,28 @@ cvos_revoke_tokens() {
 		-d "$(jq -nc --arg p "$CVOS_PASSWORD" '{user:{password:$p}}')" "$CVOS_AUTH_URL/users/$CVOS_USER_ID"
 }
 
+cvos_conf_head() {
+	cat <<EOC
+cluster {
+	kernel_lease: 3s
+}
+node n1 {
+}
+node n2 {
+}
+node n3 {
+}
+cloud fixture {
+	clouds_yaml: $CVOS_CLOUDS_YAML
+	cloud: $CVOS_CLOUD
+	call_timeout: 2s
+	op_timeout: 8s
+}
+EOC
+}
+
 # Needs $token (cvos_token's).
-fip_state() {
+cvos_fip_state() {
 	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$1" |
 		jq -r '.floatingip | "\(.revision_number) \(.port_id // "-") \(.fixed_ip_address // "-") \(.description)"'
 }

@@ -77,22 +77,7 @@ for i in 1 2 3; do os pair add "${PORT[$i]}" "$ZERO" >/dev/null || fail "pre-pro
 bed_cluster_up 3 || fail "$BED_LAST"
 for i in 1 2 3; do
 	cvos_bridge_start "$i" || fail "$BED_LAST"
-	cat >"$BED_DIR/n$i.conf" <<EOC
-cluster {
-	kernel_lease: 3s
-}
-node n1 {
-}
-node n2 {
-}
-node n3 {
-}
-cloud fixture {
-	clouds_yaml: $CVOS_CLOUDS_YAML
-	cloud: $CVOS_CLOUD
-	call_timeout: 2s
-	op_timeout: 8s
-}
+	{ cvos_conf_head; cat <<EOC; } >"$BED_DIR/n$i.conf"
 vip db {
 	address: $DB/24
 	interface: eth0

@@ -33,11 +33,9 @@ OS=$build/cloud/corovip-os
 # the check after an add: soon, so that each command ends soon
 os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE "$OS" --cloud corovip --clouds-yaml "$CVOS_CLOUDS_YAML" \
 	--verify-delay 300 "$@"; }
-token=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$(jq -nc \
-	--arg u "$CVOS_USER" --arg p "$CVOS_PASSWORD" --arg pr "$CVOS_PROJECT" \
-	'{auth:{identity:{methods:["password"],password:{user:{name:$u,domain:{name:"Default"},password:$p}}},
-	  scope:{project:{name:$pr,domain:{name:"Default"}}}}}')" "$CVOS_AUTH_URL/auth/tokens" |
-	awk 'tolower($1)=="x-subject-token:" { print $2 }' | tr -d '\r')
+# shellcheck source=tests/openstack/lib.sh
+. "$top/tests/openstack/lib.sh"
+token=$(cvos_token)
 api() { # METHOD PATH [BODY]
 	curl -sS -X "$1" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' \
 		${3:+-d "$3"} "$CVOS_NEUTRON_URL/v2.0$2"
