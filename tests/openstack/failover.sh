@@ -151,7 +151,10 @@ e4=$ORDER
 echo "ok - corovipctl move web n$to: on n$to's port in $((t1 - t0)) ms ($STAMP)"
 
 # Keystone revokes the user's tokens: the holder's cached one gets 401 at
-# its next call, and it authenticates again (os-client.c), once.
+# its next call, and it authenticates again (os-client.c), once. An expired
+# token is refused the same way (401) and takes the same path; a revoked
+# one is how a test gets one without waiting for Keystone's hour. (Before
+# it expires the client refreshes it: a quarter of its life, at most 5 min.)
 if [ "${CVOS_TOKEN_CACHE_TIME:-}" = -1 ]; then
 	cvos_revoke_tokens || fail "revoking the user's tokens"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$CVOS_FIP1_ID")
