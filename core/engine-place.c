@@ -521,32 +521,64 @@ seasoned_in_view(const struct cv_engine *e, size_t i)
 }
 
 /*
- * The end of our wait for a node missing from our first quorate view
- * (engine-view.c stamp_gone), which counted its lease with our timers.
- * corosync's are each node's own (a token edited node by node): the missing
- * node's L may be longer than ours, and the join that left it out may have
- * come at a member's consensus shorter than ours. Its lease runs the
- * shortest L it knows (engine-view.c cv_engine_own_lease_ms), no longer
- * than the L its ring-mates say, and it went silent before our view: we wait
- * the longest L of ours and theirs from the view, not less our consensus
- * (the join may have left it out at a member's consensus shorter than ours:
- * advO-fresh-short-token-join-exclusion, advO-fresh-long-consensus-join-exclusion).
- * Their STATEs are in before we may take (the exchange).
+ * The longest L of ours and the view members' since `since` (their STATEs
+ * and heartbeats; one that left since counts: it may have been the missing
+ * node's only ring-mate, advP-fresh-ring-mate-left). corosync's timers are
+ * each node's own (a token edited node by node): a node we did not see go
+ * ran its lease with the shortest L it knew (engine-view.c
+ * cv_engine_own_lease_ms), no longer than the L its ring-mates say.
  */
-static uint64_t
-fresh_end(const struct cv_engine *e)
+static uint32_t
+longest_lease_ms(const struct cv_engine *e, uint64_t since)
 {
 	uint32_t l = e->lease_ms;
 
-	if (e->fresh_join_at == NEVER)
-		return e->fresh_until;
 	for (size_t s = 0; s < e->n_peers; s++) {
 		const struct peer *p = &e->peers[s];
 
-		if (p->in_view && p->nodeid != e->me)
+		if (p->nodeid != e->me && (p->in_view || (p->gone_at != NEVER && p->gone_at >= since)))
 			l = CV_MAX(l, CV_MAX(p->state_lease_ms, p->hb_lease_ms));
 	}
-	return CV_MAX(e->fresh_until, e->fresh_join_at + 1 + l + LAPSE_MARGIN_MS);
+	return l;
+}
+
+/*
+ * The end of our wait for a node we heard no heartbeat of, gone silent
+ * before from (a join that left it out; its own ring may come later: a
+ * heal restarts its formation): its lease, from a heartbeat sent before
+ * that, ends by from + L; then the lapse margin. Not less the join's
+ * consensus: that may have been a member's shorter one than ours
+ * (advO-fresh-short-token-join-exclusion,
+ * advO-fresh-long-consensus-join-exclusion). Their STATEs are in before we
+ * may take (the exchange).
+ */
+static uint64_t
+unheard_end(const struct cv_engine *e, uint64_t from)
+{
+	return from + 1 + longest_lease_ms(e, from) + LAPSE_MARGIN_MS;
+}
+
+/* The end of our wait for a node missing from our first quorate view (engine-view.c stamp_gone). */
+static uint64_t
+fresh_end(const struct cv_engine *e)
+{
+	if (e->fresh_join_at == NEVER)
+		return e->fresh_until;
+	return CV_MAX(e->fresh_until, unheard_end(e, e->fresh_join_at));
+}
+
+/*
+ * A node in a view of ours whose daemon we never heard from, gone from it
+ * since: a node that saw it go would wait the guard and its lease from its
+ * last heartbeat (rule 2). Its corosync may have frozen before we joined
+ * (its heartbeats stopped, the ring stalled) and a join left it out
+ * consensus later, sooner than the guard covers: its lease ends by its
+ * leave + L (advP-unheard-member-join-exclusion).
+ */
+static uint64_t
+unheard_gone_end(const struct cv_engine *e, const struct peer *p)
+{
+	return CV_MAX(p->gone_at + e->guard_ms, unheard_end(e, p->gone_at));
 }
 
 /*
@@ -580,10 +612,10 @@ ignorant_until(const struct cv_engine *e, size_t i)
 		if (p->in_view && e->now < lease_end)
 			until = CV_MAX(until, lease_end);
 		/* one we never heard from that left our view since: as one
-		 * absent from our first view, the guard from when it went */
-		if (!p->in_view && p->gone_at != NEVER && e->now < p->gone_at + e->guard_ms &&
+		 * absent from our first view, from when it went */
+		if (!p->in_view && p->gone_at != NEVER && e->now < unheard_gone_end(e, p) &&
 		    !seasoned_in_view(e, i))
-			until = CV_MAX(until, p->gone_at + e->guard_ms);
+			until = CV_MAX(until, unheard_gone_end(e, p));
 	}
 	return until;
 }
