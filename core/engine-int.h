@@ -66,6 +66,10 @@ struct peer {
 	bool standby;		/* config or admin standby, as its STATE or a STANDBY says */
 	uint64_t last_hb_at;	/* delivery time of its last heartbeat */
 	uint64_t gone_at;	/* when its node was first seen out of the adopted view; NEVER if in */
+	/* A delivery of our own STATE in a quorate ring of ours with it, in our
+	 * rings since, until it left (NEVER: none): its heartbeats from there
+	 * reached us too (engine-place.c unheard_gone_end). */
+	uint64_t watched_at;
 	bool silent;		/* owns something but its heartbeats stopped */
 	bool seasoned;		/* its STATE says its memory is complete (CV_PROTO_STATE_SEASONED) */
 	bool preempt_hold;	/* its STATE says it is in its preempt delay */

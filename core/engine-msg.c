@@ -327,6 +327,22 @@ unsilence(struct cv_engine *e, struct peer *p)
 	e->state_due = true;
 }
 
+/*
+ * Our own STATE is back in the quorate ring we adopted: from here every
+ * heartbeat of its members reaches us too (one order for all), so a member
+ * we hear nothing of ran its lease, if any, from a heartbeat sent before
+ * (engine-place.c unheard_gone_end).
+ */
+static void
+note_watched(struct cv_engine *e)
+{
+	if (!e->view_quorate || !cv_engine_in_adopted_ring(e))
+		return;
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (e->peers[s].in_view && e->peers[s].watched_at == NEVER)
+			e->peers[s].watched_at = e->now;
+}
+
 /* The whole STATE is in: what the sender does not claim, it cannot hold. */
 static void
 commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
@@ -377,6 +393,8 @@ commit_state(struct cv_engine *e, struct peer *p, int slot, uint32_t pid,
 	 * carries the new config's digest and per-VIP digests). */
 	if (p->nodeid == e->me && pid == e->my_pid && !config_differs(e, p))
 		e->own_state_pending = false;
+	if (p->nodeid == e->me && pid == e->my_pid)
+		note_watched(e);
 	/* A reloaded peer may have VIPs we learnt nothing of before our own
 	 * reload: it asks, everybody tells again (no loop: answers do not ask). */
 	if ((s->flags & CV_PROTO_STATE_RESEND) && p->nodeid != e->me)

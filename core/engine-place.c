@@ -573,12 +573,22 @@ fresh_end(const struct cv_engine *e)
  * last heartbeat (rule 2). Its corosync may have frozen before we joined
  * (its heartbeats stopped, the ring stalled) and a join left it out
  * consensus later, sooner than the guard covers: its lease ends by its
- * leave + L (advP-unheard-member-join-exclusion).
+ * leave + L (advP-unheard-member-join-exclusion). If our own STATE came
+ * back in a ring with it, in our rings since (watched_at), its heartbeats
+ * from there reached us (one order for all; one only it got means a cut,
+ * and a cut-off node lets go at its own ring, rule 1): its lease ran from
+ * the last we heard or one sent before, and ends by then + L. Not from its
+ * leave: a node without a daemon, seen go long after, would add L to every
+ * failover it is part of (advQ-daemonless-member-failover).
  */
 static uint64_t
 unheard_gone_end(const struct cv_engine *e, const struct peer *p)
 {
-	return CV_MAX(p->gone_at + e->guard_ms, unheard_end(e, p->gone_at));
+	uint64_t from = p->gone_at;
+
+	if (p->watched_at != NEVER)
+		from = CV_MIN(from, CV_MAX(p->watched_at, p->last_hb_at != NEVER ? p->last_hb_at : 0));
+	return CV_MAX(p->gone_at + e->guard_ms, unheard_end(e, from));
 }
 
 /*

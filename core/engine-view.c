@@ -74,6 +74,7 @@ cv_engine_peer(struct cv_engine *e, uint32_t nodeid, bool create)
 		.daemon_left_at = NEVER,
 		.last_hb_at = NEVER,
 		.gone_at = NEVER,
+		.watched_at = NEVER,
 		.excluded_at = NEVER,
 		.spoke_at = NEVER,
 	};
@@ -258,6 +259,8 @@ stamp_gone(struct cv_engine *e, bool new_ring)
 			pe->gone_at = NEVER;
 		else if (pe->gone_at == NEVER)
 			pe->gone_at = e->now;
+		if (!e->view_quorate)
+			pe->watched_at = NEVER;
 	}
 	/* A fresh engine never saw who held what before: if a node is missing
 	 * from its first quorate view, it waits from there as one that saw
@@ -417,16 +420,33 @@ judge_unseen_leaves(struct cv_engine *e)
 	}
 }
 
+/*
+ * A node back in our ring after a ring without it (adopted or not): its
+ * heartbeats in that one may have reached it and not us, so they reach us
+ * again only from our next STATE's delivery (engine-msg.c note_watched).
+ */
+static void
+unwatch_returned(struct cv_engine *e, const bool *was)
+{
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (!was[s] && cv_engine_in_totem(e, e->peers[s].nodeid))
+			e->peers[s].watched_at = NEVER;
+}
+
 int
 cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 {
 	size_t n = CV_MIN(ev->totem.n_members, (size_t)CV_MAX_NODES);
 	bool same = e->have_totem && ring_equal(e->totem_ring, ev->totem.ring);
+	bool was[CV_MAX_NODES] = { false };
 
+	for (size_t s = 0; s < e->n_peers && s < ELEMENTSOF(was); s++)
+		was[s] = e->have_totem && cv_engine_in_totem(e, e->peers[s].nodeid);
 	e->totem_ring = ev->totem.ring;
 	memcpy(e->totem_members, ev->totem.members, n * sizeof(*e->totem_members));
 	e->n_totem = n;
 	e->have_totem = true;
+	unwatch_returned(e, was);
 	if (!same) {
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;

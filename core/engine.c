@@ -383,6 +383,7 @@ connected(struct cv_engine *e)
 		if (pe->last_hb_at != NEVER)
 			pe->last_hb_at = e->now;
 		pe->silent = false;
+		pe->watched_at = NEVER; /* we heard nothing meanwhile */
 		/* We were away (not even a view): they may have taken what we
 		 * never heard of, and released bits we hold are stale. */
 		if (pe->nodeid != e->me) {
