@@ -20,7 +20,8 @@
  * vip_port: the address is reserved by a port of its own and every
  * member's port has the pair already: a takeover is L2's alone, and the API
  * only checks, not waited for, that our port still has it (and adds it back
- * if not, saying so).
+ * if not, saying so), and that the vip_port named has the address (said if
+ * not: making ports is provisioning).
  *
  * Both: every renewal round reads our port (one GET per VIP) and adds the
  * pair back if someone removed it. When the API is down nothing of this
@@ -172,6 +173,35 @@ check_port(struct pending *p, const char *ip)
 		chore_done(ch);
 }
 
+static void
+on_reservation_read(void *userdata, int err, const struct cv_os_port *port, const char *why)
+{
+	struct chore *ch = userdata;
+
+	if (err < 0)
+		qb_log(LOG_ERR, "VIP '%s': reading its vip_port %s failed: %s", ch->name, ch->port, why);
+	else if (strcmp(port->fixed_ip, ch->ip) != 0)
+		qb_log(LOG_ERR, "VIP '%s': its vip_port %s has the address %s, not %s: nothing "
+		       "reserves the VIP's address in Neutron", ch->name, ch->port,
+		       port->fixed_ip[0] ? port->fixed_ip : "(none)", ch->ip);
+	chore_done(ch);
+}
+
+/* vip_port: does the port named reserve the address? Said, not repaired
+ * (making ports is provisioning, not failover). */
+static void
+check_reservation(struct pending *p, const char *ip)
+{
+	struct chore *ch;
+	struct cv_os_op *op;
+
+	if (!p->conf->vip_port)
+		return;
+	ch = chore_new(p->b, p->cl, p->name, p->conf->vip_port, ip);
+	if (ch && cv_os_port_show(p->cl->os, p->conf->vip_port, on_reservation_read, ch, &op) < 0)
+		chore_done(ch);
+}
+
 /* ---- operations ---- */
 
 /* The address to L2 (its add or removal), which reports it; p is over here. */
@@ -197,17 +227,26 @@ hand_to_l2(struct pending *p)
 	cv_osb_handed(p);
 }
 
+/* The answer to p's call: noted for status; ip: the VIP's address. */
+static struct pending *
+answered(void *userdata, const struct cv_os_port *port, char *ip, size_t len)
+{
+	struct pending *p = userdata;
+
+	p->os_op = NULL;
+	cv_addr_format(&p->addr, false, ip, len);
+	if (port)
+		cv_osb_seen_port(p->b, p->name, port, ip);
+	return p;
+}
+
 /* address_pairs: our port allows the address now (or could not be made to). */
 static void
 on_opened(void *userdata, int err, const struct cv_os_port *port, const char *why)
 {
-	struct pending *p = userdata;
 	char ip[CV_ADDR_STRLEN];
+	struct pending *p = answered(userdata, port, ip, sizeof(ip));
 
-	p->os_op = NULL;
-	cv_addr_format(&p->addr, false, ip, sizeof(ip));
-	if (port)
-		cv_osb_seen_port(p->b, p->name, port, ip);
 	if (err < 0)
 		return cv_osb_finish(p, err, why);
 	cv_osb_seen_outcome(p->b, p->name, p->port, 0, NULL);
@@ -219,13 +258,9 @@ on_opened(void *userdata, int err, const struct cv_os_port *port, const char *wh
 static void
 on_renew_read(void *userdata, int err, const struct cv_os_port *port, const char *why)
 {
-	struct pending *p = userdata;
 	char ip[CV_ADDR_STRLEN];
+	struct pending *p = answered(userdata, port, ip, sizeof(ip));
 
-	p->os_op = NULL;
-	cv_addr_format(&p->addr, false, ip, sizeof(ip));
-	if (port)
-		cv_osb_seen_port(p->b, p->name, port, ip);
 	if (err >= 0 && !cv_os_port_allows(port, ip))
 		repair(p->b, p->cl, p->name, p->port, ip);
 	cv_osb_finish(p, err, why);
@@ -242,6 +277,7 @@ cv_osb_pairs_start(struct pending *p)
 		return hand_to_l2(p);
 	if (p->op == CV_ACT_ADDR_ADD && p->mode == CV_CLOUD_VIP_PORT) {
 		check_port(p, ip);
+		check_reservation(p, ip);
 		return hand_to_l2(p);
 	}
 	if (p->op == CV_ACT_ADDR_ADD)

@@ -4,7 +4,7 @@
 # Neutron of tests/openstack/fixture.sh (issue 14), reached through the
 # bridge of tests/openstack/lib.sh. Each node has its own config (its port):
 #   db    192.0.2.60/24 on eth0, mode address_pairs, prefers n1
-#   zero  192.0.2.61/24 on eth0, mode vip_port (every port allows it
+#   zero  10.0.0.100/24 on eth0, mode vip_port (every port allows it
 #         beforehand, the VIP port reserves it), prefers n2
 # Asserted from the kernel (each node's addresses) and from Neutron (each
 # port's allowed address pairs, read with curl), never from a log:
@@ -40,7 +40,7 @@ eval "$($fix env)"
 $fix reset >/dev/null
 token=$(cvos_token)
 [ -n "$token" ] || fail "no token for the checks"
-DB=192.0.2.60 ZERO=192.0.2.61
+DB=192.0.2.60 ZERO=$CVOS_VIP # the address the fixture's VIP port reserves
 declare -A PORT=([1]=$CVOS_PORT_N1 [2]=$CVOS_PORT_N2 [3]=$CVOS_PORT_N3)
 os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE "$build/cloud/corovip-os" --cloud corovip \
 	--clouds-yaml "$CVOS_CLOUDS_YAML" "$@"; }

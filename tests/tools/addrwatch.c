@@ -24,8 +24,14 @@
  *   <t> ERROR <label> <what>                 a namespace could not be read
  * and at exit:
  *   SUMMARY samples= period_ms= max_step_ms= late= errors= multi= multi_ms=
- *           multi_first= max_counted= zero_samples=
- * multi counts samples with more than one counted holder (split brain);
+ *           multi_first= max_counted= zero_samples= straddled=
+ * multi counts samples with more than one counted holder (split brain),
+ * confirmed: the namespaces are read one after the other, so a sample can
+ * straddle a handoff (the old holder read before its removal, the new one
+ * after its add); every counted holder but the last read is read again
+ * after it, and the sample counts only if one of them still holds (it held
+ * before and after the last one's read). straddled counts those that did
+ * not;
  * multi_ms adds up the time between such samples and the next one;
  * late counts samples that came more than 2 periods after the previous.
  * It ends with its parent (PR_SET_PDEATHSIG), so a killed test cannot leave
@@ -285,6 +291,29 @@ append_labels(char *line, size_t size, const char *key, const struct watch *w,
 		snprintf(line + off, size - off, "-");
 }
 
+/* Of a sample's counted holders, how many held across the last one's read
+ * (it, and each earlier one still holding when read again after it; one
+ * that cannot be read again counts: the checker errs on two holders). */
+static int
+confirmed_holders(struct watch *w)
+{
+	int last = -1, held = 1, i;
+
+	for (i = 0; i < w->nns; i++)
+		if (w->ns[i].holds && !w->ns[i].crashed)
+			last = i;
+	for (i = 0; i < last; i++) {
+		struct ns again = w->ns[i];
+
+		if (!again.holds || again.crashed)
+			continue;
+		if (sample_ns(w, &again) < 0 || again.holds)
+			held++;
+		w->ns[i].seq = again.seq;
+	}
+	return held;
+}
+
 static bool
 pick_holder(const struct ns *n)
 {
@@ -318,7 +347,7 @@ main(int argc, char **argv)
 	struct itimerspec its = { 0 };
 	double period_ms = 10, duration_s = 0;
 	bool all = false;
-	uint64_t samples = 0, late = 0, errors = 0, multi = 0, multi_ns = 0, zero = 0;
+	uint64_t samples = 0, late = 0, errors = 0, multi = 0, multi_ns = 0, zero = 0, straddled = 0;
 	uint64_t max_step = 0, last_t = 0, multi_first = 0, multi_since = 0, t_end = 0;
 	int max_counted = 0, home_fd, tfd, c, i;
 	char *end;
@@ -433,6 +462,10 @@ main(int argc, char **argv)
 			if (n->holds && !n->crashed)
 				counted++;
 		}
+		if (counted > 1 && confirmed_holders(&w) < 2) {
+			straddled++;
+			counted = 1;
+		}
 		append_labels(line, sizeof(line), "holders", &w, pick_holder);
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " counted=%d", counted);
 		append_labels(line, sizeof(line), "live", &w, pick_live);
@@ -457,10 +490,11 @@ main(int argc, char **argv)
 		}
 	}
 	printf("SUMMARY samples=%llu period_ms=%g max_step_ms=%.3f late=%llu errors=%llu "
-	       "multi=%llu multi_ms=%.3f multi_first=%.6f max_counted=%d zero_samples=%llu\n",
+	       "multi=%llu multi_ms=%.3f multi_first=%.6f max_counted=%d zero_samples=%llu "
+	       "straddled=%llu\n",
 	       (unsigned long long)samples, period_ms, (double)max_step / 1e6,
 	       (unsigned long long)late, (unsigned long long)errors, (unsigned long long)multi,
 	       (double)multi_ns / 1e6, (double)multi_first / 1e9, max_counted,
-	       (unsigned long long)zero);
+	       (unsigned long long)zero, (unsigned long long)straddled);
 	return 0;
 }
