@@ -161,6 +161,7 @@ struct cv_engine {
 	uint32_t totem_members[CV_MAX_NODES];
 	size_t n_totem;
 	bool have_totem;
+	uint64_t delivered_at;	/* a CPG message last reached us (watched_at: engine-view.c) */
 	struct cv_ring_id quorum_ring;
 	bool quorum_quorate, have_quorum, two_node;
 	uint32_t quorum_votes, qdevice_votes, expected_votes;

@@ -607,6 +607,22 @@ daemon_known(struct cv_engine *e, uint32_t nodeid)
 }
 
 /*
+ * A heartbeat of a daemon whose STATE we do not have yet (it answers our
+ * join late): trusted for nothing, but its node may hold a VIP and renew
+ * its lease with it, so our wait for the node, gone before its STATE came,
+ * counts from here at the earliest (engine-place.c unheard_gone_end;
+ * advR-unheard-holder-late-state). Later is only longer.
+ */
+static void
+heard_unknown(struct cv_engine *e, uint32_t nodeid)
+{
+	struct peer *p = cv_engine_peer(e, nodeid, false);
+
+	if (p && p->daemon_pid == 0)
+		p->last_hb_at = e->now;
+}
+
+/*
  * MOVE and STANDBY change cluster state: every member must apply the same
  * ones at the same point. So the sender must be a daemon whose STATE came in
  * this ring since the group last changed — something every member saw
@@ -648,6 +664,7 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 	const struct cv_proto_msg *m = ev->message.msg;
 	uint32_t node = ev->message.nodeid, pid = ev->message.pid;
 
+	e->delivered_at = e->now;
 	if (!m)
 		return on_undecodable(e, node, pid, ev->message.decode_err);
 	own_delivered(e, node, pid, m);
@@ -661,6 +678,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		 * once) this is no forgery: dropped without a word. */
 		if (daemon_known(e, node))
 			bad_message(e, node, "a message from a process that is not the node's daemon");
+		else if (m->type == CV_PROTO_TYPE_HEARTBEAT)
+			heard_unknown(e, node);
 		return 0;
 	}
 

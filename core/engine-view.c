@@ -433,6 +433,25 @@ unwatch_returned(struct cv_engine *e, const bool *was)
 			e->peers[s].watched_at = NEVER;
 }
 
+/*
+ * A new ring after nothing reached us for longer than the others take to
+ * form a ring without us and another with a joiner (token + 2 consensus):
+ * our corosync may have been frozen through rings they formed without us
+ * (we get no confchg of those), where a member renewed its lease with
+ * heartbeats we never got; that it was in our last ring and is in this one,
+ * or left at this one, says nothing (advR-frozen-observer-unseen-ring). A
+ * plain re-formation (token + consensus, within a heartbeat of a holder's
+ * last) keeps them. We watch again from our next STATE's delivery.
+ */
+static void
+unwatch_after_gap(struct cv_engine *e)
+{
+	if (e->now <= e->delivered_at + e->token_ms + 2 * (uint64_t)e->consensus_ms)
+		return;
+	for (size_t s = 0; s < e->n_peers; s++)
+		e->peers[s].watched_at = NEVER;
+}
+
 int
 cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 {
@@ -448,6 +467,7 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 	e->have_totem = true;
 	unwatch_returned(e, was);
 	if (!same) {
+		unwatch_after_gap(e);
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;
 		/* A STATE is fresh for the ring it came in (docs/safety.md,
