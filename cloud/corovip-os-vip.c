@@ -108,6 +108,12 @@ cv_os_cli_vip(const char *conf, const char *name, const char *what, uint64_t epo
 			v ? "that VIP's backend is not openstack" : "no such VIP");
 		return 1;
 	}
+	if (v->mode != CV_CLOUD_FLOATING_IP) {
+		/* its address is L2's: a one-shot run has no L2 backend beside (issue 15) */
+		fprintf(stderr, PROG ": %s: VIP '%s' is in mode %s: only floating_ip runs one-shot "
+			"in this version\n", conf, name, cv_cloud_mode_to_string(v->mode));
+		return 1;
+	}
 	req.vips = v;
 	/* the backend's own bounds come first: a read, then a move, each in op_timeout */
 	req.deadline_ms = 2 * v->cloud_conf->op_timeout_ms + 5000;
