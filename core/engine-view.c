@@ -446,7 +446,13 @@ unwatch_returned(struct cv_engine *e, const bool *was)
 static void
 unwatch_after_gap(struct cv_engine *e)
 {
-	if (e->now <= e->delivered_at + e->token_ms + 2 * (uint64_t)e->consensus_ms)
+	/* Read within H of a late timer of ours (or before it, at the same
+	 * wakeup): our queue held it, maybe since before our corosync stopped
+	 * with us (a paused machine), so it is no sign that our ring ran then
+	 * (engine-late.c; advS-paused-observer-backlog). */
+	bool backlog = e->delivered_at < e->watch_from + e->cfg->cluster.heartbeat_ms;
+
+	if (!backlog && e->now <= e->delivered_at + e->token_ms + 2 * (uint64_t)e->consensus_ms)
 		return;
 	for (size_t s = 0; s < e->n_peers; s++)
 		e->peers[s].watched_at = NEVER;
