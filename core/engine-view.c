@@ -442,17 +442,39 @@ unwatch_returned(struct cv_engine *e, const bool *was)
  * or left at this one, says nothing (advR-frozen-observer-unseen-ring). A
  * plain re-formation (token + consensus, within a heartbeat of a holder's
  * last) keeps them. We watch again from our next STATE's delivery.
+ *
+ * The gap is no proof: a thawed corosync delivers what the old ring still
+ * had before the new ring's confchg, and a paused machine's daemon reads
+ * its backlog at its wakeup (advS-paused-observer-backlog): a delivery just
+ * before the confchg hides the gap. The ring seq does not lie (below).
  */
 static void
 unwatch_after_gap(struct cv_engine *e)
 {
-	/* Read within H of a late timer of ours (or before it, at the same
-	 * wakeup): our queue held it, maybe since before our corosync stopped
-	 * with us (a paused machine), so it is no sign that our ring ran then
-	 * (engine-late.c; advS-paused-observer-backlog). */
-	bool backlog = e->delivered_at < e->watch_from + e->cfg->cluster.heartbeat_ms;
+	if (e->now <= e->delivered_at + e->token_ms + 2 * (uint64_t)e->consensus_ms)
+		return;
+	for (size_t s = 0; s < e->n_peers; s++)
+		e->peers[s].watched_at = NEVER;
+}
 
-	if (!backlog && e->now <= e->delivered_at + e->token_ms + 2 * (uint64_t)e->consensus_ms)
+/*
+ * corosync numbers a new ring the highest seq its members formed + 4 (the
+ * joins carry it; totemsrp.c memb_state_commit_token_create): a ring more
+ * than 4 past our last was formed after one we never had a confchg of,
+ * the others' without us while our corosync stood still (a member of that
+ * one is in this one, or the two were not both quorate: quorum intersects).
+ * A member of ours may have renewed its lease there with heartbeats we
+ * never got: we watch again from our next STATE's delivery
+ * (advR-frozen-observer-unseen-ring, advS-paused-observer-backlog). A
+ * formation restarted after its commit also skips a seq: a longer wait,
+ * never a shorter one. Not the timing of our deliveries: a daemon stopped
+ * just before a partition reads its backlog then, like a paused machine,
+ * and no ring was missed (advT-stalled-observer-partition).
+ */
+static void
+unwatch_after_jump(struct cv_engine *e, struct cv_ring_id was)
+{
+	if (e->totem_ring.seq <= was.seq + 4)
 		return;
 	for (size_t s = 0; s < e->n_peers; s++)
 		e->peers[s].watched_at = NEVER;
@@ -464,6 +486,8 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 	size_t n = CV_MIN(ev->totem.n_members, (size_t)CV_MAX_NODES);
 	bool same = e->have_totem && ring_equal(e->totem_ring, ev->totem.ring);
 	bool was[CV_MAX_NODES] = { false };
+	struct cv_ring_id last = e->totem_ring;
+	bool had = e->have_totem;
 
 	for (size_t s = 0; s < e->n_peers && s < ELEMENTSOF(was); s++)
 		was[s] = e->have_totem && cv_engine_in_totem(e, e->peers[s].nodeid);
@@ -474,6 +498,8 @@ cv_engine_on_totem(struct cv_engine *e, const struct cv_event *ev)
 	unwatch_returned(e, was);
 	if (!same) {
 		unwatch_after_gap(e);
+		if (had)
+			unwatch_after_jump(e, last);
 		/* A new ring: nothing new is taken until its view and exchange. */
 		e->exchange_done = false;
 		/* A STATE is fresh for the ring it came in (docs/safety.md,

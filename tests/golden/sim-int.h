@@ -155,6 +155,7 @@ struct node {
 	unsigned part;
 	struct ring *ring;    /* the ring whose confchg this node got last */
 	struct ring *pending; /* the ring it forms or formed */
+	uint64_t ring_seq;    /* the seq of the last ring its corosync formed (kept on disk) */
 	uint64_t target;      /* pending's member mask, 0 when none */
 	struct queue outbox;  /* waits for the ring to form and sync */
 	struct daemon d;
@@ -245,7 +246,7 @@ struct regvip {
 
 struct sim {
 	struct sim_opts o;
-	uint64_t now, seq, ring_seq, next_pid, rng;
+	uint64_t now, seq, next_pid, rng;
 	struct event *heap;
 	size_t n_heap, cap_heap;
 	struct node nodes[SIM_MAX_NODES + 1]; /* [1..n] */

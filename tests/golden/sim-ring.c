@@ -41,12 +41,40 @@ lowest(uint64_t mask)
 	return (uint32_t)__builtin_ctzll(mask) + 1;
 }
 
+/*
+ * corosync's ring seq: the highest its members' corosync formed (the joins
+ * carry it; each keeps it on disk across restarts) + 4 (totemsrp.c,
+ * memb_state_commit_token_create). Not one counter for all: each side of a
+ * partition numbers its ring from its own members, and a node whose
+ * corosync stood still through rings formed without it sees the seq jump
+ * by 8 or more (engine-view.c unwatch_after_jump). A ring stopped before it
+ * formed counts for nobody (no confchg of it reaches anyone).
+ */
+static uint64_t
+ring_seq_for(const struct sim *s, uint64_t mask)
+{
+	uint64_t seq = 0;
+
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++)
+		if ((mask & BIT(j)) && s->nodes[j].ring_seq > seq)
+			seq = s->nodes[j].ring_seq;
+	return seq + 4;
+}
+
+static void
+ring_seq_formed(struct sim *s, const struct ring *r)
+{
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++)
+		if ((r->mask & BIT(j)) && s->nodes[j].ring_seq < r->id.seq)
+			s->nodes[j].ring_seq = r->id.seq;
+}
+
 static struct ring *
 ring_new(struct sim *s, uint64_t mask, const uint64_t *comp)
 {
 	struct ring *r = sim_xcalloc(1, sizeof(*r));
 
-	r->id = (struct cv_ring_id){ .nodeid = lowest(mask), .seq = ++s->ring_seq };
+	r->id = (struct cv_ring_id){ .nodeid = lowest(mask), .seq = ring_seq_for(s, mask) };
 	r->mask = mask;
 	quorum_ring_init(s, r, comp);
 	r->next_all = s->rings;
@@ -313,6 +341,7 @@ net_init(struct sim *s)
 		done |= comp[i];
 		r = ring_new(s, comp[i], comp);
 		r->formed = r->synced = true;
+		ring_seq_formed(s, r);
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++)
 			if (comp[i] & BIT(j)) {
 				s->nodes[j].ring = s->nodes[j].pending = r;
@@ -328,6 +357,7 @@ ring_form(struct sim *s, struct ring *r)
 	if (r->stopped)
 		return;
 	r->formed = true;
+	ring_seq_formed(s, r);
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 		struct node *n = &s->nodes[j];
 
