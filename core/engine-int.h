@@ -246,6 +246,7 @@ struct cv_engine {
 void cv_engine_notice(struct cv_engine *e, enum cv_notice n, uint32_t node, const char *text);
 void cv_engine_vip_event(struct cv_engine *e, size_t i, enum cv_vip_event ev, enum cv_reason why);
 void cv_engine_release_all(struct cv_engine *e, enum cv_reason why);
+void cv_engine_were_away(struct cv_engine *e);
 bool cv_engine_holds_any(const struct cv_engine *e);
 bool cv_engine_waits_any(const struct cv_engine *e);
 

@@ -463,9 +463,13 @@ unwatch_after_gap(struct cv_engine *e)
  * than 4 past our last was formed after one we never had a confchg of,
  * the others' without us while our corosync stood still (a member of that
  * one is in this one, or the two were not both quorate: quorum intersects).
- * A member of ours may have renewed its lease there with heartbeats we
- * never got: we watch again from our next STATE's delivery
- * (advR-frozen-observer-unseen-ring, advS-paused-observer-backlog). A
+ * We were away as with a lost connection (engine.c cv_engine_were_away):
+ * a member of ours may have renewed its lease there with heartbeats we
+ * never got (we watch again from our next STATE's delivery:
+ * advR-frozen-observer-unseen-ring, advS-paused-observer-backlog), and a
+ * node may have taken there what we never heard of and left at this ring,
+ * its last STATE ours saying it held nothing: we wait for it as one
+ * missing from our first view (advU-frozen-observer-missed-takeover). A
  * formation restarted after its commit also skips a seq: a longer wait,
  * never a shorter one. Not the timing of our deliveries: a daemon stopped
  * just before a partition reads its backlog then, like a paused machine,
@@ -476,8 +480,7 @@ unwatch_after_jump(struct cv_engine *e, struct cv_ring_id was)
 {
 	if (e->totem_ring.seq <= was.seq + 4)
 		return;
-	for (size_t s = 0; s < e->n_peers; s++)
-		e->peers[s].watched_at = NEVER;
+	cv_engine_were_away(e);
 }
 
 int

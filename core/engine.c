@@ -367,16 +367,15 @@ on_stop(struct cv_engine *e)
 static void check_lease(struct cv_engine *e);
 
 /*
- * A CPG event after a lost connection: we heard nobody meanwhile, so a
- * peer's silence counts from now, not from its last heartbeat before
- * (rule 4's "both frozen" deadline would otherwise end early).
+ * We heard nothing for a while, not even a view: our connection was lost,
+ * or our corosync stood still through rings the others formed without us
+ * (a ring seq jump: engine-view.c unwatch_after_jump). A peer's silence
+ * counts from now, not from its last heartbeat before (rule 4's "both
+ * frozen" deadline would otherwise end early).
  */
-static void
-connected(struct cv_engine *e)
+void
+cv_engine_were_away(struct cv_engine *e)
 {
-	if (e->cpg_up)
-		return;
-	e->cpg_up = true;
 	for (size_t p = 0; p < e->n_peers; p++) {
 		struct peer *pe = &e->peers[p];
 
@@ -384,8 +383,8 @@ connected(struct cv_engine *e)
 			pe->last_hb_at = e->now;
 		pe->silent = false;
 		pe->watched_at = NEVER; /* we heard nothing meanwhile */
-		/* We were away (not even a view): they may have taken what we
-		 * never heard of, and released bits we hold are stale. */
+		/* They may have taken what we never heard of, and released
+		 * bits we hold are stale. */
 		if (pe->nodeid != e->me) {
 			pe->away_unwatched = true;
 			pe->back_at = e->now;
@@ -399,6 +398,16 @@ connected(struct cv_engine *e)
 	 * start (engine-place.c ignorant_until; unless a seasoned member
 	 * speaks for it), and say SEASONED only after. */
 	e->fresh_until = 0;
+}
+
+/* A CPG event after a lost connection. */
+static void
+connected(struct cv_engine *e)
+{
+	if (e->cpg_up)
+		return;
+	e->cpg_up = true;
+	cv_engine_were_away(e);
 }
 
 static int
