@@ -18,15 +18,6 @@
 
 #define OPT_NULL (CV_JSON_OPTIONAL | CV_JSON_NULLABLE)
 
-/* An id goes into a URL path: UUID-ish characters only (no '/', '?', ".."). */
-static bool
-id_ok(const char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return false;
-	return true;
-}
 
 static bool
 ip_ok(const char *s)
@@ -117,13 +108,13 @@ static int
 fip_fields(struct json_object *o, const char *path, struct cv_os_fip *f, char *err, size_t errlen)
 {
 	int r =
-	    get_checked(o, path, "id", 0, f->id, sizeof(f->id), id_ok, "not an id", err, errlen);
+	    get_checked(o, path, "id", 0, f->id, sizeof(f->id), cv_os_id_ok, "not an id", err, errlen);
 
 	if (r >= 0)
 		r = get_checked(o, path, "floating_ip_address", 0, f->address, sizeof(f->address),
 				ip_ok, "not an IP address", err, errlen);
 	if (r >= 0)
-		r = get_checked(o, path, "port_id", OPT_NULL, f->port_id, sizeof(f->port_id), id_ok,
+		r = get_checked(o, path, "port_id", OPT_NULL, f->port_id, sizeof(f->port_id), cv_os_id_ok,
 				"not an id", err, errlen);
 	if (r >= 0)
 		r = get_checked(o, path, "fixed_ip_address", OPT_NULL, f->fixed_ip,
@@ -260,11 +251,11 @@ port_fields(struct json_object *o, const char *path, struct cv_os_port *p, const
 	    size_t *matches, char *err, size_t errlen)
 {
 	int r =
-	    get_checked(o, path, "id", 0, p->id, sizeof(p->id), id_ok, "not an id", err, errlen);
+	    get_checked(o, path, "id", 0, p->id, sizeof(p->id), cv_os_id_ok, "not an id", err, errlen);
 
 	if (r >= 0)
 		r = get_checked(o, path, "network_id", OPT_NULL, p->network_id,
-				sizeof(p->network_id), id_ok, "not an id", err, errlen);
+				sizeof(p->network_id), cv_os_id_ok, "not an id", err, errlen);
 	if (r >= 0)
 		r = get_checked(o, path, "mac_address", 0, p->mac, sizeof(p->mac), mac_ok,
 				"not a MAC address", err, errlen);
@@ -445,7 +436,7 @@ cv_os_fip_put_body(const char *port_id, const char *fixed_ip, const char *descri
 		json_object_put(fip);
 		return -ENOMEM;
 	}
-	if ((port_id && !id_ok(port_id)) || (fixed_ip && (!port_id || !ip_ok(fixed_ip))) ||
+	if ((port_id && !cv_os_id_ok(port_id)) || (fixed_ip && (!port_id || !ip_ok(fixed_ip))) ||
 	    (port_id && strlen(port_id) > CV_OS_ID_MAX) ||
 	    (description && strlen(description) > CV_OS_DESC_MAX))
 		return -EINVAL;

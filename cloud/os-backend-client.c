@@ -13,6 +13,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "os-backend-int.h"
+#include "os-int.h"
 
 extern char **environ;
 
@@ -193,15 +194,6 @@ cv_osb_clients_free(struct osb *b)
 
 /* ---- what status shows ---- */
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* VIP name's entry, made if need be (NULL: out of memory, status shows nothing). */
 struct cv_backend_status *
 cv_osb_seen_of(struct osb *b, const char *name, const char *resource)
@@ -237,7 +229,7 @@ cv_osb_seen_fip(struct osb *b, const char *name, const struct cv_os_fip *fip)
 	st->ring = stamp.ring;
 	st->epoch = stamp.epoch;
 	st->revision = fip->revision;
-	st->read_at_ms = wall_ms();
+	st->read_at_ms = cv_os_wall_ms();
 }
 
 void
@@ -254,7 +246,7 @@ cv_osb_seen_outcome(struct osb *b, const char *name, const char *resource, int e
 		return;
 	}
 	snprintf(st->error, sizeof(st->error), "%s", why);
-	st->error_at_ms = wall_ms();
+	st->error_at_ms = cv_os_wall_ms();
 }
 
 /* What the next config's VIP of that name has its status of: its floating IP or our port. */
@@ -280,7 +272,7 @@ cv_osb_seen_port(struct osb *b, const char *name, const struct cv_os_port *port,
 	st->ring = st->epoch = 0;
 	st->node = 0;
 	st->revision = port->revision;
-	st->read_at_ms = wall_ms();
+	st->read_at_ms = cv_os_wall_ms();
 }
 
 /* A reload: what status keeps is the next config's VIPs' of the same resource. */

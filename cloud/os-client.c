@@ -35,6 +35,7 @@
 #include "cv-macros.h"
 #include "loop-timer.h"
 #include "os-client-int.h"
+#include "os-int.h"
 
 #define MAX_BODY     (256 * 1024) /* a token with a big catalog fits; so do a few hundred ports */
 #define MAX_CONFLICTS 5		  /* 412s in a row: someone keeps writing */
@@ -46,15 +47,6 @@ static uint64_t
 now_ms(void)
 {
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the revision cache ---- */
@@ -253,7 +245,7 @@ static void on_auth(void *userdata, const struct cv_http_result *res);
 static bool
 token_fresh(const struct cv_os_client *c)
 {
-	return c->token && wall_ms() < c->token_refresh_ms;
+	return c->token && cv_os_wall_ms() < c->token_refresh_ms;
 }
 
 static void
@@ -324,7 +316,7 @@ take_token(struct cv_os_client *c, const struct cv_http_result *res, char *why, 
 {
 	struct cv_os_token_info info;
 	bool ambiguous = false;
-	int64_t now = wall_ms();
+	int64_t now = cv_os_wall_ms();
 	int r;
 
 	if (!res->captured[0] || !res->captured[0][0]) {
@@ -579,15 +571,6 @@ load_known(struct cv_os_op *op)
 	op->step = CV_OS_STEP_GET;
 }
 
-/* An id goes into a URL path: UUID-ish characters only (no '/', '?', ".."). */
-static bool
-id_ok(const char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return false;
-	return true;
-}
 
 int
 cv_os_op_new(struct cv_os_client *c, enum cv_os_op_kind kind, const struct cv_os_res *res,
@@ -596,7 +579,7 @@ cv_os_op_new(struct cv_os_client *c, enum cv_os_op_kind kind, const struct cv_os
 	struct cv_os_op *op;
 	int r;
 
-	if (!id || (!*id && res) || strlen(id) > CV_OS_ID_MAX || !id_ok(id))
+	if (!id || (!*id && res) || strlen(id) > CV_OS_ID_MAX || !cv_os_id_ok(id))
 		return -EINVAL;
 	op = calloc(1, sizeof(*op));
 	if (!op)
@@ -699,7 +682,7 @@ cv_os_client_new(const struct cv_os_client_params *p, struct cv_os_auth *auth,
 		snprintf(c->neutron_url, sizeof(c->neutron_url), "%.*s%s", (int)n, c->auth.neutron_url,
 			 n >= 5 && strncmp(c->auth.neutron_url + n - 5, "/v2.0", 5) == 0 ? "" : "/v2.0");
 	}
-	c->rng = (uint64_t)wall_ms() * 2654435761u | 1;
+	c->rng = (uint64_t)cv_os_wall_ms() * 2654435761u | 1;
 	*ret = c;
 	return 0;
 }

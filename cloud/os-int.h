@@ -25,6 +25,10 @@ void cv_os_err_prefix(char *err, size_t errlen, const char *where);
 
 /* Wipe (the whole string) and free; NULL is fine. */
 void cv_os_wipe_free(char *s);
+/* An id goes into a URL path: UUID-ish characters only (no '/', '?', ".."). */
+bool cv_os_id_ok(const char *s);
+/* Unix time in ms (token expiry, status times). */
+int64_t cv_os_wall_ms(void);
 static inline void
 cv_os_wipe_freep(char **p)
 {
