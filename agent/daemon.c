@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
@@ -1109,6 +1110,17 @@ serve_ipc(struct cv_daemon *d)
 		qb_log(LOG_WARNING, "cannot serve corovipctl: %s, ignoring", cv_strerror(r));
 }
 
+/* What the group said over our life, by message type: a storm shows here. */
+static void
+log_cpg_traffic(const struct cv_cpg_stats *st)
+{
+	for (int t = 1; t < _CV_PROTO_TYPE_MAX; t++)
+		if (st->sent_of[t] || st->delivered_of[t])
+			qb_log(LOG_INFO, "CPG %s: sent %" PRIu64 " (%" PRIu64 " bytes), delivered %" PRIu64
+			       " (%" PRIu64 " bytes)", cv_proto_type_to_string(t), st->sent_of[t],
+			       st->sent_bytes_of[t], st->delivered_of[t], st->delivered_bytes_of[t]);
+}
+
 /* ---- life cycle ---- */
 
 static void
@@ -1149,6 +1161,8 @@ daemon_done(struct cv_daemon *d)
 		qb_loop_timer_del(d->loop, d->reaper_timer);
 	qb_log(LOG_INFO, "longest time between two beats of the loop: %u ms",
 	       cv_reaper_take_max_gap_ms());
+	if (d->cpg)
+		log_cpg_traffic(cv_cpg_stats(d->cpg));
 	cv_reaper_quit(); /* a clean stop: the reaper just goes */
 	if (d->reaper_gone)
 		while (waitpid(d->reaper_gone, NULL, 0) < 0 && errno == EINTR)

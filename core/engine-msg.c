@@ -200,22 +200,62 @@ cv_engine_send_released(struct cv_engine *e, size_t i)
 		cv_engine_send_released_named(e, e->cfg->vips[i].head.name, e->vips[i].epoch);
 }
 
+/*
+ * Most VIPs one RELEASED carries: 800 of the longest names (1 + 63 bytes and
+ * an 8-byte epoch each) stay under CV_PROTO_MAX_MSG.
+ */
+#define RELEASED_BATCH 800
+
+/*
+ * The RELEASED this step is still writing, if nothing that could be ordered
+ * against it came after it (only log-only actions did): a release of many
+ * VIPs goes out as one message, not one each (1,000 VIPs handed off at once
+ * were 1,000 messages, and the group's own heartbeats queued behind them).
+ */
+static struct cv_proto_released *
+open_released(struct cv_engine *e)
+{
+	for (size_t k = e->out->n; k-- > 0;) {
+		struct cv_action *a = &e->out->v[k];
+
+		if (a->type == CV_ACT_TRANSITION || a->type == CV_ACT_NOTICE)
+			continue;
+		if (a->type != CV_ACT_SEND || a->msg.type != CV_PROTO_TYPE_RELEASED)
+			return NULL;
+		if (a->msg.released.ring.nodeid != e->view_ring.nodeid ||
+		    a->msg.released.ring.seq != e->view_ring.seq ||
+		    a->msg.released.n_vips >= RELEASED_BATCH)
+			return NULL;
+		return &a->msg.released;
+	}
+	return NULL;
+}
+
 void
 cv_engine_send_released_named(struct cv_engine *e, const char *name, uint64_t epoch)
 {
-	struct cv_proto_vip *v = calloc(1, sizeof(*v));
+	struct cv_proto_released *r = open_released(e);
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_RELEASED };
+	struct cv_proto_vip *v = r ? realloc(r->vips, (r->n_vips + 1) * sizeof(*v)) /* n_vips < RELEASED_BATCH */
+				   : calloc(1, sizeof(*v));
 
 	if (!v) {
 		e->out->err = -ENOMEM;
 		return;
 	}
+	e->holdings_epoch++;
+	if (r) {
+		r->vips = v;
+		v += r->n_vips++;
+		memset(v, 0, sizeof(*v));
+	}
 	copy_name(v->name, name);
 	v->epoch = epoch;
+	if (r)
+		return;
 	m.released = (struct cv_proto_released){
 		.for_nodeid = e->me, .ring = e->view_ring, .vips = v, .n_vips = 1
 	};
-	e->holdings_epoch++;
 	cv_engine_send(e, &m);
 }
 

@@ -123,6 +123,8 @@ on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid, uint32
 		return;
 	}
 	c->stats.delivered++;
+	c->stats.delivered_of[m.type]++;
+	c->stats.delivered_bytes_of[m.type] += len;
 	emit(c, &(struct cv_event){ .type = CV_EV_MESSAGE,
 				    .message = { .nodeid = nodeid, .pid = pid, .msg = &m } });
 	cv_proto_msg_done(&m);
@@ -320,6 +322,8 @@ cv_cpg_send(struct cv_cpg *c, const struct cv_proto_msg *m)
 		free(p);
 		return -ENOTCONN;
 	}
+	c->stats.sent_of[m->type]++;
+	c->stats.sent_bytes_of[m->type] += p->len;
 	p->next = NULL;
 	*c->tail = p;
 	c->tail = &p->next;

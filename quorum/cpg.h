@@ -22,6 +22,11 @@ typedef void (*cv_event_sink_fn)(void *userdata, const struct cv_event *ev);
 
 struct cv_cpg_stats {
 	uint64_t delivered;
+	/* By message type (enum cv_proto_type; 0 unused): what a storm is made of. */
+	uint64_t delivered_of[_CV_PROTO_TYPE_MAX];
+	uint64_t delivered_bytes_of[_CV_PROTO_TYPE_MAX];
+	uint64_t sent_of[_CV_PROTO_TYPE_MAX]; /* handed to corosync or queued for it */
+	uint64_t sent_bytes_of[_CV_PROTO_TYPE_MAX];
 	uint64_t bad_version;  /* CV_E_PROTO_VERSION */
 	uint64_t bad_message;  /* -EBADMSG, -EMSGSIZE, -EOPNOTSUPP */
 	uint64_t send_retries; /* TRY_AGAIN */
