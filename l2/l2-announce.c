@@ -460,6 +460,8 @@ l2_announce_when_ready(struct l2 *x, const struct cv_backend_op *a)
 {
 	struct note *n = l2_note_find(x, a->conf);
 
+	if (!n && l2_announce_after_add(x, a))
+		return;
 	if (!n) {
 		announce(x, a);
 	} else if (n->kind == NOTE_DAD) {
@@ -526,11 +528,17 @@ l2_switch_config(struct l2 *x, const struct cv_config *next)
 			x->burst_of[x->bursts[i]->vip] = x->bursts[i];
 	while (x->n_notes)
 		l2_note_remove(x->notes[0]);
+	/* the adds were all told (l2_work_drain): indexes of next from here */
+	if (x->add_wait)
+		memset(x->add_wait, 0, x->cap_add_wait * sizeof(*x->add_wait));
 	if (!next) { /* the end: nothing is left to point to */
 		bursts_arm(x, NEVER);
 		free(x->bursts);
 		free(x->burst_of);
 		free(x->notes);
+		free(x->add_wait);
+		x->add_wait = NULL;
+		x->cap_add_wait = 0;
 		x->bursts = NULL;
 		x->burst_of = NULL;
 		x->notes = NULL;

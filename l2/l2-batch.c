@@ -165,26 +165,91 @@ refuse_foreign(struct l2 *x, const struct cv_backend_op *a, const struct cv_nl_a
 	return true;
 }
 
+/* ---- an announce that waits for its VIP's add ---- */
+
+static struct add_wait *
+add_wait_of(struct l2 *x, const struct cv_backend_op *a)
+{
+	return !a->conf->group && a->vip < x->cap_add_wait ? &x->add_wait[a->vip] : NULL;
+}
+
+/* ops[0..n) are queued as adds: counted (no memory: not counted, their
+ * announces go at once, as before). */
+static void
+adds_queued(struct l2 *x, const struct cv_backend_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t old = x->cap_add_wait, want = old ? old : 64;
+		struct add_wait *v;
+
+		if (ops[i].conf->group)
+			continue;
+		while (want <= ops[i].vip)
+			want *= 2;
+		if (want > old && (v = reallocarray(x->add_wait, want, sizeof(*v)))) {
+			memset(v + old, 0, (want - old) * sizeof(*v));
+			x->add_wait = v;
+			x->cap_add_wait = want;
+		}
+		if (ops[i].vip < x->cap_add_wait)
+			x->add_wait[ops[i].vip].adds++;
+	}
+}
+
+/* a's add is told (or dropped): true when an announce waited for it. */
+static bool
+add_over(struct l2 *x, const struct cv_backend_op *a, uint64_t *ret_epoch)
+{
+	struct add_wait *w = add_wait_of(x, a);
+
+	if (!w || !w->adds || --w->adds || !w->announce)
+		return false;
+	w->announce = false;
+	*ret_epoch = w->announce_epoch;
+	return true;
+}
+
+bool
+l2_announce_after_add(struct l2 *x, const struct cv_backend_op *a)
+{
+	struct add_wait *w = add_wait_of(x, a);
+
+	if (!w || !w->adds)
+		return false;
+	w->announce = true;
+	w->announce_epoch = a->epoch;
+	return true;
+}
+
 static void
 added(struct l2 *x, const struct batch *b, size_t i)
 {
 	const struct cv_backend_op *a = &b->ops[i];
 	const struct cv_nl_addr_req *req = &b->reqs[i];
-	bool dad;
+	struct cv_backend_op ann = *a;
+	bool announce = add_over(x, a, &ann.epoch), dad;
 
 	if (b->err[i] < 0) {
 		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, b->err[i], detail_of(b, i));
+		if (announce) /* it never will be */
+			l2_announced(x, a->conf, ann.epoch, b->err[i]);
 		return;
 	}
-	if (b->raw[i] == -EEXIST && refuse_foreign(x, a, req))
+	if (b->raw[i] == -EEXIST && refuse_foreign(x, a, req)) {
+		if (announce)
+			l2_announce_when_ready(x, &ann); /* the admin's: never (reported) */
 		return;
+	}
 	/* The daemon: a DAD failure later is this add's result too (same
-	 * epoch). A one-shot run: the add's one result comes when DAD ends. */
-	dad = b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad;
-	if (!x->env.oneshot || !dad)
+	 * epoch). A one-shot run: the add's one result comes when DAD ends.
+	 * The watch starts before the result is told: the engine may answer
+	 * with an announce, which waits for DAD. */
+	dad = b->raw[i] == 0 && req->addr.family == AF_INET6 && !req->nodad &&
+	      l2_dad_start(x, a, req->ifindex);
+	if (!dad || !x->env.oneshot)
 		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
-	if (dad && !l2_dad_start(x, a, req->ifindex) && x->env.oneshot)
-		l2_result(x, a->conf, CV_ACT_ADDR_ADD, a->epoch, 0, NULL);
+	if (announce)
+		l2_announce_when_ready(x, &ann);
 }
 
 static void
@@ -347,6 +412,8 @@ l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend
 		free(ops);
 		return;
 	}
+	if (op == CV_NL_ADD)
+		adds_queued(x, ops, n);
 	qsort(ops, n, sizeof(*ops), by_interface);
 	for (size_t i = 1; i < n; i++)
 		batches += strcmp(ifname_of(&ops[i - 1]), ifname_of(&ops[i])) != 0;
@@ -407,10 +474,15 @@ l2_work_cancel_add(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf)
 
 		for (; w->op == CV_NL_ADD && i < w->n; i++)
 			if (w->ops[i].vip == vip && w->ops[i].conf == conf) {
+				uint64_t unused;
+
+				(void)add_over(x, &w->ops[i], &unused);
 				work_remove(w, i);
 				break;
 			}
 	}
+	if (!conf->group && vip < x->cap_add_wait)
+		x->add_wait[vip].announce = false;
 }
 
 void

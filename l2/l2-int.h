@@ -99,6 +99,11 @@ struct l2 {
 	uint64_t burst_at;
 	struct note **notes;
 	size_t n_notes, cap_notes;
+	/* By the engine's VIP index (l2-batch.c): its adds queued or under way,
+	 * and an announce that came meanwhile. A VIP group's members share an
+	 * index and are not counted (few, small: their adds end in one call). */
+	struct add_wait *add_wait;
+	size_t cap_add_wait;
 	struct group_wait *gwaits; /* groups' operations under way (l2-group.c) */
 	size_t n_gwaits, cap_gwaits;
 	/* Sockets stay open: closing an AF_PACKET socket waits for an RCU grace period. */
@@ -133,10 +138,25 @@ void l2_group_forget(struct l2 *x, const struct cv_vip_conf *vip, enum cv_action
 /* Forget every wait (the config goes); free_all: the backend goes. */
 void l2_group_clear(struct l2 *x, bool free_all);
 
+/*
+ * The engine asks for a VIP's add and its announce in one step, and a
+ * takeover's batch of 1,000 adds takes a while: the announce waits for the
+ * add (an NA from an address the kernel does not have yet fails, EINVAL,
+ * and a GARP would draw traffic there too early).
+ */
+struct add_wait {
+	uint32_t adds; /* queued or under way, results not told */
+	bool announce;
+	uint64_t announce_epoch;
+};
+
 struct l2_work;
 void l2_work_push(struct l2 *x, enum cv_nl_op op, uint32_t lease_s, struct cv_backend_op *ops,
 		  size_t n);
-/* Drop vip's queued add that is not under way (its release came). */
+/* a's announce, kept until its add is done: false when no add is under way. */
+bool l2_announce_after_add(struct l2 *x, const struct cv_backend_op *a);
+/* Drop vip's queued add that is not under way (its release came), and an
+ * announce waiting for an add. */
 void l2_work_cancel_add(struct l2 *x, uint32_t vip, const struct cv_vip_conf *conf);
 /* Run every queued call now (the config the work points to is going). */
 void l2_work_drain(struct l2 *x);

@@ -170,6 +170,16 @@ grep -q multi "$BED_DIR/sampler.log" && fail "a VIP on two nodes at once: $(grep
 echo "ok - handed off by SIGTERM (n1, then n2) to n3 in $(($(bed_now_ms) - t0)) ms: no daemon reaped," \
 	"never on two nodes ($(cat "$BED_DIR/samples") samples)"
 bed_stop 3 corovipd 30000 || fail "corovipd on n3 did not stop"
+# A hand-off of 1,000 VIPs was once 1,000 RELEASED messages, each answered
+# by a STATE from every peer: the daemons' own heartbeats queued behind them
+# until every lease lapsed. And the announces of a takeover's batch went out
+# before the adds were done (the NA from a missing address failed).
+lapsed=$(grep -h 'lease-lapsed' "$BED_DIR"/n[123]/corovipd.out | head -1 || true)
+[ -z "$lapsed" ] || fail "a daemon's lease lapsed while $N VIPs were taken or handed off: $lapsed"
+unsent=$(grep -h 'announce on .* failed' "$BED_DIR"/n[123]/corovipd.out | head -1 || true)
+[ -z "$unsent" ] || fail "an announce failed: $unsent"
+echo "ok - no lease lapsed, every announce sent; the group's traffic on n3:"
+grep -h ' CPG [A-Z]*: sent' "$BED_DIR/n3/corovipd.out" | sed 's/^.*CPG/#   CPG/'
 bed_wait_until 10000 "no VIP left" none_left >/dev/null || fail "VIPs left: $BED_LAST"
 kill -KILL "$(cat "$BED_DIR/sampler.pid")" 2>/dev/null || true
 grep -q multi "$BED_DIR/sampler.log" && fail "a VIP on two nodes at once: $(grep -m1 multi "$BED_DIR/sampler.log")"
