@@ -5,23 +5,19 @@
  * stderr when it refused or failed, 2 on usage errors.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <time.h>
 
 #include <qb/qbipcc.h>
 
 #include "cv-macros.h"
-#include "ipc-proto.h"
+#include "ipc-client.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 #define TIMEOUT_MS 5000 /* to connect, and then for the answer */
-#define RETRY_MS   20	/* between connects while corovipd's backlog is full */
 
 static void
 usage(FILE *f)
@@ -34,6 +30,7 @@ usage(FILE *f)
 		   "  unstandby NODE      make NODE eligible again\n"
 		   "  reload              read the configuration file again (as SIGHUP)\n"
 		   "  metrics             Prometheus text format\n"
+		   "  who-has ADDRESS     the VIP that has ADDRESS (exit 1: none)\n"
 		   "\n"
 		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
@@ -48,6 +45,7 @@ static const struct command commands[] = {
 	{ "status", CV_IPC_STATUS, 0 },	      { "move", CV_IPC_MOVE, 2 },
 	{ "standby", CV_IPC_STANDBY, 1 },     { "unstandby", CV_IPC_UNSTANDBY, 1 },
 	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
+	{ "who-has", CV_IPC_WHO_HAS, 1 },
 };
 
 static bool
@@ -88,6 +86,12 @@ parse(int argc, char **argv, struct cv_ipc_request *req)
 	if (c->cmd == CV_IPC_MOVE)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
 		       copy_name(req->node, sizeof(req->node), argv[2], "node");
+	if (c->cmd == CV_IPC_WHO_HAS && cv_ipc_address_hex(argv[1], req->vip, sizeof(req->vip)) < 0) {
+		fprintf(stderr, "corovipctl who-has: '%s' is not an address\n", argv[1]);
+		return false;
+	}
+	if (c->cmd == CV_IPC_WHO_HAS)
+		return true;
 	if (n == 1)
 		return copy_name(req->node, sizeof(req->node), argv[1], "node");
 	return true;
@@ -111,88 +115,26 @@ say_connect_error(int err)
 		fprintf(stderr, "corovipctl: cannot reach corovipd: %s\n", strerror(err));
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The handshake's answer on fd, by deadline; NULL with errno set otherwise. */
-static qb_ipcc_connection_t *
-finish_connect(qb_ipcc_connection_t *conn, int fd, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int n, r;
-
-	do
-		n = poll(&p, 1, (int)CV_MAX(deadline - now_ms(), 0));
-	while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		/* conn is half made and libqb has no call to drop one: we exit now anyway */
-		errno = n == 0 ? ETIMEDOUT : errno;
-		return NULL;
-	}
-	r = qb_ipcc_connect_continue(conn); /* frees conn when it fails */
-	if (r != 0) {
-		errno = -r;
-		return NULL;
-	}
-	return conn;
-}
-
-/*
- * qb_ipcc_connect() would wait for corovipd's handshake without a limit;
- * this gives up after TIMEOUT_MS. A full backlog (EAGAIN: a busy or flooded
- * corovipd) is retried until then.
- */
-static qb_ipcc_connection_t *
-connect_daemon(void)
-{
-	int64_t deadline = now_ms() + TIMEOUT_MS;
-
-	for (;;) {
-		int fd = -1;
-		qb_ipcc_connection_t *conn =
-		    qb_ipcc_connect_async(CV_IPC_SERVICE, CV_IPC_MAX_MSG, &fd);
-
-		if (conn)
-			return finish_connect(conn, fd, deadline);
-		if (errno != EAGAIN || now_ms() >= deadline)
-			return NULL;
-		poll(NULL, 0, RETRY_MS);
-	}
-}
-
 /* Send req, print the answer: stdout on success, stderr on failure. */
 static int
 ask(qb_ipcc_connection_t *conn, struct cv_ipc_request *req)
 {
-	_cleanup_free_ char *buf = calloc(1, CV_IPC_MAX_MSG);
-	const struct cv_ipc_response *resp = (const void *)buf;
-	struct iovec iov = { req, sizeof(*req) };
-	ssize_t n;
+	_cleanup_free_ char *text = NULL;
+	int err, r = cv_ipc_ask(conn, req, TIMEOUT_MS, &err, &text);
 
-	if (!buf) {
-		fprintf(stderr, "corovipctl: out of memory\n");
+	if (r == -EBADMSG) {
+		fprintf(stderr, "corovipctl: malformed answer from corovipd\n");
 		return EXIT_FAILED;
 	}
-	n = qb_ipcc_sendv_recv(conn, &iov, 1, buf, CV_IPC_MAX_MSG, TIMEOUT_MS);
-	if (n < 0) {
-		fprintf(stderr, "corovipctl: no answer from corovipd: %s\n", strerror((int)-n));
+	if (r < 0) {
+		fprintf(stderr, "corovipctl: no answer from corovipd: %s\n", strerror(-r));
 		return EXIT_FAILED;
 	}
-	if ((size_t)n <= sizeof(*resp) || buf[n - 1] != '\0') {
-		fprintf(stderr, "corovipctl: malformed answer from corovipd (%zd bytes)\n", n);
+	if (err < 0) {
+		fprintf(stderr, "corovipctl: %s\n", text);
 		return EXIT_FAILED;
 	}
-	if (resp->hdr.error < 0) {
-		fprintf(stderr, "corovipctl: %s\n", resp->text);
-		return EXIT_FAILED;
-	}
-	fputs(resp->text, stdout);
+	fputs(text, stdout);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -211,7 +153,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	conn = connect_daemon();
+	conn = cv_ipc_connect(TIMEOUT_MS);
 	if (!conn) {
 		say_connect_error(errno);
 		return EXIT_FAILED;

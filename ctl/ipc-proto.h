@@ -6,7 +6,8 @@
  * Responses are a libqb response header (error: 0 or -errno) followed by
  * NUL-terminated text: the output, or the reason of the failure.
  *
- * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics.
+ * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
+ *              who-has (within 1: a daemon without it answers -EOPNOTSUPP).
  */
 #pragma once
 
@@ -30,6 +31,10 @@ enum cv_ipc_cmd {
 	CV_IPC_UNSTANDBY, /* node */
 	CV_IPC_RELOAD,
 	CV_IPC_METRICS,
+	/* vip: an address as the hex of its bytes (8 or 32 digits: names carry
+	 * no ':'). Answers the name of the VIP that has it, or -ENOENT. The OCF
+	 * agent asks before it takes an address (ocf/). */
+	CV_IPC_WHO_HAS,
 	_CV_IPC_CMD_MAX,
 };
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -237,6 +239,45 @@ do_reload(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
 	return text_dup(ret, "%s\n", msg);
 }
 
+/* An address from the hex of its bytes (ipc-proto.h CV_IPC_WHO_HAS): 0 or -EINVAL. */
+static int
+addr_from_hex(const char *hex, struct cv_addr *ret)
+{
+	size_t n = strlen(hex);
+
+	if (n != 8 && n != 32)
+		return -EINVAL;
+	*ret = (struct cv_addr){ .family = n == 8 ? AF_INET : AF_INET6,
+				 .prefixlen = n == 8 ? 32 : 128 };
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[i]) || !isxdigit((unsigned char)hex[i + 1]) ||
+		    sscanf(hex + i, "%2x", &v) != 1)
+			return -EINVAL;
+		ret->bytes[i / 2] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+do_who_has(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	   size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	const struct cv_vip_conf *v;
+	struct cv_addr a;
+
+	if (!e)
+		return -EAGAIN;
+	if (addr_from_hex(req->vip, &a) < 0)
+		return fail(err, len, -EINVAL, "not an address in hex: '%s'", req->vip);
+	v = cv_config_find_vip_by_host(cv_engine_config(e), &a, NULL);
+	if (!v)
+		return fail(err, len, -ENOENT, "no VIP of corovipd has that address");
+	return text_dup(ret, "%s\n", v->group ? v->group->head.name : v->head.name);
+}
+
 typedef int (*handler_fn)(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
 			  char *err, size_t len);
 
@@ -244,7 +285,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_STATUS] = do_status,   [CV_IPC_STATUS_JSON] = do_status,
 	[CV_IPC_MOVE] = do_move,       [CV_IPC_STANDBY] = do_standby,
 	[CV_IPC_UNSTANDBY] = do_standby, [CV_IPC_RELOAD] = do_reload,
-	[CV_IPC_METRICS] = do_metrics,
+	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */
