@@ -5,10 +5,12 @@
 /*
  * The backends of this build, by kind. Named here by symbol only: backend/
  * includes none of them (each includes backend.h), and a kind this build
- * lacks is NULL.
+ * lacks is NULL. The cloud backends are weak references: a program that does
+ * not link cloud/ (the OCF agent's L2 binary: curl, OpenSSL, json-c and
+ * libyaml cost a start more than its netlink call) has no such backend.
  */
 extern const struct cv_backend_ops cv_l2_backend;
-extern const struct cv_backend_ops cv_openstack_backend;
+extern const struct cv_backend_ops cv_openstack_backend __attribute__((weak));
 
 static const struct cv_backend_ops *const built[_CV_BACKEND_MAX] = {
 	[CV_BACKEND_L2] = &cv_l2_backend,

@@ -69,9 +69,11 @@ const struct ocf_param ocf_params[] = {
 	{ "ca_file", "string", NULL, 0, "CA file (openstack)", D("TLS trust for the API.") },
 	{ "proxy", "string", NULL, 0, "HTTP proxy (openstack)", D("As libcurl takes it.") },
 	{ "floating_ip", "string", NULL, 0, "Floating IP id (openstack)",
-	  D("The floating IP to associate with this node's port.") },
+	  D("The floating IP to associate with this node's port (required with "
+	    "backend=openstack).") },
 	{ "port", "string", NULL, 0, "This node's port id (openstack)",
-	  D("Unset: the port that has this node's fixed address.") },
+	  D("The Neutron port of this node that the floating IP is associated with "
+	    "(required with backend=openstack).") },
 	{ "fixed_ip", "string", NULL, 0, "Fixed address (openstack)",
 	  D("Which of the port's fixed addresses the floating IP maps to.") },
 	{ "op_timeout", "integer", "20", 0, "Seconds for one API move (openstack)",

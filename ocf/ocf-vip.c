@@ -367,6 +367,35 @@ log_start(void)
 	qb_log_format_set(QB_LOG_STDERR, "%p: %b");
 }
 
+/*
+ * This build has the L2 backend only (ocf/Makefile.inc): a cloud backend's
+ * actions are the cloud build's, our sibling in the build tree or the
+ * installed one. Returns only when neither runs.
+ */
+#ifndef CV_OCF_CLOUD_BUILD
+static int
+run_cloud_build(char **argv)
+{
+	char self[4096], path[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/corovip-ocf-vip-cloud", self);
+			execv(path, argv);
+		}
+	}
+	execv(CV_PKGLIBEXECDIR "/corovip-ocf-vip-cloud", argv);
+	return say(LOG_ERR, OCF_ERR_INSTALLED, "backend %s: cannot run %s: %s",
+		   getenv("OCF_RESKEY_backend"), CV_PKGLIBEXECDIR "/corovip-ocf-vip-cloud",
+		   strerror(errno));
+}
+#endif
+
 static int
 usage(FILE *f, int code)
 {
@@ -397,6 +426,10 @@ main(int argc, char **argv)
 	/* a background announcer is a child we do not wait for */
 	signal(SIGCHLD, SIG_IGN);
 	log_start();
+#ifndef CV_OCF_CLOUD_BUILD
+	if (!l2_param())
+		return run_cloud_build(argv);
+#endif
 	for (size_t i = 0; i < ELEMENTSOF(actions); i++)
 		if (strcmp(argv[1], actions[i].name) == 0)
 			code = actions[i].fn();
