@@ -200,15 +200,22 @@ addr_op(struct sim *s, struct node *n, const struct cv_action *a)
 		find(n, op.id)->del_until = n->ops[n->n_ops - 1].at;
 }
 
+/* What comes due at one time reaches the daemon as one batch of results
+ * (sim.c step_results): it reads them once they are all in. */
 void
 addr_op_due(struct sim *s, struct node *n)
 {
+	bool was = n->d.draining;
+
+	n->d.draining = true;
 	while (n->n_ops && n->ops[0].at <= s->now && !n->crashed) {
 		struct addr_op op = n->ops[0];
 
 		memmove(n->ops, n->ops + 1, --n->n_ops * sizeof(*n->ops));
 		complete(s, n, &op);
 	}
+	n->d.draining = was;
+	sim_drain(s, n);
 }
 
 /* When the last operation under way completes (0: none): a killed daemon ends then. */

@@ -338,6 +338,7 @@ void quorum_feed(struct sim *s, struct node *n, struct ring *r);
 void quorum_thawed(struct sim *s, struct node *n);
 void quorum_cmd(struct sim *s, const struct sim_cmd *c);
 void quorum_recount(struct sim *s);
+void quorum_device_won(struct sim *s, const struct ring *r);
 
 /* sim-proc.c */
 void proc_cmd(struct sim *s, const struct sim_cmd *c);

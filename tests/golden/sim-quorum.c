@@ -251,6 +251,33 @@ quorum_recount(struct sim *s)
 		}
 }
 
+/*
+ * Ring r formed quorate by the device's vote: qnetd votes for one partition
+ * at a time, and ffsplit sends its NACKs before its ACK (qnetd-algo-
+ * ffsplit.c), so a disjoint ring that was quorate by that vote (a 2-2 tie
+ * the lower node id now wins: a frozen member thawed into the other side)
+ * has lost it by now: its members hear it, after quorum-delay like any.
+ */
+void
+quorum_device_won(struct sim *s, const struct ring *r)
+{
+	if (!s->o.qdevice_votes || !r->quorate ||
+	    (uint32_t)__builtin_popcountll(r->mask) >= quorum_of(s, r->expected))
+		return;
+	for (struct ring *o = s->rings; o; o = o->next_all) {
+		if (o == r || !o->quorate || (o->mask & r->mask) || !current(s, o) ||
+		    (uint32_t)__builtin_popcountll(o->mask) >= quorum_of(s, o->expected))
+			continue;
+		o->quorate = false;
+		sim_trace(s, "ring {%u,%llu} quorum: the device's vote went to ring {%u,%llu}",
+			  o->id.nodeid, (unsigned long long)o->id.seq, r->id.nodeid,
+			  (unsigned long long)r->id.seq);
+		for (uint32_t j = 1; j <= s->o.n_nodes; j++)
+			if ((o->mask & BIT(j)) && net_cs_alive(&s->nodes[j]))
+				quorum_feed(s, &s->nodes[j], o);
+	}
+}
+
 /* The partition with the device's vote loses qnetd: nobody gets the vote for a while. */
 static void
 qdevice_cut(struct sim *s, uint64_t nodes)

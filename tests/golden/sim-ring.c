@@ -358,6 +358,7 @@ ring_form(struct sim *s, struct ring *r)
 		return;
 	r->formed = true;
 	ring_seq_formed(s, r);
+	quorum_device_won(s, r);
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 		struct node *n = &s->nodes[j];
 

@@ -412,6 +412,37 @@ note_preempt_end(struct sim *s, struct node *n, const struct inev *ev)
 	n->d.heard_hold[from] = hold;
 }
 
+/*
+ * The daemon's executor hands results over in batches (CV_EV_ACTION_RESULTS):
+ * what completed before its feedback job runs is one event, one engine step
+ * (agent/executor.c feedback_job). Here a batch is the results waiting one
+ * after the other in the daemon's queue (sim_drain chains them on ev->next):
+ * those of the operations one step asked for with no latency, or that came
+ * due at one time. One step of many releases says one RELEASED
+ * (engine-msg.c open_released), as the daemon does.
+ */
+static int
+step_results(struct sim *s, struct node *n, const struct inev *ev, struct cv_actions *acts)
+{
+	struct cv_action_result *v;
+	size_t k = 0;
+	int r;
+
+	for (const struct inev *b = ev; b; b = b->next)
+		k++;
+	v = sim_xcalloc(k, sizeof(*v));
+	k = 0;
+	for (const struct inev *b = ev; b; b = b->next)
+		v[k++] = b->ev.result;
+	r = cv_engine_step(n->d.engine,
+			   &(struct cv_event){ .type = CV_EV_ACTION_RESULTS,
+					       .results = { .v = v, .n = k } },
+			   s->now, acts);
+	free(v);
+	return r;
+}
+
+/* ev: one event, or a chain of ACTION_RESULTs (one batch: step_results). */
 static void
 step(struct sim *s, struct node *n, struct inev *ev)
 {
@@ -434,9 +465,10 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		if (ev->msg.type == CV_PROTO_TYPE_STATE)
 			note_preempt_end(s, n, ev);
 	} else if (ev->ev.type == CV_EV_ACTION_RESULT)
-		sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&ev->ev),
-			  cv_action_type_to_string(ev->ev.result.op), ev->ev.result.vip,
-			  (unsigned long long)ev->ev.result.epoch, ev->ev.result.err);
+		for (const struct inev *b = ev; b; b = b->next)
+			sim_trace(s, "n%u <- %s %s %s epoch %llu err %d", n->id, event_name(&b->ev),
+				  cv_action_type_to_string(b->ev.result.op), b->ev.result.vip,
+				  (unsigned long long)b->ev.result.epoch, b->ev.result.err);
 	else if (ev->ev.type == CV_EV_QUORUM)
 		sim_trace(s, "n%u <- %s ring {%u,%llu} %s", n->id, event_name(&ev->ev),
 			  ev->ev.quorum.ring.nodeid, (unsigned long long)ev->ev.quorum.ring.seq,
@@ -450,12 +482,8 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		if (s->now > s->last_change)
 			s->last_change = s->now;
 	}
-	/* The daemon's executor hands results over in batches (CV_EV_ACTION_RESULTS). */
 	if (ev->ev.type == CV_EV_ACTION_RESULT)
-		r = cv_engine_step(n->d.engine,
-				   &(struct cv_event){ .type = CV_EV_ACTION_RESULTS,
-						       .results = { .v = &ev->ev.result, .n = 1 } },
-				   s->now, &acts);
+		r = step_results(s, n, ev, &acts);
 	else
 		r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
 	if (r == 0 && ev->ev.type == CV_EV_RELOAD)
@@ -519,11 +547,23 @@ sim_drain(struct sim *s, struct node *n)
 	while (d->state == PROC_RUNNING && d->in_head && !blocks(s, n, d->in_head)) {
 		struct inev *ev = d->in_head;
 
-		d->in_head = ev->next;
+		struct inev **last = &ev->next;
+
+		/* the results waiting behind it go in the same batch */
+		if (ev->ev.type == CV_EV_ACTION_RESULT)
+			while (*last && (*last)->ev.type == CV_EV_ACTION_RESULT)
+				last = &(*last)->next;
+		d->in_head = *last;
+		*last = NULL;
 		if (!d->in_head)
 			d->in_tail = NULL;
 		step(s, n, ev);
-		sim_inev_free(ev);
+		while (ev) {
+			struct inev *next = ev->next;
+
+			sim_inev_free(ev);
+			ev = next;
+		}
 	}
 	d->draining = false;
 }
