@@ -58,7 +58,8 @@
 #   bed_qnetd_up, bed_qdevice_start|stop ID, bed_qnetd_cut|heal ID, bed_qnetd_exec CMD...
 #   bed_build_tools, bed_watch_start VIP [NAME] / bed_watch_wait HOLDERS MS / bed_watch_now
 #     / bed_watch_first HOLDERS / bed_watch_stop, bed_probe_start VIP [NAME [OPTS]] /
-#     bed_probe_stop, bed_qwatch_start ID / bed_qwatch_wait ID T0_US ERE MS
+#     bed_probe_stop, bed_probe_wait_replies [N [MS]], bed_echo_replies,
+#     bed_qwatch_start ID / bed_qwatch_wait ID T0_US ERE MS
 #   bed_corovip_conf ADDR/PLEN PREFER [LINE...] (corovipd's config for one VIP)
 #   bed_holders ADDR, bed_field KEY LINE, bed_wait_until MS WHAT CMD..., bed_wait_dead PID MS WHAT
 #   bed_ns / bed_port / bed_ip ID [6] / bed_mac / bed_host_of_mac MAC / bed_nodes / bed_now_ms

@@ -137,7 +137,32 @@ bed_probe_start() {
 	shift
 	[ $# -eq 0 ] || shift
 	bed_build_tools || return 1
+	BED__PROBE_BASE=$(bed_echo_replies)
 	bed_bg "$name" ip netns exec "$(bed_ns c)" "$BED_PROBE" -m -t "${BED_PROBE_MAX_S:-3600}" "$@" "$vip"
+}
+
+# bed_echo_replies: ICMP echo replies (IPv4 and IPv6) the client's kernel
+# has received so far.
+bed_echo_replies() {
+	ip netns exec "$(bed_ns c)" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null | awk '
+		$1 == "Icmp:" && !col { for (i = 2; i <= NF; i++) if ($i == "InEchoReps") col = i; next }
+		$1 == "Icmp:" && col { n += $col }
+		$1 == "Icmp6InEchoReplies" { n += $2 }
+		END { print n + 0 }'
+}
+
+bed__replies_since() {
+	local n
+	n=$(bed_echo_replies)
+	BED_LAST="$((n - $1)) replies"
+	[ $((n - $1)) -ge "$2" ]
+}
+
+# bed_probe_wait_replies [N [TIMEOUT_MS]]: until the client has received N
+# (20) echo replies since the last bed_probe_start, i.e. the prober runs
+# and the VIP answers it: an event measured after this is inside its run.
+bed_probe_wait_replies() {
+	bed_wait_until "${2:-5000}" "the prober to get ${1:-20} replies" bed__replies_since "${BED__PROBE_BASE:-0}" "${1:-20}"
 }
 
 # bed_probe_stop [NAME]: stop the prober; prints its RESULT line.
