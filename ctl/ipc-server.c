@@ -16,6 +16,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "name.h"
+#include "number.h"
 #include "ipc-guard.h"
 #include "ipc-proto.h"
 #include "ipc-server.h"
@@ -141,8 +142,6 @@ static int
 resolve_node(const struct cv_engine *e, const char *name, uint32_t *ret, char *err, size_t len)
 {
 	const struct cv_config *cfg = cv_engine_config(e);
-	char *end;
-	unsigned long id;
 
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
 		if (strcmp(cfg->nodes[i].head.name, name) != 0)
@@ -153,12 +152,8 @@ resolve_node(const struct cv_engine *e, const char *name, uint32_t *ret, char *e
 				    name);
 		return 0;
 	}
-	errno = 0;
-	id = strtoul(name, &end, 10);
-	if (name[0] >= '1' && name[0] <= '9' && !*end && !errno && id <= UINT32_MAX) {
-		*ret = (uint32_t)id;
+	if (name[0] != '0' && cv_parse_u32(name, UINT32_MAX, ret) == 0)
 		return 0;
-	}
 	return fail(err, len, -ENOENT, "no such node '%s' in the configuration", name);
 }
 

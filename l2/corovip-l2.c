@@ -33,6 +33,7 @@
 #include "l2-probe.h"
 #include "netlink-monitor.h"
 #include "netlink.h"
+#include "number.h"
 #include "oneshot.h"
 #include "corovip-l2-monitor.h"
 
@@ -111,30 +112,19 @@ usage(FILE *f)
 static int
 parse_u32(const char *s, uint32_t max, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
+	return cv_parse_u32(s, max, ret);
 }
 
 /* Decimal or 0x hex, up to 255. */
 static int
 parse_tag(const char *s, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
+	int r = cv_parse_uint(s, 0, 255, &v);
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > 255)
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
+	if (r == 0)
+		*ret = (uint32_t)v;
+	return r;
 }
 
 static int

@@ -8,6 +8,7 @@
 
 #include "cv-macros.h"
 #include "name.h"
+#include "number.h"
 #include "ocf-addr.h"
 #include "ocf-params.h"
 #include "strbuf.h"
@@ -150,20 +151,6 @@ ocf_parse_bool(const char *text, bool *ret)
 	return -EINVAL;
 }
 
-static int
-parse_uint(const char *text, uint32_t max, uint32_t *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (!*text || *end || errno || v > max || text[0] == '-' || text[0] == '+')
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
-}
-
 /* The same meaning as the default (booleans and numbers compared by value). */
 static bool
 is_default(const struct ocf_param *p, const char *v)
@@ -252,7 +239,7 @@ prefix_of(const char *mask, int family, uint8_t *ret)
 	struct in_addr m;
 	uint32_t v, plen;
 
-	if (parse_uint(mask, family == AF_INET ? 32 : 128, &plen) == 0) {
+	if (cv_parse_u32(mask, family == AF_INET ? 32 : 128, &plen) == 0) {
 		*ret = (uint8_t)plen;
 		return 0;
 	}
@@ -316,11 +303,11 @@ announce_lines(struct text *t, char *why, size_t len)
 	uint32_t n;
 	bool b;
 
-	if ((v = param("arp_count")) && parse_uint(v, 100, &n) < 0)
+	if ((v = param("arp_count")) && cv_parse_u32(v, 100, &n) < 0)
 		return bad(why, len, "parameter arp_count: '%s' is not a number from 0 to 100", v);
 	if (v)
 		line(t, "arp_count", "\tannounce_count: %u", n);
-	if ((v = param("arp_interval")) && (parse_uint(v, 10000, &n) < 0 || n < 10))
+	if ((v = param("arp_interval")) && (cv_parse_u32(v, 10000, &n) < 0 || n < 10))
 		return bad(why, len, "parameter arp_interval: '%s' is not a number of "
 			   "milliseconds from 10 to 10000", v);
 	/* IPaddr2's default (200 ms) is corovip's own */
@@ -359,7 +346,7 @@ cloud_lines(struct text *t, char *why, size_t len)
 	line(t, NULL, "cloud ocf {");
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(cloud_keys); i++)
 		r = copy_key(t, cloud_keys[i][0], cloud_keys[i][1], why, len);
-	if (r == 0 && v && (parse_uint(v, 3600, &s) < 0 || s == 0))
+	if (r == 0 && v && (cv_parse_u32(v, 3600, &s) < 0 || s == 0))
 		return bad(why, len, "parameter op_timeout: '%s' is not a number of seconds", v);
 	if (r == 0 && v)
 		line(t, "op_timeout", "\top_timeout: %us", s);
@@ -385,10 +372,10 @@ options(struct ocf_res *r, char *why, size_t len)
 {
 	const char *v;
 
-	if ((v = param("lease")) && parse_uint(v, 3600, &r->lease_s) < 0)
+	if ((v = param("lease")) && cv_parse_u32(v, 3600, &r->lease_s) < 0)
 		return bad(why, len, "parameter lease: '%s' is not a number of seconds (0 to 3600)",
 			   v);
-	if ((v = param("arp_count_refresh")) && parse_uint(v, 100, &r->arp_count_refresh) < 0)
+	if ((v = param("arp_count_refresh")) && cv_parse_u32(v, 100, &r->arp_count_refresh) < 0)
 		return bad(why, len, "parameter arp_count_refresh: '%s' is not a number from 0 "
 			   "to 100", v);
 	r->arp_bg = true;

@@ -32,6 +32,7 @@
 
 #include "cv-error.h"
 #include "cv-macros.h"
+#include "number.h"
 #include "ocf-addr.h"
 #include "ocf-daemon.h"
 #include "ocf-meta.h"
@@ -94,15 +95,10 @@ wall_ms(void)
 static uint32_t
 node_id(void)
 {
-	const char *v = getenv("OCF_RESKEY_CRM_meta_on_node_uuid");
-	char *end;
-	unsigned long id;
+	uint32_t id;
 
-	if (!v)
-		return 0;
-	errno = 0;
-	id = strtoul(v, &end, 10);
-	return !*end && !errno && id <= UINT32_MAX ? (uint32_t)id : 0;
+	return cv_parse_u32(getenv("OCF_RESKEY_CRM_meta_on_node_uuid"), UINT32_MAX, &id) == 0 ? id
+												: 0;
 }
 
 /* One batch of vip on a fresh private loop; res: its outcome. */
