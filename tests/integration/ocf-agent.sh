@@ -12,7 +12,8 @@
 #     (the first frame with the start, the rest from the background); a
 #     monitor after someone removed it says 7; IPaddr2's prefix lookup
 #     (no cidr_netmask, no nic) finds eth0 and /24;
-#  4. lease=N: the address expires unless a monitor renews it;
+#  4. lease=N: the address expires unless a monitor renews it; reload-agent
+#     gives a started address a lease, or makes it forever again;
 #  5. stop removes only its own address: corovipd's (tag 0x63) and an
 #     administrator's (no tag) at the same address are left alone, and start
 #     refuses both;
@@ -125,6 +126,16 @@ done
 [ -n "$(addr_line $V4)" ] || fail "the address expired although each monitor renewed it"
 bed_wait_until 4000 "the lease to end" gone $V4 >/dev/null || fail "the lease did not end: $BED_LAST"
 echo "ok - lease=2: monitors kept it 3 s, then the kernel removed it"
+agent start "ip=$V4" cidr_netmask=32 nic=eth0 arp_count=0
+[[ "$(addr_line $V4)" == *"valid_lft forever"* ]] || fail "not forever: $(addr_line $V4)"
+agent reload-agent "ip=$V4" cidr_netmask=32 nic=eth0 lease=30
+expect 0 "reload-agent with lease=30"
+[[ "$(addr_line $V4)" == *"valid_lft "[23][0-9]"sec"* ]] || fail "reload gave no lease: $(addr_line $V4)"
+agent reload-agent "ip=$V4" cidr_netmask=32 nic=eth0 lease=0
+[[ "$(addr_line $V4)" == *"valid_lft forever"* ]] || fail "reload did not make it forever: $(addr_line $V4)"
+agent stop "ip=$V4"
+expect 0 "stop"
+echo "ok - reload-agent: lease=30 gives the address a lease, lease=0 takes it away, no restart"
 
 # 5. another's address at the same place: left alone, and refused
 bed_exec 1 "$build/l2/corovip-l2" add eth0 $V4/24 -t 0x63 -l 0 >/dev/null
