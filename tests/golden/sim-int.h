@@ -97,6 +97,7 @@ struct daemon {
 	size_t n_join_extra;
 	uint64_t steps_at, steps; /* livelock guard: steps in the current ms */
 	bool blocked;		  /* in a corosync call that waits for corosync's answer */
+	bool connecting;	  /* that call is its connect (net_connect): not a member yet */
 	uint64_t blocked_at, block_seq; /* block_seq: per call and per freeze of corosync */
 	uint64_t conn;			 /* per connection: late deliveries of an old one are dropped */
 	struct inev *late_head, *late_tail; /* deliveries from corosync not yet read (skew) */
@@ -302,6 +303,7 @@ bool sim_config_same_vip(const struct cv_config *a, const struct cv_config *b,
 void net_send(struct sim *s, struct node *n, struct item *it);
 void net_connect(struct sim *s, struct node *n);
 void net_connect_feed(struct sim *s, struct node *n);
+void net_connect_done(struct sim *s, struct node *n);
 void net_leave(struct sim *s, struct node *n, uint32_t pid, enum cv_leave_reason why);
 bool net_operational(const struct node *n);
 void item_free(struct item *it);

@@ -14,7 +14,9 @@
  *    ring stopped goes out again in the sender's next ring (totem delivers
  *    what it had queued after the confchg);
  *  - the CPG group of a ring is its members' running daemons and reapers;
- *    joins and leaves are ordered with the messages;
+ *    joins and leaves are ordered with the messages; a daemon connecting
+ *    to a frozen corosync is stuck in the call until the thaw, and joins
+ *    then (connect_wait);
  *  - a refused send waits in its process (daemon-queue, as quorum/cpg.c
  *    queues on TRY_AGAIN) and dies with it; once corosync took it (it went
  *    in flight), it outlives its sender;
@@ -514,14 +516,42 @@ net_join_now(struct sim *s, struct node *n)
 }
 
 /*
+ * A frozen corosync does not answer a connect: the socket connect succeeds
+ * (the listening socket's backlog takes it), but libqb then waits for the
+ * authentication reply without a timeout (qb_ipcc_us_setup_connect), and
+ * cpg_join likewise, so agent/daemon.c's connect_corosync neither fails
+ * nor retries: the daemon is stuck in the call, handling nothing, until it
+ * returns cs-call ms after the thaw (proc_unblock). It joins then, in the
+ * ring current by then (net_connect_done). Not a member meanwhile:
+ * a ring formed without it does not take it in.
+ */
+static void
+connect_wait(struct sim *s, struct node *n)
+{
+	n->d.connecting = true;
+	n->d.blocked = true;
+	n->d.blocked_at = s->now;
+	sim_trace(s, "n%u daemon blocks in its connect (corosync frozen)", n->id);
+	sim_log_add(s, (struct sim_log_entry){ .node = n->id, .kind = SIM_LOG_BLOCKED });
+	reaper_watch(s, n, s->now);
+}
+
+/*
  * n's daemon connects (start, reconnect). With a formed ring whose confchg
  * it got, it joins now (net_connect_feed gives it its first events); while
  * a ring forms, the formation takes it in (or, formed but its confchg not
- * yet delivered here, it joins at that confchg).
+ * yet delivered here, it joins at that confchg). A frozen corosync holds
+ * the call until its thaw (connect_wait).
  */
 void
 net_connect(struct sim *s, struct node *n)
 {
+	if (n->d.connecting)
+		return; /* still in the call */
+	if (n->cs == CS_FROZEN && !n->crashed) {
+		connect_wait(s, n);
+		return;
+	}
 	n->d.conn++;
 	n->d.connected = true;
 	n->d.join_feed = false;
@@ -532,4 +562,20 @@ net_connect(struct sim *s, struct node *n)
 		return;
 	if (n->ring == n->pending)
 		join_send(s, n);
+}
+
+/*
+ * The connect a frozen corosync held (connect_wait) returns: the daemon
+ * joins the group of its ring now. If corosync died meanwhile it failed;
+ * the daemon connects again once corosync is back (sim-proc.c cs_start).
+ */
+void
+net_connect_done(struct sim *s, struct node *n)
+{
+	n->d.connecting = false;
+	sim_trace(s, "n%u daemon's connect %s", n->id, n->cs == CS_DOWN ? "fails" : "returns");
+	if (n->cs == CS_DOWN)
+		return;
+	net_connect(s, n);
+	net_connect_feed(s, n);
 }
