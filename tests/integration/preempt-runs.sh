@@ -8,7 +8,8 @@
 #   2. ten exec checks (interval 100 ms, a script that appends a line to a
 #      file, as script_user nobody) that another VIP names run 1,000 times on
 #      n1: n1's corovipd has no more fds afterwards than before (not
-#      counting the pipes of runs under way; the least of 20 looks), no zombie child,
+#      counting the pipes and pidfds of runs under way; the least of 20
+#      looks), no zombie child,
 #      and no more children than checks;
 #   3. an exec check that hangs (sleep 30, timeout 200 ms) is killed at its
 #      timeout every time: no run of it lives past a second, and the VIP that
@@ -35,15 +36,23 @@ start_daemon() { bed_spawn "$1" corovipd "$build/agent/corovipd" -f -c "$BED_DIR
 # n1's corovipd's open fds, less the pipes of check runs under way (a pipe
 # a live child of it also has: under load some run is always under way),
 # the least of 20 looks 50 ms apart
+# n1's corovipd's fds, not counting what runs under way hold: their pipes
+# (shared with the child) and one pidfd each (more pidfds than children is
+# a leak and counts); the least of 20 looks.
 least_fds() {
-	local d n least=100000 k kids
+	local d n least=100000 k kids n_kids pidfds
 	d=$(bed_pid 1 corovipd) || return 1
 	for k in $(seq 20); do
 		kids=$(ps -o pid= --ppid "$d" 2>/dev/null | tr -d ' ' | sed 's|.*|/proc/&/fd|' | tr '\n' ' ')
+		n_kids=$(wc -w <<<"$kids")
 		# shellcheck disable=SC2086
-		n=$(comm -23 <(find "/proc/$d/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null | sort) \
+		n=$(comm -23 <(find "/proc/$d/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
+			grep -v '^anon_inode:\[pidfd\]$' | sort) \
 			<({ [ -z "$kids" ] || find $kids -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null; } |
 				grep '^pipe:' | sort -u) | wc -l)
+		pidfds=$(find "/proc/$d/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
+			grep -c '^anon_inode:\[pidfd\]$' || true)
+		n=$((n + (pidfds > n_kids ? pidfds - n_kids : 0)))
 		[ "$n" -ge "$least" ] || least=$n
 		sleep 0.05
 	done
