@@ -20,20 +20,13 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build/normal}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-fix="bash $top/tests/openstack/fixture.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-if [ -z "${CVOS_SHARED:-}" ]; then
-	trap '$fix down' EXIT
-	$fix up
-fi
-eval "$($fix env)"
-$fix reset >/dev/null
-OS=$build/cloud/corovip-os
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"; [ -n "${CVOS_SHARED:-}" ] || $fix down' EXIT
-os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE -u OS_PASSWORD "$OS" "$@"; }
 # shellcheck source=tests/openstack/lib.sh
 . "$top/tests/openstack/lib.sh"
+cvos_suite_begin
+OS=$build/cloud/corovip-os
+dir=$CVOS_SCRATCH
+os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE -u OS_PASSWORD "$OS" "$@"; }
 token=$(cvos_token)
 fip_state() { # "PORT FIXED_IP DESCRIPTION", read independently
 	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$1" |

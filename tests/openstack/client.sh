@@ -23,19 +23,13 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build/normal}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-fix="bash $top/tests/openstack/fixture.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-if [ -z "${CVOS_SHARED:-}" ]; then
-	trap '$fix down' EXIT
-	$fix up
-fi
-eval "$($fix env)"
-$fix reset >/dev/null
+# shellcheck source=tests/openstack/lib.sh
+. "$top/tests/openstack/lib.sh"
+cvos_suite_begin
 OS=$build/cloud/corovip-os
 os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE "$OS" --cloud corovip --clouds-yaml "$CVOS_CLOUDS_YAML" "$@"; }
 # The floating IP as Neutron says it, read with curl: "PORT EPOCH-DESCRIPTION".
-# shellcheck source=tests/openstack/lib.sh
-. "$top/tests/openstack/lib.sh"
 token=$(cvos_token)
 fip_state() {
 	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$1" |

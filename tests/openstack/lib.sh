@@ -1,6 +1,12 @@
 # shellcheck shell=bash
-# tests/openstack/lib.sh - what the OpenStack suites share (source it after
-# eval "$(fixture.sh env)"):
+# tests/openstack/lib.sh - what the OpenStack suites share:
+#   cvos_suite_begin                (a suite without the bed; needs $top) the
+#                                   fixture run-all started (CVOS_SHARED=1), or
+#                                   one of its own, up now and down at exit;
+#                                   its settings (CVOS_*) in the environment,
+#                                   its state reset; CVOS_SCRATCH a scratch
+#                                   directory, removed at exit
+# and, once the fixture's settings are in the environment:
 #   cvos_token                      a token of the fixture's user, by curl
 #   cvos_fip_state FIP              "REVISION PORT FIXED_IP DESCRIPTION", read with curl
 #   cvos_conf_head                  a bed node's corovip.conf up to its VIPs: 3 nodes,
@@ -18,6 +24,15 @@
 # in each node's namespace listens on that node's 127.0.0.1 at the same port
 # and connects to the unix socket. The catalog's URLs (127.0.0.1) then work
 # unchanged in every node, and no packet leaves a loopback.
+
+cvos_suite_begin() {
+	fix="bash $top/tests/openstack/fixture.sh"
+	CVOS_SCRATCH=$(mktemp -d)
+	trap 'rm -rf "$CVOS_SCRATCH"; [ -n "${CVOS_SHARED:-}" ] || $fix down' EXIT
+	[ -n "${CVOS_SHARED:-}" ] || $fix up
+	eval "$($fix env)"
+	$fix reset >/dev/null
+}
 
 cvos_token() { # [USER PASSWORD PROJECT]
 	curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$(jq -nc \

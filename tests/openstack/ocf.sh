@@ -15,18 +15,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build/normal}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-fix="bash $top/tests/openstack/fixture.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-if [ -z "${CVOS_SHARED:-}" ]; then
-	trap '$fix down' EXIT
-	$fix up
-fi
-eval "$($fix env)"
-$fix reset >/dev/null
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"; [ -n "${CVOS_SHARED:-}" ] || $fix down' EXIT
 # shellcheck source=tests/openstack/lib.sh
 . "$top/tests/openstack/lib.sh"
+cvos_suite_begin
+dir=$CVOS_SCRATCH
 token=$(cvos_token)
 port_of_fip() {
 	curl -sS -H "X-Auth-Token: $token" "$CVOS_NEUTRON_URL/v2.0/floatingips/$CVOS_FIP1_ID" |

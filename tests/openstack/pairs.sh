@@ -21,20 +21,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build/normal}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-fix="bash $top/tests/openstack/fixture.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-if [ -z "${CVOS_SHARED:-}" ]; then
-	trap '$fix down' EXIT
-	$fix up
-fi
-eval "$($fix env)"
-$fix reset >/dev/null
+# shellcheck source=tests/openstack/lib.sh
+. "$top/tests/openstack/lib.sh"
+cvos_suite_begin
 OS=$build/cloud/corovip-os
 # the check after an add: soon, so that each command ends soon
 os() { env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE "$OS" --cloud corovip --clouds-yaml "$CVOS_CLOUDS_YAML" \
 	--verify-delay 300 "$@"; }
-# shellcheck source=tests/openstack/lib.sh
-. "$top/tests/openstack/lib.sh"
 token=$(cvos_token)
 api() { # METHOD PATH [BODY]
 	curl -sS -X "$1" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' \
