@@ -45,8 +45,10 @@ key_is_set(const struct cv_conf_key *k, const void *inst)
 {
 	const void *field = cv_conf_field((void *)inst, k);
 
-	if (k->flags & CV_K_OMIT_FIRST)
+	if ((k->flags & CV_K_OMIT_DEFAULT) && k->type == CV_T_ENUM)
 		return *(const int *)field != 0;
+	if ((k->flags & CV_K_OMIT_DEFAULT) && k->type == CV_T_BOOL)
+		return *(const bool *)field;
 	return cv_conf_type_ops(k->type)->is_set(field);
 }
 
@@ -118,8 +120,10 @@ digest_instance(const struct cv_conf_section *s, const void *inst, struct cv_str
 			continue;
 		/* An unset key (cloud, floating_ip of an l2 VIP) is left out: the
 		 * digests of VIPs without the keys added later stay as they were,
-		 * for a rolling upgrade. (Empty lists always counted: they stay.) */
-		if (k->type != CV_T_NAME_LIST && !key_is_set(k, inst))
+		 * for a rolling upgrade. (Empty lists of the first keys always
+		 * counted: they stay.) */
+		if ((k->type != CV_T_NAME_LIST || (k->flags & CV_K_OMIT_DEFAULT)) &&
+		    !key_is_set(k, inst))
 			continue;
 		cv_strbuf_printf(b, "%s=", s->keys[i].name);
 		format_value(&s->keys[i], inst, b);
@@ -186,8 +190,10 @@ cv_config_vip_digest(const struct cv_config *c, size_t i)
 	uint64_t h = digest_instance(&cv_conf_sections[CV_CONF_VIP], v, &b);
 
 	/* Its checks, in its order: the same check names must mean the same checks. */
-	for (size_t k = 0; k < v->check.n; k++) {
-		const struct cv_check_conf *chk = cv_config_find_check(c, v->check.names[k]);
+	for (size_t k = 0; k < v->check.n + v->fallback_check.n; k++) {
+		const char *name = k < v->check.n ? v->check.names[k]
+						  : v->fallback_check.names[k - v->check.n];
+		const struct cv_check_conf *chk = cv_config_find_check(c, name);
 
 		if (chk)
 			h = mix(h + digest_instance(&cv_conf_sections[CV_CONF_CHECK], chk, &b));

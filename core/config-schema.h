@@ -41,9 +41,11 @@ enum {
 	/* May be given several times, each adding a value; formatted a line
 	 * per value (the type's format separates them with '\n'). */
 	CV_K_REPEAT = 1 << 4,
-	/* An enum left out of the effective config and the digest at its first
-	 * value (the default): a key added later keeps the older digests. */
-	CV_K_OMIT_FIRST = 1 << 5,
+	/* Left out of the effective config and the digest at its default (an
+	 * enum's first value, a boolean's no, an empty list): a key added
+	 * later keeps the digests of configs that do not use it (a rolling
+	 * upgrade sees one config, not two). */
+	CV_K_OMIT_DEFAULT = 1 << 5,
 };
 
 struct cv_conf_key {

@@ -382,9 +382,21 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	if (r < 0)
 		return r;
 	r = check_refs(x, v, "prefer", &v->prefer, CV_CONF_NODE);
+	if (r == 0)
+		r = check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
+	if (r == 0)
+		r = check_refs(x, v, "fallback_check", &v->fallback_check, CV_CONF_CHECK);
 	if (r < 0)
 		return r;
-	return check_refs(x, v, "check", &v->check, CV_CONF_CHECK);
+	/* without checks every node passes: an exclusive VIP would be held
+	 * nowhere, a fallback never used */
+	if (v->exclusive && !v->check.n)
+		return FAIL_AT(x, CV_CONF_VIP, v, "exclusive",
+			       "exclusive needs check: the checks that at most one node passes");
+	if (v->fallback_check.n && !v->check.n)
+		return FAIL_AT(x, CV_CONF_VIP, v, "fallback_check",
+			       "fallback_check needs check: it applies when no node passes those");
+	return 0;
 }
 
 static int

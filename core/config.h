@@ -185,6 +185,10 @@ struct cv_vip_conf {
 	bool stickiness;
 	bool preempt;
 	struct cv_name_list check;
+	/* issue 16: with no candidate that passes check, those that pass these
+	 * are its candidates; exclusive: more than one passing check, none */
+	struct cv_name_list fallback_check;
+	bool exclusive;
 	uint32_t announce_count;
 	uint32_t announce_interval_ms;
 	uint32_t announce_refresh_ms;

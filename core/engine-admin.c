@@ -134,7 +134,7 @@ cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
 				 "another config, standby or silent)");
 		return 0;
 	}
-	if (slot < 0 || !(e->vips[i].healthy & BIT(slot))) {
+	if (slot < 0 || !((e->vips[i].healthy | e->vips[i].fallback) & BIT(slot))) {
 		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
 				 "the VIP's checks fail on that node");
 		return 0;

@@ -27,15 +27,18 @@ refresh_health(struct cv_engine *e)
 
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct vip_rt *v = &e->vips[i];
-		bool h = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]) && !v->add_failed && !v->link_down;
+		bool can = !v->add_failed && !v->link_down;
+		bool h = can && cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
+		bool f = can && cv_engine_vip_locally_fallback(e, &e->cfg->vips[i]);
 
-		if (h == v->local_healthy)
+		if (h == v->local_healthy && f == v->local_fallback)
 			continue;
 		if (!changed && !(changed = calloc(e->n_vips, sizeof(*changed)))) {
 			e->out->err = -ENOMEM;
 			return;
 		}
 		v->local_healthy = h;
+		v->local_fallback = f;
 		changed[n++] = i;
 	}
 	/* Placement uses what our HEALTH says, once delivered, like every peer does. */
@@ -81,6 +84,12 @@ cv_engine_says_healthy(const struct cv_engine *e, size_t i)
 	return e->vips[i].local_healthy && !e->lapsed && !e->stopping;
 }
 
+bool
+cv_engine_says_fallback(const struct cv_engine *e, size_t i)
+{
+	return e->vips[i].local_fallback && !e->lapsed && !e->stopping;
+}
+
 /* More than this many, and more than half of all: a STATE says it as well. */
 #define HEALTH_MANY 64
 
@@ -100,7 +109,8 @@ cv_engine_send_health(struct cv_engine *e, const size_t *changed, size_t n)
 	}
 	for (size_t k = 0; k < n; k++) {
 		snprintf(all[k].name, sizeof(all[k].name), "%s", e->cfg->vips[changed[k]].head.name);
-		all[k].flags = cv_engine_says_healthy(e, changed[k]) ? CV_PROTO_VIP_HEALTHY : 0;
+		all[k].flags = (cv_engine_says_healthy(e, changed[k]) ? CV_PROTO_VIP_HEALTHY : 0) |
+			       (cv_engine_says_fallback(e, changed[k]) ? CV_PROTO_VIP_FALLBACK : 0);
 	}
 	for (size_t start = 0; start < n;) {
 		size_t fit = cv_proto_health_fit(all, n, start);
@@ -137,6 +147,10 @@ cv_engine_on_health_msg(struct cv_engine *e, uint32_t nodeid, const struct cv_pr
 			e->vips[i].healthy |= bit;
 		else
 			e->vips[i].healthy &= ~bit;
+		if (h->vips[k].flags & CV_PROTO_VIP_FALLBACK)
+			e->vips[i].fallback |= bit;
+		else
+			e->vips[i].fallback &= ~bit;
 	}
 	e->placement_dirty = true;
 }

@@ -109,6 +109,7 @@ struct vip_rt {
 	uint64_t waiting_since;	/* when it last became WAITING */
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
+	uint64_t fallback;	/* bit per peer slot: its fallback checks pass (issue 16) */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */
 	uint64_t released;	/* bit per peer slot: its RELEASED came since it last owned it */
 	uint64_t peer_blocked;	/* bit per peer slot: its STATE says someone may still hold it */
@@ -116,6 +117,8 @@ struct vip_rt {
 	uint32_t move_target;	/* corovipctl move under way (cluster state), 0 = none or done */
 	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
+	bool local_fallback;	/* our fallback checks pass (it has some) */
+	uint8_t place_reason;	/* enum cv_place_reason of the last placement (status) */
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
 	/* Its addresses whose interface is down (bit k: address k; a group's
 	 * may have several): not healthy until all are up. */
@@ -277,6 +280,7 @@ void cv_engine_send_state(struct cv_engine *e);
 /* ---- health between STATEs (engine-health.c) ---- */
 /* The HEALTHY flag our STATE and HEALTH give VIP i. */
 bool cv_engine_says_healthy(const struct cv_engine *e, size_t i);
+bool cv_engine_says_fallback(const struct cv_engine *e, size_t i);
 /* A check's verdict; an interface's link (a group's any of its interfaces). */
 void cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy);
 void cv_engine_on_link(struct cv_engine *e, const char *interface, bool up);
@@ -327,6 +331,7 @@ bool cv_engine_assembling(const struct cv_engine *e);
 uint64_t cv_engine_retry_interval(const struct cv_engine *e);
 void cv_engine_vip_action(struct cv_engine *e, enum cv_action_type t, size_t i);
 bool cv_engine_vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc);
+bool cv_engine_vip_locally_fallback(const struct cv_engine *e, const struct cv_vip_conf *vc);
 /* Build the per-config tables (the engine then uses cfg); free them. */
 int cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const uint32_t *nodeids);
 void cv_engine_unload_config(struct cv_engine *e);

@@ -62,6 +62,26 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 	       !cv_engine_runtime_standby(e, nodeid) && !p->silent && !p->excluded;
 }
 
+/*
+ * The members whose word on their health is current: in the view, their
+ * daemon's STATE of this exchange in, not silent. An exclusive VIP counts
+ * who passes its checks among them, standby or not (a second primary is a
+ * split wherever it runs), never from what a node gone said last.
+ */
+static uint64_t
+heard_now(const struct cv_engine *e)
+{
+	uint64_t mask = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if (p->in_view && daemon_present(p) && p->state_fresh && !p->silent && !p->excluded)
+			mask |= BIT(s);
+	}
+	return mask;
+}
+
 static uint32_t
 node_weight(const struct cv_engine *e, uint32_t nodeid)
 {
@@ -204,7 +224,9 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.stickiness = vc->stickiness && !v->move_target,
 		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
-		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i),
+		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i) & heard_now(e),
+		.fallback = lost ? 0 : v->fallback & agreeing_nodes(e, i),
+		.exclusive = vc->exclusive,
 	};
 }
 
@@ -283,11 +305,12 @@ cv_engine_place(struct cv_engine *e)
 						 sizeof(*prefer));
 	_cleanup_free_ uint32_t *owners = calloc(e->n_vips ? e->n_vips : 1, sizeof(*owners));
 	_cleanup_free_ uint8_t *lost = calloc(e->n_vips ? e->n_vips : 1, sizeof(*lost));
+	_cleanup_free_ enum cv_place_reason *why = calloc(e->n_vips ? e->n_vips : 1, sizeof(*why));
 	struct cv_placement_input in = { .nodes = nodes, .n_nodes = e->n_peers, .vips = vins,
 					 .n_vips = e->n_vips };
 	int r;
 
-	if (!vins || !prefer || !owners || !lost)
+	if (!vins || !prefer || !owners || !lost || !why)
 		return -ENOMEM;
 	r = cv_engine_address_losers(e, lost);
 	if (r < 0)
@@ -312,12 +335,14 @@ cv_engine_place(struct cv_engine *e)
 	for (size_t i = 0; i < e->n_vips; i++)
 		if (!disputed(e, i))
 			vins[in.n_vips++] = vins[i];
-	r = cv_placement_compute(&in, owners, NULL);
+	r = cv_placement_compute(&in, owners, why);
 	if (r < 0)
 		return r;
 	for (size_t i = 0, k = 0; i < e->n_vips; i++)
-		if (!disputed(e, i))
+		if (!disputed(e, i)) {
+			e->vips[i].place_reason = (uint8_t)why[k];
 			set_owner(e, &e->vips[i], owners[k++]);
+		}
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct cv_place_vip one;
 		struct cv_placement_input in1 = { .nodes = nodes, .n_nodes = e->n_peers,
@@ -326,9 +351,10 @@ cv_engine_place(struct cv_engine *e)
 		if (!disputed(e, i))
 			continue;
 		vip_input(e, i, lost[i], &one, prefer + i * CV_LIST_MAX);
-		r = cv_placement_compute(&in1, owners, NULL);
+		r = cv_placement_compute(&in1, owners, why);
 		if (r < 0)
 			return r;
+		e->vips[i].place_reason = (uint8_t)why[0];
 		set_owner(e, &e->vips[i], owners[0]);
 		/* Outvoted, we place it with our own keys: the owner we remember
 		 * is not theirs, and any node sharing their definition may hold

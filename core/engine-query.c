@@ -30,6 +30,12 @@ cv_engine_vip_owner(const struct cv_engine *e, size_t vip)
 	return vip < e->n_vips ? e->vips[vip].owner : 0;
 }
 
+enum cv_place_reason
+cv_engine_vip_place_reason(const struct cv_engine *e, size_t vip)
+{
+	return (enum cv_place_reason)e->vips[vip].place_reason;
+}
+
 uint64_t
 cv_engine_vip_epoch(const struct cv_engine *e, size_t vip)
 {

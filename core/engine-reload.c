@@ -91,12 +91,13 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 		const struct cv_vip_conf *oc = &old->cfg->vips[i];
 		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
 		struct vip_rt *v = nc ? &e->vips[nc - e->cfg->vips] : NULL;
-		bool h = v ? v->local_healthy : false;
+		bool h = v ? v->local_healthy : false, f = v ? v->local_fallback : false;
 		int r = 0;
 
 		if (v && same_address(nc, oc)) {
 			*v = old->vips[i];
 			v->local_healthy = h && !v->link_down; /* same interface: same link */
+			v->local_fallback = f && !v->link_down;
 			v->add_failed = false;
 			continue;
 		}
@@ -113,6 +114,7 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 			v->retry_at = NEVER;
 			v->add_pending = false;
 			v->local_healthy = h;
+			v->local_fallback = f;
 			v->add_failed = false;
 			v->link_down = 0;
 		}
@@ -152,8 +154,10 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 			if (strcmp(e->cfg->checks[c].head.name, old.cfg->checks[k].head.name) == 0)
 				e->check_ok[c] = old.check_ok[k];
 	/* load_config judged the VIPs before the checks' states came over */
-	for (size_t i = 0; i < e->n_vips; i++)
+	for (size_t i = 0; i < e->n_vips; i++) {
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
+		e->vips[i].local_fallback = cv_engine_vip_locally_fallback(e, &e->cfg->vips[i]);
+	}
 	r = carry_vips(e, &old);
 	cv_engine_recount(e); /* carry_vips copied states and marks over */
 	/* A VIP new to us, or an address new to us (the VIP's address,

@@ -155,15 +155,27 @@ compare_vip_names(const void *a, const void *b)
 		      (*(const struct cv_vip_conf *const *)b)->head.name);
 }
 
+/* Whether our checks of l all pass (no checks: they do). */
+static bool
+checks_pass(const struct cv_engine *e, const struct cv_name_list *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		for (size_t c = 0; c < e->cfg->n_checks; c++)
+			if (strcmp(e->cfg->checks[c].head.name, l->names[k]) == 0 && !e->check_ok[c])
+				return false;
+	return true;
+}
+
 bool
 cv_engine_vip_locally_healthy(const struct cv_engine *e, const struct cv_vip_conf *vc)
 {
-	for (size_t k = 0; k < vc->check.n; k++)
-		for (size_t c = 0; c < e->cfg->n_checks; c++)
-			if (strcmp(e->cfg->checks[c].head.name, vc->check.names[k]) == 0 &&
-			    !e->check_ok[c])
-				return false;
-	return true;
+	return checks_pass(e, &vc->check);
+}
+
+bool
+cv_engine_vip_locally_fallback(const struct cv_engine *e, const struct cv_vip_conf *vc)
+{
+	return vc->fallback_check.n && checks_pass(e, &vc->fallback_check);
 }
 
 /* Build the per-config tables: runtime per VIP, name index, check states, node ids. */
@@ -192,8 +204,10 @@ cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const ui
 								  : cfg->nodes[i].nodeid;
 	/* Checks fail until the check runner says otherwise: a VIP that
 	 * follows a database primary must not land on a replica at start. */
-	for (size_t i = 0; i < nv; i++)
+	for (size_t i = 0; i < nv; i++) {
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &cfg->vips[i]);
+		e->vips[i].local_fallback = cv_engine_vip_locally_fallback(e, &cfg->vips[i]);
+	}
 	cv_engine_recount(e);
 	return 0;
 }
@@ -269,6 +283,7 @@ on_add_failed(struct cv_engine *e, size_t i)
 {
 	e->vips[i].add_failed = true;
 	e->vips[i].local_healthy = false;
+	e->vips[i].local_fallback = false;
 	if (e->vips[i].state == CV_VIP_HELD)
 		cv_engine_vip_event(e, i, CV_VE_RELEASE_ALL, CV_REASON_ACTION_FAILED);
 	cv_engine_send_state(e);
@@ -527,7 +542,8 @@ drive_vips(struct cv_engine *e)
 
 		/* Still its owner after letting go on our own (lapse, failed add,
 		 * stop): wait until our STATE has moved it, or we are well again. */
-		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE && v->local_healthy &&
+		if (decided && v->owner == e->me && v->state == CV_VIP_IDLE &&
+		    (v->local_healthy || v->local_fallback) &&
 		    !e->lapsed && !e->stopping && !e->own_state_pending)
 			cv_engine_vip_event(e, i, CV_VE_OWNED, CV_REASON_PLACEMENT);
 		else if (v->owner != e->me && v->state != CV_VIP_IDLE)

@@ -17,6 +17,7 @@
 
 #include "action.h"
 #include "config.h"
+#include "placement.h"
 #include "proto.h"
 
 enum cv_event_type {
@@ -177,6 +178,9 @@ enum cv_vip_state cv_engine_vip_state(const struct cv_engine *e, size_t vip);
 /* The node placement gave the VIP to (0 = nobody), as this engine sees it. */
 uint32_t cv_engine_vip_owner(const struct cv_engine *e, size_t vip);
 uint64_t cv_engine_vip_epoch(const struct cv_engine *e, size_t vip);
+/* Why the last placement gave it that owner (CV_PLACE_SPLIT: an exclusive
+ * VIP that more than one node passes; CV_PLACE_NONE: no candidate). */
+enum cv_place_reason cv_engine_vip_place_reason(const struct cv_engine *e, size_t vip);
 /* Lease and guard in use (derived or configured), ms. */
 uint32_t cv_engine_lease_ms(const struct cv_engine *e);
 uint32_t cv_engine_guard_ms(const struct cv_engine *e);

@@ -2,7 +2,9 @@
 /*
  * Placement: the owner of every VIP, computed identically on every node.
  *
- * 1. Candidates of a VIP are the eligible nodes whose health bit is set.
+ * 1. Candidates of a VIP are the eligible nodes whose health bit is set;
+ *    with none, those whose fallback bit is set. An exclusive VIP that more
+ *    than one node passes (eligible or not) has none: a split.
  * 2. Pinned VIPs are decided first: the first candidate of the prefer list
  *    (unless a sticky holder without preempt keeps it), or else a sticky
  *    healthy holder. They count in the loads below but never move for
@@ -93,6 +95,7 @@ static const char *const reason_names[_CV_PLACE_REASON_MAX] = {
 	[CV_PLACE_STICKY] = "sticky",
 	[CV_PLACE_SPREAD] = "spread",
 	[CV_PLACE_REBALANCED] = "rebalanced",
+	[CV_PLACE_SPLIT] = "split",
 };
 
 const char *
@@ -238,6 +241,29 @@ cmp_name(const void *a, const void *b)
 	return strcmp((*(struct pvip *const *)a)->v->name, (*(struct pvip *const *)b)->v->name);
 }
 
+/* v's candidates (bits of p->nodes); *ret_reason CV_PLACE_SPLIT for a split. */
+static uint64_t
+candidates(const struct place *p, const struct cv_place_vip *v, enum cv_place_reason *ret_reason)
+{
+	uint64_t healthy = 0, fallback = 0;
+	unsigned passing = 0;
+
+	for (size_t j = 0; j < p->n_nodes; j++) {
+		uint64_t bit = UINT64_C(1) << p->by_input[j];
+
+		passing += (unsigned)(v->healthy >> j & 1);
+		if (!p->nodes[p->by_input[j]].eligible)
+			continue;
+		healthy |= (v->healthy >> j & 1) ? bit : 0;
+		fallback |= (v->fallback >> j & 1) ? bit : 0;
+	}
+	if (v->exclusive && passing > 1) {
+		*ret_reason = CV_PLACE_SPLIT;
+		return 0;
+	}
+	return healthy ? healthy : fallback;
+}
+
 /* Fills vips[] and all[] (pointers to them); -EINVAL on a bad or repeated VIP. */
 static int
 load_vips(const struct place *p, const struct cv_placement_input *in, struct pvip *vips,
@@ -250,12 +276,7 @@ load_vips(const struct place *p, const struct cv_placement_input *in, struct pvi
 			return -EINVAL;
 		vips[k] =
 		    (struct pvip){ .v = v, .name_hash = name_hash(v->name), .owner = NO_NODE };
-		for (size_t j = 0; j < p->n_nodes; j++) {
-			const struct pnode *n = &p->nodes[p->by_input[j]];
-
-			if ((v->healthy >> j & 1) && n->eligible)
-				vips[k].cand |= UINT64_C(1) << p->by_input[j];
-		}
+		vips[k].cand = candidates(p, v, &vips[k].reason);
 		all[k] = &vips[k];
 	}
 	/* Names are the identity used for every tie: two equal ones would make

@@ -32,6 +32,14 @@ struct cv_place_vip {
 	bool preempt;	  /* move back to a more preferred node (only meaningful with prefer) */
 	uint32_t holder;  /* current holder nodeid, 0 = none */
 	uint64_t healthy; /* bit i set: nodes[i] passes this VIP's health checks */
+	/* bit i set: nodes[i] passes its fallback checks: the candidates when
+	 * no eligible node passes its checks (a read-only database VIP: on the
+	 * primary when no standby is healthy) */
+	uint64_t fallback;
+	/* At most one node may pass its checks (a database primary's VIP): when
+	 * more than one does, eligible or not, it has no candidate (a split
+	 * database must not get the clients' writes on two servers). */
+	bool exclusive;
 };
 
 struct cv_placement_input {
@@ -48,6 +56,7 @@ enum cv_place_reason {
 	CV_PLACE_STICKY,     /* its healthy holder keeps it */
 	CV_PLACE_SPREAD,     /* spread: its top rendezvous choice */
 	CV_PLACE_REBALANCED, /* spread, but not to its top choice (load bounds) */
+	CV_PLACE_SPLIT,	     /* exclusive, and more than one node passes its checks: nobody */
 	_CV_PLACE_REASON_MAX,
 	_CV_PLACE_REASON_INVALID = -EINVAL,
 };
@@ -57,7 +66,9 @@ enum cv_place_reason {
  * ret_owner[i] (caller-owned, n_vips entries) receives the nodeid for vips[i],
  * 0 = nobody; ret_reason (caller-owned, n_vips entries, may be NULL) the
  * reason. A candidate of a VIP is a node that is eligible and has its healthy
- * bit set (bits at or above n_nodes are ignored); a holder or prefer entry
+ * bit set (bits at or above n_nodes are ignored), or when there is none, one
+ * eligible with its fallback bit set; an exclusive VIP with more than one
+ * healthy bit set has none (CV_PLACE_SPLIT). A holder or prefer entry
  * that is not in nodes[] is no candidate. Prefer and stickiness pin a VIP
  * first; the others are spread (see the top of placement.c).
  * Returns 0; -EINVAL on bad input (n_nodes > CV_MAX_NODES, n_vips >

@@ -479,7 +479,8 @@ static bool
 health_valid(const struct cv_proto_msg *m)
 {
 	/* only the flags are on the wire, and of them only HEALTHY */
-	return vips_valid(m->health.vips, m->health.n_vips, CV_PROTO_VIP_HEALTHY);
+	return vips_valid(m->health.vips, m->health.n_vips,
+			  CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_FALLBACK);
 }
 
 static void

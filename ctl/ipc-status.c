@@ -125,6 +125,9 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 			 cv_vip_state_to_string(cv_engine_vip_state(e, i)),
 			 owner_name ? owner_name : "", owner_name ? " (" : "node ", owner,
 			 owner_name ? ")" : "", cv_engine_vip_epoch(e, i));
+	if (cv_engine_vip_place_reason(e, i) == CV_PLACE_SPLIT)
+		cv_strbuf_printf(b, "  held by nobody: more than one node passes its checks (%s: "
+				 "exclusive)\n", v->check.n ? v->check.names[0] : "-");
 	text_cloud(b, r, i);
 	if (!t)
 		return;
@@ -361,6 +364,8 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 	    err);
 	add(o, "owner", json_node(e, cv_engine_vip_owner(e, i), err), err);
 	add(o, "epoch", json_object_new_uint64(cv_engine_vip_epoch(e, i)), err);
+	add(o, "placed", json_object_new_string(cv_place_reason_to_string(cv_engine_vip_place_reason(e, i))),
+	    err);
 	if (t)
 		add(o, "last_transition", json_transition(t, err), err);
 	if (cloud_of(r, i, &c))

@@ -335,11 +335,12 @@ check_outside(struct sim *s)
 	}
 }
 
+/* Does node n pass the checks of l (and is the VIP's link up), by the model? */
 static bool
-vip_healthy(const struct node *n, const struct cv_vip_conf *vc)
+passes(const struct node *n, const struct cv_vip_conf *vc, const struct cv_name_list *l)
 {
-	for (size_t k = 0; k < vc->check.n; k++)
-		if (!proc_healthy(n, vc->check.names[k]))
+	for (size_t k = 0; k < l->n; k++)
+		if (!proc_healthy(n, l->names[k]))
 			return false;
 	return proc_link_up(n, vc->interface);
 }
@@ -432,6 +433,39 @@ hosts_held_in(const struct sim *s, const struct regvip *rv, uint64_t mask)
 	return true;
 }
 
+enum duty { MAY_HOLD, MUST_HOLD, MUST_NOT_HOLD };
+
+/*
+ * What the partition (ring mask part) owes vc, by the model: a holder when
+ * an eligible node of it passes vc's checks, or else one passes its
+ * fallback checks; none for an exclusive VIP that more than one node of it
+ * passes (issue 16: a split database; docs/safety.md's exceptions to
+ * invariant 3). A node whose daemon is frozen counts as it said last.
+ */
+static enum duty
+duty_of(const struct sim *s, uint64_t elig, uint64_t part, const struct cv_vip_conf *vc)
+{
+	bool healthy = false, fallback = false;
+	unsigned passing = 0;
+
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
+		const struct node *n = &s->nodes[j];
+		bool candidate = (elig & BIT(j)) && sim_config_same_vip(n->d.cfg, s->ref, vc);
+
+		if (!(part & BIT(j)) || n->crashed ||
+		    (n->d.state != PROC_RUNNING && n->d.state != PROC_FROZEN))
+			continue;
+		if (passes(n, vc, &vc->check)) {
+			passing++;
+			healthy |= candidate;
+		}
+		fallback |= candidate && vc->fallback_check.n && passes(n, vc, &vc->fallback_check);
+	}
+	if (vc->exclusive && passing > 1)
+		return MUST_NOT_HOLD;
+	return healthy || fallback ? MUST_HOLD : MAY_HOLD;
+}
+
 static void
 check_live(struct sim *s)
 {
@@ -453,16 +487,23 @@ check_live(struct sim *s)
 			continue;
 		for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
 			const struct node *n = &s->nodes[i];
+			enum duty d;
+			bool held;
 
-			if (!(elig & BIT(i)) || hosts_held_in(s, rv, n->ring->mask) ||
-			    !vip_healthy(n, vc) || !sim_config_same_vip(n->d.cfg, s->ref, vc))
+			if (!(elig & BIT(i)))
+				continue;
+			d = duty_of(s, elig, n->ring->mask, vc);
+			held = hosts_held_in(s, rv, n->ring->mask);
+			if ((d == MUST_HOLD && held) || (d == MUST_NOT_HOLD && !held) || d == MAY_HOLD)
 				continue;
 			rv->live_reported = s->last_change + 1;
-			sim_fail(
-			    s,
-			    "invariant 3: VIP %s has no holder in the quorate partition of n%u "
-			    "%llu ms after the last change",
-			    vc->head.name, i, (unsigned long long)(s->now - s->last_change));
+			sim_fail(s,
+				 d == MUST_HOLD ? "invariant 3: VIP %s has no holder in the quorate "
+						  "partition of n%u %llu ms after the last change"
+						: "exclusive VIP %s is held in the partition of n%u, where "
+						  "more than one node passes its checks, %llu ms after "
+						  "the last change",
+				 vc->head.name, i, (unsigned long long)(s->now - s->last_change));
 			break;
 		}
 	}

@@ -634,6 +634,75 @@ reason_names_round_trip(void **state)
 	assert_int_equal(cv_place_reason_from_string(NULL), _CV_PLACE_REASON_INVALID);
 }
 
+/* Issue 16: a database primary's VIP is exclusive; a read-only one falls back. */
+static void
+an_exclusive_vip_goes_to_its_one_passing_node(void **state)
+{
+	struct scene s;
+
+	scene_init(&s, 3, 1, true);
+	s.vips[0].exclusive = true;
+	s.vips[0].healthy = 1u << 1; /* node 2 is the primary */
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 2);
+	scene_done(&s);
+}
+
+static void
+an_exclusive_vip_that_two_nodes_pass_goes_nowhere(void **state)
+{
+	struct scene s;
+
+	scene_init(&s, 3, 1, true);
+	s.vips[0].exclusive = true;
+	s.vips[0].healthy = (1u << 1) | (1u << 2);
+	s.vips[0].holder = 2; /* sticky or not: two primaries are a split */
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 0);
+	assert_int_equal(s.reason[0], CV_PLACE_SPLIT);
+	/* the second primary counts even where it may not hold (standby) */
+	s.nodes[2].eligible = false;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 0);
+	assert_int_equal(s.reason[0], CV_PLACE_SPLIT);
+	/* not exclusive: one of them */
+	s.vips[0].exclusive = false;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 2);
+	scene_done(&s);
+}
+
+static void
+a_vip_falls_back_only_when_no_node_passes_its_checks(void **state)
+{
+	struct scene s;
+
+	scene_init(&s, 3, 2, true);
+	for (size_t k = 0; k < 2; k++) {
+		s.vips[k].healthy = (1u << 1) | (1u << 2); /* standbys 2 and 3 */
+		s.vips[k].fallback = 1u << 0;		   /* the primary */
+	}
+	scene_run(&s);
+	for (size_t k = 0; k < 2; k++)
+		assert_true(s.owner[k] == 2 || s.owner[k] == 3);
+	assert_int_not_equal(s.owner[0], s.owner[1]); /* spread over the standbys */
+	scene_hold(&s);
+	for (size_t k = 0; k < 2; k++)
+		s.vips[k].healthy = 0; /* no healthy standby: on the primary */
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 1);
+	assert_int_equal(s.owner[1], 1);
+	scene_hold(&s);
+	s.vips[0].healthy = 1u << 2; /* a standby again: the sticky fallback holder goes */
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 3);
+	/* a healthy node that may not hold does not stop the fallback */
+	s.nodes[2].eligible = false;
+	scene_run(&s);
+	assert_int_equal(s.owner[0], 1);
+	scene_done(&s);
+}
+
 int
 main(void)
 {
@@ -659,6 +728,9 @@ main(void)
 		cmocka_unit_test(pinned_vips_count_in_the_loads),
 		cmocka_unit_test(a_vip_that_fits_nowhere_goes_to_its_top_candidate),
 		cmocka_unit_test(reason_names_round_trip),
+		cmocka_unit_test(an_exclusive_vip_goes_to_its_one_passing_node),
+		cmocka_unit_test(an_exclusive_vip_that_two_nodes_pass_goes_nowhere),
+		cmocka_unit_test(a_vip_falls_back_only_when_no_node_passes_its_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
