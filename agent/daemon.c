@@ -1086,6 +1086,14 @@ ipc_admin(void *userdata, const struct cv_event *ev, const char **ret_refused)
 }
 
 static int
+ipc_recheck(void *userdata, const char *check)
+{
+	struct cv_daemon *d = userdata;
+
+	return cv_checks_recheck(d->checks, check);
+}
+
+static int
 ipc_reload(void *userdata, char *msg, size_t len)
 {
 	return reload(userdata, msg, len);
@@ -1102,6 +1110,7 @@ serve_ipc(struct cv_daemon *d)
 		.cloud = ipc_cloud,
 		.admin = ipc_admin,
 		.reload = ipc_reload,
+		.recheck = ipc_recheck,
 		.progress = cv_reaper_beat,
 	};
 	int r = cv_ipc_server_new(d->loop, &ops, d, &d->ipc);

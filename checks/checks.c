@@ -29,6 +29,9 @@ struct check {
 	struct cv_exec *exec;
 	struct cv_http_transfer *http;
 	time_t since;		    /* wall clock of the last reported change (status) */
+	/* A recheck was asked (cv_checks_recheck): the next run's outcome counts
+	 * as it is; rerun: one was under way then, its outcome is from before. */
+	bool forced, rerun;
 	uint64_t runs;
 	char last[256];		    /* the last run's outcome, for status */
 };
@@ -68,15 +71,26 @@ report(struct check *k)
 	k->owner->env.changed(k->owner->env.userdata, k->conf->head.name, ok);
 }
 
-/* One run's outcome: debounced, reported if the check's state changed. */
+static void run(struct check *k);
+
+/* One run's outcome: debounced (or as it is, asked for), reported if the check's state changed. */
 static void
 outcome(struct check *k, bool passed, const char *why)
 {
+	bool forced = k->forced && !k->rerun;
+
 	k->runs++;
 	snprintf(k->last, sizeof(k->last), "%s", passed ? "passed" : why);
 	if (!passed)
 		qb_log(LOG_DEBUG, "check '%s': run failed: %s", k->conf->head.name, why);
-	if (cv_health_result(&k->health, passed, now_ms()))
+	if (k->rerun) { /* that run began before the recheck was asked */
+		k->rerun = false;
+		run(k);
+		return;
+	}
+	k->forced = false;
+	if (forced ? cv_health_force(&k->health, passed, now_ms())
+		   : cv_health_result(&k->health, passed, now_ms()))
 		report(k);
 	arm_hold(k);
 }
@@ -354,6 +368,26 @@ cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user)
 	c->env.uid = uid;
 	c->env.gid = gid;
 	c->env.no_user = no_user;
+}
+
+int
+cv_checks_recheck(struct cv_checks *c, const char *name)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		struct check *k = c->v[i];
+
+		if (strcmp(k->conf->head.name, name) != 0)
+			continue;
+		k->forced = true;
+		if (k->tcp || k->exec || k->http) {
+			k->rerun = true;
+			return 0;
+		}
+		run(k);
+		(void)cv_loop_timer_in(k->tick, k->conf->interval_ms);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void

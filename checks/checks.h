@@ -47,6 +47,13 @@ int cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg);
 void cv_checks_tell_passing(struct cv_checks *c);
 /* Whom exec checks run as from now on (a reload's script_user). */
 void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user);
+/*
+ * Run check name now and take that run's outcome as it is, without rise,
+ * fall or hold-down (corovipctl recheck: a cluster manager that moved its
+ * primary says so). A run under way began before the ask: another follows
+ * it. 0, or -ENOENT: no such check.
+ */
+int cv_checks_recheck(struct cv_checks *c, const char *name);
 /* ifname's carrier changed: its link checks run now, not at their next interval. */
 void cv_checks_link_changed(struct cv_checks *c, const char *ifname);
 /* What status shows of check i (0 <= i < cv_checks_count()); strings valid until the next switch. */

@@ -77,6 +77,19 @@ cv_health_result(struct cv_health *h, bool passed, uint64_t now)
 }
 
 bool
+cv_health_force(struct cv_health *h, bool passed, uint64_t now)
+{
+	h->raw_ok = passed;
+	h->streak = 0;
+	h->pending = false;
+	if (h->ok == passed)
+		return false;
+	h->ok = passed;
+	h->changed_at = now;
+	return true;
+}
+
+bool
 cv_health_tick(struct cv_health *h, uint64_t now)
 {
 	return settle(h, now);

@@ -27,6 +27,12 @@ struct cv_health {
 void cv_health_init(struct cv_health *h, uint32_t rise, uint32_t fall, uint32_t hold_down_ms);
 /* A probe's outcome at now. True if the reported state changed (read it with cv_health_ok). */
 bool cv_health_result(struct cv_health *h, bool passed, uint64_t now);
+/*
+ * A probe's outcome taken as it is, at now: no rise, fall or hold-down (a
+ * recheck someone asked for: a cluster manager that just moved its primary
+ * says so). True if the reported state changed.
+ */
+bool cv_health_force(struct cv_health *h, bool passed, uint64_t now);
 /* A return to health held back by the hold-down, due at cv_health_due() (UINT64_MAX: none):
  * true if it is reported now. */
 bool cv_health_tick(struct cv_health *h, uint64_t now);

@@ -31,6 +31,8 @@ usage(FILE *f)
 		   "  reload              read the configuration file again (as SIGHUP)\n"
 		   "  metrics             Prometheus text format\n"
 		   "  who-has ADDRESS     the VIP that has ADDRESS (exit 1: none)\n"
+		   "  recheck VIP         run VIP's checks now, their outcome taken as it is\n"
+		   "                      (a cluster manager's role change: Patroni's on_role_change)\n"
 		   "\n"
 		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
@@ -45,7 +47,7 @@ static const struct command commands[] = {
 	{ "status", CV_IPC_STATUS, 0 },	      { "move", CV_IPC_MOVE, 2 },
 	{ "standby", CV_IPC_STANDBY, 1 },     { "unstandby", CV_IPC_UNSTANDBY, 1 },
 	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
-	{ "who-has", CV_IPC_WHO_HAS, 1 },
+	{ "who-has", CV_IPC_WHO_HAS, 1 },     { "recheck", CV_IPC_RECHECK, 1 },
 };
 
 static bool
@@ -83,6 +85,8 @@ parse(int argc, char **argv, struct cv_ipc_request *req)
 		fprintf(stderr, "corovipctl %s: wrong number of arguments\n", c->name);
 		return false;
 	}
+	if (c->cmd == CV_IPC_RECHECK)
+		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP");
 	if (c->cmd == CV_IPC_MOVE)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
 		       copy_name(req->node, sizeof(req->node), argv[2], "node");

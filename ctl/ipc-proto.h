@@ -7,7 +7,8 @@
  * NUL-terminated text: the output, or the reason of the failure.
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
- *              who-has (within 1: a daemon without it answers -EOPNOTSUPP).
+ *              who-has, recheck (within 1: a daemon without them answers
+ *              -EOPNOTSUPP).
  */
 #pragma once
 
@@ -35,6 +36,9 @@ enum cv_ipc_cmd {
 	 * no ':'). Answers the name of the VIP that has it, or -ENOENT. The OCF
 	 * agent asks before it takes an address (ocf/). */
 	CV_IPC_WHO_HAS,
+	/* vip: run its checks (check and fallback_check) now and take their
+	 * outcome as it is (a cluster manager's role change, issue 16) */
+	CV_IPC_RECHECK,
 	_CV_IPC_CMD_MAX,
 };
 

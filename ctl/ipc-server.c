@@ -273,6 +273,33 @@ do_who_has(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret
 	return text_dup(ret, "%s\n", v->group ? v->group->head.name : v->head.name);
 }
 
+static int
+do_recheck(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	   size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	const struct cv_vip_conf *v;
+	size_t n = 0;
+
+	if (!e)
+		return -EAGAIN;
+	v = cv_config_find_vip(cv_engine_config(e), req->vip);
+	if (!v)
+		return fail(err, len, -ENOENT, "no such VIP '%s'", req->vip);
+	for (size_t k = 0; k < v->check.n + v->fallback_check.n; k++) {
+		const char *name = k < v->check.n ? v->check.names[k]
+						  : v->fallback_check.names[k - v->check.n];
+		int r = s->ops->recheck(s->userdata, name);
+
+		if (r < 0)
+			return fail(err, len, r, "check '%s': %s", name, cv_strerror(r));
+		n++;
+	}
+	if (!n)
+		return fail(err, len, -ENOENT, "VIP '%s' names no check", req->vip);
+	return text_dup(ret, "rechecking %zu check(s) of VIP '%s'\n", n, req->vip);
+}
+
 typedef int (*handler_fn)(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
 			  char *err, size_t len);
 
@@ -281,6 +308,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_MOVE] = do_move,       [CV_IPC_STANDBY] = do_standby,
 	[CV_IPC_UNSTANDBY] = do_standby, [CV_IPC_RELOAD] = do_reload,
 	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
+	[CV_IPC_RECHECK] = do_recheck,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */

@@ -17,7 +17,7 @@ quorum|core|qb corosync
 backend|core|qb
 l2|core backend|qb libmnl
 ctl|core quorum backend/backend.h|qb json-c
-checks|core agent/loop-timer.h cloud/http.h|qb
+checks|core agent/loop-timer.h cloud/http.h|qb libpq-fe.h
 cloud|core backend agent/loop-timer.h|qb curl json-c libxml yaml.h
 agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h
 ocf|core backend l2/netlink.h ctl/ipc-client.h ctl/ipc-proto.h|qb'

@@ -216,6 +216,29 @@ zero_rise_or_fall_counts_as_one(void **state)
 	assert_true(cv_health_result(&h, false, 3));
 }
 
+/* A recheck (corovipctl recheck) takes one outcome as it is. */
+static void
+a_forced_outcome_skips_rise_fall_and_hold_down(void **state)
+{
+	struct cv_health h;
+
+	cv_health_init(&h, 2, 3, 5000);
+	assert_true(cv_health_force(&h, true, 100)); /* no rise of 2 */
+	assert_true(cv_health_ok(&h));
+	assert_false(cv_health_force(&h, true, 150));
+	assert_true(cv_health_force(&h, false, 200)); /* no fall of 3 */
+	assert_false(cv_health_ok(&h));
+	assert_false(cv_health_result(&h, false, 300)); /* hold-down until 5300 */
+	assert_true(cv_health_force(&h, true, 400)); /* not held back */
+	assert_true(cv_health_ok(&h));
+	assert_int_equal(cv_health_due(&h), UINT64_MAX);
+	/* the debounced runs go on from the forced state */
+	assert_false(cv_health_result(&h, false, 500));
+	assert_false(cv_health_result(&h, false, 600));
+	assert_true(cv_health_result(&h, false, 700));
+	assert_false(cv_health_ok(&h));
+}
+
 int
 main(void)
 {
@@ -232,6 +255,7 @@ main(void)
 		cmocka_unit_test(hold_down_zero_holds_nothing),
 		cmocka_unit_test(times_near_the_limit_saturate),
 		cmocka_unit_test(zero_rise_or_fall_counts_as_one),
+		cmocka_unit_test(a_forced_outcome_skips_rise_fall_and_hold_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
