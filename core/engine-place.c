@@ -762,9 +762,14 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
 	if (word_only(e, v))
 		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));
-	/* a member's BLOCKED that does not clear: its word is asked for too */
+	/* a member's BLOCKED that does not clear: its word is asked for too;
+	 * past the ask, look again each heartbeat, not each millisecond (a
+	 * BLOCKED that stays would spin the loop; what clears it is a
+	 * delivery, which steps the engine anyway) */
 	if (peers_say_blocked(e, v))
-		deadline = CV_MIN(deadline, CV_MAX(e->resend_asked_at + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms, e->now + 1));
+		deadline = CV_MIN(deadline,
+				  CV_MAX(e->resend_asked_at + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms,
+					 e->now + e->cfg->cluster.heartbeat_ms));
 	if (ret_deadline)
 		*ret_deadline = deadline;
 	return v->blockers == 0 && !ignorant && !peers_say_blocked(e, v) &&
