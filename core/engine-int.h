@@ -119,6 +119,9 @@ struct vip_rt {
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool local_fallback;	/* our fallback checks pass (it has some) */
 	uint8_t place_reason;	/* enum cv_place_reason of the last placement (status) */
+	/* exclusive: bit per peer slot: passed its checks in the split under
+	 * way (its leave makes it a blocker: engine-place.c place_one) */
+	uint64_t split_passing;
 	bool add_failed;	/* adding the address failed: not healthy until a reload */
 	/* Its addresses whose interface is down (bit k: address k; a group's
 	 * may have several): not healthy until all are up. */

@@ -296,6 +296,34 @@ mark_owners(struct cv_engine *e)
 	}
 }
 
+/*
+ * An exclusive VIP's split (issue 16) that ends because a node that passed
+ * its checks left (its node: out of the view, or its daemon's NODEDOWN
+ * leave that comes first): on its side of a partition it sees us leave
+ * just the same, at a delivery where its old quorate ring is still the one
+ * it adopted, and may take the VIP there. So it is a blocker, as a holder
+ * that left (rule 2: G after our first quorate view without it). A daemon
+ * that died alone takes nothing (rule 4); one that said it no longer
+ * passes said so to every member in one order.
+ */
+static void
+place_one(struct cv_engine *e, size_t i, enum cv_place_reason why, uint32_t owner)
+{
+	struct vip_rt *v = &e->vips[i];
+
+	for (size_t s = 0; why != CV_PLACE_SPLIT && v->split_passing && s < e->n_peers; s++) {
+		const struct peer *p = &e->peers[s];
+
+		if ((v->split_passing & BIT(s)) && p->nodeid != e->me &&
+		    (!p->in_view || (!daemon_present(p) && !p->daemon_died_alone)))
+			v->blockers |= BIT(s);
+	}
+	v->split_passing = why != CV_PLACE_SPLIT ? 0
+			   : v->split_passing | (v->healthy & agreeing_nodes(e, i) & heard_now(e));
+	v->place_reason = (uint8_t)why;
+	set_owner(e, v, owner);
+}
+
 int
 cv_engine_place(struct cv_engine *e)
 {
@@ -340,8 +368,8 @@ cv_engine_place(struct cv_engine *e)
 		return r;
 	for (size_t i = 0, k = 0; i < e->n_vips; i++)
 		if (!disputed(e, i)) {
-			e->vips[i].place_reason = (uint8_t)why[k];
-			set_owner(e, &e->vips[i], owners[k++]);
+			place_one(e, i, why[k], owners[k]);
+			k++;
 		}
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct cv_place_vip one;
@@ -354,8 +382,7 @@ cv_engine_place(struct cv_engine *e)
 		r = cv_placement_compute(&in1, owners, why);
 		if (r < 0)
 			return r;
-		e->vips[i].place_reason = (uint8_t)why[0];
-		set_owner(e, &e->vips[i], owners[0]);
+		place_one(e, i, why[0], owners[0]);
 		/* Outvoted, we place it with our own keys: the owner we remember
 		 * is not theirs, and any node sharing their definition may hold
 		 * it, also after its last STATE. Until its word it blocks us,

@@ -24,6 +24,16 @@
  * gives one address of a group to another VIP (maybe a new one), and a
  * rename (the same addresses under a new name, or back), mostly rolling,
  * the rest of the nodes keeping the old names a while.
+ * A tenth of the runs, drawn from a third stream (prop-db.c; again a run
+ * without them is the one its seed gave): a database (issue 16), a
+ * primary's VIP db (check primary, exclusive: a split holds it nowhere)
+ * and 1-2 read-only VIPs (check standby, fallback_check primary), and 1-3
+ * flips of those checks among the faults: a switchover (35 %; 40 % of them
+ * overlapping, two primaries up to 1.5 s), no primary a while (15 %), a
+ * second primary for 0.1-7 s (15 %), a standby flapping (20 %), every
+ * standby down (15 %); half its reloads toggle exclusive or fallback_check
+ * (rolling ones: members with different digests), and half the faults that
+ * pick a holder pick db's (the primary).
  * Every fault is repaired, every standby undone at the end (on a running
  * daemon, once the rings had time to form), and the run goes on for the
  * liveness bound and more after the last command.
@@ -37,6 +47,7 @@
  *                   workers, else every 10000 runs when there are more)
  *   PROP_VERBOSE=1  print every generated scenario's one-line summary
  *   PROP_MAX_FAIL=N stop after N failing runs (default 5)
+ *   PROP_DB=P       P % of the runs with a database (default 10)
  *
  * A failing run prints its scenario text (also written to
  * prop-fail-SEED.scn), and how to rerun it alone. The last lines count what
@@ -55,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "prop-db.h"
 #include "scenario.h"
 
 #define TEXT_MAX  (128 * 1024)
@@ -181,6 +193,8 @@ static const char *const directive_probes[_D_MAX] = {
 
 static bool have[_D_MAX];
 
+static unsigned db_percent = 10; /* PROP_DB */
+
 static void
 probe_directives(void)
 {
@@ -235,6 +249,8 @@ enum feat {
 	FT_GROUPS,
 	FT_RELOAD_RENAME,
 	FT_RELOAD_MOVE_ADDR,
+	FT_DB,
+	FT_DB_RELOAD,
 	_FT_MAX,
 };
 
@@ -274,6 +290,8 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_GROUPS] = "vip-groups",
 	[FT_RELOAD_RENAME] = "reload-rename",
 	[FT_RELOAD_MOVE_ADDR] = "reload-group-address-moved",
+	[FT_DB] = "database",
+	[FT_DB_RELOAD] = "database-keys-reloaded",
 };
 
 /* ---- the generator's state ---- */
@@ -313,6 +331,7 @@ struct gen {
 	bool slow;		 /* slow or failing removals: nothing leaves a holder outside */
 	struct vipc vips[MAX_VIPS];
 	unsigned n_slots;
+	struct prop_db db; /* a database's VIPs and checks (issue 16) */
 	uint64_t standby_seen; /* nodes a standby named: each unstandby'd at the end */
 	uint64_t pick_busy;    /* a picking fault's commands run until then */
 	uint64_t end;	       /* the last command's time */
@@ -533,6 +552,21 @@ config_text(const struct gen *g, char *out, size_t cap)
 	for (unsigned i = 0; i < g->n_slots && at < cap; i++)
 		if (g->vips[i].present)
 			at += vip_text(g, i, out + at, cap - at);
+	if (at < cap)
+		prop_db_config(&g->db, out + at, cap - at);
+}
+
+/* prop-db.c's commands and summary. */
+static void
+db_emit(void *ctx, uint64_t at, const char *line)
+{
+	evf(ctx, at, "%s", line);
+}
+
+static void
+db_sum(void *ctx, const char *text)
+{
+	sum(ctx, "%s", text);
 }
 
 static unsigned
@@ -605,7 +639,8 @@ gen_target(struct gen *g, bool may_pick, uint64_t avoid, char *who, size_t len, 
 	if (k == 2 && avoid)
 		k = 1;
 	if (k <= 1)
-		snprintf(who, len, "holder:%s", vname(g, any_vip(g)));
+		snprintf(who, len, "holder:%s",
+			 prop_db_pick_primary(&g->db) ? "db" : vname(g, any_vip(g)));
 	else if (k == 2)
 		snprintf(who, len, "idle");
 	else
@@ -1004,6 +1039,8 @@ gen_reload(struct gen *g, uint64_t at)
 	/* renames (rolling, mostly) and a group's address given to another VIP */
 	if (xchance(g, 8))
 		renamed = rename_vip(g);
+	if (prop_db_reload(&g->db, db_sum, g))
+		g->feat[FT_DB_RELOAD] = true;
 	if (g->groups && xchance(g, 40))
 		moved = move_group_address(g);
 	config_text(g, text, sizeof(text));
@@ -1210,6 +1247,13 @@ generate(struct gen *g, uint64_t seed)
 		g->feat[FT_CS_CALL] = true;
 	}
 	g->expected = g->n_nodes + (g->qdevice ? 1 : 0);
+	prop_db_init(&g->db, seed, g->n_nodes, db_percent);
+	if (g->db.on) {
+		sum(g, ", db %u ro%s%s", g->db.n_ro, g->db.exclusive ? "" : ", not exclusive",
+		    g->db.fallback ? "" : ", no fallback");
+		g->feat[FT_DB] = true;
+		prop_db_start(&g->db, db_emit, g);
+	}
 	config_text(g, text, sizeof(text));
 	add(g, "config\n%send\n", text);
 
@@ -1265,6 +1309,7 @@ generate(struct gen *g, uint64_t seed)
 	}
 	if (g->slow)
 		gen_slow(g, f1);
+	prop_db_flips(&g->db, f1 - 500, f1 + 3000, db_emit, db_sum, g);
 	/*
 	 * corosync-quorumtool -e. Lowered by one while a node is surely down (a
 	 * crash of a named node, no other fault that could bring it back
@@ -1559,6 +1604,7 @@ main(void)
 	double start = now_s(), cpu;
 
 	probe_directives();
+	db_percent = (unsigned)env_u64("PROP_DB", db_percent);
 	if (p.jobs < 1)
 		p.jobs = 1;
 	if (p.jobs > MAX_JOBS)

@@ -112,6 +112,8 @@ complete_add(struct sim *s, struct node *n, const struct addr_op *op)
 	if (fails(n, CV_ACT_ADDR_ADD, s->reg[op->id].name)) {
 		sim_trace(s, "n%u  add of %s fails", n->id, s->reg[op->id].name);
 		log_fact(s, n, SIM_LOG_ADD_FAILED, op->id);
+		if (n->d.n_add_failed < sizeof(n->d.add_failed) / sizeof(n->d.add_failed[0]))
+			n->d.add_failed[n->d.n_add_failed++] = op->id;
 		feed_result(s, n, op, -EADDRNOTAVAIL);
 		return;
 	}

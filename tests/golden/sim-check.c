@@ -335,10 +335,17 @@ check_outside(struct sim *s)
 	}
 }
 
-/* Does node n pass the checks of l (and is the VIP's link up), by the model? */
+/*
+ * Does node n pass the checks of l for VIP id vc, by the model, and can it
+ * hold it: the VIP's link up, no add of it failed since its daemon's start
+ * or last reload (the engine's HEALTHY flag: unhealthy until a reload)?
+ */
 static bool
-passes(const struct node *n, const struct cv_vip_conf *vc, const struct cv_name_list *l)
+passes(const struct node *n, int id, const struct cv_vip_conf *vc, const struct cv_name_list *l)
 {
+	for (size_t k = 0; k < n->d.n_add_failed; k++)
+		if ((int)n->d.add_failed[k] == id)
+			return false;
 	for (size_t k = 0; k < l->n; k++)
 		if (!proc_healthy(n, l->names[k]))
 			return false;
@@ -440,10 +447,12 @@ enum duty { MAY_HOLD, MUST_HOLD, MUST_NOT_HOLD };
  * an eligible node of it passes vc's checks, or else one passes its
  * fallback checks; none for an exclusive VIP that more than one node of it
  * passes (issue 16: a split database; docs/safety.md's exceptions to
- * invariant 3). A node whose daemon is frozen counts as it said last.
+ * invariant 3). A node whose daemon is frozen counts as it said last. One
+ * whose add failed counts as not passing (its HEALTHY flag says so, until a
+ * reload): neither a candidate nor a second primary.
  */
 static enum duty
-duty_of(const struct sim *s, uint64_t elig, uint64_t part, const struct cv_vip_conf *vc)
+duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct cv_vip_conf *vc)
 {
 	bool healthy = false, fallback = false;
 	unsigned passing = 0;
@@ -455,11 +464,11 @@ duty_of(const struct sim *s, uint64_t elig, uint64_t part, const struct cv_vip_c
 		if (!(part & BIT(j)) || n->crashed ||
 		    (n->d.state != PROC_RUNNING && n->d.state != PROC_FROZEN))
 			continue;
-		if (passes(n, vc, &vc->check)) {
+		if (passes(n, id, vc, &vc->check)) {
 			passing++;
 			healthy |= candidate;
 		}
-		fallback |= candidate && vc->fallback_check.n && passes(n, vc, &vc->fallback_check);
+		fallback |= candidate && vc->fallback_check.n && passes(n, id, vc, &vc->fallback_check);
 	}
 	if (vc->exclusive && passing > 1)
 		return MUST_NOT_HOLD;
@@ -492,7 +501,7 @@ check_live(struct sim *s)
 
 			if (!(elig & BIT(i)))
 				continue;
-			d = duty_of(s, elig, n->ring->mask, vc);
+			d = duty_of(s, elig, n->ring->mask, id, vc);
 			held = hosts_held_in(s, rv, n->ring->mask);
 			if ((d == MUST_HOLD && held) || (d == MUST_NOT_HOLD && !held) || d == MAY_HOLD)
 				continue;

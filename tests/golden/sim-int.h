@@ -102,6 +102,10 @@ struct daemon {
 	uint64_t conn;			 /* per connection: late deliveries of an old one are dropped */
 	struct inev *late_head, *late_tail; /* deliveries from corosync not yet read (skew) */
 	uint64_t late_last;		    /* the last one's time: the order is kept */
+	/* the VIPs (registry ids) whose add failed since its start or last
+	 * reload: unhealthy there until a reload (docs/safety.md; sim-check.c) */
+	uint32_t add_failed[8];
+	size_t n_add_failed;
 };
 
 /* The reaper watches; once it killed the daemon it waits for its end, sweeps, lingers. */

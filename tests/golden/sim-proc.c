@@ -126,6 +126,7 @@ proc_start_prepare(struct sim *s, struct node *n)
 	d->gen++;
 	d->timer_gen++;
 	d->cfg = n->cfg;
+	d->n_add_failed = 0;
 	d->stopping = false;
 	d->blocked = d->connecting = false;
 	memset(d->heard_at, 0, sizeof(d->heard_at));

@@ -488,6 +488,8 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		r = cv_engine_step(n->d.engine, &ev->ev, s->now, &acts);
 	if (r == 0 && ev->ev.type == CV_EV_RELOAD)
 		n->d.cfg = ev->ev.reload.config; /* action indices follow the engine's config */
+	if (r == 0 && ev->ev.type == CV_EV_RELOAD)
+		n->d.n_add_failed = 0; /* a reload forgives a failed add */
 	if (r < 0)
 		sim_fail(s, "n%u: cv_engine_step(%s) failed: %s", n->id, event_name(&ev->ev),
 			 strerror(-r));
