@@ -30,8 +30,9 @@ refresh_health(struct cv_engine *e)
 		bool can = !v->add_failed && !v->link_down;
 		bool h = can && cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
 		bool f = can && cv_engine_vip_locally_fallback(e, &e->cfg->vips[i]);
+		bool p = e->cfg->vips[i].exclusive && cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
 
-		if (h == v->local_healthy && f == v->local_fallback)
+		if (h == v->local_healthy && f == v->local_fallback && p == v->local_passes)
 			continue;
 		if (!changed && !(changed = calloc(e->n_vips, sizeof(*changed)))) {
 			e->out->err = -ENOMEM;
@@ -39,6 +40,7 @@ refresh_health(struct cv_engine *e)
 		}
 		v->local_healthy = h;
 		v->local_fallback = f;
+		v->local_passes = p;
 		changed[n++] = i;
 	}
 	/* Placement uses what our HEALTH says, once delivered, like every peer does. */
@@ -90,6 +92,13 @@ cv_engine_says_fallback(const struct cv_engine *e, size_t i)
 	return e->vips[i].local_fallback && !e->lapsed && !e->stopping;
 }
 
+/* Its database is a primary whatever our daemon may do (lapsed or not). */
+bool
+cv_engine_says_passes(const struct cv_engine *e, size_t i)
+{
+	return e->vips[i].local_passes && !e->stopping;
+}
+
 /* More than this many, and more than half of all: a STATE says it as well. */
 #define HEALTH_MANY 64
 
@@ -110,7 +119,8 @@ cv_engine_send_health(struct cv_engine *e, const size_t *changed, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		snprintf(all[k].name, sizeof(all[k].name), "%s", e->cfg->vips[changed[k]].head.name);
 		all[k].flags = (cv_engine_says_healthy(e, changed[k]) ? CV_PROTO_VIP_HEALTHY : 0) |
-			       (cv_engine_says_fallback(e, changed[k]) ? CV_PROTO_VIP_FALLBACK : 0);
+			       (cv_engine_says_fallback(e, changed[k]) ? CV_PROTO_VIP_FALLBACK : 0) |
+			       (cv_engine_says_passes(e, changed[k]) ? CV_PROTO_VIP_PASSES : 0);
 	}
 	for (size_t start = 0; start < n;) {
 		size_t fit = cv_proto_health_fit(all, n, start);
@@ -151,6 +161,10 @@ cv_engine_on_health_msg(struct cv_engine *e, uint32_t nodeid, const struct cv_pr
 			e->vips[i].fallback |= bit;
 		else
 			e->vips[i].fallback &= ~bit;
+		if (h->vips[k].flags & CV_PROTO_VIP_PASSES)
+			e->vips[i].passes |= bit;
+		else
+			e->vips[i].passes &= ~bit;
 	}
 	e->placement_dirty = true;
 }

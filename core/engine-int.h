@@ -110,6 +110,7 @@ struct vip_rt {
 	uint64_t blockers;	/* bit per peer slot: may still hold the address (rules 2-4) */
 	uint64_t healthy;	/* bit per peer slot: that node's checks pass (from its STATE) */
 	uint64_t fallback;	/* bit per peer slot: its fallback checks pass (issue 16) */
+	uint64_t passes;	/* bit per peer slot: an exclusive VIP's checks pass there */
 	uint64_t claims;	/* bit per peer slot: that node says it holds it */
 	uint64_t released;	/* bit per peer slot: its RELEASED came since it last owned it */
 	uint64_t peer_blocked;	/* bit per peer slot: its STATE says someone may still hold it */
@@ -118,6 +119,7 @@ struct vip_rt {
 	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool local_fallback;	/* our fallback checks pass (it has some) */
+	bool local_passes;	/* exclusive: our checks pass, whether we may hold it or not */
 	uint8_t place_reason;	/* enum cv_place_reason of the last placement (status) */
 	/* exclusive: bit per peer slot: passed its checks in the split under
 	 * way (its leave makes it a blocker: engine-place.c place_one) */
@@ -284,6 +286,7 @@ void cv_engine_send_state(struct cv_engine *e);
 /* The HEALTHY flag our STATE and HEALTH give VIP i. */
 bool cv_engine_says_healthy(const struct cv_engine *e, size_t i);
 bool cv_engine_says_fallback(const struct cv_engine *e, size_t i);
+bool cv_engine_says_passes(const struct cv_engine *e, size_t i);
 /* A check's verdict; an interface's link (a group's any of its interfaces). */
 void cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy);
 void cv_engine_on_link(struct cv_engine *e, const char *interface, bool up);

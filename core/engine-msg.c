@@ -73,6 +73,8 @@ vip_flags(const struct cv_engine *e, size_t i)
 		f |= CV_PROTO_VIP_HEALTHY;
 	if (cv_engine_says_fallback(e, i))
 		f |= CV_PROTO_VIP_FALLBACK;
+	if (cv_engine_says_passes(e, i))
+		f |= CV_PROTO_VIP_PASSES;
 	/* An orphan (a reload's release under way) of the same name: we may
 	 * still have its old address, so we still claim it. */
 	if (e->vips[i].state != CV_VIP_IDLE ||
@@ -312,6 +314,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		for (size_t i = 0; i < e->n_vips; i++) {
 			e->vips[i].healthy &= ~bit;
 			e->vips[i].fallback &= ~bit;
+			e->vips[i].passes &= ~bit;
 			e->vips[i].claims &= ~bit;
 			e->vips[i].peer_blocked &= ~bit;
 			p->vip_digests[i] = 0;
@@ -331,6 +334,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			e->vips[i].healthy |= bit;
 		if (s->vips[k].flags & CV_PROTO_VIP_FALLBACK)
 			e->vips[i].fallback |= bit;
+		if (s->vips[k].flags & CV_PROTO_VIP_PASSES)
+			e->vips[i].passes |= bit;
 		if (s->vips[k].flags & CV_PROTO_VIP_HELD) {
 			e->vips[i].claims |= bit;
 			e->vips[i].released &= ~bit;

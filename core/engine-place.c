@@ -227,6 +227,7 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i) & heard_now(e),
 		.fallback = lost ? 0 : v->fallback & agreeing_nodes(e, i),
 		.exclusive = vc->exclusive,
+		.passing = lost ? 0 : v->passes & agreeing_nodes(e, i) & heard_now(e),
 	};
 }
 
@@ -319,7 +320,8 @@ place_one(struct cv_engine *e, size_t i, enum cv_place_reason why, uint32_t owne
 			v->blockers |= BIT(s);
 	}
 	v->split_passing = why != CV_PLACE_SPLIT ? 0
-			   : v->split_passing | (v->healthy & agreeing_nodes(e, i) & heard_now(e));
+			   : v->split_passing |
+				 ((v->healthy | v->passes) & agreeing_nodes(e, i) & heard_now(e));
 	v->place_reason = (uint8_t)why;
 	set_owner(e, v, owner);
 }

@@ -92,12 +92,14 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 		const struct cv_vip_conf *nc = cv_config_find_vip(e->cfg, oc->head.name);
 		struct vip_rt *v = nc ? &e->vips[nc - e->cfg->vips] : NULL;
 		bool h = v ? v->local_healthy : false, f = v ? v->local_fallback : false;
+		bool pass = v ? v->local_passes : false;
 		int r = 0;
 
 		if (v && same_address(nc, oc)) {
 			*v = old->vips[i];
 			v->local_healthy = h && !v->link_down; /* same interface: same link */
 			v->local_fallback = f && !v->link_down;
+			v->local_passes = pass;
 			v->add_failed = false;
 			continue;
 		}
@@ -115,6 +117,7 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 			v->add_pending = false;
 			v->local_healthy = h;
 			v->local_fallback = f;
+			v->local_passes = pass;
 			v->add_failed = false;
 			v->link_down = 0;
 		}
@@ -157,6 +160,7 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 	for (size_t i = 0; i < e->n_vips; i++) {
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &e->cfg->vips[i]);
 		e->vips[i].local_fallback = cv_engine_vip_locally_fallback(e, &e->cfg->vips[i]);
+		e->vips[i].local_passes = e->cfg->vips[i].exclusive && e->vips[i].local_healthy;
 	}
 	r = carry_vips(e, &old);
 	cv_engine_recount(e); /* carry_vips copied states and marks over */

@@ -44,7 +44,7 @@ slot_reusable(const struct cv_engine *e, size_t s)
 	for (size_t i = 0; i < e->n_vips; i++) {
 		const struct vip_rt *v = &e->vips[i];
 
-		if (((v->blockers | v->claims | v->healthy | v->fallback | v->split_passing |
+		if (((v->blockers | v->claims | v->healthy | v->fallback | v->passes | v->split_passing |
 		      v->released | v->peer_blocked) & bit) ||
 		    v->owner == p->nodeid || v->move_target == p->nodeid)
 			return false;

@@ -207,6 +207,7 @@ cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const ui
 	for (size_t i = 0; i < nv; i++) {
 		e->vips[i].local_healthy = cv_engine_vip_locally_healthy(e, &cfg->vips[i]);
 		e->vips[i].local_fallback = cv_engine_vip_locally_fallback(e, &cfg->vips[i]);
+		e->vips[i].local_passes = cfg->vips[i].exclusive && e->vips[i].local_healthy;
 	}
 	cv_engine_recount(e);
 	return 0;

@@ -251,7 +251,7 @@ candidates(const struct place *p, const struct cv_place_vip *v, enum cv_place_re
 	for (size_t j = 0; j < p->n_nodes; j++) {
 		uint64_t bit = UINT64_C(1) << p->by_input[j];
 
-		passing += (unsigned)(v->healthy >> j & 1);
+		passing += (unsigned)((v->healthy | v->passing) >> j & 1);
 		if (!p->nodes[p->by_input[j]].eligible)
 			continue;
 		healthy |= (v->healthy >> j & 1) ? bit : 0;

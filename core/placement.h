@@ -37,9 +37,11 @@ struct cv_place_vip {
 	 * primary when no standby is healthy) */
 	uint64_t fallback;
 	/* At most one node may pass its checks (a database primary's VIP): when
-	 * more than one does, eligible or not, it has no candidate (a split
-	 * database must not get the clients' writes on two servers). */
+	 * more than one does (healthy or passing), eligible or not, it has no
+	 * candidate (a split database must not get the clients' writes on two
+	 * servers). */
 	bool exclusive;
+	uint64_t passing; /* bit i set: nodes[i] passes its checks, healthy or not */
 };
 
 struct cv_placement_input {

@@ -480,7 +480,7 @@ health_valid(const struct cv_proto_msg *m)
 {
 	/* only the flags are on the wire, and of them only HEALTHY */
 	return vips_valid(m->health.vips, m->health.n_vips,
-			  CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_FALLBACK);
+			  CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_FALLBACK | CV_PROTO_VIP_PASSES);
 }
 
 static void

@@ -27,8 +27,9 @@
  *              HEALTH (within version 2, before any release): a daemon's
  *              health changes between STATEs, only the VIPs that changed (a
  *              flapping check with 10,000 VIPs resends none of the others).
- *              CV_PROTO_VIP_FALLBACK (within version 2, before any release):
- *              the sender passes a VIP's fallback checks.
+ *              CV_PROTO_VIP_FALLBACK and CV_PROTO_VIP_PASSES (within
+ *              version 2, before any release): the sender passes a VIP's
+ *              fallback checks; an exclusive VIP's checks.
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *
@@ -65,7 +66,7 @@
  *              u8 standby (0 or 1)
  *   SILENT     u32 nodeid (!= 0), ring id
  *   HEALTH     ring id, u16 n_vips, then n_vips times: name, u8 flags
- *              (CV_PROTO_VIP_HEALTHY, CV_PROTO_VIP_FALLBACK or 0)
+ *              (CV_PROTO_VIP_HEALTHY, _FALLBACK, _PASSES or 0)
  *
  * The format is canonical: flag bits not defined here must be 0 and there is
  * no padding, so a decoded message encodes back to the same bytes (save the
@@ -146,8 +147,13 @@ enum {
 	/* The sender passes the VIP's fallback checks (STATE and HEALTH; issue
 	 * 16: a read-only VIP on the primary when no standby is healthy). */
 	CV_PROTO_VIP_FALLBACK = 1 << 5,
+	/* An exclusive VIP: the sender's checks pass, whether or not it may
+	 * hold it (HEALTHY also needs its add and link): a second primary whose
+	 * add failed is a split still (STATE and HEALTH). */
+	CV_PROTO_VIP_PASSES = 1 << 6,
 	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED |
-			      CV_PROTO_VIP_MOVE | CV_PROTO_VIP_ACQUIRED | CV_PROTO_VIP_FALLBACK,
+			      CV_PROTO_VIP_MOVE | CV_PROTO_VIP_ACQUIRED | CV_PROTO_VIP_FALLBACK |
+			      CV_PROTO_VIP_PASSES,
 };
 
 struct cv_proto_vip {

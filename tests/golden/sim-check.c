@@ -335,6 +335,16 @@ check_outside(struct sim *s)
 	}
 }
 
+/* Do node n's checks of l pass, by the model (a database's own word)? */
+static bool
+checks_pass(const struct node *n, const struct cv_name_list *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		if (!proc_healthy(n, l->names[k]))
+			return false;
+	return true;
+}
+
 /*
  * Does node n pass the checks of l for VIP id vc, by the model, and can it
  * hold it: the VIP's link up, no add of it failed since its daemon's start
@@ -346,10 +356,7 @@ passes(const struct node *n, int id, const struct cv_vip_conf *vc, const struct 
 	for (size_t k = 0; k < n->d.n_add_failed; k++)
 		if ((int)n->d.add_failed[k] == id)
 			return false;
-	for (size_t k = 0; k < l->n; k++)
-		if (!proc_healthy(n, l->names[k]))
-			return false;
-	return proc_link_up(n, vc->interface);
+	return checks_pass(n, l) && proc_link_up(n, vc->interface);
 }
 
 /* Could node n hold a VIP by the model: up, in a synced quorate ring, not in standby, our config?
@@ -464,10 +471,9 @@ duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct 
 		if (!(part & BIT(j)) || n->crashed ||
 		    (n->d.state != PROC_RUNNING && n->d.state != PROC_FROZEN))
 			continue;
-		if (passes(n, id, vc, &vc->check)) {
-			passing++;
-			healthy |= candidate;
-		}
+		/* a second primary is one whatever its add or link (CV_PROTO_VIP_PASSES) */
+		passing += checks_pass(n, &vc->check);
+		healthy |= candidate && passes(n, id, vc, &vc->check);
 		fallback |= candidate && vc->fallback_check.n && passes(n, id, vc, &vc->fallback_check);
 	}
 	if (vc->exclusive && passing > 1)
