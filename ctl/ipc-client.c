@@ -11,6 +11,7 @@
 
 #include "cv-macros.h"
 #include "ipc-client.h"
+#include "strbuf.h"
 
 #define RETRY_MS 20 /* between connects while corovipd's backlog is full */
 
@@ -64,25 +65,47 @@ cv_ipc_connect(int timeout_ms)
 	}
 }
 
+/* One exchange: req out, its answer in buf (n bytes, checked). */
+static int
+exchange(qb_ipcc_connection_t *conn, const struct cv_ipc_request *req, int timeout_ms, char *buf,
+	 const struct cv_ipc_response **ret)
+{
+	struct iovec iov = { (void *)req, sizeof(*req) };
+	ssize_t n = qb_ipcc_sendv_recv(conn, &iov, 1, buf, CV_IPC_MAX_MSG, timeout_ms);
+
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n <= sizeof(**ret) || buf[n - 1] != '\0')
+		return -EBADMSG;
+	*ret = (const void *)buf;
+	return 0;
+}
+
 int
 cv_ipc_ask(qb_ipcc_connection_t *conn, const struct cv_ipc_request *req, int timeout_ms,
 	   int *ret_err, char **ret_text)
 {
 	_cleanup_free_ char *buf = calloc(1, CV_IPC_MAX_MSG);
-	const struct cv_ipc_response *resp = (const void *)buf;
-	struct iovec iov = { (void *)req, sizeof(*req) };
-	ssize_t n;
+	_cleanup_(cv_strbuf_done) struct cv_strbuf text = {};
+	struct cv_ipc_request next = { .hdr = { .id = CV_IPC_CONTINUE, .size = sizeof(next) },
+				       .version = CV_IPC_VERSION };
+	const struct cv_ipc_response *resp = NULL;
+	int r;
 
 	if (!buf)
 		return -ENOMEM;
-	n = qb_ipcc_sendv_recv(conn, &iov, 1, buf, CV_IPC_MAX_MSG, timeout_ms);
-	if (n < 0)
-		return (int)n;
-	if ((size_t)n <= sizeof(*resp) || buf[n - 1] != '\0')
-		return -EBADMSG;
-	*ret_text = strdup(resp->text);
-	if (!*ret_text)
-		return -ENOMEM;
+	r = exchange(conn, req, timeout_ms, buf, &resp);
+	/* an answer too large for one message comes in parts (ipc-proto.h) */
+	while (r == 0 && resp->hdr.error == CV_IPC_MORE) {
+		cv_strbuf_append(&text, resp->text);
+		r = exchange(conn, &next, timeout_ms, buf, &resp);
+	}
+	if (r < 0)
+		return r;
+	cv_strbuf_append(&text, resp->text);
+	r = cv_strbuf_steal(&text, ret_text);
+	if (r < 0)
+		return r;
 	*ret_err = resp->hdr.error;
 	return 0;
 }

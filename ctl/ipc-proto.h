@@ -7,8 +7,8 @@
  * NUL-terminated text: the output, or the reason of the failure.
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
- *              who-has, recheck (within 1: a daemon without them answers
- *              -EOPNOTSUPP).
+ *              who-has, recheck, continue (within 1: a daemon without them
+ *              answers -EOPNOTSUPP).
  */
 #pragma once
 
@@ -39,6 +39,8 @@ enum cv_ipc_cmd {
 	/* vip: run its checks (check and fallback_check) now and take their
 	 * outcome as it is (a cluster manager's role change, issue 16) */
 	CV_IPC_RECHECK,
+	/* the next part of an answer that came with error CV_IPC_MORE */
+	CV_IPC_CONTINUE,
 	_CV_IPC_CMD_MAX,
 };
 
@@ -50,6 +52,14 @@ struct cv_ipc_request {
 } __attribute__((aligned(8)));
 
 struct cv_ipc_response {
-	struct qb_ipc_response_header hdr; /* id: the request's, error: 0 or -errno */
+	struct qb_ipc_response_header hdr; /* id: the request's, error: 0, CV_IPC_MORE or -errno */
 	char text[];			   /* NUL-terminated */
 } __attribute__((aligned(8)));
+
+/*
+ * An answer of any size (status of 10,000 VIPs): when it does not fit one
+ * message, its first part comes with error CV_IPC_MORE, and each
+ * CV_IPC_CONTINUE on the same connection gets the next part (CV_IPC_MORE
+ * again, or 0 with the last). The parts are of one answer, made once.
+ */
+#define CV_IPC_MORE 1

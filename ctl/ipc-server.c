@@ -22,8 +22,18 @@
 #include "ipc-server.h"
 #include "ipc-status.h"
 
+/* The rest of an answer too large for one message, for its connection. */
+struct pending {
+	qb_ipcs_connection_t *c; /* NULL: a free slot */
+	char *text;
+	size_t off, len;
+};
+
 struct cv_ipc_server {
 	qb_ipcs_service_t *service;
+	/* one per connection at most: bounded by the guard's slots, dropped
+	 * with the connection (an idle one is closed after CV_IPC_IDLE_MS) */
+	struct pending pending[CV_IPC_ROOT_SLOTS + CV_IPC_SHARED_SLOTS];
 	struct cv_ipc_guard *guard; /* who may connect, how many, for how long */
 	const struct cv_ipc_ops *ops;
 	void *userdata;
@@ -61,6 +71,11 @@ on_destroyed(qb_ipcs_connection_t *c)
 {
 	struct cv_ipc_server *s = qb_ipcs_connection_service_context_get(c);
 
+	for (size_t i = 0; i < ELEMENTSOF(s->pending); i++)
+		if (s->pending[i].c == c) {
+			free(s->pending[i].text);
+			s->pending[i] = (struct pending){};
+		}
 	cv_ipc_guard_destroyed(s->guard, c);
 }
 
@@ -300,6 +315,14 @@ do_recheck(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret
 	return text_dup(ret, "rechecking %zu check(s) of VIP '%s'\n", n, req->vip);
 }
 
+/* Answered by on_request itself (the connection's kept answer): never called. */
+static int
+do_continue(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	    size_t len)
+{
+	return -EOPNOTSUPP;
+}
+
 typedef int (*handler_fn)(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
 			  char *err, size_t len);
 
@@ -308,7 +331,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_MOVE] = do_move,       [CV_IPC_STANDBY] = do_standby,
 	[CV_IPC_UNSTANDBY] = do_standby, [CV_IPC_RELOAD] = do_reload,
 	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
-	[CV_IPC_RECHECK] = do_recheck,
+	[CV_IPC_RECHECK] = do_recheck, [CV_IPC_CONTINUE] = do_continue,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */
@@ -354,23 +377,75 @@ take_request(const void *data, size_t size, struct cv_ipc_request *req, char *er
 	return 0;
 }
 
+/* The largest part of an answer one message carries, its NUL included. */
+#define PART_MAX (CV_IPC_MAX_MSG - sizeof(struct cv_ipc_response))
+
 static void
-respond(qb_ipcs_connection_t *c, int32_t id, int r, const char *text)
+send_part(qb_ipcs_connection_t *c, int32_t id, int r, const char *text, size_t n)
 {
 	struct cv_ipc_response h = { .hdr = { .id = id, .error = r } };
-	size_t n = strlen(text) + 1;
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, n } };
+	char nul = '\0';
+	struct iovec iov[3] = { { &h, sizeof(h) }, { (void *)text, n }, { &nul, 1 } };
 	ssize_t sent;
 
-	if (sizeof(h) + n > CV_IPC_MAX_MSG) {
-		respond(c, id, -EMSGSIZE, "the answer is too large for one IPC message");
-		return;
-	}
-	h.hdr.size = (int32_t)(sizeof(h) + n);
-	sent = qb_ipcs_response_sendv(c, iov, 2);
+	h.hdr.size = (int32_t)(sizeof(h) + n + 1);
+	sent = qb_ipcs_response_sendv(c, iov, 3);
 	if (sent < 0)
 		qb_log(LOG_WARNING, "corovipctl client: cannot send the answer: %s, ignoring",
 		       cv_strerror((int)sent));
+}
+
+/* Its next part to c (its end: forgotten). */
+static void
+send_next(struct pending *p, int32_t id)
+{
+	size_t n = CV_MIN(p->len - p->off, PART_MAX - 1);
+	bool more = p->off + n < p->len;
+
+	send_part(p->c, id, more ? CV_IPC_MORE : 0, p->text + p->off, n);
+	p->off += n;
+	if (!more) {
+		free(p->text);
+		*p = (struct pending){};
+	}
+}
+
+/* The answer to c: in one message, or its first part and the rest kept (takes *text). */
+static void
+respond(struct cv_ipc_server *s, qb_ipcs_connection_t *c, int32_t id, int r, char **text,
+	const char *err)
+{
+	const char *t = r < 0 ? err : *text ? *text : "";
+	size_t n = strlen(t);
+	struct pending *p = NULL;
+
+	if (n < PART_MAX) {
+		send_part(c, id, r, t, n);
+		return;
+	}
+	for (size_t i = 0; !p && i < ELEMENTSOF(s->pending); i++)
+		if (!s->pending[i].c || s->pending[i].c == c)
+			p = &s->pending[i];
+	if (!p) { /* cannot happen: one per connection, slots for all */
+		send_part(c, id, -ENOMEM, "no room for a large answer", 26);
+		return;
+	}
+	free(p->text);
+	*p = (struct pending){ .c = c, .text = *text, .len = n };
+	*text = NULL;
+	send_next(p, id);
+}
+
+/* CV_IPC_CONTINUE: the next part of c's answer. */
+static void
+respond_next(struct cv_ipc_server *s, qb_ipcs_connection_t *c, int32_t id)
+{
+	for (size_t i = 0; i < ELEMENTSOF(s->pending); i++)
+		if (s->pending[i].c == c) {
+			send_next(&s->pending[i], id);
+			return;
+		}
+	send_part(c, id, -ENODATA, "no answer to continue", 21);
 }
 
 static int32_t
@@ -385,6 +460,11 @@ on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 
 	memcpy(&hdr, data, sizeof(hdr));
 	r = take_request(data, size, &req, err, sizeof(err));
+	if (r >= 0 && req.hdr.id == CV_IPC_CONTINUE) {
+		respond_next(s, c, hdr.id);
+		cv_ipc_guard_request(s->guard, c);
+		return 0;
+	}
 	if (r >= 0)
 		r = handlers[req.hdr.id](s, &req, &text, err, sizeof(err));
 	if (r < 0 && !err[0])
@@ -392,7 +472,7 @@ on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 	if (r < 0)
 		cv_log_limited(&s->rl_failed, LOG_INFO, "corovipctl command %" PRId32 ": %s",
 			       hdr.id, err);
-	respond(c, hdr.id, r < 0 ? r : 0, r < 0 ? err : text ? text : "");
+	respond(s, c, hdr.id, r < 0 ? r : 0, &text, err);
 	cv_ipc_guard_request(s->guard, c); /* idle again from now */
 	return 0;
 }
@@ -508,6 +588,8 @@ cv_ipc_server_free(struct cv_ipc_server *s)
 	if (s->service)
 		qb_ipcs_destroy(s->service); /* closes its clients, unregisters its fds */
 	cv_ipc_guard_free(s->guard);
+	for (size_t i = 0; i < ELEMENTSOF(s->pending); i++)
+		free(s->pending[i].text);
 	free(s->transitions);
 	free(s);
 	return NULL;

@@ -160,6 +160,16 @@ sleep 5
 bed_wait_until 1000 "every VIP still held" held all >/dev/null || fail "a VIP went while held idle: $BED_LAST"
 [ "$(restarts)" = 0 ] || fail "a daemon was reaped while taking or holding $N VIPs (restarts: $(restarts))"
 echo "ok - held idle 5 s, no daemon reaped"
+# Answers larger than one IPC message (256 KiB) come in parts (ctl/ipc-proto.h CV_IPC_MORE):
+# every VIP is in each, whole.
+ctl1() { bed_exec 1 "$build/ctl/corovipctl" "$@"; }
+js=$(ctl1 status --json) || fail "corovipctl status --json with $N VIPs"
+[ "$(jq '.vips | length' <<<"$js")" = "$N" ] || fail "status --json lists $(jq '.vips | length' <<<"$js") VIPs, not $N"
+st=$(ctl1 status) || fail "corovipctl status with $N VIPs"
+[ "$(grep -c "^VIP 'v" <<<"$st")" = "$N" ] || fail "status lists $(grep -c "^VIP 'v" <<<"$st") VIPs, not $N"
+me=$(ctl1 metrics) || fail "corovipctl metrics with $N VIPs"
+[ "$(grep -c '^corovip_vip_held{' <<<"$me")" = "$N" ] || fail "metrics has $(grep -c '^corovip_vip_held{' <<<"$me") VIPs, not $N"
+echo "ok - corovipctl status, status --json and metrics list all $N VIPs (${#st}, ${#js} and ${#me} bytes)"
 t0=$(bed_now_ms)
 bed_stop 1 corovipd 30000 || fail "corovipd on n1 did not stop"
 bed_wait_until 30000 "n1's VIPs handed off" held all >/dev/null || fail "n1's hand-off: $BED_LAST"
