@@ -56,7 +56,8 @@ vip db {
 }
 EOC
 	chmod 0644 "$BED_DIR/n$i/corovip.conf"
-	bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/n$i/corovip.conf"
+	# supervised as systemd would: a reaper may kill a daemon starved on a loaded machine
+	bed_supervise "$i" corovipd "$build/agent/corovipd" -f -c "$BED_DIR/n$i/corovip.conf"
 done
 bed_watch_start $VIP >/dev/null
 for i in 1 2 3; do bed_wait_until 10000 "n$i's corovipctl" ctl "$i" status >/dev/null || fail "$BED_LAST"; done
