@@ -22,7 +22,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: corovipctl [-h] COMMAND\n"
+	fprintf(f, "Usage: corovipctl [-h|--help] [-V|--version] COMMAND\n"
 		   "\n"
 		   "  status [--json]     who holds what, quorum, the view, last transitions, checks\n"
 		   "  move VIP NODE       hand VIP over to NODE\n"
@@ -151,6 +151,10 @@ main(int argc, char **argv)
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("corovipctl %s (IPC protocol %d)\n", PACKAGE_VERSION, CV_IPC_VERSION);
 		return EXIT_OK;
 	}
 	if (!parse(argc - 1, argv + 1, &req)) {

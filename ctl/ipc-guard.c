@@ -564,6 +564,14 @@ conn_free(struct conn *k)
 	free(k);
 }
 
+uid_t
+cv_ipc_guard_uid(qb_ipcs_connection_t *c)
+{
+	const struct conn *k = qb_ipcs_context_get(c);
+
+	return k ? k->uid : (uid_t)-1;
+}
+
 void
 cv_ipc_guard_destroyed(struct cv_ipc_guard *g, qb_ipcs_connection_t *c)
 {

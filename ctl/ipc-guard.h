@@ -88,3 +88,5 @@ int32_t cv_ipc_guard_accept(struct cv_ipc_guard *g, qb_ipcs_connection_t *c, uid
 void cv_ipc_guard_created(struct cv_ipc_guard *g, qb_ipcs_connection_t *c);
 void cv_ipc_guard_request(struct cv_ipc_guard *g, qb_ipcs_connection_t *c);
 void cv_ipc_guard_destroyed(struct cv_ipc_guard *g, qb_ipcs_connection_t *c);
+/* Who connected c (SO_PEERCRED, at accept); (uid_t)-1 if unknown. */
+uid_t cv_ipc_guard_uid(qb_ipcs_connection_t *c);

@@ -40,6 +40,7 @@ struct cv_ipc_server {
 	struct cv_ipc_transition *transitions; /* by the engine's VIP index */
 	size_t n_transitions;
 	struct cv_ratelimit rl_failed; /* failed commands: anyone in haclient can send many */
+	struct cv_ratelimit rl_audit;  /* audit lines: a burst, then how many were held back */
 };
 
 void
@@ -448,6 +449,30 @@ respond_next(struct cv_ipc_server *s, qb_ipcs_connection_t *c, int32_t id)
 	send_part(c, id, -ENODATA, "no answer to continue", 21);
 }
 
+/*
+ * One line per command that changes something, with who asked and how it
+ * went (issue 17: an admin's audit trail; key=value for log tools). Queries
+ * (status, metrics, who-has) are not logged: a monitor asks them often.
+ */
+static void
+audit(struct cv_ipc_server *s, qb_ipcs_connection_t *c, const struct cv_ipc_request *req, int r,
+      const char *err)
+{
+	static const char *const names[_CV_IPC_CMD_MAX] = {
+		[CV_IPC_MOVE] = "move",		  [CV_IPC_STANDBY] = "standby",
+		[CV_IPC_UNSTANDBY] = "unstandby", [CV_IPC_RELOAD] = "reload",
+		[CV_IPC_RECHECK] = "recheck",
+	};
+	const char *name = names[req->hdr.id];
+
+	if (!name)
+		return;
+	cv_log_limited(&s->rl_audit, LOG_NOTICE, "audit: uid=%ld command=%s%s%s%s%s result=%s%s%s",
+		       (long)cv_ipc_guard_uid(c), name, req->vip[0] ? " vip=" : "", req->vip,
+		       req->node[0] ? " node=" : "", req->node, r < 0 ? "refused" : "ok",
+		       r < 0 ? " why=" : "", r < 0 ? err : "");
+}
+
 static int32_t
 on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 {
@@ -456,10 +481,12 @@ on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 	struct cv_ipc_request req;
 	_cleanup_free_ char *text = NULL;
 	char err[1024] = "";
+	bool req_ok;
 	int r;
 
 	memcpy(&hdr, data, sizeof(hdr));
 	r = take_request(data, size, &req, err, sizeof(err));
+	req_ok = r >= 0;
 	if (r >= 0 && req.hdr.id == CV_IPC_CONTINUE) {
 		respond_next(s, c, hdr.id);
 		cv_ipc_guard_request(s->guard, c);
@@ -469,6 +496,8 @@ on_request(qb_ipcs_connection_t *c, void *data, size_t size)
 		r = handlers[req.hdr.id](s, &req, &text, err, sizeof(err));
 	if (r < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", cv_strerror(r));
+	if (req_ok)
+		audit(s, c, &req, r, err);
 	if (r < 0)
 		cv_log_limited(&s->rl_failed, LOG_INFO, "corovipctl command %" PRId32 ": %s",
 			       hdr.id, err);
@@ -563,6 +592,7 @@ cv_ipc_server_new(qb_loop_t *loop, const struct cv_ipc_ops *ops, void *userdata,
 	s->ops = ops;
 	s->userdata = userdata;
 	s->rl_failed = (struct cv_ratelimit)CV_RATELIMIT_INIT(5000, 10);
+	s->rl_audit = (struct cv_ratelimit)CV_RATELIMIT_INIT(5000, 50);
 	r = cv_ipc_guard_new(loop, &s->guard);
 	if (r < 0)
 		return r;

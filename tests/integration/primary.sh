@@ -11,7 +11,8 @@
 #   3. a split: n2's flag comes back while n3's stays: after the rechecks
 #      nobody holds db (exclusive), and corovipctl status on every node says
 #      why; n3's flag goes: db back on n2 alone;
-#   4. corovipctl recheck of an unknown VIP fails and says so.
+#   4. corovipctl recheck of an unknown VIP fails and says so; each recheck
+#      leaves an audit line (uid, command, VIP, result) in the daemon's log.
 #   tests/integration/primary.sh [BUILD_DIR]     (root)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -117,4 +118,10 @@ echo "ok - the checker never saw db on two nodes ($s)"
 if out=$(ctl 1 recheck nope 2>&1); then fail "recheck of an unknown VIP succeeded: $out"; fi
 [[ "$out" == *"no such VIP 'nope'"* ]] || fail "recheck of an unknown VIP said: $out"
 echo "ok - recheck of an unknown VIP: $out"
+# every command that changes something leaves one audit line: who, what, how it went
+grep -q "audit: uid=0 command=recheck vip=db result=ok" "$BED_DIR/n2/corovipd.out" ||
+	fail "no audit line of n2's recheck"
+grep -q "audit: uid=0 command=recheck vip=nope result=refused why=no such VIP 'nope'" \
+	"$BED_DIR/n1/corovipd.out" || fail "no audit line of n1's refused recheck"
+echo "ok - the audit lines: $(grep -h -m1 'audit:' "$BED_DIR/n1/corovipd.out" | sed 's/^.*audit/audit/')"
 for i in 1 2 3; do bed_stop "$i" corovipd 10000 || fail "corovipd on n$i did not stop"; done
