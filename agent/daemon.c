@@ -27,6 +27,7 @@
 #include "hooks.h"
 #include "loop-timer.h"
 #include "ipc-server.h"
+#include "metrics-http.h"
 #include "l2-backend.h"
 #include "netlink-monitor.h"
 #include "netlink-msg.h"
@@ -75,6 +76,8 @@ struct cv_daemon {
 	qb_loop_timer_handle reconcile_timer;
 	bool reconcile_armed;
 	struct cv_ipc_server *ipc; /* corovipctl */
+	struct cv_metrics_http *metrics; /* cluster.metrics_listen's listener, or NULL */
+	char *metrics_at;		 /* the endpoint it listens on */
 	struct cv_ipc_check *check_status; /* ipc_checks' answer */
 	int exit_code;
 };
@@ -957,6 +960,8 @@ own_interfaces(struct cv_daemon *d, const struct cv_config *old, const struct cv
  * interfaces (own_interfaces); a reaper started later gets the config of
  * then.
  */
+static void serve_metrics(struct cv_daemon *d);
+
 static int
 reload(struct cv_daemon *d, char *msg, size_t len)
 {
@@ -1004,6 +1009,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	qb_log(LOG_NOTICE, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 	if (d->ipc)
 		cv_ipc_server_refresh_group(d->ipc); /* group haclient may have changed too */
+	serve_metrics(d);
 	if (msg)
 		snprintf(msg, len, "reloaded %s: %zu VIPs", d->config_path, cfg->n_vips);
 	return 0;
@@ -1119,6 +1125,38 @@ serve_ipc(struct cv_daemon *d)
 		qb_log(LOG_WARNING, "cannot serve corovipctl: %s, ignoring", cv_strerror(r));
 }
 
+static char *
+render_metrics(void *userdata)
+{
+	struct cv_daemon *d = userdata;
+	char *text = NULL;
+
+	return d->ipc && cv_ipc_server_metrics(d->ipc, &text) == 0 ? text : NULL;
+}
+
+/* The Prometheus listener as the config says (off, or where): a failure is only logged. */
+static void
+serve_metrics(struct cv_daemon *d)
+{
+	const char *at = d->cfg->cluster.metrics_listen;
+	int r;
+
+	if (at && d->metrics_at && strcmp(at, d->metrics_at) == 0)
+		return;
+	d->metrics = cv_metrics_http_free(d->metrics);
+	free(d->metrics_at);
+	d->metrics_at = NULL;
+	if (!at)
+		return;
+	r = cv_metrics_http_new(d->loop, at, render_metrics, d, &d->metrics);
+	if (r < 0) {
+		qb_log(LOG_WARNING, "cannot serve metrics on %s: %s, ignoring", at, cv_strerror(r));
+		return;
+	}
+	d->metrics_at = strdup(at);
+	qb_log(LOG_NOTICE, "serving metrics on http://%s/metrics (no authentication)", at);
+}
+
 /* What the group said over our life, by message type: a storm shows here. */
 static void
 log_cpg_traffic(const struct cv_cpg_stats *st)
@@ -1135,6 +1173,8 @@ log_cpg_traffic(const struct cv_cpg_stats *st)
 static void
 daemon_done(struct cv_daemon *d)
 {
+	d->metrics = cv_metrics_http_free(d->metrics);
+	free(d->metrics_at);
 	d->ipc = cv_ipc_server_free(d->ipc);
 	d->checks = cv_checks_free(d->checks);
 	free(d->check_status);
@@ -1249,6 +1289,7 @@ daemon_init(struct cv_daemon *d)
 		       cv_strerror(r));
 	watch_conflicts(d);
 	serve_ipc(d);
+	serve_metrics(d);
 	look_up_script_user(d, d->cfg);
 	start_checks(d);
 	start_hooks(d);

@@ -45,6 +45,8 @@ static const struct cv_conf_key cluster_keys[] = {
 	KEY(struct cv_cluster_conf, "script_user", script_user, CV_T_NAME, .max = 32, .def = "nobody"),
 	/* Per node: the hooks run here (agent/hooks.c). */
 	KEY(struct cv_cluster_conf, "notify", notify, CV_T_COMMAND, .max = 1024),
+	/* this node's Prometheus listener (issue 17): off unless set */
+	KEY(struct cv_cluster_conf, "metrics_listen", metrics_listen, CV_T_ENDPOINT, .max = 64),
 	KEY(struct cv_cluster_conf, "notify_timeout", notify_timeout_ms, CV_T_DURATION, .min = MS(100),
 	    .max = MIN(10), .def = "10s"),
 };

@@ -89,6 +89,7 @@ struct cv_cluster_conf {
 	bool two_node_unsafe;
 	uint32_t preempt_delay_ms; /* a node back in the view takes no preferred VIP from its holder before */
 	char *script_user;	 /* whom exec checks and notify hooks run as */
+	char *metrics_listen;	 /* "ADDR:PORT" of the Prometheus listener, or NULL: off */
 	char *notify;		 /* cluster-wide hook: command line, or NULL */
 	uint32_t notify_timeout_ms; /* a hook still running then is killed */
 };

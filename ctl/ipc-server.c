@@ -143,6 +143,14 @@ do_metrics(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret
 	return cv_ipc_status_metrics(&r, ret);
 }
 
+int
+cv_ipc_server_metrics(struct cv_ipc_server *s, char **ret)
+{
+	struct cv_ipc_report r = report(s);
+
+	return cv_ipc_status_metrics(&r, ret);
+}
+
 static const struct cv_engine *
 connected_engine(const struct cv_ipc_server *s, char *err, size_t len)
 {

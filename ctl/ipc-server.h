@@ -55,5 +55,8 @@ void cv_ipc_server_refresh_group(struct cv_ipc_server *s);
 /* A reload is about to give VIPs next's indexes: move the transitions kept. */
 void cv_ipc_server_remap(struct cv_ipc_server *s, const struct cv_config *next);
 
+/* The metrics text, as corovipctl metrics gets it (the HTTP listener's answer). */
+int cv_ipc_server_metrics(struct cv_ipc_server *s, char **ret);
+
 /* Remember the transitions among a step's actions (status, metrics). NULL s: no-op. */
 void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);

@@ -503,6 +503,8 @@ cv_ipc_status_metrics(const struct cv_ipc_report *r, char **ret)
 {
 	_cleanup_(cv_strbuf_done) struct cv_strbuf b = {};
 
+	metric_head(&b, "corovip_build_info", "gauge", "Always 1; the version in its label.");
+	cv_strbuf_printf(&b, "corovip_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	metric_head(&b, "corovip_up", "gauge", "1 if the daemon is connected to corosync.");
 	cv_strbuf_printf(&b, "corovip_up %d\n", r->engine != NULL);
 	if (r->engine) {

@@ -16,7 +16,7 @@ rules='core|core|
 quorum|core|qb corosync
 backend|core|qb
 l2|core backend|qb libmnl
-ctl|core quorum backend/backend.h|qb json-c
+ctl|core quorum backend/backend.h|qb json-c microhttpd.h
 checks|core agent/loop-timer.h cloud/http.h|qb libpq-fe.h
 cloud|core backend agent/loop-timer.h|qb curl json-c libxml yaml.h
 agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h

@@ -11,6 +11,8 @@
 #   3. a split: n2's flag comes back while n3's stays: after the rechecks
 #      nobody holds db (exclusive), and corovipctl status on every node says
 #      why; n3's flag goes: db back on n2 alone;
+#   5. metrics_listen: GET /metrics over HTTP inside a node says it holds db,
+#      and promtool check metrics passes on it; other paths 404, POST 405;
 #   4. corovipctl recheck of an unknown VIP fails and says so; each recheck
 #      leaves an audit line (uid, command, VIP, result) in the daemon's log.
 #   tests/integration/primary.sh [BUILD_DIR]     (root)
@@ -41,6 +43,7 @@ for i in 1 2 3; do
 	cat >"$BED_DIR/n$i/corovip.conf" <<EOC
 cluster {
 	script_user: nobody
+	metrics_listen: 127.0.0.1:9464
 }
 check pg-primary {
 	exec: /usr/bin/test -e $flags/primary-n$i
@@ -113,6 +116,18 @@ echo "ok - n3 no longer primary: db on n2"
 s=$(bed_watch_stop)
 [ "$(bed_field multi "$s")" = 0 ] || fail "db on two nodes at once: $s"
 echo "ok - the checker never saw db on two nodes ($s)"
+
+# 5. the Prometheus listener (metrics_listen), inside each node
+for t in curl promtool; do command -v $t >/dev/null || fail "needs $t (tests/install-deps)"; done
+body=$(bed_exec 2 curl -sS --max-time 5 http://127.0.0.1:9464/metrics) || fail "GET /metrics on n2"
+grep -q '^corovip_vip_held{vip="db"} 1$' <<<"$body" || fail "n2's metrics do not say it holds db: $body"
+grep -q '^corovip_build_info{version="' <<<"$body" || fail "no corovip_build_info"
+lint=$(promtool check metrics <<<"$body" 2>&1) || fail "promtool check metrics: $lint"
+code=$(bed_exec 2 curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9464/other) || true
+[ "$code" = 404 ] || fail "GET /other answered $code, not 404"
+code=$(bed_exec 2 curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST http://127.0.0.1:9464/metrics) || true
+[ "$code" = 405 ] || fail "POST /metrics answered $code, not 405"
+echo "ok - GET http://127.0.0.1:9464/metrics on n2: $(wc -l <<<"$body") lines, promtool check metrics passes; other paths 404, POST 405"
 
 # 4. an unknown VIP
 if out=$(ctl 1 recheck nope 2>&1); then fail "recheck of an unknown VIP succeeded: $out"; fi
