@@ -17,6 +17,8 @@
  * A move is one-shot: it ends (a tombstone: target 0, stamp kept, so an older
  * copy cannot bring it back) when its target's STATE says it holds the VIP,
  * or when its target leaves the totem ring.
+ *
+ * Our preempt delay is said in our STATE likewise (end of file).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -254,4 +256,40 @@ cv_engine_end_moves_of_gone(struct cv_engine *e)
 			e->placement_dirty = true;
 		}
 	}
+}
+
+/* ---- our preempt delay: said in our STATE, as the standby table is ---- */
+
+/*
+ * In our preempt delay: back in a quorate view (fresh_until: the first
+ * after our start or our return) less than preempt_delay ago. Said in our
+ * STATE, so that every member places with the same flags (determinism):
+ * when it ends we send our STATE again (engine.c).
+ */
+bool
+cv_engine_preempt_held(const struct cv_engine *e)
+{
+	uint32_t d = e->cfg->cluster.preempt_delay_ms;
+
+	return d && (e->fresh_until == 0 || e->now < e->fresh_until + d);
+}
+
+/* Our preempt delay ended (or began) since our last STATE: say so, placement follows it. */
+void
+cv_engine_preempt_tick(struct cv_engine *e)
+{
+	if (cv_engine_preempt_held(e) != e->sent_preempt_hold)
+		e->state_due = true;
+}
+
+/*
+ * When our preempt delay ends, to wake then (NEVER: not in it, not back yet,
+ * or over: then our next STATE says so, whenever we may send one).
+ */
+uint64_t
+cv_engine_preempt_due(const struct cv_engine *e)
+{
+	uint64_t end = e->fresh_until + e->cfg->cluster.preempt_delay_ms;
+
+	return e->sent_preempt_hold && e->fresh_until && end > e->now ? end : NEVER;
 }

@@ -370,7 +370,7 @@ void cv_engine_orphans_free(struct cv_engine *e);
 uint64_t cv_engine_orphan_epoch(const struct cv_engine *e, size_t k);
 const struct cv_vip_conf *cv_engine_orphan_conf(const struct cv_engine *e, size_t k);
 
-/* engine-admin.c: corovipctl moves and standby, as cluster state */
+/* engine-admin.c: corovipctl moves and standby, as cluster state; our preempt delay */
 int cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node);
 int cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby);
 void cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_move *m);
@@ -381,6 +381,10 @@ void cv_engine_fill_admin(const struct cv_engine *e, struct cv_proto_state *s);
 /* The totem ring lost a move's target: the move ends (at the same point everywhere). */
 void cv_engine_end_moves_of_gone(struct cv_engine *e);
 bool cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid);
+/* Our preempt delay, said in our STATE (placement follows each member's). */
+bool cv_engine_preempt_held(const struct cv_engine *e);
+void cv_engine_preempt_tick(struct cv_engine *e);
+uint64_t cv_engine_preempt_due(const struct cv_engine *e);
 
 /* engine-place.c */
 int cv_engine_place(struct cv_engine *e);
@@ -398,15 +402,12 @@ void cv_engine_ask_word(struct cv_engine *e, size_t i);
 bool cv_engine_seasoned(const struct cv_engine *e);
 /* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */
 bool cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p);
-bool cv_engine_preempt_held(const struct cv_engine *e);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);
 /* Our own lease's length: the shortest L we know of (ours, any member's STATE). */
 uint32_t cv_engine_own_lease_ms(const struct cv_engine *e);
 /* A lease shorter than the one we have: it ends by our last heartbeat's send + l. */
 void cv_engine_clamp_lease(struct cv_engine *e, uint32_t l);
-void cv_engine_preempt_tick(struct cv_engine *e);
-uint64_t cv_engine_preempt_due(const struct cv_engine *e);
 
 /* engine-late.c: a step that came over H after its timer was due (we were stopped). */
 void cv_engine_note_late(struct cv_engine *e);

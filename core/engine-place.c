@@ -64,9 +64,12 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 
 /*
  * The members whose word on their health is current: in the view, their
- * daemon's STATE of this exchange in, not silent. An exclusive VIP counts
+ * daemon's STATE of this exchange in, not excluded. An exclusive VIP counts
  * who passes its checks among them, standby or not (a second primary is a
- * split wherever it runs), never from what a node gone said last.
+ * split wherever it runs), never from what a node gone said last. One we
+ * judge silent counts as it said last: its daemon is frozen, its database
+ * may still be a primary, and each member judges silence at its own time
+ * (advY-split-frozen-primary).
  */
 static uint64_t
 heard_now(const struct cv_engine *e)
@@ -76,10 +79,22 @@ heard_now(const struct cv_engine *e)
 	for (size_t s = 0; s < e->n_peers; s++) {
 		const struct peer *p = &e->peers[s];
 
-		if (p->in_view && daemon_present(p) && p->state_fresh && !p->silent && !p->excluded)
+		if (p->in_view && daemon_present(p) && p->state_fresh && !p->excluded)
 			mask |= BIT(s);
 	}
 	return mask;
+}
+
+/*
+ * Exclusive VIP i: the members heard now whose checks of it pass, whatever
+ * their definition of it (a rolling reload of its keys: a second primary on
+ * a node whose reload runs ahead or behind is one still; one whose
+ * definition is not exclusive says HEALTHY; advY-split-rolling-reload).
+ */
+static uint64_t
+passers(const struct cv_engine *e, size_t i)
+{
+	return (e->vips[i].healthy | e->vips[i].passes) & heard_now(e);
 }
 
 static uint32_t
@@ -227,7 +242,7 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i) & heard_now(e),
 		.fallback = lost ? 0 : v->fallback & agreeing_nodes(e, i),
 		.exclusive = vc->exclusive,
-		.passing = lost ? 0 : v->passes & agreeing_nodes(e, i) & heard_now(e),
+		.passing = lost ? 0 : passers(e, i),
 	};
 }
 
@@ -319,9 +334,7 @@ place_one(struct cv_engine *e, size_t i, enum cv_place_reason why, uint32_t owne
 		    (!p->in_view || (!daemon_present(p) && !p->daemon_died_alone)))
 			v->blockers |= BIT(s);
 	}
-	v->split_passing = why != CV_PLACE_SPLIT ? 0
-			   : v->split_passing |
-				 ((v->healthy | v->passes) & agreeing_nodes(e, i) & heard_now(e));
+	v->split_passing = why != CV_PLACE_SPLIT ? 0 : v->split_passing | passers(e, i);
 	v->place_reason = (uint8_t)why;
 	set_owner(e, v, owner);
 }
@@ -683,40 +696,6 @@ ignorant_until(const struct cv_engine *e, size_t i)
 			until = CV_MAX(until, unheard_gone_end(e, p));
 	}
 	return until;
-}
-
-/*
- * In our preempt delay: back in a quorate view (fresh_until: the first
- * after our start or our return) less than preempt_delay ago. Said in our
- * STATE, so that every member places with the same flags (determinism):
- * when it ends we send our STATE again (engine.c).
- */
-bool
-cv_engine_preempt_held(const struct cv_engine *e)
-{
-	uint32_t d = e->cfg->cluster.preempt_delay_ms;
-
-	return d && (e->fresh_until == 0 || e->now < e->fresh_until + d);
-}
-
-/* Our preempt delay ended (or began) since our last STATE: say so, placement follows it. */
-void
-cv_engine_preempt_tick(struct cv_engine *e)
-{
-	if (cv_engine_preempt_held(e) != e->sent_preempt_hold)
-		e->state_due = true;
-}
-
-/*
- * When our preempt delay ends, to wake then (NEVER: not in it, not back yet,
- * or over: then our next STATE says so, whenever we may send one).
- */
-uint64_t
-cv_engine_preempt_due(const struct cv_engine *e)
-{
-	uint64_t end = e->fresh_until + e->cfg->cluster.preempt_delay_ms;
-
-	return e->sent_preempt_hold && e->fresh_until && end > e->now ? end : NEVER;
 }
 
 uint32_t

@@ -41,7 +41,7 @@ struct cv_place_vip {
 	 * candidate (a split database must not get the clients' writes on two
 	 * servers). */
 	bool exclusive;
-	uint64_t passing; /* bit i set: nodes[i] passes its checks, healthy or not */
+	uint64_t passing; /* bit i: nodes[i] passes its checks (healthy or not, any definition) */
 };
 
 struct cv_placement_input {

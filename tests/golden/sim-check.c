@@ -450,34 +450,77 @@ hosts_held_in(const struct sim *s, const struct regvip *rv, uint64_t mask)
 enum duty { MAY_HOLD, MUST_HOLD, MUST_NOT_HOLD };
 
 /*
+ * Does a daemon of partition part still count what frozen node i said
+ * last? Not once an exchange began after the freeze (a new ring, a STATE
+ * with RESEND, or a process of i joining a daemon's view: a daemon started
+ * since never heard it): it ends with i's SILENT, without i's STATE (rule
+ * 7), and an exclusive VIP's split counts only the members whose STATE of
+ * this exchange is in (docs/safety.md, exceptions;
+ * advY-split-frozen-primary-excluded).
+ */
+static bool
+frozen_word_stands(const struct sim *s, uint64_t part, uint32_t i)
+{
+	uint64_t frozen_at = s->nodes[i].d.frozen_at;
+	const struct ring *r = s->nodes[i].ring;
+
+	if (r && r->formed && r->form_at > frozen_at)
+		return false;
+
+	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
+		const struct daemon *d = &s->nodes[j].d;
+
+		if (j != i && (part & BIT(j)) && d->state == PROC_RUNNING &&
+		    (d->asked_at[i] > frozen_at || d->saw_join_at[i] > frozen_at))
+			return false;
+	}
+	return true;
+}
+
+/*
  * What the partition (ring mask part) owes vc, by the model: a holder when
  * an eligible node of it passes vc's checks, or else one passes its
  * fallback checks; none for an exclusive VIP that more than one node of it
  * passes (issue 16: a split database; docs/safety.md's exceptions to
- * invariant 3). A node whose daemon is frozen counts as it said last. One
- * whose add failed counts as not passing (its HEALTHY flag says so, until a
- * reload): neither a candidate nor a second primary.
+ * invariant 3). A node whose daemon is frozen counts as it said last, until
+ * an exchange began after its freeze (frozen_word_stands). One whose add
+ * failed counts as not passing (its HEALTHY flag says so, until a reload):
+ * neither a candidate nor a second primary.
  */
 static enum duty
 duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct cv_vip_conf *vc)
 {
 	bool healthy = false, fallback = false;
-	unsigned passing = 0;
+	unsigned passing = 0, exclusive = 0, defined = 0;
 
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 		const struct node *n = &s->nodes[j];
 		bool candidate = (elig & BIT(j)) && sim_config_same_vip(n->d.cfg, s->ref, vc);
+		const struct cv_vip_conf *own;
 
 		if (!(part & BIT(j)) || n->crashed ||
-		    (n->d.state != PROC_RUNNING && n->d.state != PROC_FROZEN))
+		    (n->d.state != PROC_RUNNING && n->d.state != PROC_FROZEN) ||
+		    (n->d.state == PROC_FROZEN && !frozen_word_stands(s, part, j)))
 			continue;
+		/* a daemon stopping says it passes no more: the others give the
+		 * VIP on at that STATE, not at its leave (engine-health.c
+		 * cv_engine_says_passes; advY-split-stopping-primary) */
+		if (n->d.stopping)
+			continue;
+		own = cv_config_find_vip(n->d.cfg, vc->head.name);
+		defined += own != NULL;
+		exclusive += own && own->exclusive;
 		/* a second primary is one whatever its add or link (CV_PROTO_VIP_PASSES) */
 		passing += checks_pass(n, &vc->check);
 		healthy |= candidate && passes(n, id, vc, &vc->check);
 		fallback |= candidate && vc->fallback_check.n && passes(n, id, vc, &vc->fallback_check);
 	}
-	if (vc->exclusive && passing > 1)
-		return MUST_NOT_HOLD;
+	/* A rolling reload that turns exclusive on or off: placement follows
+	 * the definition most members have (docs/safety.md, STATE), which
+	 * the reference (the old one until every node has the new) may not
+	 * be: either is right while two pass. */
+	if (passing > 1 && exclusive)
+		return exclusive == defined ? MUST_NOT_HOLD : MAY_HOLD;
 	return healthy || fallback ? MUST_HOLD : MAY_HOLD;
 }
 
