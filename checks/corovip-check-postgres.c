@@ -4,7 +4,8 @@
  * standby? A health check program (issue 16), run by an exec check as
  * cluster.script_user: with script_user postgres it logs in by peer
  * authentication over the local socket, with any other user by a
- * monitoring role (pg_hba, ~/.pgpass or PGPASSFILE). corovipd does not
+ * monitoring role, a member of pg_monitor (pg_hba, a passfile named in
+ * CONNINFO, ~/.pgpass or PGPASSFILE). corovipd does not
  * promote anything: the database's own tooling does, and this tells
  * corovipd where the primary is now.
  *

@@ -62,6 +62,7 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_PORT=5432
 PG_REPL_PASS=${PG_REPL_PASS:-cvrepl}
 PG_APP_PASS=${PG_APP_PASS:-cvapp}
+PG_MON_PASS=${PG_MON_PASS:-cvmon}
 PG_NODES=""
 
 # pg_missing: print what the bed needs and lacks; false when nothing is.
@@ -152,7 +153,9 @@ pg__conf() {
 
 pg__hba() {
 	cat <<-EOF
-		# tests/postgres/pgbed.sh: local users by peer, the bed's network by password
+		# tests/postgres/pgbed.sh: local users by peer, the bed's network by password;
+		# the check's monitoring role (README) by password over the local socket
+		local   postgres     corovip_monitor               scram-sha-256
 		local   all          all                           peer
 		host    replication  replicator  192.0.2.0/24      scram-sha-256
 		host    corovip      corovip     192.0.2.0/24      scram-sha-256
@@ -265,7 +268,8 @@ pg_wait_streaming() { bed_wait_until "$2" "node $1: its WAL receiver to stream" 
 # pg_setup_primary ID: the roles, the client's database and table.
 pg_setup_primary() {
 	pg_sql "$1" "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$PG_REPL_PASS';
-		CREATE ROLE corovip WITH LOGIN PASSWORD '$PG_APP_PASS';" >/dev/null &&
+		CREATE ROLE corovip WITH LOGIN PASSWORD '$PG_APP_PASS';
+		CREATE ROLE corovip_monitor WITH LOGIN PASSWORD '$PG_MON_PASS' IN ROLE pg_monitor;" >/dev/null &&
 		pg_sql "$1" "CREATE DATABASE corovip OWNER corovip" >/dev/null &&
 		pg_sql "$1" "SET ROLE corovip;
 		CREATE TABLE corovip_writes (seq bigint NOT NULL, node text NOT NULL,

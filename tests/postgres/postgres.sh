@@ -193,6 +193,24 @@ for i in 1 2 3; do bed_wait_until 10000 "n$i's corovipctl" ctl "$i" status >/dev
 bed_wait_until "$MOVE_MS" "db-rw on n1 (the primary)" held_by $RW n1 || fail "$BED_LAST"
 bed_wait_until "$MOVE_MS" "db-ro on n2 (the standby)" held_by $RO n2 || fail "$BED_LAST"
 ok "db-rw on the primary n1, db-ro on the standby n2"
+# The other way the check logs in (README): a monitoring role with no
+# privileges, its password in a file only the script user reads, here nobody.
+bed_temp_dir mon_dir corovip-pgmon
+chmod 0755 "$mon_dir"
+mon_pass=$mon_dir/monitor.pgpass
+printf '*:*:*:corovip_monitor:%s\n' "$PG_MON_PASS" >"$mon_pass"
+chown nobody "$mon_pass"
+chmod 0600 "$mon_pass"
+mon="host=/run/postgresql user=corovip_monitor dbname=postgres passfile=$mon_pass"
+for role_node in primary:1 standby:2; do
+	out=$(bed_exec "${role_node#*:}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$build/checks/corovip-check-postgres" --role "${role_node%:*}" "$mon") ||
+		fail "the check as nobody with the monitoring role on n${role_node#*:}: $out"
+done
+out=$(bed_exec 2 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$build/checks/corovip-check-postgres" --role primary "$mon") &&
+	fail "the monitoring role's check called the standby n2 the primary: $out"
+ok "the check as nobody with the monitoring role (a password file only it reads): n1 primary, n2 standby, n2 not primary ($out)"
 # the oracle: straight at the standby's own address, every write is refused
 # as read-only and every sample is in recovery, both naming n2
 out=$(ip netns exec "$(bed_ns c)" "$PG_WRITER" -m write -N 3 -i 0 -r 0 "$(pg_conninfo "$(bed_ip 2)")")
