@@ -1192,7 +1192,9 @@ daemon_done(struct cv_daemon *d)
 	if (d->exec)
 		cv_l2_reconcile(l2(d), &d->owned, NULL, NULL, NULL); /* nothing left behind */
 	cv_executor_free(d->exec);
-	cv_cpg_free(d->cpg); /* after the executor, which borrows it */
+	if (d->cpg)
+		log_cpg_traffic(cv_cpg_stats(d->cpg));
+	d->cpg = cv_cpg_free(d->cpg); /* after the executor, which borrows it */
 	if (d->mon)
 		qb_loop_poll_del(d->loop, cv_nl_monitor_fd(d->mon));
 	cv_nl_monitor_free(d->mon);
@@ -1210,8 +1212,6 @@ daemon_done(struct cv_daemon *d)
 		qb_loop_timer_del(d->loop, d->reaper_timer);
 	qb_log(LOG_INFO, "longest time between two beats of the loop: %u ms",
 	       cv_reaper_take_max_gap_ms());
-	if (d->cpg)
-		log_cpg_traffic(cv_cpg_stats(d->cpg));
 	cv_reaper_quit(); /* a clean stop: the reaper just goes */
 	if (d->reaper_gone)
 		while (waitpid(d->reaper_gone, NULL, 0) < 0 && errno == EINTR)
