@@ -490,7 +490,7 @@ frozen_word_stands(const struct sim *s, uint64_t part, uint32_t i)
 static enum duty
 duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct cv_vip_conf *vc)
 {
-	bool healthy = false, fallback = false;
+	bool healthy = false, fallback = false, unsure = false;
 	unsigned passing = 0, exclusive = 0, defined = 0;
 
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
@@ -507,6 +507,11 @@ duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct 
 		 * cv_engine_says_passes; advY-split-stopping-primary) */
 		if (n->d.stopping)
 			continue;
+		/* a daemon frozen before its check changed said the old value,
+		 * which the model no longer has: no duty either way
+		 * (prop seed 86154: a switchover during a freeze) */
+		for (size_t k = 0; n->d.state == PROC_FROZEN && k < vc->check.n; k++)
+			unsure |= proc_health_changed_since(n, vc->check.names[k], n->d.frozen_at);
 		own = cv_config_find_vip(n->d.cfg, vc->head.name);
 		defined += own != NULL;
 		exclusive += own && own->exclusive;
@@ -519,6 +524,8 @@ duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct 
 	 * the definition most members have (docs/safety.md, STATE), which
 	 * the reference (the old one until every node has the new) may not
 	 * be: either is right while two pass. */
+	if (unsure && exclusive)
+		return MAY_HOLD;
 	if (passing > 1 && exclusive)
 		return exclusive == defined ? MUST_NOT_HOLD : MAY_HOLD;
 	return healthy || fallback ? MUST_HOLD : MAY_HOLD;

@@ -151,6 +151,7 @@ struct addr {
 struct health {
 	char *check;
 	bool healthy;
+	uint64_t changed_at; /* checks: when it last changed (a frozen daemon said the old) */
 };
 
 struct node {
@@ -358,6 +359,8 @@ void proc_start(struct sim *s, struct node *n);
 bool proc_start_prepare(struct sim *s, struct node *n);
 void proc_start_feed(struct sim *s, struct node *n);
 bool proc_healthy(const struct node *n, const char *check);
+/* Whether check changed on n after t (what a daemon frozen at t said is the old value). */
+bool proc_health_changed_since(const struct node *n, const char *check, uint64_t t);
 bool proc_link_up(const struct node *n, const char *interface);
 
 /* sim-reaper.c */

@@ -40,6 +40,15 @@ proc_healthy(const struct node *n, const char *check)
 }
 
 bool
+proc_health_changed_since(const struct node *n, const char *check, uint64_t t)
+{
+	for (size_t i = 0; i < n->n_health; i++)
+		if (strcmp(n->health[i].check, check) == 0)
+			return n->health[i].changed_at > t;
+	return false;
+}
+
+bool
 proc_link_up(const struct node *n, const char *interface)
 {
 	return !interface || lookup(n->links, n->n_links, interface);
@@ -60,9 +69,14 @@ set_flag(struct health **v, size_t *n, const char *name, bool flag)
 }
 
 static void
-set_health(struct node *n, const char *check, bool healthy)
+set_health(struct node *n, const char *check, bool healthy, uint64_t now)
 {
+	bool was = proc_healthy(n, check);
+
 	set_flag(&n->health, &n->n_health, check, healthy);
+	for (size_t i = 0; was != healthy && i < n->n_health; i++)
+		if (strcmp(n->health[i].check, check) == 0)
+			n->health[i].changed_at = now;
 }
 
 /* What the daemon's netlink monitor would report. */
@@ -607,7 +621,7 @@ node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 		}
 		break;
 	case SIM_HEALTH:
-		set_health(n, c->check, c->flag);
+		set_health(n, c->check, c->flag, s->now);
 		if (n->d.state != PROC_DEAD)
 			feed_health(s, n, c->check);
 		break;
