@@ -125,7 +125,7 @@ s_daemon_and_reaper_kill() {
 	pkill -KILL -x corovipd-reaper --ns "$(bed__anchor_pid "$h")" --nslist net 2>/dev/null || true
 	[ -z "$r" ] || kill -KILL "$r" 2>/dev/null || true
 	bed_kill "$h" corovipd
-	bed_wait_until 8000 "a new holder after the kernel lease" holder_is "not:$H"
+	bed_wait_until 15000 "a new holder after the kernel lease" holder_is "not:$H"
 }
 s_holder_corosync_kill() { bed_corosync_kill "$h"; bed_wait_until 5000 "a new holder" holder_is "not:$H"; }
 # corosync comes back: the same daemon reconnects (its timer) and rejoins.
