@@ -248,26 +248,6 @@ patroni_kill() {
 }
 
 # ---- the logs ----
-acks() { grep -c " OK seq=[0-9]* node=$1 " "$BED_DIR/writer.log" 2>/dev/null || true; }
-acks_more() {
-	local n
-	n=$(acks "$1")
-	BED_LAST="$n writes acknowledged on $1 (wanted > $2); last: $(tail -1 "$BED_DIR/writer.log")"
-	[ "$n" -gt "$2" ]
-}
-wait_acks() {
-	local base
-	base=$(acks "$1")
-	bed_wait_until "$2" "the writer's writes on $1" acks_more "$1" $((base + ${3:-5}))
-}
-switches() { grep -c ' SWITCH ' "$BED_DIR/writer.log" 2>/dev/null || true; }
-switched() {
-	local n
-	n=$(switches)
-	BED_LAST="last: $(tail -1 "$BED_DIR/writer.log")"
-	[ "$n" -gt "$1" ]
-}
-switch_line() { grep ' SWITCH ' "$BED_DIR/writer.log" | sed -n "$(($1 + 1))p"; }
 # first_ok NODE T_MS: epoch ms of the writer's first ack on NODE after T.
 first_ok() {
 	awk -v n="node=$1" -v t="$2" '$3 == "OK" && $5 == n && $2 * 1000 >= t { printf "%d\n", $2 * 1000; exit }' "$BED_DIR/writer.log"

@@ -359,3 +359,28 @@ pg_logs_tail() {
 		tail -"${1:-20}" "$BED_DIR/n$i/postgres.out" 2>/dev/null
 	done
 }
+
+# ---- the client's writer log ($BED_DIR/writer.log, tests/tools/pgwriter.c) ----
+# acks NODE: writes acknowledged on NODE; wait_acks NODE MS [N]: until N (5)
+# more than now; switches / switched N: SWITCH lines, more than N;
+# switch_line N: the (N+1)th (from=A to=B gap_ms=...).
+acks() { grep -c " OK seq=[0-9]* node=$1 " "$BED_DIR/writer.log" 2>/dev/null || true; }
+acks_more() {
+	local n
+	n=$(acks "$1")
+	BED_LAST="$n writes acknowledged on $1 (wanted > $2); last: $(tail -1 "$BED_DIR/writer.log")"
+	[ "$n" -gt "$2" ]
+}
+wait_acks() {
+	local base
+	base=$(acks "$1")
+	bed_wait_until "$2" "the writer's writes on $1" acks_more "$1" $((base + ${3:-5}))
+}
+switches() { grep -c ' SWITCH ' "$BED_DIR/writer.log" 2>/dev/null || true; }
+switched() {
+	local n
+	n=$(switches)
+	BED_LAST="last: $(tail -1 "$BED_DIR/writer.log")"
+	[ "$n" -gt "$1" ]
+}
+switch_line() { grep ' SWITCH ' "$BED_DIR/writer.log" | sed -n "$(($1 + 1))p"; }

@@ -94,28 +94,6 @@ held_by() {
 
 # ---- the writer's log ----
 # acks NODE: acknowledged writes on NODE so far.
-acks() { grep -c " OK seq=[0-9]* node=$1 " "$BED_DIR/writer.log" 2>/dev/null || true; }
-acks_more() {
-	local n
-	n=$(acks "$1")
-	BED_LAST="$n writes acknowledged on $1 (wanted > $2); last: $(tail -1 "$BED_DIR/writer.log")"
-	[ "$n" -gt "$2" ]
-}
-# wait_acks NODE MS [N]: until the writer has N (5) more acks on NODE than now.
-wait_acks() {
-	local base
-	base=$(acks "$1")
-	bed_wait_until "$2" "the writer's writes on $1" acks_more "$1" $((base + ${3:-5}))
-}
-switches() { grep -c ' SWITCH ' "$BED_DIR/writer.log" 2>/dev/null || true; }
-switched() {
-	local n
-	n=$(switches)
-	BED_LAST="last: $(tail -1 "$BED_DIR/writer.log")"
-	[ "$n" -gt "$1" ]
-}
-# switch_line N: the writer's (N+1)th SWITCH line (from=A to=B gap_ms=...).
-switch_line() { grep ' SWITCH ' "$BED_DIR/writer.log" | sed -n "$(($1 + 1))p"; }
 # outage_since T_MS: the writer's longest time without an acknowledged write
 # from its last ack before T (epoch ms) to its latest: "GAP_MS FROM TO"
 # (the nodes of the acks around it).
