@@ -420,10 +420,11 @@ on_link(struct cv_daemon *d, const struct cv_nl_monitor_event *ev)
 /* ---- health checks (checks/): their changes go to the engine ---- */
 
 static void
-check_changed(void *userdata, const char *check, bool healthy)
+check_changed(void *userdata, const struct cv_check_outcome *v, size_t n)
 {
 	sink(userdata, &(struct cv_event){ .type = CV_EV_HEALTH,
-					   .health = { .check = check, .healthy = healthy } });
+					   .health = { .check = v[0].check, .healthy = v[0].healthy,
+						       .more = v + 1, .n_more = n - 1 } });
 }
 
 static bool
@@ -1092,11 +1093,11 @@ ipc_admin(void *userdata, const struct cv_event *ev, const char **ret_refused)
 }
 
 static int
-ipc_recheck(void *userdata, const char *check)
+ipc_recheck(void *userdata, const char *const *names, size_t n, size_t *ret_missing)
 {
 	struct cv_daemon *d = userdata;
 
-	return cv_checks_recheck(d->checks, check);
+	return cv_checks_recheck(d->checks, names, n, ret_missing);
 }
 
 static int

@@ -30,8 +30,9 @@ struct check {
 	struct cv_http_transfer *http;
 	time_t since;		    /* wall clock of the last reported change (status) */
 	/* A recheck was asked (cv_checks_recheck): the next run's outcome counts
-	 * as it is; rerun: one was under way then, its outcome is from before. */
-	bool forced, rerun;
+	 * as it is; rerun: one was under way then, its outcome is from before;
+	 * held: that outcome is in (held_passed), waiting for the others. */
+	bool forced, rerun, held, held_passed;
 	uint64_t runs;
 	char last[256];		    /* the last run's outcome, for status */
 };
@@ -41,6 +42,7 @@ struct cv_checks {
 	struct check **v; /* pointers: timers hold them across a switch */
 	size_t n;
 	struct cv_http *http; /* the http checks' client, made at the first http run */
+	size_t forced;	      /* rechecks whose outcome is not in yet */
 };
 
 static uint64_t
@@ -60,15 +62,50 @@ arm_hold(struct check *k)
 		cv_loop_timer_cancel(k->hold);
 }
 
+/* k's state changed: logged, and its outcome for the engine put in *ret. */
 static void
-report(struct check *k)
+changed(struct check *k, struct cv_check_outcome *ret)
 {
 	bool ok = cv_health_ok(&k->health);
 
 	k->since = time(NULL);
 	qb_log(LOG_NOTICE, "check '%s' (%s) %s", k->conf->head.name, cv_check_kind(k->conf),
 	       ok ? "passes" : "fails");
-	k->owner->env.changed(k->owner->env.userdata, k->conf->head.name, ok);
+	*ret = (struct cv_check_outcome){ .check = k->conf->head.name, .healthy = ok };
+}
+
+static void
+report(struct check *k)
+{
+	struct cv_check_outcome o;
+
+	changed(k, &o);
+	k->owner->env.changed(k->owner->env.userdata, &o, 1);
+}
+
+/* The last recheck's outcome is in: every held one is taken, the changes told at once. */
+static void
+apply_held(struct cv_checks *c)
+{
+	_cleanup_free_ struct cv_check_outcome *v = calloc(c->n ? c->n : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct check *k = c->v[i];
+
+		if (!k || !k->held)
+			continue;
+		k->held = false;
+		if (cv_health_force(&k->health, k->held_passed, now_ms())) {
+			if (v)
+				changed(k, &v[n++]);
+			else /* no memory for the batch: one at a time, as before */
+				report(k);
+		}
+		arm_hold(k);
+	}
+	if (n)
+		c->env.changed(c->env.userdata, v, n);
 }
 
 static void run(struct check *k);
@@ -88,9 +125,15 @@ outcome(struct check *k, bool passed, const char *why)
 		run(k);
 		return;
 	}
-	k->forced = false;
-	if (forced ? cv_health_force(&k->health, passed, now_ms())
-		   : cv_health_result(&k->health, passed, now_ms()))
+	if (forced) {
+		k->forced = false;
+		k->held = true;
+		k->held_passed = passed;
+		if (--k->owner->forced == 0)
+			apply_held(k->owner);
+		return;
+	}
+	if (cv_health_result(&k->health, passed, now_ms()))
 		report(k);
 	arm_hold(k);
 }
@@ -337,6 +380,28 @@ cv_checks_free(struct cv_checks *c)
 	return NULL;
 }
 
+/* Tell the engine, at once, of every check that passes (or fails). */
+static void
+tell(struct cv_checks *c, bool passing)
+{
+	_cleanup_free_ struct cv_check_outcome *v = calloc(c->n ? c->n : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct cv_check_outcome o = { .check = c->v[i]->conf->head.name,
+					      .healthy = passing };
+
+		if (cv_health_ok(&c->v[i]->health) != passing)
+			continue;
+		if (v)
+			v[n++] = o;
+		else
+			c->env.changed(c->env.userdata, &o, 1);
+	}
+	if (n)
+		c->env.changed(c->env.userdata, v, n);
+}
+
 int
 cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg)
 {
@@ -348,18 +413,21 @@ cv_checks_switch_config(struct cv_checks *c, const struct cv_config *cfg)
 	free_all(c->v, c->n); /* what was not taken over */
 	c->v = v;
 	c->n = cfg->n_checks;
+	tell(c, false);
+	/* a recheck's check the reload removed will not come in */
+	c->forced = 0;
 	for (size_t i = 0; i < c->n; i++)
-		if (!cv_health_ok(&v[i]->health))
-			c->env.changed(c->env.userdata, v[i]->conf->head.name, false);
+		c->forced += v[i]->forced;
+	if (!c->forced)
+		apply_held(c);
 	return 0;
 }
 
 void
 cv_checks_tell_passing(struct cv_checks *c)
 {
-	for (size_t i = 0; c && i < c->n; i++)
-		if (cv_health_ok(&c->v[i]->health))
-			c->env.changed(c->env.userdata, c->v[i]->conf->head.name, true);
+	if (c)
+		tell(c, true);
 }
 
 void
@@ -370,24 +438,50 @@ cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user)
 	c->env.no_user = no_user;
 }
 
-int
-cv_checks_recheck(struct cv_checks *c, const char *name)
+static struct check *
+find(struct cv_checks *c, const char *name)
 {
-	for (size_t i = 0; c && i < c->n; i++) {
-		struct check *k = c->v[i];
+	for (size_t i = 0; c && i < c->n; i++)
+		if (strcmp(c->v[i]->conf->head.name, name) == 0)
+			return c->v[i];
+	return NULL;
+}
 
-		if (strcmp(k->conf->head.name, name) != 0)
-			continue;
+static void
+recheck(struct check *k)
+{
+	if (!k->forced) {
 		k->forced = true;
-		if (k->tcp || k->exec || k->http) {
-			k->rerun = true;
-			return 0;
-		}
-		run(k);
-		(void)cv_loop_timer_in(k->tick, k->conf->interval_ms);
-		return 0;
+		k->owner->forced++;
 	}
-	return -ENOENT;
+	if (k->tcp || k->exec || k->http) {
+		k->rerun = true;
+		return;
+	}
+	run(k);
+	(void)cv_loop_timer_in(k->tick, k->conf->interval_ms);
+}
+
+int
+cv_checks_recheck(struct cv_checks *c, const char *const *names, size_t n, size_t *ret_missing)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!find(c, names[i])) {
+			*ret_missing = i;
+			return -ENOENT;
+		}
+	/* every one asked before any runs: a link check's outcome is in at once */
+	for (size_t i = 0; i < n; i++) {
+		struct check *k = find(c, names[i]);
+
+		if (!k->forced) {
+			k->forced = true;
+			c->forced++;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		recheck(find(c, names[i]));
+	return 0;
 }
 
 void

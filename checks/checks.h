@@ -17,13 +17,15 @@
 #include <qb/qbloop.h>
 
 #include "config.h"
+#include "engine.h"
 
 struct cv_checks;
 
 struct cv_checks_env {
 	qb_loop_t *loop;
-	/* check changed state (after rise/fall/hold-down) */
-	void (*changed)(void *userdata, const char *check, bool healthy);
+	/* checks changed state (after rise/fall/hold-down): one, or the
+	 * outcomes of rechecks together (cv_checks_recheck) */
+	void (*changed)(void *userdata, const struct cv_check_outcome *v, size_t n);
 	/* a link check's input: is ifname's carrier up now? */
 	bool (*link_up)(void *userdata, const char *ifname);
 	void *userdata;
@@ -48,12 +50,17 @@ void cv_checks_tell_passing(struct cv_checks *c);
 /* Whom exec checks run as from now on (a reload's script_user). */
 void cv_checks_set_user(struct cv_checks *c, uid_t uid, gid_t gid, bool no_user);
 /*
- * Run check name now and take that run's outcome as it is, without rise,
- * fall or hold-down (corovipctl recheck: a cluster manager that moved its
- * primary says so). A run under way began before the ask: another follows
- * it. 0, or -ENOENT: no such check.
+ * Run the checks names[0..n) now and take those runs' outcomes as they are,
+ * without rise, fall or hold-down (corovipctl recheck: a cluster manager
+ * that moved its primary says so). A run under way began before the ask:
+ * another follows it. The outcomes of every recheck under way are reported
+ * together, once the last is in (a role change fails one check as it passes
+ * another: one at a time, a VIP that needs either would leave and come
+ * back); a check's timeout bounds the wait. 0, or -ENOENT: no check
+ * names[*ret_missing] (then none runs).
  */
-int cv_checks_recheck(struct cv_checks *c, const char *name);
+int cv_checks_recheck(struct cv_checks *c, const char *const *names, size_t n,
+		      size_t *ret_missing);
 /* ifname's carrier changed: its link checks run now, not at their next interval. */
 void cv_checks_link_changed(struct cv_checks *c, const char *ifname);
 /* What status shows of check i (0 <= i < cv_checks_count()); strings valid until the next switch. */

@@ -48,12 +48,20 @@ refresh_health(struct cv_engine *e)
 		cv_engine_send_health(e, changed, n);
 }
 
-void
-cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy)
+static void
+set_check(struct cv_engine *e, const char *check, bool healthy)
 {
 	for (size_t c = 0; c < e->cfg->n_checks; c++)
 		if (strcmp(e->cfg->checks[c].head.name, check) == 0)
 			e->check_ok[c] = healthy;
+}
+
+void
+cv_engine_on_health(struct cv_engine *e, const struct cv_event *ev)
+{
+	set_check(e, ev->health.check, ev->health.healthy);
+	for (size_t k = 0; k < ev->health.n_more; k++)
+		set_check(e, ev->health.more[k].check, ev->health.more[k].healthy);
 	refresh_health(e);
 }
 

@@ -288,7 +288,7 @@ bool cv_engine_says_healthy(const struct cv_engine *e, size_t i);
 bool cv_engine_says_fallback(const struct cv_engine *e, size_t i);
 bool cv_engine_says_passes(const struct cv_engine *e, size_t i);
 /* A check's verdict; an interface's link (a group's any of its interfaces). */
-void cv_engine_on_health(struct cv_engine *e, const char *check, bool healthy);
+void cv_engine_on_health(struct cv_engine *e, const struct cv_event *ev);
 void cv_engine_on_link(struct cv_engine *e, const char *interface, bool up);
 /* VIPs changed[0..n) changed their flag: HEALTH (or, for most, STATE). */
 void cv_engine_send_health(struct cv_engine *e, const size_t *changed, size_t n);

@@ -448,7 +448,7 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		cv_engine_on_timings(e, ev->timings.token_ms, ev->timings.consensus_ms);
 		return 0;
 	case CV_EV_HEALTH:
-		cv_engine_on_health(e, ev->health.check, ev->health.healthy);
+		cv_engine_on_health(e, ev);
 		return 0;
 	case CV_EV_ADMIN_MOVE:
 		return cv_engine_admin_move(e, ev->move.vip, ev->move.node);

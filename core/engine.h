@@ -66,6 +66,12 @@ struct cv_action_result {
 	int err;		/* 0 = done, -errno = failed */
 };
 
+/* A check's new state (CV_EV_HEALTH), by its name. */
+struct cv_check_outcome {
+	const char *check;
+	bool healthy;
+};
+
 struct cv_event {
 	enum cv_event_type type;
 	union {
@@ -101,6 +107,12 @@ struct cv_event {
 		struct {
 			const char *check;
 			bool healthy;
+			/* More outcomes taken in the same step, or NULL: a
+			 * recheck's, which come together (a database's role
+			 * change fails one check as it passes another, and
+			 * one at a time a VIP would leave and come back). */
+			const struct cv_check_outcome *more;
+			size_t n_more;
 		} health;
 		struct {
 			const char *interface; /* borrowed for the step */

@@ -303,24 +303,27 @@ do_recheck(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret
 {
 	const struct cv_engine *e = connected_engine(s, err, len);
 	const struct cv_vip_conf *v;
-	size_t n = 0;
+	_cleanup_free_ const char **names = NULL;
+	size_t n = 0, missing = 0;
+	int r;
 
 	if (!e)
 		return -EAGAIN;
 	v = cv_config_find_vip(cv_engine_config(e), req->vip);
 	if (!v)
 		return fail(err, len, -ENOENT, "no such VIP '%s'", req->vip);
-	for (size_t k = 0; k < v->check.n + v->fallback_check.n; k++) {
-		const char *name = k < v->check.n ? v->check.names[k]
-						  : v->fallback_check.names[k - v->check.n];
-		int r = s->ops->recheck(s->userdata, name);
-
-		if (r < 0)
-			return fail(err, len, r, "check '%s': %s", name, cv_strerror(r));
-		n++;
-	}
-	if (!n)
+	if (!v->check.n && !v->fallback_check.n)
 		return fail(err, len, -ENOENT, "VIP '%s' names no check", req->vip);
+	names = calloc(v->check.n + v->fallback_check.n, sizeof(*names));
+	if (!names)
+		return fail(err, len, -ENOMEM, "out of memory");
+	for (size_t k = 0; k < v->check.n; k++)
+		names[n++] = v->check.names[k];
+	for (size_t k = 0; k < v->fallback_check.n; k++)
+		names[n++] = v->fallback_check.names[k];
+	r = s->ops->recheck(s->userdata, names, n, &missing);
+	if (r < 0)
+		return fail(err, len, r, "check '%s': %s", names[missing], cv_strerror(r));
 	return text_dup(ret, "rechecking %zu check(s) of VIP '%s'\n", n, req->vip);
 }
 

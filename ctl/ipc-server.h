@@ -28,9 +28,10 @@ struct cv_ipc_ops {
 	size_t (*checks)(void *userdata, const struct cv_ipc_check **ret);
 	/* Feed an admin event now; *ret_refused: the engine's refusal (static text) or NULL. */
 	int (*admin)(void *userdata, const struct cv_event *ev, const char **ret_refused);
-	/* Run these checks now, their outcome taken as it is (checks.h
-	 * cv_checks_recheck): 0, or -ENOENT for one the daemon does not run. */
-	int (*recheck)(void *userdata, const char *check);
+	/* Run these checks now, their outcomes taken as they are, together
+	 * (checks.h cv_checks_recheck): 0, or -ENOENT for names[*ret_missing],
+	 * one the daemon does not run. */
+	int (*recheck)(void *userdata, const char *const *names, size_t n, size_t *ret_missing);
 	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */
 	int (*reload)(void *userdata, char *msg, size_t len);
 	/* What VIP vip's backend knows of it in the provider's API (false:

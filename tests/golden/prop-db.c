@@ -122,7 +122,8 @@ pick(struct prop_db *d)
 
 /*
  * A switchover: p demotes at t, q promotes delta later (before it: both
- * primaries a while); q's standby check fails as it promotes, p's passes
+ * primaries a while); q's standby check fails as it promotes (in the same
+ * event half the time, as a recheck reports them), p's passes
  * again a moment after it demoted (it follows the new primary), or not.
  */
 static void
@@ -134,8 +135,14 @@ switchover(struct prop_db *d, uint64_t t, prop_db_emit *emit, prop_db_sum *sum, 
 	char text[96];
 
 	flip(d, emit, ctx, t, p, "primary", false);
-	flip(d, emit, ctx, up, q, "primary", true);
-	flip(d, emit, ctx, up, q, "standby", false);
+	if (chance(d, 50)) { /* a recheck: both outcomes in one event */
+		snprintf(text, sizeof(text), "health n%u primary up standby down\n", q);
+		emit(ctx, up, text);
+		d->n_flips += 2;
+	} else {
+		flip(d, emit, ctx, up, q, "primary", true);
+		flip(d, emit, ctx, up, q, "standby", false);
+	}
 	if (chance(d, 70))
 		flip(d, emit, ctx, t + rnd(d, 0, 1500), p, "standby", true);
 	d->primary = q;

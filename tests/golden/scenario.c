@@ -60,7 +60,8 @@
  *   partition NODES | NODES [| ...]    unlisted nodes are each alone
  *   heal-all
  *   flap NODES every MS times K         cut, heal MS later, K times
- *   health NODES CHECK up|down
+ *   health NODES CHECK up|down [CHECK2 up|down]
+ *                                       (two: one event, as a recheck's outcomes)
  *   link NODES IFACE up|down            the interface loses or regains its link
  *   move VIP NODE [via NODE]
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
@@ -500,15 +501,28 @@ node_vip_cmd(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 	return 0;
 }
 
-/* health NODES CHECK up|down, link NODES IFACE up|down */
+static bool
+up_down(const char *word)
+{
+	return strcmp(word, "up") == 0 || strcmp(word, "down") == 0;
+}
+
+/* health NODES CHECK up|down [CHECK2 up|down], link NODES IFACE up|down */
 static int
 health(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
-	if (n != 4 || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
-	    (strcmp(tok[3], "up") != 0 && strcmp(tok[3], "down") != 0))
-		return scn_perr(p, "%s NODES %s up|down", tok[0], c->type == SIM_LINK ? "IFACE" : "CHECK");
+	bool two = c->type == SIM_HEALTH && n == 6;
+
+	if ((n != 4 && !two) || scn_parse_nodes(p->sc, tok[1], &c->nodes) < 0 ||
+	    !up_down(tok[3]) || (two && !up_down(tok[5])))
+		return scn_perr(p, "%s", c->type == SIM_LINK ? "link NODES IFACE up|down"
+				: "health NODES CHECK up|down [CHECK2 up|down]");
 	snprintf(c->check, sizeof(c->check), "%s", tok[2]);
 	c->flag = strcmp(tok[3], "up") == 0;
+	if (two) {
+		snprintf(c->check2, sizeof(c->check2), "%s", tok[4]);
+		c->flag2 = strcmp(tok[5], "up") == 0;
+	}
 	return 0;
 }
 

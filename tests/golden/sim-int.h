@@ -58,6 +58,7 @@ struct inev {
 	struct cv_member *gm, *gl, *gj;
 	struct cv_proto_msg msg;
 	char *str;
+	struct cv_check_outcome more; /* HEALTH: a second check (more.check owned) */
 	uint64_t at, conn; /* from corosync, late (skew): when, and over which connection */
 	bool answered;	   /* QUORUM/TIMINGS: the blocking call it needs has returned */
 };

@@ -91,14 +91,21 @@ feed_link(struct sim *s, struct node *n, const char *interface)
 	sim_feed(s, n, ev);
 }
 
+/* check's state, and check2's in the same event if not NULL (a recheck's outcomes) */
 static void
-feed_health(struct sim *s, struct node *n, const char *check)
+feed_health(struct sim *s, struct node *n, const char *check, const char *check2)
 {
 	struct inev *ev = sim_inev_new(CV_EV_HEALTH);
 
 	ev->str = strdup(check);
 	ev->ev.health.check = ev->str;
 	ev->ev.health.healthy = proc_healthy(n, check);
+	if (check2) {
+		ev->more = (struct cv_check_outcome){ .check = strdup(check2),
+						      .healthy = proc_healthy(n, check2) };
+		ev->ev.health.more = &ev->more;
+		ev->ev.health.n_more = 1;
+	}
 	sim_feed(s, n, ev);
 }
 
@@ -196,7 +203,7 @@ proc_start_feed(struct sim *s, struct node *n)
 {
 	net_connect_feed(s, n);
 	for (size_t c = 0; n->d.state != PROC_DEAD && c < n->d.cfg->n_checks; c++)
-		feed_health(s, n, n->d.cfg->checks[c].head.name);
+		feed_health(s, n, n->d.cfg->checks[c].head.name, NULL);
 	/* The daemon reads its links' state at start. */
 	for (size_t i = 0; n->d.state != PROC_DEAD && i < n->n_links; i++)
 		if (!n->links[i].healthy)
@@ -622,8 +629,10 @@ node_cmd(struct sim *s, struct node *n, const struct sim_cmd *c)
 		break;
 	case SIM_HEALTH:
 		set_health(n, c->check, c->flag, s->now);
+		if (c->check2[0])
+			set_health(n, c->check2, c->flag2, s->now);
 		if (n->d.state != PROC_DEAD)
-			feed_health(s, n, c->check);
+			feed_health(s, n, c->check, c->check2[0] ? c->check2 : NULL);
 		break;
 	case SIM_RELOAD:
 		reload(s, n, c);

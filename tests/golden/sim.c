@@ -198,6 +198,7 @@ sim_inev_free(struct inev *ev)
 	free(ev->gl);
 	free(ev->gj);
 	free(ev->str);
+	free((char *)ev->more.check);
 	cv_proto_msg_done(&ev->msg);
 	free(ev);
 }

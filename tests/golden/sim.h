@@ -110,6 +110,8 @@ struct sim_cmd {
 	char vip[64];
 	char check[64];
 	bool flag;
+	char check2[64]; /* HEALTH: a second check in the same event, or "" */
+	bool flag2;
 	uint32_t a, b;
 	uint8_t part[SIM_MAX_NODES + 1]; /* PARTITION: group per node id */
 	char *config;			 /* RELOAD: owned text */

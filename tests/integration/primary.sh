@@ -14,7 +14,12 @@
 #   5. metrics_listen: GET /metrics over HTTP inside a node says it holds db,
 #      and promtool check metrics passes on it; other paths 404, POST 405;
 #   4. corovipctl recheck of an unknown VIP fails and says so; each recheck
-#      leaves an audit line (uid, command, VIP, result) in the daemon's log.
+#      leaves an audit line (uid, command, VIP, result) in the daemon's log;
+#   6. a read-only VIP (check: pg-standby, fallback_check: pg-primary) on
+#      the standby n1; n1 becomes a primary and rechecks: the recheck's two
+#      outcomes (pg-standby fails, pg-primary passes) are taken together, so
+#      ro stays on n1 (one at a time, it would leave for n2, the other
+#      primary, and stay there).
 #   tests/integration/primary.sh [BUILD_DIR]     (root)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,11 +31,12 @@ export BED_PREFIX=${BED_PREFIX:-pv}
 . tests/integration/bed.sh
 fail() { echo "FAIL: $*"; exit 1; }
 VIP=198.51.100.70
+RO=198.51.100.71
 
 # held_by NODE|none
 held_by() {
 	local h
-	h=$(bed_holders $VIP)
+	h=$(bed_holders "${2:-$VIP}")
 	[ "${h:-none}" = "$1" ] || { BED_LAST="holders: ${h:-none}"; return 1; }
 }
 ctl() { bed_exec "$1" "$build/ctl/corovipctl" "${@:2}"; }
@@ -52,11 +58,24 @@ check pg-primary {
 	rise: 3
 	fall: 3
 }
+check pg-standby {
+	exec: /usr/bin/test -e $flags/standby-n$i
+	interval: 30s
+	timeout: 2s
+	rise: 3
+	fall: 3
+}
 vip db {
 	address: $VIP/24
 	interface: eth0
 	check: pg-primary
 	exclusive: yes
+}
+vip ro {
+	address: $RO/24
+	interface: eth0
+	check: pg-standby
+	fallback_check: pg-primary
 }
 EOC
 	chmod 0644 "$BED_DIR/n$i/corovip.conf"
@@ -68,12 +87,12 @@ for i in 1 2 3; do bed_wait_until 10000 "n$i's corovipctl" ctl "$i" status >/dev
 
 # 1. n2 becomes primary
 touch "$flags/primary-n2"
-# stays NODE|none MS: held so all along (sampled every 100 ms)
+# stays NODE|none MS [VIP]: held so all along (sampled every 100 ms)
 stays() {
 	local t0
 	t0=$(bed_now_ms)
 	while [ $(($(bed_now_ms) - t0)) -lt "$2" ]; do
-		held_by "$1" || return 1
+		held_by "$1" "${3:-}" || return 1
 		sleep 0.1
 	done
 }
@@ -139,4 +158,23 @@ grep -q "audit: uid=0 command=recheck vip=db result=ok" "$BED_DIR/n2/corovipd.ou
 grep -q "audit: uid=0 command=recheck vip=nope result=refused why=no such VIP 'nope'" \
 	"$BED_DIR/n1/corovipd.out" || fail "no audit line of n1's refused recheck"
 echo "ok - the audit lines: $(grep -h -m1 'audit:' "$BED_DIR/n1/corovipd.out" | sed 's/^.*audit/audit/')"
+
+# 6. a role change's recheck: its outcomes together
+bed_wait_until 3000 "ro on the primary n2 (its fallback)" held_by n2 $RO >/dev/null || fail "$BED_LAST"
+touch "$flags/standby-n1"
+ctl 1 recheck ro >/dev/null || fail "corovipctl recheck ro on n1"
+bed_wait_until 3000 "ro on the standby n1" held_by n1 $RO >/dev/null || fail "$BED_LAST"
+bed_watch_start $RO watch-ro >/dev/null || fail "the address watcher of ro"
+rm "$flags/standby-n1"
+touch "$flags/primary-n1"
+out=$(ctl 1 recheck ro) || fail "corovipctl recheck ro on n1 (now a primary)"
+[[ "$out" == *"rechecking 2 check(s) of VIP 'ro'"* ]] || fail "recheck said: $out"
+bed_wait_until 3000 "n1's pg-primary to pass" grep -q "check 'pg-primary' (exec) passes" \
+	"$BED_DIR/n1/corovipd.out" || fail "$BED_LAST"
+stays n1 1000 $RO || fail "ro left n1 when n1's role changed: $BED_LAST"
+s=$(bed_watch_stop watch-ro)
+seen=$(awk '$2 ~ /^holders=/ { sub(/^holders=/, "", $2); printf "%s ", $2 }' "$BED_DIR/watch-ro.log")
+[ "$seen" = "n1 " ] || fail "ro's holders while n1's role changed (sampled every 10 ms): $seen"
+echo "ok - n1 standby -> primary, one recheck: ro stays on n1 (its fallback now) all along ($s)"
+
 for i in 1 2 3; do bed_stop "$i" corovipd 10000 || fail "corovipd on n$i did not stop"; done
