@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <qb/qblog.h>
@@ -169,8 +170,12 @@ on_exec_done(void *data, const struct cv_exec_result *r)
 	else if (r->timed_out)
 		snprintf(why, sizeof(why), "timed out after %u ms (%s)", k->conf->timeout_ms,
 			 r->last_line);
+	else if (WIFSIGNALED(r->status))
+		snprintf(why, sizeof(why), "killed by signal %d (%s)", WTERMSIG(r->status),
+			 r->last_line);
 	else
-		snprintf(why, sizeof(why), "exit status %d (%s)", r->status, r->last_line);
+		snprintf(why, sizeof(why), "exit status %d (%s)", WEXITSTATUS(r->status),
+			 r->last_line);
 	outcome(k, !r->spawn_failed && !r->timed_out && r->status == 0, why);
 }
 

@@ -18,8 +18,8 @@
 
 #define BIT(slot) (UINT64_C(1) << (slot))
 
-static bool
-daemon_present(const struct peer *p)
+bool
+cv_engine_daemon_present(const struct peer *p)
 {
 	return p->daemon_pid != 0 && p->daemon_left_at == NEVER;
 }
@@ -57,7 +57,7 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
 {
 	const struct peer *p = cv_engine_peer((struct cv_engine *)e, nodeid, false);
 
-	return p && e->have_view && e->view_quorate && p->in_view && daemon_present(p) &&
+	return p && e->have_view && e->view_quorate && p->in_view && cv_engine_daemon_present(p) &&
 	       p->state_fresh && p->digest == e->trusted_digest && !p->standby &&
 	       !cv_engine_runtime_standby(e, nodeid) && !p->silent && !p->excluded;
 }
@@ -71,15 +71,15 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
  * may still be a primary, and each member judges silence at its own time
  * (advY-split-frozen-primary).
  */
-static uint64_t
-heard_now(const struct cv_engine *e)
+uint64_t
+cv_engine_heard_now(const struct cv_engine *e)
 {
 	uint64_t mask = 0;
 
 	for (size_t s = 0; s < e->n_peers; s++) {
 		const struct peer *p = &e->peers[s];
 
-		if (p->in_view && daemon_present(p) && p->state_fresh && !p->excluded)
+		if (p->in_view && cv_engine_daemon_present(p) && p->state_fresh && !p->excluded)
 			mask |= BIT(s);
 	}
 	return mask;
@@ -94,7 +94,7 @@ heard_now(const struct cv_engine *e)
 static uint64_t
 passers(const struct cv_engine *e, size_t i)
 {
-	return (e->vips[i].healthy | e->vips[i].passes) & heard_now(e);
+	return (e->vips[i].healthy | e->vips[i].passes) & cv_engine_heard_now(e);
 }
 
 static uint32_t
@@ -170,8 +170,8 @@ agreed_vip_digest(const struct cv_engine *e, size_t i)
  * nodes until most have the new one, and a VIP nobody changed is not
  * disturbed at all.
  */
-static uint64_t
-agreeing_nodes(const struct cv_engine *e, size_t i)
+uint64_t
+cv_engine_agreeing_nodes(const struct cv_engine *e, size_t i)
 {
 	uint32_t best = agreed_vip_digest(e, i);
 	uint64_t mask = 0;
@@ -239,8 +239,8 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.stickiness = vc->stickiness && !v->move_target,
 		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
-		.healthy = lost ? 0 : v->healthy & agreeing_nodes(e, i) & heard_now(e),
-		.fallback = lost ? 0 : v->fallback & agreeing_nodes(e, i),
+		.healthy = lost ? 0 : v->healthy & cv_engine_agreeing_nodes(e, i) & cv_engine_heard_now(e),
+		.fallback = lost ? 0 : v->fallback & cv_engine_agreeing_nodes(e, i),
 		.exclusive = vc->exclusive,
 		.passing = lost ? 0 : passers(e, i),
 	};
@@ -331,7 +331,7 @@ place_one(struct cv_engine *e, size_t i, enum cv_place_reason why, uint32_t owne
 		const struct peer *p = &e->peers[s];
 
 		if ((v->split_passing & BIT(s)) && p->nodeid != e->me &&
-		    (!p->in_view || (!daemon_present(p) && !p->daemon_died_alone)))
+		    (!p->in_view || (!cv_engine_daemon_present(p) && !p->daemon_died_alone)))
 			v->blockers |= BIT(s);
 	}
 	v->split_passing = why != CV_PLACE_SPLIT ? 0 : v->split_passing | passers(e, i);
@@ -403,15 +403,15 @@ cv_engine_place(struct cv_engine *e)
 		 * it, also after its last STATE. Until its word it blocks us,
 		 * should a leave make our definition theirs (no exchange). */
 		if (outvoted(e, i))
-			e->vips[i].blockers |= agreeing_nodes(e, i) & in_view_others(e);
+			e->vips[i].blockers |= cv_engine_agreeing_nodes(e, i) & in_view_others(e);
 	}
 	mark_owners(e);
 	return 0;
 }
 
 /* When may we stop waiting for blocker p? NEVER: only its word (RELEASED/STATE) will do. */
-static uint64_t
-blocker_deadline(const struct cv_engine *e, const struct peer *p)
+uint64_t
+cv_engine_blocker_deadline(const struct cv_engine *e, const struct peer *p)
 {
 	uint64_t kl = e->cfg->cluster.kernel_lease_ms + 1000, t = NEVER;
 	/* Its daemon left the group: it ended (a daemon alive leaves only
@@ -420,7 +420,7 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 	 * not, only removes, and a new daemon removes before it joins: nothing
 	 * adds its addresses after the leave (rule 4), so the reaper's word is
 	 * not waited for (adv7-kill-frozen-daemon). */
-	bool gone = !daemon_present(p);
+	bool gone = !cv_engine_daemon_present(p);
 	/* A daemon we never heard from (no STATE: it stopped, or died, before
 	 * we could) renewed nothing while its node has been in our view with
 	 * no process in the group (its STATE would have come): count from its
@@ -473,11 +473,11 @@ blocker_deadline(const struct cv_engine *e, const struct peer *p)
 bool
 cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p)
 {
-	return p->away_unwatched && p->in_view && !daemon_present(p) && p->nodeid != e->me;
+	return p->away_unwatched && p->in_view && !cv_engine_daemon_present(p) && p->nodeid != e->me;
 }
 
-static bool
-quorum_just_gained(const struct cv_engine *e)
+bool
+cv_engine_quorum_just_gained(const struct cv_engine *e)
 {
 	return e->quorum_gained_at && e->now < e->quorum_gained_at + e->guard_ms;
 }
@@ -489,7 +489,7 @@ may_take_now(const struct cv_engine *e)
 	 * BLOCKED flags of its last one, the rest may say them again. */
 	return e->have_view && e->view_quorate && e->exchange_done && !e->lapsed &&
 	       !e->stopping && cv_engine_in_adopted_ring(e) && e->now < e->lease_until &&
-	       !quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e);
+	       !cv_engine_quorum_just_gained(e) && !e->own_in_flight && !cv_engine_assembling(e);
 }
 
 uint64_t
@@ -503,7 +503,7 @@ cv_engine_clear_blockers(struct cv_engine *e, size_t i)
 
 		if (!(v->blockers & BIT(s)))
 			continue;
-		t = blocker_deadline(e, &e->peers[s]);
+		t = cv_engine_blocker_deadline(e, &e->peers[s]);
 		if (e->now >= t) {
 			v->blockers &= ~BIT(s);
 			v->claims &= ~BIT(s);
@@ -524,7 +524,7 @@ speaking_for_themselves(const struct cv_engine *e)
 	uint64_t mask = 0;
 
 	for (size_t s = 0; s < e->n_peers; s++)
-		if (e->peers[s].in_view && daemon_present(&e->peers[s]) && e->peers[s].state_fresh)
+		if (e->peers[s].in_view && cv_engine_daemon_present(&e->peers[s]) && e->peers[s].state_fresh)
 			mask |= BIT(s);
 	return mask;
 }
@@ -553,7 +553,7 @@ cv_engine_vip_blocked(const struct cv_engine *e, size_t i)
 	if (!v->owner || v->owner == e->me)
 		return false;
 	o = cv_engine_peer((struct cv_engine *)e, v->owner, false);
-	return o && (!o->in_view || !daemon_present(o));
+	return o && (!o->in_view || !cv_engine_daemon_present(o));
 }
 
 /* ---- knowledge (docs/safety.md): a fresh engine does not know who held what ---- */
@@ -673,8 +673,8 @@ unheard_gone_end(const struct cv_engine *e, const struct peer *p)
  *    say (their BLOCKED flags were sent before it could change). A daemon we
  *    heard from and lost is a blocker already if it owned a VIP.
  */
-static uint64_t
-ignorant_until(const struct cv_engine *e, size_t i)
+uint64_t
+cv_engine_ignorant_until(const struct cv_engine *e, size_t i)
 {
 	uint64_t until = 0, lease_end = e->born_at + e->cfg->cluster.kernel_lease_ms + 1000;
 
@@ -707,12 +707,12 @@ cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p)
 bool
 cv_engine_seasoned(const struct cv_engine *e)
 {
-	return e->fresh_until && e->now >= fresh_end(e) && ignorant_until(e, SIZE_MAX) == 0;
+	return e->fresh_until && e->now >= fresh_end(e) && cv_engine_ignorant_until(e, SIZE_MAX) == 0;
 }
 
 /* Members whose STATE says someone (not the owner) may still hold it. */
-static bool
-peers_say_blocked(const struct cv_engine *e, const struct vip_rt *v)
+bool
+cv_engine_peers_say_blocked(const struct cv_engine *e, const struct vip_rt *v)
 {
 	for (size_t s = 0; v->peer_blocked && s < e->n_peers; s++)
 		if ((v->peer_blocked & BIT(s)) && e->peers[s].in_view && e->peers[s].state_fresh)
@@ -725,7 +725,7 @@ static bool
 word_only(const struct cv_engine *e, const struct vip_rt *v)
 {
 	for (size_t s = 0; v->blockers && s < e->n_peers; s++)
-		if ((v->blockers & BIT(s)) && blocker_deadline(e, &e->peers[s]) == NEVER)
+		if ((v->blockers & BIT(s)) && cv_engine_blocker_deadline(e, &e->peers[s]) == NEVER)
 			return true;
 	return false;
 }
@@ -750,7 +750,7 @@ cv_engine_ask_word(struct cv_engine *e, size_t i)
 {
 	const struct vip_rt *v = &e->vips[i];
 
-	if (!(word_only(e, v) || peers_say_blocked(e, v)) || e->now < word_due(e, v))
+	if (!(word_only(e, v) || cv_engine_peers_say_blocked(e, v)) || e->now < word_due(e, v))
 		return;
 	e->ask_resend = true;
 	e->state_due = true;
@@ -762,11 +762,11 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 {
 	struct vip_rt *v = &e->vips[i];
 	uint64_t deadline = cv_engine_clear_blockers(e, i);
-	uint64_t ignorant = ignorant_until(e, i);
+	uint64_t ignorant = cv_engine_ignorant_until(e, i);
 
 	if (ignorant)
 		deadline = CV_MIN(deadline, ignorant);
-	if (quorum_just_gained(e))
+	if (cv_engine_quorum_just_gained(e))
 		deadline = CV_MIN(deadline, e->quorum_gained_at + e->guard_ms);
 	if (word_only(e, v))
 		deadline = CV_MIN(deadline, CV_MAX(word_due(e, v), e->now + 1));
@@ -774,12 +774,12 @@ cv_engine_safe_to_take(struct cv_engine *e, size_t i, uint64_t *ret_deadline)
 	 * past the ask, look again each heartbeat, not each millisecond (a
 	 * BLOCKED that stays would spin the loop; what clears it is a
 	 * delivery, which steps the engine anyway) */
-	if (peers_say_blocked(e, v))
+	if (cv_engine_peers_say_blocked(e, v))
 		deadline = CV_MIN(deadline,
 				  CV_MAX(e->resend_asked_at + 4 * (uint64_t)e->cfg->cluster.heartbeat_ms,
 					 e->now + e->cfg->cluster.heartbeat_ms));
 	if (ret_deadline)
 		*ret_deadline = deadline;
-	return v->blockers == 0 && !ignorant && !peers_say_blocked(e, v) &&
+	return v->blockers == 0 && !ignorant && !cv_engine_peers_say_blocked(e, v) &&
 	       !cv_engine_orphan_has_address(e, &e->cfg->vips[i]) && may_take_now(e);
 }

@@ -219,5 +219,72 @@ uint32_t cv_engine_node_id(const struct cv_engine *e, size_t node);
 /* Is nodeid in standby (by its config or corovipctl), as its last word says? */
 bool cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid);
 
+/* ---- the cluster view, for status (engine-why.c) ---- */
+
+/* The step clock: the time of the last step (ms). */
+uint64_t cv_engine_now(const struct cv_engine *e);
+
+/* A node of the config as this engine sees it. */
+struct cv_node_status {
+	uint32_t nodeid;   /* 0: not known yet (nodeid auto, not resolved) */
+	bool me;
+	bool in_ring;	   /* in corosync's latest membership */
+	bool in_view;	   /* in our adopted view */
+	bool daemon;	   /* its corovipd is in the group */
+	bool spoke;	   /* its daemon's STATE of this exchange is in */
+	bool standby;	   /* by its config or corovipctl */
+	bool other_config; /* its config is not the one most members have */
+	bool silent;	   /* its daemon went silent (frozen?) */
+	size_t holds;	   /* VIPs placement gives it */
+};
+/* config->nodes[node] */
+void cv_engine_node_status(const struct cv_engine *e, size_t node, struct cv_node_status *ret);
+
+/* Why a node may not hold a VIP now. */
+enum cv_unfit {
+	CV_UNFIT_NONE,	       /* it may */
+	CV_UNFIT_OFFLINE,      /* not in our view: corosync down there, or cut off */
+	CV_UNFIT_NO_DAEMON,    /* no corovipd there */
+	CV_UNFIT_NO_WORD,      /* its daemon's STATE of this exchange is not in yet */
+	CV_UNFIT_OTHER_CONFIG, /* it defines the VIP (or the cluster) otherwise */
+	CV_UNFIT_SILENT,       /* its daemon went silent */
+	CV_UNFIT_STANDBY,
+	CV_UNFIT_CHECK,	       /* its checks (or its link) fail for this VIP */
+	CV_UNFIT_LINK,	       /* this node: the VIP's interface has no link */
+	CV_UNFIT_ADD_FAILED,   /* this node: adding the address failed (until a reload) */
+	_CV_UNFIT_MAX,
+};
+enum cv_unfit cv_engine_node_unfit(const struct cv_engine *e, size_t vip, uint32_t nodeid);
+const char *cv_unfit_to_string(enum cv_unfit u);
+
+/* Why a VIP is where it is. */
+enum cv_why {
+	CV_WHY_HELD,	       /* its owner holds it */
+	CV_WHY_NOT_STARTED,    /* no view adopted yet */
+	CV_WHY_NO_QUORUM,      /* our partition is not quorate: nobody here holds it */
+	CV_WHY_TWO_NODE,       /* a plain two_node cluster: a quorum device or two_node_unsafe */
+	CV_WHY_LAPSED,	       /* our lease lapsed (we ran late): nothing until we beat again */
+	CV_WHY_EXCHANGE,       /* the members' STATE exchange is under way */
+	CV_WHY_NO_ELIGIBLE,    /* no node may hold it (cv_engine_node_unfit says why, each) */
+	CV_WHY_SPLIT,	       /* exclusive, and nodes[] all pass its checks */
+	CV_WHY_WAIT_RELEASED,  /* its owner waits for the word of nodes[] (RELEASED or STATE) */
+	CV_WHY_WAIT_LEASE,     /* ... for nodes[] that may hold it, until `until` */
+	CV_WHY_WAIT_GUARD,     /* quorum was just gained: the guard, until `until` */
+	CV_WHY_WAIT_KNOWLEDGE, /* we own it, but do not know yet who held what: until `until` */
+	CV_WHY_WAIT_BLOCKED,   /* members nodes[] say someone may still hold it */
+	CV_WHY_TAKING,	       /* we own it and are adding it */
+	CV_WHY_RELEASING,      /* we are removing it */
+	_CV_WHY_MAX,
+};
+struct cv_vip_why {
+	enum cv_why why;
+	uint64_t until; /* the step clock (cv_engine_now), 0: none known */
+	uint32_t nodes[CV_MAX_NODES];
+	size_t n_nodes;
+	uint32_t move_to; /* a corovipctl move to it is under way; 0: none */
+};
+void cv_engine_vip_why(const struct cv_engine *e, size_t vip, struct cv_vip_why *ret);
+const char *cv_why_to_string(enum cv_why w);
+
 /* Do the engine's per-state counts match a recount? (tests: after every step) */
 bool cv_engine_counts_ok(const struct cv_engine *e);

@@ -50,14 +50,19 @@ cv_strbuf_printf(struct cv_strbuf *b, const char *fmt, ...)
 }
 
 void
-cv_strbuf_append(struct cv_strbuf *b, const char *s)
+cv_strbuf_append_len(struct cv_strbuf *b, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (reserve(b, n) < 0)
 		return;
-	memcpy(b->buf + b->len, s, n + 1);
+	memcpy(b->buf + b->len, s, n);
 	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+void
+cv_strbuf_append(struct cv_strbuf *b, const char *s)
+{
+	cv_strbuf_append_len(b, s, strlen(s));
 }
 
 int

@@ -19,6 +19,8 @@ struct cv_strbuf {
 
 void cv_strbuf_printf(struct cv_strbuf *b, const char *fmt, ...) _printf_(2, 3);
 void cv_strbuf_append(struct cv_strbuf *b, const char *s);
+/* n bytes of s (no NUL among them) */
+void cv_strbuf_append_len(struct cv_strbuf *b, const char *s, size_t n);
 
 /* Hand the text to the caller (who frees it); the buffer is empty after. */
 int cv_strbuf_steal(struct cv_strbuf *b, char **ret);

@@ -12,6 +12,7 @@
 
 #include <qb/qbipcs.h>
 #include <qb/qblog.h>
+#include <qb/qbutil.h>
 
 #include "cv-error.h"
 #include "cv-macros.h"
@@ -118,7 +119,12 @@ report(const struct cv_ipc_server *s)
 				   .progress = s->ops->progress,
 				   .cloud = s->ops->cloud,
 				   .userdata = s->userdata };
+	struct timespec ts;
 
+	/* the daemon's engine clock (agent/daemon.c now_ms) */
+	r.mono_now_ms = qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.unix_now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (s->ops->checks)
 		r.n_checks = s->ops->checks(s->userdata, &r.checks);
 	return r;

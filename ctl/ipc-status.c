@@ -11,34 +11,9 @@
 #include "addr.h"
 #include "cv-macros.h"
 #include "ipc-status.h"
+#include "status-int.h"
+#include "status-why.h"
 #include "strbuf.h"
-
-/* The config's name of node id, or NULL (not in the config, or id unknown). */
-static const char *
-node_name(const struct cv_engine *e, uint32_t id)
-{
-	const struct cv_config *cfg = cv_engine_config(e);
-
-	for (size_t i = 0; id && i < cfg->n_nodes; i++)
-		if (cv_engine_node_id(e, i) == id)
-			return cfg->nodes[i].head.name;
-	return NULL;
-}
-
-static const struct cv_ipc_transition *
-transition_of(const struct cv_ipc_report *r, size_t vip)
-{
-	return vip < r->n_transitions && r->transitions[vip].vip[0] ? &r->transitions[vip] : NULL;
-}
-
-static void
-format_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (!localtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
 
 /* ---- status, for people ---- */
 
@@ -46,7 +21,7 @@ static void
 text_cluster(struct cv_strbuf *b, const struct cv_engine *e)
 {
 	uint32_t me = cv_engine_nodeid(e), members[CV_MAX_NODES];
-	const char *name = node_name(e, me);
+	const char *name = cv_status_node_name(e, me);
 	struct cv_ring_id ring;
 	size_t n = 0;
 
@@ -58,7 +33,7 @@ text_cluster(struct cv_strbuf *b, const struct cv_engine *e)
 		cv_strbuf_printf(b, "view: ring %" PRIu32 ".%" PRIu64 ", members:", ring.nodeid,
 				 ring.seq);
 		for (size_t i = 0; i < n && i < ELEMENTSOF(members); i++) {
-			name = node_name(e, members[i]);
+			name = cv_status_node_name(e, members[i]);
 			cv_strbuf_printf(b, name ? " %s (%" PRIu32 ")%s" : " %snode %" PRIu32 "%s",
 					 name ? name : "", members[i],
 					 cv_engine_node_standby(e, members[i]) ? " standby" : "");
@@ -88,7 +63,7 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 	if (!cloud_of(r, i, &c))
 		return;
 	if (c.read_at_ms) {
-		format_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
+		cv_status_local_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
 		if (v->mode != CV_CLOUD_FLOATING_IP)
 			cv_strbuf_printf(b, "  cloud: port %s %s", c.resource,
 					 c.where[0] ? "allows the address" : "does NOT allow the address");
@@ -104,8 +79,10 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
 	}
 	if (c.error_at_ms) {
-		format_time((time_t)(c.error_at_ms / 1000), when, sizeof(when));
-		cv_strbuf_printf(b, "  cloud: last failure at %s: %s\n", when, c.error);
+		cv_status_local_time((time_t)(c.error_at_ms / 1000), when, sizeof(when));
+		cv_strbuf_printf(b, "  cloud: last failure at %s: ", when);
+		cv_status_append_utf8(b, c.error);
+		cv_strbuf_append(b, "\n");
 	}
 }
 
@@ -114,9 +91,9 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
 	const struct cv_engine *e = r->engine;
 	const struct cv_vip_conf *v = &cv_engine_config(e)->vips[i];
-	const struct cv_ipc_transition *t = transition_of(r, i);
+	const struct cv_ipc_transition *t = cv_status_transition_of(r, i);
 	uint32_t owner = cv_engine_vip_owner(e, i);
-	const char *owner_name = node_name(e, owner);
+	const char *owner_name = cv_status_node_name(e, owner);
 	char addr[256], when[64];
 
 	cv_strbuf_printf(b, "VIP '%s' %s on %s: %s here, owner %s%s%" PRIu32 "%s, epoch %" PRIu64 "\n",
@@ -125,23 +102,14 @@ text_vip(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 			 cv_vip_state_to_string(cv_engine_vip_state(e, i)),
 			 owner_name ? owner_name : "", owner_name ? " (" : "node ", owner,
 			 owner_name ? ")" : "", cv_engine_vip_epoch(e, i));
-	if (cv_engine_vip_place_reason(e, i) == CV_PLACE_SPLIT)
-		cv_strbuf_printf(b, "  held by nobody: more than one node passes its checks (%s: "
-				 "exclusive)\n", v->check.n ? v->check.names[0] : "-");
+	cv_status_why_text(b, r, i);
 	text_cloud(b, r, i);
 	if (!t)
 		return;
-	format_time(t->at, when, sizeof(when));
+	cv_status_local_time(t->at, when, sizeof(when));
 	cv_strbuf_printf(b, "  last transition: %s -> %s (%s) at %s, %" PRIu64 " in all\n",
 			 cv_vip_state_to_string(t->from), cv_vip_state_to_string(t->to),
 			 cv_reason_to_string(t->reason), when, t->count);
-}
-
-static void
-progress(const struct cv_ipc_report *r)
-{
-	if (r->progress)
-		r->progress();
 }
 
 static void
@@ -155,11 +123,13 @@ text_checks(struct cv_strbuf *b, const struct cv_ipc_report *r)
 		const struct cv_ipc_check *c = &r->checks[i];
 
 		if (c->since)
-			format_time(c->since, when, sizeof(when));
-		cv_strbuf_printf(b, "  check '%s' (%s): %s%s%s, %" PRIu64 " runs, last: %s\n", c->name,
+			cv_status_local_time(c->since, when, sizeof(when));
+		cv_strbuf_printf(b, "  check '%s' (%s): %s%s%s, %" PRIu64 " runs, last: ", c->name,
 				 c->kind, c->passing ? "passing" : "failing",
 				 c->since ? " since " : " from the start", c->since ? when : "",
-				 c->runs, c->last[0] ? c->last : "-");
+				 c->runs);
+		cv_status_append_utf8(b, c->last[0] ? c->last : "-");
+		cv_strbuf_append(b, "\n");
 	}
 }
 
@@ -173,9 +143,10 @@ cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 		return cv_strbuf_steal(&b, ret);
 	}
 	text_cluster(&b, r->engine);
+	cv_status_nodes_text(&b, r);
 	/* Thousands of VIPs take a while: the loop beats as it goes. */
 	for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
-		progress(r);
+		cv_status_progress(r);
 		text_vip(&b, r, i);
 	}
 	text_checks(&b, r);
@@ -184,44 +155,22 @@ cv_ipc_status_text(const struct cv_ipc_report *r, char **ret)
 
 /* ---- status --json ---- */
 
-/* json-c's constructors and adders fail only without memory: callers check *err once. */
-static void
-add(struct json_object *o, const char *key, struct json_object *v, int *err)
-{
-	if (!v || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		*err = -ENOMEM;
-	}
-}
-
-/* "" as JSON null */
-static void
-add_string_or_null(struct json_object *o, const char *key, const char *s, int *err)
-{
-	if (!*s) {
-		if (json_object_object_add(o, key, NULL) < 0)
-			*err = -ENOMEM;
-		return;
-	}
-	add(o, key, json_object_new_string(s), err);
-}
-
 static struct json_object *
 json_node(const struct cv_engine *e, uint32_t id, int *err)
 {
 	struct json_object *o = json_object_new_object();
-	const char *name = node_name(e, id);
+	const char *name = cv_status_node_name(e, id);
 
 	if (!o) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "id", json_object_new_int64(id), err);
+	cv_status_add(o, "id", json_object_new_int64(id), err);
 	if (name)
-		add(o, "name", json_object_new_string(name), err);
+		cv_status_add(o, "name", json_object_new_string(name), err);
 	else if (json_object_object_add(o, "name", NULL) < 0) /* NULL is JSON's null */
 		*err = -ENOMEM;
-	add(o, "standby", json_object_new_boolean(cv_engine_node_standby(e, id)), err);
+	cv_status_add(o, "standby", json_object_new_boolean(cv_engine_node_standby(e, id)), err);
 	return o;
 }
 
@@ -240,20 +189,20 @@ json_cluster(const struct cv_engine *e, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "node", json_node(e, cv_engine_nodeid(e), err), err);
-	add(o, "quorate", json_object_new_boolean(cv_engine_quorate(e)), err);
+	cv_status_add(o, "node", json_node(e, cv_engine_nodeid(e), err), err);
+	cv_status_add(o, "quorate", json_object_new_boolean(cv_engine_quorate(e)), err);
 	for (size_t i = 0; have && i < n && i < ELEMENTSOF(members); i++)
 		if (json_object_array_add(m, json_node(e, members[i], err)) < 0)
 			*err = -ENOMEM;
-	add(o, "members", m, err);
+	cv_status_add(o, "members", m, err);
 	ring = json_object_new_object();
-	add(o, "ring", ring, err);
+	cv_status_add(o, "ring", ring, err);
 	if (ring && have) {
-		add(ring, "nodeid", json_object_new_int64(rid.nodeid), err);
-		add(ring, "seq", json_object_new_uint64(rid.seq), err);
+		cv_status_add(ring, "nodeid", json_object_new_int64(rid.nodeid), err);
+		cv_status_add(ring, "seq", json_object_new_uint64(rid.seq), err);
 	}
-	add(o, "lease_ms", json_object_new_int64(cv_engine_lease_ms(e)), err);
-	add(o, "guard_ms", json_object_new_int64(cv_engine_guard_ms(e)), err);
+	cv_status_add(o, "lease_ms", json_object_new_int64(cv_engine_lease_ms(e)), err);
+	cv_status_add(o, "guard_ms", json_object_new_int64(cv_engine_guard_ms(e)), err);
 	return o;
 }
 
@@ -266,11 +215,12 @@ json_transition(const struct cv_ipc_transition *t, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "from", json_object_new_string(cv_vip_state_to_string(t->from)), err);
-	add(o, "to", json_object_new_string(cv_vip_state_to_string(t->to)), err);
-	add(o, "reason", json_object_new_string(cv_reason_to_string(t->reason)), err);
-	add(o, "time", json_object_new_int64((int64_t)t->at), err);
-	add(o, "count", json_object_new_uint64(t->count), err);
+	cv_status_add(o, "from", json_object_new_string(cv_vip_state_to_string(t->from)), err);
+	cv_status_add(o, "to", json_object_new_string(cv_vip_state_to_string(t->to)), err);
+	cv_status_add(o, "reason", json_object_new_string(cv_reason_to_string(t->reason)), err);
+	cv_status_add(o, "time", json_object_new_int64((int64_t)t->at), err);
+	cv_status_add_time_ms(o, "at", (int64_t)t->at * 1000, err);
+	cv_status_add(o, "count", json_object_new_uint64(t->count), err);
 	return o;
 }
 
@@ -291,23 +241,23 @@ json_cloud(const struct cv_vip_conf *v, const struct cv_backend_status *c, int *
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, fip ? "floating_ip" : "port", json_object_new_string(c->resource), err);
+	cv_status_add(o, fip ? "floating_ip" : "port", json_object_new_string(c->resource), err);
 	if (c->read_at_ms && fip) {
-		add_string_or_null(o, "port", c->where, err);
-		add_string_or_null(o, "fixed_ip", c->fixed_ip, err);
-		add(o, "ring", json_object_new_uint64(c->ring), err);
-		add(o, "epoch", json_object_new_uint64(c->epoch), err);
-		add(o, "node", json_object_new_uint64(c->node), err);
+		cv_status_add_string(o, "port", c->where, err);
+		cv_status_add_string(o, "fixed_ip", c->fixed_ip, err);
+		cv_status_add(o, "ring", json_object_new_uint64(c->ring), err);
+		cv_status_add(o, "epoch", json_object_new_uint64(c->epoch), err);
+		cv_status_add(o, "node", json_object_new_uint64(c->node), err);
 	} else if (c->read_at_ms) {
-		add(o, "allows", json_object_new_boolean(c->where[0] != 0), err);
+		cv_status_add(o, "allows", json_object_new_boolean(c->where[0] != 0), err);
 	}
 	if (c->read_at_ms) {
-		add(o, "revision", json_object_new_uint64(c->revision), err);
-		add(o, "read_at", json_object_new_int64(c->read_at_ms), err);
+		cv_status_add(o, "revision", json_object_new_uint64(c->revision), err);
+		cv_status_add_time_ms(o, "read_at", (int64_t)c->read_at_ms, err);
 	}
 	if (c->error_at_ms) {
-		add(o, "error", json_object_new_string(c->error), err);
-		add(o, "error_at", json_object_new_int64(c->error_at_ms), err);
+		cv_status_add_text(o, "error", c->error, err);
+		cv_status_add_time_ms(o, "error_at", (int64_t)c->error_at_ms, err);
 	}
 	return o;
 }
@@ -327,11 +277,11 @@ json_addresses(const struct cv_vip_conf *v, int *err)
 			json_object_put(o);
 			break;
 		}
-		add(o, "address",
+		cv_status_add(o, "address",
 		    json_object_new_string(cv_addr_format(&v->addrs.v[k].addr, true, addr, sizeof(addr))),
 		    err);
 		if (ifname)
-			add(o, "interface", json_object_new_string(ifname), err);
+			cv_status_add(o, "interface", json_object_new_string(ifname), err);
 	}
 	if (!a)
 		*err = -ENOMEM;
@@ -343,7 +293,7 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 {
 	const struct cv_engine *e = r->engine;
 	const struct cv_vip_conf *v = &cv_engine_config(e)->vips[i];
-	const struct cv_ipc_transition *t = transition_of(r, i);
+	const struct cv_ipc_transition *t = cv_status_transition_of(r, i);
 	struct json_object *o = json_object_new_object();
 	struct cv_backend_status c;
 	char addr[CV_ADDR_STRLEN];
@@ -352,24 +302,25 @@ json_vip(const struct cv_ipc_report *r, size_t i, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "name", json_object_new_string(v->head.name), err);
+	cv_status_add(o, "name", json_object_new_string(v->head.name), err);
 	/* the first address, as before groups; all of them under "addresses" */
-	add(o, "address",
+	cv_status_add(o, "address",
 	    json_object_new_string(cv_addr_format(cv_vip_first_addr(v), true, addr, sizeof(addr))),
 	    err);
-	add(o, "addresses", json_addresses(v, err), err);
+	cv_status_add(o, "addresses", json_addresses(v, err), err);
 	if (v->interface)
-		add(o, "interface", json_object_new_string(v->interface), err);
-	add(o, "state", json_object_new_string(cv_vip_state_to_string(cv_engine_vip_state(e, i))),
+		cv_status_add(o, "interface", json_object_new_string(v->interface), err);
+	cv_status_add(o, "state", json_object_new_string(cv_vip_state_to_string(cv_engine_vip_state(e, i))),
 	    err);
-	add(o, "owner", json_node(e, cv_engine_vip_owner(e, i), err), err);
-	add(o, "epoch", json_object_new_uint64(cv_engine_vip_epoch(e, i)), err);
-	add(o, "placed", json_object_new_string(cv_place_reason_to_string(cv_engine_vip_place_reason(e, i))),
+	cv_status_add(o, "owner", json_node(e, cv_engine_vip_owner(e, i), err), err);
+	cv_status_add(o, "epoch", json_object_new_uint64(cv_engine_vip_epoch(e, i)), err);
+	cv_status_add(o, "placed", json_object_new_string(cv_place_reason_to_string(cv_engine_vip_place_reason(e, i))),
 	    err);
 	if (t)
-		add(o, "last_transition", json_transition(t, err), err);
+		cv_status_add(o, "last_transition", json_transition(t, err), err);
+	cv_status_add(o, "why", cv_status_why_json(r, i, err), err);
 	if (cloud_of(r, i, &c))
-		add(o, "cloud", json_cloud(v, &c, err), err);
+		cv_status_add(o, "cloud", json_cloud(v, &c, err), err);
 	return o;
 }
 
@@ -382,13 +333,15 @@ json_check(const struct cv_ipc_check *c, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	add(o, "name", json_object_new_string(c->name), err);
-	add(o, "kind", json_object_new_string(c->kind), err);
-	add(o, "passing", json_object_new_boolean(c->passing), err);
-	if (c->since)
-		add(o, "since", json_object_new_int64((int64_t)c->since), err);
-	add(o, "runs", json_object_new_uint64(c->runs), err);
-	add(o, "last", json_object_new_string(c->last), err);
+	cv_status_add(o, "name", json_object_new_string(c->name), err);
+	cv_status_add(o, "kind", json_object_new_string(c->kind), err);
+	cv_status_add(o, "passing", json_object_new_boolean(c->passing), err);
+	if (c->since) {
+		cv_status_add(o, "since", json_object_new_int64((int64_t)c->since), err);
+		cv_status_add_time_ms(o, "changed_at", (int64_t)c->since * 1000, err);
+	}
+	cv_status_add(o, "runs", json_object_new_uint64(c->runs), err);
+	cv_status_add_text(o, "last", c->last, err);
 	return o;
 }
 
@@ -411,107 +364,29 @@ cv_ipc_status_json(const struct cv_ipc_report *r, char **ret)
 		json_object_put(checks);
 		return -ENOMEM;
 	}
-	add(root, "connected", json_object_new_boolean(r->engine != NULL), &err);
-	add(root, "vips", vips, &err);
-	add(root, "checks", checks, &err);
+	/* docs/status-schema.json: a new major number only when a field
+	 * changes meaning or goes (fields are added within a version) */
+	cv_status_add(root, "schema_version", json_object_new_int(CV_STATUS_SCHEMA_VERSION), &err);
+	cv_status_add_time_ms(root, "generated_at", r->unix_now_ms, &err);
+	cv_status_add(root, "connected", json_object_new_boolean(r->engine != NULL), &err);
+	cv_status_add(root, "vips", vips, &err);
+	cv_status_add(root, "checks", checks, &err);
 	for (size_t i = 0; i < r->n_checks; i++)
 		if (json_object_array_add(checks, json_check(&r->checks[i], &err)) < 0)
 			err = -ENOMEM;
 	if (r->engine) {
-		add(root, "cluster", json_cluster(r->engine, &err), &err);
+		cv_status_add(root, "cluster", json_cluster(r->engine, &err), &err);
+		cv_status_add(root, "nodes", cv_status_nodes_json(r, &err), &err);
 		for (size_t i = 0; i < cv_engine_n_vips(r->engine); i++) {
-			progress(r);
+			cv_status_progress(r);
 			if (json_object_array_add(vips, json_vip(r, i, &err)) < 0)
 				err = -ENOMEM;
 		}
 	}
-	progress(r);
+	cv_status_progress(r);
 	s = err < 0 ? NULL : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	if (!s)
 		return -ENOMEM;
 	*ret = strdup(s);
 	return *ret ? 0 : -ENOMEM;
-}
-
-/* ---- metrics (Prometheus text exposition format) ---- */
-
-static void
-metric_head(struct cv_strbuf *b, const char *name, const char *type, const char *help)
-{
-	cv_strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void
-metrics_vips(struct cv_strbuf *b, const struct cv_ipc_report *r)
-{
-	const struct cv_engine *e = r->engine;
-	const struct cv_config *cfg = cv_engine_config(e);
-	size_t n = cv_engine_n_vips(e);
-
-	metric_head(b, "corovip_vip_held", "gauge", "1 if this node holds the VIP's address.");
-	for (size_t i = 0; i < n; i++)
-		cv_strbuf_printf(b, "corovip_vip_held{vip=\"%s\"} %d\n", cfg->vips[i].head.name,
-				 cv_engine_vip_state(e, i) == CV_VIP_HELD);
-	metric_head(b, "corovip_vip_state", "gauge", "The VIP's local state (1 for the current one).");
-	for (size_t i = 0; i < n; i++) {
-		progress(r); /* thousands of VIPs take a while */
-		for (int s = 0; s < _CV_VIP_STATE_MAX; s++)
-			cv_strbuf_printf(b, "corovip_vip_state{vip=\"%s\",state=\"%s\"} %d\n",
-					 cfg->vips[i].head.name, cv_vip_state_to_string(s),
-					 cv_engine_vip_state(e, i) == (enum cv_vip_state)s);
-	}
-	metric_head(b, "corovip_vip_transitions_total", "counter",
-		    "Local state transitions of the VIP since the daemon started.");
-	for (size_t i = 0; i < n; i++) {
-		const struct cv_ipc_transition *t = transition_of(r, i);
-
-		cv_strbuf_printf(b, "corovip_vip_transitions_total{vip=\"%s\"} %" PRIu64 "\n",
-				 cfg->vips[i].head.name, t ? t->count : 0);
-	}
-}
-
-static void
-metrics_cluster(struct cv_strbuf *b, const struct cv_engine *e)
-{
-	metric_head(b, "corovip_quorate", "gauge", "1 if this node's adopted view is quorate.");
-	cv_strbuf_printf(b, "corovip_quorate %d\n", cv_engine_quorate(e));
-	metric_head(b, "corovip_lease_seconds", "gauge", "The holder's lease in use.");
-	cv_strbuf_printf(b, "corovip_lease_seconds %.3f\n", cv_engine_lease_ms(e) / 1000.0);
-	metric_head(b, "corovip_guard_seconds", "gauge", "The guard time in use before a takeover.");
-	cv_strbuf_printf(b, "corovip_guard_seconds %.3f\n", cv_engine_guard_ms(e) / 1000.0);
-}
-
-static void
-metrics_cpg(struct cv_strbuf *b, const struct cv_cpg_stats *c)
-{
-	metric_head(b, "corovip_cpg_messages_delivered_total", "counter",
-		    "Group messages delivered to this daemon.");
-	cv_strbuf_printf(b, "corovip_cpg_messages_delivered_total %" PRIu64 "\n", c->delivered);
-	metric_head(b, "corovip_cpg_messages_rejected_total", "counter",
-		    "Group messages dropped as undecodable.");
-	cv_strbuf_printf(b, "corovip_cpg_messages_rejected_total{reason=\"version\"} %" PRIu64 "\n",
-			 c->bad_version);
-	cv_strbuf_printf(b, "corovip_cpg_messages_rejected_total{reason=\"malformed\"} %" PRIu64 "\n",
-			 c->bad_message);
-	metric_head(b, "corovip_cpg_send_retries_total", "counter",
-		    "Sends that corosync asked to retry later.");
-	cv_strbuf_printf(b, "corovip_cpg_send_retries_total %" PRIu64 "\n", c->send_retries);
-}
-
-int
-cv_ipc_status_metrics(const struct cv_ipc_report *r, char **ret)
-{
-	_cleanup_(cv_strbuf_done) struct cv_strbuf b = {};
-
-	metric_head(&b, "corovip_build_info", "gauge", "Always 1; the version in its label.");
-	cv_strbuf_printf(&b, "corovip_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	metric_head(&b, "corovip_up", "gauge", "1 if the daemon is connected to corosync.");
-	cv_strbuf_printf(&b, "corovip_up %d\n", r->engine != NULL);
-	if (r->engine) {
-		metrics_cluster(&b, r->engine);
-		metrics_vips(&b, r);
-	}
-	if (r->cpg)
-		metrics_cpg(&b, r->cpg);
-	return cv_strbuf_steal(&b, ret);
 }

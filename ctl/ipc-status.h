@@ -48,7 +48,14 @@ struct cv_ipc_report {
 	/* What VIP vip's cloud backend knows of it (cv_ipc_ops.cloud); may be NULL. */
 	bool (*cloud)(void *userdata, size_t vip, struct cv_backend_status *ret);
 	void *userdata;
+	/* The same instant on the engine's step clock (monotonic ms) and in
+	 * Unix ms: what turns the engine's deadlines into times for people. */
+	uint64_t mono_now_ms;
+	int64_t unix_now_ms;
 };
+
+/* status --json's "schema_version" (docs/status-schema.json) */
+#define CV_STATUS_SCHEMA_VERSION 1
 
 /* Each returns 0 and a new text (caller frees), or -ENOMEM. */
 int cv_ipc_status_text(const struct cv_ipc_report *r, char **ret);

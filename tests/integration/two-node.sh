@@ -77,6 +77,15 @@ deadline=$(($(bed_now_ms) + 3000))
 while [ "$(bed_now_ms)" -lt "$deadline" ]; do
 	holder_is - || holder_is "" || fail "plain two_node: $BED_LAST"
 done
+# status says why, on both nodes, in text and in JSON
+for i in 1 2; do
+	st=$(bed_exec "$i" "$build/ctl/corovipctl" status) || fail "status on n$i"
+	grep -q "why: held by nobody: a plain two_node cluster needs a quorum device (corosync-qdevice) or two_node_unsafe: yes" <<<"$st" ||
+		fail "n$i's status does not say why: $st"
+	code=$(bed_exec "$i" "$build/ctl/corovipctl" status --json | jq -r '.vips[0].why.code')
+	[ "$code" = two-node ] || fail "n$i's status --json: why.code $code, not two-node"
+done
+echo "ok - plain two_node: status on both nodes says it needs a quorum device or two_node_unsafe"
 sed -i 's/two_node_unsafe: no/two_node_unsafe: yes/' "$BED_DIR/corovip.conf"
 for i in 1 2; do kill -HUP "$(bed_pid "$i" corovipd)"; done
 bed_wait_until 5000 "a holder once two_node_unsafe is set" bash -c \
