@@ -22,10 +22,13 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "daemon.h"
+#include "log.h"
+#include "shm-clean.h"
 #include "engine.h"
 #include "executor.h"
 #include "hooks.h"
 #include "loop-timer.h"
+#include "ipc-proto.h"
 #include "ipc-server.h"
 #include "metrics-http.h"
 #include "l2-backend.h"
@@ -63,8 +66,9 @@ struct cv_daemon {
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
 	uint64_t join_gate_until; /* leftovers at start: join once gone, at the latest then */
-	qb_loop_signal_handle sigs[3];
+	qb_loop_signal_handle sigs[4];
 	bool log_foreground, log_debug; /* passed on to the reaper */
+	const char *state_dir;		/* blackbox dumps (corovipd --state-dir) */
 	bool reaper_watched;		/* its socket in the loop */
 	pid_t reaper_gone;		/* a dead reaper not collected yet, 0: none */
 	uint64_t reaper_started_at;
@@ -963,6 +967,25 @@ own_interfaces(struct cv_daemon *d, const struct cv_config *old, const struct cv
  */
 static void serve_metrics(struct cv_daemon *d);
 
+/* The config's log_level, unless corovipd --debug said everything. */
+static void
+apply_log_level(const struct cv_daemon *d)
+{
+	cv_log_set_level(d->log_debug ? LOG_DEBUG : LOG_ERR + d->cfg->cluster.log_level);
+}
+
+static void
+dump_blackbox(const struct cv_daemon *d)
+{
+	char path[512];
+	int r = cv_log_blackbox_dump(d->state_dir, path, sizeof(path));
+
+	if (r < 0)
+		qb_log(LOG_ERR, "blackbox: cannot write it into %s: %s", d->state_dir, cv_strerror(r));
+	else
+		qb_log(LOG_NOTICE, "blackbox: written to %s (read it with qb-blackbox)", path);
+}
+
 static int
 reload(struct cv_daemon *d, char *msg, size_t len)
 {
@@ -993,6 +1016,7 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 		return r;
 	}
 	d->cfg = cfg;
+	apply_log_level(d); /* and a corovipctl log-level ends here */
 	read_nodeids(d);
 	cv_ipc_server_remap(d->ipc, cfg); /* the reload's own transitions use cfg's indexes */
 	if (d->engine)
@@ -1023,6 +1047,10 @@ on_signal(int32_t sig, void *data)
 
 	if (sig == SIGHUP) {
 		reload(d, NULL, 0);
+		return 0;
+	}
+	if (sig == SIGUSR2) {
+		dump_blackbox(d);
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
@@ -1101,6 +1129,35 @@ ipc_recheck(void *userdata, const char *const *names, size_t n, size_t *ret_miss
 }
 
 static int
+ipc_log_level(void *userdata, const char *level, char *msg, size_t len)
+{
+	int l = cv_log_level_from_string(level);
+
+	(void)userdata;
+	if (l < 0) {
+		snprintf(msg, len, "no such level '%s' (error, warning, notice, info, debug)", level);
+		return -EINVAL;
+	}
+	cv_log_set_level(l);
+	qb_log(LOG_NOTICE, "log level now %s (until the next reload)", level);
+	snprintf(msg, len, "log level now %s (until the next reload: then log_level again)",
+		 level);
+	return 0;
+}
+
+static int
+ipc_blackbox(void *userdata, char *msg, size_t len)
+{
+	const struct cv_daemon *d = userdata;
+	int r = cv_log_blackbox_dump(d->state_dir, msg, len);
+
+	if (r < 0)
+		snprintf(msg, len, "cannot write the blackbox into %s: %s", d->state_dir,
+			 cv_strerror(r));
+	return r;
+}
+
+static int
 ipc_reload(void *userdata, char *msg, size_t len)
 {
 	return reload(userdata, msg, len);
@@ -1118,9 +1175,16 @@ serve_ipc(struct cv_daemon *d)
 		.admin = ipc_admin,
 		.reload = ipc_reload,
 		.recheck = ipc_recheck,
+		.log_level = ipc_log_level,
+		.blackbox = ipc_blackbox,
 		.progress = cv_reaper_beat,
 	};
-	int r = cv_ipc_server_new(d->loop, &ops, d, &d->ipc);
+	int n = cv_shm_clean_stale("/dev/shm", CV_IPC_SERVICE);
+	int r;
+
+	if (n > 0)
+		qb_log(LOG_NOTICE, "removed %d connection ring(s) a dead corovipd left in /dev/shm", n);
+	r = cv_ipc_server_new(d->loop, &ops, d, &d->ipc);
 
 	if (r < 0)
 		qb_log(LOG_WARNING, "cannot serve corovipctl: %s, ignoring", cv_strerror(r));
@@ -1229,7 +1293,7 @@ static int
 daemon_init(struct cv_daemon *d)
 {
 	struct cv_conf_error e = {};
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	int r;
 
 	r = cv_config_load(d->config_path, &d->cfg, &e);
@@ -1239,6 +1303,8 @@ daemon_init(struct cv_daemon *d)
 		qb_log(LOG_CRIT, "%s", cv_config_format_error(d->config_path, r, &e, why, sizeof(why)));
 		return EXIT_CONFIG;
 	}
+	apply_log_level(d);
+	cv_log_dump_on_crash(d->state_dir);
 	d->owned.tag = cv_config_address_tag(d->cfg);
 	if (cv_owned_add_config(&d->owned, d->cfg) < 0)
 		return EXIT_OSERR;
@@ -1311,9 +1377,11 @@ daemon_init(struct cv_daemon *d)
 }
 
 int
-cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug)
+cv_daemon_run(const char *config_path, const char *state_dir, bool log_foreground,
+	      bool log_debug)
 {
 	struct cv_daemon d = { .config_path = config_path,
+			       .state_dir = state_dir,
 			       .log_foreground = log_foreground,
 			       .log_debug = log_debug };
 	int code = daemon_init(&d);

@@ -12,4 +12,6 @@
  * Run until stopped; returns the process exit code. The log settings are
  * passed on to the reaper (a process of its own, see reaper.h).
  */
-int cv_daemon_run(const char *config_path, bool log_foreground, bool log_debug);
+/* state_dir: where blackbox dumps go (made if missing) */
+int cv_daemon_run(const char *config_path, const char *state_dir, bool log_foreground,
+		  bool log_debug);

@@ -24,15 +24,19 @@ enum {
 };
 
 #define DEFAULT_CONFIG "/etc/corovip/corovip.conf"
+#define DEFAULT_STATE_DIR CV_LOCALSTATEDIR "/lib/corovip"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: corovipd [--config FILE] [--foreground] [--debug] [--test-config [FILE]]\n"
+	fprintf(f, "Usage: corovipd [--config FILE] [--foreground] [--debug] [--state-dir DIR]\n"
+		   "                [--test-config [FILE]]\n"
 		   "\n"
 		   "  -c, --config FILE       configuration file (default " DEFAULT_CONFIG ")\n"
 		   "  -f, --foreground        log to stderr instead of syslog\n"
-		   "  -d, --debug             log debug messages too\n"
+		   "  -d, --debug             log debug messages too (whatever log_level says)\n"
+		   "  -s, --state-dir DIR     blackbox dumps (SIGUSR2, a crash) go there\n"
+		   "                          (default " DEFAULT_STATE_DIR ")\n"
 		   "  -t, --test-config [FILE] check the configuration and print the effective\n"
 		   "                          one (every default filled in); exit 0 or 78\n"
 		   "  -h, --help              this text\n"
@@ -108,12 +112,13 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "test-config", optional_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	const char *config = DEFAULT_CONFIG;
+	const char *config = DEFAULT_CONFIG, *state_dir = DEFAULT_STATE_DIR;
 	bool test = false, foreground = false, debug = false;
 	int c, code;
 
@@ -128,7 +133,7 @@ main(int argc, char **argv)
 	/* The daemon runs its reaper as our own binary again (reaper.h). */
 	if (argc > 1 && strcmp(argv[1], CV_REAPER_ARG) == 0)
 		return cv_reaper_main(argc, argv);
-	while ((c = getopt_long(argc, argv, "c:fdt::hV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fds:t::hV", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -138,6 +143,9 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			debug = true;
+			break;
+		case 's':
+			state_dir = optarg;
 			break;
 		case 't':
 			test = true;
@@ -165,7 +173,7 @@ main(int argc, char **argv)
 	if (test)
 		return test_config(config);
 	cv_log_init("corovipd", foreground, debug);
-	code = cv_daemon_run(config, foreground, debug);
+	code = cv_daemon_run(config, state_dir, foreground, debug);
 	cv_log_fini();
 	return code;
 }

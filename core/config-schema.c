@@ -18,6 +18,8 @@ static const char *const backend_names[] = { "l2", "openstack", "aws", NULL };
 static const char *const garp_names[] = { "request", "reply", "both", NULL };
 static const char *const cloud_mode_names[] = { "floating_ip", "address_pairs", "vip_port", NULL };
 static const char *const interface_names[] = { "public", "internal", "admin", NULL };
+/* enum cv_log_level */
+static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug", NULL };
 
 #define KEY(st, n, field, t, ...) { .name = n, .type = t, .offset = offsetof(st, field), __VA_ARGS__ }
 
@@ -49,6 +51,9 @@ static const struct cv_conf_key cluster_keys[] = {
 	KEY(struct cv_cluster_conf, "metrics_listen", metrics_listen, CV_T_ENDPOINT, .max = 64),
 	KEY(struct cv_cluster_conf, "notify_timeout", notify_timeout_ms, CV_T_DURATION, .min = MS(100),
 	    .max = MIN(10), .def = "10s"),
+	/* Per node: what reaches syslog (corovipd --debug: everything) */
+	KEY(struct cv_cluster_conf, "log_level", log_level, CV_T_ENUM, .def = "info",
+	    .choices = log_level_names),
 };
 
 static const struct cv_conf_key node_keys[] = {

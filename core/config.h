@@ -77,6 +77,9 @@ struct cv_conf_head {
 	size_t pos_base;   /* index of this instance's key positions in cv_config.pos */
 };
 
+/* cluster.log_level; syslog's level is LOG_ERR + the value */
+enum cv_log_level { CV_LOG_ERROR, CV_LOG_WARNING, CV_LOG_NOTICE, CV_LOG_INFO, CV_LOG_DEBUG };
+
 struct cv_cluster_conf {
 	struct cv_conf_head head;
 	char *group;		 /* CPG group */
@@ -90,6 +93,7 @@ struct cv_cluster_conf {
 	uint32_t preempt_delay_ms; /* a node back in the view takes no preferred VIP from its holder before */
 	char *script_user;	 /* whom exec checks and notify hooks run as */
 	char *metrics_listen;	 /* "ADDR:PORT" of the Prometheus listener, or NULL: off */
+	int log_level;		 /* enum cv_log_level: what reaches syslog and stderr */
 	char *notify;		 /* cluster-wide hook: command line, or NULL */
 	uint32_t notify_timeout_ms; /* a hook still running then is killed */
 };

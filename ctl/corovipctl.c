@@ -33,6 +33,8 @@ usage(FILE *f)
 		   "  who-has ADDRESS     the VIP that has ADDRESS (exit 1: none)\n"
 		   "  recheck VIP         run VIP's checks now, their outcome taken as it is\n"
 		   "                      (a cluster manager's role change: Patroni's on_role_change)\n"
+		   "  log-level LEVEL     error, warning, notice, info or debug until the next reload\n"
+		   "  blackbox            write corovipd's blackbox (recent debug lines) to a file\n"
 		   "\n"
 		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
@@ -48,6 +50,7 @@ static const struct command commands[] = {
 	{ "standby", CV_IPC_STANDBY, 1 },     { "unstandby", CV_IPC_UNSTANDBY, 1 },
 	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
 	{ "who-has", CV_IPC_WHO_HAS, 1 },     { "recheck", CV_IPC_RECHECK, 1 },
+	{ "log-level", CV_IPC_LOG_LEVEL, 1 }, { "blackbox", CV_IPC_BLACKBOX, 0 },
 };
 
 static bool
@@ -87,6 +90,8 @@ parse(int argc, char **argv, struct cv_ipc_request *req)
 	}
 	if (c->cmd == CV_IPC_RECHECK)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP");
+	if (c->cmd == CV_IPC_LOG_LEVEL)
+		return copy_name(req->vip, sizeof(req->vip), argv[1], "level");
 	if (c->cmd == CV_IPC_MOVE)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
 		       copy_name(req->node, sizeof(req->node), argv[2], "node");

@@ -7,8 +7,8 @@
  * NUL-terminated text: the output, or the reason of the failure.
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
- *              who-has, recheck, continue (within 1: a daemon without them
- *              answers -EOPNOTSUPP).
+ *              who-has, recheck, continue, log-level, blackbox (within 1: a
+ *              daemon without them answers -EOPNOTSUPP).
  */
 #pragma once
 
@@ -41,6 +41,10 @@ enum cv_ipc_cmd {
 	CV_IPC_RECHECK,
 	/* the next part of an answer that came with error CV_IPC_MORE */
 	CV_IPC_CONTINUE,
+	/* vip: a level's name (error ... debug): what reaches syslog until the next reload */
+	CV_IPC_LOG_LEVEL,
+	/* write the blackbox to the state directory (as SIGUSR2); answers its path */
+	CV_IPC_BLACKBOX,
 	_CV_IPC_CMD_MAX,
 };
 

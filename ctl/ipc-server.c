@@ -264,6 +264,30 @@ do_reload(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret,
 	return text_dup(ret, "%s\n", msg);
 }
 
+static int
+do_log_level(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	     size_t len)
+{
+	char msg[256] = "";
+	int r = s->ops->log_level(s->userdata, req->vip, msg, sizeof(msg));
+
+	if (r < 0)
+		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
+	return text_dup(ret, "%s\n", msg);
+}
+
+static int
+do_blackbox(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	    size_t len)
+{
+	char msg[512] = "";
+	int r = s->ops->blackbox(s->userdata, msg, sizeof(msg));
+
+	if (r < 0)
+		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
+	return text_dup(ret, "%s\n", msg);
+}
+
 /* An address from the hex of its bytes (ipc-proto.h CV_IPC_WHO_HAS): 0 or -EINVAL. */
 static int
 addr_from_hex(const char *hex, struct cv_addr *ret)
@@ -350,6 +374,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_UNSTANDBY] = do_standby, [CV_IPC_RELOAD] = do_reload,
 	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
 	[CV_IPC_RECHECK] = do_recheck, [CV_IPC_CONTINUE] = do_continue,
+	[CV_IPC_LOG_LEVEL] = do_log_level, [CV_IPC_BLACKBOX] = do_blackbox,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */
@@ -478,14 +503,16 @@ audit(struct cv_ipc_server *s, qb_ipcs_connection_t *c, const struct cv_ipc_requ
 	static const char *const names[_CV_IPC_CMD_MAX] = {
 		[CV_IPC_MOVE] = "move",		  [CV_IPC_STANDBY] = "standby",
 		[CV_IPC_UNSTANDBY] = "unstandby", [CV_IPC_RELOAD] = "reload",
-		[CV_IPC_RECHECK] = "recheck",
+		[CV_IPC_RECHECK] = "recheck",	  [CV_IPC_LOG_LEVEL] = "log-level",
+		[CV_IPC_BLACKBOX] = "blackbox",
 	};
 	const char *name = names[req->hdr.id];
+	const char *first = req->hdr.id == CV_IPC_LOG_LEVEL ? " level=" : " vip=";
 
 	if (!name)
 		return;
 	cv_log_limited(&s->rl_audit, LOG_NOTICE, "audit: uid=%ld command=%s%s%s%s%s result=%s%s%s",
-		       (long)cv_ipc_guard_uid(c), name, req->vip[0] ? " vip=" : "", req->vip,
+		       (long)cv_ipc_guard_uid(c), name, req->vip[0] ? first : "", req->vip,
 		       req->node[0] ? " node=" : "", req->node, r < 0 ? "refused" : "ok",
 		       r < 0 ? " why=" : "", r < 0 ? err : "");
 }

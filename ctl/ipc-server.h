@@ -32,6 +32,10 @@ struct cv_ipc_ops {
 	 * (checks.h cv_checks_recheck): 0, or -ENOENT for names[*ret_missing],
 	 * one the daemon does not run. */
 	int (*recheck)(void *userdata, const char *const *names, size_t n, size_t *ret_missing);
+	/* Set the log level by its name (log.h); msg: what it did, or why not. */
+	int (*log_level)(void *userdata, const char *level, char *msg, size_t len);
+	/* Dump the blackbox (as SIGUSR2); msg: its path, or why it failed. */
+	int (*blackbox)(void *userdata, char *msg, size_t len);
 	/* Reload the config file (as SIGHUP); msg: a summary, or why it failed. */
 	int (*reload)(void *userdata, char *msg, size_t len);
 	/* What VIP vip's backend knows of it in the provider's API (false:

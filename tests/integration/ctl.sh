@@ -44,7 +44,9 @@ getent group haclient >/dev/null || groupadd -r haclient
 bed_cluster_up 3
 conf=$BED_DIR/corovip.conf
 bed_corovip_conf "$VIP/24" "n1 n2"
-for i in 1 2 3; do bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$conf"; done
+for i in 1 2 3; do
+	bed_spawn "$i" corovipd "$build/agent/corovipd" -f -c "$conf" --state-dir "$BED_DIR/n$i/state"
+done
 bed_wait_until 10000 "n1 to hold web" held_by n1 >/dev/null || fail "$BED_LAST"
 
 # ---- status ----
@@ -128,6 +130,35 @@ out=$(bed_exec 1 setpriv --reuid=nobody --regid=haclient --clear-groups \
 	"$build/ctl/corovipctl" status) || { grep -i "refus\|haclient\|group" "$BED_DIR"/n1/corovipd.out; fail "a haclient member was refused: $out"; }
 echo "ok - nobody is refused, a member of haclient is let in"
 
+# log levels at run time, and the blackbox
+log=$BED_DIR/n1/corovipd.out
+out=$(ctl 1 log-level debug) || fail "log-level debug: $out"
+mark=$(wc -l <"$log")
+ctl 1 move web n1 >/dev/null || fail "move web n1"
+bed_wait_until 3000 "web on n1" held_by n1 >/dev/null || fail "$BED_LAST"
+tail -n +"$((mark + 1))" "$log" | grep -q " debug: " || fail "no debug line after log-level debug"
+ctl 1 log-level warning >/dev/null || fail "log-level warning"
+mark=$(wc -l <"$log")
+ctl 1 move web n2 >/dev/null || fail "move web n2"
+bed_wait_until 3000 "web on n2" held_by n2 >/dev/null || fail "$BED_LAST"
+sleep 0.3 # n1 releases after n2's RELEASED wait: lines that must not come
+! tail -n +"$((mark + 1))" "$log" | grep -E " (debug|info|notice): " ||
+	fail "info or notice lines after log-level warning"
+if out=$(ctl 1 log-level loud 2>&1); then fail "log-level loud succeeded: $out"; fi
+grep -q "no such level 'loud'" <<<"$out" || fail "log-level loud: $out"
+ctl 1 reload >/dev/null || fail "reload"
+grep -q "audit: uid=0 command=log-level level=debug result=ok" "$log" || fail "no audit line of log-level"
+out=$(ctl 1 blackbox) || fail "corovipctl blackbox: $out"
+[[ "$out" == "$BED_DIR/n1/state/corovipd-blackbox-"* ]] && [ -s "$out" ] || fail "blackbox: $out"
+command -v qb-blackbox >/dev/null || fail "needs qb-blackbox (libqb-tools; tests/install-deps)"
+# (in the node: qb-blackbox leaves its rings in the node's own /dev/shm)
+bb=$(bed_exec 1 qb-blackbox "$out" 2>&1 || true) # it ends with an error at the ring's end
+grep -q "^debug " <<<"$bb" || { tail -5 <<<"$bb"; fail "qb-blackbox $out shows no debug line"; }
+kill -USR2 "$(bed_pid 2 corovipd)"
+bed_wait_until 3000 "n2's SIGUSR2 blackbox" grep -q "blackbox: written to $BED_DIR/n2/state/corovipd-blackbox-" \
+	"$BED_DIR/n2/corovipd.out" || fail "$BED_LAST"
+echo "ok - log-level debug shows debug lines, warning hides info and notice, a bad level is refused, reload ends it; corovipctl blackbox and SIGUSR2 write the blackbox (qb-blackbox reads debug lines from it at level info)"
+
 # Least privilege (privileges.h), read from the kernel: the daemon keeps
 # CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_ADMIN and CAP_NET_RAW
 # (0x30e1: exec checks run as script_user), its reaper CAP_NET_ADMIN
@@ -146,4 +177,24 @@ if out=$(bed_exec c "$build/ctl/corovipctl" status 2>&1); then fail "no daemon, 
 grep -q "is it running" <<<"$out" || fail "without corovipd: $out"
 echo "ok - without a corovipd: '$out'"
 for i in 1 2 3; do kill -0 "$(cat "$BED_DIR/n$i/corovipd.pid")" || fail "corovipd on n$i died"; done
+# a crash writes the blackbox too
+d=$(bed_pid 3 corovipd)
+kill -SEGV "$d"
+bed_wait_dead "$d" 5000 "n3's corovipd after SIGSEGV" || fail "$BED_LAST"
+ls "$BED_DIR"/n3/state/corovipd-blackbox-"$d"-* >/dev/null 2>&1 || fail "no blackbox of the crashed daemon $d"
+echo "ok - a crash (SIGSEGV) leaves the blackbox in the state directory"
+# A dead daemon's connection rings in the node's /dev/shm (a daemon killed
+# while a client was connected) are removed at start: another service's
+# and a live process's stay.
+dead=$(bed_exec 3 sh -c 'sleep 0 & p=$!; wait $p; echo $p') # reaped: no such process
+bed_exec 3 sh -c "mkdir /dev/shm/qb-$dead-1-9-abcdef /dev/shm/qb-$dead-1-9-other /dev/shm/qb-1-1-9-live &&
+	touch /dev/shm/qb-$dead-1-9-abcdef/qb-request-corovip-header /dev/shm/qb-$dead-1-9-abcdef/qb-request-corovip-data \
+	      /dev/shm/qb-$dead-1-9-other/qb-request-other-header /dev/shm/qb-1-1-9-live/qb-request-corovip-header"
+bed_spawn 3 corovipd "$build/agent/corovipd" -f -c "$conf" --state-dir "$BED_DIR/n3/state"
+bed_wait_until 10000 "n3's corovipctl" ctl 3 status >/dev/null || fail "$BED_LAST"
+left=$(bed_exec 3 sh -c 'ls -d /dev/shm/qb-*-1-9-* 2>/dev/null' | LC_ALL=C sort | tr '\n' ' ')
+[ "$left" = "/dev/shm/qb-1-1-9-live /dev/shm/qb-$dead-1-9-other " ] || fail "/dev/shm after the start: $left"
+grep -q "removed 1 connection ring(s) a dead corovipd left in /dev/shm" "$BED_DIR/n3/corovipd.out" ||
+	fail "no log line of the cleanup"
+echo "ok - the restarted daemon removed the dead one's connection rings from /dev/shm, and only those"
 bed_down
