@@ -21,6 +21,7 @@ effective_config_fills_every_default(void **state)
 				  "\tpreempt_delay: 0s\n"
 				  "\tscript_user: nobody\n"
 				  "\tnotify_timeout: 10s\n"
+				  "\tlog_level: info\n"
 				  "}\n"
 				  "\n"
 				  "node n1 {\n"
