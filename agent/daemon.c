@@ -69,6 +69,8 @@ struct cv_daemon {
 	qb_loop_signal_handle sigs[4];
 	bool log_foreground, log_debug; /* passed on to the reaper */
 	const char *state_dir;		/* blackbox dumps (corovipd --state-dir) */
+	uint32_t ring[CV_MAX_NODES];	/* corosync's last ring (see_members) */
+	size_t n_ring;
 	bool reaper_watched;		/* its socket in the loop */
 	pid_t reaper_gone;		/* a dead reaper not collected yet, 0: none */
 	uint64_t reaper_started_at;
@@ -209,6 +211,24 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	return r;
 }
 
+/* A member of corosync's last ring missing from this one: the metrics time the failover. */
+static void
+see_members(struct cv_daemon *d, const struct cv_event *ev)
+{
+	for (size_t k = 0; k < d->n_ring; k++) {
+		bool still = false;
+
+		for (size_t j = 0; j < ev->totem.n_members && !still; j++)
+			still = ev->totem.members[j] == d->ring[k];
+		if (!still) {
+			cv_ipc_server_member_lost(d->ipc);
+			break;
+		}
+	}
+	d->n_ring = CV_MIN(ev->totem.n_members, ELEMENTSOF(d->ring));
+	memcpy(d->ring, ev->totem.members, d->n_ring * sizeof(*d->ring));
+}
+
 static void
 sink(void *userdata, const struct cv_event *ev)
 {
@@ -217,6 +237,8 @@ sink(void *userdata, const struct cv_event *ev)
 	if (!d->engine)
 		return;
 	see_reaper(d, ev); /* before the step: a join makes it send STATE */
+	if (ev->type == CV_EV_TOTEM)
+		see_members(d, ev);
 	feed(d, ev, NULL);
 	if (ev->type == CV_EV_CONN_LOST)
 		schedule_reconnect(d);
@@ -645,7 +667,11 @@ on_conflict(void *userdata, const struct cv_conflict_claim *c)
 	cfg = cv_engine_config(d->engine);
 	i = vip_at(cfg, &c->addr, c->ifindex);
 	if (i < 0 || cv_engine_vip_state(d->engine, (size_t)i) != CV_VIP_HELD ||
-	    cv_l2_own_mac(l2(d), c->ifindex, &c->mac) || !conflict_is_news(d, (size_t)i))
+	    cv_l2_own_mac(l2(d), c->ifindex, &c->mac))
+		return;
+	if (cv_ipc_server_counters(d->ipc))
+		cv_ipc_server_counters(d->ipc)->conflicts++;
+	if (!conflict_is_news(d, (size_t)i))
 		return;
 	v = &cfg->vips[i];
 	qb_log(LOG_ERR, "VIP '%s' (%s on ifindex %d): address conflict: %s claims it too (%s)",
@@ -878,6 +904,8 @@ on_reaper_timer(void *data)
 		return;
 	}
 	qb_log(LOG_NOTICE, "started a new reaper (pid %d)", (int)cv_reaper_pid());
+	if (cv_ipc_server_counters(d->ipc))
+		cv_ipc_server_counters(d->ipc)->reaper_restarts++;
 }
 
 static void

@@ -42,6 +42,8 @@ struct cv_ipc_server {
 	size_t n_transitions;
 	struct cv_ratelimit rl_failed; /* failed commands: anyone in haclient can send many */
 	struct cv_ratelimit rl_audit;  /* audit lines: a burst, then how many were held back */
+	struct cv_ipc_counters counters;
+	uint64_t member_lost_at; /* monotonic ms of corosync's last lost member, 0: none */
 };
 
 void
@@ -118,7 +120,8 @@ report(const struct cv_ipc_server *s)
 				   .n_transitions = s->n_transitions,
 				   .progress = s->ops->progress,
 				   .cloud = s->ops->cloud,
-				   .userdata = s->userdata };
+				   .userdata = s->userdata,
+				   .counters = &s->counters };
 	struct timespec ts;
 
 	/* the daemon's engine clock (agent/daemon.c now_ms) */
@@ -589,6 +592,46 @@ cv_ipc_server_remap(struct cv_ipc_server *s, const struct cv_config *next)
 	s->n_transitions = t ? next->n_vips : 0;
 }
 
+const double cv_failover_bucket_s[CV_FAILOVER_BUCKETS] = { 0.1, 0.2,  0.3, 0.5, 0.75, 1,
+							      1.5, 2.5, 5,	 10,  30,   60 };
+
+static uint64_t
+mono_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+void
+cv_ipc_server_member_lost(struct cv_ipc_server *s)
+{
+	if (s)
+		s->member_lost_at = mono_ms();
+}
+
+struct cv_ipc_counters *
+cv_ipc_server_counters(struct cv_ipc_server *s)
+{
+	return s ? &s->counters : NULL;
+}
+
+/* A VIP taken here within a minute of a lost member: a failover, timed. */
+static void
+time_failover(struct cv_ipc_server *s, const struct cv_action *act)
+{
+	uint64_t now = mono_ms();
+	double d;
+	size_t k = 0;
+
+	if (act->from != CV_VIP_WAITING || act->to != CV_VIP_HELD || !s->member_lost_at ||
+	    now - s->member_lost_at > 60000)
+		return;
+	d = (double)(now - s->member_lost_at) / 1000.0;
+	while (k < CV_FAILOVER_BUCKETS && d > cv_failover_bucket_s[k])
+		k++;
+	s->counters.failover_counts[k]++;
+	s->counters.failover_sum_s += d;
+}
+
 void
 cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a)
 {
@@ -598,6 +641,9 @@ cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a)
 
 		if (act->type != CV_ACT_TRANSITION || !act->conf)
 			continue;
+		if ((unsigned)act->reason < _CV_REASON_MAX)
+			s->counters.transitions[act->reason]++;
+		time_failover(s, act);
 		t = transition_slot(s, act->vip);
 		if (!t)
 			continue; /* status shows no last transition for it: not worth more */

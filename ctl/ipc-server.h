@@ -65,3 +65,7 @@ int cv_ipc_server_metrics(struct cv_ipc_server *s, char **ret);
 
 /* Remember the transitions among a step's actions (status, metrics). NULL s: no-op. */
 void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);
+/* corosync reported a member lost (a failover may follow; the metrics time it). */
+void cv_ipc_server_member_lost(struct cv_ipc_server *s);
+/* The counters the daemon keeps up to date itself (conflicts, reaper restarts). NULL s: none. */
+struct cv_ipc_counters *cv_ipc_server_counters(struct cv_ipc_server *s);

@@ -37,6 +37,22 @@ struct cv_ipc_check {
 	char last[256]; /* the last run: "passed", or why it failed (exec: its last output line) */
 };
 
+/* Failover durations: the histogram's upper bounds, seconds. */
+#define CV_FAILOVER_BUCKETS 12
+extern const double cv_failover_bucket_s[CV_FAILOVER_BUCKETS];
+
+/* What this daemon counted since it started (metrics). */
+struct cv_ipc_counters {
+	uint64_t transitions[_CV_REASON_MAX]; /* by reason */
+	uint64_t conflicts;		      /* another host claimed one of our addresses */
+	uint64_t reaper_restarts;	      /* our reaper died and a new one started */
+	/* From corosync's report of a lost member to a VIP held here (taken
+	 * within a minute of it): the histogram's counts per bucket, then
+	 * above the last one; the sum of the durations. */
+	uint64_t failover_counts[CV_FAILOVER_BUCKETS + 1];
+	double failover_sum_s;
+};
+
 struct cv_ipc_report {
 	const struct cv_engine *engine; /* NULL: corosync never reached */
 	const struct cv_cpg_stats *cpg; /* may be NULL */
@@ -52,6 +68,7 @@ struct cv_ipc_report {
 	 * Unix ms: what turns the engine's deadlines into times for people. */
 	uint64_t mono_now_ms;
 	int64_t unix_now_ms;
+	const struct cv_ipc_counters *counters; /* may be NULL */
 };
 
 /* status --json's "schema_version" (docs/status-schema.json) */

@@ -69,6 +69,50 @@ metrics_cpg(struct cv_strbuf *b, const struct cv_cpg_stats *c)
 	cv_strbuf_printf(b, "corovip_cpg_send_retries_total %" PRIu64 "\n", c->send_retries);
 }
 
+static void
+metrics_counters(struct cv_strbuf *b, const struct cv_ipc_counters *c)
+{
+	uint64_t n = 0;
+
+	metric_head(b, "corovip_transitions_total", "counter",
+		    "Local state transitions of all VIPs, by reason.");
+	for (int k = 0; k < _CV_REASON_MAX; k++)
+		cv_strbuf_printf(b, "corovip_transitions_total{reason=\"%s\"} %" PRIu64 "\n",
+				 cv_reason_to_string((enum cv_reason)k), c->transitions[k]);
+	metric_head(b, "corovip_failover_seconds", "histogram",
+		    "From corosync's report of a lost member to a VIP taken here (each VIP taken "
+		    "within a minute of it).");
+	for (size_t k = 0; k < CV_FAILOVER_BUCKETS; k++) {
+		n += c->failover_counts[k];
+		cv_strbuf_printf(b, "corovip_failover_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+				 cv_failover_bucket_s[k], n);
+	}
+	n += c->failover_counts[CV_FAILOVER_BUCKETS];
+	cv_strbuf_printf(b, "corovip_failover_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", n);
+	cv_strbuf_printf(b, "corovip_failover_seconds_sum %.3f\n", c->failover_sum_s);
+	cv_strbuf_printf(b, "corovip_failover_seconds_count %" PRIu64 "\n", n);
+	metric_head(b, "corovip_address_conflicts_total", "counter",
+		    "Another host claimed an address this node holds (ARP or NA).");
+	cv_strbuf_printf(b, "corovip_address_conflicts_total %" PRIu64 "\n", c->conflicts);
+	metric_head(b, "corovip_reaper_restarts_total", "counter",
+		    "This daemon's reaper died and a new one was started.");
+	cv_strbuf_printf(b, "corovip_reaper_restarts_total %" PRIu64 "\n", c->reaper_restarts);
+}
+
+static void
+metrics_checks(struct cv_strbuf *b, const struct cv_ipc_report *r)
+{
+	metric_head(b, "corovip_check_passing", "gauge",
+		    "1 if this node's health check passes (after rise and fall).");
+	for (size_t i = 0; i < r->n_checks; i++)
+		cv_strbuf_printf(b, "corovip_check_passing{check=\"%s\"} %d\n", r->checks[i].name,
+				 r->checks[i].passing);
+	metric_head(b, "corovip_check_runs_total", "counter", "Runs of this node's health check.");
+	for (size_t i = 0; i < r->n_checks; i++)
+		cv_strbuf_printf(b, "corovip_check_runs_total{check=\"%s\"} %" PRIu64 "\n",
+				 r->checks[i].name, r->checks[i].runs);
+}
+
 int
 cv_ipc_status_metrics(const struct cv_ipc_report *r, char **ret)
 {
@@ -84,5 +128,9 @@ cv_ipc_status_metrics(const struct cv_ipc_report *r, char **ret)
 	}
 	if (r->cpg)
 		metrics_cpg(&b, r->cpg);
+	if (r->n_checks)
+		metrics_checks(&b, r);
+	if (r->counters)
+		metrics_counters(&b, r->counters);
 	return cv_strbuf_steal(&b, ret);
 }

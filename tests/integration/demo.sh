@@ -70,6 +70,11 @@ second=$(holders)
 answers || fail "no answer from $VIP after the failover"
 r=$(bed_probe_stop probe1)
 say "crashed $first: $second took over; client-observed outage $(max_gap "$r") ms"
+# its metrics timed that failover (corosync's lost member -> the VIP taken)
+m=$(bed_exec "${second#n}" "$build/ctl/corovipctl" metrics) || fail "corovipctl metrics on $second"
+n=$(awk '$1 == "corovip_failover_seconds_count" { print $2 }' <<<"$m")
+[ "${n:-0}" -ge 1 ] || fail "$second's metrics timed no failover: $(grep failover <<<"$m")"
+say "$second's metrics: failover histogram count $n, sum $(awk '$1 == "corovip_failover_seconds_sum" { print $2 }' <<<"$m") s"
 
 bed_probe_start "$VIP" probe2 >/dev/null
 answers || fail "no answer from $VIP"
