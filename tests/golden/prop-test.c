@@ -794,6 +794,11 @@ gen_fault(struct gen *g, unsigned k, uint64_t f, uint64_t h, bool may_pick, uint
 		}
 	if (picked && last > g->pick_busy)
 		g->pick_busy = last;
+	/* a flap is one command that lasts: the cleanup's unstandby must come
+	 * after its last heal, or it is refused as sent across a membership
+	 * change (seed 4012808) */
+	if (last > g->end)
+		g->end = last;
 	return last;
 }
 

@@ -351,6 +351,22 @@ net_init(struct sim *s)
 	}
 }
 
+/*
+ * Is pid's LEAVE still to go out from n (a daemon whose connection was lost
+ * while its ring was down, reconnected since under the same pid)? corosync
+ * sends its procleave and the new connection's join in that order: the
+ * formation does not take the daemon in, it joins after the leave
+ * (confchg: net_join_now).
+ */
+static bool
+leave_pending(const struct node *n, uint32_t pid)
+{
+	for (const struct item *it = n->outbox.head; it; it = it->next)
+		if (it->kind == IT_LEAVE && it->pid == pid)
+			return true;
+	return false;
+}
+
 static void
 ring_form(struct sim *s, struct ring *r)
 {
@@ -364,7 +380,7 @@ ring_form(struct sim *s, struct ring *r)
 
 		if (!(r->mask & BIT(j)))
 			continue;
-		if (n->d.state != PROC_DEAD && n->d.connected)
+		if (n->d.state != PROC_DEAD && n->d.connected && !leave_pending(n, n->d.pid))
 			net_member_add(r, j, n->d.pid);
 		if (n->r.state != PROC_DEAD)
 			net_member_add(r, j, n->r.pid);
