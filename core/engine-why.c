@@ -207,6 +207,14 @@ static const char *const why_names[_CV_WHY_MAX] = {
 	[CV_WHY_RELEASING] = "releasing",
 };
 
+bool
+cv_why_in_motion(enum cv_why w)
+{
+	return w == CV_WHY_EXCHANGE || w == CV_WHY_WAIT_RELEASED || w == CV_WHY_WAIT_LEASE ||
+	       w == CV_WHY_WAIT_GUARD || w == CV_WHY_WAIT_KNOWLEDGE || w == CV_WHY_WAIT_BLOCKED ||
+	       w == CV_WHY_TAKING || w == CV_WHY_RELEASING;
+}
+
 const char *
 cv_why_to_string(enum cv_why w)
 {

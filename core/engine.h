@@ -285,6 +285,8 @@ struct cv_vip_why {
 };
 void cv_engine_vip_why(const struct cv_engine *e, size_t vip, struct cv_vip_why *ret);
 const char *cv_why_to_string(enum cv_why w);
+/* A handoff or takeover under way (waits, adding, removing, the exchange). */
+bool cv_why_in_motion(enum cv_why w);
 
 /* Do the engine's per-state counts match a recount? (tests: after every step) */
 bool cv_engine_counts_ok(const struct cv_engine *e);

@@ -2,20 +2,28 @@
 /*
  * corovipctl: ask this node's corovipd over libqb IPC (ctl/ipc-proto.h)
  * and print its answer. Exit 0 on success, 1 with corovipd's reason on
- * stderr when it refused or failed, 2 on usage errors.
+ * stderr when it refused or failed, 2 on usage errors, 3 when --wait ran out.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <qb/qbipcc.h>
 
 #include "cv-macros.h"
 #include "ipc-client.h"
+#include "number.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+/* corovipctl(8), EXIT STATUS */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_WAIT_TIMEOUT = 3 };
+#define WAIT_DEFAULT_S 30
+#define WAIT_POLL_MS 50
 
 #define TIMEOUT_MS 5000 /* to connect, and then for the answer */
 
@@ -25,8 +33,12 @@ usage(FILE *f)
 	fprintf(f, "Usage: corovipctl [-h|--help] [-V|--version] COMMAND\n"
 		   "\n"
 		   "  status [--json]     who holds what, quorum, the view, last transitions, checks\n"
-		   "  move VIP NODE       hand VIP over to NODE\n"
-		   "  standby NODE        move every VIP off NODE and keep them off\n"
+		   "  move VIP NODE [--wait[=S]]\n"
+		   "                      hand VIP over to NODE (--wait: until NODE holds it, S s at\n"
+		   "                      most, default 30; exit 3 if not by then)\n"
+		   "  standby NODE [--wait[=S]]\n"
+		   "                      move every VIP off NODE and keep them off (--wait: until\n"
+		   "                      NODE owns none)\n"
 		   "  unstandby NODE      make NODE eligible again\n"
 		   "  reload              read the configuration file again (as SIGHUP)\n"
 		   "  metrics             Prometheus text format\n"
@@ -65,12 +77,35 @@ copy_name(char *dst, size_t len, const char *src, const char *what)
 	return true;
 }
 
+/* move and standby: a last "--wait[=S]" -> *wait_ms (0: none); false on a bad one. */
+static bool
+take_wait(int *argc, char **argv, uint32_t *wait_ms)
+{
+	const char *a = *argc > 1 ? argv[*argc - 1] : "";
+	uint32_t s = WAIT_DEFAULT_S;
+
+	if (strncmp(a, "--wait", 6) != 0)
+		return true;
+	if (a[6] == '=' ? cv_parse_u32(a + 7, 86400, &s) < 0 || s == 0 : a[6] != 0) {
+		fprintf(stderr, "corovipctl: '%s': --wait or --wait=SECONDS (1..86400)\n", a);
+		return false;
+	}
+	*wait_ms = s * 1000;
+	(*argc)--;
+	return true;
+}
+
 /* argv (after the options) -> request; false on a usage error (already said). */
 static bool
-parse(int argc, char **argv, struct cv_ipc_request *req)
+parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
 {
 	const struct command *c = NULL;
-	int n = argc - 1;
+	int n;
+
+	if (argc > 0 && (strcmp(argv[0], "move") == 0 || strcmp(argv[0], "standby") == 0) &&
+	    !take_wait(&argc, argv, wait_ms))
+		return false;
+	n = argc - 1;
 
 	for (size_t i = 0; argc > 0 && i < ELEMENTSOF(commands); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
@@ -147,11 +182,78 @@ ask(qb_ipcc_connection_t *conn, struct cv_ipc_request *req)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* The local daemon's answer to CV_IPC_WHERE about vip (or node), or NULL (said why). */
+static char *
+where(qb_ipcc_connection_t *conn, const char *vip, const char *node)
+{
+	struct cv_ipc_request q = { .hdr = { .id = CV_IPC_WHERE, .size = sizeof(q) },
+				    .version = CV_IPC_VERSION };
+	char *text = NULL;
+	int err, r;
+
+	snprintf(q.vip, sizeof(q.vip), "%s", vip ? vip : "");
+	snprintf(q.node, sizeof(q.node), "%s", node ? node : "");
+	r = cv_ipc_ask(conn, &q, TIMEOUT_MS, &err, &text);
+	if (r < 0 || err < 0) {
+		fprintf(stderr, "corovipctl: --wait: %s\n", r < 0 ? strerror(-r) : text);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * move --wait: until this node's daemon says req->node owns the VIP and
+ * simply holds it (why "held"); standby --wait: until it says the node owns
+ * none and no VIP is in motion (the takeovers done). As this node sees it:
+ * every member places alike.
+ */
+static int
+wait_done(qb_ipcc_connection_t *conn, const struct cv_ipc_request *req, uint32_t wait_ms)
+{
+	bool move = req->hdr.id == CV_IPC_MOVE;
+	uint64_t t0 = mono_ms();
+	char want[sizeof(req->node) + 8];
+
+	snprintf(want, sizeof(want), "%s held\n", req->node);
+	for (;;) {
+		_cleanup_free_ char *text = where(conn, move ? req->vip : NULL, move ? NULL : req->node);
+		uint64_t took = mono_ms() - t0;
+
+		if (!text)
+			return EXIT_FAILED;
+		if (move ? strcmp(text, want) == 0 : strcmp(text, "0 0\n") == 0) {
+			if (move)
+				printf("VIP '%s' is held by '%s' (%" PRIu64 " ms)\n", req->vip, req->node, took);
+			else
+				printf("node '%s' owns no VIP, none is in motion (%" PRIu64 " ms)\n",
+				       req->node, took);
+			return EXIT_OK;
+		}
+		if (took >= wait_ms) {
+			fprintf(stderr, "corovipctl: not done after %" PRIu32 " s: %s%s", wait_ms / 1000,
+				move ? "owner and why: " : "VIPs it owns, VIPs in motion: ", text);
+			return EXIT_WAIT_TIMEOUT;
+		}
+		usleep(WAIT_POLL_MS * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct cv_ipc_request req = { .hdr = { .size = sizeof(req) }, .version = CV_IPC_VERSION };
 	qb_ipcc_connection_t *conn;
+	uint32_t wait_ms = 0;
 	int code;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -162,7 +264,7 @@ main(int argc, char **argv)
 		printf("corovipctl %s (IPC protocol %d)\n", PACKAGE_VERSION, CV_IPC_VERSION);
 		return EXIT_OK;
 	}
-	if (!parse(argc - 1, argv + 1, &req)) {
+	if (!parse(argc - 1, argv + 1, &req, &wait_ms)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -172,6 +274,8 @@ main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	code = ask(conn, &req);
+	if (code == EXIT_OK && wait_ms)
+		code = wait_done(conn, &req, wait_ms);
 	qb_ipcc_disconnect(conn);
 	return code;
 }

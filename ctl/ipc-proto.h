@@ -7,8 +7,8 @@
  * NUL-terminated text: the output, or the reason of the failure.
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
- *              who-has, recheck, continue, log-level, blackbox (within 1: a
- *              daemon without them answers -EOPNOTSUPP).
+ *              who-has, recheck, continue, log-level, blackbox, where (within
+ *              1: a daemon without them answers -EOPNOTSUPP).
  */
 #pragma once
 
@@ -45,6 +45,10 @@ enum cv_ipc_cmd {
 	CV_IPC_LOG_LEVEL,
 	/* write the blackbox to the state directory (as SIGUSR2); answers its path */
 	CV_IPC_BLACKBOX,
+	/* vip: "OWNER WHY" (its owner's name, or "-", and core/engine.h's why
+	 * code); or node (vip empty): "OWNED MOVING", how many VIPs it owns and
+	 * how many of all are in motion (cv_why_in_motion). For --wait. */
+	CV_IPC_WHERE,
 	_CV_IPC_CMD_MAX,
 };
 

@@ -22,6 +22,7 @@
 #include "ipc-proto.h"
 #include "ipc-server.h"
 #include "ipc-status.h"
+#include "status-int.h"
 
 /* The rest of an answer too large for one message, for its connection. */
 struct pending {
@@ -231,6 +232,40 @@ do_move(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, c
 }
 
 static int
+do_where(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	 size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	const struct cv_vip_conf *v;
+	struct cv_vip_why w;
+	uint32_t node;
+	size_t n = 0, moving = 0, i;
+	int r;
+
+	if (!e)
+		return -ENOTCONN;
+	if (req->vip[0]) {
+		v = cv_config_find_vip(cv_engine_config(e), req->vip);
+		if (!v)
+			return fail(err, len, -ENOENT, "no such VIP '%s' in the configuration", req->vip);
+		i = (size_t)(v - cv_engine_config(e)->vips);
+		cv_engine_vip_why(e, i, &w);
+		node = cv_engine_vip_owner(e, i);
+		return text_dup(ret, "%s %s\n", node ? cv_status_node_name(e, node) ?: "?" : "-",
+				cv_why_to_string(w.why));
+	}
+	r = resolve_node(e, req->node, &node, err, len);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < cv_engine_n_vips(e); k++) {
+		cv_engine_vip_why(e, k, &w);
+		n += cv_engine_vip_owner(e, k) == node;
+		moving += cv_why_in_motion(w.why);
+	}
+	return text_dup(ret, "%zu %zu\n", n, moving);
+}
+
+static int
 do_standby(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
 	   size_t len)
 {
@@ -378,6 +413,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
 	[CV_IPC_RECHECK] = do_recheck, [CV_IPC_CONTINUE] = do_continue,
 	[CV_IPC_LOG_LEVEL] = do_log_level, [CV_IPC_BLACKBOX] = do_blackbox,
+	[CV_IPC_WHERE] = do_where,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */

@@ -71,17 +71,45 @@ bed_wait_until 5000 "web to move to n2" held_by n2 >/dev/null || fail "$BED_LAST
 echo "ok - move web n2 (asked on n3): n2 holds web after ${BED_WAITED_MS} ms"
 bed_wait_until 3000 "n1's status to name n2" owner_is 1 n2 >/dev/null || fail "$BED_LAST"
 
-ctl 1 standby n2 >/dev/null || fail "standby n2"
-bed_wait_until 5000 "web to leave n2 in standby" held_by n1 >/dev/null || fail "$BED_LAST"
+out=$(ctl 1 standby n2 --wait=10) || fail "standby n2 --wait: $out"
+[[ "$out" == *"node 'n2' owns no VIP, none is in motion ("* ]] || fail "standby --wait said: $out"
+held_by n1 || fail "standby --wait returned, but $BED_LAST"
 bed_wait_until 3000 "n3 to see n2 in standby" standby_is 3 n2 true >/dev/null || fail "$BED_LAST"
 echo "ok - standby n2: web moved to n1 in ${BED_WAITED_MS} ms"
 out=$(ctl 1 move web n2 2>&1) && fail "move to a node in standby succeeded: $out"
 ctl 1 unstandby n2 >/dev/null || fail "unstandby n2"
 bed_wait_until 3000 "n3 to see n2 out of standby" standby_is 3 n2 false >/dev/null ||
 	fail "$BED_LAST"
-bed_wait_until 5000 "a move to n2 to be accepted" ctl 1 move web n2 >/dev/null || fail "$BED_LAST"
-bed_wait_until 5000 "web back on n2" held_by n2 >/dev/null || fail "$BED_LAST"
-echo "ok - unstandby n2: n2 is eligible again (web moved back to it)"
+bed_wait_until 5000 "a move to n2 to be accepted" ctl 1 move web n2 --wait >/dev/null || fail "$BED_LAST"
+held_by n2 || fail "move --wait returned, but $BED_LAST"
+echo "ok - standby n2 --wait returned once n2 owned nothing (web on n1); unstandby n2: move web n2 --wait returned with web on n2"
+# --wait that cannot be met: exit 3 (a move to the holder itself is done at once)
+out=$(ctl 3 move web n2 --wait=1) || fail "move web n2 --wait=1 (already there): $out"
+# the holder n2 frozen (daemon and reaper): its RELEASED cannot come within 1 s
+d2=$(bed_pid 2 corovipd)
+r2=$(pgrep -x corovipd-reaper -P "$d2")
+kill -STOP "$r2" "$d2"
+set +e
+out=$(ctl 1 standby n2 --wait=1 2>&1)
+rc=$?
+set -e
+# (the thawed reaper would kill its daemon, starved that long: kill it now,
+# let the reaper sweep, start a new daemon)
+kill -KILL "$d2"
+kill -CONT "$r2"
+[ "$rc" = 3 ] || fail "standby n2 --wait=1 with n2 frozen: exit $rc: $out"
+[[ "$out" == *"not done after 1 s: VIPs it owns, VIPs in motion: 0 1"* ]] || fail "standby --wait=1 said: $out"
+bed_wait_dead "$r2" 5000 "n2's reaper after its sweep" || fail "$BED_LAST"
+bed_spawn 2 corovipd "$build/agent/corovipd" -f -c "$conf" --state-dir "$BED_DIR/n2/state"
+bed_wait_until 10000 "n2's corovipctl" ctl 2 status >/dev/null || fail "$BED_LAST"
+ctl 1 unstandby n2 >/dev/null || fail "unstandby n2"
+bed_wait_until 15000 "a move back to n2" ctl 1 move web n2 --wait=5 >/dev/null || fail "$BED_LAST"
+echo "ok - standby n2 --wait=1 with n2 frozen: exit 3 (${out##*$'\n'}); then web back on n2 by move --wait"
+set +e
+ctl 1 move web n2 --wait=x >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--wait=x did not exit 2"
 s=$(bed_watch_stop)
 [ "$(bed_field multi "$s")" = 0 ] || fail "two holders of web: $s"
 echo "ok - the checker never saw two holders ($s)"
