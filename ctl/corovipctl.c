@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <qb/qbipcc.h>
 
@@ -244,7 +243,8 @@ wait_done(qb_ipcc_connection_t *conn, const struct cv_ipc_request *req, uint32_t
 				move ? "owner and why: " : "VIPs it owns, VIPs in motion: ", text);
 			return EXIT_WAIT_TIMEOUT;
 		}
-		usleep(WAIT_POLL_MS * 1000);
+		/* a CLI between two questions: no loop to put a timer in */
+		nanosleep(&(struct timespec){ .tv_nsec = WAIT_POLL_MS * 1000000L }, NULL);
 	}
 }
 
