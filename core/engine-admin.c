@@ -18,6 +18,9 @@
  * copy cannot bring it back) when its target's STATE says it holds the VIP,
  * or when its target leaves the totem ring.
  *
+ * Maintenance mode is the standby of node 0: the whole cluster
+ * (cv_engine_maintenance; placement, engine-place.c).
+ *
  * Our preempt delay is said in our STATE likewise (end of file).
  */
 #include <errno.h>
@@ -93,8 +96,8 @@ set_standby(struct cv_engine *e, uint32_t nodeid, bool standby, uint64_t stamp)
 {
 	struct standby_entry *s;
 
-	if (!known_node(e, nodeid))
-		return; /* no slot for names that are no node of ours */
+	if (nodeid && !known_node(e, nodeid))
+		return; /* no slot for names that are no node of ours (0: maintenance) */
 	if (!stamp)
 		return; /* stamps start at 1: a 0 is no command */
 	s = standby_entry(e, nodeid, true);
@@ -113,6 +116,41 @@ cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid)
 		if (e->standby[i].nodeid == nodeid)
 			return e->standby[i].standby;
 	return false;
+}
+
+/* Maintenance mode is the standby of node 0, the whole cluster: the same
+ * cluster state, stamps and merge as a node's (docs/safety.md). */
+bool
+cv_engine_maintenance(const struct cv_engine *e)
+{
+	return cv_engine_runtime_standby(e, 0);
+}
+
+/*
+ * Maintenance mode (corovipctl maintenance on): placement moves nothing. A
+ * VIP keeps the owner it has while that owner's daemon is in the view (and
+ * not silenced by agreement, rule 7), whatever its checks, standby or the
+ * preferences say; a VIP whose owner went (a crash, a stop, a cut) and one
+ * nobody owned stay with nobody: no takeover, no handoff. What still gives
+ * nobody: an exclusive VIP's split, an address another definition won.
+ * Quorum loss and a lapsed lease release as always (rules 1 and 5): they do
+ * not go through placement. docs/safety.md, "Maintenance mode".
+ */
+uint32_t
+cv_engine_maintenance_owner(const struct cv_engine *e, size_t i, bool lost,
+			    enum cv_place_reason *why, uint32_t placed)
+{
+	const struct vip_rt *v = &e->vips[i];
+	const struct peer *p;
+	uint32_t owner;
+
+	if (!cv_engine_maintenance(e) || *why == CV_PLACE_SPLIT || lost)
+		return placed;
+	p = v->owner ? cv_engine_peer((struct cv_engine *)e, v->owner, false) : NULL;
+	owner = p && p->in_view && cv_engine_daemon_present(p) && !p->excluded ? v->owner : 0;
+	if (owner != placed)
+		*why = owner ? CV_PLACE_STICKY : CV_PLACE_NONE;
+	return owner;
 }
 
 /* ---- local commands: checked here, applied when delivered ---- */
@@ -153,7 +191,7 @@ cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby)
 				  .standby = { .origin = e->me, .target = node,
 					       .standby = standby, .stamp = next_stamp(e) } };
 
-	if (!known_node(e, node)) {
+	if (node && !known_node(e, node)) {
 		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
 				 "no such node (neither in the config nor in the ring)");
 		return 0;

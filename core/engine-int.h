@@ -202,7 +202,7 @@ struct cv_engine {
 	size_t n_orphans;
 	struct orphan **retired; /* done; kept while an action may still point at them */
 	size_t n_retired;
-	struct standby_entry standby[CV_MAX_NODES];
+	struct standby_entry standby[CV_MAX_NODES + 1]; /* and nodeid 0: maintenance */
 	size_t n_standby;
 	uint64_t cmd_stamp;	/* highest admin command stamp seen */
 	bool state_due;		/* send our STATE at the end of this step */
@@ -381,6 +381,9 @@ void cv_engine_fill_admin(const struct cv_engine *e, struct cv_proto_state *s);
 /* The totem ring lost a move's target: the move ends (at the same point everywhere). */
 void cv_engine_end_moves_of_gone(struct cv_engine *e);
 bool cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid);
+/* The owner placement gives VIP i (placed, *why) as maintenance mode leaves it. */
+uint32_t cv_engine_maintenance_owner(const struct cv_engine *e, size_t i, bool lost,
+				     enum cv_place_reason *why, uint32_t placed);
 /* Our preempt delay, said in our STATE (placement follows each member's). */
 bool cv_engine_preempt_held(const struct cv_engine *e);
 void cv_engine_preempt_tick(struct cv_engine *e);

@@ -383,6 +383,7 @@ cv_engine_place(struct cv_engine *e)
 		return r;
 	for (size_t i = 0, k = 0; i < e->n_vips; i++)
 		if (!disputed(e, i)) {
+			owners[k] = cv_engine_maintenance_owner(e, i, lost[i], &why[k], owners[k]);
 			place_one(e, i, why[k], owners[k]);
 			k++;
 		}
@@ -397,6 +398,7 @@ cv_engine_place(struct cv_engine *e)
 		r = cv_placement_compute(&in1, owners, why);
 		if (r < 0)
 			return r;
+		owners[0] = cv_engine_maintenance_owner(e, i, lost[i], &why[0], owners[0]);
 		place_one(e, i, why[0], owners[0]);
 		/* Outvoted, we place it with our own keys: the owner we remember
 		 * is not theirs, and any node sharing their definition may hold

@@ -182,7 +182,7 @@ cv_engine_vip_why(const struct cv_engine *e, size_t i, struct cv_vip_why *w)
 		w->why = CV_WHY_SPLIT;
 		add_slots(e, w, (v->healthy | v->passes) & cv_engine_heard_now(e));
 	} else if (!v->owner) {
-		w->why = CV_WHY_NO_ELIGIBLE;
+		w->why = cv_engine_maintenance(e) ? CV_WHY_MAINTENANCE : CV_WHY_NO_ELIGIBLE;
 	} else {
 		why_waiting(e, i, w);
 	}
@@ -197,6 +197,7 @@ static const char *const why_names[_CV_WHY_MAX] = {
 	[CV_WHY_LAPSED] = "lapsed",
 	[CV_WHY_EXCHANGE] = "exchange",
 	[CV_WHY_NO_ELIGIBLE] = "no-eligible-node",
+	[CV_WHY_MAINTENANCE] = "maintenance",
 	[CV_WHY_SPLIT] = "split",
 	[CV_WHY_WAIT_RELEASED] = "wait-released",
 	[CV_WHY_WAIT_LEASE] = "wait-lease",

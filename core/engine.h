@@ -29,7 +29,7 @@ enum cv_event_type {
 	CV_EV_TIMINGS,	   /* runtime token/consensus (cmap), to derive lease and guard */
 	CV_EV_HEALTH,	   /* a local check changed state (after rise/fall) */
 	CV_EV_ADMIN_MOVE,  /* corovipctl move VIP NODE on this node */
-	CV_EV_ADMIN_STANDBY, /* corovipctl standby|unstandby NODE on this node */
+	CV_EV_ADMIN_STANDBY, /* corovipctl standby|unstandby NODE on this node (node 0: maintenance on|off) */
 	CV_EV_RELOAD,	   /* a new, validated config replaces the current one */
 	CV_EV_STOP,	   /* SIGTERM: hand everything off, then stop */
 	CV_EV_CONN_LOST,   /* the corosync connection is gone */
@@ -223,6 +223,8 @@ bool cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid);
 
 /* The step clock: the time of the last step (ms). */
 uint64_t cv_engine_now(const struct cv_engine *e);
+/* corovipctl maintenance on (cluster state): placement moves nothing, nobody takes. */
+bool cv_engine_maintenance(const struct cv_engine *e);
 
 /* A node of the config as this engine sees it. */
 struct cv_node_status {
@@ -266,6 +268,7 @@ enum cv_why {
 	CV_WHY_LAPSED,	       /* our lease lapsed (we ran late): nothing until we beat again */
 	CV_WHY_EXCHANGE,       /* the members' STATE exchange is under way */
 	CV_WHY_NO_ELIGIBLE,    /* no node may hold it (cv_engine_node_unfit says why, each) */
+	CV_WHY_MAINTENANCE,    /* maintenance mode: nobody takes it (its owner went, or none) */
 	CV_WHY_SPLIT,	       /* exclusive, and nodes[] all pass its checks */
 	CV_WHY_WAIT_RELEASED,  /* its owner waits for the word of nodes[] (RELEASED or STATE) */
 	CV_WHY_WAIT_LEASE,     /* ... for nodes[] that may hold it, until `until` */

@@ -321,12 +321,7 @@ get_vips(struct reader *r, enum layout l, struct cv_proto_vip **ret, size_t *ret
 static bool
 standby_table_valid(const struct cv_proto_state *s)
 {
-	if (s->n_standby > CV_PROTO_STANDBY_MAX)
-		return false;
-	for (size_t i = 0; i < s->n_standby; i++)
-		if (s->standby[i].nodeid == 0)
-			return false;
-	return true;
+	return s->n_standby <= CV_PROTO_STANDBY_MAX;
 }
 
 static void
@@ -528,7 +523,7 @@ move_get(struct reader *r, struct cv_proto_msg *m)
 static bool
 standby_valid(const struct cv_proto_msg *m)
 {
-	return m->standby.origin != 0 && m->standby.target != 0;
+	return m->standby.origin != 0; /* target 0: maintenance */
 }
 
 static void

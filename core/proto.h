@@ -49,7 +49,8 @@
  *              u32 lease_ms (the sender's L, rule 5), u16 chunk index,
  *              u16 chunk count (index < count),
  *              u8 n_standby (<= CV_PROTO_STANDBY_MAX), then n_standby times:
- *                u32 nodeid (!= 0), u8 standby (0 or 1), u64 stamp;
+ *                u32 nodeid (0: the whole cluster, maintenance mode), u8 standby
+ *                (0 or 1), u64 stamp;
  *              u16 n_vips, then n_vips times: name, u8 flags (CV_PROTO_VIP_*),
  *              u32 VIP digest (cv_config_vip_digest), u64 epoch, u32 owner
  *              (the node the sender's placement gave it to, 0 = nobody),
@@ -62,8 +63,8 @@
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
  *              then n_vips times: name, u64 epoch
  *   MOVE       u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp, name
- *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp,
- *              u8 standby (0 or 1)
+ *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (0: the whole
+ *              cluster, maintenance mode), u64 stamp, u8 standby (0 or 1)
  *   SILENT     u32 nodeid (!= 0), ring id
  *   HEALTH     ring id, u16 n_vips, then n_vips times: name, u8 flags
  *              (CV_PROTO_VIP_HEALTHY, _FALLBACK, _PASSES or 0)
@@ -89,8 +90,8 @@
 #define CV_PROTO_NAME_MAX 63
 /* Most address keys of one STATE entry (more: sent as 0 keys, "any address"). */
 #define CV_PROTO_KEYS_MAX 16
-/* Most runtime standby entries in one STATE (one per node). */
-#define CV_PROTO_STANDBY_MAX 64
+/* Most runtime standby entries in one STATE (one per node, and maintenance). */
+#define CV_PROTO_STANDBY_MAX 65
 
 /* corosync's struct cpg_ring_id, without the corosync header. */
 struct cv_ring_id {

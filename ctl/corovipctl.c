@@ -46,6 +46,8 @@ usage(FILE *f)
 		   "                      (a cluster manager's role change: Patroni's on_role_change)\n"
 		   "  log-level LEVEL     error, warning, notice, info or debug until the next reload\n"
 		   "  blackbox            write corovipd's blackbox (recent debug lines) to a file\n"
+		   "  maintenance on|off  the whole cluster: placement moves nothing, nobody takes\n"
+		   "                      a VIP (leases renewed; quorum loss still releases)\n"
 		   "\n"
 		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
@@ -62,6 +64,7 @@ static const struct command commands[] = {
 	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
 	{ "who-has", CV_IPC_WHO_HAS, 1 },     { "recheck", CV_IPC_RECHECK, 1 },
 	{ "log-level", CV_IPC_LOG_LEVEL, 1 }, { "blackbox", CV_IPC_BLACKBOX, 0 },
+	{ "maintenance", CV_IPC_MAINTENANCE, 1 },
 };
 
 static bool
@@ -126,6 +129,13 @@ parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP");
 	if (c->cmd == CV_IPC_LOG_LEVEL)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "level");
+	if (c->cmd == CV_IPC_MAINTENANCE && strcmp(argv[1], "on") != 0 &&
+	    strcmp(argv[1], "off") != 0) {
+		fprintf(stderr, "corovipctl maintenance: on or off\n");
+		return false;
+	}
+	if (c->cmd == CV_IPC_MAINTENANCE)
+		return copy_name(req->vip, sizeof(req->vip), argv[1], "mode");
 	if (c->cmd == CV_IPC_MOVE)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
 		       copy_name(req->node, sizeof(req->node), argv[2], "node");

@@ -7,8 +7,9 @@
  * NUL-terminated text: the output, or the reason of the failure.
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
- *              who-has, recheck, continue, log-level, blackbox, where (within
- *              1: a daemon without them answers -EOPNOTSUPP).
+ *              who-has, recheck, continue, log-level, blackbox, where,
+ *              maintenance (within 1: a daemon without them answers
+ *              -EOPNOTSUPP).
  */
 #pragma once
 
@@ -49,6 +50,8 @@ enum cv_ipc_cmd {
 	 * code); or node (vip empty): "OWNED MOVING", how many VIPs it owns and
 	 * how many of all are in motion (cv_why_in_motion). For --wait. */
 	CV_IPC_WHERE,
+	/* vip: "on" or "off": the cluster's maintenance mode (cluster state) */
+	CV_IPC_MAINTENANCE,
 	_CV_IPC_CMD_MAX,
 };
 

@@ -290,6 +290,33 @@ do_standby(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret
 			on ? "goes to standby" : "is eligible again");
 }
 
+/* vip: "on" or "off" (corovipctl checked it; checked again: anyone in haclient may send) */
+static int
+do_maintenance(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+	       size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	const char *refused = NULL;
+	bool on = strcmp(req->vip, "on") == 0;
+	int r;
+
+	if (!e)
+		return -ENOTCONN;
+	if (!on && strcmp(req->vip, "off") != 0)
+		return fail(err, len, -EINVAL, "maintenance on or off, not '%s'", req->vip);
+	r = s->ops->admin(s->userdata,
+			  &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY,
+					      .standby = { .node = 0, .standby = on } },
+			  &refused);
+	if (r < 0)
+		return fail(err, len, r, "maintenance failed: %s", cv_strerror(r));
+	if (refused)
+		return fail(err, len, -EPERM, "maintenance %s refused: %s", req->vip, refused);
+	return text_dup(ret, on ? "maintenance mode on: placement moves nothing, nobody takes a "
+				  "VIP, until corovipctl maintenance off\n"
+				: "maintenance mode off: placement resumes\n");
+}
+
 static int
 do_reload(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
 	  size_t len)
@@ -413,7 +440,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_METRICS] = do_metrics, [CV_IPC_WHO_HAS] = do_who_has,
 	[CV_IPC_RECHECK] = do_recheck, [CV_IPC_CONTINUE] = do_continue,
 	[CV_IPC_LOG_LEVEL] = do_log_level, [CV_IPC_BLACKBOX] = do_blackbox,
-	[CV_IPC_WHERE] = do_where,
+	[CV_IPC_WHERE] = do_where,	   [CV_IPC_MAINTENANCE] = do_maintenance,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */
@@ -543,10 +570,12 @@ audit(struct cv_ipc_server *s, qb_ipcs_connection_t *c, const struct cv_ipc_requ
 		[CV_IPC_MOVE] = "move",		  [CV_IPC_STANDBY] = "standby",
 		[CV_IPC_UNSTANDBY] = "unstandby", [CV_IPC_RELOAD] = "reload",
 		[CV_IPC_RECHECK] = "recheck",	  [CV_IPC_LOG_LEVEL] = "log-level",
-		[CV_IPC_BLACKBOX] = "blackbox",
+		[CV_IPC_BLACKBOX] = "blackbox",	  [CV_IPC_MAINTENANCE] = "maintenance",
 	};
 	const char *name = names[req->hdr.id];
-	const char *first = req->hdr.id == CV_IPC_LOG_LEVEL ? " level=" : " vip=";
+	const char *first = req->hdr.id == CV_IPC_LOG_LEVEL	? " level="
+			    : req->hdr.id == CV_IPC_MAINTENANCE ? " mode="
+								: " vip=";
 
 	if (!name)
 		return;

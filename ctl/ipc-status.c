@@ -42,6 +42,9 @@ text_cluster(struct cv_strbuf *b, const struct cv_engine *e)
 	}
 	cv_strbuf_printf(b, "lease %" PRIu32 " ms, guard %" PRIu32 " ms\n", cv_engine_lease_ms(e),
 			 cv_engine_guard_ms(e));
+	if (cv_engine_maintenance(e))
+		cv_strbuf_append(b, "MAINTENANCE MODE: placement moves nothing, nobody takes a VIP "
+				    "(corovipctl maintenance off)\n");
 }
 
 static bool
@@ -203,6 +206,7 @@ json_cluster(const struct cv_engine *e, int *err)
 	}
 	cv_status_add(o, "lease_ms", json_object_new_int64(cv_engine_lease_ms(e)), err);
 	cv_status_add(o, "guard_ms", json_object_new_int64(cv_engine_guard_ms(e)), err);
+	cv_status_add(o, "maintenance", json_object_new_boolean(cv_engine_maintenance(e)), err);
 	return o;
 }
 

@@ -99,6 +99,8 @@ static const char *const why_text[_CV_WHY_MAX] = {
 			  "takes again once its heartbeats are delivered",
 	[CV_WHY_EXCHANGE] = "waiting: the members exchange their state",
 	[CV_WHY_NO_ELIGIBLE] = "held by nobody: no eligible node: ",
+	[CV_WHY_MAINTENANCE] = "held by nobody: maintenance mode (nobody takes it until "
+			       "corovipctl maintenance off)",
 	[CV_WHY_SPLIT] = "held by nobody: more than one node passes its checks",
 	[CV_WHY_WAIT_RELEASED] = "the owner takes it once these say RELEASED: ",
 	[CV_WHY_WAIT_LEASE] = "the owner waits for a kernel lease or the guard of: ",

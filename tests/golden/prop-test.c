@@ -251,6 +251,7 @@ enum feat {
 	FT_RELOAD_MOVE_ADDR,
 	FT_DB,
 	FT_DB_RELOAD,
+	FT_MAINTENANCE,
 	_FT_MAX,
 };
 
@@ -279,6 +280,7 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_RELOAD_ROLLING] = "reload-rolling",
 	[FT_MOVE] = "move",
 	[FT_STANDBY] = "standby",
+	[FT_MAINTENANCE] = "maintenance",
 	[FT_SLOW] = "slow-releases",
 	[FT_STATE_CHUNK] = "state-chunk",
 	[FT_ADDR_LATENCY] = "addr-latency",
@@ -333,6 +335,7 @@ struct gen {
 	unsigned n_slots;
 	struct prop_db db; /* a database's VIPs and checks (issue 16) */
 	uint64_t standby_seen; /* nodes a standby named: each unstandby'd at the end */
+	bool maintenance_seen; /* maintenance on: off again at the end */
 	uint64_t pick_busy;    /* a picking fault's commands run until then */
 	uint64_t end;	       /* the last command's time */
 	enum mix mix;
@@ -1086,11 +1089,30 @@ gen_reload(struct gen *g, uint64_t at)
 
 /* ---- admin commands ---- */
 
+/* Maintenance on, and off a while later (at the cleanup too: a lost off). */
+static void
+gen_maintenance(struct gen *g, uint64_t at)
+{
+	unsigned via = any_node(g), via2 = any_node(g);
+	uint64_t off = at + rnd(g, 300, 6000);
+
+	evf(g, at, "maintenance on via n%u\n", via);
+	evf(g, off, "maintenance off via n%u\n", via2);
+	sum(g, " | maintenance via n%u@%llu-%llu via n%u", via, (unsigned long long)at,
+	    (unsigned long long)off, via2);
+	g->maintenance_seen = true;
+	g->feat[FT_MAINTENANCE] = true;
+}
+
 static void
 gen_admin(struct gen *g, uint64_t at)
 {
 	unsigned x = any_node(g), via = any_node(g);
 
+	if (xchance(g, 15)) {
+		gen_maintenance(g, at);
+		return;
+	}
 	if (chance(g, 50)) {
 		unsigned v = any_vip(g);
 
@@ -1385,9 +1407,11 @@ generate(struct gen *g, uint64_t seed)
 	 * rings had time to form (a standby run where the command was lost, or
 	 * an older one that won by its stamp, would stay).
 	 */
-	if (g->standby_seen || g->restore_expected) {
+	if (g->standby_seen || g->restore_expected || g->maintenance_seen) {
 		uint64_t at = g->end + g->token + g->consensus + 2000;
 
+		if (g->maintenance_seen)
+			evf(g, at, "maintenance off\n");
 		for (unsigned i = 1; i <= g->n_nodes; i++)
 			if (g->standby_seen & (UINT64_C(1) << (i - 1)))
 				evf(g, at, "unstandby n%u\n", i);

@@ -65,6 +65,7 @@
  *   link NODES IFACE up|down            the interface loses or regains its link
  *   move VIP NODE [via NODE]
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
+ *   maintenance on|off [via NODE]       the whole cluster's (standby of node 0)
  *   reload NODES                        new config text follows, up to "end"
  *   quorum-delay LO [HI] | timing token=MS consensus=MS [NODES]
  *                                       (NODES: only theirs; a ring runs on
@@ -479,6 +480,16 @@ admin(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
 	size_t k = c->type == SIM_MOVE ? 2 : 1;
 
+	if (strcmp(tok[0], "maintenance") == 0) { /* node 0's standby */
+		if (n < 2 || (strcmp(tok[1], "on") != 0 && strcmp(tok[1], "off") != 0))
+			return scn_perr(p, "%s", "maintenance on|off [via NODE]");
+		c->target = 0;
+		c->flag = strcmp(tok[1], "on") == 0;
+		if (n == 4 && strcmp(tok[2], "via") == 0 && node_id(p->sc, tok[3], &c->via) == 0)
+			return 0;
+		return n == 2 ? 0 : scn_perr(p, "%s", "maintenance: expects [via NODE]");
+	}
+
 	if (c->type == SIM_MOVE) {
 		if (n < 3)
 			return scn_perr(p, "%s", "move VIP NODE [via NODE]");
@@ -535,7 +546,7 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 
 	if (strcmp(tok[0], "flap") == 0)
 		return flap(p, tok, n, at);
-	if (strcmp(tok[0], "unstandby") == 0)
+	if (strcmp(tok[0], "unstandby") == 0 || strcmp(tok[0], "maintenance") == 0)
 		t = SIM_STANDBY;
 	else if ((t = sim_cmd_type_from_string(tok[0])) == _SIM_CMD_MAX)
 		return scn_perr(p, "unknown command %s", tok[0]);

@@ -537,8 +537,10 @@ check_live(struct sim *s)
 	uint64_t elig = 0;
 	char buf[SIM_KEY_LEN];
 
+	/* Maintenance mode: no takeover, no move (docs/safety.md): no duty to
+	 * hold; invariants 1 and 2 still hold, they are checked all along. */
 	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms ||
-	    s->now < silent_wait_until(s))
+	    s->now < silent_wait_until(s) || s->maintenance)
 		return;
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
 		if (node_eligible(s, &s->nodes[i]))

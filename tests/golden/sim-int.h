@@ -276,6 +276,7 @@ struct sim {
 	/* the latest fault or command, or a preempt delay's end (sim.c
 	 * note_preempt_end): liveness counts from it */
 	uint64_t last_change;
+	bool maintenance; /* corovipctl maintenance on, as the daemon that read it was told */
 	uint64_t checked_at;  /* the last ms the checker ran for */
 	bool dirty;	      /* something happened in the current ms */
 	bool started;	      /* net_init ran */

@@ -479,7 +479,10 @@ step(struct sim *s, struct node *n, struct inev *ev)
 	/* An admin's standby counts from when a daemon reads it (a frozen one
 	 * reads it at its thaw): the model and liveness follow that. */
 	if (ev->ev.type == CV_EV_ADMIN_STANDBY && ev->ev.standby.node <= s->o.n_nodes) {
-		s->nodes[ev->ev.standby.node].standby = ev->ev.standby.standby;
+		if (ev->ev.standby.node)
+			s->nodes[ev->ev.standby.node].standby = ev->ev.standby.standby;
+		else /* node 0: the whole cluster */
+			s->maintenance = ev->ev.standby.standby;
 		if (s->now > s->last_change)
 			s->last_change = s->now;
 	}

@@ -14,6 +14,9 @@
 #   4. a move whose holder is frozen: n1's daemon and reaper stopped, move
 #      web to n2: n2's status says the move is under way and what n2 waits
 #      for (n1's RELEASED, then n1's lease), until when; never two holders;
+#   4b. maintenance on (cluster state): every node says so; n2's daemon
+#      killed: its reaper releases web and nobody takes it (why:
+#      maintenance); off: web on n1;
 #   5. n3's corovipd stopped: "corovipd missing"; n3's corosync stopped:
 #      "offline"; n2's too: n1 alone says no quorum.
 #   tests/integration/status-view.sh [BUILD_DIR]     (root)
@@ -52,6 +55,7 @@ everywhere() {
 	shift 2
 	for i in $NODES; do bed_wait_until "$ms" "n$i: $what" "$1" "$i" "${@:2}" >/dev/null || fail "$BED_LAST"; done
 }
+json_true() { [ "$(js "$1" | jq -r "$2")" = true ] || { BED_LAST="n$1: $2 is not true"; return 1; }; }
 holders_are() { [ "$(bed_holders "$1")" = "$2" ] || { BED_LAST="holders of $1: $(bed_holders "$1")"; return 1; }; }
 why_code() { js "$1" | jq -r ".vips[] | select(.name == \"$2\") | .why.code"; }
 why_is() { local c; c=$(why_code "$1" "$2"); [ "$c" = "$3" ] || { BED_LAST="n$1: $2's why is $c"; return 1; }; }
@@ -175,6 +179,27 @@ everywhere 10000 "web owned by n2" owner_says web n2
 s=$(bed_watch_stop)
 [ "$(bed_field multi "$s")" = 0 ] || fail "web on two nodes at once: $s"
 echo "ok - a move from a frozen holder: n2's status said the move to n2 is under way, waiting for n1 ($seen), until when; web on n2, never two holders"
+
+# 4b. maintenance mode: a holder's daemon killed, nobody takes its VIP
+out=$(ctl 3 maintenance on) || fail "corovipctl maintenance on: $out"
+everywhere 3000 "maintenance in the JSON" json_true .cluster.maintenance
+ctl 1 status | grep -q "^MAINTENANCE MODE: placement moves nothing" || fail "n1's text: $(ctl 1 status)"
+d2=$(bed_pid 2 corovipd)
+kill -KILL "$d2"
+bed_wait_until 5000 "web released by n2's reaper" holders_are $WEB "" >/dev/null || fail "$BED_LAST"
+restarted() { local p; p=$(bed_pid 2 corovipd) && [ "$p" != "$d2" ] && ctl 2 status >/dev/null 2>&1; }
+bed_wait_until 10000 "n2's corovipd restarted" restarted >/dev/null || fail "$BED_LAST"
+t0=$(bed_now_ms)
+while [ $(($(bed_now_ms) - t0)) -lt 3000 ]; do
+	holders_are $WEB "" || fail "web taken during maintenance: $BED_LAST"
+	sleep 0.1
+done
+everywhere 5000 "web's why: maintenance" why_is web maintenance
+ctl 1 status | grep -q "why: held by nobody: maintenance mode" || fail "n1's text: $(ctl 1 status)"
+out=$(ctl 2 maintenance off) || fail "corovipctl maintenance off: $out"
+bed_wait_until 5000 "web taken once maintenance is off" holders_are $WEB n1 >/dev/null || fail "$BED_LAST"
+grep -q "audit: uid=0 command=maintenance mode=on result=ok" "$BED_DIR/n3/corovipd.out" || fail "no audit line"
+echo "ok - maintenance on: every node says so; n2's daemon killed, its reaper released web and nobody took it (3 s watched; why: maintenance); off: web on n1"
 
 # 5. a daemon missing, a node offline, no quorum
 bed_norestart 3 corovipd

@@ -421,7 +421,7 @@ standby_table_round_trips_empty_and_full(void **state)
 }
 
 static void
-standby_table_over_64_entries_is_einval_on_encode(void **state)
+standby_table_over_65_entries_is_einval_on_encode(void **state)
 {
 	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
 	uint8_t buf[2048];
@@ -464,19 +464,19 @@ raw_state_with_standby(uint8_t *buf, uint8_t count, size_t n)
 }
 
 static void
-standby_table_count_over_64_is_ebadmsg_on_decode(void **state)
+standby_table_count_over_65_is_ebadmsg_on_decode(void **state)
 {
 	uint8_t buf[STATE_MIN_SIZE + 255 * STANDBY_ENTRY_SIZE];
 	struct cv_proto_msg out = {};
 
-	/* the builder is right: 64 entries decode */
-	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 64, 64), &out), 0);
-	assert_int_equal(out.state.n_standby, 64);
-	assert_int_equal(out.state.standby[63].nodeid, 64);
-	assert_true(out.state.standby[63].stamp == 63);
+	/* the builder is right: 65 entries decode (64 nodes and maintenance) */
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 65, 65), &out), 0);
+	assert_int_equal(out.state.n_standby, 65);
+	assert_int_equal(out.state.standby[64].nodeid, 65);
+	assert_true(out.state.standby[64].stamp == 64);
 	cv_proto_msg_done(&out);
-	/* all 65 entries present: refused for the count, not for a truncation */
-	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 65, 65), &out), -EBADMSG);
+	/* all 66 entries present: refused for the count, not for a truncation */
+	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 66, 66), &out), -EBADMSG);
 	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 255, 255), &out), -EBADMSG);
 	/* a count the bytes do not hold */
 	assert_int_equal(decode_copy(buf, raw_state_with_standby(buf, 3, 2), &out), -EBADMSG);
@@ -485,16 +485,17 @@ standby_table_count_over_64_is_ebadmsg_on_decode(void **state)
 	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_N_STANDBY, -EBADMSG, SAMPLE_N_STANDBY - 1);
 }
 
+/* Node 0 is the whole cluster: maintenance mode (docs/safety.md). */
 static void
-standby_table_nodeid_0_is_refused(void **state)
+standby_table_nodeid_0_is_maintenance(void **state)
 {
 	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
 
 	m.state.standby[SAMPLE_N_STANDBY - 1].nodeid = 0;
-	assert_encode_einval(&m);
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_STANDBY, -EBADMSG, 0, 0, 0, 0);
-	PATCH_FAILS(CV_PROTO_TYPE_STATE, OFF_STATE_STANDBY + STANDBY_ENTRY_SIZE, -EBADMSG, 0, 0,
-		    0, 0);
+	assert_round_trip(&m);
+	m = sample(CV_PROTO_TYPE_STANDBY);
+	m.standby.target = 0;
+	assert_round_trip(&m);
 }
 
 static void
@@ -779,26 +780,26 @@ ten_thousand_vips_split_into_chunks_that_each_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 63-character names. A STATE takes 16 + 875 bytes before its entries
-	 * (40 of fields, 1 + 64 * 13 kept for the standby table, 2 of n_vips),
+	/* 63-character names. A STATE takes 16 + 888 bytes before its entries
+	 * (40 of fields, 1 + 65 * 13 kept for the standby table, 2 of n_vips),
 	 * then 86 per entry (name 1 + 63, flags, digest 4, epoch 8, owner 4,
-	 * n_keys 1, one address key 4): 751 entries (891 + 751 * 86 = 65477;
-	 * one more would need 65563), 14 chunks for 10000. RELEASED: 909 per
+	 * n_keys 1, one address key 4): 751 entries (904 + 751 * 86 = 65490;
+	 * one more would need 65576), 14 chunks for 10000. RELEASED: 909 per
 	 * message (34 + 909 * 72 = 65482). */
 	assert_int_equal(cv_proto_state_fit(vips, n, 0), 751);
 	assert_int_equal(cv_proto_released_fit(vips, n, 0), 909);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_STATE, vips, n), 14);
 	assert_int_equal(assert_chunks_round_trip(CV_PROTO_TYPE_RELEASED, vips, n), 12);
 
-	/* exactly full: 891 + 750 * 86 + (23 + 49) + (23 + 49) = 65535 */
+	/* exactly full: 904 + 750 * 86 + (23 + 49) + (23 + 36) = 65535 */
 	vips[750].name[49] = '\0';
-	vips[751].name[49] = '\0';
+	vips[751].name[36] = '\0';
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
-	/* one byte over: the 752nd entry with a 50-character name makes 65536 */
-	snprintf(vips[751].name, sizeof(vips[751].name), "%050d", 0);
+	/* one byte over: the 752nd entry with a 37-character name makes 65536 */
+	snprintf(vips[751].name, sizeof(vips[751].name), "%037d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 	/* each key counts: a second key on the first entry, 4 bytes over */
-	vips[751].name[49] = '\0';
+	vips[751].name[36] = '\0';
 	vips[0].addr_keys[1] = 7;
 	vips[0].n_keys = 2;
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
@@ -812,30 +813,30 @@ move_entries_take_twelve_more_bytes_in_the_fit(void **state)
 	const size_t n = 10000;
 	_cleanup_free_ struct cv_proto_vip *vips = many_vips(n);
 
-	/* 750 plain entries and a 49-character one make 891 + 750 * 86 + 72 =
-	 * 65463, leaving 72 bytes: an entry of a 49-character name (23 + 49)
-	 * without the move fields, or of a 37-character name with them
-	 * (23 + 37 + 12) */
+	/* 750 plain entries and a 49-character one make 904 + 750 * 86 + 72 =
+	 * 65476, leaving 59 bytes: an entry of a 36-character name (23 + 36)
+	 * without the move fields, or of a 24-character name with them
+	 * (23 + 24 + 12) */
 	vips[750].name[49] = '\0';
-	snprintf(vips[751].name, sizeof(vips[751].name), "%049d", 0);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%036d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
 	set_move(&vips[751], 1, 1);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
-	snprintf(vips[751].name, sizeof(vips[751].name), "%037d", 0);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%024d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
-	snprintf(vips[751].name, sizeof(vips[751].name), "%038d", 0); /* one byte over */
+	snprintf(vips[751].name, sizeof(vips[751].name), "%025d", 0); /* one byte over */
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 	/* the 12 bytes count wherever the move is: with the first entry's, the
-	 * last plain entry has 72 - 12 = 60 bytes, a 37-character name */
+	 * last plain entry has 59 - 12 = 47 bytes, a 24-character name */
 	set_move(&vips[0], 0, 0);
 	vips[751] = (struct cv_proto_vip){ .addr_keys = { 1 }, .n_keys = 1 };
-	snprintf(vips[751].name, sizeof(vips[751].name), "%037d", 0);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%024d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 752);
-	snprintf(vips[751].name, sizeof(vips[751].name), "%038d", 0);
+	snprintf(vips[751].name, sizeof(vips[751].name), "%025d", 0);
 	assert_int_equal(cv_proto_state_fit(vips, 752, 0), 751);
 
 	/* every entry with a move: 98 bytes each, 659 per STATE
-	 * (891 + 659 * 98 = 65473; one more would need 65571), 16 chunks */
+	 * (904 + 659 * 98 = 65486; one more would need 65584), 16 chunks */
 	free(vips);
 	vips = many_vips(n);
 	for (size_t i = 0; i < n; i++)
@@ -1219,7 +1220,6 @@ invalid_field_values_are_ebadmsg(void **state)
 	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_STANDBY_VALUE, -EBADMSG, 2);
 	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_STANDBY_VALUE, -EBADMSG, 0xff);
 	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_REQUEST_ORIGIN, -EBADMSG, 0, 0, 0, 0);
-	PATCH_FAILS(CV_PROTO_TYPE_STANDBY, OFF_REQUEST_TARGET, -EBADMSG, 0, 0, 0, 0);
 	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_REQUEST_ORIGIN, -EBADMSG, 0, 0, 0, 0);
 	PATCH_FAILS(CV_PROTO_TYPE_MOVE, OFF_REQUEST_TARGET, -EBADMSG, 0, 0, 0, 0);
 	PATCH_FAILS(CV_PROTO_TYPE_RELEASED, OFF_BODY, -EBADMSG, 0, 0, 0, 0);
@@ -1357,7 +1357,6 @@ encode_invalid_fields_is_einval(void **state)
 	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.origin, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_MOVE, move.target, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.origin, 0);
-	EINVAL_WITH(CV_PROTO_TYPE_STANDBY, standby.target, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_SILENT, silent.nodeid, 0);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION - 1);
 	EINVAL_WITH(CV_PROTO_TYPE_HEARTBEAT, version, CV_PROTO_VERSION + 1);
@@ -1418,9 +1417,9 @@ main(void)
 		cmocka_unit_test(health_matches_reference_bytes_and_carries_only_healthy),
 		cmocka_unit_test(boundary_values_round_trip),
 		cmocka_unit_test(standby_table_round_trips_empty_and_full),
-		cmocka_unit_test(standby_table_over_64_entries_is_einval_on_encode),
-		cmocka_unit_test(standby_table_count_over_64_is_ebadmsg_on_decode),
-		cmocka_unit_test(standby_table_nodeid_0_is_refused),
+		cmocka_unit_test(standby_table_over_65_entries_is_einval_on_encode),
+		cmocka_unit_test(standby_table_count_over_65_is_ebadmsg_on_decode),
+		cmocka_unit_test(standby_table_nodeid_0_is_maintenance),
 		cmocka_unit_test(standby_table_value_other_than_0_or_1_is_ebadmsg),
 		cmocka_unit_test(vip_move_fields_round_trip_with_the_move_flag),
 		cmocka_unit_test(vip_move_fields_without_the_flag_are_einval),
