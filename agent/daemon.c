@@ -28,6 +28,7 @@
 #include "executor.h"
 #include "hooks.h"
 #include "loop-timer.h"
+#include "ipc-guard.h"
 #include "ipc-proto.h"
 #include "ipc-server.h"
 #include "metrics-http.h"
@@ -65,6 +66,7 @@ struct cv_daemon {
 	uint64_t *conflict_logged_at; /* per VIP of cfg, 0 = never */
 	qb_loop_timer_handle reconnect;
 	bool reconnect_armed;
+	struct cv_ratelimit rl_reconnect; /* its warnings */
 	uint64_t join_gate_until; /* leftovers at start: join once gone, at the latest then */
 	qb_loop_signal_handle sigs[4];
 	bool log_foreground, log_debug; /* passed on to the reaper */
@@ -369,8 +371,10 @@ reconnect(void *data)
 	}
 	r = connect_corosync(d);
 	if (r < 0) {
-		qb_log(LOG_WARNING, "corosync: connect failed: %s, retrying in %d ms",
-		       cv_strerror(r), RECONNECT_MS);
+		/* every RECONNECT_MS while corosync is down: a few lines, then one a minute */
+		cv_log_limited(&d->rl_reconnect, LOG_WARNING,
+			       "corosync: connect failed: %s, retrying every %d ms", cv_strerror(r),
+			       RECONNECT_MS);
 		schedule_reconnect(d);
 	}
 }
@@ -1410,6 +1414,7 @@ cv_daemon_run(const char *config_path, const char *state_dir, bool log_foregroun
 {
 	struct cv_daemon d = { .config_path = config_path,
 			       .state_dir = state_dir,
+			       .rl_reconnect = CV_RATELIMIT_INIT(60000, 5),
 			       .log_foreground = log_foreground,
 			       .log_debug = log_debug };
 	int code = daemon_init(&d);

@@ -365,10 +365,12 @@ log_transition(const struct cv_action *a, bool summarised)
 {
 	char buf[256];
 
-	qb_log(summarised ? LOG_DEBUG : transition_level(a), "VIP '%s' (%s): %s -> %s (%s)",
-	       a->conf->head.name, cv_vip_format_addrs(a->conf, buf, sizeof(buf)),
-	       cv_vip_state_to_string(a->from), cv_vip_state_to_string(a->to),
-	       cv_reason_to_string(a->reason));
+	/* key=value for log tools (issue 17); a group's addresses are one
+	 * comma-separated value */
+	qb_log(summarised ? LOG_DEBUG : transition_level(a),
+	       "transition vip=%s address=%s from=%s to=%s reason=%s", a->conf->head.name,
+	       cv_vip_format_addrs(a->conf, buf, sizeof(buf)), cv_vip_state_to_string(a->from),
+	       cv_vip_state_to_string(a->to), cv_reason_to_string(a->reason));
 }
 
 /*
@@ -417,12 +419,13 @@ log_transition_counts(const struct cv_actions *actions)
 		kinds[k].n++;
 	}
 	for (size_t k = 0; k < n_kinds; k++)
-		qb_log(transition_level(kinds[k].first), "%zu VIPs: %s -> %s (%s), e.g. '%s'",
-		       kinds[k].n, cv_vip_state_to_string(kinds[k].first->from),
+		qb_log(transition_level(kinds[k].first),
+		       "transitions vips=%zu from=%s to=%s reason=%s example=%s", kinds[k].n,
+		       cv_vip_state_to_string(kinds[k].first->from),
 		       cv_vip_state_to_string(kinds[k].first->to),
 		       cv_reason_to_string(kinds[k].first->reason), kinds[k].first->conf->head.name);
 	if (other)
-		qb_log(LOG_NOTICE, "%zu VIPs: other transitions (see the debug log)", other);
+		qb_log(LOG_NOTICE, "transitions vips=%zu kind=other (each in the debug log)", other);
 }
 
 /*
@@ -449,6 +452,18 @@ stop_when_sent(void *data)
 	if (qb_loop_timer_add(x->loop, QB_LOOP_HIGH, FLUSH_POLL_MS * QB_TIME_NS_IN_MSEC, x,
 			      stop_when_sent, &x->stop_timer) < 0)
 		qb_loop_stop(x->loop);
+}
+
+/* "view-adopted members=3 detail=quorate", "digest-mismatch node=2": key=value. */
+static void
+log_notice(const struct cv_action *a)
+{
+	/* these two carry a member count, not a node id (core/action.h) */
+	bool count = a->notice == CV_NOTICE_VIEW_ADOPTED || a->notice == CV_NOTICE_EXCHANGE_DONE;
+
+	qb_log(a->notice == CV_NOTICE_BAD_MESSAGE ? LOG_WARNING : LOG_NOTICE, "%s %s=%u%s%s%s",
+	       cv_notice_to_string(a->notice), count ? "members" : "node", a->node,
+	       a->text ? " detail=\"" : "", a->text ? a->text : "", a->text ? "\"" : "");
 }
 
 static bool
@@ -483,9 +498,7 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
 		log_transition(a, summarised);
 		break;
 	case CV_ACT_NOTICE:
-		qb_log(a->notice == CV_NOTICE_BAD_MESSAGE ? LOG_WARNING : LOG_NOTICE,
-		       "%s (node %u)%s%s", cv_notice_to_string(a->notice), a->node,
-		       a->text ? ": " : "", a->text ? a->text : "");
+		log_notice(a);
 		break;
 	case CV_ACT_STOPPED:
 		qb_log(LOG_NOTICE, "everything handed off, stopping");
