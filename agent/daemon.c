@@ -22,6 +22,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "daemon.h"
+#include "admin-store.h"
 #include "log.h"
 #include "shm-clean.h"
 #include "engine.h"
@@ -70,7 +71,8 @@ struct cv_daemon {
 	uint64_t join_gate_until; /* leftovers at start: join once gone, at the latest then */
 	qb_loop_signal_handle sigs[4];
 	bool log_foreground, log_debug; /* passed on to the reaper */
-	const char *state_dir;		/* blackbox dumps (corovipd --state-dir) */
+	const char *state_dir;		/* blackbox dumps, admin-state (corovipd --state-dir) */
+	uint64_t admin_saved;		/* the engine's admin generation on disk */
 	uint32_t ring[CV_MAX_NODES];	/* corosync's last ring (see_members) */
 	size_t n_ring;
 	bool reaper_watched;		/* its socket in the loop */
@@ -184,6 +186,22 @@ tell_lease(struct cv_daemon *d)
 		(void)cv_loop_timer_in(d->beat, cv_reaper_beat_ms());
 }
 
+/* The moves, standby and maintenance changed: on disk for a restart of the whole cluster. */
+static void
+save_admin(struct cv_daemon *d)
+{
+	uint64_t gen = cv_engine_admin_generation(d->engine);
+	int r;
+
+	if (gen == d->admin_saved)
+		return;
+	r = cv_admin_store_save(d->state_dir, d->engine);
+	if (r < 0)
+		qb_log(LOG_ERR, "cannot keep the runtime commands in %s: %s (a restart of the whole "
+		       "cluster would lose them)", d->state_dir, cv_strerror(r));
+	d->admin_saved = gen; /* tried once per change: the next change tries again */
+}
+
 static int
 feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 {
@@ -206,6 +224,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 	if (ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
+	save_admin(d);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_hooks_note(d->hooks, &a, cv_engine_nodeid(d->engine)); /* started, never waited for */
 	cv_actions_done(&a);
@@ -302,6 +321,9 @@ start_engine(struct cv_daemon *d)
 	r = cv_engine_new(d->cfg, &p, &d->engine);
 	if (r < 0)
 		return r;
+	/* what the cluster's admins said before a restart of the whole cluster */
+	(void)cv_admin_store_load(d->state_dir, d->engine);
+	d->admin_saved = cv_engine_admin_generation(d->engine);
 	feed_link_states(d);
 	cv_checks_tell_passing(d->checks); /* a new engine has every check failing */
 	qb_log(LOG_NOTICE, "node %u joined group '%s'", p.nodeid, d->cfg->cluster.group);

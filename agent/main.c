@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,9 @@ usage(FILE *f)
 		   "  -c, --config FILE       configuration file (default " DEFAULT_CONFIG ")\n"
 		   "  -f, --foreground        log to stderr instead of syslog\n"
 		   "  -d, --debug             log debug messages too (whatever log_level says)\n"
-		   "  -s, --state-dir DIR     blackbox dumps (SIGUSR2, a crash) go there\n"
-		   "                          (default " DEFAULT_STATE_DIR ")\n"
+		   "  -s, --state-dir DIR     the runtime commands (moves, standby, maintenance)\n"
+		   "                          and blackbox dumps (SIGUSR2, a crash) go there\n"
+		   "                          (default $STATE_DIRECTORY, else " DEFAULT_STATE_DIR ")\n"
 		   "  -t, --test-config [FILE] check the configuration and print the effective\n"
 		   "                          one (every default filled in); exit 0 or 78\n"
 		   "  -h, --help              this text\n"
@@ -119,6 +121,8 @@ main(int argc, char **argv)
 		{},
 	};
 	const char *config = DEFAULT_CONFIG, *state_dir = DEFAULT_STATE_DIR;
+	char env_dir[512];
+	bool state_dir_given = false;
 	bool test = false, foreground = false, debug = false;
 	int c, code;
 
@@ -146,6 +150,7 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			state_dir = optarg;
+			state_dir_given = true;
 			break;
 		case 't':
 			test = true;
@@ -172,6 +177,12 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return test_config(config);
+	/* systemd's StateDirectory= says where (the first of its list) */
+	if (!state_dir_given && getenv("STATE_DIRECTORY") && getenv("STATE_DIRECTORY")[0]) {
+		snprintf(env_dir, sizeof(env_dir), "%s", getenv("STATE_DIRECTORY"));
+		env_dir[strcspn(env_dir, ":")] = '\0';
+		state_dir = env_dir;
+	}
 	cv_log_init("corovipd", foreground, debug);
 	code = cv_daemon_run(config, state_dir, foreground, debug);
 	cv_log_fini();

@@ -77,6 +77,7 @@ set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp)
 	v->move_stamp = stamp;
 	e->cmd_stamp = CV_MAX(e->cmd_stamp, stamp);
 	e->placement_dirty = true;
+	e->admin_gen++;
 }
 
 static struct standby_entry *
@@ -107,6 +108,7 @@ set_standby(struct cv_engine *e, uint32_t nodeid, bool standby, uint64_t stamp)
 	s->stamp = stamp;
 	e->cmd_stamp = CV_MAX(e->cmd_stamp, stamp);
 	e->placement_dirty = true;
+	e->admin_gen++;
 }
 
 bool
@@ -267,6 +269,7 @@ cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_prot
 		if ((pv->flags & CV_PROTO_VIP_ACQUIRED) && e->vips[i].move_target == sender) {
 			e->vips[i].move_target = 0;
 			e->placement_dirty = true;
+			e->admin_gen++;
 		}
 	}
 }
@@ -292,7 +295,52 @@ cv_engine_end_moves_of_gone(struct cv_engine *e)
 		if (v->move_target && !cv_engine_in_totem(e, v->move_target)) {
 			v->move_target = 0;
 			e->placement_dirty = true;
+			e->admin_gen++;
 		}
+	}
+}
+
+/* ---- kept on disk by the daemon ---- */
+
+uint64_t
+cv_engine_admin_generation(const struct cv_engine *e)
+{
+	return e->admin_gen;
+}
+
+size_t
+cv_engine_admin_export(const struct cv_engine *e, struct cv_admin_entry *v, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_standby; i++, n++)
+		if (n < max)
+			v[n] = (struct cv_admin_entry){ .node = e->standby[i].nodeid,
+							.standby = e->standby[i].standby,
+							.stamp = e->standby[i].stamp };
+	for (size_t i = 0; i < e->n_vips; i++) {
+		if (!e->vips[i].move_stamp)
+			continue;
+		if (n < max) {
+			v[n] = (struct cv_admin_entry){ .move = true, .node = e->vips[i].move_target,
+							.stamp = e->vips[i].move_stamp };
+			snprintf(v[n].vip, sizeof(v[n].vip), "%s", e->cfg->vips[i].head.name);
+		}
+		n++;
+	}
+	return n;
+}
+
+void
+cv_engine_admin_import(struct cv_engine *e, const struct cv_admin_entry *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		int i = v[k].move ? cv_engine_vip_by_name(e, v[k].vip) : -1;
+
+		if (!v[k].move)
+			set_standby(e, v[k].node, v[k].standby, v[k].stamp);
+		else if (i >= 0)
+			set_move(e, (size_t)i, v[k].node, v[k].stamp);
 	}
 }
 

@@ -205,6 +205,7 @@ struct cv_engine {
 	struct standby_entry standby[CV_MAX_NODES + 1]; /* and nodeid 0: maintenance */
 	size_t n_standby;
 	uint64_t cmd_stamp;	/* highest admin command stamp seen */
+	uint64_t admin_gen;	/* bumped by every change of a move or standby entry */
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */

@@ -291,5 +291,28 @@ const char *cv_why_to_string(enum cv_why w);
 /* A handoff or takeover under way (waits, adding, removing, the exchange). */
 bool cv_why_in_motion(enum cv_why w);
 
+/* ---- admin commands kept on disk (the daemon's state directory) ---- */
+
+/* One runtime admin command as the cluster keeps it (docs/safety.md, "Admin
+ * commands as cluster state"). */
+struct cv_admin_entry {
+	bool move;		  /* a move of vip; else the standby of node */
+	char vip[CV_NAME_MAX + 1];
+	uint32_t node;		  /* move: its target (0: ended); standby: the node (0: maintenance) */
+	bool standby;
+	uint64_t stamp;
+};
+/* Changes whenever a move or a standby entry does (the daemon saves then). */
+uint64_t cv_engine_admin_generation(const struct cv_engine *e);
+/* The moves and standby entries into v (at most max); returns how many there are. */
+size_t cv_engine_admin_export(const struct cv_engine *e, struct cv_admin_entry *v, size_t max);
+/*
+ * A new engine, before its first step, takes back what the daemon saved:
+ * merged by stamp as a peer's STATE would be (a newer command wins), so a
+ * restart of the whole cluster keeps its moves, standby and maintenance.
+ * Entries for VIPs or nodes it does not know are dropped.
+ */
+void cv_engine_admin_import(struct cv_engine *e, const struct cv_admin_entry *v, size_t n);
+
 /* Do the engine's per-state counts match a recount? (tests: after every step) */
 bool cv_engine_counts_ok(const struct cv_engine *e);

@@ -45,7 +45,7 @@ bed_exec() {
 	c | cl | client) ip netns exec "$(bed_ns c)" "$@" ;;
 	*)
 		a=$(bed__anchor_pid "$id") || return 125
-		nsenter -t "$a" -m -n -u --wd="$PWD" -- "$@"
+		STATE_DIRECTORY="$BED_DIR/n$id/state" nsenter -t "$a" -m -n -u --wd="$PWD" -- "$@"
 		;;
 	esac
 }
@@ -56,8 +56,9 @@ bed_spawn() {
 	local id=$1 name=$2 a d="$BED_DIR/n$1" pid
 	shift 2
 	a=$(bed__anchor_pid "$id") || return 1
-	# a simple command: $! is nsenter's pid, which execs CMD (no fork)
-	nsenter -t "$a" -m -n -u --wd="$PWD" -- "$@" </dev/null >>"$d/$name.out" 2>&1 &
+	# a simple command: $! is nsenter's pid, which execs CMD (no fork);
+	# corovipd's state directory is the node's own (as systemd's StateDirectory=)
+	STATE_DIRECTORY="$d/state" nsenter -t "$a" -m -n -u --wd="$PWD" -- "$@" </dev/null >>"$d/$name.out" 2>&1 &
 	pid=$!
 	disown "$pid"
 	echo "$pid" >"$d/$name.pid"
@@ -77,7 +78,7 @@ bed_supervise() {
 	: >"$d/$name.pid"
 	rm -f "$d/$name.norestart"
 	# shellcheck disable=SC2016
-	nsenter -t "$a" -m -n -u --wd="$PWD" -- bash -c '
+	STATE_DIRECTORY="$d/state" nsenter -t "$a" -m -n -u --wd="$PWD" -- bash -c '
 		d=$1 name=$2 delay=$3
 		shift 3
 		while :; do
