@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <qb/qbipcc.h>
+#include <qb/qbutil.h>
 
 #include "cv-macros.h"
 #include "ipc-client.h"
@@ -214,10 +215,7 @@ where(qb_ipcc_connection_t *conn, const char *vip, const char *node)
 static uint64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
 /*

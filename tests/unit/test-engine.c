@@ -422,6 +422,112 @@ two_node_without_opt_in_holds_nothing(void **state)
 	bus_free(b);
 }
 
+/* status's why (engine-why.c): from no view to held, and the plain two_node case. */
+static void
+why_follows_the_view_and_says_two_node(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	struct cv_vip_why w;
+	struct cv_node_status ns;
+
+	cv_engine_vip_why(b->e[1], WEB, &w);
+	assert_int_equal(w.why, CV_WHY_NOT_STARTED);
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	for (int n = 1; n <= N; n++) {
+		cv_engine_vip_why(b->e[n], WEB, &w);
+		assert_int_equal(w.why, CV_WHY_HELD);
+		assert_int_equal(w.move_to, 0);
+		cv_engine_node_status(b->e[n], 0, &ns); /* n1 */
+		assert_true(ns.in_ring && ns.in_view && ns.daemon && !ns.standby);
+		assert_int_equal(ns.holds, 1 + (cv_engine_vip_owner(b->e[n], API) == 1));
+		assert_int_equal(cv_engine_node_unfit(b->e[n], WEB, 2), CV_UNFIT_NONE);
+	}
+	bus_free(b);
+	b = bus_new("cluster {\n two_node_unsafe: no\n}\n");
+	b->up[3] = false;
+	for (int n = 1; n <= 2; n++) {
+		struct cv_ring_id ring = { 1, 7 };
+		uint32_t members[] = { 1, 2 };
+		struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 } };
+
+		b->in_ring[n] = true;
+		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP, .group = { .members = gm, .n_members = 2 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_TOTEM,
+					       .totem = { .ring = ring, .members = members, .n_members = 2 } });
+		step(b, n, &(struct cv_event){ .type = CV_EV_QUORUM,
+					       .quorum = { .ring = ring, .quorate = true, .members = members,
+							   .n_members = 2, .quorum_votes = 1, .two_node = true } });
+	}
+	deliver_all(b);
+	advance(b, 1000);
+	cv_engine_vip_why(b->e[1], WEB, &w);
+	assert_int_equal(w.why, CV_WHY_TWO_NODE);
+	bus_free(b);
+}
+
+/* A standby node is unfit, says why; with no eligible node, the VIP says so. */
+static void
+why_names_each_nodes_reason(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	struct cv_vip_why w;
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	for (int n = 1; n <= N; n++) {
+		step(b, 2, &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY,
+					       .standby = { .node = (uint32_t)n, .standby = true } });
+		deliver_all(b);
+	}
+	advance(b, 2000);
+	cv_engine_vip_why(b->e[2], WEB, &w);
+	assert_int_equal(w.why, CV_WHY_NO_ELIGIBLE);
+	for (uint32_t id = 1; id <= N; id++)
+		assert_int_equal(cv_engine_node_unfit(b->e[2], WEB, id), CV_UNFIT_STANDBY);
+	assert_int_equal(cv_engine_node_unfit(b->e[2], WEB, 9), CV_UNFIT_OFFLINE);
+	assert_false(b->held[1][WEB] || b->held[2][WEB] || b->held[3][WEB]);
+	bus_free(b);
+}
+
+/*
+ * Maintenance mode (the standby of node 0): the holder keeps web whatever a
+ * standby says; its crash leaves web with nobody; off, placement resumes.
+ */
+static void
+maintenance_moves_nothing_and_takes_nothing(void **state)
+{
+	struct bus *b = bus_new(NULL);
+	uint32_t guard = cv_engine_guard_ms(b->e[2]);
+	struct cv_vip_why w;
+
+	form_ring(b, 0xe, 2);
+	advance(b, 1000);
+	assert_true(b->held[1][WEB]);
+	step(b, 3, &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY, .standby = { .node = 0, .standby = true } });
+	deliver_all(b);
+	for (int n = 1; n <= N; n++)
+		assert_true(cv_engine_maintenance(b->e[n]));
+	step(b, 3, &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY, .standby = { .node = 1, .standby = true } });
+	deliver_all(b);
+	advance(b, 1500);
+	assert_true(b->held[1][WEB]); /* no move */
+	b->up[1] = false;
+	b->in_ring[1] = false;
+	b->held[1][WEB] = b->held[1][API] = false;
+	advance(b, 2160);
+	form_ring(b, 0xc, 2);
+	advance(b, 2160 + guard + 1000);
+	assert_false(b->held[2][WEB] || b->held[3][WEB]); /* no takeover */
+	cv_engine_vip_why(b->e[2], WEB, &w);
+	assert_int_equal(w.why, CV_WHY_MAINTENANCE);
+	step(b, 2, &(struct cv_event){ .type = CV_EV_ADMIN_STANDBY, .standby = { .node = 0, .standby = false } });
+	deliver_all(b);
+	advance(b, 2160 + guard + 1500);
+	assert_true(b->held[2][WEB] != b->held[3][WEB]);
+	bus_free(b);
+}
+
 static void
 graceful_stop_hands_off_and_reports_stopped(void **state)
 {
@@ -671,6 +777,9 @@ main(void)
 		cmocka_unit_test(admin_move_to_an_ineligible_node_is_refused),
 		cmocka_unit_test(holder_whose_heartbeats_stop_arriving_lets_go_at_lease_end),
 		cmocka_unit_test(two_node_without_opt_in_holds_nothing),
+		cmocka_unit_test(why_follows_the_view_and_says_two_node),
+		cmocka_unit_test(why_names_each_nodes_reason),
+		cmocka_unit_test(maintenance_moves_nothing_and_takes_nothing),
 		cmocka_unit_test(graceful_stop_hands_off_and_reports_stopped),
 		cmocka_unit_test(reaper_released_before_procdown_is_taken_over_at_once),
 		cmocka_unit_test(reaper_released_covers_vips_it_does_not_name),
