@@ -132,9 +132,11 @@ cv_engine_maintenance(const struct cv_engine *e)
  * Maintenance mode (corovipctl maintenance on): placement moves nothing. A
  * VIP keeps the owner it has while that owner's daemon is in the view (and
  * not silenced by agreement, rule 7), whatever its checks, standby or the
- * preferences say; a VIP whose owner went (a crash, a stop, a cut) and one
- * nobody owned stay with nobody: no takeover, no handoff. What still gives
- * nobody: an exclusive VIP's split, an address another definition won.
+ * preferences say; a VIP whose owner went (a crash, a stop, its daemon
+ * killed) and one nobody owned stay with nobody: no takeover, no handoff
+ * (an owner back from a quorum loss or a cut keeps it: engine-view.c
+ * self_owner). What still gives nobody: an exclusive VIP's split, an
+ * address another definition won.
  * Quorum loss and a lapsed lease release as always (rules 1 and 5): they do
  * not go through placement. docs/safety.md, "Maintenance mode".
  */

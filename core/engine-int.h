@@ -115,6 +115,7 @@ struct vip_rt {
 	uint64_t released;	/* bit per peer slot: its RELEASED came since it last owned it */
 	uint64_t peer_blocked;	/* bit per peer slot: its STATE says someone may still hold it */
 	uint64_t owner_reports;	/* bit per peer slot: a STATE since the last exchange named it owner */
+	uint64_t self_owner;	/* bit per peer slot: its own STATE names itself owner (maintenance) */
 	uint32_t move_target;	/* corovipctl move under way (cluster state), 0 = none or done */
 	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
 	bool local_healthy;	/* our checks pass (what our next STATE says) */

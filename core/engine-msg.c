@@ -317,6 +317,7 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 			e->vips[i].passes &= ~bit;
 			e->vips[i].claims &= ~bit;
 			e->vips[i].peer_blocked &= ~bit;
+			e->vips[i].self_owner &= ~bit;
 			p->vip_digests[i] = 0;
 		}
 	for (size_t k = 0; k < s->n_vips; k++) {
@@ -343,6 +344,8 @@ apply_state_chunk(struct cv_engine *e, int slot, const struct cv_proto_state *s)
 		if ((s->vips[k].flags & CV_PROTO_VIP_BLOCKED) && p->nodeid != e->me)
 			e->vips[i].peer_blocked |= bit;
 		note_reported_owner(e, &e->vips[i], s->vips[k].owner);
+		if (s->vips[k].owner == p->nodeid)
+			e->vips[i].self_owner |= bit;
 		p->vip_digests[i] = s->vips[k].digest;
 		if (s->vips[k].flags & CV_PROTO_VIP_HELD)
 			cv_engine_note_foreign_keys(e, p, &s->vips[k], i);

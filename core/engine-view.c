@@ -657,6 +657,26 @@ cv_engine_expects_state(const struct peer *p)
 }
 
 /*
+ * Maintenance mode keeps each VIP with its owner (engine-admin.c). One
+ * that let go with its daemon alive (a quorum loss, a cut, a lapse) claims
+ * nothing at the exchange, but its STATE still names itself owner: it
+ * keeps the VIP (lowest node id; every member sees the same STATEs), or
+ * a blip of the network would leave every VIP with nobody until
+ * maintenance off. It takes it as any owner after an exchange (rules 1-2).
+ */
+static uint32_t
+self_owner(const struct cv_engine *e, const struct vip_rt *v)
+{
+	uint32_t best = 0;
+
+	for (size_t s = 0; s < e->n_peers; s++)
+		if ((v->self_owner & (UINT64_C(1) << s)) && e->peers[s].state_fresh &&
+		    (!best || e->peers[s].nodeid < best))
+			best = e->peers[s].nodeid;
+	return best;
+}
+
+/*
  * After an exchange every member starts from the same owners: the claims in
  * the STATEs just exchanged (lowest node id first), not what each remembers —
  * memories differ after a partition, and placement must get equal inputs on
@@ -675,6 +695,10 @@ cv_engine_restart_owners(struct cv_engine *e)
 			if ((v->claims & (UINT64_C(1) << s)) && e->peers[s].state_fresh &&
 			    (!claimant || e->peers[s].nodeid < claimant))
 				claimant = e->peers[s].nodeid;
+		if (!claimant && cv_engine_maintenance(e) && (claimant = self_owner(e, v)))
+			/* it may take it again: a RELEASED it said before is
+			 * past, and nobody else may take it meanwhile */
+			v->released &= ~(UINT64_C(1) << cv_engine_peer_slot(e, claimant));
 		/* The owner we remember may have taken it after the STATE it
 		 * sent (or, remembered by us alone, never thought it owned it):
 		 * its word (RELEASED, or a STATE that does not claim it) says. */

@@ -30,6 +30,8 @@
  *              CV_PROTO_VIP_FALLBACK and CV_PROTO_VIP_PASSES (within
  *              version 2, before any release): the sender passes a VIP's
  *              fallback checks; an exclusive VIP's checks.
+ *              Maintenance mode (within version 2, before any release):
+ *              STANDBY target 0 and a standby table entry for node 0.
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *

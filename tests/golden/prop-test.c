@@ -48,6 +48,7 @@
  *   PROP_VERBOSE=1  print every generated scenario's one-line summary
  *   PROP_MAX_FAIL=N stop after N failing runs (default 5)
  *   PROP_DB=P       P % of the runs with a database (default 10)
+ *   PROP_MAINT=P    P % of the admin commands are maintenance on/off (default 15)
  *
  * A failing run prints its scenario text (also written to
  * prop-fail-SEED.scn), and how to rerun it alone. The last lines count what
@@ -194,6 +195,7 @@ static const char *const directive_probes[_D_MAX] = {
 static bool have[_D_MAX];
 
 static unsigned db_percent = 10; /* PROP_DB */
+static unsigned maint_percent = 15; /* PROP_MAINT: of the admin commands, maintenance on/off */
 
 static void
 probe_directives(void)
@@ -1109,7 +1111,7 @@ gen_admin(struct gen *g, uint64_t at)
 {
 	unsigned x = any_node(g), via = any_node(g);
 
-	if (xchance(g, 15)) {
+	if (xchance(g, maint_percent)) {
 		gen_maintenance(g, at);
 		return;
 	}
@@ -1640,6 +1642,7 @@ main(void)
 
 	probe_directives();
 	db_percent = (unsigned)env_u64("PROP_DB", db_percent);
+	maint_percent = (unsigned)env_u64("PROP_MAINT", maint_percent);
 	if (p.jobs < 1)
 		p.jobs = 1;
 	if (p.jobs > MAX_JOBS)
