@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "admin-store.h"
 #include "log.h"
+#include "notify.h"
 #include "shm-clean.h"
 #include "engine.h"
 #include "executor.h"
@@ -86,6 +87,7 @@ struct cv_daemon {
 	qb_loop_timer_handle reconcile_timer;
 	bool reconcile_armed;
 	struct cv_ipc_server *ipc; /* corovipctl */
+	struct cv_notify *notify;  /* systemd (notify.h), or NULL */
 	struct cv_metrics_http *metrics; /* cluster.metrics_listen's listener, or NULL */
 	char *metrics_at;		 /* the endpoint it listens on */
 	struct cv_ipc_check *check_status; /* ipc_checks' answer */
@@ -225,6 +227,7 @@ feed(struct cv_daemon *d, const struct cv_event *ev, const char **ret_refused)
 		*ret_refused = move_refused(&a);
 	cv_ipc_server_note(d->ipc, &a);
 	save_admin(d);
+	cv_notify_step(d->notify, d->engine);
 	cv_executor_run(d->exec, d->engine, &a);
 	cv_hooks_note(d->hooks, &a, cv_engine_nodeid(d->engine)); /* started, never waited for */
 	cv_actions_done(&a);
@@ -1041,7 +1044,7 @@ dump_blackbox(const struct cv_daemon *d)
 }
 
 static int
-reload(struct cv_daemon *d, char *msg, size_t len)
+reload_config(struct cv_daemon *d, char *msg, size_t len)
 {
 	struct cv_conf_error e = {};
 	struct cv_config *old = d->cfg, *cfg = NULL;
@@ -1094,6 +1097,18 @@ reload(struct cv_daemon *d, char *msg, size_t len)
 	return 0;
 }
 
+/* systemd hears of it (Type=notify: RELOADING=1, then READY=1 either way). */
+static int
+reload(struct cv_daemon *d, char *msg, size_t len)
+{
+	int r;
+
+	cv_notify_reloading(d->notify);
+	r = reload_config(d, msg, len);
+	cv_notify_reloaded(d->notify);
+	return r;
+}
+
 static int32_t
 on_signal(int32_t sig, void *data)
 {
@@ -1108,6 +1123,7 @@ on_signal(int32_t sig, void *data)
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
+	cv_notify_stopping(d->notify);
 	if (!d->engine) {
 		qb_loop_stop(d->loop);
 		return 0;
@@ -1295,6 +1311,7 @@ daemon_done(struct cv_daemon *d)
 	d->metrics = cv_metrics_http_free(d->metrics);
 	free(d->metrics_at);
 	d->ipc = cv_ipc_server_free(d->ipc);
+	d->notify = cv_notify_free(d->notify);
 	d->checks = cv_checks_free(d->checks);
 	free(d->check_status);
 	d->check_status = NULL;
@@ -1387,6 +1404,8 @@ daemon_init(struct cv_daemon *d)
 		(void)cv_loop_timer_in(d->trim, TRIM_EVERY_MS);
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		qb_loop_signal_add(d->loop, QB_LOOP_HIGH, sigs[i], d, on_signal, &d->sigs[i]);
+	if (cv_notify_new(d->loop, &d->notify) < 0)
+		d->notify = NULL; /* systemd hears nothing: the daemon runs all the same */
 	r = cv_executor_new(d->loop, d->owned.tag, sink, d, &d->exec);
 	if (r >= 0)
 		r = cv_cpg_new(d->loop, d->cfg->cluster.group, sink, d, &d->cpg);

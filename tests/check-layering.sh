@@ -19,7 +19,7 @@ l2|core backend|qb libmnl
 ctl|core quorum backend/backend.h|qb json-c microhttpd.h
 checks|core agent/loop-timer.h cloud/http.h|qb libpq-fe.h
 cloud|core backend agent/loop-timer.h|qb curl json-c libxml yaml.h
-agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h
+agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h systemd
 ocf|core backend l2/netlink.h ctl/ipc-client.h ctl/ipc-proto.h|qb'
 libs_all='qb corosync libmnl json-c curl libxml yaml.h cap-ng.h systemd microhttpd.h libpq-fe.h'
 

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The systemd unit (pkg/corovipd.service.in, issue 19): systemd-analyze
+# verify, and systemd-analyze security --offline with an exposure of at most
+# 4.0 ("OK"; the threshold is in tenths). ExecStart points at the built corovipd (verify wants it there).
+set -u
+command -v systemd-analyze >/dev/null ||
+	{ echo "SKIP: no systemd-analyze (Debian package systemd; tests/install-deps installs it)"; exit 77; }
+build=$(cd "${top_builddir:-.}" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sed "s|^ExecStart=[^ ]*/corovipd |ExecStart=$build/agent/corovipd |" "$build/pkg/corovipd.service" \
+	>"$tmp/corovipd.service"
+grep -q "^ExecStart=$build/agent/corovipd --foreground$" "$tmp/corovipd.service" ||
+	{ echo "FAIL: no ExecStart line to point at the build"; exit 1; }
+# --man=no: the man pages are not installed while testing the build
+if ! out=$(systemd-analyze verify --man=no "$tmp/corovipd.service" 2>&1) || [ -n "$out" ]; then
+	echo "FAIL: systemd-analyze verify: $out"
+	exit 1
+fi
+echo "systemd-analyze verify: no complaint"
+out=$(systemd-analyze security --offline=yes --threshold=40 "$tmp/corovipd.service" 2>&1)
+rc=$?
+echo "$out" | grep 'Overall exposure level'
+[ $rc -eq 0 ] || { echo "FAIL: the exposure is above 4.0"; echo "$out" | grep '✗'; exit 1; }
