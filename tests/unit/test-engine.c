@@ -397,10 +397,10 @@ holder_whose_heartbeats_stop_arriving_lets_go_at_lease_end(void **state)
 	bus_free(b);
 }
 
+/* n1 and n2 alone, a plain two_node ring (votequorum two_node, quorum 1); 1 s on. */
 static void
-two_node_without_opt_in_holds_nothing(void **state)
+form_two_node_ring(struct bus *b)
 {
-	struct bus *b = bus_new(NULL);
 	struct cv_ring_id ring = { 1, ++b->ring_seq };
 	uint32_t members[] = { 1, 2 };
 	struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 } };
@@ -417,6 +417,14 @@ two_node_without_opt_in_holds_nothing(void **state)
 	}
 	deliver_all(b);
 	advance(b, 1000);
+}
+
+static void
+two_node_without_opt_in_holds_nothing(void **state)
+{
+	struct bus *b = bus_new(NULL);
+
+	form_two_node_ring(b);
 	assert_false(b->held[1][WEB] || b->held[2][WEB] || b->held[1][API] || b->held[2][API]);
 	assert_true(b->notices[1][CV_NOTICE_TWO_NODE_REFUSED] > 0);
 	bus_free(b);
@@ -444,23 +452,8 @@ why_follows_the_view_and_says_two_node(void **state)
 		assert_int_equal(cv_engine_node_unfit(b->e[n], WEB, 2), CV_UNFIT_NONE);
 	}
 	bus_free(b);
-	b = bus_new("cluster {\n two_node_unsafe: no\n}\n");
-	b->up[3] = false;
-	for (int n = 1; n <= 2; n++) {
-		struct cv_ring_id ring = { 1, 7 };
-		uint32_t members[] = { 1, 2 };
-		struct cv_member gm[] = { { 1, 101, 0 }, { 2, 102, 0 } };
-
-		b->in_ring[n] = true;
-		step(b, n, &(struct cv_event){ .type = CV_EV_GROUP, .group = { .members = gm, .n_members = 2 } });
-		step(b, n, &(struct cv_event){ .type = CV_EV_TOTEM,
-					       .totem = { .ring = ring, .members = members, .n_members = 2 } });
-		step(b, n, &(struct cv_event){ .type = CV_EV_QUORUM,
-					       .quorum = { .ring = ring, .quorate = true, .members = members,
-							   .n_members = 2, .quorum_votes = 1, .two_node = true } });
-	}
-	deliver_all(b);
-	advance(b, 1000);
+	b = bus_new(NULL);
+	form_two_node_ring(b);
 	cv_engine_vip_why(b->e[1], WEB, &w);
 	assert_int_equal(w.why, CV_WHY_TWO_NODE);
 	bus_free(b);
