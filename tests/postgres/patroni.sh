@@ -252,12 +252,6 @@ patroni_kill() {
 first_ok() {
 	awk -v n="node=$1" -v t="$2" '$3 == "OK" && $5 == n && $2 * 1000 >= t { printf "%d\n", $2 * 1000; exit }' "$BED_DIR/writer.log"
 }
-watch_first() {
-	awk -v h="holders=$1" -v t="$2" '$2 == h && $1 * 1000 >= t { printf "%d\n", $1 * 1000; exit }' "$BED_DIR/watch.log"
-}
-watch_since() {
-	awk -v t="$1" '$2 ~ /^holders=/ && $1 * 1000 >= t { sub(/^holders=/, "", $2); printf "%s ", $2 }' "$BED_DIR/watch.log"
-}
 # key_event WHAT T_MS: epoch ms of the leader key's first event after T in
 # etcd's watch: WHAT is DELETE or the member a PUT names.
 key_event() {
@@ -434,10 +428,10 @@ gap1=$(bed_field gap_ms "$line")
 key=$(key_event n2 "$t0")
 read -r cb0 cb1 cbrc cbw <<<"$(callback n2 on_role_change master "$t0")"
 [ "$cbrc" = 0 ] || fail "n2's callback: $(grep 'node=n2' "$bin/role-change.log" | tail -1)"
-moved=$(watch_first n2 "$t0")
+moved=$(watch_first watch n2 "$t0")
 first=$(first_ok n2 "$t0")
 [ -n "$moved" ] || fail "the watcher saw no db on n2"
-seen=$(watch_since "$t0")
+seen=$(watch_since watch "$t0")
 [ "$seen" = "- n2 " ] || [ "$seen" = "n2 " ] || fail "db's holders since the switchover: $seen"
 # the push: the new leader's recheck, and the old leader's on_stop (while
 # it passes, an exclusive VIP goes nowhere)
@@ -470,11 +464,11 @@ expired=$(key_event DELETE "$t0")
 key=$(key_event n1 "$t0")
 read -r cb0 cb1 cbrc cbw <<<"$(callback n1 on_role_change master "$t0")"
 [ "$cbrc" = 0 ] || fail "n1's callback: $(grep 'node=n1' "$bin/role-change.log" | tail -1)"
-released=$(watch_first - "$t0")
-moved=$(watch_first n1 "$t0")
+released=$(watch_first watch - "$t0")
+moved=$(watch_first watch n1 "$t0")
 first=$(first_ok n1 "$t0")
 [ -n "$moved" ] || fail "the watcher saw no db on n1"
-seen=$(watch_since "$t0")
+seen=$(watch_since watch "$t0")
 [ "$seen" = "- n1 " ] || [ "$seen" = "n1 " ] || fail "db's holders since the kill: $seen"
 [ $((moved - cb1)) -le "$PUSH_MS" ] || fail "db on n1 only $((moved - cb1)) ms after n1's recheck ended"
 ok "kill -9 of the leader n2's Patroni and PostgreSQL: db released by n2 $(rel "$released" "$t0") (its check refused), leader key expired $(rel "$expired" "$t0") (ttl $TTL s), n1 took it $(rel "$key" "$t0"), n1's on_role_change $(rel "$cb0" "$t0") (recheck after $cbw ms waiting for the promotion), db on n1 $(rel "$moved" "$t0"), first write on n1 $(rel "$first" "$t0")"
@@ -486,28 +480,16 @@ patroni_start 2 || fail "starting Patroni on n2 again"
 pg_wait_streaming 2 120000 || fail "n2 as n1's replica: $BED_LAST"
 leader_is n1 || fail "$BED_LAST"
 wait_acks n1 10000 || fail "$BED_LAST"
-seen=$(watch_since "$t0")
+seen=$(watch_since watch "$t0")
 [ -z "$seen" ] || fail "db's holders since n2's Patroni started again: $seen"
 ok "Patroni on n2 started again: n2 rejoined as n1's replica in $(($(bed_now_ms) - t0)) ms$(grep -q 'pg_rewind' "$BED_DIR/n2/patroni.out" && echo ' (pg_rewind)'); db stayed on n1"
 
 # 4. what the client and the watcher saw
-stop_tool() {
-	local p
-	read -r p <"$BED_DIR/$1.pid" || return 1
-	kill -TERM "$p" 2>/dev/null || true
-	bed_wait_dead "$p" 10000 "$1" || return 1
-	grep '^SUMMARY' "$BED_DIR/$1.log"
-}
-ws=$(stop_tool writer) || fail "the writer did not stop"
-ss=$(stop_tool sampler) || fail "the sampler did not stop"
-note "writer:  $ws"
-note "sampler: $ss"
-for k in readonly recovery; do
-	[ "$(bed_field "$k" "$ws")" = 0 ] || fail "the writer had $k refusals: db pointed at a server not the primary: $(grep "kind=$k" "$BED_DIR/writer.log" | head -3)"
-	[ "$(bed_field "$k" "$ss")" = 0 ] || fail "the sampler had $k refusals: $(grep "kind=$k" "$BED_DIR/sampler.log" | head -3)"
-done
-[ "$(bed_field in_recovery "$ss")" = 0 ] || fail "the sampler reached a server in recovery through db: $(grep 'recovery=t' "$BED_DIR/sampler.log" | head -3)"
-ok "no write refused as read-only or in recovery ($(bed_field ok "$ws") acknowledged), no sample of db in recovery ($(bed_field ok "$ss") samples)"
+pg_client_stop || fail "$BED_LAST"
+note "writer:  $PG_WS"
+note "sampler: $PG_SS"
+pg_client_clean db || fail "$BED_LAST"
+ok "no write refused as read-only or in recovery ($(bed_field ok "$PG_WS") acknowledged), no sample of db in recovery ($(bed_field ok "$PG_SS") samples)"
 awk '$3 == "OK" { sub(/^seq=/, "", $4); sub(/^node=/, "", $5); print $4, $5, $2 }' "$BED_DIR/writer.log" | LC_ALL=C sort -k1,1 >"$BED_DIR/acked"
 pg_sql 1 "SELECT seq FROM corovip_writes" corovip | LC_ALL=C sort -k1,1 >"$BED_DIR/stored" || fail "reading corovip_writes on n1"
 LC_ALL=C join -v 1 "$BED_DIR/acked" "$BED_DIR/stored" >"$BED_DIR/lost" || true

@@ -384,3 +384,41 @@ switched() {
 	[ "$n" -gt "$1" ]
 }
 switch_line() { grep ' SWITCH ' "$BED_DIR/writer.log" | sed -n "$(($1 + 1))p"; }
+
+# ---- the address watchers' logs ($BED_DIR/LOG.log, bed_watch_start VIP LOG) ----
+# watch_first LOG HOLDERS T_MS: epoch ms of the first line after T showing
+# HOLDERS; watch_since LOG T_MS: the holders seen after T, in order.
+watch_first() {
+	awk -v h="holders=$2" -v t="$3" '$2 == h && $1 * 1000 >= t { printf "%d\n", $1 * 1000; exit }' "$BED_DIR/$1.log"
+}
+watch_since() {
+	awk -v t="$2" '$2 ~ /^holders=/ && $1 * 1000 >= t { sub(/^holders=/, "", $2); printf "%s ", $2 }' "$BED_DIR/$1.log"
+}
+
+# ---- the client's verdict at the end ----
+# pg_client_stop: stops the writer and the sampler; their SUMMARY lines in
+# PG_WS and PG_SS.
+pg__stop_tool() {
+	local p
+	read -r p <"$BED_DIR/$1.pid" || return 1
+	kill -TERM "$p" 2>/dev/null || true
+	bed_wait_dead "$p" 10000 "$1" || return 1
+	grep '^SUMMARY' "$BED_DIR/$1.log"
+}
+pg_client_stop() {
+	PG_WS=$(pg__stop_tool writer) || { BED_LAST="the writer did not stop"; return 1; }
+	PG_SS=$(pg__stop_tool sampler) || { BED_LAST="the sampler did not stop"; return 1; }
+}
+# pg_client_clean VIPNAME: no write refused as read-only or in recovery and
+# no sample of a server in recovery through VIPNAME (after pg_client_stop).
+pg_client_clean() {
+	local k
+	for k in readonly recovery; do
+		[ "$(bed_field "$k" "$PG_WS")" = 0 ] ||
+			{ BED_LAST="the writer had $k refusals: $1 pointed at a server not the primary: $(grep "kind=$k" "$BED_DIR/writer.log" | head -3)"; return 1; }
+		[ "$(bed_field "$k" "$PG_SS")" = 0 ] ||
+			{ BED_LAST="the sampler had $k refusals: $(grep "kind=$k" "$BED_DIR/sampler.log" | head -3)"; return 1; }
+	done
+	[ "$(bed_field in_recovery "$PG_SS")" = 0 ] ||
+		{ BED_LAST="the sampler reached a server in recovery through $1: $(grep 'recovery=t' "$BED_DIR/sampler.log" | head -3)"; return 1; }
+}

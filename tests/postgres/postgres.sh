@@ -103,15 +103,6 @@ outage_since() {
 			last = rt; ln = node }
 		END { if (max) printf "%d %s %s\n", max, from, to }' "$BED_DIR/writer.log"
 }
-# watch_first LOG HOLDERS T_MS: epoch ms of the watcher's first line after T
-# showing HOLDERS.
-watch_first() {
-	awk -v h="holders=$2" -v t="$3" '$2 == h && $1 * 1000 >= t { printf "%d\n", $1 * 1000; exit }' "$BED_DIR/$1.log"
-}
-# watch_since LOG T_MS: the holders the watcher saw after T, in order.
-watch_since() {
-	awk -v t="$2" '$2 ~ /^holders=/ && $1 * 1000 >= t { sub(/^holders=/, "", $2); printf "%s ", $2 }' "$BED_DIR/$1.log"
-}
 
 # ---- the bed ----
 pg_bed_up 3 "1 2" || fail "the bed with PostgreSQL on n1 (primary) and n2 (standby)"
@@ -293,23 +284,11 @@ read -r gap3 _ _ <<<"$(outage_since "$t0")"
 ok "healed: db-rw back on n1 $((back - t1)) ms after the heal, db-ro on n2, the writes resumed on n1 (write outage ${gap3:-?} ms, partition included)"
 
 # 6. what the client and the watchers saw
-stop_tool() {
-	local p
-	read -r p <"$BED_DIR/$1.pid" || return 1
-	kill -TERM "$p" 2>/dev/null || true
-	bed_wait_dead "$p" 10000 "$1" || return 1
-	grep '^SUMMARY' "$BED_DIR/$1.log"
-}
-ws=$(stop_tool writer) || fail "the writer did not stop"
-ss=$(stop_tool sampler) || fail "the sampler did not stop"
-note "writer:  $ws"
-note "sampler: $ss"
-for k in readonly recovery; do
-	[ "$(bed_field "$k" "$ws")" = 0 ] || fail "the writer had $k refusals: db-rw pointed at a server not the primary: $(grep "kind=$k" "$BED_DIR/writer.log" | head -3)"
-	[ "$(bed_field "$k" "$ss")" = 0 ] || fail "the sampler had $k refusals: $(grep "kind=$k" "$BED_DIR/sampler.log" | head -3)"
-done
-[ "$(bed_field in_recovery "$ss")" = 0 ] || fail "the sampler reached a server in recovery through db-rw: $(grep 'recovery=t' "$BED_DIR/sampler.log" | head -3)"
-ok "no write refused as read-only or in recovery ($(bed_field ok "$ws") acknowledged), no sample of db-rw in recovery ($(bed_field ok "$ss") samples)"
+pg_client_stop || fail "$BED_LAST"
+note "writer:  $PG_WS"
+note "sampler: $PG_SS"
+pg_client_clean db-rw || fail "$BED_LAST"
+ok "no write refused as read-only or in recovery ($(bed_field ok "$PG_WS") acknowledged), no sample of db-rw in recovery ($(bed_field ok "$PG_SS") samples)"
 # every acknowledged write is in the table of the primary at the end (the
 # switches were clean stops: a fast shutdown sends all WAL to the standby)
 awk '$3 == "OK" { sub(/^seq=/, "", $4); print $4 }' "$BED_DIR/writer.log" | sort >"$BED_DIR/acked"
