@@ -698,8 +698,7 @@ on_conflict(void *userdata, const struct cv_conflict_claim *c)
 	if (i < 0 || cv_engine_vip_state(d->engine, (size_t)i) != CV_VIP_HELD ||
 	    cv_l2_own_mac(l2(d), c->ifindex, &c->mac))
 		return;
-	if (cv_ipc_server_counters(d->ipc))
-		cv_ipc_server_counters(d->ipc)->conflicts++;
+	cv_ipc_server_count(d->ipc, CV_IPC_COUNT_CONFLICT);
 	if (!conflict_is_news(d, (size_t)i))
 		return;
 	v = &cfg->vips[i];
@@ -933,8 +932,7 @@ on_reaper_timer(void *data)
 		return;
 	}
 	qb_log(LOG_NOTICE, "started a new reaper (pid %d)", (int)cv_reaper_pid());
-	if (cv_ipc_server_counters(d->ipc))
-		cv_ipc_server_counters(d->ipc)->reaper_restarts++;
+	cv_ipc_server_count(d->ipc, CV_IPC_COUNT_REAPER_RESTART);
 }
 
 static void
@@ -1031,16 +1029,20 @@ apply_log_level(const struct cv_daemon *d)
 	cv_log_set_level(d->log_debug ? LOG_DEBUG : LOG_ERR + d->cfg->cluster.log_level);
 }
 
-static void
-dump_blackbox(const struct cv_daemon *d)
+/* SIGUSR2 and corovipctl blackbox: its path, or why not, in msg (and the log). */
+static int
+dump_blackbox(const struct cv_daemon *d, char *msg, size_t len)
 {
-	char path[512];
-	int r = cv_log_blackbox_dump(d->state_dir, path, sizeof(path));
+	int r = cv_log_blackbox_dump(d->state_dir, msg, len);
 
-	if (r < 0)
-		qb_log(LOG_ERR, "blackbox: cannot write it into %s: %s", d->state_dir, cv_strerror(r));
-	else
-		qb_log(LOG_NOTICE, "blackbox: written to %s (read it with qb-blackbox)", path);
+	if (r < 0) {
+		snprintf(msg, len, "cannot write the blackbox into %s: %s", d->state_dir,
+			 cv_strerror(r));
+		qb_log(LOG_ERR, "blackbox: %s", msg);
+	} else {
+		qb_log(LOG_NOTICE, "blackbox: written to %s (read it with qb-blackbox)", msg);
+	}
+	return r;
 }
 
 static int
@@ -1119,7 +1121,9 @@ on_signal(int32_t sig, void *data)
 		return 0;
 	}
 	if (sig == SIGUSR2) {
-		dump_blackbox(d);
+		char path[512];
+
+		(void)dump_blackbox(d, path, sizeof(path));
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "%s: handing off and stopping", strsignal(sig));
@@ -1218,13 +1222,7 @@ ipc_log_level(void *userdata, const char *level, char *msg, size_t len)
 static int
 ipc_blackbox(void *userdata, char *msg, size_t len)
 {
-	const struct cv_daemon *d = userdata;
-	int r = cv_log_blackbox_dump(d->state_dir, msg, len);
-
-	if (r < 0)
-		snprintf(msg, len, "cannot write the blackbox into %s: %s", d->state_dir,
-			 cv_strerror(r));
-	return r;
+	return dump_blackbox(userdata, msg, len);
 }
 
 static int

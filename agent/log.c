@@ -13,14 +13,12 @@
 #include "cv-macros.h"
 #include "log.h"
 
-static int log_level = LOG_INFO;
 static bool log_foreground;
 static const char *crash_dir; /* cv_log_dump_on_crash's */
 
 void
 cv_log_set_level(int level)
 {
-	log_level = level;
 	/* the file filter "*" at one level: what passes is that level and above */
 	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
 	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
@@ -30,19 +28,7 @@ cv_log_set_level(int level)
 	qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
 }
 
-int
-cv_log_level(void)
-{
-	return log_level;
-}
-
 static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
-
-const char *
-cv_log_level_name(int level)
-{
-	return level >= LOG_ERR && level <= LOG_DEBUG ? level_names[level - LOG_ERR] : "?";
-}
 
 int
 cv_log_level_from_string(const char *s)

@@ -13,9 +13,6 @@ void cv_log_init(const char *name, bool foreground, bool debug);
 /* What reaches syslog (and stderr in the foreground) from now on: a syslog
  * level (LOG_ERR .. LOG_DEBUG). The blackbox always keeps debug. */
 void cv_log_set_level(int level);
-int cv_log_level(void);
-/* The level's name (cv_log_level_from_string's inverse), or "?" */
-const char *cv_log_level_name(int level);
 /* A level's name (error, warning, notice, info, debug) -> syslog level, or -EINVAL */
 int cv_log_level_from_string(const char *s);
 /*

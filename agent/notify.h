@@ -2,8 +2,9 @@
 /*
  * What systemd hears of corovipd (Type=notify, libsystemd's sd_notify):
  * READY=1 once it has joined and adopted its first view; STATUS= a one-line
- * summary, at most every STATUS_EVERY_MS; RELOADING=1 / READY=1 around a
- * reload; STOPPING=1 at a stop. Nothing without $NOTIFY_SOCKET.
+ * summary when it changes, at most every STATUS_EVERY_MS; RELOADING=1 /
+ * READY=1 around a reload; STOPPING=1 at a stop. Nothing without
+ * $NOTIFY_SOCKET.
  */
 #pragma once
 

@@ -88,21 +88,17 @@ report(struct check *k)
 static void
 apply_held(struct cv_checks *c)
 {
-	_cleanup_free_ struct cv_check_outcome *v = calloc(c->n ? c->n : 1, sizeof(*v));
+	struct cv_check_outcome v[CV_MAX_CHECKS]; /* c->n <= CV_MAX_CHECKS (the config's bound) */
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct check *k = c->v[i];
 
-		if (!k || !k->held)
+		if (!k->held)
 			continue;
 		k->held = false;
-		if (cv_health_force(&k->health, k->held_passed, now_ms())) {
-			if (v)
-				changed(k, &v[n++]);
-			else /* no memory for the batch: one at a time, as before */
-				report(k);
-		}
+		if (cv_health_force(&k->health, k->held_passed, now_ms()))
+			changed(k, &v[n++]);
 		arm_hold(k);
 	}
 	if (n)
@@ -389,20 +385,13 @@ cv_checks_free(struct cv_checks *c)
 static void
 tell(struct cv_checks *c, bool passing)
 {
-	_cleanup_free_ struct cv_check_outcome *v = calloc(c->n ? c->n : 1, sizeof(*v));
+	struct cv_check_outcome v[CV_MAX_CHECKS];
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->n; i++) {
-		struct cv_check_outcome o = { .check = c->v[i]->conf->head.name,
-					      .healthy = passing };
-
-		if (cv_health_ok(&c->v[i]->health) != passing)
-			continue;
-		if (v)
-			v[n++] = o;
-		else
-			c->env.changed(c->env.userdata, &o, 1);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		if (cv_health_ok(&c->v[i]->health) == passing)
+			v[n++] = (struct cv_check_outcome){ .check = c->v[i]->conf->head.name,
+							    .healthy = passing };
 	if (n)
 		c->env.changed(c->env.userdata, v, n);
 }
@@ -452,13 +441,20 @@ find(struct cv_checks *c, const char *name)
 	return NULL;
 }
 
+/* Its next outcome counts as it is, and is held until the last recheck's is in. */
 static void
-recheck(struct check *k)
+mark_forced(struct check *k)
 {
 	if (!k->forced) {
 		k->forced = true;
 		k->owner->forced++;
 	}
+}
+
+static void
+recheck(struct check *k)
+{
+	mark_forced(k); /* (again: a link check's outcome came at once) */
 	if (k->tcp || k->exec || k->http) {
 		k->rerun = true;
 		return;
@@ -476,14 +472,8 @@ cv_checks_recheck(struct cv_checks *c, const char *const *names, size_t n, size_
 			return -ENOENT;
 		}
 	/* every one asked before any runs: a link check's outcome is in at once */
-	for (size_t i = 0; i < n; i++) {
-		struct check *k = find(c, names[i]);
-
-		if (!k->forced) {
-			k->forced = true;
-			c->forced++;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		mark_forced(find(c, names[i]));
 	for (size_t i = 0; i < n; i++)
 		recheck(find(c, names[i]));
 	return 0;

@@ -403,6 +403,8 @@ bool cv_engine_vip_blocked(const struct cv_engine *e, size_t i);
 bool cv_engine_unwatched_return(const struct cv_engine *e, const struct peer *p);
 /* A blocker's word is overdue: ask every member for its STATE again. */
 void cv_engine_ask_word(struct cv_engine *e, size_t i);
+/* A plain two_node view without two_node_unsafe: held as not quorate (engine-view.c). */
+bool cv_engine_two_node_refused(const struct cv_engine *e);
 /* Its daemon is in the group (its STATE named it, it has not left). */
 bool cv_engine_daemon_present(const struct peer *p);
 /* When we may stop waiting for blocker p; NEVER: only its word will do. */
@@ -415,8 +417,8 @@ bool cv_engine_quorum_just_gained(const struct cv_engine *e);
 bool cv_engine_peers_say_blocked(const struct cv_engine *e, const struct vip_rt *v);
 /* View members (slots) that define VIP i as most do. */
 uint64_t cv_engine_agreeing_nodes(const struct cv_engine *e, size_t i);
-/* View members whose word on their health is current (slots). */
-uint64_t cv_engine_heard_now(const struct cv_engine *e);
+/* Exclusive VIP i: the members heard now whose checks of it pass (slots). */
+uint64_t cv_engine_passers(const struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
 /* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */

@@ -71,8 +71,8 @@ cv_engine_node_eligible(const struct cv_engine *e, uint32_t nodeid)
  * may still be a primary, and each member judges silence at its own time
  * (advY-split-frozen-primary).
  */
-uint64_t
-cv_engine_heard_now(const struct cv_engine *e)
+static uint64_t
+heard_now(const struct cv_engine *e)
 {
 	uint64_t mask = 0;
 
@@ -91,10 +91,10 @@ cv_engine_heard_now(const struct cv_engine *e)
  * a node whose reload runs ahead or behind is one still; one whose
  * definition is not exclusive says HEALTHY; advY-split-rolling-reload).
  */
-static uint64_t
-passers(const struct cv_engine *e, size_t i)
+uint64_t
+cv_engine_passers(const struct cv_engine *e, size_t i)
 {
-	return (e->vips[i].healthy | e->vips[i].passes) & cv_engine_heard_now(e);
+	return (e->vips[i].healthy | e->vips[i].passes) & heard_now(e);
 }
 
 static uint32_t
@@ -239,10 +239,10 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.stickiness = vc->stickiness && !v->move_target,
 		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
-		.healthy = lost ? 0 : v->healthy & cv_engine_agreeing_nodes(e, i) & cv_engine_heard_now(e),
+		.healthy = lost ? 0 : v->healthy & cv_engine_agreeing_nodes(e, i) & heard_now(e),
 		.fallback = lost ? 0 : v->fallback & cv_engine_agreeing_nodes(e, i),
 		.exclusive = vc->exclusive,
-		.passing = lost ? 0 : passers(e, i),
+		.passing = lost ? 0 : cv_engine_passers(e, i),
 	};
 }
 
@@ -334,7 +334,7 @@ place_one(struct cv_engine *e, size_t i, enum cv_place_reason why, uint32_t owne
 		    (!p->in_view || (!cv_engine_daemon_present(p) && !p->daemon_died_alone)))
 			v->blockers |= BIT(s);
 	}
-	v->split_passing = why != CV_PLACE_SPLIT ? 0 : v->split_passing | passers(e, i);
+	v->split_passing = why != CV_PLACE_SPLIT ? 0 : v->split_passing | cv_engine_passers(e, i);
 	v->place_reason = (uint8_t)why;
 	set_owner(e, v, owner);
 }

@@ -36,6 +36,12 @@ cv_engine_vip_place_reason(const struct cv_engine *e, size_t vip)
 	return (enum cv_place_reason)e->vips[vip].place_reason;
 }
 
+size_t
+cv_engine_count_in_state(const struct cv_engine *e, enum cv_vip_state state)
+{
+	return (unsigned)state < _CV_VIP_STATE_MAX ? e->n_in_state[state] : 0;
+}
+
 uint64_t
 cv_engine_vip_epoch(const struct cv_engine *e, size_t vip)
 {

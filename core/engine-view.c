@@ -292,8 +292,8 @@ unfresh_all(struct cv_engine *e)
 		e->peers[p].state_fresh = false;
 }
 
-static bool
-two_node_refused(const struct cv_engine *e)
+bool
+cv_engine_two_node_refused(const struct cv_engine *e)
 {
 	return e->two_node && !e->cfg->cluster.two_node_unsafe;
 }
@@ -302,7 +302,7 @@ two_node_refused(const struct cv_engine *e)
 static void
 quorum_changed(struct cv_engine *e, enum cv_reason why)
 {
-	bool quorate = e->quorum_quorate && !two_node_refused(e);
+	bool quorate = e->quorum_quorate && !cv_engine_two_node_refused(e);
 
 	if (quorate == e->view_quorate)
 		return;
@@ -341,7 +341,7 @@ adopt(struct cv_engine *e)
 	bool new_ring = !e->have_view || !ring_equal(e->view_ring, e->totem_ring);
 	size_t before = 0;
 
-	if (e->quorum_quorate && two_node_refused(e))
+	if (e->quorum_quorate && cv_engine_two_node_refused(e))
 		cv_engine_notice(e, CV_NOTICE_TWO_NODE_REFUSED, e->me,
 				 "two_node without qdevice: set two_node_unsafe to hold VIPs");
 	if (!new_ring) {
@@ -352,7 +352,7 @@ adopt(struct cv_engine *e)
 	}
 	for (size_t p = 0; p < e->n_peers; p++)
 		before += e->peers[p].in_view;
-	e->view_quorate = e->quorum_quorate && !two_node_refused(e);
+	e->view_quorate = e->quorum_quorate && !cv_engine_two_node_refused(e);
 	/* Starting up, give the daemons of the other view members one
 	 * re-formation's time to join before placing anything: otherwise the
 	 * first daemon up takes every VIP and stickiness keeps them there. */

@@ -14,12 +14,6 @@
 
 #define BIT(slot) (UINT64_C(1) << (slot))
 
-uint64_t
-cv_engine_now(const struct cv_engine *e)
-{
-	return e->now;
-}
-
 static bool
 in_totem(const struct cv_engine *e, uint32_t nodeid)
 {
@@ -156,9 +150,8 @@ why_cluster(const struct cv_engine *e, struct cv_vip_why *w)
 {
 	if (!e->have_view)
 		w->why = CV_WHY_NOT_STARTED;
-	else if (!e->view_quorate) /* engine-view.c two_node_refused */
-		w->why = e->two_node && !e->cfg->cluster.two_node_unsafe ? CV_WHY_TWO_NODE
-									  : CV_WHY_NO_QUORUM;
+	else if (!e->view_quorate)
+		w->why = cv_engine_two_node_refused(e) ? CV_WHY_TWO_NODE : CV_WHY_NO_QUORUM;
 	else if (e->lapsed)
 		w->why = CV_WHY_LAPSED;
 	else if (!e->exchange_done)
@@ -180,7 +173,7 @@ cv_engine_vip_why(const struct cv_engine *e, size_t i, struct cv_vip_why *w)
 		return;
 	else if (v->place_reason == CV_PLACE_SPLIT) {
 		w->why = CV_WHY_SPLIT;
-		add_slots(e, w, (v->healthy | v->passes) & cv_engine_heard_now(e));
+		add_slots(e, w, cv_engine_passers(e, i));
 	} else if (!v->owner) {
 		w->why = cv_engine_maintenance(e) ? CV_WHY_MAINTENANCE : CV_WHY_NO_ELIGIBLE;
 	} else {

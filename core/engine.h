@@ -190,6 +190,8 @@ enum cv_vip_state cv_engine_vip_state(const struct cv_engine *e, size_t vip);
 /* The node placement gave the VIP to (0 = nobody), as this engine sees it. */
 uint32_t cv_engine_vip_owner(const struct cv_engine *e, size_t vip);
 uint64_t cv_engine_vip_epoch(const struct cv_engine *e, size_t vip);
+/* How many of our VIPs are in state here (kept as they change: no scan). */
+size_t cv_engine_count_in_state(const struct cv_engine *e, enum cv_vip_state state);
 /* Why the last placement gave it that owner (CV_PLACE_SPLIT: an exclusive
  * VIP that more than one node passes; CV_PLACE_NONE: no candidate). */
 enum cv_place_reason cv_engine_vip_place_reason(const struct cv_engine *e, size_t vip);
@@ -221,8 +223,6 @@ bool cv_engine_node_standby(const struct cv_engine *e, uint32_t nodeid);
 
 /* ---- the cluster view, for status (engine-why.c) ---- */
 
-/* The step clock: the time of the last step (ms). */
-uint64_t cv_engine_now(const struct cv_engine *e);
 /* corovipctl maintenance on (cluster state): placement moves nothing, nobody takes. */
 bool cv_engine_maintenance(const struct cv_engine *e);
 
@@ -281,7 +281,7 @@ enum cv_why {
 };
 struct cv_vip_why {
 	enum cv_why why;
-	uint64_t until; /* the step clock (cv_engine_now), 0: none known */
+	uint64_t until; /* the step clock (monotonic ms), 0: none known */
 	uint32_t nodes[CV_MAX_NODES];
 	size_t n_nodes;
 	uint32_t move_to; /* a corovipctl move to it is under way; 0: none */

@@ -317,16 +317,22 @@ do_maintenance(struct cv_ipc_server *s, const struct cv_ipc_request *req, char *
 				: "maintenance mode off: placement resumes\n");
 }
 
+/* An op that says what it did, or why not, in msg: its answer. */
+static int
+answer(int r, const char *msg, char **ret, char *err, size_t len)
+{
+	if (r < 0)
+		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
+	return text_dup(ret, "%s\n", msg);
+}
+
 static int
 do_reload(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
 	  size_t len)
 {
 	char msg[512] = "";
-	int r = s->ops->reload(s->userdata, msg, sizeof(msg));
 
-	if (r < 0)
-		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
-	return text_dup(ret, "%s\n", msg);
+	return answer(s->ops->reload(s->userdata, msg, sizeof(msg)), msg, ret, err, len);
 }
 
 static int
@@ -334,11 +340,8 @@ do_log_level(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **r
 	     size_t len)
 {
 	char msg[256] = "";
-	int r = s->ops->log_level(s->userdata, req->vip, msg, sizeof(msg));
 
-	if (r < 0)
-		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
-	return text_dup(ret, "%s\n", msg);
+	return answer(s->ops->log_level(s->userdata, req->vip, msg, sizeof(msg)), msg, ret, err, len);
 }
 
 static int
@@ -346,11 +349,8 @@ do_blackbox(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **re
 	    size_t len)
 {
 	char msg[512] = "";
-	int r = s->ops->blackbox(s->userdata, msg, sizeof(msg));
 
-	if (r < 0)
-		return fail(err, len, r, "%s", msg[0] ? msg : cv_strerror(r));
-	return text_dup(ret, "%s\n", msg);
+	return answer(s->ops->blackbox(s->userdata, msg, sizeof(msg)), msg, ret, err, len);
 }
 
 /* An address from the hex of its bytes (ipc-proto.h CV_IPC_WHO_HAS): 0 or -EINVAL. */
@@ -673,10 +673,15 @@ cv_ipc_server_member_lost(struct cv_ipc_server *s)
 		s->member_lost_at = mono_ms();
 }
 
-struct cv_ipc_counters *
-cv_ipc_server_counters(struct cv_ipc_server *s)
+void
+cv_ipc_server_count(struct cv_ipc_server *s, enum cv_ipc_count what)
 {
-	return s ? &s->counters : NULL;
+	if (!s)
+		return;
+	if (what == CV_IPC_COUNT_CONFLICT)
+		s->counters.conflicts++;
+	else
+		s->counters.reaper_restarts++;
 }
 
 /* A VIP taken here within a minute of a lost member: a failover, timed. */

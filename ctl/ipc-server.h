@@ -67,5 +67,6 @@ int cv_ipc_server_metrics(struct cv_ipc_server *s, char **ret);
 void cv_ipc_server_note(struct cv_ipc_server *s, const struct cv_actions *a);
 /* corosync reported a member lost (a failover may follow; the metrics time it). */
 void cv_ipc_server_member_lost(struct cv_ipc_server *s);
-/* The counters the daemon keeps up to date itself (conflicts, reaper restarts). NULL s: none. */
-struct cv_ipc_counters *cv_ipc_server_counters(struct cv_ipc_server *s);
+/* What the daemon counts itself, for the metrics. NULL s: no-op. */
+enum cv_ipc_count { CV_IPC_COUNT_CONFLICT, CV_IPC_COUNT_REAPER_RESTART };
+void cv_ipc_server_count(struct cv_ipc_server *s, enum cv_ipc_count what);
