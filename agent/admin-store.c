@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
@@ -44,6 +45,15 @@ read_all(int fd, char **ret, size_t *ret_len)
 	return cv_strbuf_steal(&b, ret);
 }
 
+static uint64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int
 cv_admin_store_load(const char *dir, struct cv_engine *e)
 {
@@ -67,7 +77,14 @@ cv_admin_store_load(const char *dir, struct cv_engine *e)
 		       r == -EINVAL ? err : cv_strerror(r));
 		return r;
 	}
-	cv_engine_admin_import(e, v, n);
+	/* a ban's lifetime: the file says when it ends on the wall clock (a
+	 * reboot restarts the monotonic one); what is left runs from now */
+	for (size_t k = 0; k < n; k++)
+		if (v[k].ban && v[k].until_unix_ms)
+			v[k].remaining_ms = v[k].until_unix_ms > clock_ms(CLOCK_REALTIME)
+						    ? v[k].until_unix_ms - clock_ms(CLOCK_REALTIME)
+						    : 1;
+	cv_engine_admin_import(e, clock_ms(CLOCK_MONOTONIC), v, n);
 	qb_log(LOG_INFO, "%s: %zu runtime command(s) taken back", path, n);
 	return 0;
 }
@@ -102,6 +119,9 @@ cv_admin_store_save(const char *dir, const struct cv_engine *e)
 	if (!v)
 		return -ENOMEM;
 	cv_engine_admin_export(e, v, n);
+	for (size_t k = 0; k < n; k++)
+		if (v[k].ban && v[k].remaining_ms)
+			v[k].until_unix_ms = clock_ms(CLOCK_REALTIME) + v[k].remaining_ms;
 	cv_admin_format(v, n, &text);
 	if (text.err)
 		return text.err;

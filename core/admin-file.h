@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The runtime admin commands (moves, standby, maintenance) as the daemon
+ * The runtime admin commands (moves, bans, standby, maintenance) as the daemon
  * keeps them on disk, so that a restart of the whole cluster keeps them
  * (issue 17). One line each, after a comment:
  *   standby NODEID 0|1 STAMP      (NODEID 0: maintenance mode)
  *   move VIP TARGET STAMP         (TARGET 0: the move ended)
+ *   ban VIP NODEID 0|1 STAMP UNTIL  (0: cleared; UNTIL: Unix ms its lifetime
+ *                                 ends, 0 = none)
  * Pure text in and out; the file itself is agent/admin-store.c's.
  */
 #pragma once

@@ -32,15 +32,15 @@
 
 #define BIT(slot) (UINT64_C(1) << (slot))
 
-static uint64_t
-next_stamp(const struct cv_engine *e)
+uint64_t
+cv_engine_next_stamp(const struct cv_engine *e)
 {
 	return CV_MAX(e->cmd_stamp + 1, (e->view_ring.seq << 16) + 1);
 }
 
 /* Is nodeid a node the config names, or a member of the totem ring? */
-static bool
-known_node(const struct cv_engine *e, uint32_t nodeid)
+bool
+cv_engine_known_node(const struct cv_engine *e, uint32_t nodeid)
 {
 	for (size_t i = 0; i < e->cfg->n_nodes; i++)
 		if (e->node_ids[i] == nodeid)
@@ -65,8 +65,8 @@ newer(uint64_t stamp, uint32_t tie, uint64_t old_stamp, uint32_t old_tie)
 	return stamp > old_stamp || (stamp == old_stamp && rank(tie) > rank(old_tie));
 }
 
-static void
-set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp)
+void
+cv_engine_set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp)
 {
 	struct vip_rt *v = &e->vips[i];
 
@@ -97,7 +97,7 @@ set_standby(struct cv_engine *e, uint32_t nodeid, bool standby, uint64_t stamp)
 {
 	struct standby_entry *s;
 
-	if (nodeid && !known_node(e, nodeid))
+	if (nodeid && !cv_engine_known_node(e, nodeid))
 		return; /* no slot for names that are no node of ours (0: maintenance) */
 	if (!stamp)
 		return; /* stamps start at 1: a 0 is no command */
@@ -166,7 +166,7 @@ cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
 	int slot = cv_engine_peer_slot(e, node);
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_MOVE,
 				  .move = { .origin = e->me, .target = node,
-					    .stamp = next_stamp(e) } };
+					    .stamp = cv_engine_next_stamp(e) } };
 
 	if (i < 0) {
 		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node, "no such VIP");
@@ -176,6 +176,11 @@ cv_engine_admin_move(struct cv_engine *e, const char *vip, uint32_t node)
 		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
 				 "the node is not eligible (not in the quorate view, no daemon, "
 				 "another config, standby or silent)");
+		return 0;
+	}
+	if (cv_engine_banned(e, (size_t)i, node)) {
+		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
+				 "the node is banned from the VIP (corovipctl clear ends that)");
 		return 0;
 	}
 	if (slot < 0 || !((e->vips[i].healthy | e->vips[i].fallback) & BIT(slot))) {
@@ -193,9 +198,9 @@ cv_engine_admin_standby(struct cv_engine *e, uint32_t node, bool standby)
 {
 	struct cv_proto_msg m = { .type = CV_PROTO_TYPE_STANDBY,
 				  .standby = { .origin = e->me, .target = node,
-					       .standby = standby, .stamp = next_stamp(e) } };
+					       .standby = standby, .stamp = cv_engine_next_stamp(e) } };
 
-	if (node && !known_node(e, node)) {
+	if (node && !cv_engine_known_node(e, node)) {
 		cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, node,
 				 "no such node (neither in the config nor in the ring)");
 		return 0;
@@ -230,7 +235,7 @@ cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_mo
 
 	if (m->origin != sender)
 		return cv_engine_notice(e, CV_NOTICE_BAD_MESSAGE, sender, "MOVE from another node");
-	if (i < 0 || !known_node(e, m->target))
+	if (i < 0 || !cv_engine_known_node(e, m->target))
 		return;
 	/* Already there: nothing to do, and nothing to leave behind. Only
 	 * a claim every member knows alike says so: one in the target's
@@ -239,9 +244,9 @@ cv_engine_on_move(struct cv_engine *e, uint32_t sender, const struct cv_proto_mo
 	 * never heard it): the move would end on some and live on others,
 	 * and their placements differ (two owners). */
 	if (slot >= 0 && e->peers[slot].spoke && (e->vips[i].claims & BIT(slot)))
-		set_move(e, (size_t)i, 0, m->stamp);
+		cv_engine_set_move(e, (size_t)i, 0, m->stamp);
 	else
-		set_move(e, (size_t)i, m->target, m->stamp);
+		cv_engine_set_move(e, (size_t)i, m->target, m->stamp);
 }
 
 void
@@ -266,7 +271,8 @@ cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_prot
 		if (i < 0)
 			continue;
 		if (pv->flags & CV_PROTO_VIP_MOVE)
-			set_move(e, (size_t)i, pv->move_target, pv->move_stamp);
+			cv_engine_set_move(e, (size_t)i, pv->move_target, pv->move_stamp);
+		cv_engine_merge_bans(e, (size_t)i, pv);
 		/* The target has it: the move is done (a tombstone from here on). */
 		if ((pv->flags & CV_PROTO_VIP_ACQUIRED) && e->vips[i].move_target == sender) {
 			e->vips[i].move_target = 0;
@@ -330,19 +336,21 @@ cv_engine_admin_export(const struct cv_engine *e, struct cv_admin_entry *v, size
 		}
 		n++;
 	}
-	return n;
+	return n + cv_engine_export_bans(e, n < max ? v + n : v, n < max ? max - n : 0);
 }
 
 void
-cv_engine_admin_import(struct cv_engine *e, const struct cv_admin_entry *v, size_t n)
+cv_engine_admin_import(struct cv_engine *e, uint64_t now, const struct cv_admin_entry *v, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		int i = v[k].move ? cv_engine_vip_by_name(e, v[k].vip) : -1;
 
-		if (!v[k].move)
+		if (v[k].ban)
+			cv_engine_import_ban(e, now, &v[k]);
+		else if (!v[k].move)
 			set_standby(e, v[k].node, v[k].standby, v[k].stamp);
 		else if (i >= 0)
-			set_move(e, (size_t)i, v[k].node, v[k].stamp);
+			cv_engine_set_move(e, (size_t)i, v[k].node, v[k].stamp);
 	}
 }
 

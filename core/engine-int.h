@@ -94,6 +94,15 @@ struct peer {
 	uint64_t silence_told_at; /* we last sent a SILENT about it */
 };
 
+/* A node banned from a VIP (corovipctl ban), cluster state merged by stamp (engine-ban.c). */
+struct ban {
+	uint32_t node;
+	bool banned;		 /* false: cleared (kept: an older copy cannot bring it back) */
+	uint64_t stamp;
+	uint64_t deadline;	 /* our timer for its lifetime; NEVER: none */
+	uint64_t expiry_sent_at; /* our CLEAR for that went out then; 0: not yet */
+};
+
 struct vip_rt {
 	enum cv_vip_state state;
 	uint32_t owner;		/* placement's choice, the same on every member; 0 = nobody */
@@ -118,6 +127,8 @@ struct vip_rt {
 	uint64_t self_owner;	/* bit per peer slot: its own STATE names itself owner (maintenance) */
 	uint32_t move_target;	/* corovipctl move under way (cluster state), 0 = none or done */
 	uint64_t move_stamp;	/* the stamp of the latest move of this VIP, 0 = never moved */
+	struct ban *bans;	/* owned (cv_engine_free_vips); a reload carries them over */
+	uint8_t n_bans;
 	bool local_healthy;	/* our checks pass (what our next STATE says) */
 	bool local_fallback;	/* our fallback checks pass (it has some) */
 	bool local_passes;	/* exclusive: our checks pass, whether we may hold it or not */
@@ -206,7 +217,8 @@ struct cv_engine {
 	struct standby_entry standby[CV_MAX_NODES + 1]; /* and nodeid 0: maintenance */
 	size_t n_standby;
 	uint64_t cmd_stamp;	/* highest admin command stamp seen */
-	uint64_t admin_gen;	/* bumped by every change of a move or standby entry */
+	uint64_t admin_gen;	/* bumped by every change of a move, ban or standby entry */
+	uint64_t bans_due;	/* the earliest a ban's lifetime needs us (engine-ban.c), NEVER */
 	bool state_due;		/* send our STATE at the end of this step */
 	bool own_state_pending;	/* reloaded: take nothing until our own STATE is delivered */
 	bool cpg_up;		/* a CPG event came since the last CONN_LOST: sends go out */
@@ -380,6 +392,32 @@ void cv_engine_on_standby(struct cv_engine *e, uint32_t sender, const struct cv_
 /* A peer's STATE (chunk) carries its moves and standby table: the higher stamp wins. */
 void cv_engine_merge_admin(struct cv_engine *e, uint32_t sender, const struct cv_proto_state *s);
 void cv_engine_fill_admin(const struct cv_engine *e, struct cv_proto_state *s);
+uint64_t cv_engine_next_stamp(const struct cv_engine *e);
+bool cv_engine_known_node(const struct cv_engine *e, uint32_t nodeid);
+void cv_engine_set_move(struct cv_engine *e, size_t i, uint32_t target, uint64_t stamp);
+
+/* engine-ban.c: corovipctl ban and clear, as cluster state */
+int cv_engine_admin_ban(struct cv_engine *e, const char *vip, uint32_t node, uint32_t lifetime_ms);
+int cv_engine_admin_clear(struct cv_engine *e, const char *vip, uint32_t node);
+void cv_engine_on_ban(struct cv_engine *e, uint32_t sender, const struct cv_proto_ban_cmd *m);
+void cv_engine_on_clear(struct cv_engine *e, uint32_t sender, const struct cv_proto_clear *m);
+/* Peer slots of the nodes banned from VIP i (placement: not candidates). */
+uint64_t cv_engine_banned_slots(const struct cv_engine *e, size_t i);
+bool cv_engine_banned(const struct cv_engine *e, size_t i, uint32_t node);
+/* Lifetimes: recompute bans_due; end the ones over (a CLEAR); our timer for them. */
+void cv_engine_bans_rescan(struct cv_engine *e);
+void cv_engine_bans_tick(struct cv_engine *e);
+uint64_t cv_engine_bans_wakeup(const struct cv_engine *e);
+/* Our CLEAR for a lifetime came back refused (sent across a membership change). */
+void cv_engine_ban_expiry_refused(struct cv_engine *e, const struct cv_proto_clear *m);
+/* A chunk of our STATE: its entries' bans (owned by the message), -ENOMEM. */
+int cv_engine_fill_bans(const struct cv_engine *e, struct cv_proto_vip *chunk, size_t n,
+			size_t start);
+void cv_engine_merge_bans(struct cv_engine *e, size_t i, const struct cv_proto_vip *pv);
+size_t cv_engine_export_bans(const struct cv_engine *e, struct cv_admin_entry *v, size_t max);
+void cv_engine_import_ban(struct cv_engine *e, uint64_t now, const struct cv_admin_entry *a);
+void cv_engine_free_vips(struct vip_rt *vips, size_t n);
+
 /* The totem ring lost a move's target: the move ends (at the same point everywhere). */
 void cv_engine_end_moves_of_gone(struct cv_engine *e);
 bool cv_engine_runtime_standby(const struct cv_engine *e, uint32_t nodeid);

@@ -86,6 +86,8 @@ vip_flags(const struct cv_engine *e, size_t i)
 		f |= CV_PROTO_VIP_BLOCKED;
 	if (e->vips[i].move_stamp || e->vips[i].move_target)
 		f |= CV_PROTO_VIP_MOVE;
+	if (e->vips[i].n_bans)
+		f |= CV_PROTO_VIP_BANS;
 	return f;
 }
 
@@ -136,6 +138,7 @@ cv_engine_send_state(struct cv_engine *e)
 		cv_engine_add_keys(&all[i], &e->cfg->vips[i]);
 		all[i].move_target = e->vips[i].move_target;
 		all[i].move_stamp = e->vips[i].move_stamp;
+		all[i].n_bans = e->vips[i].n_bans; /* the bans themselves: per chunk */
 		e->n_sent_blocked -= e->vips[i].sent_blocked;
 		e->vips[i].sent_blocked = all[i].flags & CV_PROTO_VIP_BLOCKED;
 		e->n_sent_blocked += e->vips[i].sent_blocked;
@@ -170,6 +173,11 @@ cv_engine_send_state(struct cv_engine *e)
 		}
 		if (n)
 			memcpy(m.state.vips, all + start, n * sizeof(*all));
+		if (cv_engine_fill_bans(e, m.state.vips, n, start) < 0) {
+			cv_proto_msg_done(&m);
+			e->out->err = -ENOMEM;
+			break;
+		}
 		cv_engine_fill_admin(e, &m.state);
 		cv_engine_send(e, &m);
 		start += n;
@@ -676,29 +684,52 @@ heard_unknown(struct cv_engine *e, uint32_t nodeid)
 }
 
 /*
- * MOVE and STANDBY change cluster state: every member must apply the same
+ * MOVE, STANDBY, BAN and CLEAR change cluster state: every member must apply the same
  * ones at the same point. So the sender must be a daemon whose STATE came in
  * this ring since the group last changed — something every member saw
  * alike, where "the node's daemon" as each knows it is not (a daemon that
  * joined meanwhile knows nobody yet). A command sent across a membership
  * change is refused by all; its origin says so.
  */
+static uint32_t
+command_target(const struct cv_proto_msg *m)
+{
+	switch (m->type) {
+	case CV_PROTO_TYPE_MOVE:
+		return m->move.target;
+	case CV_PROTO_TYPE_STANDBY:
+		return m->standby.target;
+	case CV_PROTO_TYPE_BAN:
+		return m->ban.target;
+	default:
+		return m->clear.node;
+	}
+}
+
 static void
 on_command(struct cv_engine *e, uint32_t node, uint32_t pid, const struct cv_proto_msg *m)
 {
 	const struct peer *p = cv_engine_peer(e, node, false);
-	uint32_t target = m->type == CV_PROTO_TYPE_MOVE ? m->move.target : m->standby.target;
 
 	if (!p || !p->spoke || pid != p->daemon_pid) {
-		if (node == e->me && pid == e->my_pid)
-			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, target,
+		/* (a lifetime's CLEAR is sent again, once we may: engine-ban.c) */
+		bool expiry = m->type == CV_PROTO_TYPE_CLEAR && m->clear.ends;
+
+		if (node == e->me && pid == e->my_pid && expiry)
+			cv_engine_ban_expiry_refused(e, &m->clear);
+		else if (node == e->me && pid == e->my_pid)
+			cv_engine_notice(e, CV_NOTICE_MOVE_REFUSED, command_target(m),
 					 "sent across a membership change: repeat it");
 		return;
 	}
 	if (m->type == CV_PROTO_TYPE_MOVE)
 		cv_engine_on_move(e, node, &m->move);
-	else
+	else if (m->type == CV_PROTO_TYPE_STANDBY)
 		cv_engine_on_standby(e, node, &m->standby);
+	else if (m->type == CV_PROTO_TYPE_BAN)
+		cv_engine_on_ban(e, node, &m->ban);
+	else
+		cv_engine_on_clear(e, node, &m->clear);
 }
 
 /* HEARTBEAT, MOVE and STANDBY count only from the node's daemon. */
@@ -750,6 +781,8 @@ cv_engine_on_message(struct cv_engine *e, const struct cv_event *ev)
 		break;
 	case CV_PROTO_TYPE_MOVE:
 	case CV_PROTO_TYPE_STANDBY:
+	case CV_PROTO_TYPE_BAN:
+	case CV_PROTO_TYPE_CLEAR:
 		on_command(e, node, pid, m);
 		break;
 	case CV_PROTO_TYPE_SILENT:

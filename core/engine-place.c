@@ -220,6 +220,8 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 {
 	const struct cv_vip_conf *vc = &e->cfg->vips[i];
 	const struct vip_rt *v = &e->vips[i];
+	/* a banned node is no candidate, as if its checks failed (engine-ban.c) */
+	uint64_t allowed = cv_engine_agreeing_nodes(e, i) & ~cv_engine_banned_slots(e, i);
 	size_t n = 0;
 
 	if (v->move_target) {
@@ -239,8 +241,8 @@ vip_input(const struct cv_engine *e, size_t i, bool lost, struct cv_place_vip *i
 		.stickiness = vc->stickiness && !v->move_target,
 		.preempt = vc->preempt || v->move_target,
 		.holder = holder_of(e, v),
-		.healthy = lost ? 0 : v->healthy & cv_engine_agreeing_nodes(e, i) & heard_now(e),
-		.fallback = lost ? 0 : v->fallback & cv_engine_agreeing_nodes(e, i),
+		.healthy = lost ? 0 : v->healthy & allowed & heard_now(e),
+		.fallback = lost ? 0 : v->fallback & allowed,
 		.exclusive = vc->exclusive,
 		.passing = lost ? 0 : cv_engine_passers(e, i),
 	};

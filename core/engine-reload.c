@@ -84,6 +84,17 @@ same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
 	       same_str(a->fixed_ip, b->fixed_ip);
 }
 
+/* VIP i's runtime, its bans with it (old frees what is left in it). */
+static struct vip_rt
+take_vip(struct cv_engine *old, size_t i)
+{
+	struct vip_rt v = old->vips[i];
+
+	old->vips[i].bans = NULL;
+	old->vips[i].n_bans = 0;
+	return v;
+}
+
 static int
 carry_vips(struct cv_engine *e, struct cv_engine *old)
 {
@@ -96,7 +107,7 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 		int r = 0;
 
 		if (v && same_address(nc, oc)) {
-			*v = old->vips[i];
+			*v = take_vip(old, i);
 			v->local_healthy = h && !v->link_down; /* same interface: same link */
 			v->local_fallback = f && !v->link_down;
 			v->local_passes = pass;
@@ -108,7 +119,7 @@ carry_vips(struct cv_engine *e, struct cv_engine *old)
 		if (r < 0)
 			return r;
 		if (v) {
-			*v = old->vips[i];
+			*v = take_vip(old, i);
 			v->state = CV_VIP_IDLE;
 			/* Not the owner of the new address for having held the
 			 * old one: placement decides it afresh. */
@@ -183,7 +194,8 @@ cv_engine_on_reload(struct cv_engine *e, const struct cv_event *ev)
 			if (e->peers[s].nodeid != e->me)
 				e->vips[i].blockers |= UINT64_C(1) << s;
 	}
-	free(old.vips);
+	cv_engine_free_vips(old.vips, old.n_vips);
+	cv_engine_bans_rescan(e);
 	free(old.by_name);
 	free(old.check_ok);
 	free(old.node_ids);

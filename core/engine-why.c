@@ -75,6 +75,8 @@ cv_engine_node_unfit(const struct cv_engine *e, size_t i, uint32_t nodeid)
 		return CV_UNFIT_SILENT;
 	if (cv_engine_node_standby(e, nodeid))
 		return CV_UNFIT_STANDBY;
+	if (cv_engine_banned(e, i, nodeid))
+		return CV_UNFIT_BANNED;
 	if (nodeid == e->me && own_unfit(e, i) != CV_UNFIT_NONE)
 		return own_unfit(e, i);
 	return (v->healthy | v->fallback) & BIT(s) ? CV_UNFIT_NONE : CV_UNFIT_CHECK;
@@ -223,6 +225,7 @@ static const char *const unfit_names[_CV_UNFIT_MAX] = {
 	[CV_UNFIT_OTHER_CONFIG] = "other-config",
 	[CV_UNFIT_SILENT] = "silent",
 	[CV_UNFIT_STANDBY] = "standby",
+	[CV_UNFIT_BANNED] = "banned",
 	[CV_UNFIT_CHECK] = "check-failing",
 	[CV_UNFIT_LINK] = "link-down",
 	[CV_UNFIT_ADD_FAILED] = "add-failed",

@@ -216,7 +216,7 @@ cv_engine_load_config(struct cv_engine *e, const struct cv_config *cfg, const ui
 void
 cv_engine_unload_config(struct cv_engine *e)
 {
-	free(e->vips);
+	cv_engine_free_vips(e->vips, e->n_vips);
 	free(e->by_name);
 	free(e->check_ok);
 	free(e->node_ids);
@@ -250,6 +250,7 @@ cv_engine_new(const struct cv_config *config, const struct cv_engine_params *p,
 		.exchange_since = NEVER,
 		.hearing_since = NEVER,
 		.readd_at = NEVER,
+		.bans_due = NEVER,
 	};
 	if (cv_engine_load_config(e, config, p->nodeids) < 0 || !cv_engine_peer(e, e->me, true)) {
 		cv_engine_free(e);
@@ -454,6 +455,10 @@ dispatch(struct cv_engine *e, const struct cv_event *ev)
 		return cv_engine_admin_move(e, ev->move.vip, ev->move.node);
 	case CV_EV_ADMIN_STANDBY:
 		return cv_engine_admin_standby(e, ev->standby.node, ev->standby.standby);
+	case CV_EV_ADMIN_BAN:
+		return cv_engine_admin_ban(e, ev->ban.vip, ev->ban.node, ev->ban.lifetime_ms);
+	case CV_EV_ADMIN_CLEAR:
+		return cv_engine_admin_clear(e, ev->ban.vip, ev->ban.node);
 	case CV_EV_RELOAD:
 		return cv_engine_on_reload(e, ev);
 	case CV_EV_STOP:
@@ -645,6 +650,7 @@ next_wakeup(struct cv_engine *e)
 		at = CV_MIN(at, CV_MIN(e->lease_until, e->renew_at));
 	at = CV_MIN(at, e->readd_at);
 	at = CV_MIN(at, cv_engine_preempt_due(e));
+	at = CV_MIN(at, cv_engine_bans_wakeup(e));
 	if (e->stopping && e->now < e->stop_deadline) /* past it: results end the stop */
 		at = CV_MIN(at, e->stop_deadline);
 	if (!e->exchange_done && e->now < e->settle_until) /* the exchange's start-up wait */
@@ -748,6 +754,7 @@ reconcile(struct cv_engine *e)
 	refresh_blocked(e);
 	cv_engine_judge_exchange(e);
 	cv_engine_preempt_tick(e);
+	cv_engine_bans_tick(e);
 	if (e->state_due && e->have_view && e->view_quorate)
 		cv_engine_send_state(e);
 	heartbeat(e);

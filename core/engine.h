@@ -30,6 +30,8 @@ enum cv_event_type {
 	CV_EV_HEALTH,	   /* a local check changed state (after rise/fall) */
 	CV_EV_ADMIN_MOVE,  /* corovipctl move VIP NODE on this node */
 	CV_EV_ADMIN_STANDBY, /* corovipctl standby|unstandby NODE on this node (node 0: maintenance on|off) */
+	CV_EV_ADMIN_BAN,   /* corovipctl ban VIP NODE [--lifetime D] on this node */
+	CV_EV_ADMIN_CLEAR, /* corovipctl clear VIP [NODE] on this node */
 	CV_EV_RELOAD,	   /* a new, validated config replaces the current one */
 	CV_EV_STOP,	   /* SIGTERM: hand everything off, then stop */
 	CV_EV_CONN_LOST,   /* the corosync connection is gone */
@@ -122,6 +124,11 @@ struct cv_event {
 			const char *vip;
 			uint32_t node;
 		} move;
+		struct {
+			const char *vip;
+			uint32_t node;	      /* clear: 0 = every ban of the VIP, and its move */
+			uint32_t lifetime_ms; /* ban: 0 = until cleared */
+		} ban;
 		struct {
 			uint32_t node;
 			bool standby;
@@ -251,6 +258,7 @@ enum cv_unfit {
 	CV_UNFIT_OTHER_CONFIG, /* it defines the VIP (or the cluster) otherwise */
 	CV_UNFIT_SILENT,       /* its daemon went silent */
 	CV_UNFIT_STANDBY,
+	CV_UNFIT_BANNED,       /* corovipctl ban */
 	CV_UNFIT_CHECK,	       /* its checks (or its link) fail for this VIP */
 	CV_UNFIT_LINK,	       /* this node: the VIP's interface has no link */
 	CV_UNFIT_ADD_FAILED,   /* this node: adding the address failed (until a reload) */
@@ -296,12 +304,19 @@ bool cv_why_in_motion(enum cv_why w);
 /* One runtime admin command as the cluster keeps it (docs/safety.md, "Admin
  * commands as cluster state"). */
 struct cv_admin_entry {
-	bool move;		  /* a move of vip; else the standby of node */
+	bool move;		  /* a move of vip */
+	bool ban;		  /* a ban of node from vip; neither: the standby of node */
 	char vip[CV_NAME_MAX + 1];
 	uint32_t node;		  /* move: its target (0: ended); standby: the node (0: maintenance) */
 	bool standby;
+	bool banned;		  /* ban: false once cleared */
 	uint64_t stamp;
+	uint64_t remaining_ms;	  /* ban: what is left of its lifetime, 0: none (engine side) */
+	uint64_t until_unix_ms;	  /* ban: ... as a wall-clock time (the file; the daemon converts) */
 };
+/* The bans of VIP i as the engine knows them, into v (at most max): how many. */
+size_t cv_engine_vip_bans(const struct cv_engine *e, size_t vip, struct cv_proto_ban *v,
+			  size_t max);
 /* Changes whenever a move or a standby entry does (the daemon saves then). */
 uint64_t cv_engine_admin_generation(const struct cv_engine *e);
 /* The moves and standby entries into v (at most max); returns how many there are. */
@@ -310,9 +325,11 @@ size_t cv_engine_admin_export(const struct cv_engine *e, struct cv_admin_entry *
  * A new engine, before its first step, takes back what the daemon saved:
  * merged by stamp as a peer's STATE would be (a newer command wins), so a
  * restart of the whole cluster keeps its moves, standby and maintenance.
- * Entries for VIPs or nodes it does not know are dropped.
+ * Entries for VIPs or nodes it does not know are dropped. now: the step
+ * clock's now (a ban's lifetime runs from it for its remaining_ms).
  */
-void cv_engine_admin_import(struct cv_engine *e, const struct cv_admin_entry *v, size_t n);
+void cv_engine_admin_import(struct cv_engine *e, uint64_t now, const struct cv_admin_entry *v,
+			    size_t n);
 
 /* Do the engine's per-state counts match a recount? (tests: after every step) */
 bool cv_engine_counts_ok(const struct cv_engine *e);

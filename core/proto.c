@@ -25,6 +25,7 @@
 	(2 + 1 + 1 + 4 + 4 + RING_SIZE + 8 + 4 + 2 + 2 + 1 +                                   \
 	 CV_PROTO_STANDBY_MAX * STANDBY_ENTRY_SIZE + 2)
 #define MOVE_ENTRY_SIZE (4 + 8) /* with CV_PROTO_VIP_MOVE */
+#define BAN_ENTRY_SIZE (4 + 1 + 8 + 4) /* with CV_PROTO_VIP_BANS, after a u8 count */
 /* name length, flags, VIP digest, epoch, owner, n_keys (then 4 bytes a key) */
 #define STATE_ENTRY_FIXED (1 + 1 + 4 + 8 + 4 + 1)
 #define RELEASED_FIXED (4 + RING_SIZE + 2)
@@ -191,7 +192,74 @@ put_ring(struct writer *w, const struct cv_ring_id *ring)
 	put_be(w, ring->seq, 8);
 }
 
+/* A bool has one encoding each way, or decode/encode would differ. */
+static int
+get_bool(struct reader *r, bool *ret)
+{
+	uint8_t v = get_u8(r);
+
+	if (v > 1)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
 /* ---- VIP lists (STATE and RELEASED) ---- */
+
+static bool
+bans_valid(const struct cv_proto_vip *v)
+{
+	if (!(v->flags & CV_PROTO_VIP_BANS))
+		return v->n_bans == 0;
+	if (v->n_bans == 0 || v->n_bans > CV_PROTO_BANS_MAX || !v->bans)
+		return false;
+	for (size_t k = 0; k < v->n_bans; k++)
+		if (v->bans[k].node == 0)
+			return false;
+	return true;
+}
+
+static void
+put_bans(struct writer *w, const struct cv_proto_vip *v)
+{
+	put_be(w, v->n_bans, 1);
+	for (size_t k = 0; k < v->n_bans; k++) {
+		put_be(w, v->bans[k].node, 4);
+		put_be(w, v->bans[k].banned ? 1 : 0, 1);
+		put_be(w, v->bans[k].stamp, 8);
+		put_be(w, v->bans[k].remaining_ms, 4);
+	}
+}
+
+static int
+get_bans(struct reader *r, struct cv_proto_vip *v)
+{
+	size_t n = get_u8(r);
+
+	/* (n is checked by bans_valid; the bytes it needs, here, before allocating) */
+	if (r->err || n == 0 || n > CV_PROTO_BANS_MAX || n * BAN_ENTRY_SIZE > r->len - r->pos)
+		return -EBADMSG;
+	v->bans = calloc(n, sizeof(*v->bans));
+	if (!v->bans)
+		return -ENOMEM;
+	v->n_bans = (uint8_t)n;
+	for (size_t k = 0; k < n; k++) {
+		v->bans[k].node = get_u32(r);
+		if (get_bool(r, &v->bans[k].banned) < 0)
+			return -EBADMSG;
+		v->bans[k].stamp = get_u64(r);
+		v->bans[k].remaining_ms = get_u32(r);
+	}
+	return 0;
+}
+
+static void
+free_vips(struct cv_proto_vip *vips, size_t n)
+{
+	for (size_t i = 0; vips && i < n; i++)
+		free(vips[i].bans);
+	free(vips);
+}
 
 static bool
 vips_valid(const struct cv_proto_vip *vips, size_t n, uint8_t flag_mask)
@@ -203,6 +271,8 @@ vips_valid(const struct cv_proto_vip *vips, size_t n, uint8_t flag_mask)
 			return false;
 		/* canonical: no move fields without the flag (they would not be sent) */
 		if (!(vips[i].flags & CV_PROTO_VIP_MOVE) && (vips[i].move_target || vips[i].move_stamp))
+			return false;
+		if (!bans_valid(&vips[i]))
 			return false;
 		/* ... nor keys past n_keys */
 		if (vips[i].n_keys > CV_PROTO_KEYS_MAX)
@@ -227,6 +297,8 @@ vips_fit(const struct cv_proto_vip *vips, size_t n, size_t start, size_t fixed,
 			size += 4 * (size_t)vips[i].n_keys;
 		if (entry_fixed == STATE_ENTRY_FIXED && (vips[i].flags & CV_PROTO_VIP_MOVE))
 			size += MOVE_ENTRY_SIZE;
+		if (entry_fixed == STATE_ENTRY_FIXED && (vips[i].flags & CV_PROTO_VIP_BANS))
+			size += 1 + BAN_ENTRY_SIZE * (size_t)vips[i].n_bans;
 		if (size > CV_PROTO_MAX_MSG)
 			break;
 	}
@@ -256,6 +328,8 @@ put_vips(struct writer *w, const struct cv_proto_vip *vips, size_t n, enum layou
 			put_be(w, vips[i].move_target, 4);
 			put_be(w, vips[i].move_stamp, 8);
 		}
+		if (vips[i].flags & CV_PROTO_VIP_BANS)
+			put_bans(w, &vips[i]);
 	}
 }
 
@@ -282,6 +356,8 @@ get_entry(struct reader *r, enum layout l, struct cv_proto_vip *v)
 		v->move_target = get_u32(r);
 		v->move_stamp = get_u64(r);
 	}
+	if (v->flags & CV_PROTO_VIP_BANS)
+		return get_bans(r, v);
 	return 0;
 }
 
@@ -296,7 +372,8 @@ get_vips(struct reader *r, enum layout l, struct cv_proto_vip **ret, size_t *ret
 {
 	size_t n = get_u16(r);
 	size_t entry_min = entry_fixed[l] + 1;
-	_cleanup_free_ struct cv_proto_vip *vips = NULL;
+	struct cv_proto_vip *vips = NULL;
+	int k = 0;
 
 	/* Refuse a count the remaining bytes cannot hold before allocating for it. */
 	if (r->err || n > (r->len - r->pos) / entry_min)
@@ -306,12 +383,15 @@ get_vips(struct reader *r, enum layout l, struct cv_proto_vip **ret, size_t *ret
 		if (!vips)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (get_name(r, vips[i].name) < 0 || get_entry(r, l, &vips[i]) < 0)
-			return -EBADMSG;
-	if (r->err)
-		return -EBADMSG;
-	*ret = TAKE_PTR(vips);
+	for (size_t i = 0; i < n && k == 0; i++)
+		k = get_name(r, vips[i].name) < 0 ? -EBADMSG : get_entry(r, l, &vips[i]);
+	if (k == 0 && r->err)
+		k = -EBADMSG;
+	if (k < 0) {
+		free_vips(vips, n);
+		return k;
+	}
+	*ret = vips;
 	*ret_n = n;
 	return 0;
 }
@@ -333,18 +413,6 @@ put_standby_table(struct writer *w, const struct cv_proto_state *s)
 		put_be(w, s->standby[i].standby ? 1 : 0, 1);
 		put_be(w, s->standby[i].stamp, 8);
 	}
-}
-
-/* A bool has one encoding each way, or decode/encode would differ. */
-static int
-get_bool(struct reader *r, bool *ret)
-{
-	uint8_t v = get_u8(r);
-
-	if (v > 1)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
 }
 
 static int
@@ -546,6 +614,65 @@ standby_get(struct reader *r, struct cv_proto_msg *m)
 	return get_bool(r, &m->standby.standby);
 }
 
+/* ---- BAN and CLEAR: admin requests ---- */
+
+static bool
+ban_valid(const struct cv_proto_msg *m)
+{
+	return m->ban.origin != 0 && m->ban.target != 0 && field_name_valid(m->ban.vip);
+}
+
+static void
+ban_put(struct writer *w, const struct cv_proto_msg *m)
+{
+	put_be(w, m->ban.request_id, 4);
+	put_be(w, m->ban.origin, 4);
+	put_be(w, m->ban.target, 4);
+	put_be(w, m->ban.stamp, 8);
+	put_be(w, m->ban.lifetime_ms, 4);
+	put_name(w, m->ban.vip);
+}
+
+static int
+ban_get(struct reader *r, struct cv_proto_msg *m)
+{
+	m->ban.request_id = get_u32(r);
+	m->ban.origin = get_u32(r);
+	m->ban.target = get_u32(r);
+	m->ban.stamp = get_u64(r);
+	m->ban.lifetime_ms = get_u32(r);
+	return get_name(r, m->ban.vip);
+}
+
+static bool
+clear_valid(const struct cv_proto_msg *m)
+{
+	return m->clear.origin != 0 && (m->clear.ends == 0 || m->clear.node != 0) &&
+	       field_name_valid(m->clear.vip);
+}
+
+static void
+clear_put(struct writer *w, const struct cv_proto_msg *m)
+{
+	put_be(w, m->clear.request_id, 4);
+	put_be(w, m->clear.origin, 4);
+	put_be(w, m->clear.node, 4);
+	put_be(w, m->clear.stamp, 8);
+	put_be(w, m->clear.ends, 8);
+	put_name(w, m->clear.vip);
+}
+
+static int
+clear_get(struct reader *r, struct cv_proto_msg *m)
+{
+	m->clear.request_id = get_u32(r);
+	m->clear.origin = get_u32(r);
+	m->clear.node = get_u32(r);
+	m->clear.stamp = get_u64(r);
+	m->clear.ends = get_u64(r);
+	return get_name(r, m->clear.vip);
+}
+
 /* ---- SILENT ---- */
 
 static bool
@@ -586,6 +713,8 @@ static const struct type_info type_table[_CV_PROTO_TYPE_MAX] = {
 	[CV_PROTO_TYPE_STANDBY] = { "STANDBY", standby_valid, standby_put, standby_get },
 	[CV_PROTO_TYPE_SILENT] = { "SILENT", silent_valid, silent_put, silent_get },
 	[CV_PROTO_TYPE_HEALTH] = { "HEALTH", health_valid, health_put, health_get },
+	[CV_PROTO_TYPE_BAN] = { "BAN", ban_valid, ban_put, ban_get },
+	[CV_PROTO_TYPE_CLEAR] = { "CLEAR", clear_valid, clear_put, clear_get },
 };
 
 static const struct type_info *
@@ -683,7 +812,7 @@ void
 cv_proto_msg_done(struct cv_proto_msg *m)
 {
 	if (m->type == CV_PROTO_TYPE_STATE) {
-		free(m->state.vips);
+		free_vips(m->state.vips, m->state.n_vips);
 		m->state.vips = NULL;
 		m->state.n_vips = 0;
 	} else if (m->type == CV_PROTO_TYPE_RELEASED) {

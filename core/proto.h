@@ -32,6 +32,8 @@
  *              fallback checks; an exclusive VIP's checks.
  *              Maintenance mode (within version 2, before any release):
  *              STANDBY target 0 and a standby table entry for node 0.
+ *              Bans (within version 2, before any release): BAN and CLEAR,
+ *              and a STATE entry's bans (CV_PROTO_VIP_BANS).
  *
  * Layout (offsets in bytes; u8/u16/u32/u64 are big-endian unsigned):
  *
@@ -59,7 +61,10 @@
  *              u8 n_keys (<= CV_PROTO_KEYS_MAX), then n_keys times u32 address key
  *              (cv_config_vip_addr_keys: every address it has or may still have
  *              under that name; 0 keys: any address, more than fit),
- *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp
+ *              and with CV_PROTO_VIP_MOVE: u32 move target (0 = done), u64 stamp,
+ *              and with CV_PROTO_VIP_BANS: u8 n_bans (1..CV_PROTO_BANS_MAX), then
+ *              n_bans times: u32 node (!= 0), u8 banned (0: cleared), u64 stamp,
+ *              u32 remaining_ms (0: no lifetime)
  *   HEARTBEAT  ring id, u64 send_time_ms, u64 seq, u64 holdings_epoch, u32 n_held,
  *              u32 lease_ms (the sender's L when it sent it)
  *   RELEASED   u32 for_nodeid (!= 0), ring id, u16 n_vips,
@@ -68,6 +73,11 @@
  *   STANDBY    u32 request_id, u32 origin (!= 0), u32 target (0: the whole
  *              cluster, maintenance mode), u64 stamp, u8 standby (0 or 1)
  *   SILENT     u32 nodeid (!= 0), ring id
+ *   BAN        u32 request_id, u32 origin (!= 0), u32 target (!= 0), u64 stamp,
+ *              u32 lifetime_ms (0: until cleared), name
+ *   CLEAR      u32 request_id, u32 origin (!= 0), u32 node, u64 stamp,
+ *              u64 ends (0: corovipctl clear; else the stamp of the ban whose
+ *              lifetime is over, node != 0), name
  *   HEALTH     ring id, u16 n_vips, then n_vips times: name, u8 flags
  *              (CV_PROTO_VIP_HEALTHY, _FALLBACK, _PASSES or 0)
  *
@@ -94,6 +104,8 @@
 #define CV_PROTO_KEYS_MAX 16
 /* Most runtime standby entries in one STATE (one per node, and maintenance). */
 #define CV_PROTO_STANDBY_MAX 65
+/* Most bans of one VIP in a STATE entry (one per node). */
+#define CV_PROTO_BANS_MAX 64
 
 /* corosync's struct cpg_ring_id, without the corosync header. */
 struct cv_ring_id {
@@ -109,6 +121,8 @@ enum cv_proto_type {
 	CV_PROTO_TYPE_STANDBY = 5,
 	CV_PROTO_TYPE_SILENT = 6,
 	CV_PROTO_TYPE_HEALTH = 7,
+	CV_PROTO_TYPE_BAN = 8,
+	CV_PROTO_TYPE_CLEAR = 9,
 	_CV_PROTO_TYPE_MAX,
 	_CV_PROTO_TYPE_INVALID = -EINVAL,
 };
@@ -154,9 +168,18 @@ enum {
 	 * hold it (HEALTHY also needs its add and link): a second primary whose
 	 * add failed is a split still (STATE and HEALTH). */
 	CV_PROTO_VIP_PASSES = 1 << 6,
+	CV_PROTO_VIP_BANS = 1 << 7, /* n_bans (>= 1) and the bans follow (STATE) */
 	_CV_PROTO_VIP_FLAGS = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD | CV_PROTO_VIP_BLOCKED |
 			      CV_PROTO_VIP_MOVE | CV_PROTO_VIP_ACQUIRED | CV_PROTO_VIP_FALLBACK |
-			      CV_PROTO_VIP_PASSES,
+			      CV_PROTO_VIP_PASSES | CV_PROTO_VIP_BANS,
+};
+
+/* A node banned from a VIP (corovipctl ban), as cluster state. */
+struct cv_proto_ban {
+	uint32_t node;
+	bool banned;	       /* false: cleared (kept, so an older copy cannot bring it back) */
+	uint64_t stamp;	       /* the command's stamp: the highest wins a merge */
+	uint32_t remaining_ms; /* of its lifetime as the sender sees it; 0: none */
 };
 
 struct cv_proto_vip {
@@ -172,6 +195,10 @@ struct cv_proto_vip {
 	uint8_t n_keys;
 	uint32_t move_target; /* STATE with CV_PROTO_VIP_MOVE: admin move target, 0 = done */
 	uint64_t move_stamp;  /* ... and the stamp of that move */
+	/* STATE with CV_PROTO_VIP_BANS: encode borrows them; decode allocates
+	 * them (cv_proto_msg_done frees them) */
+	struct cv_proto_ban *bans;
+	uint8_t n_bans;
 };
 
 /* One node's runtime standby (corovipctl standby/unstandby), as cluster state. */
@@ -243,6 +270,30 @@ struct cv_proto_standby {
 	bool standby;
 };
 
+/* corovipctl ban VIP NODE [--lifetime D]. */
+struct cv_proto_ban_cmd {
+	uint32_t request_id;
+	uint32_t origin;
+	uint32_t target;      /* the node banned */
+	uint64_t stamp;
+	uint32_t lifetime_ms; /* 0: until cleared */
+	char vip[CV_PROTO_NAME_MAX + 1];
+};
+
+/*
+ * corovipctl clear VIP [NODE] (ends 0), or a ban's lifetime over: sent by
+ * the first member whose timer says so, it ends the ban with stamp ends
+ * (and no newer one) at one point of the stream everywhere.
+ */
+struct cv_proto_clear {
+	uint32_t request_id;
+	uint32_t origin;
+	uint32_t node;	/* ends 0: 0 = every ban of the VIP and its move */
+	uint64_t stamp;
+	uint64_t ends;
+	char vip[CV_PROTO_NAME_MAX + 1];
+};
+
 /*
  * An exchange waited in vain for this node's STATE (its daemon in the group
  * but not answering: frozen). At delivery every member stops waiting for it
@@ -275,6 +326,8 @@ struct cv_proto_msg {
 		struct cv_proto_standby standby;
 		struct cv_proto_silent silent;
 		struct cv_proto_health health;
+		struct cv_proto_ban_cmd ban;
+		struct cv_proto_clear clear;
 	};
 };
 

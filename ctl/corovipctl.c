@@ -49,6 +49,10 @@ usage(FILE *f)
 		   "  blackbox            write corovipd's blackbox (recent debug lines) to a file\n"
 		   "  maintenance on|off  the whole cluster: placement moves nothing, nobody takes\n"
 		   "                      a VIP (leases renewed; quorum loss still releases)\n"
+		   "  ban VIP NODE [--lifetime D]\n"
+		   "                      NODE may not hold VIP (D: for that long, as 90s, 30m,\n"
+		   "                      2h or 7d; otherwise until cleared)\n"
+		   "  clear VIP [NODE]    end VIP's bans (NODE's only), and a move of it under way\n"
 		   "\n"
 		   "Talks to this node's corovipd; root or group " CV_IPC_GROUP " only.\n");
 }
@@ -65,7 +69,8 @@ static const struct command commands[] = {
 	{ "reload", CV_IPC_RELOAD, 0 },	      { "metrics", CV_IPC_METRICS, 0 },
 	{ "who-has", CV_IPC_WHO_HAS, 1 },     { "recheck", CV_IPC_RECHECK, 1 },
 	{ "log-level", CV_IPC_LOG_LEVEL, 1 }, { "blackbox", CV_IPC_BLACKBOX, 0 },
-	{ "maintenance", CV_IPC_MAINTENANCE, 1 },
+	{ "maintenance", CV_IPC_MAINTENANCE, 1 }, { "ban", CV_IPC_BAN, 2 },
+	{ "clear", CV_IPC_CLEAR, 1 }, /* or 2: parse */
 };
 
 static bool
@@ -98,6 +103,39 @@ take_wait(int *argc, char **argv, uint32_t *wait_ms)
 	return true;
 }
 
+#define LIFETIME_MAX_MS (30 * 86400 * 1000u) /* 30 days, within the wire's u32 */
+
+/* ban: a last "--lifetime D" (D: digits and s, m, h or d) -> *ms; false on a bad one. */
+static bool
+take_lifetime(int *argc, char **argv, uint32_t *ms)
+{
+	static const struct {
+		char unit;
+		uint32_t ms;
+	} units[] = { { 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 }, { 'd', 86400000 } };
+	const char *d = *argc > 2 ? argv[*argc - 1] : "";
+	size_t n = strlen(d);
+	char digits[16];
+	uint32_t v;
+
+	if (*argc < 3 || strcmp(argv[*argc - 2], "--lifetime") != 0)
+		return true;
+	for (size_t k = 0; n > 1 && n < sizeof(digits) && k < ELEMENTSOF(units); k++) {
+		if (d[n - 1] != units[k].unit)
+			continue;
+		memcpy(digits, d, n - 1);
+		digits[n - 1] = '\0';
+		if (cv_parse_u32(digits, LIFETIME_MAX_MS / units[k].ms, &v) < 0 || !v)
+			break;
+		*ms = v * units[k].ms;
+		*argc -= 2;
+		return true;
+	}
+	fprintf(stderr, "corovipctl: --lifetime '%s': a duration as 90s, 30m, 2h or 7d "
+			"(at most 30 days)\n", d);
+	return false;
+}
+
 /* argv (after the options) -> request; false on a usage error (already said). */
 static bool
 parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
@@ -107,6 +145,8 @@ parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
 
 	if (argc > 0 && (strcmp(argv[0], "move") == 0 || strcmp(argv[0], "standby") == 0) &&
 	    !take_wait(&argc, argv, wait_ms))
+		return false;
+	if (argc > 0 && strcmp(argv[0], "ban") == 0 && !take_lifetime(&argc, argv, &req->arg))
 		return false;
 	n = argc - 1;
 
@@ -122,7 +162,7 @@ parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
 		req->hdr.id = CV_IPC_STATUS_JSON;
 		return true;
 	}
-	if (n != c->n_args) {
+	if (n != c->n_args && !(c->cmd == CV_IPC_CLEAR && n == 2)) {
 		fprintf(stderr, "corovipctl %s: wrong number of arguments\n", c->name);
 		return false;
 	}
@@ -137,9 +177,11 @@ parse(int argc, char **argv, struct cv_ipc_request *req, uint32_t *wait_ms)
 	}
 	if (c->cmd == CV_IPC_MAINTENANCE)
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "mode");
-	if (c->cmd == CV_IPC_MOVE)
+	if (c->cmd == CV_IPC_MOVE || c->cmd == CV_IPC_BAN || (c->cmd == CV_IPC_CLEAR && n == 2))
 		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP") &&
 		       copy_name(req->node, sizeof(req->node), argv[2], "node");
+	if (c->cmd == CV_IPC_CLEAR)
+		return copy_name(req->vip, sizeof(req->vip), argv[1], "VIP");
 	if (c->cmd == CV_IPC_WHO_HAS && cv_ipc_address_hex(argv[1], req->vip, sizeof(req->vip)) < 0) {
 		fprintf(stderr, "corovipctl who-has: '%s' is not an address\n", argv[1]);
 		return false;

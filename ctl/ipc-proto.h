@@ -8,8 +8,9 @@
  *
  * Versions: 1 - status, status --json, move, standby, unstandby, reload, metrics;
  *              who-has, recheck, continue, log-level, blackbox, where,
- *              maintenance (within 1: a daemon without them answers
- *              -EOPNOTSUPP).
+ *              maintenance, ban, clear (within 1: a daemon without them
+ *              answers -EOPNOTSUPP; the request's arg came with ban, before
+ *              any release).
  */
 #pragma once
 
@@ -52,6 +53,10 @@ enum cv_ipc_cmd {
 	CV_IPC_WHERE,
 	/* vip: "on" or "off": the cluster's maintenance mode (cluster state) */
 	CV_IPC_MAINTENANCE,
+	/* vip, node, arg: the ban's lifetime in ms (0: until cleared) */
+	CV_IPC_BAN,
+	/* vip, node (empty: every ban of the VIP, and a move under way) */
+	CV_IPC_CLEAR,
 	_CV_IPC_CMD_MAX,
 };
 
@@ -60,6 +65,7 @@ struct cv_ipc_request {
 	uint32_t version;		  /* CV_IPC_VERSION */
 	char vip[CV_NAME_MAX + 1];	  /* NUL-terminated, or empty */
 	char node[CV_NAME_MAX + 1];
+	uint32_t arg;			  /* a number some commands take (CV_IPC_BAN), else 0 */
 } __attribute__((aligned(8)));
 
 struct cv_ipc_response {

@@ -317,6 +317,47 @@ do_maintenance(struct cv_ipc_server *s, const struct cv_ipc_request *req, char *
 				: "maintenance mode off: placement resumes\n");
 }
 
+/* ban VIP NODE (arg: lifetime ms) and clear VIP [NODE]: checked by the origin, then cluster state */
+static int
+do_ban(struct cv_ipc_server *s, const struct cv_ipc_request *req, char **ret, char *err,
+       size_t len)
+{
+	const struct cv_engine *e = connected_engine(s, err, len);
+	bool ban = req->hdr.id == CV_IPC_BAN;
+	const char *refused = NULL;
+	uint32_t node = 0;
+	int r;
+
+	if (!e)
+		return -ENOTCONN;
+	if (!has_vip(e, req->vip))
+		return fail(err, len, -ENOENT, "no such VIP '%s' in the configuration", req->vip);
+	if (ban && !req->node[0])
+		return fail(err, len, -EINVAL, "ban: which node?");
+	r = req->node[0] ? resolve_node(e, req->node, &node, err, len) : 0;
+	if (r < 0)
+		return r;
+	r = s->ops->admin(s->userdata,
+			  &(struct cv_event){ .type = ban ? CV_EV_ADMIN_BAN : CV_EV_ADMIN_CLEAR,
+					      .ban = { .vip = req->vip, .node = node,
+						       .lifetime_ms = ban ? req->arg : 0 } },
+			  &refused);
+	if (r < 0)
+		return fail(err, len, r, "%s failed: %s", ban ? "ban" : "clear", cv_strerror(r));
+	if (refused)
+		return fail(err, len, -EPERM, "%s of VIP '%s' refused: %s", ban ? "ban" : "clear",
+			    req->vip, refused);
+	if (!ban)
+		return text_dup(ret, "cleared %s of VIP '%s'\n",
+				node ? "the ban of that node" : "every ban and any move", req->vip);
+	if (!req->arg)
+		return text_dup(ret, "node '%s' (%" PRIu32 ") may not hold VIP '%s' until "
+				     "corovipctl clear %s\n",
+				req->node, node, req->vip, req->vip);
+	return text_dup(ret, "node '%s' (%" PRIu32 ") may not hold VIP '%s' for %" PRIu32 " s\n",
+			req->node, node, req->vip, req->arg / 1000);
+}
+
 /* An op that says what it did, or why not, in msg: its answer. */
 static int
 answer(int r, const char *msg, char **ret, char *err, size_t len)
@@ -441,6 +482,7 @@ static const handler_fn handlers[_CV_IPC_CMD_MAX] = {
 	[CV_IPC_RECHECK] = do_recheck, [CV_IPC_CONTINUE] = do_continue,
 	[CV_IPC_LOG_LEVEL] = do_log_level, [CV_IPC_BLACKBOX] = do_blackbox,
 	[CV_IPC_WHERE] = do_where,	   [CV_IPC_MAINTENANCE] = do_maintenance,
+	[CV_IPC_BAN] = do_ban,		   [CV_IPC_CLEAR] = do_ban,
 };
 
 /* Checked before anything prints it: a name with a newline would forge log lines. */
@@ -571,17 +613,22 @@ audit(struct cv_ipc_server *s, qb_ipcs_connection_t *c, const struct cv_ipc_requ
 		[CV_IPC_UNSTANDBY] = "unstandby", [CV_IPC_RELOAD] = "reload",
 		[CV_IPC_RECHECK] = "recheck",	  [CV_IPC_LOG_LEVEL] = "log-level",
 		[CV_IPC_BLACKBOX] = "blackbox",	  [CV_IPC_MAINTENANCE] = "maintenance",
+		[CV_IPC_BAN] = "ban",		  [CV_IPC_CLEAR] = "clear",
 	};
 	const char *name = names[req->hdr.id];
 	const char *first = req->hdr.id == CV_IPC_LOG_LEVEL	? " level="
 			    : req->hdr.id == CV_IPC_MAINTENANCE ? " mode="
 								: " vip=";
+	char lifetime[32] = "";
 
 	if (!name)
 		return;
-	cv_log_limited(&s->rl_audit, LOG_NOTICE, "audit: uid=%ld command=%s%s%s%s%s result=%s%s%s",
+	if (req->hdr.id == CV_IPC_BAN && req->arg)
+		snprintf(lifetime, sizeof(lifetime), " lifetime_ms=%" PRIu32, req->arg);
+	cv_log_limited(&s->rl_audit, LOG_NOTICE,
+		       "audit: uid=%ld command=%s%s%s%s%s%s result=%s%s%s",
 		       (long)cv_ipc_guard_uid(c), name, req->vip[0] ? first : "", req->vip,
-		       req->node[0] ? " node=" : "", req->node, r < 0 ? "refused" : "ok",
+		       req->node[0] ? " node=" : "", req->node, lifetime, r < 0 ? "refused" : "ok",
 		       r < 0 ? " why=" : "", r < 0 ? err : "");
 }
 

@@ -111,6 +111,26 @@ static const char *const why_text[_CV_WHY_MAX] = {
 	[CV_WHY_RELEASING] = "this node is removing it",
 };
 
+/* corovipctl ban: "  banned: n1 until T (N ms from now), n2 (until cleared)" */
+static void
+text_bans(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
+{
+	struct cv_proto_ban bans[CV_PROTO_BANS_MAX];
+	size_t n = cv_engine_vip_bans(r->engine, i, bans, ELEMENTSOF(bans));
+	char who[96];
+
+	for (size_t k = 0; k < n; k++) {
+		cv_strbuf_printf(b, "%s%s", k ? ", " : "  banned (corovipctl ban): ",
+				 cv_status_node_label(r->engine, bans[k].node, who, sizeof(who)));
+		if (bans[k].remaining_ms)
+			text_until(b, r, r->mono_now_ms + bans[k].remaining_ms);
+		else
+			cv_strbuf_append(b, " (until cleared)");
+	}
+	if (n)
+		cv_strbuf_append(b, "\n");
+}
+
 void
 cv_status_why_text(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
@@ -118,6 +138,7 @@ cv_status_why_text(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 	char who[96];
 
 	cv_engine_vip_why(r->engine, i, &w);
+	text_bans(b, r, i);
 	if (w.move_to)
 		cv_strbuf_printf(b, "  a move to %s is under way (corovipctl move)\n",
 				 cv_status_node_label(r->engine, w.move_to, who, sizeof(who)));
@@ -214,6 +235,38 @@ json_node_name(const struct cv_ipc_report *r, uint32_t nodeid, int *err)
 	return o;
 }
 
+/* "bans": [{"node": N, "until": ms, "until_iso": T}, ...] (until: a lifetime) */
+static void
+json_bans(struct json_object *o, const struct cv_ipc_report *r, size_t i, int *err)
+{
+	struct cv_proto_ban bans[CV_PROTO_BANS_MAX];
+	size_t n = cv_engine_vip_bans(r->engine, i, bans, ELEMENTSOF(bans));
+	struct json_object *a;
+
+	if (!n)
+		return;
+	a = json_object_new_array();
+	if (!a) {
+		*err = -ENOMEM;
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct json_object *ban = json_object_new_object();
+
+		if (!ban || json_object_array_add(a, ban) < 0) {
+			json_object_put(ban);
+			*err = -ENOMEM;
+			break;
+		}
+		cv_status_add(ban, "node", json_node_name(r, bans[k].node, err), err);
+		if (bans[k].remaining_ms)
+			cv_status_add_time_ms(ban, "until",
+					      cv_status_unix_ms(r, r->mono_now_ms + bans[k].remaining_ms),
+					      err);
+	}
+	cv_status_add(o, "bans", a, err);
+}
+
 struct json_object *
 cv_status_why_json(const struct cv_ipc_report *r, size_t i, int *err)
 {
@@ -238,5 +291,6 @@ cv_status_why_json(const struct cv_ipc_report *r, size_t i, int *err)
 		cv_status_add(o, "unfit", json_unfit(r, i, err), err);
 	if (w.move_to)
 		cv_status_add(o, "move_to", json_node_name(r, w.move_to, err), err);
+	json_bans(o, r, i, err);
 	return o;
 }

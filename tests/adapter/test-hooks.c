@@ -269,7 +269,7 @@ one_run_at_a_time_per_vip_vips_side_by_side(void **state)
 {
 	struct bed b = {};
 	char **l;
-	size_t n, started[2] = {}, open[2] = {};
+	size_t n, started[2] = {}, open[2] = {}, both_open = 0;
 	uint64_t ms;
 
 	bed_start(&b, make_config(2, "0.2", NULL, "5s"));
@@ -281,7 +281,9 @@ one_run_at_a_time_per_vip_vips_side_by_side(void **state)
 	assert_int_equal(cv_hooks_running(b.h), 2);
 	assert_int_equal(cv_hooks_waiting(b.h), 4);
 	ms = drain(&b);
-	assert_true(ms >= 590 && ms < 1150); /* 3 x 0.2 s each, the two side by side */
+	/* 3 x 0.2 s one after another for each VIP (a generous bound above:
+	 * side by side is shown by the log, not by a time a loaded machine misses) */
+	assert_true(ms >= 590 && ms < 10000);
 	n = read_log(&l);
 	assert_int_equal(n, 12);
 	for (size_t i = 0; i < n; i++) {
@@ -291,6 +293,7 @@ one_run_at_a_time_per_vip_vips_side_by_side(void **state)
 		if (strncmp(l[i], "start", 5) == 0) {
 			assert_int_equal(open[v], 0); /* never two of a VIP at once */
 			open[v] = 1;
+			both_open += open[0] && open[1]; /* the two VIPs' runs side by side */
 			snprintf(epoch, sizeof(epoch), " %zu ", ++started[v]);
 			assert_non_null(strstr(l[i], epoch)); /* in order */
 		} else {
@@ -300,6 +303,7 @@ one_run_at_a_time_per_vip_vips_side_by_side(void **state)
 	}
 	assert_int_equal(started[0], 3);
 	assert_int_equal(started[1], 3);
+	assert_true(both_open >= 1);
 	free_log(l, n);
 	bed_end(&b);
 }

@@ -49,6 +49,7 @@
  *   PROP_MAX_FAIL=N stop after N failing runs (default 5)
  *   PROP_DB=P       P % of the runs with a database (default 10)
  *   PROP_MAINT=P    P % of the admin commands are maintenance on/off (default 15)
+ *   PROP_BAN=P      P % of the others are a ban (and maybe a clear) (default 20)
  *
  * A failing run prints its scenario text (also written to
  * prop-fail-SEED.scn), and how to rerun it alone. The last lines count what
@@ -196,6 +197,7 @@ static bool have[_D_MAX];
 
 static unsigned db_percent = 10; /* PROP_DB */
 static unsigned maint_percent = 15; /* PROP_MAINT: of the admin commands, maintenance on/off */
+static unsigned ban_percent = 20;   /* PROP_BAN: of the others, a ban */
 
 static void
 probe_directives(void)
@@ -254,6 +256,7 @@ enum feat {
 	FT_DB,
 	FT_DB_RELOAD,
 	FT_MAINTENANCE,
+	FT_BAN,
 	_FT_MAX,
 };
 
@@ -283,6 +286,7 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_MOVE] = "move",
 	[FT_STANDBY] = "standby",
 	[FT_MAINTENANCE] = "maintenance",
+	[FT_BAN] = "ban",
 	[FT_SLOW] = "slow-releases",
 	[FT_STATE_CHUNK] = "state-chunk",
 	[FT_ADDR_LATENCY] = "addr-latency",
@@ -338,6 +342,8 @@ struct gen {
 	struct prop_db db; /* a database's VIPs and checks (issue 16) */
 	uint64_t standby_seen; /* nodes a standby named: each unstandby'd at the end */
 	bool maintenance_seen; /* maintenance on: off again at the end */
+	unsigned banned[8];    /* VIPs a ban named: each cleared at the end */
+	unsigned n_banned;
 	uint64_t pick_busy;    /* a picking fault's commands run until then */
 	uint64_t end;	       /* the last command's time */
 	enum mix mix;
@@ -1106,6 +1112,35 @@ gen_maintenance(struct gen *g, uint64_t at)
 	g->feat[FT_MAINTENANCE] = true;
 }
 
+/* A ban, with a lifetime or not, and maybe a clear a while later (at the cleanup too). */
+static void
+gen_ban(struct gen *g, uint64_t at)
+{
+	unsigned x = any_node(g), via = any_node(g), v = any_vip(g);
+	unsigned lifetime = chance(g, 50) ? (unsigned)rnd(g, 300, 5000) : 0;
+
+	if (lifetime)
+		evf(g, at, "ban %s n%u lifetime %u via n%u\n", vname(g, v), x, lifetime, via);
+	else
+		evf(g, at, "ban %s n%u via n%u\n", vname(g, v), x, via);
+	sum(g, " | ban v%u n%u lifetime %u via n%u@%llu", v, x, lifetime, via,
+	    (unsigned long long)at);
+	if (g->n_banned < sizeof(g->banned) / sizeof(g->banned[0]))
+		g->banned[g->n_banned++] = v;
+	g->feat[FT_BAN] = true;
+	if (chance(g, 60)) {
+		uint64_t u = at + rnd(g, 50, 4000);
+		bool one = chance(g, 50);
+
+		via = any_node(g);
+		if (one)
+			evf(g, u, "clear %s n%u via n%u\n", vname(g, v), x, via);
+		else
+			evf(g, u, "clear %s via n%u\n", vname(g, v), via);
+		sum(g, " clear%s via n%u@%llu", one ? " one" : "", via, (unsigned long long)u);
+	}
+}
+
 static void
 gen_admin(struct gen *g, uint64_t at)
 {
@@ -1113,6 +1148,10 @@ gen_admin(struct gen *g, uint64_t at)
 
 	if (xchance(g, maint_percent)) {
 		gen_maintenance(g, at);
+		return;
+	}
+	if (xchance(g, ban_percent)) {
+		gen_ban(g, at);
 		return;
 	}
 	if (chance(g, 50)) {
@@ -1409,9 +1448,11 @@ generate(struct gen *g, uint64_t seed)
 	 * rings had time to form (a standby run where the command was lost, or
 	 * an older one that won by its stamp, would stay).
 	 */
-	if (g->standby_seen || g->restore_expected || g->maintenance_seen) {
+	if (g->standby_seen || g->restore_expected || g->maintenance_seen || g->n_banned) {
 		uint64_t at = g->end + g->token + g->consensus + 2000;
 
+		for (unsigned i = 0; i < g->n_banned; i++)
+			evf(g, at, "clear %s\n", vname(g, g->banned[i]));
 		if (g->maintenance_seen)
 			evf(g, at, "maintenance off\n");
 		for (unsigned i = 1; i <= g->n_nodes; i++)
@@ -1643,6 +1684,7 @@ main(void)
 	probe_directives();
 	db_percent = (unsigned)env_u64("PROP_DB", db_percent);
 	maint_percent = (unsigned)env_u64("PROP_MAINT", maint_percent);
+	ban_percent = (unsigned)env_u64("PROP_BAN", ban_percent);
 	if (p.jobs < 1)
 		p.jobs = 1;
 	if (p.jobs > MAX_JOBS)

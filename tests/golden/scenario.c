@@ -66,6 +66,7 @@
  *   move VIP NODE [via NODE]
  *   standby NODE [via NODE] | unstandby NODE [via NODE]
  *   maintenance on|off [via NODE]       the whole cluster's (standby of node 0)
+ *   ban VIP NODE [lifetime MS] [via NODE] | clear VIP [NODE] [via NODE]
  *   reload NODES                        new config text follows, up to "end"
  *   quorum-delay LO [HI] | timing token=MS consensus=MS [NODES]
  *                                       (NODES: only theirs; a ring runs on
@@ -503,6 +504,31 @@ admin(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 	return n == k + 1 ? 0 : scn_perr(p, "%s: expects [via NODE]", tok[0]);
 }
 
+/* ban VIP NODE [lifetime MS] [via NODE], clear VIP [NODE] [via NODE] */
+static int
+ban(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
+{
+	size_t k = 2;
+	const char *usage = c->type == SIM_BAN ? "ban VIP NODE [lifetime MS] [via NODE]"
+					       : "clear VIP [NODE] [via NODE]";
+
+	if (n < 2)
+		return scn_perr(p, "%s", usage);
+	snprintf(c->vip, sizeof(c->vip), "%s", tok[1]);
+	if (k < n && strcmp(tok[k], "via") != 0 && node_id(p->sc, tok[k++], &c->target) < 0)
+		return scn_perr(p, "%s", usage);
+	if (c->type == SIM_BAN && !c->target)
+		return scn_perr(p, "%s", usage);
+	if (c->type == SIM_BAN && k + 1 < n && strcmp(tok[k], "lifetime") == 0) {
+		if (scn_parse_u32(tok[k + 1], &c->a) < 0 || !c->a)
+			return scn_perr(p, "%s", usage);
+		k += 2;
+	}
+	if (k + 1 < n && strcmp(tok[k], "via") == 0 && node_id(p->sc, tok[k + 1], &c->via) == 0)
+		k += 2;
+	return k == n ? 0 : scn_perr(p, "%s", usage);
+}
+
 static int
 node_vip_cmd(struct parser *p, char **tok, size_t n, struct sim_cmd *c)
 {
@@ -562,6 +588,9 @@ command(struct parser *p, char **tok, size_t n, uint64_t at)
 	case SIM_MOVE:
 	case SIM_STANDBY:
 		return admin(p, tok, n, c);
+	case SIM_BAN:
+	case SIM_CLEAR:
+		return ban(p, tok, n, c);
 	case SIM_HEALTH:
 	case SIM_LINK:
 		return health(p, tok, n, c);

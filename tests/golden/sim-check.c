@@ -450,6 +450,62 @@ hosts_held_in(const struct sim *s, const struct regvip *rv, uint64_t mask)
 enum duty { MAY_HOLD, MUST_HOLD, MUST_NOT_HOLD };
 
 /*
+ * corovipctl ban and clear as the model knows them: from when a daemon
+ * reads the command (as standby), which the engines apply once it is
+ * delivered. A lifetime ends at the read + the lifetime; the engines end
+ * it by agreement a little later (engine-ban.c): liveness counts from that
+ * end, as from a command.
+ */
+void
+check_ban_read(struct sim *s, const struct cv_event *ev)
+{
+	size_t k = 0;
+
+	while (k < s->n_bans) {
+		struct sim_ban *b = &s->bans[k];
+
+		if (strcmp(b->vip, ev->ban.vip) == 0 && (!ev->ban.node || b->node == ev->ban.node))
+			*b = s->bans[--s->n_bans];
+		else
+			k++;
+	}
+	if (ev->type == CV_EV_ADMIN_BAN && ev->ban.node && s->n_bans < SIM_MAX_BANS) {
+		struct sim_ban *b = &s->bans[s->n_bans++];
+
+		snprintf(b->vip, sizeof(b->vip), "%s", ev->ban.vip);
+		b->node = ev->ban.node;
+		b->until = ev->ban.lifetime_ms ? s->now + ev->ban.lifetime_ms : SIM_NEVER;
+	}
+	if (s->now > s->last_change)
+		s->last_change = s->now;
+}
+
+/* Lifetimes over: gone from the model, and liveness counts from their end. */
+static void
+expire_bans(struct sim *s)
+{
+	size_t k = 0;
+
+	while (k < s->n_bans) {
+		if (s->bans[k].until <= s->now) {
+			s->last_change = CV_MAX(s->last_change, s->bans[k].until);
+			s->bans[k] = s->bans[--s->n_bans];
+		} else {
+			k++;
+		}
+	}
+}
+
+static bool
+model_banned(const struct sim *s, const char *vip, uint32_t node)
+{
+	for (size_t k = 0; k < s->n_bans; k++)
+		if (s->bans[k].node == node && strcmp(s->bans[k].vip, vip) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Does a daemon of partition part still count what frozen node i said
  * last? Not once an exchange began after the freeze (a new ring, a STATE
  * with RESEND, or a process of i joining a daemon's view: a daemon started
@@ -495,7 +551,8 @@ duty_of(const struct sim *s, uint64_t elig, uint64_t part, int id, const struct 
 
 	for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
 		const struct node *n = &s->nodes[j];
-		bool candidate = (elig & BIT(j)) && sim_config_same_vip(n->d.cfg, s->ref, vc);
+		bool candidate = (elig & BIT(j)) && sim_config_same_vip(n->d.cfg, s->ref, vc) &&
+				 !model_banned(s, vc->head.name, j);
 		const struct cv_vip_conf *own;
 
 		if (!(part & BIT(j)) || n->crashed ||
@@ -537,6 +594,7 @@ check_live(struct sim *s)
 	uint64_t elig = 0;
 	char buf[SIM_KEY_LEN];
 
+	expire_bans(s);
 	/* Maintenance mode: no takeover, no move (docs/safety.md): no duty to
 	 * hold; invariants 1 and 2 still hold, they are checked all along. */
 	if (!s->o.liveness || !s->ref || s->now < s->last_change + s->o.bound_ms ||

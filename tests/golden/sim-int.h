@@ -251,6 +251,8 @@ struct regvip {
 	uint64_t live_reported; /* last_change + 1 it was reported for */
 };
 
+#define SIM_MAX_BANS 64
+
 struct sim {
 	struct sim_opts o;
 	uint64_t now, seq, next_pid, rng;
@@ -277,6 +279,13 @@ struct sim {
 	 * note_preempt_end): liveness counts from it */
 	uint64_t last_change;
 	bool maintenance; /* corovipctl maintenance on, as the daemon that read it was told */
+	/* corovipctl ban, as the daemon that read it was told (sim-check.c ban_model) */
+	struct sim_ban {
+		char vip[64];
+		uint32_t node;
+		uint64_t until; /* its lifetime ends (SIM_NEVER: none) */
+	} bans[SIM_MAX_BANS];
+	size_t n_bans;
 	uint64_t checked_at;  /* the last ms the checker ran for */
 	bool dirty;	      /* something happened in the current ms */
 	bool started;	      /* net_init ran */
@@ -394,6 +403,8 @@ void check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry)
 void check_addr_del(struct sim *s, struct node *n, uint32_t id);
 void check_addr_clear(struct sim *s, struct node *n);
 void check_run(struct sim *s);
+/* A daemon read corovipctl ban or clear: the model follows it from now. */
+void check_ban_read(struct sim *s, const struct cv_event *ev);
 void check_stopped(struct sim *s, struct node *n);
 void check_released(struct sim *s, const struct node *n, uint32_t pid,
 		    const struct cv_proto_msg *m);

@@ -339,6 +339,12 @@ admin(struct sim *s, const struct sim_cmd *c)
 		ev->str = strdup(c->vip);
 		ev->ev.move.vip = ev->str;
 		ev->ev.move.node = c->target;
+	} else if (c->type == SIM_BAN || c->type == SIM_CLEAR) {
+		ev = sim_inev_new(c->type == SIM_BAN ? CV_EV_ADMIN_BAN : CV_EV_ADMIN_CLEAR);
+		ev->str = strdup(c->vip);
+		ev->ev.ban.vip = ev->str;
+		ev->ev.ban.node = c->target;
+		ev->ev.ban.lifetime_ms = c->a;
 	} else {
 		ev = sim_inev_new(CV_EV_ADMIN_STANDBY);
 		ev->ev.standby.node = c->target;
@@ -719,6 +725,8 @@ proc_cmd(struct sim *s, const struct sim_cmd *c)
 		return;
 	case SIM_MOVE:
 	case SIM_STANDBY:
+	case SIM_BAN:
+	case SIM_CLEAR:
 		admin(s, c);
 		return;
 	case SIM_EXPECTED_VOTES:
@@ -868,6 +876,8 @@ static const char *const cmd_names[_SIM_CMD_MAX] = {
 	[SIM_HEAL_ALL] = "heal-all",
 	[SIM_HEALTH] = "health",
 	[SIM_MOVE] = "move",
+	[SIM_BAN] = "ban",
+	[SIM_CLEAR] = "clear",
 	[SIM_STANDBY] = "standby",
 	[SIM_RELOAD] = "reload",
 	[SIM_QUORUM_DELAY] = "quorum-delay",

@@ -486,6 +486,8 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		if (s->now > s->last_change)
 			s->last_change = s->now;
 	}
+	if (ev->ev.type == CV_EV_ADMIN_BAN || ev->ev.type == CV_EV_ADMIN_CLEAR)
+		check_ban_read(s, &ev->ev);
 	if (ev->ev.type == CV_EV_ACTION_RESULT)
 		r = step_results(s, n, ev, &acts);
 	else

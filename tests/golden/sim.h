@@ -90,6 +90,8 @@ enum sim_cmd_type {
 	SIM_SKEW,	    /* deliveries to the nodes come .a .. .b ms late */
 	SIM_ADDR_LATENCY,   /* ADDR_ADD takes .a ms, ADDR_DEL .b ms on the nodes */
 	SIM_ADDR_FAIL,	    /* the next .a (UINT32_MAX: every) .b (0 add, 1 del) of .vip fail */
+	SIM_BAN,	    /* corovipctl ban .vip .target, lifetime .a ms (0: none), on .via */
+	SIM_CLEAR,	    /* corovipctl clear .vip [.target, 0: all], on .via */
 	_SIM_CMD_MAX,
 };
 
@@ -105,8 +107,8 @@ struct sim_cmd {
 	enum sim_cmd_type type;
 	enum sim_pick pick;
 	uint64_t nodes;	 /* bit i-1 = node i */
-	uint32_t target; /* MOVE / STANDBY: node id */
-	uint32_t via;	 /* MOVE / STANDBY: where corovipctl runs, 0 = pick one */
+	uint32_t target; /* MOVE / STANDBY / BAN / CLEAR: node id */
+	uint32_t via;	 /* MOVE / STANDBY / BAN / CLEAR: where corovipctl runs, 0 = pick one */
 	char vip[64];
 	char check[64];
 	bool flag;

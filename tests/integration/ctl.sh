@@ -3,6 +3,8 @@
 # bed.sh, namespaces prefixed "ct" so that they never meet another bed's):
 # status --json names the holder the independent checker sees; move,
 # standby and unstandby move the VIP by a handoff, never with two holders;
+# ban (with a lifetime that ends by itself on every node, and without) and
+# clear;
 # metrics, reload (a broken file is refused, the daemon keeps running) and
 # the refusals (unknown VIP or node, a user outside root/haclient).
 # corovipctl runs inside a node (bed_exec): libqb IPC's abstract sockets are
@@ -110,6 +112,42 @@ ctl 1 move web n2 --wait=x >/dev/null 2>&1
 rc=$?
 set -e
 [ "$rc" = 2 ] || fail "--wait=x did not exit 2"
+
+# ---- ban, clear ----
+# bans_of I: the nodes banned from web, as node I's corovipd reports them
+bans_of() { ctl "$1" status --json | jq -r '[.vips[0].why.bans[]?.node] | join(" ")'; }
+bans_are() {
+	local b
+	b=$(bans_of "$1") || { BED_LAST="status --json failed on n$1"; return 1; }
+	[ "$b" = "$2" ] || { BED_LAST="n$1 says web is banned from '$b'"; return 1; }
+}
+out=$(ctl 3 ban web n2 --lifetime 4s) || fail "ban web n2 --lifetime 4s: $out"
+t0=$(date +%s%N)
+bed_wait_until 5000 "web to leave n2, banned" held_by n1 >/dev/null || fail "$BED_LAST"
+for i in 1 2 3; do bans_are "$i" n2 || fail "$BED_LAST"; done
+ctl 1 status --json | jq -e '.vips[0].why.bans[0].until_iso' >/dev/null || fail "a ban with a lifetime has no until"
+ctl 2 status | grep -q "banned (corovipctl ban): n2 (2) until" || fail "n2's status: $(ctl 2 status)"
+out=$(ctl 1 move web n2 2>&1) && fail "a move to a banned node succeeded: $out"
+grep -q "banned" <<<"$out" || fail "move to a banned node: $out"
+echo "ok - ban web n2 --lifetime 4s: web moved to n1 in ${BED_WAITED_MS} ms; every node lists the ban with its end; a move to n2 is refused"
+for i in 1 2 3; do
+	bed_wait_until 9000 "n$i to see the ban end" bans_are "$i" "" >/dev/null || fail "$BED_LAST"
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 3900 ] || fail "the ban ended after $ms ms, before its 4 s"
+out=$(ctl 1 move web n2 --wait=5) || fail "move web n2 after the ban's end: $out"
+echo "ok - the ban ended by itself after $ms ms on every node; then move web n2 --wait: $out"
+ctl 2 ban web n2 >/dev/null || fail "ban web n2"
+bed_wait_until 5000 "web to leave n2 again" held_by n1 >/dev/null || fail "$BED_LAST"
+out=$(ctl 3 clear web) || fail "clear web: $out"
+for i in 1 2 3; do
+	bed_wait_until 3000 "n$i to see the clear" bans_are "$i" "" >/dev/null || fail "$BED_LAST"
+done
+out=$(ctl 1 move web n2 --wait=5) || fail "move web n2 after clear: $out"
+log=$BED_DIR/n3/corovipd.out
+grep -q "audit: uid=0 command=ban vip=web node=n2 lifetime_ms=4000 result=ok" "$log" || fail "no audit line of ban"
+grep -q "audit: uid=0 command=clear vip=web result=ok" "$log" || fail "no audit line of clear"
+echo "ok - ban web n2 (until cleared), clear web: n2 eligible again, web back by move --wait; audit lines of both"
 s=$(bed_watch_stop)
 [ "$(bed_field multi "$s")" = 0 ] || fail "two holders of web: $s"
 echo "ok - the checker never saw two holders ($s)"

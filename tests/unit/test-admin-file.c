@@ -14,6 +14,9 @@ entries_round_trip(void **state)
 		{ .node = 2, .standby = false, .stamp = UINT64_MAX },
 		{ .move = true, .vip = "web", .node = 3, .stamp = 9 },
 		{ .move = true, .vip = "db.rw-1", .node = 0, .stamp = 10 }, /* ended */
+		{ .ban = true, .vip = "web", .node = 2, .banned = true, .stamp = 11,
+		  .until_unix_ms = UINT64_C(1796000000000) },
+		{ .ban = true, .vip = "web", .node = 1, .banned = false, .stamp = 12 }, /* cleared */
 	};
 	_cleanup_(cv_strbuf_done) struct cv_strbuf text = {};
 	_cleanup_free_ struct cv_admin_entry *out = NULL;
@@ -24,6 +27,7 @@ entries_round_trip(void **state)
 	assert_int_equal(text.err, 0);
 	assert_non_null(strstr(text.buf, "\nstandby 0 1 65537\n"));
 	assert_non_null(strstr(text.buf, "\nmove web 3 9\n"));
+	assert_non_null(strstr(text.buf, "\nban web 2 1 11 1796000000000\n"));
 	assert_int_equal(cv_admin_parse(text.buf, text.len, &out, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, ELEMENTSOF(in));
 	for (size_t k = 0; k < n; k++) {
@@ -32,6 +36,9 @@ entries_round_trip(void **state)
 		assert_int_equal(out[k].node, in[k].node);
 		assert_int_equal(out[k].standby, in[k].standby);
 		assert_true(out[k].stamp == in[k].stamp);
+		assert_int_equal(out[k].ban, in[k].ban);
+		assert_int_equal(out[k].banned, in[k].banned);
+		assert_true(out[k].until_unix_ms == in[k].until_unix_ms);
 	}
 }
 
@@ -60,6 +67,11 @@ bad_lines_say_where(void **state)
 		"standby 2 1 0\n",		/* stamp 0 is no command */
 		"standby -2 1 5\n",		/* no sign */
 		"move web 3 9 extra\n",		/* a word too many */
+		"ban web 2 1 11\n",		/* a ban without its UNTIL */
+		"ban web 0 1 11 0\n",		/* node 0 */
+		"ban web 2 2 11 0\n",		/* not 0 or 1 */
+		"ban web 2 1 0 0\n",		/* stamp 0 */
+		"ban web 2 1 11 0 x\n",		/* a word too many */
 		"move we\nb 3 9\n",		/* a name cut by a newline */
 		"move w!b 3 9\n",		/* not a name */
 		"stand 2 1 5\n",		/* no such kind */

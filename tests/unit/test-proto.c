@@ -59,9 +59,14 @@ static struct cv_proto_vip health_vips[] = {
 	{ .name = "db-primary.v6_1" },
 };
 
+static struct cv_proto_ban sample_bans[] = {
+	{ .node = 2, .banned = true, .stamp = UINT64_C(0x100000003), .remaining_ms = 90000 },
+	{ .node = UINT32_MAX, .banned = false, .stamp = UINT64_MAX, .remaining_ms = 0 },
+};
+
 static struct cv_proto_vip sample_vips[] = {
-	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD, .digest = 0xdeadbeef,
-	  .epoch = 7 },
+	{ .name = "web", .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_HELD | CV_PROTO_VIP_BANS,
+	  .digest = 0xdeadbeef, .epoch = 7, .bans = sample_bans, .n_bans = 2 },
 	{ .name = "db-primary.v6_1",
 	  .flags = CV_PROTO_VIP_HEALTHY | CV_PROTO_VIP_BLOCKED | CV_PROTO_VIP_MOVE,
 	  .epoch = UINT64_MAX, .move_target = 5, .move_stamp = UINT64_C(0x100000002) },
@@ -119,6 +124,20 @@ sample(enum cv_proto_type type)
 		return (struct cv_proto_msg){
 			.type = type,
 			.health = { .ring = ring, .vips = health_vips, .n_vips = ELEMENTSOF(health_vips) },
+		};
+	case CV_PROTO_TYPE_BAN:
+		return (struct cv_proto_msg){
+			.type = type,
+			.ban = { .request_id = 3, .origin = 1, .target = 0x01000002,
+				 .stamp = UINT64_C(0x8000000000000002), .lifetime_ms = 3600000,
+				 .vip = "web" },
+		};
+	case CV_PROTO_TYPE_CLEAR:
+		return (struct cv_proto_msg){
+			.type = type,
+			.clear = { .request_id = 4, .origin = 2, .node = 3,
+				   .stamp = UINT64_C(0x8000000000000003),
+				   .ends = UINT64_C(0x8000000000000002), .vip = "db.v6" },
 		};
 	case CV_PROTO_TYPE_STANDBY:
 	default:
@@ -200,6 +219,14 @@ assert_vips_equal(const struct cv_proto_vip *a, const struct cv_proto_vip *b, si
 			assert_int_equal(a[i].move_target, 0);
 			assert_true(a[i].move_stamp == 0);
 		}
+		/* bans likewise */
+		assert_int_equal(a[i].n_bans, with_flags ? b[i].n_bans : 0);
+		for (size_t k = 0; with_flags && k < b[i].n_bans; k++) {
+			assert_int_equal(a[i].bans[k].node, b[i].bans[k].node);
+			assert_int_equal(a[i].bans[k].banned, b[i].bans[k].banned);
+			assert_true(a[i].bans[k].stamp == b[i].bans[k].stamp);
+			assert_int_equal(a[i].bans[k].remaining_ms, b[i].bans[k].remaining_ms);
+		}
 	}
 }
 
@@ -264,6 +291,22 @@ assert_msg_equal(const struct cv_proto_msg *a, const struct cv_proto_msg *b)
 		assert_int_equal(a->move.target, b->move.target);
 		assert_true(a->move.stamp == b->move.stamp);
 		assert_string_equal(a->move.vip, b->move.vip);
+		break;
+	case CV_PROTO_TYPE_BAN:
+		assert_int_equal(a->ban.request_id, b->ban.request_id);
+		assert_int_equal(a->ban.origin, b->ban.origin);
+		assert_int_equal(a->ban.target, b->ban.target);
+		assert_true(a->ban.stamp == b->ban.stamp);
+		assert_int_equal(a->ban.lifetime_ms, b->ban.lifetime_ms);
+		assert_string_equal(a->ban.vip, b->ban.vip);
+		break;
+	case CV_PROTO_TYPE_CLEAR:
+		assert_int_equal(a->clear.request_id, b->clear.request_id);
+		assert_int_equal(a->clear.origin, b->clear.origin);
+		assert_int_equal(a->clear.node, b->clear.node);
+		assert_true(a->clear.stamp == b->clear.stamp);
+		assert_true(a->clear.ends == b->clear.ends);
+		assert_string_equal(a->clear.vip, b->clear.vip);
 		break;
 	case CV_PROTO_TYPE_SILENT:
 		assert_int_equal(a->silent.nodeid, b->silent.nodeid);
@@ -366,9 +409,15 @@ lists_with_no_vips_round_trip(void **state)
 static void
 boundary_values_round_trip(void **state)
 {
+	struct cv_proto_ban bans[CV_PROTO_BANS_MAX];
 	struct cv_proto_vip vip = { .flags = _CV_PROTO_VIP_FLAGS, .digest = UINT32_MAX,
 				    .epoch = UINT64_MAX, .move_target = UINT32_MAX,
-				    .move_stamp = UINT64_MAX };
+				    .move_stamp = UINT64_MAX, .bans = bans,
+				    .n_bans = CV_PROTO_BANS_MAX };
+
+	for (size_t k = 0; k < CV_PROTO_BANS_MAX; k++)
+		bans[k] = (struct cv_proto_ban){ .node = UINT32_MAX - (uint32_t)k, .banned = true,
+						 .stamp = UINT64_MAX, .remaining_ms = UINT32_MAX };
 	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
 
 	memset(vip.name, 'Z', CV_PROTO_NAME_MAX); /* the longest name, NUL after it */
@@ -388,6 +437,55 @@ boundary_values_round_trip(void **state)
 }
 
 /* ---- version 2 fields ---- */
+
+/* A STATE entry's bans: with the flag, 1..CV_PROTO_BANS_MAX of them, each a
+ * node; a CLEAR that ends a lifetime names the node. Encode and decode
+ * share these checks. */
+static void
+bans_are_canonical(void **state)
+{
+	struct cv_proto_ban bans[CV_PROTO_BANS_MAX + 1] = {};
+	struct cv_proto_vip vip = { .name = "web", .flags = CV_PROTO_VIP_BANS, .bans = bans };
+	struct cv_proto_msg m = sample(CV_PROTO_TYPE_STATE);
+	uint8_t buf[CV_PROTO_MAX_MSG], copy[CV_PROTO_MAX_MSG];
+	struct cv_proto_msg out = {};
+	size_t len;
+
+	for (size_t k = 0; k <= CV_PROTO_BANS_MAX; k++)
+		bans[k] = (struct cv_proto_ban){ .node = (uint32_t)k + 1, .banned = true, .stamp = 9 };
+	m.state.vips = &vip;
+	m.state.n_vips = 1;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL); /* flag, 0 bans */
+	vip.n_bans = CV_PROTO_BANS_MAX + 1;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	vip.n_bans = 1;
+	vip.flags = 0;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL); /* bans, no flag */
+	vip.flags = CV_PROTO_VIP_BANS;
+	bans[0].node = 0;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	bans[0].node = 1;
+	vip.n_bans = CV_PROTO_BANS_MAX;
+	len = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(cv_proto_state_fit(&vip, 1, 0), 1);
+	assert_round_trip(&m);
+	/* the banned byte of the last ban (before its stamp and remaining_ms): 0 or 1 only */
+	memcpy(copy, buf, len);
+	copy[len - 13] = 2;
+	assert_int_equal(decode_copy(copy, len, &out), -EBADMSG);
+	/* every truncation fails cleanly (ASan: no read past the end, no leak) */
+	for (size_t cut = 1; cut < len; cut += 97)
+		assert_int_equal(decode_copy(buf, len - cut, &out), -EBADMSG);
+
+	m = sample(CV_PROTO_TYPE_CLEAR);
+	m.clear.node = 0;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	m.clear.ends = 0; /* corovipctl clear VIP: every ban */
+	assert_round_trip(&m);
+	m = sample(CV_PROTO_TYPE_BAN);
+	m.ban.target = 0;
+	assert_int_equal(cv_proto_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+}
 
 /* Distinct values in every entry, so a swapped or shifted entry shows. */
 static void
@@ -1260,7 +1358,7 @@ output_is_untouched_on_failure(void **state)
 	put16(buf + OFF_VERSION, 1);
 	assert_int_equal(decode_copy(buf, len, &out), CV_E_PROTO_VERSION);
 	put16(buf + OFF_VERSION, CV_PROTO_VERSION);
-	put16(buf + OFF_TYPE, 9);
+	put16(buf + OFF_TYPE, _CV_PROTO_TYPE_MAX);
 	assert_int_equal(decode_copy(buf, len, &out), -EOPNOTSUPP);
 	assert_memory_equal(&out, &before, sizeof(out));
 }
@@ -1416,6 +1514,7 @@ main(void)
 		cmocka_unit_test(address_keys_past_their_maximum_are_refused_both_ways),
 		cmocka_unit_test(health_matches_reference_bytes_and_carries_only_healthy),
 		cmocka_unit_test(boundary_values_round_trip),
+		cmocka_unit_test(bans_are_canonical),
 		cmocka_unit_test(standby_table_round_trips_empty_and_full),
 		cmocka_unit_test(standby_table_over_65_entries_is_einval_on_encode),
 		cmocka_unit_test(standby_table_count_over_65_is_ebadmsg_on_decode),
