@@ -825,6 +825,7 @@ beat(void *data)
 	struct cv_daemon *d = data;
 	uint32_t every;
 
+	cv_reaper_loop_runs();
 	cv_reaper_beat();
 	/* Due a period after the last beat, whoever sent it. */
 	every = cv_reaper_beat_ms();

@@ -55,6 +55,7 @@ static struct {
 	uint64_t warned;  /* ms of the last "loop stalled" warning */
 	uint32_t silence; /* the reaper's bound, ms */
 	uint64_t lease;	  /* the lease end the reaper was last told, 0: none */
+	bool loop_runs;	  /* cv_reaper_loop_runs was called: beats may go */
 } current = { .fd = -1 };
 
 #define STALL_WARN_EVERY_MS 10000
@@ -224,12 +225,22 @@ note_gap(uint64_t now, uint64_t gap)
 	       gap, current.silence);
 }
 
+void
+cv_reaper_loop_runs(void)
+{
+	current.loop_runs = true;
+}
+
 bool
 cv_reaper_beat_if_due(void)
 {
 	uint64_t now;
 
-	if (current.fd < 0)
+	/* None before the loop's first turn: the reaper counts silence from
+	 * the first beat, and a beat from the start-up's work (a reconcile of
+	 * what an earlier run left) would count the rest of it, connecting to
+	 * corosync included, as a loop that stopped. */
+	if (current.fd < 0 || !current.loop_runs)
 		return false;
 	now = now_ms();
 	/* Due a period after the last, and at the first call past the lease
@@ -268,7 +279,7 @@ cv_reaper_tell_lease(uint64_t until)
 	if (send(current.fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
 		return false;
 	current.lease = until;
-	/* Any byte is a beat to the reaper. */
+	/* A lease line is a beat to the reaper (reaper-wire.h). */
 	now = now_ms();
 	if (current.last)
 		note_gap(now, now - current.last);

@@ -67,7 +67,7 @@ cv_reaper_read_byte(struct cv_reaper_reader *rd, char c)
 	case 'q':
 		return CV_REAPER_MSG_QUIT;
 	default: /* 'b', or what a newer daemon says that we do not know */
-		break;
+		return CV_REAPER_MSG_BEAT;
 	}
 	return CV_REAPER_MSG_NONE;
 }

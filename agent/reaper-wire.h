@@ -3,9 +3,12 @@
  * What the daemon says to its reaper on the heartbeat socket (reaper.h), a
  * byte stream: 'b' a beat, 'q' "stopping cleanly, do nothing", "i<name>\n"
  * an interface whose addresses of ours the reaper sweeps too, "l<ms>\n" the
- * end of the daemon's lease (CLOCK_MONOTONIC ms; 0: it holds nothing). Any
- * byte at all is also a beat. Pure: the reader is fed bytes and says what
- * each one completed, so it is tested alone (tests/unit/test-reaper-wire.c).
+ * end of the daemon's lease (CLOCK_MONOTONIC ms; 0: it holds nothing). A
+ * lease line and any byte not in a line are beats too; an interface line is
+ * not: the daemon writes its first ones before its loop runs, and the
+ * reaper counts no silence before the loop's first beat (reaper.h). Pure:
+ * the reader is fed bytes and says what each one completed, so it is tested
+ * alone (tests/unit/test-reaper-wire.c).
  */
 #pragma once
 
@@ -16,7 +19,8 @@
 #include "config.h"
 
 enum cv_reaper_msg {
-	CV_REAPER_MSG_NONE,	/* a beat, or part of a line */
+	CV_REAPER_MSG_NONE,	/* part of a line */
+	CV_REAPER_MSG_BEAT,	/* 'b', or a byte we do not know (a newer daemon's) */
 	CV_REAPER_MSG_QUIT,	/* 'q' */
 	CV_REAPER_MSG_NAME,	/* an "i<name>\n" line: the name is in .name */
 	CV_REAPER_MSG_BAD_NAME, /* an "i" line too long to be an interface name */

@@ -170,7 +170,7 @@ kill_daemon(const struct reaper *r)
 	return kill(r->daemon, SIGKILL) < 0 ? -errno : 0;
 }
 
-static bool parse(struct reaper *r, const char *buf, size_t n);
+static bool parse(struct reaper *r, const char *buf, size_t n, bool *beat);
 static void arm_check(struct reaper *r, uint64_t now);
 
 /*
@@ -192,9 +192,10 @@ read_rest(struct reaper *r)
 {
 	char buf[64];
 	ssize_t n;
+	bool beat = false; /* too late to count */
 
 	while (r->fd >= 0 && (n = read(r->fd, buf, sizeof(buf))) > 0)
-		parse(r, buf, (size_t)n);
+		parse(r, buf, (size_t)n, &beat);
 }
 
 static void
@@ -327,10 +328,14 @@ socket_done(struct reaper *r)
 
 /*
  * The daemon's bytes (reaper-wire.h): 'b' beats, 'q' "stopping cleanly, do
- * nothing" (true), "i<name>\n" an interface, "l<ms>\n" its lease's end.
+ * nothing" (true), "i<name>\n" an interface, "l<ms>\n" its lease's end (a
+ * beat too). *beat: whether they held a beat. Interface lines are none: the
+ * daemon writes its first ones before it starts its loop, and counting
+ * silence from those would count its start-up's work (connecting to
+ * corosync, which may take a while on a loaded machine) against it.
  */
 static bool
-parse(struct reaper *r, const char *buf, size_t n)
+parse(struct reaper *r, const char *buf, size_t n, bool *beat)
 {
 	for (size_t k = 0; k < n; k++) {
 		switch (cv_reaper_read_byte(&r->rd, buf[k])) {
@@ -346,6 +351,10 @@ parse(struct reaper *r, const char *buf, size_t n)
 			break;
 		case CV_REAPER_MSG_LEASE:
 			r->lease_until = r->rd.lease;
+			*beat = true;
+			break;
+		case CV_REAPER_MSG_BEAT:
+			*beat = true;
 			break;
 		case CV_REAPER_MSG_NONE:
 			break;
@@ -366,19 +375,20 @@ drain(struct reaper *r)
 	while (r->fd >= 0 && !r->quit) {
 		char buf[64];
 		ssize_t n = read(r->fd, buf, sizeof(buf));
+		bool beat = false;
 
-		if (n > 0 && parse(r, buf, (size_t)n)) {
+		if (n > 0 && parse(r, buf, (size_t)n, &beat)) {
 			r->quit = true;
 			socket_done(r);
 			qb_loop_stop(r->loop);
-		} else if (n > 0) {
+		} else if (n > 0 && beat) {
 			r->last_beat = now_ms();
 			r->deferred = false;
 			/* A lease told since the check was armed (a holder
 			 * again) may end before it: the check comes then. */
 			if (lease_check_at(r) < r->check_due)
 				arm_check(r, r->last_beat);
-		} else if (n < 0 && errno == EINTR) {
+		} else if (n > 0 || (n < 0 && errno == EINTR)) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
 			return;

@@ -66,6 +66,10 @@ uint32_t cv_reaper_beat_ms(void);
 void cv_reaper_beat(void);
 /* The same; true if it beat. */
 bool cv_reaper_beat_if_due(void);
+/* The loop's first turn has come: beats go from now on (none before: the
+ * reaper counts no silence before the first, so the start-up's work cannot
+ * get the daemon killed). */
+void cv_reaper_loop_runs(void);
 
 /*
  * Tell the reaper the end of our lease (cv_engine_lease_end: CLOCK_MONOTONIC
