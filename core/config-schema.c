@@ -43,6 +43,11 @@ static const struct cv_conf_key cluster_keys[] = {
 	KEY(struct cv_cluster_conf, "two_node_unsafe", two_node_unsafe, CV_T_BOOL, .def = "no", .flags = CV_K_DIGEST),
 	KEY(struct cv_cluster_conf, "preempt_delay", preempt_delay_ms, CV_T_DURATION, .min = 0,
 	    .max = MIN(60), .def = "0s", .flags = CV_K_DIGEST),
+	/* Per node: how long a starting daemon waits for the other members'
+	 * daemons before its first placement (engine-view.c; auto: token +
+	 * consensus); it ends by agreement, so nodes may differ. */
+	KEY(struct cv_cluster_conf, "startup_wait", startup_wait_ms, CV_T_DURATION, .min = 0,
+	    .max = MIN(10), .def = "auto", .flags = CV_K_AUTO),
 	/* Per node: a local account. */
 	KEY(struct cv_cluster_conf, "script_user", script_user, CV_T_NAME, .max = 32, .def = "nobody"),
 	/* Per node: the hooks run here (agent/hooks.c). */

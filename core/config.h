@@ -91,6 +91,7 @@ struct cv_cluster_conf {
 	uint32_t address_tag;	 /* IFA_PROTO of our addresses, or CV_AUTO: cv_config_address_tag() */
 	bool two_node_unsafe;
 	uint32_t preempt_delay_ms; /* a node back in the view takes no preferred VIP from its holder before */
+	uint32_t startup_wait_ms; /* first placement: waits for the members' daemons, or CV_AUTO */
 	char *script_user;	 /* whom exec checks and notify hooks run as */
 	char *metrics_listen;	 /* "ADDR:PORT" of the Prometheus listener, or NULL: off */
 	int log_level;		 /* enum cv_log_level: what reaches syslog and stderr */

@@ -190,6 +190,7 @@ struct cv_engine {
 	uint64_t view_adopted_at;
 	bool exchange_done;
 	uint64_t settle_until;	/* after our start: wait this long for view members' daemons */
+	bool settle_armed;	/* settle_until set (at our first quorate view) */
 	/* Our first exchange waits for view members without a daemon in the
 	 * group: until it joins or a SILENT about it (sent from settle_until). */
 	bool settle_open;
@@ -460,6 +461,8 @@ uint64_t cv_engine_passers(const struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
 /* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */
+/* cluster.startup_wait, auto: token + consensus (the runtime values). */
+uint32_t cv_engine_startup_wait_ms(const struct cv_engine *e);
 bool cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);

@@ -353,12 +353,17 @@ adopt(struct cv_engine *e)
 	for (size_t p = 0; p < e->n_peers; p++)
 		before += e->peers[p].in_view;
 	e->view_quorate = e->quorum_quorate && !cv_engine_two_node_refused(e);
-	/* Starting up, give the daemons of the other view members one
-	 * re-formation's time to join before placing anything: otherwise the
-	 * first daemon up takes every VIP and stickiness keeps them there. */
-	if (!e->have_view && e->settle_until == 0) {
-		e->settle_until = e->now + e->token_ms + e->consensus_ms;
-		e->settle_open = true;
+	/* Starting up, give the daemons of the other members of our first
+	 * quorate view the start-up wait to join before placing anything:
+	 * otherwise the first daemons up place every VIP among themselves and
+	 * stickiness keeps them there (issue 21: prefer ignored after a
+	 * full-cluster start). From the first quorate view, not the first
+	 * view: a daemon up before quorum would have spent it waiting for
+	 * nothing. */
+	if (e->view_quorate && !e->settle_armed) {
+		e->settle_armed = true;
+		e->settle_until = e->now + cv_engine_startup_wait_ms(e);
+		e->settle_open = e->settle_until > e->now;
 	}
 	e->view_ring = e->totem_ring;
 	e->have_view = true;
@@ -631,6 +636,14 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	else
 		e->exchange_done = false;
 	return 0;
+}
+
+uint32_t
+cv_engine_startup_wait_ms(const struct cv_engine *e)
+{
+	uint32_t w = e->cfg->cluster.startup_wait_ms;
+
+	return w == CV_AUTO ? e->token_ms + e->consensus_ms : w;
 }
 
 bool

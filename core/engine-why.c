@@ -146,6 +146,20 @@ why_waiting(const struct cv_engine *e, size_t i, struct cv_vip_why *w)
 	}
 }
 
+/* Our start-up wait for members' daemons (engine-view.c), if it holds the exchange. */
+static bool
+startup_wait(const struct cv_engine *e, struct cv_vip_why *w)
+{
+	for (size_t s = 0; s < e->n_peers; s++)
+		if (cv_engine_awaits_daemon(e, &e->peers[s]))
+			add_node(w, e->peers[s].nodeid);
+	if (!w->n_nodes)
+		return false;
+	w->why = CV_WHY_STARTUP;
+	w->until = e->settle_until;
+	return true;
+}
+
 /* The cluster's reasons, before any VIP's own. */
 static bool
 why_cluster(const struct cv_engine *e, struct cv_vip_why *w)
@@ -156,10 +170,10 @@ why_cluster(const struct cv_engine *e, struct cv_vip_why *w)
 		w->why = cv_engine_two_node_refused(e) ? CV_WHY_TWO_NODE : CV_WHY_NO_QUORUM;
 	else if (e->lapsed)
 		w->why = CV_WHY_LAPSED;
-	else if (!e->exchange_done)
-		w->why = CV_WHY_EXCHANGE;
-	else
+	else if (e->exchange_done)
 		return false;
+	else if (!startup_wait(e, w))
+		w->why = CV_WHY_EXCHANGE;
 	return true;
 }
 
@@ -191,6 +205,7 @@ static const char *const why_names[_CV_WHY_MAX] = {
 	[CV_WHY_TWO_NODE] = "two-node",
 	[CV_WHY_LAPSED] = "lapsed",
 	[CV_WHY_EXCHANGE] = "exchange",
+	[CV_WHY_STARTUP] = "startup-wait",
 	[CV_WHY_NO_ELIGIBLE] = "no-eligible-node",
 	[CV_WHY_MAINTENANCE] = "maintenance",
 	[CV_WHY_SPLIT] = "split",
@@ -206,7 +221,7 @@ static const char *const why_names[_CV_WHY_MAX] = {
 bool
 cv_why_in_motion(enum cv_why w)
 {
-	return w == CV_WHY_EXCHANGE || w == CV_WHY_WAIT_RELEASED || w == CV_WHY_WAIT_LEASE ||
+	return w == CV_WHY_EXCHANGE || w == CV_WHY_STARTUP || w == CV_WHY_WAIT_RELEASED || w == CV_WHY_WAIT_LEASE ||
 	       w == CV_WHY_WAIT_GUARD || w == CV_WHY_WAIT_KNOWLEDGE || w == CV_WHY_WAIT_BLOCKED ||
 	       w == CV_WHY_TAKING || w == CV_WHY_RELEASING;
 }

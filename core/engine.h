@@ -275,6 +275,8 @@ enum cv_why {
 	CV_WHY_TWO_NODE,       /* a plain two_node cluster: a quorum device or two_node_unsafe */
 	CV_WHY_LAPSED,	       /* our lease lapsed (we ran late): nothing until we beat again */
 	CV_WHY_EXCHANGE,       /* the members' STATE exchange is under way */
+	/* starting: the start-up wait for the daemons of nodes[], until `until` */
+	CV_WHY_STARTUP,
 	CV_WHY_NO_ELIGIBLE,    /* no node may hold it (cv_engine_node_unfit says why, each) */
 	CV_WHY_MAINTENANCE,    /* maintenance mode: nobody takes it (its owner went, or none) */
 	CV_WHY_SPLIT,	       /* exclusive, and nodes[] all pass its checks */

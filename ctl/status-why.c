@@ -98,6 +98,7 @@ static const char *const why_text[_CV_WHY_MAX] = {
 	[CV_WHY_LAPSED] = "held by nobody here: this daemon's lease lapsed (it ran late); it "
 			  "takes again once its heartbeats are delivered",
 	[CV_WHY_EXCHANGE] = "waiting: the members exchange their state",
+	[CV_WHY_STARTUP] = "waiting for the daemons of every member to start (startup_wait): ",
 	[CV_WHY_NO_ELIGIBLE] = "held by nobody: no eligible node: ",
 	[CV_WHY_MAINTENANCE] = "held by nobody: maintenance mode (nobody takes it until "
 			       "corovipctl maintenance off)",

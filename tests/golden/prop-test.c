@@ -257,6 +257,7 @@ enum feat {
 	FT_DB_RELOAD,
 	FT_MAINTENANCE,
 	FT_BAN,
+	FT_STAGGER,
 	_FT_MAX,
 };
 
@@ -287,6 +288,7 @@ static const char *const feat_names[_FT_MAX] = {
 	[FT_STANDBY] = "standby",
 	[FT_MAINTENANCE] = "maintenance",
 	[FT_BAN] = "ban",
+	[FT_STAGGER] = "staggered-start",
 	[FT_SLOW] = "slow-releases",
 	[FT_STATE_CHUNK] = "state-chunk",
 	[FT_ADDR_LATENCY] = "addr-latency",
@@ -870,6 +872,21 @@ gen_slow(struct gen *g, uint64_t f1)
 		node = any_node(g);
 	k = weighted(g, w, _FK_MAX);
 	gen_fault(g, k, at, at + rnd(g, 1000, 4000), false, 0, node);
+}
+
+/* corosync first, then each daemon 0-500 ms later, in any order (issue 21: the start-up wait). */
+static void
+stagger_start(struct gen *g)
+{
+	evf(g, 0, "cs-start all\n");
+	sum(g, " | staggered");
+	for (unsigned i = 1; i <= g->n_nodes; i++) {
+		uint64_t at = 1 + xrnd(g, 0, 500);
+
+		evf(g, at, "start n%u\n", i);
+		sum(g, " n%u@%llu", i, (unsigned long long)at);
+	}
+	g->feat[FT_STAGGER] = true;
 }
 
 /* ---- joins ---- */
@@ -1464,7 +1481,10 @@ generate(struct gen *g, uint64_t seed)
 	}
 
 	/* Write it out. */
-	evf(g, 0, "%s\n", start_cmd);
+	if (strcmp(start_cmd, "start all") == 0 && xchance(g, 20))
+		stagger_start(g); /* issue 21: daemons 0-500 ms apart, corosync up */
+	else
+		evf(g, 0, "%s\n", start_cmd);
 	qsort(g->evs, g->n_evs, sizeof(g->evs[0]), ev_cmp);
 	for (unsigned i = 0; i < g->n_evs; i++)
 		add(g, "at %llu %s", (unsigned long long)g->evs[i].at, g->pool + g->evs[i].off);

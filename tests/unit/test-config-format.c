@@ -19,6 +19,7 @@ effective_config_fills_every_default(void **state)
 				  "\taddress_tag: auto\n"
 				  "\ttwo_node_unsafe: no\n"
 				  "\tpreempt_delay: 0s\n"
+				  "\tstartup_wait: auto\n"
 				  "\tscript_user: nobody\n"
 				  "\tnotify_timeout: 10s\n"
 				  "\tlog_level: info\n"
