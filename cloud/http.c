@@ -533,6 +533,11 @@ easy_setup(struct cv_http_transfer *t, const struct cv_http_request *req)
 		SET(CURLOPT_HEADERFUNCTION, on_header);
 		SET(CURLOPT_HEADERDATA, t);
 	}
+	if (req->aws_sigv4) {
+		SET(CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		SET(CURLOPT_USERNAME, req->aws_key ? req->aws_key : "");
+		SET(CURLOPT_PASSWORD, req->aws_secret ? req->aws_secret : "");
+	}
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_ERRORBUFFER, t->message);
 	SET(CURLOPT_WRITEFUNCTION, on_data);

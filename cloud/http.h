@@ -54,6 +54,13 @@ struct cv_http_request {
 	bool https_only;       /* refuse http:// (the cloud backends set it) */
 	bool fresh_connection; /* a new connection, closed after (a health check) */
 	size_t max_body;       /* keep at most this much of the response body */
+	/* Sign with AWS Signature Version 4, libcurl's own (CURLOPT_AWS_SIGV4):
+	 * "aws:amz:REGION:SERVICE", with aws_key and aws_secret (copied by
+	 * curl, never logged); NULL: unsigned. Headers named x-amz-* (a
+	 * session token's X-Amz-Security-Token) are signed with it. */
+	const char *aws_sigv4;
+	const char *aws_key;
+	const char *aws_secret;
 };
 
 struct cv_http_result {
