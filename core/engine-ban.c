@@ -6,8 +6,8 @@
  * (engine-admin.c): accepted at delivery, in total order; stamped by their
  * origin; carried by every STATE (each VIP's entry lists its bans) and
  * merged per (VIP, node) by stamp. A clear does not delete an entry: it
- * leaves it cleared with the newer stamp, so an older copy of the ban
- * cannot bring it back after a heal.
+ * leaves it cleared with the newer stamp (one where there was none too),
+ * so an older copy of the ban cannot bring it back after a heal.
  *
  * Placement treats a banned node as one whose checks fail for that VIP
  * (engine-place.c vip_input): not a candidate, so its holder hands the VIP
@@ -216,19 +216,33 @@ cv_engine_on_clear(struct cv_engine *e, uint32_t sender, const struct cv_proto_c
 	if (i < 0)
 		return;
 	v = &e->vips[i];
+	/* Each a merge, whether or not we had the entry: at this delivery
+	 * some members may not have merged yet a STATE that carries it, which
+	 * comes later (sent before this) and must lose there too, or they
+	 * place the VIP otherwise than the rest for good (two owners:
+	 * advZb-clear-before-state). */
 	if (m->ends) { /* a lifetime over: that ban only, at its own stamp */
-		const struct ban *b = find_ban(v, m->node);
-
-		if (b && b->banned && b->stamp == m->ends)
-			set_ban(e, (size_t)i, m->node, false, m->ends, NEVER);
+		set_ban(e, (size_t)i, m->node, false, m->ends, NEVER);
 		return;
 	}
-	for (size_t k = 0; k < v->n_bans; k++)
-		if (!m->node || v->bans[k].node == m->node)
+	if (m->node) {
+		set_ban(e, (size_t)i, m->node, false, m->stamp, NEVER);
+	} else {
+		/* every node that can have one here: those we have, those of
+		 * the config and the ring, which every member knows alike at
+		 * this point (a STATE's ban of a node that is neither is not
+		 * merged: set_ban) */
+		for (size_t k = 0; k < v->n_bans; k++)
 			set_ban(e, (size_t)i, v->bans[k].node, false, m->stamp, NEVER);
+		for (size_t k = 0; k < e->cfg->n_nodes; k++)
+			set_ban(e, (size_t)i, e->node_ids[k], false, m->stamp, NEVER);
+		for (size_t k = 0; k < e->n_totem; k++)
+			set_ban(e, (size_t)i, e->totem_members[k], false, m->stamp, NEVER);
+	}
 	/* corovipctl clear VIP also ends a move under way (as pcs resource
-	 * clear does): one that cannot happen would otherwise stay */
-	if (!m->node && v->move_target)
+	 * clear does): one that cannot happen would otherwise stay (a merge
+	 * too: a move a late STATE carries ends as well) */
+	if (!m->node)
 		cv_engine_set_move(e, (size_t)i, 0, m->stamp);
 }
 

@@ -460,9 +460,9 @@ uint64_t cv_engine_agreeing_nodes(const struct cv_engine *e, size_t i);
 uint64_t cv_engine_passers(const struct cv_engine *e, size_t i);
 /* Is our memory complete: would we take a VIP nobody blocks, knowledge-wise? */
 bool cv_engine_seasoned(const struct cv_engine *e);
-/* Does our start-up exchange wait for p's daemon to join (engine-view.c)? */
 /* cluster.startup_wait, auto: token + consensus (the runtime values). */
 uint32_t cv_engine_startup_wait_ms(const struct cv_engine *e);
+/* Does our start-up exchange wait for p's daemon to join (engine-silent.c)? */
 bool cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p);
 /* The L to count a peer's lease with: ours or the one its last heartbeat carried, the larger. */
 uint32_t cv_engine_peer_lease_ms(const struct cv_engine *e, const struct peer *p);

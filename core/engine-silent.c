@@ -35,6 +35,22 @@ same_ring(struct cv_ring_id a, struct cv_ring_id b)
 	return a.nodeid == b.nodeid && a.seq == b.seq;
 }
 
+/* The start-up wait (engine-view.c arm_startup_wait) and whom it waits for. */
+uint32_t
+cv_engine_startup_wait_ms(const struct cv_engine *e)
+{
+	uint32_t w = e->cfg->cluster.startup_wait_ms;
+
+	return w == CV_AUTO ? e->token_ms + e->consensus_ms : w;
+}
+
+bool
+cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p)
+{
+	return e->settle_open && p->in_view && !p->excluded && p->n_pids == 0 &&
+	       p->nodeid != e->me;
+}
+
 /* Is our exchange under way, in a ring where it can end? */
 static bool
 exchanging(const struct cv_engine *e)
@@ -172,7 +188,7 @@ cv_engine_on_silent(struct cv_engine *e, const struct cv_proto_silent *m)
 		e->state_due = true;
 	}
 	/* No process of it in the group: this ends a member's start-up wait
-	 * for its daemon (engine-view.c cv_engine_awaits_daemon). A member
+	 * for its daemon (cv_engine_awaits_daemon). A member
 	 * whose own start-up was over did not wait: it ended the exchange at
 	 * the last STATE and has placed since, and what it took since, no
 	 * STATE of it says. Placing from the claims here would give that to

@@ -298,6 +298,25 @@ cv_engine_two_node_refused(const struct cv_engine *e)
 	return e->two_node && !e->cfg->cluster.two_node_unsafe;
 }
 
+/*
+ * Starting up, give the daemons of the other members of our first quorate
+ * view the start-up wait to join before placing anything, or the first
+ * daemons up place every VIP among themselves and stickiness keeps them
+ * there (issue 21). Not from the first view: a daemon up before quorum
+ * would spend it waiting for nothing. Also when quorum comes within the
+ * ring (a quorum device's vote after the ring formed): else such a daemon
+ * placed all at once, and waited at a later ring (advZc-settle-quorum-in-ring).
+ */
+static void
+arm_startup_wait(struct cv_engine *e)
+{
+	if (!e->view_quorate || e->settle_armed)
+		return;
+	e->settle_armed = true;
+	e->settle_until = e->now + cv_engine_startup_wait_ms(e);
+	e->settle_open = e->settle_until > e->now;
+}
+
 /* The adopted view's ring stays; whether it is quorate may have changed. */
 static void
 quorum_changed(struct cv_engine *e, enum cv_reason why)
@@ -307,6 +326,7 @@ quorum_changed(struct cv_engine *e, enum cv_reason why)
 	if (quorate == e->view_quorate)
 		return;
 	e->view_quorate = quorate;
+	arm_startup_wait(e);
 	stamp_gone(e, false);
 	for (size_t p = 0; !quorate && p < e->n_peers; p++)
 		if (!e->peers[p].in_view && e->peers[p].nodeid != e->me)
@@ -353,18 +373,7 @@ adopt(struct cv_engine *e)
 	for (size_t p = 0; p < e->n_peers; p++)
 		before += e->peers[p].in_view;
 	e->view_quorate = e->quorum_quorate && !cv_engine_two_node_refused(e);
-	/* Starting up, give the daemons of the other members of our first
-	 * quorate view the start-up wait to join before placing anything:
-	 * otherwise the first daemons up place every VIP among themselves and
-	 * stickiness keeps them there (issue 21: prefer ignored after a
-	 * full-cluster start). From the first quorate view, not the first
-	 * view: a daemon up before quorum would have spent it waiting for
-	 * nothing. */
-	if (e->view_quorate && !e->settle_armed) {
-		e->settle_armed = true;
-		e->settle_until = e->now + cv_engine_startup_wait_ms(e);
-		e->settle_open = e->settle_until > e->now;
-	}
+	arm_startup_wait(e);
 	e->view_ring = e->totem_ring;
 	e->have_view = true;
 	e->view_adopted_at = e->now;
@@ -636,21 +645,6 @@ cv_engine_on_group(struct cv_engine *e, const struct cv_event *ev)
 	else
 		e->exchange_done = false;
 	return 0;
-}
-
-uint32_t
-cv_engine_startup_wait_ms(const struct cv_engine *e)
-{
-	uint32_t w = e->cfg->cluster.startup_wait_ms;
-
-	return w == CV_AUTO ? e->token_ms + e->consensus_ms : w;
-}
-
-bool
-cv_engine_awaits_daemon(const struct cv_engine *e, const struct peer *p)
-{
-	return e->settle_open && p->in_view && !p->excluded && p->n_pids == 0 &&
-	       p->nodeid != e->me;
 }
 
 /*

@@ -454,29 +454,64 @@ enum duty { MAY_HOLD, MUST_HOLD, MUST_NOT_HOLD };
  * reads the command (as standby), which the engines apply once it is
  * delivered. A lifetime ends at the read + the lifetime; the engines end
  * it by agreement a little later (engine-ban.c): liveness counts from that
- * end, as from a command.
+ * end, as from a command. A command the origin refused (no quorate view,
+ * an unknown VIP or node) changes nothing. A clear counts only once its
+ * origin got it back unrefused (one sent across a membership change is
+ * refused by every member: engine-msg.c on_command): till then its bans
+ * stand in the model, which only lessens what it owes (c1: a clear refused
+ * left every node banned, which the model had taken for cleared:
+ * advZb-clear-refused-model).
  */
 void
-check_ban_read(struct sim *s, const struct cv_event *ev)
+check_ban_read(struct sim *s, const struct node *n, const struct cv_event *ev, bool refused)
+{
+	size_t k = 0;
+
+	if (refused)
+		return;
+	while (k < s->n_bans) {
+		struct sim_ban *b = &s->bans[k];
+
+		if (strcmp(b->vip, ev->ban.vip) != 0 || (ev->ban.node && b->node != ev->ban.node)) {
+			k++;
+		} else if (ev->type == CV_EV_ADMIN_CLEAR) {
+			b->clearing = n->id;
+			k++;
+		} else {
+			*b = s->bans[--s->n_bans];
+		}
+	}
+	if (ev->type == CV_EV_ADMIN_BAN && ev->ban.node && s->n_bans < SIM_MAX_BANS) {
+		struct sim_ban *b = &s->bans[s->n_bans++];
+
+		*b = (struct sim_ban){ .node = ev->ban.node };
+		snprintf(b->vip, sizeof(b->vip), "%s", ev->ban.vip);
+		b->until = ev->ban.lifetime_ms ? s->now + ev->ban.lifetime_ms : SIM_NEVER;
+	}
+	if (s->now > s->last_change)
+		s->last_change = s->now;
+}
+
+void
+check_clear_delivered(struct sim *s, const struct node *n, const struct cv_proto_clear *m,
+		      bool refused)
 {
 	size_t k = 0;
 
 	while (k < s->n_bans) {
 		struct sim_ban *b = &s->bans[k];
 
-		if (strcmp(b->vip, ev->ban.vip) == 0 && (!ev->ban.node || b->node == ev->ban.node))
-			*b = s->bans[--s->n_bans];
-		else
+		if (b->clearing != n->id || strcmp(b->vip, m->vip) != 0 ||
+		    (m->node && b->node != m->node)) {
 			k++;
+		} else if (refused) {
+			b->clearing = 0;
+			k++;
+		} else {
+			*b = s->bans[--s->n_bans];
+		}
 	}
-	if (ev->type == CV_EV_ADMIN_BAN && ev->ban.node && s->n_bans < SIM_MAX_BANS) {
-		struct sim_ban *b = &s->bans[s->n_bans++];
-
-		snprintf(b->vip, sizeof(b->vip), "%s", ev->ban.vip);
-		b->node = ev->ban.node;
-		b->until = ev->ban.lifetime_ms ? s->now + ev->ban.lifetime_ms : SIM_NEVER;
-	}
-	if (s->now > s->last_change)
+	if (!refused && s->now > s->last_change)
 		s->last_change = s->now;
 }
 

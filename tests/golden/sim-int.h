@@ -284,6 +284,7 @@ struct sim {
 		char vip[64];
 		uint32_t node;
 		uint64_t until; /* its lifetime ends (SIM_NEVER: none) */
+		uint32_t clearing; /* a clear read by this node's daemon, not yet delivered */
 	} bans[SIM_MAX_BANS];
 	size_t n_bans;
 	uint64_t checked_at;  /* the last ms the checker ran for */
@@ -403,8 +404,11 @@ void check_addr_add(struct sim *s, struct node *n, uint32_t id, uint64_t expiry)
 void check_addr_del(struct sim *s, struct node *n, uint32_t id);
 void check_addr_clear(struct sim *s, struct node *n);
 void check_run(struct sim *s);
-/* A daemon read corovipctl ban or clear: the model follows it from now. */
-void check_ban_read(struct sim *s, const struct cv_event *ev);
+/* A daemon read corovipctl ban or clear (refused: its engine said so at once). */
+void check_ban_read(struct sim *s, const struct node *n, const struct cv_event *ev, bool refused);
+/* n's daemon got its own CLEAR back (refused: sent across a membership change). */
+void check_clear_delivered(struct sim *s, const struct node *n, const struct cv_proto_clear *m,
+			   bool refused);
 void check_stopped(struct sim *s, struct node *n);
 void check_released(struct sim *s, const struct node *n, uint32_t pid,
 		    const struct cv_proto_msg *m);

@@ -443,6 +443,16 @@ step_results(struct sim *s, struct node *n, const struct inev *ev, struct cv_act
 	return r;
 }
 
+/* The engine refused our admin command (engine-ban.c origin_check, engine-msg.c on_command). */
+static bool
+refused(const struct cv_actions *acts)
+{
+	for (size_t i = 0; i < acts->n; i++)
+		if (acts->v[i].type == CV_ACT_NOTICE && acts->v[i].notice == CV_NOTICE_MOVE_REFUSED)
+			return true;
+	return false;
+}
+
 /* ev: one event, or a chain of ACTION_RESULTs (one batch: step_results). */
 static void
 step(struct sim *s, struct node *n, struct inev *ev)
@@ -486,8 +496,6 @@ step(struct sim *s, struct node *n, struct inev *ev)
 		if (s->now > s->last_change)
 			s->last_change = s->now;
 	}
-	if (ev->ev.type == CV_EV_ADMIN_BAN || ev->ev.type == CV_EV_ADMIN_CLEAR)
-		check_ban_read(s, &ev->ev);
 	if (ev->ev.type == CV_EV_ACTION_RESULT)
 		r = step_results(s, n, ev, &acts);
 	else
@@ -502,6 +510,11 @@ step(struct sim *s, struct node *n, struct inev *ev)
 	if (!cv_engine_counts_ok(n->d.engine))
 		sim_fail(s, "n%u: after %s the engine's per-state counts are wrong", n->id,
 			 event_name(&ev->ev));
+	if (ev->ev.type == CV_EV_ADMIN_BAN || ev->ev.type == CV_EV_ADMIN_CLEAR)
+		check_ban_read(s, n, &ev->ev, refused(&acts));
+	if (ev->ev.type == CV_EV_MESSAGE && ev->msg.type == CV_PROTO_TYPE_CLEAR &&
+	    !ev->msg.clear.ends && ev->ev.message.nodeid == n->id && ev->ev.message.pid == n->d.pid)
+		check_clear_delivered(s, n, &ev->msg.clear, refused(&acts));
 	for (size_t i = 0; i < acts.n && !cut_mid_state(s, n, &acts.v[i]); i++)
 		stopped |= exec_action(s, n, &acts.v[i]);
 	cv_actions_done(&acts);
