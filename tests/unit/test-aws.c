@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "aws-creds.h"
 #include "aws-query.h"
 #include "aws-xml.h"
 #include "cmocka-all.h"
@@ -189,6 +190,43 @@ query_bodies_are_percent_encoded(void **state)
 				   "Tag.1.Key=corovip%3Aweb&Tag.1.Value=a%20b%2Bc~d");
 }
 
+static void
+credentials_from_a_file_and_from_imds(void **state)
+{
+	static const char file[] = "# keys\n[default]\naws_access_key_id = AKIDDEFAULT\n"
+				   "aws_secret_access_key=s1\n\n[prod]\r\n"
+				   "aws_access_key_id=AKIDPROD\r\n aws_secret_access_key = s/2+x \r\n"
+				   "aws_session_token=tok\n[prod-2]\naws_access_key_id=NOPE\n";
+	static const char imds[] = "{\"Code\": \"Success\", \"Type\": \"AWS-HMAC\", "
+				   "\"AccessKeyId\": \"ASIAX\", \"SecretAccessKey\": \"sec\", "
+				   "\"Token\": \"tok\", \"Expiration\": \"2026-03-01T18:00:00Z\"}";
+	struct cv_aws_creds c;
+	char err[128];
+	int64_t t;
+
+	assert_int_equal(cv_aws_creds_from_file(S(file), "prod", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.key, "AKIDPROD");
+	assert_string_equal(c.secret, "s/2+x");
+	assert_string_equal(c.token, "tok");
+	assert_int_equal(cv_aws_creds_from_file(S(file), "default", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.key, "AKIDDEFAULT");
+	assert_string_equal(c.token, "");
+	assert_int_equal(cv_aws_creds_from_file(S(file), "prod-2", &c, err, sizeof(err)), -ENOENT);
+	assert_int_equal(cv_aws_creds_from_file(S(file), "none", &c, err, sizeof(err)), -ENOENT);
+	assert_int_equal(cv_aws_creds_from_imds(S(imds), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.key, "ASIAX");
+	assert_int_equal(cv_aws_parse_time("2026-03-01T18:00:00Z", &t), 0);
+	assert_true(c.expires_unix_s == t && t == INT64_C(1772388000));
+	assert_int_equal(cv_aws_creds_from_imds(S("{\"Code\": \"AssumeRoleUnauthorizedAccess\"}"),
+						&c, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "AssumeRoleUnauthorizedAccess"));
+	assert_int_equal(cv_aws_creds_from_imds(S("{\"Code\": \"Success\", \"AccessKeyId\": \"A\"}"),
+						&c, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(c.key, ""); /* nothing half-taken */
+	assert_int_equal(cv_aws_creds_from_imds(S("not json"), &c, err, sizeof(err)), -EBADMSG);
+	assert_int_equal(cv_aws_parse_time("2026-03-01 18:00:00", &t), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -199,6 +237,7 @@ main(void)
 		cmocka_unit_test(an_address_and_a_mutations_answer_are_read),
 		cmocka_unit_test(hostile_bodies_are_refused),
 		cmocka_unit_test(query_bodies_are_percent_encoded),
+		cmocka_unit_test(credentials_from_a_file_and_from_imds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

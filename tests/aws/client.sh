@@ -1,0 +1,127 @@
+#!/bin/bash
+# The EC2 client (cloud/aws-client.c, through cloud/corovip-aws) against
+# tests/aws/ec2-fake.py: a local endpoint on 127.0.0.1 written for these
+# tests (NOT AWS) that checks every request's SigV4 signature with
+# python3-botocore, an implementation other than libcurl's that signs them.
+# Covers: the secondary private IP move (AllowReassignment) and its limit
+# (not across subnets), a route's target, an Elastic IP's association, tags
+# read back; throttling and 5xx retried to success, throttling to the
+# deadline, a 2xx that is no XML, clock skew (RequestExpired, said as
+# such), a wrong secret (SignatureDoesNotMatch); the instance role's
+# credentials through IMDSv2 (a session token, signed), fetched again after
+# they expire (AuthFailure), and an expired IMDS token replaced (401).
+# Every request the fake verified is counted; none may be rejected but the
+# ones made to be.
+#   tests/aws/client.sh [BUILD_DIR]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$top/build/normal}" && pwd)
+python3 -c 'import botocore' 2>/dev/null || { echo "SKIP: needs python3-botocore"; exit 77; }
+aws=$build/cloud/corovip-aws
+dir=$(mktemp -d)
+fake_pid=""
+cleanup() { [ -z "$fake_pid" ] || kill "$fake_pid" 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [ ! -s "$dir/fake.log" ] || tail -5 "$dir/fake.log"; exit 1; }
+
+read -r ec2_port imds_port < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+cat >"$dir/state.json" <<'EOS'
+{"keys": {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+ "enis": {"eni-0aaa": {"ips": ["10.0.0.10"], "subnet": "subnet-1", "instance": "i-01"},
+          "eni-0bbb": {"ips": ["10.0.0.11", "10.0.0.50"], "subnet": "subnet-1", "instance": "i-02"},
+          "eni-0ccc": {"ips": ["10.0.1.12"], "subnet": "subnet-2", "instance": "i-03"}},
+ "route_tables": {"rtb-0123": {"routes": {"192.168.10.10/32": "eni-0bbb"}}},
+ "addresses": {"eipalloc-01": {"public_ip": "198.51.100.7", "eni": "eni-0bbb", "private_ip": "10.0.0.11", "association": "eipassoc-1"}},
+ "instance": {"id": "i-01", "mac": "02:00:00:00:00:01", "eni": "eni-0aaa", "role": "corovip-role", "credential_life_s": 3600}}
+EOS
+python3 "$top/tests/aws/ec2-fake.py" "$ec2_port" "$imds_port" "$dir/state.json" >"$dir/fake.log" 2>&1 &
+fake_pid=$!
+for _ in $(seq 100); do grep -q ready "$dir/fake.log" 2>/dev/null && break; sleep 0.05; done
+grep -q ready "$dir/fake.log" || fail "the fake endpoint did not start"
+ec2=http://127.0.0.1:$ec2_port
+faults() { curl -sf -d "$1" "$ec2/_fake/faults" >/dev/null; }
+stat() { curl -sf "$ec2/_fake/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+# after_first_call N: until the fake has verified more than N requests (5 s at most)
+after_first_call() {
+	local t
+	for t in $(seq 100); do [ "$(stat verified)" -gt "$1" ] && return 0; sleep 0.05; done
+	fail "no request reached the fake"
+}
+export AWS_REGION=us-east-1 AWS_ENDPOINT_URL_EC2=$ec2/
+keys() { AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' "$aws" "$@"; }
+
+# ---- the three ways a VIP moves, with static keys ----
+out=$(keys describe-eni eni-0bbb) || fail "describe-eni: $out"
+[ "$out" = "eni-0bbb 10.0.0.11 10.0.0.50" ] || fail "describe-eni eni-0bbb said: $out"
+keys assign eni-0aaa 10.0.0.50 >/dev/null || fail "assign"
+[ "$(keys describe-eni eni-0aaa)" = "eni-0aaa 10.0.0.10 10.0.0.50" ] || fail "10.0.0.50 not on eni-0aaa"
+[ "$(keys describe-eni eni-0bbb)" = "eni-0bbb 10.0.0.11" ] || fail "10.0.0.50 still on eni-0bbb"
+if out=$(keys assign eni-0ccc 10.0.0.50 2>&1); then fail "an assign across subnets succeeded"; fi
+grep -q "InvalidParameterValue: Address 10.0.0.50 is in another subnet" <<<"$out" || fail "across subnets: $out"
+echo "ok - secondary private IP moved with AllowReassignment (10.0.0.50: eni-0bbb -> eni-0aaa); across subnets refused: $out"
+keys replace-route rtb-0123 192.168.10.10/32 eni-0aaa >/dev/null || fail "replace-route"
+[ "$(keys describe-route rtb-0123 192.168.10.10/32)" = "192.168.10.10/32 eni-0aaa active" ] || fail "the route"
+keys associate eipalloc-01 eni-0aaa 10.0.0.10 >/dev/null || fail "associate"
+out=$(keys describe-address eipalloc-01)
+[[ "$out" == "198.51.100.7 eni-0aaa 10.0.0.10 eipassoc-"* ]] || fail "the address: $out"
+keys tag eni-0aaa corovip:web 5.1 >/dev/null || fail "tag"
+keys describe-eni eni-0aaa | grep -qx "tag corovip:web=5.1" || fail "the tag: $(keys describe-eni eni-0aaa)"
+echo "ok - route table target replaced, Elastic IP re-associated, an epoch tag written and read back"
+[ "$(stat rejected)" = 0 ] || fail "the fake rejected a request: $(stat last_rejection)"
+
+# ---- failures and retries ----
+faults '{"throttle": 2}'
+out=$(keys --stats describe-eni eni-0aaa 2>&1) || fail "after 2 throttled answers: $out"
+grep -q "attempts 3 retries 2" <<<"$out" || fail "throttled twice: $out"
+faults '{"error5xx": 2}'
+out=$(keys --stats describe-eni eni-0aaa 2>&1) || fail "after two 500s: $out"
+grep -q "attempts 3 retries 2" <<<"$out" || fail "500 twice: $out"
+echo "ok - 2 throttled answers, then 2 InternalErrors: each call retried and done in 3 attempts"
+faults '{"throttle": 1000}'
+t0=$(date +%s%N)
+if out=$(keys --deadline 1500 describe-eni eni-0aaa 2>&1); then fail "throttled for ever, yet done"; fi
+ms=$((($(date +%s%N) - t0) / 1000000))
+faults '{"throttle": -1000}'
+grep -q "HTTP 503 RequestLimitExceeded" <<<"$out" || fail "throttled to the deadline: $out"
+[ "$ms" -lt 5000 ] || fail "a 1.5 s deadline took $ms ms"
+echo "ok - throttled without end: given up at the 1.5 s deadline ($ms ms): $out"
+faults '{"bad_xml": 1}'
+if out=$(keys describe-eni eni-0aaa 2>&1); then fail "a malformed answer was taken"; fi
+grep -q "no XML" <<<"$out" || fail "malformed answer: $out"
+faults '{"skew_s": 900}'
+if out=$(keys describe-eni eni-0aaa 2>&1); then fail "a request 15 minutes off was taken"; fi
+faults '{"skew_s": 0}'
+grep -q "RequestExpired.*clock" <<<"$out" || fail "clock skew: $out"
+rejected=$(stat rejected)
+if out=$(AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wrong "$aws" describe-eni eni-0aaa 2>&1); then
+	fail "a wrong secret was taken"
+fi
+grep -q "SignatureDoesNotMatch" <<<"$out" || fail "wrong secret: $out"
+[ "$(stat rejected)" = $((rejected + 1)) ] || fail "the fake did not count the bad signature"
+echo "ok - a 2xx that is no XML, a clock 15 min off (RequestExpired, said as a clock problem) and a wrong secret (SignatureDoesNotMatch) fail with EC2's words"
+
+# ---- the instance role through IMDSv2 ----
+imds=http://127.0.0.1:$imds_port
+[ "$("$aws" --imds "$imds" imds /latest/meta-data/instance-id)" = i-01 ] || fail "IMDS instance-id"
+out=$("$aws" --imds "$imds" --stats describe-eni eni-0aaa 2>&1) || fail "with the role's credentials: $out"
+grep -q "credential-fetches 1" <<<"$out" || fail "role credentials: $out"
+n=$(stat verified)
+"$aws" --imds "$imds" --repeat 2 --interval 1500 --stats describe-eni eni-0aaa >"$dir/rep.out" 2>&1 &
+rep=$!
+after_first_call "$n" # (the second call comes 1.5 s after the first)
+faults '{"expire_credentials": true, "expire_tokens": true}'
+wait $rep || fail "after the role's credentials expired: $(cat "$dir/rep.out")"
+grep -q "calls 2 attempts 3 retries 0 imds 6 credential-fetches 2" "$dir/rep.out" ||
+	fail "expired credentials: $(cat "$dir/rep.out")"
+"$aws" --imds "$imds" --repeat 2 --interval 1500 --stats imds /latest/meta-data/mac >"$dir/tok.out" 2>&1 &
+rep=$!
+for _ in $(seq 100); do [ -s "$dir/tok.out" ] && break; sleep 0.05; done # its first answer printed
+faults '{"expire_tokens": true}'
+wait $rep || fail "after the IMDS token expired: $(cat "$dir/tok.out")"
+grep -q "imds 5" "$dir/tok.out" || fail "expired IMDS token: $(cat "$dir/tok.out")"
+echo "ok - the role's credentials from IMDSv2 (token PUT, role, keys with a session token); expired: AuthFailure, fetched again, the call done; an expired IMDS token (401) replaced"
+[ "$(stat rejected)" = 3 ] || fail "rejected: $(stat rejected) ($(stat last_rejection))"
+echo "ok - the fake verified $(stat verified) requests' SigV4 with botocore; it rejected $(stat rejected), each one made to be (the clock, the wrong secret, the expired role credentials)"
