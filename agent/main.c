@@ -24,7 +24,8 @@ enum {
 	EXIT_CONFIG = 78,
 };
 
-#define DEFAULT_CONFIG "/etc/corovip/corovip.conf"
+/* configure --sysconfdir (a package: /etc) */
+#define DEFAULT_CONFIG CV_SYSCONFDIR "/corovip/corovip.conf"
 #define DEFAULT_STATE_DIR CV_LOCALSTATEDIR "/lib/corovip"
 
 static void

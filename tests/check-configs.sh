@@ -26,6 +26,14 @@ for conf in bad/*.conf; do
 	fi
 done
 
+# The example make install puts beside the config must be a good one.
+n=$((n + 1))
+if ! "$bin" --test-config ../../pkg/corovip.conf.example >/dev/null 2>"$tmp/err"; then
+	echo "FAIL pkg/corovip.conf.example: rejected"
+	cat "$tmp/err"
+	fail=1
+fi
+
 for conf in good/*.conf; do
 	n=$((n + 1))
 	if ! "$bin" --test-config "$conf" >"$tmp/out" 2>"$tmp/err"; then

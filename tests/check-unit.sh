@@ -22,3 +22,9 @@ out=$(systemd-analyze security --offline=yes --threshold=40 "$tmp/corovipd.servi
 rc=$?
 echo "$out" | grep 'Overall exposure level'
 [ $rc -eq 0 ] || { echo "FAIL: the exposure is above 4.0"; echo "$out" | grep '✗'; exit 1; }
+# The unit's ConditionFileNotEmpty= and corovipd's default config are the
+# same file, under configure's --sysconfdir.
+conf=$(sed -n 's/^ConditionFileNotEmpty=//p' "$build/pkg/corovipd.service")
+"$build/agent/corovipd" --help | grep -qF "(default $conf)" ||
+	{ echo "FAIL: the unit checks $conf, corovipd reads $("$build/agent/corovipd" --help | grep -- --config)"; exit 1; }
+echo "ConditionFileNotEmpty=$conf is corovipd's default config"
