@@ -573,6 +573,12 @@ cv_aws_client_free(struct cv_aws_client *c)
 	return NULL;
 }
 
+qb_loop_t *
+cv_aws_client_loop(const struct cv_aws_client *c)
+{
+	return c->loop;
+}
+
 const struct cv_aws_stats *
 cv_aws_client_stats(const struct cv_aws_client *c)
 {

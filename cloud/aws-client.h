@@ -65,6 +65,8 @@ struct cv_aws_client *cv_aws_client_free(struct cv_aws_client *c);
 /* POST body (copied: "Action=...&Version=..."); done is called once, from the loop. */
 int cv_aws_call(struct cv_aws_client *c, const char *body, cv_aws_done_fn done, void *userdata);
 
+qb_loop_t *cv_aws_client_loop(const struct cv_aws_client *c);
+
 /* Calls made, attempts sent, and IMDS requests (the tests count them). */
 struct cv_aws_stats {
 	unsigned calls, attempts, retries, imds_requests, credential_fetches;

@@ -13,6 +13,10 @@
  *   corovip-aws [OPTIONS] associate ALLOCATION ENI [PRIVATE_IP]
  *   corovip-aws [OPTIONS] tag RESOURCE KEY VALUE
  *   corovip-aws [OPTIONS] imds PATH            (e.g. /latest/meta-data/instance-id)
+ *   corovip-aws [OPTIONS] move secondary-ip|route|elastic-ip VIP ADDRESS ENI
+ *       --stamp RING.EPOCH.NODE [--peer ENI]... [--route-table RTB] [--private-ip IP]
+ *       a move as the backend makes it (aws-move.h): read, write, tag,
+ *       verify; exit 3 when a newer move owns it (stale)
  *
  * OPTIONS: --endpoint URL ($AWS_ENDPOINT_URL_EC2, else
  * https://ec2.REGION.amazonaws.com/), --region R ($AWS_REGION,
@@ -22,7 +26,7 @@
  * --stats, --repeat N --interval MS (the command N times on one client, MS
  * apart: cached credentials and IMDS token, refreshed when they expire). Keys come from the environment ($AWS_ACCESS_KEY_ID...), the
  * credentials file, or the instance role through --imds; never from argv.
- * Exit: 0 done, 1 failed (EC2's code and message on stderr), 2 usage.
+ * Exit: 0 done, 1 failed (EC2's code and message on stderr), 2 usage, 3 stale.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +37,7 @@
 #include <qb/qbloop.h>
 
 #include "aws-client.h"
+#include "aws-move.h"
 #include "aws-query.h"
 #include "aws-xml.h"
 #include "cv-error.h"
@@ -43,6 +48,9 @@
 
 struct ctx {
 	qb_loop_t *loop;
+	struct cv_aws_target target; /* move */
+	const char *peers[8];
+	struct cv_aws_stamp stamp;
 	struct cv_aws_client *client;
 	const char *cmd;
 	char *const *args;
@@ -62,7 +70,9 @@ usage(FILE *f)
 		   "  describe-eni ENI | assign ENI IP | unassign ENI IP\n"
 		   "  describe-route RTB CIDR | replace-route RTB CIDR ENI\n"
 		   "  describe-address ALLOCATION | associate ALLOCATION ENI [PRIVATE_IP]\n"
-		   "  tag RESOURCE KEY VALUE | imds PATH\n");
+		   "  tag RESOURCE KEY VALUE | imds PATH\n"
+		   "  move secondary-ip|route|elastic-ip VIP ADDRESS ENI --stamp R.E.N\n"
+		   "       [--peer ENI]... [--route-table RTB] [--private-ip IP]\n");
 }
 
 static void
@@ -116,9 +126,45 @@ print_answer(const struct ctx *x, const struct cv_aws_answer *a)
 
 static void on_done(void *userdata, const struct cv_aws_answer *a);
 
+static void
+on_moved(void *userdata, int err, const char *why)
+{
+	struct ctx *x = userdata;
+
+	printf("%s: %s\n", err == 0 ? "moved" : err == -ESTALE ? "stale" : "failed", why);
+	fflush(stdout);
+	x->code = err == 0 ? 0 : err == -ESTALE ? 3 : 1;
+	qb_loop_stop(x->loop);
+}
+
+/* move MODE VIP ADDRESS ENI: -EINVAL on a usage error */
+static int
+take_move(struct ctx *x)
+{
+	static const char *const modes[] = { [CV_AWS_SECONDARY_IP] = "secondary-ip",
+					     [CV_AWS_ROUTE] = "route",
+					     [CV_AWS_ELASTIC_IP] = "elastic-ip" };
+	size_t k = 0;
+
+	if (x->n_args != 4)
+		return -EINVAL;
+	while (k < ELEMENTSOF(modes) && strcmp(modes[k], x->args[0]) != 0)
+		k++;
+	if (k == ELEMENTSOF(modes))
+		return -EINVAL;
+	x->target.mode = (enum cv_aws_mode)k;
+	x->target.vip = x->args[1];
+	x->target.address = x->args[2];
+	x->target.eni = x->args[3];
+	x->target.peers = x->peers;
+	return x->stamp.epoch ? 0 : -EINVAL;
+}
+
 static int
 run(struct ctx *x)
 {
+	if (strcmp(x->cmd, "move") == 0)
+		return cv_aws_move(x->client, &x->target, x->stamp, on_moved, x);
 	if (strcmp(x->cmd, "imds") != 0)
 		return cv_aws_call(x->client, x->body, on_done, x);
 	return x->n_args == 1 ? cv_aws_imds_get(x->client, x->args[0], on_done, x) : -EINVAL;
@@ -228,6 +274,9 @@ main(int argc, char **argv)
 		{ "imds", required_argument, NULL, 'i' },     { "deadline", required_argument, NULL, 'd' },
 		{ "ca-file", required_argument, NULL, 'a' },  { "stats", no_argument, NULL, 's' },
 		{ "repeat", required_argument, NULL, 'n' },   { "interval", required_argument, NULL, 'v' },
+		{ "stamp", required_argument, NULL, 'S' },    { "peer", required_argument, NULL, 'P' },
+		{ "route-table", required_argument, NULL, 'R' },
+		{ "private-ip", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },	      {},
 	};
 	struct cv_aws_params p = { .endpoint = getenv("AWS_ENDPOINT_URL_EC2"),
@@ -257,6 +306,21 @@ main(int argc, char **argv)
 		case 's': stats = true; break;
 		case 'n': x.repeat = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'v': x.interval_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'S':
+			if (cv_aws_stamp_parse(optarg, &x.stamp) < 0) {
+				fprintf(stderr, PROG ": --stamp RING.EPOCH.NODE\n");
+				return 2;
+			}
+			break;
+		case 'P':
+			if (x.target.n_peers == ELEMENTSOF(x.peers)) {
+				fprintf(stderr, PROG ": at most %zu --peer\n", ELEMENTSOF(x.peers));
+				return 2;
+			}
+			x.peers[x.target.n_peers++] = optarg;
+			break;
+		case 'R': x.target.route_table = optarg; break;
+		case 'I': x.target.private_ip = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -275,7 +339,9 @@ main(int argc, char **argv)
 		snprintf(endpoint, sizeof(endpoint), "https://ec2.%s.amazonaws.com/", p.region);
 		p.endpoint = endpoint;
 	}
-	if (strcmp(x.cmd, "imds") != 0 && build(x.cmd, x.args, argc - optind - 1, &body) < 0) {
+	if (strcmp(x.cmd, "move") == 0 ? take_move(&x) < 0
+				       : strcmp(x.cmd, "imds") != 0 &&
+						 build(x.cmd, x.args, argc - optind - 1, &body) < 0) {
 		usage(stderr);
 		return 2;
 	}

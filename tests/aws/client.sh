@@ -5,7 +5,8 @@
 # python3-botocore, an implementation other than libcurl's that signs them.
 # Covers: the secondary private IP move (AllowReassignment) and its limit
 # (not across subnets), a route's target, an Elastic IP's association, tags
-# read back; throttling and 5xx retried to success, throttling to the
+# read back; two movers racing in each mode (write, tag, verify: the newer
+# stamp ends holding it; aws-move.h); throttling and 5xx retried to success, throttling to the
 # deadline, a 2xx that is no XML, clock skew (RequestExpired, said as
 # such), a wrong secret (SignatureDoesNotMatch); the instance role's
 # credentials through IMDSv2 (a session token, signed), fetched again after
@@ -71,6 +72,49 @@ keys tag eni-0aaa corovip:web 5.1 >/dev/null || fail "tag"
 keys describe-eni eni-0aaa | grep -qx "tag corovip:web=5.1" || fail "the tag: $(keys describe-eni eni-0aaa)"
 echo "ok - route table target replaced, Elastic IP re-associated, an epoch tag written and read back"
 [ "$(stat rejected)" = 0 ] || fail "the fake rejected a request: $(stat last_rejection)"
+
+# ---- write, tag, verify: two movers at once, in every mode ----
+# owner MODE: the ENI that has the VIP now; tagged MODE: its stamp
+owner() {
+	case $1 in
+	secondary-ip) for e in eni-0aaa eni-0bbb; do keys describe-eni $e | grep -q " 10.0.0.50$" && echo $e; done ;;
+	route) keys describe-route rtb-0123 192.168.10.10/32 | head -1 | cut -d' ' -f2 ;;
+	elastic-ip) keys describe-address eipalloc-01 | head -1 | cut -d' ' -f2 ;;
+	esac
+}
+move() { # MODE ENI PEER STAMP
+	case $1 in
+	secondary-ip) keys move secondary-ip web 10.0.0.50 "$2" --peer "$3" --stamp "$4" ;;
+	route) keys move route ovl 192.168.10.10/32 "$2" --route-table rtb-0123 --stamp "$4" ;;
+	elastic-ip) keys move elastic-ip pub eipalloc-01 "$2" --stamp "$4" ;;
+	esac
+}
+faults '{"lag_ms": 200}' # EC2 shows a change eventually
+for mode in secondary-ip route elastic-ip; do
+	for round in 1 2 3 4; do
+		old=eni-0aaa new=eni-0bbb
+		[ $((round % 2)) = 0 ] && old=eni-0bbb new=eni-0aaa
+		e=$((round * 10))
+		set +e
+		move $mode $old $new "3.$e.1" >"$dir/old.out" 2>&1 &
+		po=$!
+		move $mode $new $old "3.$((e + 1)).2" >"$dir/new.out" 2>&1
+		rn=$?
+		wait $po
+		ro=$?
+		set -e
+		[ $rn = 0 ] || fail "$mode race $round: the newer mover: exit $rn: $(cat "$dir/new.out")"
+		[ $ro = 3 ] || [ $ro = 0 ] || fail "$mode race $round: the older mover: exit $ro: $(cat "$dir/old.out")"
+		# the older may have verified before the newer took it back; it ends with the newer
+		for _ in $(seq 40); do [ "$(owner $mode)" = $new ] && break; sleep 0.1; done
+		[ "$(owner $mode)" = $new ] || fail "$mode race $round: on $(owner $mode), not the newer mover's $new"
+	done
+	echo "ok - $mode: 4 races of two movers (stamps 3.N.1 and 3.N+1.2, EC2 showing changes 200 ms late): the newer ends holding it every time, the older told stale or overtaken"
+done
+faults '{"lag_ms": 0}'
+out=$(move secondary-ip eni-0aaa eni-0bbb 3.1.1) && fail "a mover older than the holder wrote: $out"
+grep -q "^stale: a newer move" <<<"$out" || fail "an old mover: $out"
+echo "ok - a mover with an older stamp than the holder's yields without writing: $out"
 
 # ---- failures and retries ----
 faults '{"throttle": 2}'
