@@ -62,7 +62,7 @@ class Fake:
         self.faults = {"throttle": 0, "error5xx": 0, "bad_xml": 0}
         self.skew_s = 0
         self.lag_ms = 0
-        self.visible = {}  # what Describe calls see (lag_ms): deep copies with a time
+        self.history = []  # lag_ms: (when it shows, the state after a change), oldest first
         self.stats = {"verified": 0, "rejected": 0, "calls": {}, "last_rejection": ""}
         self.tokens = {}  # IMDS token -> expiry
 
@@ -117,23 +117,30 @@ class Fake:
             return 403, "SignatureDoesNotMatch", "signature %s, botocore computes %s" % (given, want)
         return 200, None, None
 
-    # ---- views (lag_ms: Describe calls see the state as it was) ----
+    # ---- views (lag_ms: each change shows in Describe calls lag_ms after it) ----
     def snapshot(self):
         return json.loads(json.dumps({"enis": self.enis, "tables": self.tables,
                                       "addresses": self.addresses}))
 
     def seen(self):
         now = time.time()
-        view = self.visible.get("view")
-        if not self.lag_ms or view is None or now >= self.visible["until"]:
+        if not self.lag_ms or not self.history:
             return {"enis": self.enis, "tables": self.tables, "addresses": self.addresses}
+        view = self.history[0][1]
+        for t, snap in self.history:
+            if t <= now:
+                view = snap
+        while len(self.history) > 1 and self.history[1][0] <= now:
+            self.history.pop(0)  # (the first one shown stays as the base)
         return view
 
     def mutated(self, before):
-        if self.lag_ms:
-            if self.visible.get("view") is None or time.time() >= self.visible["until"]:
-                self.visible["view"] = before
-            self.visible["until"] = time.time() + self.lag_ms / 1000.0
+        if not self.lag_ms:
+            self.history = []
+            return
+        if not self.history:
+            self.history = [(0, before)]
+        self.history.append((time.time() + self.lag_ms / 1000.0, self.snapshot()))
 
     # ---- the calls ----
     def call(self, p):
