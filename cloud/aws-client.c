@@ -159,6 +159,26 @@ fail(struct call *k, int err, const char *fmt, ...)
 	finish(k, &(struct cv_aws_answer){ .err = err, .attempts = k->attempts, .why = why });
 }
 
+/* A call under way (body: a Query call; else an IMDS GET of path), or NULL. */
+static struct call *
+new_call(struct cv_aws_client *c, const char *body, const char *path, cv_aws_done_fn done,
+	 void *userdata)
+{
+	struct call *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	*k = (struct call){ .c = c, .next = c->calls, .body = body ? strdup(body) : NULL,
+			    .path = path ? strdup(path) : NULL, .done = done, .userdata = userdata,
+			    .deadline = now_ms() + c->p.deadline_ms };
+	if (!k->body && !k->path) {
+		free(k);
+		return NULL;
+	}
+	c->calls = k;
+	return k;
+}
+
 /* ---- IMDSv2 ---- */
 
 static void send_call(struct call *k);
@@ -258,16 +278,9 @@ cv_aws_imds_get(struct cv_aws_client *c, const char *path, cv_aws_done_fn done, 
 
 	if (!c->imds)
 		return -ENXIO;
-	k = calloc(1, sizeof(*k));
-	if (!k || !(k->path = strdup(path))) {
-		free(k);
+	k = new_call(c, NULL, path, done, userdata);
+	if (!k)
 		return -ENOMEM;
-	}
-	k->c = c;
-	k->next = c->calls;
-	k->done = done;
-	k->userdata = userdata;
-	c->calls = k;
 	imds_get_now(k);
 	return 0;
 }
@@ -498,18 +511,10 @@ on_answer(void *userdata, const struct cv_http_result *res)
 int
 cv_aws_call(struct cv_aws_client *c, const char *body, cv_aws_done_fn done, void *userdata)
 {
-	struct call *k = calloc(1, sizeof(*k));
+	struct call *k = new_call(c, body, NULL, done, userdata);
 
-	if (!k || !(k->body = strdup(body))) {
-		free(k);
+	if (!k)
 		return -ENOMEM;
-	}
-	k->c = c;
-	k->next = c->calls;
-	k->done = done;
-	k->userdata = userdata;
-	k->deadline = now_ms() + c->p.deadline_ms;
-	c->calls = k;
 	c->stats.calls++;
 	send_call(k);
 	return 0;
