@@ -16,7 +16,9 @@
 
 static const char *const backend_names[] = { "l2", "openstack", "aws", NULL };
 static const char *const garp_names[] = { "request", "reply", "both", NULL };
-static const char *const cloud_mode_names[] = { "floating_ip", "address_pairs", "vip_port", NULL };
+static const char *const cloud_mode_names[] = { "floating_ip", "address_pairs", "vip_port",
+						 "elastic_ip",	"secondary_ip",	 "route", NULL };
+static const char *const cloud_type_names[] = { "openstack", "aws", NULL };
 static const char *const interface_names[] = { "public", "internal", "admin", NULL };
 /* enum cv_log_level */
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug", NULL };
@@ -125,10 +127,16 @@ static const struct cv_conf_key vip_keys[] = {
 	KEY(struct cv_vip_conf, "port", port, CV_T_ID, .max = 64),
 	KEY(struct cv_vip_conf, "fixed_ip", fixed_ip, CV_T_TEXT, .max = 45),
 	KEY(struct cv_vip_conf, "vip_port", vip_port, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
+	/* backend aws: the allocation and the table the same everywhere; the ENI this node's */
+	KEY(struct cv_vip_conf, "allocation_id", allocation_id, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
+	KEY(struct cv_vip_conf, "eni", eni, CV_T_ID, .max = 64),
+	KEY(struct cv_vip_conf, "route_table", route_table, CV_T_ID, .max = 64, .flags = CV_K_DIGEST),
 };
 
 /* Per node, all of it: how this node reaches the cloud's API. */
 static const struct cv_conf_key cloud_keys[] = {
+	KEY(struct cv_cloud_conf, "type", type, CV_T_ENUM, .def = "openstack", .choices = cloud_type_names,
+	    .flags = CV_K_OMIT_DEFAULT),
 	KEY(struct cv_cloud_conf, "clouds_yaml", clouds_yaml, CV_T_PATH, .max = 1024),
 	KEY(struct cv_cloud_conf, "cloud", cloud, CV_T_TEXT, .max = 255),
 	KEY(struct cv_cloud_conf, "secrets_file", secrets_file, CV_T_PATH, .max = 1024),
@@ -143,6 +151,11 @@ static const struct cv_conf_key cloud_keys[] = {
 	    .max = MIN(1), .def = "5s"),
 	KEY(struct cv_cloud_conf, "op_timeout", op_timeout_ms, CV_T_DURATION, .min = MS(100),
 	    .max = MIN(10), .def = "15s"),
+	/* type aws */
+	KEY(struct cv_cloud_conf, "endpoint", endpoint, CV_T_URL, .max = 1024),
+	KEY(struct cv_cloud_conf, "credentials_file", credentials_file, CV_T_PATH, .max = 1024),
+	KEY(struct cv_cloud_conf, "profile", profile, CV_T_TEXT, .max = 128),
+	KEY(struct cv_cloud_conf, "imds", imds, CV_T_URL, .max = 1024),
 };
 
 #define SECTION(k, n, is_named, st, field, cnt, maxc, keys_)                                     \

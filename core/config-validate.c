@@ -269,6 +269,44 @@ openstack_value(const struct cv_vip_conf *v, size_t i)
 	return val[i];
 }
 
+/* The keys of backend aws, which no other backend reads. */
+static const char *const aws_keys[] = { "allocation_id", "eni", "route_table" };
+
+static const char *
+aws_value(const struct cv_vip_conf *v, size_t i)
+{
+	const char *val[] = { v->allocation_id, v->eni, v->route_table };
+
+	return val[i];
+}
+
+static int
+refuse_aws_keys(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	for (size_t i = 0; i < ELEMENTSOF(aws_keys); i++)
+		if (aws_value(v, i))
+			return FAIL_AT(x, CV_CONF_VIP, v, aws_keys[i], "%s is for backend aws only",
+				       aws_keys[i]);
+	return 0;
+}
+
+/* A cloud section of type t named by v (its presence checked). */
+static int
+check_cloud_ref(const struct ctx *x, const struct cv_vip_conf *v, enum cv_cloud_type t)
+{
+	const struct cv_cloud_conf *k = cv_config_find_cloud(x->c, v->cloud);
+
+	if (!k)
+		return FAIL_AT(x, CV_CONF_VIP, v, "cloud", "unknown cloud '%s' (no 'cloud %s {' section)",
+			       v->cloud, v->cloud);
+	if (k->type != t)
+		return FAIL_AT(x, CV_CONF_VIP, v, "cloud",
+			       "cloud '%s' is of type %s, backend %s needs type %s", v->cloud,
+			       t == CV_CLOUD_AWS ? "openstack" : "aws", cv_backend_to_string(v->backend),
+			       t == CV_CLOUD_AWS ? "aws" : "openstack");
+	return 0;
+}
+
 /* An address of ours on an interface: backend l2, or openstack's pair modes. */
 static int
 check_interfaces(const struct ctx *x, const struct cv_vip_conf *v)
@@ -295,8 +333,8 @@ check_l2_vip(const struct ctx *x, const struct cv_vip_conf *v)
 			return FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i],
 				       "%s is for backend openstack only", openstack_keys[i]);
 	if (v->mode != CV_CLOUD_FLOATING_IP) /* the default */
-		return FAIL_AT(x, CV_CONF_VIP, v, "mode", "mode is for backend openstack only");
-	return 0;
+		return FAIL_AT(x, CV_CONF_VIP, v, "mode", "mode is for backends openstack and aws only");
+	return refuse_aws_keys(x, v);
 }
 
 /* One of the openstack keys (index into openstack_keys) that mode m does not read. */
@@ -342,14 +380,21 @@ check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	bool fip = v->mode == CV_CLOUD_FLOATING_IP;
 	struct cv_addr a;
 
+	int r;
+
+	if (v->mode > CV_CLOUD_VIP_PORT)
+		return FAIL_AT(x, CV_CONF_VIP, v, "mode",
+			       "backend openstack: mode floating_ip, address_pairs or vip_port");
 	for (size_t i = 0; i < 3; i++) /* cloud, floating_ip, port */
 		if (!openstack_value(v, i) && (fip || i != 1))
 			return cv_conf_fail(x->e, v->head.line, v->head.col, openstack_keys[i],
 					    "missing in section vip '%s' (backend openstack%s needs it)",
 					    v->head.name, fip ? "" : ", mode address_pairs or vip_port,");
-	if (!cv_config_find_cloud(x->c, v->cloud))
-		return FAIL_AT(x, CV_CONF_VIP, v, "cloud", "unknown cloud '%s' (no 'cloud %s {' section)",
-			       v->cloud, v->cloud);
+	r = check_cloud_ref(x, v, CV_CLOUD_OPENSTACK);
+	if (r == 0)
+		r = refuse_aws_keys(x, v);
+	if (r < 0)
+		return r;
 	if (!fip)
 		return check_pairs_vip(x, v);
 	if (v->vip_port)
@@ -366,6 +411,50 @@ check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	return 0;
 }
 
+/*
+ * backend aws (issue 18): mode elastic_ip in this version, an Elastic IP EC2
+ * associates with this node's ENI: one address (the public one, what status
+ * and the uniqueness of addresses go by), no interface of ours. secondary_ip
+ * and route also need the address on our interface (L2): not yet.
+ */
+static int
+check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
+{
+	static const char *const need[] = { "cloud", "allocation_id", "eni" };
+	const char *val[] = { v->cloud, v->allocation_id, v->eni };
+	struct cv_addr a;
+	int r;
+
+	if (v->mode != CV_CLOUD_ELASTIC_IP)
+		return FAIL_AT(x, CV_CONF_VIP, v, "mode",
+			       "backend aws: mode elastic_ip (secondary_ip and route are not "
+			       "available in this version)");
+	for (size_t i = 0; i < ELEMENTSOF(need); i++)
+		if (!val[i])
+			return cv_conf_fail(x->e, v->head.line, v->head.col, need[i],
+					    "missing in section vip '%s' (backend aws, mode "
+					    "elastic_ip, needs it)", v->head.name);
+	r = check_cloud_ref(x, v, CV_CLOUD_AWS);
+	for (size_t i = 1; r == 0 && i < ELEMENTSOF(openstack_keys); i++)
+		if (i != 3 && openstack_value(v, i)) /* (fixed_ip: which address of the ENI) */
+			r = FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i],
+				    "%s is for backend openstack only", openstack_keys[i]);
+	if (r == 0 && v->route_table)
+		r = FAIL_AT(x, CV_CONF_VIP, v, "route_table", "route_table is read in mode route only");
+	if (r < 0)
+		return r;
+	if (v->interface)
+		return FAIL_AT(x, CV_CONF_VIP, v, "interface",
+			       "mode elastic_ip has no interface (EC2 moves the Elastic IP)");
+	if (v->addrs.n > 1 || v->addrs.v[0].dev[0])
+		return FAIL_AT(x, CV_CONF_VIP, v, "address",
+			       "mode elastic_ip takes one address (the Elastic IP's), without 'dev'");
+	if (v->fixed_ip && cv_addr_parse_host(v->fixed_ip, &a) < 0)
+		return FAIL_AT(x, CV_CONF_VIP, v, "fixed_ip", "'%s' is not an IPv4 or IPv6 address",
+			       v->fixed_ip);
+	return 0;
+}
+
 static int
 check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
@@ -376,9 +465,7 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	else if (v->backend == CV_BACKEND_OPENSTACK)
 		r = check_openstack_vip(x, v);
 	else
-		r = FAIL_AT(x, CV_CONF_VIP, v, "backend",
-			    "'%s' is not available in this version (only l2 and openstack)",
-			    cv_backend_to_string(v->backend));
+		r = check_aws_vip(x, v);
 	if (r < 0)
 		return r;
 	r = check_refs(x, v, "prefer", &v->prefer, CV_CONF_NODE);
@@ -399,9 +486,38 @@ check_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	return 0;
 }
 
+/* Keys of the other type than k's: an error (a key no backend would read). */
+static int
+check_cloud_type(const struct ctx *x, const struct cv_cloud_conf *k)
+{
+	const char *os[] = { k->clouds_yaml, k->cloud, k->secrets_file, k->neutron_url };
+	static const char *const os_names[] = { "clouds_yaml", "cloud", "secrets_file", "neutron_url" };
+	const char *aws[] = { k->endpoint, k->credentials_file, k->profile, k->imds };
+	static const char *const aws_names[] = { "endpoint", "credentials_file", "profile", "imds" };
+	bool is_aws = k->type == CV_CLOUD_AWS;
+
+	for (size_t i = 0; i < ELEMENTSOF(os); i++) {
+		if (is_aws && os[i])
+			return FAIL_AT(x, CV_CONF_CLOUD, k, os_names[i], "%s is for type openstack only",
+				       os_names[i]);
+		if (!is_aws && aws[i])
+			return FAIL_AT(x, CV_CONF_CLOUD, k, aws_names[i],
+				       "%s is for type aws only (type: aws)", aws_names[i]);
+	}
+	if (is_aws && !k->region)
+		return cv_conf_fail(x->e, k->head.line, k->head.col, "region",
+				    "missing in section cloud '%s' (type aws needs it: the signing "
+				    "region)", k->head.name);
+	return 0;
+}
+
 static int
 check_cloud(const struct ctx *x, const struct cv_cloud_conf *k)
 {
+	int r = check_cloud_type(x, k);
+
+	if (r < 0)
+		return r;
 	if (k->op_timeout_ms < k->call_timeout_ms)
 		return FAIL_AT(x, CV_CONF_CLOUD, k, "op_timeout",
 			       "%s must not be shorter than the call_timeout (%s)", D(k->op_timeout_ms),

@@ -60,6 +60,11 @@ enum cv_cloud_mode {
 	CV_CLOUD_FLOATING_IP,
 	CV_CLOUD_ADDRESS_PAIRS,
 	CV_CLOUD_VIP_PORT,
+	/* backend aws (issue 18, cloud/aws-move.h): an Elastic IP associated
+	 * with our ENI; a secondary private IP; a route table's /32 to our ENI */
+	CV_CLOUD_ELASTIC_IP,
+	CV_CLOUD_SECONDARY_IP,
+	CV_CLOUD_ROUTE,
 	_CV_CLOUD_MODE_MAX,
 	_CV_CLOUD_MODE_INVALID = -EINVAL,
 };
@@ -129,6 +134,14 @@ struct cv_check_conf {
 	uint32_t hold_down_ms; /* no second change reported within this of the last */
 };
 
+/* Whose API a cloud section reaches. */
+enum cv_cloud_type {
+	CV_CLOUD_OPENSTACK,
+	CV_CLOUD_AWS,
+	_CV_CLOUD_TYPE_MAX,
+	_CV_CLOUD_TYPE_INVALID = -EINVAL,
+};
+
 /* Which of a cloud's endpoints the node uses (openstacksdk's interface). */
 enum cv_cloud_interface {
 	CV_CLOUD_PUBLIC,
@@ -145,6 +158,7 @@ enum cv_cloud_interface {
  */
 struct cv_cloud_conf {
 	struct cv_conf_head head;
+	enum cv_cloud_type type;
 	char *clouds_yaml;  /* a clouds.yaml file, or NULL: the search path */
 	char *cloud;	    /* its entry, or NULL: the section's name */
 	char *secrets_file; /* KEY=VALUE secrets (os-auth.h), or NULL */
@@ -156,6 +170,13 @@ struct cv_cloud_conf {
 	char *neutron_url; /* overrides the catalog's network endpoint, or NULL */
 	uint32_t call_timeout_ms; /* one HTTP call */
 	uint32_t op_timeout_ms;	  /* one operation, its retries included */
+	/* type aws (cloud/aws-client.h): the EC2 endpoint (NULL: the region's),
+	 * a shared credentials file and its profile, IMDSv2's base URL (NULL:
+	 * none: keys from the file or the environment) */
+	char *endpoint;
+	char *credentials_file;
+	char *profile;
+	char *imds;
 };
 
 /* The entry of clouds.yaml that cloud section c names: its "cloud", else its name. */
@@ -211,6 +232,11 @@ struct cv_vip_conf {
 	char *port;
 	char *fixed_ip;
 	char *vip_port;
+	/* backend aws: the Elastic IP's allocation (elastic_ip), this node's ENI,
+	 * the route table (route); fixed_ip: which address of the ENI */
+	char *allocation_id;
+	char *eni;
+	char *route_table;
 	/* Not from the file: the cloud section named (openstack; NULL
 	 * otherwise, and in an orphan: see engine-orphan.c). Points into the
 	 * same config. */

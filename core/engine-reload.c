@@ -81,7 +81,9 @@ same_address(const struct cv_vip_conf *a, const struct cv_vip_conf *b)
 	return cv_vip_addrs_equal(&a->addrs, &b->addrs) && a->backend == b->backend &&
 	       same_str(a->interface, b->interface) && same_str(a->cloud, b->cloud) &&
 	       same_str(a->floating_ip, b->floating_ip) && same_str(a->port, b->port) &&
-	       same_str(a->fixed_ip, b->fixed_ip);
+	       same_str(a->fixed_ip, b->fixed_ip) && same_str(a->allocation_id, b->allocation_id) &&
+	       same_str(a->eni, b->eni) && same_str(a->route_table, b->route_table) &&
+	       a->mode == b->mode;
 }
 
 /* VIP i's runtime, its bans with it (old frees what is left in it). */
