@@ -383,6 +383,27 @@ held_back(struct cv_daemon *d)
 	return true;
 }
 
+/*
+ * A VIP whose backend this corovipd lacks (backend aws: the config and the
+ * client are in, corovipd's backend is not yet: issue 18): refused whole,
+ * at start and at a reload, rather than a VIP nobody can take.
+ */
+static bool
+lacks_backend(const struct cv_config *c, char *why, size_t len)
+{
+	for (size_t i = 0; i < c->n_vips; i++) {
+		const struct cv_vip_conf *v = &c->vips[i];
+
+		if (cv_backend_lookup(cv_vip_mover(v)))
+			continue;
+		snprintf(why, len, "VIP '%s' (line %" PRIu32 "): backend %s is not in this corovipd "
+			 "yet (corovip-aws moves it by hand)", v->head.name, v->head.line,
+			 cv_backend_to_string(v->backend));
+		return true;
+	}
+	return false;
+}
+
 static void
 reconnect(void *data)
 {
@@ -1051,6 +1072,7 @@ reload_config(struct cv_daemon *d, char *msg, size_t len)
 {
 	struct cv_conf_error e = {};
 	struct cv_config *old = d->cfg, *cfg = NULL;
+	char why_not[256];
 	int r;
 
 	cv_reaper_beat(); /* parsing a big file takes a while: start it fresh */
@@ -1064,6 +1086,14 @@ reload_config(struct cv_daemon *d, char *msg, size_t len)
 		if (msg)
 			snprintf(msg, len, "%s; keeping the running config", why);
 		return r;
+	}
+	if (lacks_backend(cfg, why_not, sizeof(why_not))) {
+		qb_log(LOG_ERR, "reload failed: %s: %s; keeping the running config", d->config_path,
+		       why_not);
+		if (msg)
+			snprintf(msg, len, "%s: %s; keeping the running config", d->config_path, why_not);
+		cv_config_free(cfg);
+		return -EOPNOTSUPP;
 	}
 	r = own_interfaces(d, old, cfg);
 	if (r < 0) {
@@ -1364,6 +1394,7 @@ daemon_init(struct cv_daemon *d)
 {
 	struct cv_conf_error e = {};
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
+	char why_not[256];
 	int r;
 
 	r = cv_config_load(d->config_path, &d->cfg, &e);
@@ -1371,6 +1402,10 @@ daemon_init(struct cv_daemon *d)
 		char why[CV_CONFIG_ERROR_STRLEN];
 
 		qb_log(LOG_CRIT, "%s", cv_config_format_error(d->config_path, r, &e, why, sizeof(why)));
+		return EXIT_CONFIG;
+	}
+	if (lacks_backend(d->cfg, why_not, sizeof(why_not))) {
+		qb_log(LOG_CRIT, "%s: %s", d->config_path, why_not);
 		return EXIT_CONFIG;
 	}
 	apply_log_level(d);
