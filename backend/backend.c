@@ -11,10 +11,12 @@
  */
 extern const struct cv_backend_ops cv_l2_backend;
 extern const struct cv_backend_ops cv_openstack_backend __attribute__((weak));
+extern const struct cv_backend_ops cv_aws_backend __attribute__((weak));
 
 static const struct cv_backend_ops *const built[_CV_BACKEND_MAX] = {
 	[CV_BACKEND_L2] = &cv_l2_backend,
 	[CV_BACKEND_OPENSTACK] = &cv_openstack_backend,
+	[CV_BACKEND_AWS] = &cv_aws_backend,
 };
 
 const struct cv_backend_ops *

@@ -20,7 +20,8 @@
 #define VERIFY_FIRST_MS 100
 #define VERIFY_MAX_MS 1000
 
-enum phase { READ, WRITE, TAG, VERIFY };
+enum phase { READ, WRITE, TAG, VERIFY, LET_GO };
+enum purpose { MOVE, CHECK, RELEASE };
 
 struct move {
 	struct cv_aws_client *c;
@@ -28,8 +29,10 @@ struct move {
 	char **peers;
 	struct cv_aws_stamp s;
 	char stamp[64], key[80];
+	enum purpose purpose;
 	enum phase phase;
 	unsigned writes, reads; /* reads: since the last write */
+	char association[CV_AWS_ID_MAX]; /* release of an Elastic IP: what to undo */
 	struct cv_loop_timer *pause;
 	cv_aws_move_fn done;
 	void *userdata;
@@ -41,6 +44,7 @@ struct seen {
 	bool our_stamp;	  /* our stamp is there (our ENI's tag; the resource's) */
 	bool newer;	  /* a newer stamp than ours is there */
 	char where[CV_AWS_ID_MAX];
+	char association[CV_AWS_ID_MAX]; /* an Elastic IP's, "" if none */
 };
 
 void
@@ -192,6 +196,7 @@ see(const struct move *m, const struct cv_aws_answer *a, struct seen *s)
 		s->ours = strcmp(addr.eni, m->t.eni) == 0 &&
 			  (!m->t.private_ip || strcmp(addr.private_ip, m->t.private_ip) == 0);
 		snprintf(s->where, sizeof(s->where), "%s", addr.eni[0] ? addr.eni : "-");
+		snprintf(s->association, sizeof(s->association), "%s", addr.association);
 		return 0;
 	}
 	return -EINVAL;
@@ -226,6 +231,20 @@ write_body(const struct move *m, struct cv_strbuf *b)
 	}
 }
 
+/* Letting it go: the Elastic IP's association, or the secondary IP from our ENI. */
+static void
+let_go_body(const struct move *m, struct cv_strbuf *b)
+{
+	if (m->t.mode == CV_AWS_ELASTIC_IP) {
+		cv_aws_query_start(b, "DisassociateAddress");
+		cv_aws_query_add(b, "AssociationId", m->association);
+	} else {
+		cv_aws_query_start(b, "UnassignPrivateIpAddresses");
+		cv_aws_query_add(b, "NetworkInterfaceId", m->t.eni);
+		cv_aws_query_add_nth(b, "PrivateIpAddress", 1, m->t.address);
+	}
+}
+
 static void
 tag_body(const struct move *m, struct cv_strbuf *b)
 {
@@ -254,8 +273,10 @@ step(struct move *m, enum phase p)
 		read_body(m, &b);
 	else if (p == WRITE)
 		write_body(m, &b);
-	else
+	else if (p == TAG)
 		tag_body(m, &b);
+	else
+		let_go_body(m, &b);
 	r = b.err ? b.err : cv_aws_call(m->c, b.buf, on_answer, m);
 	if (r < 0)
 		end(m, r, "%s", cv_strerror(r));
@@ -280,10 +301,29 @@ verify_later(struct move *m)
 	cv_loop_timer_in(m->pause, ms);
 }
 
+/* check and release: one read, then (release) letting go if it is ours. */
+static void
+on_seen_once(struct move *m, const struct seen *s)
+{
+	if (m->purpose == CHECK && s->ours && !s->newer)
+		return end(m, 0, "on %s", m->t.eni);
+	if (m->purpose == CHECK)
+		return end(m, -EADDRNOTAVAIL, "on %s%s", s->where[0] ? s->where : "-",
+			   s->newer ? ", moved there by a newer move" : "");
+	if (!s->ours || s->newer) /* not ours: nothing to let go of */
+		return end(m, 0, "not on %s (on %s)", m->t.eni, s->where[0] ? s->where : "-");
+	if (m->t.mode == CV_AWS_ROUTE) /* a route points somewhere: the taker's points it on */
+		return end(m, 0, "left to the next taker");
+	snprintf(m->association, sizeof(m->association), "%s", s->association);
+	step(m, LET_GO);
+}
+
 /* A read's outcome: before writing (READ) or after (VERIFY). */
 static void
 on_seen(struct move *m, const struct seen *s)
 {
+	if (m->purpose != MOVE)
+		return on_seen_once(m, s);
 	if (s->newer)
 		return end(m, -ESTALE, "a newer move (than %s) owns it, on %s", m->stamp,
 			   s->where[0] ? s->where : "-");
@@ -321,6 +361,8 @@ on_answer(void *userdata, const struct cv_aws_answer *a)
 		cv_loop_timer_cancel(m->pause);
 	if (m->phase == TAG)
 		return verify_later(m);
+	if (m->phase == LET_GO)
+		return end(m, 0, "let go");
 	r = see(m, a, &s);
 	if (r < 0)
 		return end(m, r, "%s", r == -ENOENT ? "not found (the ENI, the route or the allocation)"
@@ -334,9 +376,9 @@ dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int
-cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-	    cv_aws_move_fn done, void *userdata)
+static int
+begin(struct cv_aws_client *c, enum purpose purpose, const struct cv_aws_target *t,
+      struct cv_aws_stamp s, cv_aws_move_fn done, void *userdata)
 {
 	struct move *m = calloc(1, sizeof(*m));
 	bool ok = m != NULL;
@@ -346,7 +388,8 @@ cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aw
 		free(m);
 		return m ? -EINVAL : -ENOMEM;
 	}
-	*m = (struct move){ .c = c, .t = *t, .s = s, .done = done, .userdata = userdata };
+	*m = (struct move){ .c = c, .t = *t, .s = s, .done = done, .userdata = userdata,
+			    .purpose = purpose };
 	m->t.vip = dup_or_null(t->vip);
 	m->t.address = dup_or_null(t->address);
 	m->t.eni = dup_or_null(t->eni);
@@ -366,4 +409,25 @@ cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aw
 	snprintf(m->key, sizeof(m->key), "corovip:%s", m->t.vip);
 	step(m, READ);
 	return 0;
+}
+
+int
+cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
+	    cv_aws_move_fn done, void *userdata)
+{
+	return begin(c, MOVE, t, s, done, userdata);
+}
+
+int
+cv_aws_check(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
+	     cv_aws_move_fn done, void *userdata)
+{
+	return begin(c, CHECK, t, s, done, userdata);
+}
+
+int
+cv_aws_release(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
+	       cv_aws_move_fn done, void *userdata)
+{
+	return begin(c, RELEASE, t, s, done, userdata);
 }

@@ -63,6 +63,20 @@ typedef void (*cv_aws_move_fn)(void *userdata, int err, const char *why);
 int cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
 		cv_aws_move_fn done, void *userdata);
 
+/*
+ * Is it ours (on our ENI, no newer stamp there)? 0, -EADDRNOTAVAIL (not:
+ * elsewhere, nowhere, or a newer move's), else -errno. One read.
+ */
+int cv_aws_check(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
+		 cv_aws_move_fn done, void *userdata);
+/*
+ * Let it go if it is still ours with no newer stamp: disassociate the Elastic
+ * IP, unassign the secondary IP (a route is left for the next taker to
+ * point on). 0 also when it was not ours any more.
+ */
+int cv_aws_release(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
+		   cv_aws_move_fn done, void *userdata);
+
 /* "RING.EPOCH.NODE" <-> stamp; parse: -EINVAL if it is not that. */
 void cv_aws_stamp_format(struct cv_aws_stamp s, char *buf, size_t size);
 int cv_aws_stamp_parse(const char *text, struct cv_aws_stamp *ret);

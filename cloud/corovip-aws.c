@@ -17,6 +17,10 @@
  *       --stamp RING.EPOCH.NODE [--peer ENI]... [--route-table RTB] [--private-ip IP]
  *       a move as the backend makes it (aws-move.h): read, write, tag,
  *       verify; exit 3 when a newer move owns it (stale)
+ *   corovip-aws [--epoch E] [--node N] vip CONF VIP acquire|release|monitor
+ *       a VIP of a corovip.conf (backend aws) through the backend on the
+ *       one-shot runner, as the OCF agent runs it (cli-vip.c); monitor: exit
+ *       7 when it is not ours
  *
  * OPTIONS: --endpoint URL ($AWS_ENDPOINT_URL_EC2, else
  * https://ec2.REGION.amazonaws.com/), --region R ($AWS_REGION,
@@ -40,6 +44,7 @@
 #include "aws-move.h"
 #include "aws-query.h"
 #include "aws-xml.h"
+#include "cli-vip.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "loop-timer.h"
@@ -72,7 +77,8 @@ usage(FILE *f)
 		   "  describe-address ALLOCATION | associate ALLOCATION ENI [PRIVATE_IP]\n"
 		   "  tag RESOURCE KEY VALUE | imds PATH\n"
 		   "  move secondary-ip|route|elastic-ip VIP ADDRESS ENI --stamp R.E.N\n"
-		   "       [--peer ENI]... [--route-table RTB] [--private-ip IP]\n");
+		   "       [--peer ENI]... [--route-table RTB] [--private-ip IP]\n"
+		   "  vip CONF VIP acquire|release|monitor [--epoch E] [--node N]\n");
 }
 
 static void
@@ -277,6 +283,7 @@ main(int argc, char **argv)
 		{ "stamp", required_argument, NULL, 'S' },    { "peer", required_argument, NULL, 'P' },
 		{ "route-table", required_argument, NULL, 'R' },
 		{ "private-ip", required_argument, NULL, 'I' },
+		{ "epoch", required_argument, NULL, 'E' },    { "node", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },	      {},
 	};
 	struct cv_aws_params p = { .endpoint = getenv("AWS_ENDPOINT_URL_EC2"),
@@ -292,6 +299,8 @@ main(int argc, char **argv)
 	struct cv_aws_client *c = NULL;
 	char endpoint[256];
 	bool stats = false;
+	uint64_t epoch = 1;
+	uint32_t node = 1;
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -321,10 +330,15 @@ main(int argc, char **argv)
 			break;
 		case 'R': x.target.route_table = optarg; break;
 		case 'I': x.target.private_ip = optarg; break;
+		case 'E': epoch = strtoull(optarg, NULL, 10); break;
+		case 'N': node = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (optind + 4 == argc && strcmp(argv[optind], "vip") == 0)
+		return cv_cli_vip(PROG, CV_BACKEND_AWS, argv[optind + 1], argv[optind + 2],
+				  argv[optind + 3], epoch, node);
 	if (optind >= argc || !p.region) {
 		if (!p.region)
 			fprintf(stderr, PROG ": no region (--region or $AWS_REGION)\n");

@@ -26,7 +26,7 @@
  * --in-turn, b writes first and a after it, with the revision it read
  * before: a 412 every time (Neutron lets two writes at the same moment
  * both pass: os-client.c).
- * vip: a VIP of a corovip.conf through the backend (corovip-os-vip.c):
+ * vip: a VIP of a corovip.conf through the backend (cli-vip.c):
  * its cloud section says where the credentials are.
  * pair: a port's allowed address pairs (corovip-os-pair.c).
  * --stats prints the calls made at the end (stderr).
@@ -43,7 +43,7 @@
 #include <qb/qbutil.h>
 
 #include "corovip-os-pair.h"
-#include "corovip-os-vip.h"
+#include "cli-vip.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "os-client.h"
@@ -351,7 +351,8 @@ main(int argc, char **argv)
 	nargs = argc - optind - 1;
 	pair = strcmp(cmd, "pair") == 0;
 	if (strcmp(cmd, "vip") == 0 && nargs == 3)
-		return cv_os_cli_vip(argv[optind + 1], argv[optind + 2], argv[optind + 3], epoch, p.node);
+		return cv_cli_vip(PROG, CV_BACKEND_OPENSTACK, argv[optind + 1], argv[optind + 2],
+				  argv[optind + 3], epoch, p.node);
 	if (!((strcmp(cmd, "token") == 0 && nargs == 0) || (strcmp(cmd, "show") == 0 && nargs == 1) ||
 	      (strcmp(cmd, "move") == 0 && (nargs == 2 || nargs == 3)) ||
 	      (strcmp(cmd, "release") == 0 && nargs == 2) || (strcmp(cmd, "bench") == 0 && nargs == 4) ||

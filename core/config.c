@@ -338,12 +338,12 @@ cv_config_find_cloud(const struct cv_config *c, const char *name)
 	return find(c, CV_CONF_CLOUD, name);
 }
 
-/* Each openstack VIP's cloud section, once the sections are final (validated: it is there). */
+/* Each cloud VIP's cloud section, once the sections are final (validated: it is there). */
 void
 cv_config_resolve_clouds(struct cv_config *c)
 {
 	for (size_t i = 0; i < c->n_vips; i++)
-		c->vips[i].cloud_conf = c->vips[i].backend == CV_BACKEND_OPENSTACK && c->vips[i].cloud
+		c->vips[i].cloud_conf = c->vips[i].backend != CV_BACKEND_L2 && c->vips[i].cloud
 						? cv_config_find_cloud(c, c->vips[i].cloud)
 						: NULL;
 }

@@ -12,5 +12,8 @@ for p in agent/corovipd cloud/corovip-os ocf/corovip-ocf-vip-cloud; do
 	has "$p" || { echo "$p: no OpenStack backend linked"; rc=1; }
 done
 has ocf/corovip-ocf-vip && { echo "ocf/corovip-ocf-vip: links the cloud backends"; rc=1; }
+# the AWS backend: corovip-aws's (corovipd's once its bed test exists: issue 18)
+nm "$b/cloud/corovip-aws" 2>/dev/null | grep -q ' [DdRr] cv_aws_backend$' ||
+	{ echo "cloud/corovip-aws: no AWS backend linked"; rc=1; }
 [ $rc = 0 ] && echo "the cloud backends are where they belong"
 exit $rc

@@ -35,7 +35,8 @@ cat >"$dir/state.json" <<'EOS'
           "eni-0bbb": {"ips": ["10.0.0.11", "10.0.0.50"], "subnet": "subnet-1", "instance": "i-02"},
           "eni-0ccc": {"ips": ["10.0.1.12"], "subnet": "subnet-2", "instance": "i-03"}},
  "route_tables": {"rtb-0123": {"routes": {"192.168.10.10/32": "eni-0bbb"}}},
- "addresses": {"eipalloc-01": {"public_ip": "198.51.100.7", "eni": "eni-0bbb", "private_ip": "10.0.0.11", "association": "eipassoc-1"}},
+ "addresses": {"eipalloc-01": {"public_ip": "198.51.100.7", "eni": "eni-0bbb", "private_ip": "10.0.0.11", "association": "eipassoc-1"},
+               "eipalloc-02": {"public_ip": "198.51.100.8", "eni": "", "private_ip": "", "association": ""}},
  "instance": {"id": "i-01", "mac": "02:00:00:00:00:01", "eni": "eni-0aaa", "role": "corovip-role", "credential_life_s": 3600}}
 EOS
 python3 "$top/tests/aws/ec2-fake.py" "$ec2_port" "$imds_port" "$dir/state.json" >"$dir/fake.log" 2>&1 &
@@ -80,6 +81,7 @@ owner() {
 	secondary-ip) for e in eni-0aaa eni-0bbb; do keys describe-eni $e | grep -q " 10.0.0.50$" && echo $e; done ;;
 	route) keys describe-route rtb-0123 192.168.10.10/32 | head -1 | cut -d' ' -f2 ;;
 	elastic-ip) keys describe-address eipalloc-01 | head -1 | cut -d' ' -f2 ;;
+	eip2) keys describe-address eipalloc-02 | head -1 | cut -d' ' -f2 ;;
 	esac
 }
 move() { # MODE ENI PEER STAMP
@@ -115,6 +117,57 @@ faults '{"lag_ms": 0}'
 out=$(move secondary-ip eni-0aaa eni-0bbb 3.1.1) && fail "a mover older than the holder wrote: $out"
 grep -q "^stale: a newer move" <<<"$out" || fail "an old mover: $out"
 echo "ok - a mover with an older stamp than the holder's yields without writing: $out"
+
+# ---- the backend (mode elastic_ip) on the one-shot runner, as the OCF agent runs it ----
+printf '[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n' >"$dir/creds"
+for n in 1 2; do
+	eni=eni-0aaa
+	[ $n = 2 ] && eni=eni-0bbb
+	cat >"$dir/n$n.conf" <<EOC
+node n1 {
+}
+node n2 {
+}
+cloud ec2 {
+	type: aws
+	region: us-east-1
+	endpoint: $ec2/
+	credentials_file: $dir/creds
+}
+vip pub {
+	address: 198.51.100.8/32
+	backend: aws
+	mode: elastic_ip
+	cloud: ec2
+	allocation_id: eipalloc-02
+	eni: $eni
+}
+EOC
+done
+vip() { # NODE EPOCH OP
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$aws" --epoch "$2" --node "$1" vip "$dir/n$1.conf" pub "$3"
+}
+expect_exit() { # CODE WHAT CMD...
+	local want=$1 what=$2 rc=0 out
+	shift 2
+	out=$("$@" 2>&1) || rc=$?
+	[ $rc = "$want" ] || fail "$what: exit $rc, not $want: $out"
+}
+expect_exit 0 "n1 acquire (epoch 100)" vip 1 100 acquire
+[ "$(owner eip2)" = eni-0aaa ] || fail "after n1's acquire: on $(owner eip2)"
+keys describe-address eipalloc-02 | grep -qx "tag corovip:pub=0.100.1" || fail "no stamp of n1's move"
+expect_exit 0 "n1 monitor" vip 1 100 monitor
+expect_exit 7 "n2 monitor (not ours)" vip 2 100 monitor
+expect_exit 3 "n2 acquire with an older epoch" vip 2 99 acquire
+[ "$(owner eip2)" = eni-0aaa ] || fail "a stale acquire moved it: on $(owner eip2)"
+expect_exit 0 "n2 acquire (epoch 101)" vip 2 101 acquire
+[ "$(owner eip2)" = eni-0bbb ] || fail "after n2's acquire: on $(owner eip2)"
+expect_exit 7 "n1 monitor after n2 took it" vip 1 100 monitor
+expect_exit 0 "n1 release (not ours: nothing to let go)" vip 1 100 release
+[ "$(owner eip2)" = eni-0bbb ] || fail "n1's release moved it: on $(owner eip2)"
+expect_exit 0 "n2 release" vip 2 101 release
+[ "$(owner eip2)" = - ] || fail "after n2's release: on $(owner eip2)"
+echo "ok - backend aws, mode elastic_ip, one-shot: acquire (stamp tagged), monitor (7 when not ours), a stale acquire refused (3), a newer one takes it, release lets go only what is ours"
 
 # ---- failures and retries ----
 faults '{"throttle": 2}'

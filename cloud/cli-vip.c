@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * corovip-os vip CONF VIP acquire|release|monitor: one VIP of a corovip.conf
- * (backend openstack, its cloud section) through the backend on the
- * one-shot runner (backend/oneshot.h), the way the OCF agent will run it:
- * the backend's own steps, no copy of them here (tests/openstack/backend.sh).
+ * corovip-os|corovip-aws vip CONF VIP acquire|release|monitor: one VIP of a
+ * corovip.conf (backend openstack or aws, its cloud section) through the
+ * backend on the one-shot runner (backend/oneshot.h), the way the OCF agent
+ * runs it: the backend's own steps, no copy of them here
+ * (tests/openstack/backend.sh, tests/aws/client.sh).
  * The epoch written is --epoch's, the node --node's.
  * Exit: 0 done (monitor: ours), 1 failed, 2 usage, 3 stale (a move of a
  * higher epoch owns it), 7 monitor: not ours (OCF_NOT_RUNNING).
@@ -14,13 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-vip.h"
 #include "config.h"
-#include "corovip-os-vip.h"
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "oneshot.h"
-
-#define PROG "corovip-os"
 
 static void
 config_freep(struct cv_config **c)
@@ -37,7 +36,7 @@ fclosep(FILE **f)
 
 /* The file, parsed: 0, or -errno with the message printed. */
 static int
-load_config(const char *path, struct cv_config **ret)
+load_config(const char *prog, const char *path, struct cv_config **ret)
 {
 	_cleanup_(fclosep) FILE *f = fopen(path, "re");
 	_cleanup_free_ char *text = NULL;
@@ -46,7 +45,7 @@ load_config(const char *path, struct cv_config **ret)
 	int r;
 
 	if (!f) {
-		fprintf(stderr, PROG ": %s: %s\n", path, cv_strerror(-errno));
+		fprintf(stderr, "%s: %s: %s\n", prog, path, cv_strerror(-errno));
 		return -errno;
 	}
 	text = malloc(CV_CONFIG_MAX_SIZE + 1);
@@ -55,9 +54,9 @@ load_config(const char *path, struct cv_config **ret)
 	len = fread(text, 1, CV_CONFIG_MAX_SIZE + 1, f);
 	r = cv_config_parse(text, len, ret, &e);
 	if (r == -EINVAL)
-		fprintf(stderr, PROG ": %s:%u:%u: %s: %s\n", path, e.line, e.col, e.key, e.msg);
+		fprintf(stderr, "%s: %s:%u:%u: %s: %s\n", prog, path, e.line, e.col, e.key, e.msg);
 	else if (r < 0)
-		fprintf(stderr, PROG ": %s: %s\n", path, cv_strerror(r));
+		fprintf(stderr, "%s: %s: %s\n", prog, path, cv_strerror(r));
 	return r;
 }
 
@@ -87,8 +86,8 @@ exit_code(enum cv_oneshot_op op, const struct cv_oneshot_result *res)
 }
 
 int
-cv_os_cli_vip(const char *conf, const char *name, const char *what, uint64_t epoch,
-	      uint32_t node)
+cv_cli_vip(const char *prog, enum cv_backend_kind kind, const char *conf, const char *name,
+	   const char *what, uint64_t epoch, uint32_t node)
 {
 	_cleanup_(config_freep) struct cv_config *cfg = NULL;
 	const struct cv_vip_conf *v;
@@ -97,33 +96,34 @@ cv_os_cli_vip(const char *conf, const char *name, const char *what, uint64_t epo
 	int r;
 
 	if (op_of(what, &req.op) < 0) {
-		fprintf(stderr, PROG ": vip: '%s' is not acquire, release or monitor\n", what);
+		fprintf(stderr, "%s: vip: '%s' is not acquire, release or monitor\n", prog, what);
 		return 2;
 	}
-	if (load_config(conf, &cfg) < 0)
+	if (load_config(prog, conf, &cfg) < 0)
 		return 1;
 	v = cv_config_find_vip(cfg, name);
-	if (!v || v->backend != CV_BACKEND_OPENSTACK) {
-		fprintf(stderr, PROG ": %s: %s\n", conf,
-			v ? "that VIP's backend is not openstack" : "no such VIP");
+	if (!v || v->backend != kind) {
+		fprintf(stderr, "%s: %s: %s%s\n", prog, conf,
+			v ? "that VIP's backend is not " : "no such VIP",
+			v ? cv_backend_to_string(kind) : "");
 		return 1;
 	}
-	if (v->mode != CV_CLOUD_FLOATING_IP) {
+	if (kind == CV_BACKEND_OPENSTACK && v->mode != CV_CLOUD_FLOATING_IP) {
 		/* its address is L2's: a one-shot run has no L2 backend beside (issue 15) */
-		fprintf(stderr, PROG ": %s: VIP '%s' is in mode %s: only floating_ip runs one-shot "
-			"in this version\n", conf, name, cv_cloud_mode_to_string(v->mode));
+		fprintf(stderr, "%s: %s: VIP '%s' is in mode %s: only floating_ip runs one-shot "
+			"in this version\n", prog, conf, name, cv_cloud_mode_to_string(v->mode));
 		return 1;
 	}
 	req.vips = v;
 	/* the backend's own bounds come first: a read, then a move, each in op_timeout */
 	req.deadline_ms = 2 * v->cloud_conf->op_timeout_ms + 5000;
-	r = cv_oneshot_apply(CV_BACKEND_OPENSTACK, cv_config_address_tag(cfg), node, &req, &res);
+	r = cv_oneshot_apply(kind, cv_config_address_tag(cfg), node, &req, &res);
 	if (r < 0 && r != -EIO) {
-		fprintf(stderr, PROG ": vip: %s\n", cv_strerror(r));
+		fprintf(stderr, "%s: vip: %s\n", prog, cv_strerror(r));
 		return 1;
 	}
 	if (res.err < 0) {
-		fprintf(stderr, PROG ": VIP '%s': %s: %s%s%s\n", name, what, cv_strerror(res.err),
+		fprintf(stderr, "%s: VIP '%s': %s: %s%s%s\n", prog, name, what, cv_strerror(res.err),
 			res.detail[0] ? ": " : "", res.detail);
 		return exit_code(req.op, &res);
 	}
