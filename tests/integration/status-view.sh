@@ -5,6 +5,8 @@
 # are checked against what is really on the nodes' interfaces, and the JSON
 # against docs/status-schema.json (tests/tools/status-schema.py, strict
 # UTF-8). VIPs: web (prefer n1), app (check "flag": a file per node).
+# The check's timeout (400 ms) and reaper_timeout (700 ms) and the waits
+# (10 s) are what an ASan daemon keeps on a loaded 2-core machine.
 #   1. web on n1, app held by nobody: every node says so, and why (no
 #      eligible node: each node's check fails); a check output that is not
 #      UTF-8 comes out as U+FFFD;
@@ -74,6 +76,7 @@ for i in 1 2 3; do
 	cat >"$BED_DIR/n$i/corovip.conf" <<EOC
 cluster {
 	script_user: nobody
+	reaper_timeout: 700ms
 }
 node n1 {
 	nodeid: 1
@@ -86,8 +89,8 @@ node n3 {
 }
 check flag {
 	exec: $flags/check n$i
-	interval: 300ms
-	timeout: 250ms
+	interval: 500ms
+	timeout: 400ms
 	rise: 1
 	fall: 1
 }
@@ -110,10 +113,10 @@ for i in 1 2 3; do bed_wait_until 10000 "n$i's corovipctl" ctl "$i" status >/dev
 
 # 1. web on n1; app on nobody, and why
 bed_wait_until 10000 "web on n1" holders_are $WEB n1 >/dev/null || fail "$BED_LAST"
-everywhere 5000 "web owned by n1" owner_says web n1
-everywhere 5000 "app owned by nobody" owner_says app none
+everywhere 10000 "web owned by n1" owner_says web n1
+everywhere 10000 "app owned by nobody" owner_says app none
 holders_are $APP "" || fail "app is held: $BED_LAST"
-everywhere 5000 "app's why: no-eligible-node" why_is app no-eligible-node
+everywhere 10000 "app's why: no-eligible-node" why_is app no-eligible-node
 for i in 1 2 3; do
 	st=$(ctl "$i" status)
 	grep -q "why: held by nobody: no eligible node: n1 check-failing, n2 check-failing, n3 check-failing" <<<"$st" ||
@@ -132,25 +135,25 @@ ctl 2 status | sed 's/^/# /'
 
 # 2. n2's check passes
 touch "$flags/ok-n2"
-bed_wait_until 5000 "app on n2" holders_are $APP n2 >/dev/null || fail "$BED_LAST"
-everywhere 5000 "app owned by n2" owner_says app n2
-everywhere 5000 "app's why: held" why_is app held
+bed_wait_until 10000 "app on n2" holders_are $APP n2 >/dev/null || fail "$BED_LAST"
+everywhere 10000 "app owned by n2" owner_says app n2
+everywhere 10000 "app's why: held" why_is app held
 echo "ok - n2's check passes: app on n2, and every node says so"
 
 # 3. standby n3; its check alone passes
 ctl 1 standby n3 >/dev/null || fail "corovipctl standby n3"
-everywhere 5000 "n3 in standby" node_says n3 ", standby, "
+everywhere 10000 "n3 in standby" node_says n3 ", standby, "
 rm "$flags/ok-n2"
 touch "$flags/ok-n3"
-bed_wait_until 5000 "app on nobody" holders_are $APP "" >/dev/null || fail "$BED_LAST"
-everywhere 5000 "app's why: no-eligible-node" why_is app no-eligible-node
+bed_wait_until 10000 "app on nobody" holders_are $APP "" >/dev/null || fail "$BED_LAST"
+everywhere 10000 "app's why: no-eligible-node" why_is app no-eligible-node
 for i in 1 2 3; do
 	u=$(js "$i" | jq -r '.vips[] | select(.name == "app") | .why.unfit | [.n1, .n2, .n3] | join(",")')
 	[ "$u" = check-failing,check-failing,standby ] || fail "n$i's unfit: $u"
 	[ "$(js "$i" | jq -r '.nodes[2].standby')" = true ] || fail "n$i's JSON: n3 not standby"
 done
 ctl 1 unstandby n3 >/dev/null || fail "corovipctl unstandby n3"
-bed_wait_until 5000 "app on n3" holders_are $APP n3 >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "app on n3" holders_are $APP n3 >/dev/null || fail "$BED_LAST"
 echo "ok - standby n3: every node lists it so; with only n3's check passing app is held by nobody (n3 standby); unstandby: app on n3"
 
 # 4. a move away from a frozen holder
@@ -186,7 +189,7 @@ everywhere 3000 "maintenance in the JSON" json_true .cluster.maintenance
 ctl 1 status | grep -q "^MAINTENANCE MODE: placement moves nothing" || fail "n1's text: $(ctl 1 status)"
 d2=$(bed_pid 2 corovipd)
 kill -KILL "$d2"
-bed_wait_until 5000 "web released by n2's reaper" holders_are $WEB "" >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "web released by n2's reaper" holders_are $WEB "" >/dev/null || fail "$BED_LAST"
 restarted() { local p; p=$(bed_pid 2 corovipd) && [ "$p" != "$d2" ] && ctl 2 status >/dev/null 2>&1; }
 bed_wait_until 10000 "n2's corovipd restarted" restarted >/dev/null || fail "$BED_LAST"
 t0=$(bed_now_ms)
@@ -194,10 +197,10 @@ while [ $(($(bed_now_ms) - t0)) -lt 3000 ]; do
 	holders_are $WEB "" || fail "web taken during maintenance: $BED_LAST"
 	sleep 0.1
 done
-everywhere 5000 "web's why: maintenance" why_is web maintenance
+everywhere 10000 "web's why: maintenance" why_is web maintenance
 ctl 1 status | grep -q "why: held by nobody: maintenance mode" || fail "n1's text: $(ctl 1 status)"
 out=$(ctl 2 maintenance off) || fail "corovipctl maintenance off: $out"
-bed_wait_until 5000 "web taken once maintenance is off" holders_are $WEB n1 >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "web taken once maintenance is off" holders_are $WEB n1 >/dev/null || fail "$BED_LAST"
 grep -q "audit: uid=0 command=maintenance mode=on result=ok" "$BED_DIR/n3/corovipd.out" || fail "no audit line"
 echo "ok - maintenance on: every node says so; n2's daemon killed, its reaper released web and nobody took it (3 s watched; why: maintenance); off: web on n1"
 
