@@ -13,6 +13,7 @@
 #include "cv-error.h"
 #include "cv-macros.h"
 #include "loop-timer.h"
+#include "os-int.h"
 
 #define MAX_BODY (1024 * 1024)
 #define IMDS_TOKEN_TTL_S 21600
@@ -85,22 +86,14 @@ take_env(struct cv_aws_client *c)
 static int
 take_file(struct cv_aws_client *c)
 {
-	char err[128] = "", *text = NULL;
+	_cleanup_wipe_free_ char *text = NULL;
+	char err[128] = "";
 	size_t len = 0;
-	FILE *f = fopen(c->file, "re");
-	int r;
+	int r = cv_os_read_file(c->file, 65536, &text, &len);
 
-	if (!f)
-		return -errno;
-	text = calloc(1, 65536);
-	len = text ? fread(text, 1, 65535, f) : 0;
-	fclose(f);
-	if (!text)
-		return -ENOMEM;
-	r = cv_aws_creds_from_file(text, len, c->profile ? c->profile : "default", &c->creds, err,
-				   sizeof(err));
-	explicit_bzero(text, 65536);
-	free(text);
+	if (r == 0)
+		r = cv_aws_creds_from_file(text, len, c->profile ? c->profile : "default", &c->creds,
+					   err, sizeof(err));
 	if (r == -EINVAL)
 		qb_log(LOG_ERR, "%s: %s", c->file, err);
 	c->have_creds = r == 0;

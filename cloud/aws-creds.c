@@ -5,10 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 #include "aws-creds.h"
 #include "cv-macros.h"
+#include "os-int.h"
 
 #define LINE_MAX_LEN 4608
 
@@ -108,51 +107,42 @@ cv_aws_parse_time(const char *text, int64_t *ret)
 	return 0;
 }
 
-static int
-json_field(json_object *o, const char *name, char *dst, size_t size)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return -EBADMSG;
-	return set_field(dst, size, json_object_get_string(v)) < 0 ? -EBADMSG : 0;
-}
-
 int
 cv_aws_creds_from_imds(const char *body, size_t len, struct cv_aws_creds *ret, char *err,
 		       size_t err_len)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	_cleanup_json_ struct json_object *o = NULL;
 	char expires[64] = "", code[64] = "";
-	int r = -EBADMSG;
+	int r;
 
 	*ret = (struct cv_aws_creds){};
-	if (!tok)
-		return -ENOMEM;
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    json_tokener_get_parse_end(tok) != len) {
-		snprintf(err, err_len, "the role's credentials are no JSON object");
-		goto out;
-	}
-	if (json_field(o, "Code", code, sizeof(code)) == 0 && strcmp(code, "Success") != 0) {
+	r = cv_json_parse(body, len, &o, err, err_len);
+	if (r == 0)
+		r = cv_json_get_string(o, "the role's credentials", "Code", CV_JSON_OPTIONAL, code,
+				       sizeof(code), err, err_len);
+	if (r == 0 && code[0] && strcmp(code, "Success") != 0) {
 		snprintf(err, err_len, "the role's credentials say Code %s", code);
-		goto out;
+		r = -EBADMSG;
 	}
-	if (json_field(o, "AccessKeyId", ret->key, sizeof(ret->key)) < 0 ||
-	    json_field(o, "SecretAccessKey", ret->secret, sizeof(ret->secret)) < 0 ||
-	    json_field(o, "Token", ret->token, sizeof(ret->token)) < 0 ||
-	    json_field(o, "Expiration", expires, sizeof(expires)) < 0 ||
-	    cv_aws_parse_time(expires, &ret->expires_unix_s) < 0) {
-		snprintf(err, err_len, "the role's credentials lack AccessKeyId, SecretAccessKey, "
-				       "Token or a valid Expiration");
-		goto out;
+	if (r == 0)
+		r = cv_json_get_string(o, "the role's credentials", "AccessKeyId", 0, ret->key,
+				       sizeof(ret->key), err, err_len);
+	if (r == 0)
+		r = cv_json_get_string(o, "the role's credentials", "SecretAccessKey", 0, ret->secret,
+				       sizeof(ret->secret), err, err_len);
+	if (r == 0)
+		r = cv_json_get_string(o, "the role's credentials", "Token", 0, ret->token,
+				       sizeof(ret->token), err, err_len);
+	if (r == 0)
+		r = cv_json_get_string(o, "the role's credentials", "Expiration", 0, expires,
+				       sizeof(expires), err, err_len);
+	if (r == 0 && cv_aws_parse_time(expires, &ret->expires_unix_s) < 0) {
+		snprintf(err, err_len, "the role's credentials: Expiration '%s' is not a time", expires);
+		r = -EBADMSG;
 	}
-	r = 0;
-out:
-	json_object_put(o);
-	json_tokener_free(tok);
-	if (r < 0)
-		*ret = (struct cv_aws_creds){};
-	return r;
+	if (r < 0) {
+		explicit_bzero(ret, sizeof(*ret));
+		return r == -ENOMEM ? r : -EBADMSG;
+	}
+	return 0;
 }

@@ -370,6 +370,29 @@ check_pairs_vip(const struct ctx *x, const struct cv_vip_conf *v)
 }
 
 /*
+ * An address the cloud moves (a floating IP, an Elastic IP): one, no
+ * interface of ours, and fixed_ip (which address of our port or ENI it
+ * maps to) an address. who: "backend openstack"; mover: who moves it;
+ * whose: whose address the VIP's is.
+ */
+static int
+check_moved_address(const struct ctx *x, const struct cv_vip_conf *v, const char *who,
+		    const char *mover, const char *whose)
+{
+	struct cv_addr a;
+
+	if (v->interface)
+		return FAIL_AT(x, CV_CONF_VIP, v, "interface", "%s has no interface (%s)", who, mover);
+	if (v->addrs.n > 1 || v->addrs.v[0].dev[0])
+		return FAIL_AT(x, CV_CONF_VIP, v, "address", "%s takes one address (%s), without 'dev'",
+			       who, whose);
+	if (v->fixed_ip && cv_addr_parse_host(v->fixed_ip, &a) < 0)
+		return FAIL_AT(x, CV_CONF_VIP, v, "fixed_ip", "'%s' is not an IPv4 or IPv6 address",
+			       v->fixed_ip);
+	return 0;
+}
+
+/*
  * A floating IP is one address that Neutron moves: no interface of ours
  * carries it (the announce keys, garp, nodad and deprecated are ignored).
  * Its address is what status and the uniqueness of addresses go by.
@@ -378,8 +401,6 @@ static int
 check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
 	bool fip = v->mode == CV_CLOUD_FLOATING_IP;
-	struct cv_addr a;
-
 	int r;
 
 	if (v->mode > CV_CLOUD_VIP_PORT)
@@ -399,16 +420,8 @@ check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 		return check_pairs_vip(x, v);
 	if (v->vip_port)
 		return refuse_key(x, v, 4);
-	if (v->interface)
-		return FAIL_AT(x, CV_CONF_VIP, v, "interface",
-			       "backend openstack has no interface (Neutron moves the floating IP)");
-	if (v->addrs.n > 1 || v->addrs.v[0].dev[0])
-		return FAIL_AT(x, CV_CONF_VIP, v, "address",
-			       "backend openstack takes one address (the floating IP's), without 'dev'");
-	if (v->fixed_ip && cv_addr_parse_host(v->fixed_ip, &a) < 0)
-		return FAIL_AT(x, CV_CONF_VIP, v, "fixed_ip", "'%s' is not an IPv4 or IPv6 address",
-			       v->fixed_ip);
-	return 0;
+	return check_moved_address(x, v, "backend openstack", "Neutron moves the floating IP",
+				   "the floating IP's");
 }
 
 /*
@@ -422,7 +435,6 @@ check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
 	static const char *const need[] = { "cloud", "allocation_id", "eni" };
 	const char *val[] = { v->cloud, v->allocation_id, v->eni };
-	struct cv_addr a;
 	int r;
 
 	if (v->mode != CV_CLOUD_ELASTIC_IP)
@@ -443,16 +455,8 @@ check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
 		r = FAIL_AT(x, CV_CONF_VIP, v, "route_table", "route_table is read in mode route only");
 	if (r < 0)
 		return r;
-	if (v->interface)
-		return FAIL_AT(x, CV_CONF_VIP, v, "interface",
-			       "mode elastic_ip has no interface (EC2 moves the Elastic IP)");
-	if (v->addrs.n > 1 || v->addrs.v[0].dev[0])
-		return FAIL_AT(x, CV_CONF_VIP, v, "address",
-			       "mode elastic_ip takes one address (the Elastic IP's), without 'dev'");
-	if (v->fixed_ip && cv_addr_parse_host(v->fixed_ip, &a) < 0)
-		return FAIL_AT(x, CV_CONF_VIP, v, "fixed_ip", "'%s' is not an IPv4 or IPv6 address",
-			       v->fixed_ip);
-	return 0;
+	return check_moved_address(x, v, "mode elastic_ip", "EC2 moves the Elastic IP",
+				   "the Elastic IP's");
 }
 
 static int

@@ -328,6 +328,14 @@ remaining_ms(const struct cv_engine *e, const struct ban *b)
 	return b->deadline > e->now ? (uint32_t)CV_MIN(b->deadline - e->now, UINT32_MAX) : 1;
 }
 
+/* A ban as a STATE (and status) says it. */
+static struct cv_proto_ban
+wire_ban(const struct cv_engine *e, const struct ban *b)
+{
+	return (struct cv_proto_ban){ .node = b->node, .banned = b->banned, .stamp = b->stamp,
+				      .remaining_ms = remaining_ms(e, b) };
+}
+
 /*
  * A chunk of our STATE (entries start.. of our VIPs, n of them; past our
  * VIPs: orphans, which have none): each entry's bans, owned by the message.
@@ -345,12 +353,7 @@ cv_engine_fill_bans(const struct cv_engine *e, struct cv_proto_vip *chunk, size_
 		if (!chunk[j].bans)
 			return -ENOMEM;
 		for (size_t k = 0; k < v->n_bans; k++)
-			chunk[j].bans[k] = (struct cv_proto_ban){
-				.node = v->bans[k].node,
-				.banned = v->bans[k].banned,
-				.stamp = v->bans[k].stamp,
-				.remaining_ms = remaining_ms(e, &v->bans[k]),
-			};
+			chunk[j].bans[k] = wire_ban(e, &v->bans[k]);
 	}
 	return 0;
 }
@@ -412,9 +415,7 @@ cv_engine_vip_bans(const struct cv_engine *e, size_t i, struct cv_proto_ban *v, 
 		const struct ban *b = &e->vips[i].bans[k];
 
 		if (b->banned)
-			v[n++] = (struct cv_proto_ban){ .node = b->node, .banned = true,
-							.stamp = b->stamp,
-							.remaining_ms = remaining_ms(e, b) };
+			v[n++] = wire_ban(e, b);
 	}
 	return n;
 }
