@@ -133,6 +133,11 @@ read_body(const struct move *m, struct cv_strbuf *b)
 	switch (m->t.mode) {
 	case CV_AWS_SECONDARY_IP:
 		cv_aws_query_start(b, "DescribeNetworkInterfaces");
+		if (m->t.n_peers == 0) { /* wherever it is (see seen_holders) */
+			cv_aws_query_add(b, "Filter.1.Name", "addresses.private-ip-address");
+			cv_aws_query_add(b, "Filter.1.Value.1", m->t.address);
+			break;
+		}
 		cv_aws_query_add_nth(b, "NetworkInterfaceId", 1, m->t.eni);
 		for (size_t k = 0; k < m->t.n_peers; k++)
 			cv_aws_query_add_nth(b, "NetworkInterfaceId", (unsigned)k + 2, m->peers[k]);
@@ -166,6 +171,31 @@ see_eni(const struct move *m, const struct cv_aws_answer *a, const char *id, boo
 	return 0;
 }
 
+/*
+ * A secondary IP with no peers named (the daemon's: every node's config
+ * names its own ENI only): the read lists the ENIs that have the IP, and
+ * each one's tag is judged. Our ENI's tag is read only while it has the IP:
+ * only we tag our ENI, so it can tell nothing newer; a newer mover's tag is
+ * on its ENI, seen here once its write shows (before that, its verify finds
+ * ours older and writes again: the newer one still ends holding it).
+ */
+static int
+seen_holders(const struct move *m, const struct cv_aws_answer *a, struct seen *s)
+{
+	char ids[8][CV_AWS_ID_MAX];
+	int n = cv_aws_parse_eni_ids(a->body, a->body_len, ids, ELEMENTSOF(ids));
+
+	if (n == -E2BIG)
+		return -EBADMSG; /* EC2 puts an address on one ENI of a subnet */
+	for (int k = 0; n > 0 && k < n; k++) {
+		int r = see_eni(m, a, ids[k], strcmp(ids[k], m->t.eni) == 0, s);
+
+		if (r < 0)
+			return r;
+	}
+	return n < 0 ? n : 0;
+}
+
 static int
 see(const struct move *m, const struct cv_aws_answer *a, struct seen *s)
 {
@@ -176,6 +206,8 @@ see(const struct move *m, const struct cv_aws_answer *a, struct seen *s)
 	*s = (struct seen){};
 	switch (m->t.mode) {
 	case CV_AWS_SECONDARY_IP:
+		if (m->t.n_peers == 0)
+			return seen_holders(m, a, s);
 		r = see_eni(m, a, m->t.eni, true, s);
 		for (size_t k = 0; r == 0 && k < m->t.n_peers; k++)
 			r = see_eni(m, a, m->peers[k], false, s);

@@ -259,6 +259,35 @@ cv_aws_parse_eni(const char *body, size_t len, const char *id, struct cv_aws_eni
 	return each_item(root, "networkInterfaceSet", match_eni, &s);
 }
 
+struct eni_ids {
+	char (*ids)[CV_AWS_ID_MAX];
+	size_t max, n;
+};
+
+static int
+add_eni_id(xmlNodePtr item, void *ud)
+{
+	struct eni_ids *l = ud;
+
+	if (l->n == l->max)
+		return -E2BIG;
+	return text_of(item, "networkInterfaceId", l->ids[l->n++], CV_AWS_ID_MAX);
+}
+
+int
+cv_aws_parse_eni_ids(const char *body, size_t len, char (*ids)[CV_AWS_ID_MAX], size_t max)
+{
+	_cleanup_(free_doc) xmlDocPtr d = read_doc(body, len);
+	xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL;
+	struct eni_ids l = { ids, max, 0 };
+	int r;
+
+	if (!root)
+		return -EBADMSG;
+	r = each_item(root, "networkInterfaceSet", add_eni_id, &l);
+	return r < 0 ? r : (int)l.n;
+}
+
 bool
 cv_aws_eni_has_ip(const struct cv_aws_eni *eni, const char *ip)
 {

@@ -85,6 +85,11 @@ enum cv_aws_retry cv_aws_retry_class(const char *code, long status);
 
 /* DescribeNetworkInterfaces: the ENI with id (or the first if id is NULL): 1 found, 0 not, -EBADMSG. */
 int cv_aws_parse_eni(const char *body, size_t len, const char *id, struct cv_aws_eni *ret);
+/*
+ * DescribeNetworkInterfaces: the ids of the ENIs listed, in ids[0..max):
+ * how many, -E2BIG if more than max, -EBADMSG.
+ */
+int cv_aws_parse_eni_ids(const char *body, size_t len, char (*ids)[CV_AWS_ID_MAX], size_t max);
 /* Does eni list ip among its private IPs (exact text)? */
 bool cv_aws_eni_has_ip(const struct cv_aws_eni *eni, const char *ip);
 

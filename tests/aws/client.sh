@@ -78,7 +78,7 @@ echo "ok - route table target replaced, Elastic IP re-associated, an epoch tag w
 # owner MODE: the ENI that has the VIP now; tagged MODE: its stamp
 owner() {
 	case $1 in
-	secondary-ip) for e in eni-0aaa eni-0bbb; do keys describe-eni $e | grep -q " 10.0.0.50$" && echo $e; done ;;
+	secondary-ip | secondary-found) for e in eni-0aaa eni-0bbb; do keys describe-eni $e | grep -q " 10.0.0.50$" && echo $e; done ;;
 	route) keys describe-route rtb-0123 192.168.10.10/32 | head -1 | cut -d' ' -f2 ;;
 	elastic-ip) keys describe-address eipalloc-01 | head -1 | cut -d' ' -f2 ;;
 	eip2) keys describe-address eipalloc-02 | head -1 | cut -d' ' -f2 ;;
@@ -87,20 +87,23 @@ owner() {
 move() { # MODE ENI PEER STAMP
 	case $1 in
 	secondary-ip) keys move secondary-ip web 10.0.0.50 "$2" --peer "$3" --stamp "$4" ;;
+	# no --peer (as corovipd): the ENIs that have the IP, found by a filter
+	secondary-found) keys move secondary-ip web 10.0.0.50 "$2" --stamp "$4" ;;
 	route) keys move route ovl 192.168.10.10/32 "$2" --route-table rtb-0123 --stamp "$4" ;;
 	elastic-ip) keys move elastic-ip pub eipalloc-01 "$2" --stamp "$4" ;;
 	esac
 }
 faults '{"lag_ms": 200}' # EC2 shows a change eventually
-for mode in secondary-ip route elastic-ip; do
+for mode in secondary-ip secondary-found route elastic-ip; do
 	for round in 1 2 3 4; do
 		old=eni-0aaa new=eni-0bbb
 		[ $((round % 2)) = 0 ] && old=eni-0bbb new=eni-0aaa
-		e=$((round * 10))
+		e=$((round * 10)) ring=3
+		[ $mode = secondary-found ] && ring=4 # after secondary-ip's, on the same IP
 		set +e
-		move $mode $old $new "3.$e.1" >"$dir/old.out" 2>&1 &
+		move $mode $old $new "$ring.$e.1" >"$dir/old.out" 2>&1 &
 		po=$!
-		move $mode $new $old "3.$((e + 1)).2" >"$dir/new.out" 2>&1
+		move $mode $new $old "$ring.$((e + 1)).2" >"$dir/new.out" 2>&1
 		rn=$?
 		wait $po
 		ro=$?
@@ -111,10 +114,10 @@ for mode in secondary-ip route elastic-ip; do
 		for _ in $(seq 40); do [ "$(owner $mode)" = $new ] && break; sleep 0.1; done
 		[ "$(owner $mode)" = $new ] || fail "$mode race $round: on $(owner $mode), not the newer mover's $new"
 	done
-	echo "ok - $mode: 4 races of two movers (stamps 3.N.1 and 3.N+1.2, EC2 showing changes 200 ms late): the newer ends holding it every time, the older told stale or overtaken"
+	echo "ok - $mode: 4 races of two movers (stamps R.N.1 and R.N+1.2, EC2 showing changes 200 ms late): the newer ends holding it every time, the older told stale or overtaken"
 done
 faults '{"lag_ms": 0}'
-out=$(move secondary-ip eni-0aaa eni-0bbb 3.1.1) && fail "a mover older than the holder wrote: $out"
+out=$(move secondary-ip eni-0aaa eni-0bbb 4.1.1) && fail "a mover older than the holder wrote: $out"
 grep -q "^stale: a newer move" <<<"$out" || fail "an old mover: $out"
 echo "ok - a mover with an older stamp than the holder's yields without writing: $out"
 

@@ -195,11 +195,18 @@ class Fake:
     def do_DescribeNetworkInterfaces(self, p):
         want = lst(p, "NetworkInterfaceId")
         view = self.seen()["enis"]
+        flt = filters(p)
+        for name in flt:
+            if name != "addresses.private-ip-address":
+                return 400, err("InvalidParameterValue", "The filter '%s' is invalid" % esc(name))
         out = []
         for eid in want or sorted(view):
             if eid not in view:
                 return 400, err("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist" % esc(eid))
             e = view[eid]
+            ips = flt.get("addresses.private-ip-address")
+            if ips is not None and not set(ips) & set(e["ips"]):
+                continue
             ips = "".join("<item><privateIpAddress>%s</privateIpAddress><primary>%s</primary></item>"
                           % (esc(ip), "true" if k == 0 else "false") for k, ip in enumerate(e["ips"]))
             att = "<attachment><instanceId>%s</instanceId></attachment>" % esc(e["instance"]) if e.get("instance") else ""
@@ -299,6 +306,15 @@ def lst(p, name):
     out, n = [], 1
     while ("%s.%d" % (name, n)) in p:
         out.append(p["%s.%d" % (name, n)])
+        n += 1
+    return out
+
+
+def filters(p):
+    """Filter.N.Name / Filter.N.Value.M -> {name: [values]} (ANDed across names)."""
+    out, n = {}, 1
+    while ("Filter.%d.Name" % n) in p:
+        out[p["Filter.%d.Name" % n]] = lst(p, "Filter.%d.Value" % n)
         n += 1
     return out
 

@@ -79,6 +79,22 @@ an_eni_is_found_by_id_with_its_ips_and_tags(void **state)
 	assert_int_equal(cv_aws_parse_eni(S(enis_body), "eni-0ccc", &eni), 0);
 }
 
+/* A filtered read (the ENIs that have an address): their ids, bounded. */
+static void
+the_enis_listed_are_named_in_order(void **state)
+{
+	char ids[2][CV_AWS_ID_MAX], one[1][CV_AWS_ID_MAX];
+
+	assert_int_equal(cv_aws_parse_eni_ids(S(enis_body), ids, 2), 2);
+	assert_string_equal(ids[0], "eni-0aaa");
+	assert_string_equal(ids[1], "eni-0bbb");
+	assert_int_equal(cv_aws_parse_eni_ids(S(enis_body), one, 1), -E2BIG);
+	assert_int_equal(cv_aws_parse_eni_ids(S("<DescribeNetworkInterfacesResponse>"
+						 "<networkInterfaceSet/></DescribeNetworkInterfacesResponse>"),
+					      ids, 2), 0);
+	assert_int_equal(cv_aws_parse_eni_ids(S("no XML"), ids, 2), -EBADMSG);
+}
+
 static const char tables_body[] =
 	"<DescribeRouteTablesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
 	"<requestId>7f5d</requestId><routeTableSet><item>"
@@ -233,6 +249,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(errors_are_read_and_classified),
 		cmocka_unit_test(an_eni_is_found_by_id_with_its_ips_and_tags),
+		cmocka_unit_test(the_enis_listed_are_named_in_order),
 		cmocka_unit_test(a_route_is_found_by_table_and_exact_destination),
 		cmocka_unit_test(an_address_and_a_mutations_answer_are_read),
 		cmocka_unit_test(hostile_bodies_are_refused),
