@@ -384,9 +384,9 @@ held_back(struct cv_daemon *d)
 }
 
 /*
- * A VIP whose backend this corovipd lacks (backend aws: the config and the
- * client are in, corovipd's backend is not yet: issue 18): refused whole,
- * at start and at a reload, rather than a VIP nobody can take.
+ * A VIP whose backend this corovipd lacks (a build without it: every build
+ * of this tree links them all, tests/check-backends.sh): refused whole, at
+ * start and at a reload, rather than a VIP nobody can take.
  */
 static bool
 lacks_backend(const struct cv_config *c, char *why, size_t len)
@@ -396,9 +396,8 @@ lacks_backend(const struct cv_config *c, char *why, size_t len)
 
 		if (cv_backend_lookup(cv_vip_mover(v)))
 			continue;
-		snprintf(why, len, "VIP '%s' (line %" PRIu32 "): backend %s is not in this corovipd "
-			 "yet (corovip-aws moves it by hand)", v->head.name, v->head.line,
-			 cv_backend_to_string(v->backend));
+		snprintf(why, len, "VIP '%s' (line %" PRIu32 "): backend %s is not in this corovipd",
+			 v->head.name, v->head.line, cv_backend_to_string(v->backend));
 		return true;
 	}
 	return false;

@@ -33,6 +33,7 @@ struct move {
 	enum phase phase;
 	unsigned writes, reads; /* reads: since the last write */
 	char association[CV_AWS_ID_MAX]; /* release of an Elastic IP: what to undo */
+	struct cv_aws_seen last;	 /* what the last read saw */
 	struct cv_loop_timer *pause;
 	cv_aws_move_fn done;
 	void *userdata;
@@ -45,6 +46,7 @@ struct seen {
 	bool newer;	  /* a newer stamp than ours is there */
 	char where[CV_AWS_ID_MAX];
 	char association[CV_AWS_ID_MAX]; /* an Elastic IP's, "" if none */
+	struct cv_aws_stamp newest;	 /* the newest stamp read (0s: none) */
 };
 
 void
@@ -86,6 +88,8 @@ judge_tag(const struct move *m, const struct cv_aws_tags *tags, struct seen *s, 
 
 	if (!v || cv_aws_stamp_parse(v, &st) < 0)
 		return;
+	if (cv_aws_stamp_cmp(st, s->newest) > 0)
+		s->newest = st;
 	if (cv_aws_stamp_cmp(st, m->s) > 0)
 		s->newer = true;
 	else if (our_resource && cv_aws_stamp_cmp(st, m->s) == 0)
@@ -115,6 +119,7 @@ end(struct move *m, int err, const char *fmt, ...)
 {
 	cv_aws_move_fn done = m->done;
 	void *ud = m->userdata;
+	struct cv_aws_seen last = m->last;
 	char why[512];
 	va_list ap;
 
@@ -122,7 +127,7 @@ end(struct move *m, int err, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	free_move(m);
-	done(ud, err, why);
+	done(ud, err, why, last.read ? &last : NULL);
 }
 
 /* ---- what each mode reads ---- */
@@ -399,6 +404,8 @@ on_answer(void *userdata, const struct cv_aws_answer *a)
 	if (r < 0)
 		return end(m, r, "%s", r == -ENOENT ? "not found (the ENI, the route or the allocation)"
 						    : "EC2's answer is malformed");
+	m->last = (struct cv_aws_seen){ .read = true, .stamp = s.newest };
+	snprintf(m->last.where, sizeof(m->last.where), "%s", s.where);
 	on_seen(m, &s);
 }
 

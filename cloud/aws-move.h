@@ -56,8 +56,19 @@ struct cv_aws_target {
 	size_t n_peers;
 };
 
-/* err: 0 ours and verified; -ESTALE a newer move owns it; else -errno. why: a line for the log. */
-typedef void (*cv_aws_move_fn)(void *userdata, int err, const char *why);
+/* What the last read of a move, check or release saw (for status). */
+struct cv_aws_seen {
+	bool read;		   /* (always true where one is passed) */
+	char where[CV_AWS_ID_MAX]; /* the ENI it is on ("" or "-": none) */
+	struct cv_aws_stamp stamp; /* the newest stamp beside it (0s: none) */
+};
+
+/*
+ * err: 0 ours and verified; -ESTALE a newer move owns it; else -errno. why:
+ * a line for the log. seen: the last read's, NULL if none was done.
+ */
+typedef void (*cv_aws_move_fn)(void *userdata, int err, const char *why,
+			       const struct cv_aws_seen *seen);
 
 /* Move t to us with stamp s; done once, from the loop. t's strings are copied. 0 or -errno. */
 int cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,

@@ -108,9 +108,9 @@ cv_cli_vip(const char *prog, enum cv_backend_kind kind, const char *conf, const 
 			v ? cv_backend_to_string(kind) : "");
 		return 1;
 	}
-	if (kind == CV_BACKEND_OPENSTACK && v->mode != CV_CLOUD_FLOATING_IP) {
+	if (cv_vip_mover(v) != kind) {
 		/* its address is L2's: a one-shot run has no L2 backend beside (issue 15) */
-		fprintf(stderr, "%s: %s: VIP '%s' is in mode %s: only floating_ip runs one-shot "
+		fprintf(stderr, "%s: %s: VIP '%s' is in mode %s: only floating_ip and elastic_ip run one-shot "
 			"in this version\n", prog, conf, name, cv_cloud_mode_to_string(v->mode));
 		return 1;
 	}

@@ -133,7 +133,7 @@ print_answer(const struct ctx *x, const struct cv_aws_answer *a)
 static void on_done(void *userdata, const struct cv_aws_answer *a);
 
 static void
-on_moved(void *userdata, int err, const char *why)
+on_moved(void *userdata, int err, const char *why, const struct cv_aws_seen *seen)
 {
 	struct ctx *x = userdata;
 

@@ -425,38 +425,55 @@ check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
 }
 
 /*
- * backend aws (issue 18): mode elastic_ip in this version, an Elastic IP EC2
- * associates with this node's ENI: one address (the public one, what status
- * and the uniqueness of addresses go by), no interface of ours. secondary_ip
- * and route also need the address on our interface (L2): not yet.
+ * backend aws (issue 18), three modes (cloud/aws-move.h):
+ *  - elastic_ip: EC2 associates the Elastic IP (allocation_id) with this
+ *    node's ENI: one address (the public one, what status and the
+ *    uniqueness of addresses go by), no interface of ours; fixed_ip: which
+ *    address of the ENI;
+ *  - secondary_ip: EC2 assigns the address to this node's ENI as a
+ *    secondary private IP, and it is ours on an interface (L2 adds it);
+ *    EC2 moves it only within its subnet (one availability zone);
+ *  - route: route_table's route to the address (an overlay IP outside the
+ *    VPC's ranges) points at this node's ENI, and it is ours on an
+ *    interface (L2): the cross-zone mode.
+ * Every mode names the cloud section and this node's ENI.
  */
 static int
 check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
-	static const char *const need[] = { "cloud", "allocation_id", "eni" };
-	const char *val[] = { v->cloud, v->allocation_id, v->eni };
+	bool eip = v->mode == CV_CLOUD_ELASTIC_IP, route = v->mode == CV_CLOUD_ROUTE;
+	const char *need[] = { "cloud", "eni", eip ? "allocation_id" : route ? "route_table" : NULL };
+	const char *val[] = { v->cloud, v->eni, eip ? v->allocation_id : v->route_table };
 	int r;
 
-	if (v->mode != CV_CLOUD_ELASTIC_IP)
+	if (v->mode < CV_CLOUD_ELASTIC_IP)
 		return FAIL_AT(x, CV_CONF_VIP, v, "mode",
-			       "backend aws: mode elastic_ip (secondary_ip and route are not "
-			       "available in this version)");
+			       "backend aws: mode elastic_ip, secondary_ip or route");
 	for (size_t i = 0; i < ELEMENTSOF(need); i++)
-		if (!val[i])
+		if (need[i] && !val[i])
 			return cv_conf_fail(x->e, v->head.line, v->head.col, need[i],
-					    "missing in section vip '%s' (backend aws, mode "
-					    "elastic_ip, needs it)", v->head.name);
+					    "missing in section vip '%s' (backend aws, mode %s, needs it)",
+					    v->head.name, cv_cloud_mode_to_string(v->mode));
 	r = check_cloud_ref(x, v, CV_CLOUD_AWS);
 	for (size_t i = 1; r == 0 && i < ELEMENTSOF(openstack_keys); i++)
-		if (i != 3 && openstack_value(v, i)) /* (fixed_ip: which address of the ENI) */
-			r = FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i],
-				    "%s is for backend openstack only", openstack_keys[i]);
-	if (r == 0 && v->route_table)
+		if (openstack_value(v, i) && (i != 3 || !eip)) /* fixed_ip: elastic_ip's */
+			r = FAIL_AT(x, CV_CONF_VIP, v, openstack_keys[i], "%s is %s", openstack_keys[i],
+				    i == 3 ? "read in mode elastic_ip only" : "for backend openstack only");
+	if (r == 0 && v->route_table && !route)
 		r = FAIL_AT(x, CV_CONF_VIP, v, "route_table", "route_table is read in mode route only");
+	if (r == 0 && v->allocation_id && !eip)
+		r = FAIL_AT(x, CV_CONF_VIP, v, "allocation_id",
+			    "allocation_id is read in mode elastic_ip only");
 	if (r < 0)
 		return r;
-	return check_moved_address(x, v, "mode elastic_ip", "EC2 moves the Elastic IP",
-				   "the Elastic IP's");
+	if (eip)
+		return check_moved_address(x, v, "mode elastic_ip", "EC2 moves the Elastic IP",
+					   "the Elastic IP's");
+	r = check_interfaces(x, v);
+	if (r == 0 && v->addrs.n > 1)
+		r = FAIL_AT(x, CV_CONF_VIP, v, "address", "mode %s takes one address in this version",
+			    cv_cloud_mode_to_string(v->mode));
+	return r;
 }
 
 static int

@@ -239,7 +239,11 @@ cv_config_find_vip_by_host(const struct cv_config *c, const struct cv_addr *a, s
 enum cv_backend_kind
 cv_vip_mover(const struct cv_vip_conf *v)
 {
+	/* openstack's pair modes, aws's secondary_ip and route: the address is
+	 * ours on an interface, and the cloud's part is around L2's */
 	if (v->backend == CV_BACKEND_OPENSTACK && v->mode != CV_CLOUD_FLOATING_IP)
+		return CV_BACKEND_L2;
+	if (v->backend == CV_BACKEND_AWS && v->mode != CV_CLOUD_ELASTIC_IP)
 		return CV_BACKEND_L2;
 	return v->backend;
 }

@@ -410,8 +410,9 @@ const char *cv_backend_to_string(enum cv_backend_kind b);
 enum cv_backend_kind cv_backend_from_string(const char *s); /* _CV_BACKEND_INVALID if unknown */
 const char *cv_garp_to_string(enum cv_garp g);
 const char *cv_cloud_mode_to_string(enum cv_cloud_mode m);
-/* What moves v: its backend, or L2 for the openstack modes where the
- * address is ours on an interface (the cloud only opens the port for it). */
+/* What moves v: its backend, or L2 for the cloud modes where the address is
+ * ours on an interface (openstack's pair modes, aws's secondary_ip and
+ * route: the cloud only lets it or routes it to us). */
 enum cv_backend_kind cv_vip_mover(const struct cv_vip_conf *v);
 enum cv_garp cv_garp_from_string(const char *s);
 const char *cv_cloud_interface_to_string(enum cv_cloud_interface i);

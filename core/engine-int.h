@@ -149,7 +149,7 @@ struct vip_rt {
 struct orphan {
 	char name[CV_PROTO_NAME_MAX + 1];
 	char *ifname;		/* owned */
-	char *cloud_strs[4];	/* owned: conf's cloud, floating_ip, port, fixed_ip */
+	char *cloud_strs[8];	/* owned: conf's cloud keys (engine-orphan.c) */
 	struct cv_vip_conf conf; /* address, interface, name: what ADDR_DEL needs */
 	uint64_t epoch;		/* our op_epoch of it: the results must echo it */
 	uint64_t wire_epoch;	/* what RELEASED says */

@@ -55,23 +55,25 @@ dup_opt(const char *s, char **ret)
 }
 
 /*
- * The strings ADDR_DEL needs, owned: the old config goes. An openstack
- * VIP keeps its cloud section's name but not the section (cloud_conf
- * NULL): its backend finds its client by that name (os-backend.c).
+ * The strings ADDR_DEL needs, owned: the old config goes. A cloud VIP
+ * keeps its cloud section's name but not the section (cloud_conf NULL):
+ * its backend finds its client by that name (os-backend.c, aws-backend.c).
  */
 static bool
 orphan_own_strings(struct orphan *o, const struct cv_vip_conf *vc)
 {
-	const char *os[] = { vc->cloud, vc->floating_ip, vc->port, vc->fixed_ip };
+	const char *cs[] = { vc->cloud, vc->floating_ip, vc->port, vc->fixed_ip, vc->vip_port,
+			     vc->allocation_id, vc->eni, vc->route_table };
+	char **to[] = { &o->conf.cloud, &o->conf.floating_ip, &o->conf.port, &o->conf.fixed_ip,
+			&o->conf.vip_port, &o->conf.allocation_id, &o->conf.eni, &o->conf.route_table };
 	bool ok = dup_opt(vc->interface, &o->ifname);
 
-	for (size_t i = 0; i < ELEMENTSOF(os); i++)
-		ok = dup_opt(os[i], &o->cloud_strs[i]) && ok;
+	_Static_assert(ELEMENTSOF(cs) == ELEMENTSOF(o->cloud_strs), "one owned copy per string");
+	for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+		ok = dup_opt(cs[i], &o->cloud_strs[i]) && ok;
+		*to[i] = o->cloud_strs[i];
+	}
 	o->conf.interface = o->ifname;
-	o->conf.cloud = o->cloud_strs[0];
-	o->conf.floating_ip = o->cloud_strs[1];
-	o->conf.port = o->cloud_strs[2];
-	o->conf.fixed_ip = o->cloud_strs[3];
 	o->conf.cloud_conf = NULL;
 	return ok;
 }

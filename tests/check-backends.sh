@@ -7,13 +7,14 @@
 set -u
 b=${top_builddir:-.}
 rc=0
-has() { nm "$b/$1" 2>/dev/null | grep -q ' [DdRr] cv_openstack_backend$'; }
-for p in agent/corovipd cloud/corovip-os ocf/corovip-ocf-vip-cloud; do
-	has "$p" || { echo "$p: no OpenStack backend linked"; rc=1; }
+has() { nm "$b/$1" 2>/dev/null | grep -q " [DdRr] cv_$2_backend\$"; }
+for p in agent/corovipd cloud/corovip-os cloud/corovip-aws ocf/corovip-ocf-vip-cloud; do
+	for k in openstack aws; do
+		has "$p" $k || { echo "$p: no $k backend linked"; rc=1; }
+	done
 done
-has ocf/corovip-ocf-vip && { echo "ocf/corovip-ocf-vip: links the cloud backends"; rc=1; }
-# the AWS backend: corovip-aws's (corovipd's once its bed test exists: issue 18)
-nm "$b/cloud/corovip-aws" 2>/dev/null | grep -q ' [DdRr] cv_aws_backend$' ||
-	{ echo "cloud/corovip-aws: no AWS backend linked"; rc=1; }
+for k in openstack aws; do
+	has ocf/corovip-ocf-vip $k && { echo "ocf/corovip-ocf-vip: links the $k backend"; rc=1; }
+done
 [ $rc = 0 ] && echo "the cloud backends are where they belong"
 exit $rc
