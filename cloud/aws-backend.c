@@ -57,6 +57,10 @@ struct client {
 	struct cv_aws_client *c;
 	size_t busy;  /* operations that took it */
 	bool retired; /* a reload: no new operation takes it */
+	/* what IMDS tells (a section with imds and no region, a VIP with no
+	 * eni): read once, when an operation first needs it */
+	char eni[CV_AWS_ID_MAX]; /* the instance's primary ENI, "" not read */
+	unsigned discovery;	 /* the reading under way (odd) or last done */
 };
 
 /* A refresh's VIPs: its one RENEW result once all are read (the daemon). */
@@ -79,16 +83,20 @@ struct pending {
 	struct round *round;
 	bool running;
 	bool quiet; /* a secondary IP's unassign after L2's release: nobody waits */
+	unsigned waiting; /* its client's IMDS reading it waits for; 0: none */
 	/* the mover's target, its strings copied here */
 	char address[CV_AWS_IP_MAX], eni[CV_AWS_ID_MAX], private_ip[CV_AWS_IP_MAX],
 		route_table[CV_AWS_ID_MAX];
 };
 
-/* What the last operation of a VIP saw, for status. */
+/* What the last operation of a VIP saw, for status, and our last move of it. */
 struct seen {
 	struct seen *next;
 	char name[CV_NAME_MAX + 1];
 	struct cv_backend_status st;
+	/* the stamp our last acquire wrote: a renewal checks that no newer one
+	 * is there (the executor's renewal names no epoch); ring 0: none */
+	struct cv_aws_stamp moved;
 };
 
 struct awsb {
@@ -148,7 +156,6 @@ client_take(struct awsb *b, const struct cv_vip_conf *v)
 {
 	const struct cv_cloud_conf *k = v->cloud_conf;
 	struct client *cl = client_find(b, k ? k->head.name : v->cloud, false);
-	char endpoint[256];
 
 	if (!cl && !k)
 		cl = client_find(b, v->cloud, true);
@@ -158,10 +165,9 @@ client_take(struct awsb *b, const struct cv_vip_conf *v)
 	if (!cl)
 		return NULL;
 	snprintf(cl->name, sizeof(cl->name), "%s", k->head.name);
-	snprintf(endpoint, sizeof(endpoint), "https://ec2.%s.amazonaws.com/", k->region);
 	if (cv_aws_client_new(b->env.loop, b->http,
 			      &(struct cv_aws_params){
-				      .endpoint = k->endpoint ? k->endpoint : endpoint,
+				      .endpoint = k->endpoint,
 				      .region = k->region,
 				      .from_env = true,
 				      .credentials_file = k->credentials_file,
@@ -194,21 +200,29 @@ client_put(struct awsb *b, struct client *cl)
 
 /* ---- what status shows ---- */
 
-static struct cv_backend_status *
+static struct seen *
+seen_find(struct awsb *b, const char *name)
+{
+	for (struct seen *s = b->seen; s; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static struct seen *
 seen_of(struct awsb *b, const char *name)
 {
-	struct seen *s;
+	struct seen *s = seen_find(b, name);
 
-	for (s = b->seen; s; s = s->next)
-		if (strcmp(s->name, name) == 0)
-			return &s->st;
+	if (s)
+		return s;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->next = b->seen;
 	b->seen = s;
-	return &s->st;
+	return s;
 }
 
 static const char *
@@ -222,10 +236,13 @@ resource_of(const struct pending *p)
 static void
 note(struct pending *p, int err, const char *why, const struct cv_aws_seen *seen)
 {
-	struct cv_backend_status *st = seen_of(p->b, p->name);
+	struct seen *s = seen_of(p->b, p->name);
+	struct cv_backend_status *st = s ? &s->st : NULL;
 
 	if (!st)
 		return;
+	if (p->op == CV_ACT_ADDR_ADD && err == 0)
+		s->moved = p->stamp;
 	snprintf(st->resource, sizeof(st->resource), "%s", resource_of(p));
 	if (seen) {
 		snprintf(st->where, sizeof(st->where), "%s",
@@ -247,12 +264,11 @@ note(struct pending *p, int err, const char *why, const struct cv_aws_seen *seen
 static bool
 status(struct cv_backend *base, const struct cv_vip_conf *v, struct cv_backend_status *ret)
 {
-	for (struct seen *s = of(base)->seen; s; s = s->next)
-		if (strcmp(s->name, v->head.name) == 0) {
-			*ret = s->st;
-			return true;
-		}
-	return false;
+	const struct seen *s = seen_find(of(base), v->head.name);
+
+	if (s && (s->st.read_at_ms || s->st.error_at_ms))
+		*ret = s->st;
+	return s && (s->st.read_at_ms || s->st.error_at_ms);
 }
 
 /* ---- the queue: one operation of a VIP at a time ---- */
@@ -371,13 +387,161 @@ target_of(const struct pending *p)
 				       .route_table = p->route_table[0] ? p->route_table : NULL };
 }
 
+/* ---- IMDS: the region and our ENI, when the config leaves them to it ---- */
+
+static void proceed(struct pending *p);
+
+/* Every operation that waited for the reading that ended: on, or failed. */
+static void
+discovered(struct client *cl, struct awsb *b, unsigned reading, int err, const char *why)
+{
+	struct pending *p;
+
+	cl->discovery = reading + 1;
+	if (err < 0)
+		qb_log(LOG_ERR, "cloud '%s': reading IMDS failed: %s", cl->name, why);
+	for (;;) {
+		for (p = b->ops; p && !(p->cl == cl && p->waiting == reading); p = p->next)
+			;
+		if (!p)
+			return;
+		p->waiting = 0;
+		if (err < 0)
+			finish(p, err, why);
+		else
+			proceed(p);
+	}
+}
+
+/* What IMDS answered: one line of [A-Za-z0-9-] (a region, a MAC's parts, an ENI id). */
+static int
+imds_word(const struct cv_aws_answer *a, char *out, size_t size)
+{
+	size_t n;
+
+	if (a->err < 0)
+		return a->err;
+	n = a->body ? strcspn(a->body, "\r\n") : 0;
+	if (n == 0 || n >= size ||
+	    n != strspn(a->body, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"))
+		return -EBADMSG;
+	memcpy(out, a->body, n);
+	out[n] = '\0';
+	return 0;
+}
+
+struct reading {
+	struct client *cl;
+	struct awsb *b;
+	unsigned id;
+};
+
+static void read_eni(struct reading *rd);
+
+static void
+reading_done(struct reading *rd, int err, const char *why)
+{
+	struct client *cl = rd->cl;
+	struct awsb *b = rd->b;
+	unsigned id = rd->id;
+
+	free(rd);
+	discovered(cl, b, id, err, why);
+	client_put(b, cl); /* the reading's hold */
+}
+
+static void
+on_eni(void *userdata, const struct cv_aws_answer *a)
+{
+	struct reading *rd = userdata;
+	int r = imds_word(a, rd->cl->eni, sizeof(rd->cl->eni));
+
+	if (r < 0)
+		return reading_done(rd, r, a->err < 0 ? a->why : "IMDS's interface-id is no ENI id");
+	qb_log(LOG_INFO, "cloud '%s': this instance's ENI is %s (IMDS)", rd->cl->name, rd->cl->eni);
+	reading_done(rd, 0, NULL);
+}
+
+static void
+on_mac(void *userdata, const struct cv_aws_answer *a)
+{
+	struct reading *rd = userdata;
+	char mac[32], path[128];
+	size_t n = a->err >= 0 && a->body ? strcspn(a->body, "\r\n") : 0;
+	int r;
+
+	if (a->err < 0)
+		return reading_done(rd, a->err, a->why);
+	if (n != 17 || strspn(a->body, "0123456789abcdef:") != 17)
+		return reading_done(rd, -EBADMSG, "IMDS's mac is no MAC address");
+	memcpy(mac, a->body, n);
+	mac[n] = '\0';
+	snprintf(path, sizeof(path), "/latest/meta-data/network/interfaces/macs/%s/interface-id", mac);
+	r = cv_aws_imds_get(rd->cl->c, path, on_eni, rd);
+	if (r < 0)
+		reading_done(rd, r, cv_strerror(r));
+}
+
+static void
+read_eni(struct reading *rd)
+{
+	int r;
+
+	if (rd->cl->eni[0])
+		return reading_done(rd, 0, NULL);
+	r = cv_aws_imds_get(rd->cl->c, "/latest/meta-data/mac", on_mac, rd);
+	if (r < 0)
+		reading_done(rd, r, cv_strerror(r));
+}
+
+static void
+on_region(void *userdata, const struct cv_aws_answer *a)
+{
+	struct reading *rd = userdata;
+	char region[64];
+	int r = imds_word(a, region, sizeof(region));
+
+	if (r < 0)
+		return reading_done(rd, r, a->err < 0 ? a->why : "IMDS's placement/region is no region");
+	r = cv_aws_client_set_region(rd->cl->c, region);
+	if (r < 0)
+		return reading_done(rd, r, cv_strerror(r));
+	qb_log(LOG_INFO, "cloud '%s': region %s (IMDS)", rd->cl->name, region);
+	read_eni(rd);
+}
+
+/* p waits for its client's reading of IMDS (one at a time per client). */
+static void
+wait_for_imds(struct pending *p)
+{
+	struct client *cl = p->cl;
+	struct reading *rd;
+	int r;
+
+	if (cl->discovery & 1) { /* under way */
+		p->waiting = cl->discovery;
+		return;
+	}
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return finish(p, -ENOMEM, "no memory to read IMDS");
+	*rd = (struct reading){ .cl = cl, .b = p->b, .id = ++cl->discovery };
+	p->waiting = rd->id;
+	cl->busy++; /* the reading's own hold, until it is done */
+	r = cv_aws_client_has_region(cl->c)
+		    ? 0
+		    : cv_aws_imds_get(cl->c, "/latest/meta-data/placement/region", on_region, rd);
+	if (r == 0 && cv_aws_client_has_region(cl->c))
+		read_eni(rd);
+	else if (r < 0)
+		reading_done(rd, r, cv_strerror(r));
+}
+
+/* ---- operations ---- */
+
 static void
 start(struct pending *p)
 {
-	struct cv_aws_client *c = p->cl->c;
-	struct cv_aws_target t = target_of(p);
-	int r;
-
 	p->running = true;
 	if (p->op == CV_ACT_ADDR_ADD && p->conf == &p->stub)
 		return finish(p, -ECANCELED, "a reload removed the VIP");
@@ -389,6 +553,22 @@ start(struct pending *p)
 			return drop(p);
 		p->quiet = true; /* then the unassign, if it is still ours */
 	}
+	proceed(p);
+}
+
+/* The cloud's part of p, once its client knows its region and our ENI. */
+static void
+proceed(struct pending *p)
+{
+	struct cv_aws_client *c = p->cl->c;
+	struct cv_aws_target t;
+	int r;
+
+	if (!p->eni[0])
+		snprintf(p->eni, sizeof(p->eni), "%s", p->cl->eni);
+	if (!cv_aws_client_has_region(c) || !p->eni[0])
+		return wait_for_imds(p);
+	t = target_of(p);
 	if (p->op == CV_ACT_ADDR_ADD)
 		r = cv_aws_move(c, &t, p->stamp, on_done, p);
 	else if (p->op == CV_ACT_ADDR_DEL)
@@ -413,7 +593,7 @@ copy_target(struct pending *p, const struct cv_vip_conf *v)
 		snprintf(p->address, sizeof(p->address), "%s/%d", host, a->family == AF_INET ? 32 : 128);
 	else
 		snprintf(p->address, sizeof(p->address), "%s", host);
-	snprintf(p->eni, sizeof(p->eni), "%s", v->eni);
+	snprintf(p->eni, sizeof(p->eni), "%s", v->eni ? v->eni : ""); /* "": IMDS's */
 	snprintf(p->private_ip, sizeof(p->private_ip), "%s", v->fixed_ip ? v->fixed_ip : "");
 	snprintf(p->route_table, sizeof(p->route_table), "%s", v->route_table ? v->route_table : "");
 	snprintf(p->ifname, sizeof(p->ifname), "%s", v->interface ? v->interface : "");
@@ -483,7 +663,8 @@ release(struct cv_backend *base, const struct cv_backend_op *ops, size_t n)
 /*
  * Each held VIP read once. In the daemon one RENEW result once all are
  * read; a VIP with an operation under way is left out (what it does
- * answers for it, and the round does not wait behind a long move).
+ * answers for it, and the round does not wait behind a long move), and so
+ * is one we never moved (nothing to compare with).
  */
 static void
 refresh(struct cv_backend *base, const struct cv_backend_op *held, size_t n, uint32_t lease_s)
@@ -498,12 +679,19 @@ refresh(struct cv_backend *base, const struct cv_backend_op *held, size_t n, uin
 		round->left = 1; /* ours, until every VIP is submitted */
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (held[i].conf->backend != CV_BACKEND_AWS ||
-		    (round && in_flight(b, held[i].conf->head.name)))
+		const struct seen *s = seen_find(b, held[i].conf->head.name);
+		struct cv_backend_op op = held[i];
+
+		if (held[i].conf->backend != CV_BACKEND_AWS)
 			continue;
-		if (round)
+		if (round) { /* checked against our last move of it, if one is known */
+			if (!s || !s->moved.ring || in_flight(b, held[i].conf->head.name))
+				continue;
+			op.ring = s->moved.ring;
+			op.epoch = s->moved.epoch;
 			round->left++;
-		submit(b, &held[i], CV_ACT_RENEW, lease_s, round);
+		}
+		submit(b, &op, CV_ACT_RENEW, lease_s, round);
 	}
 	if (round && --round->left == 0) {
 		free(round);

@@ -389,6 +389,8 @@ send_call(struct call *k)
 	uint64_t left = k->deadline > now_ms() ? k->deadline - now_ms() : 0;
 	int r;
 
+	if (!c->region)
+		return fail(k, -EINVAL, "no region yet (IMDS's placement/region)");
 	if (!creds_fresh(c) && c->imds) {
 		fetch_creds(c); /* the call goes once they are in (creds_ready) */
 		return;
@@ -535,7 +537,9 @@ cv_aws_client_new(qb_loop_t *loop, struct cv_http *http, const struct cv_aws_par
 		c->p.deadline_ms = 10000;
 	if (!c->p.attempt_timeout_ms)
 		c->p.attempt_timeout_ms = 3000;
-	if (!c->endpoint || !c->region) {
+	/* no region: read from IMDS by the owner, cv_aws_client_set_region */
+	if ((p->endpoint && !c->endpoint) || (p->region && !c->region) || (!c->region && !c->imds) ||
+	    (!c->endpoint && c->region && cv_aws_client_set_region(c, p->region) < 0)) {
 		cv_aws_client_free(c);
 		return -EINVAL;
 	}
@@ -569,6 +573,30 @@ cv_aws_client_free(struct cv_aws_client *c)
 	free(c->proxy);
 	free(c);
 	return NULL;
+}
+
+int
+cv_aws_client_set_region(struct cv_aws_client *c, const char *region)
+{
+	char endpoint[256];
+	char *r = strdup(region), *e;
+
+	snprintf(endpoint, sizeof(endpoint), "https://ec2.%s.amazonaws.com/", region);
+	e = c->endpoint ? c->endpoint : strdup(endpoint);
+	if (!r || !e) {
+		free(r);
+		return -ENOMEM;
+	}
+	free(c->region);
+	c->region = r;
+	c->endpoint = e;
+	return 0;
+}
+
+bool
+cv_aws_client_has_region(const struct cv_aws_client *c)
+{
+	return c->region != NULL;
 }
 
 qb_loop_t *

@@ -29,8 +29,9 @@
 struct cv_aws_client;
 
 struct cv_aws_params {
-	const char *endpoint; /* "https://ec2.REGION.amazonaws.com/"; a test's on 127.0.0.1 */
-	const char *region;   /* the signing region (required) */
+	const char *endpoint; /* "https://ec2.REGION.amazonaws.com/"; a test's on 127.0.0.1;
+			       * NULL: the region's (with region NULL: once it is set) */
+	const char *region;   /* the signing region; NULL: IMDS's, set by the owner (needs imds) */
 	const struct cv_aws_creds *keys; /* static keys, or NULL */
 	bool from_env;	      /* look at $AWS_ACCESS_KEY_ID... when keys is NULL */
 	const char *credentials_file; /* a shared credentials file, or NULL */
@@ -64,6 +65,14 @@ struct cv_aws_client *cv_aws_client_free(struct cv_aws_client *c);
 
 /* POST body (copied: "Action=...&Version=..."); done is called once, from the loop. */
 int cv_aws_call(struct cv_aws_client *c, const char *body, cv_aws_done_fn done, void *userdata);
+
+/*
+ * The region, read from IMDS (placement/region) by the owner of a client
+ * made without one: its endpoint too if none was given. Calls before it
+ * fail (-EINVAL). 0 or -ENOMEM.
+ */
+int cv_aws_client_set_region(struct cv_aws_client *c, const char *region);
+bool cv_aws_client_has_region(const struct cv_aws_client *c);
 
 qb_loop_t *cv_aws_client_loop(const struct cv_aws_client *c);
 

@@ -436,13 +436,16 @@ check_openstack_vip(const struct ctx *x, const struct cv_vip_conf *v)
  *  - route: route_table's route to the address (an overlay IP outside the
  *    VPC's ranges) points at this node's ENI, and it is ours on an
  *    interface (L2): the cross-zone mode.
- * Every mode names the cloud section and this node's ENI.
+ * Every mode names the cloud section, and this node's ENI unless the
+ * section reads it from IMDS (imds: the instance's primary ENI).
  */
 static int
 check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
 {
 	bool eip = v->mode == CV_CLOUD_ELASTIC_IP, route = v->mode == CV_CLOUD_ROUTE;
-	const char *need[] = { "cloud", "eni", eip ? "allocation_id" : route ? "route_table" : NULL };
+	const struct cv_cloud_conf *k = v->cloud ? cv_config_find_cloud(x->c, v->cloud) : NULL;
+	const char *need[] = { "cloud", k && k->imds ? NULL : "eni",
+			       eip ? "allocation_id" : route ? "route_table" : NULL };
 	const char *val[] = { v->cloud, v->eni, eip ? v->allocation_id : v->route_table };
 	int r;
 
@@ -525,10 +528,10 @@ check_cloud_type(const struct ctx *x, const struct cv_cloud_conf *k)
 			return FAIL_AT(x, CV_CONF_CLOUD, k, aws_names[i],
 				       "%s is for type aws only (type: aws)", aws_names[i]);
 	}
-	if (is_aws && !k->region)
+	if (is_aws && !k->region && !k->imds)
 		return cv_conf_fail(x->e, k->head.line, k->head.col, "region",
-				    "missing in section cloud '%s' (type aws needs it: the signing "
-				    "region)", k->head.name);
+				    "missing in section cloud '%s' (type aws needs it, the signing "
+				    "region, or imds to read it from)", k->head.name);
 	return 0;
 }
 

@@ -54,8 +54,16 @@ cloud_of(const struct cv_ipc_report *r, size_t i, struct cv_backend_status *ret)
 	return r->cloud && r->cloud(r->userdata, i, ret);
 }
 
+/* aws: what its modes move (the resource's kind). */
+static const char *const aws_what[_CV_CLOUD_MODE_MAX] = {
+	[CV_CLOUD_ELASTIC_IP] = "Elastic IP",
+	[CV_CLOUD_SECONDARY_IP] = "secondary IP of ENI",
+	[CV_CLOUD_ROUTE] = "route of table",
+};
+
 /* "  cloud: floating IP F -> port P (FIXED_IP), epoch E by node N, revision R, read at T"
- * or "  cloud: port P allows ADDR, revision R, read at T" (the pair modes) */
+ * or "  cloud: port P allows ADDR, revision R, read at T" (the pair modes)
+ * or "  cloud: Elastic IP A on ENI, epoch E of ring R by node N, read at T" (aws) */
 static void
 text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 {
@@ -67,7 +75,10 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		return;
 	if (c.read_at_ms) {
 		cv_status_local_time((time_t)(c.read_at_ms / 1000), when, sizeof(when));
-		if (v->mode != CV_CLOUD_FLOATING_IP)
+		if (v->backend == CV_BACKEND_AWS)
+			cv_strbuf_printf(b, "  cloud: %s %s on %s", aws_what[v->mode], c.resource,
+					 c.where[0] ? c.where : "no ENI");
+		else if (v->mode != CV_CLOUD_FLOATING_IP)
 			cv_strbuf_printf(b, "  cloud: port %s %s", c.resource,
 					 c.where[0] ? "allows the address" : "does NOT allow the address");
 		else
@@ -79,7 +90,9 @@ text_cloud(struct cv_strbuf *b, const struct cv_ipc_report *r, size_t i)
 		if (c.epoch)
 			cv_strbuf_printf(b, ", epoch %" PRIu64 " of ring %" PRIu64 " by node %" PRIu32,
 					 c.epoch, c.ring, c.node);
-		cv_strbuf_printf(b, ", revision %" PRIu64 ", read at %s\n", c.revision, when);
+		if (v->backend != CV_BACKEND_AWS) /* EC2 has no revisions */
+			cv_strbuf_printf(b, ", revision %" PRIu64, c.revision);
+		cv_strbuf_printf(b, ", read at %s\n", when);
 	}
 	if (c.error_at_ms) {
 		cv_status_local_time((time_t)(c.error_at_ms / 1000), when, sizeof(when));
@@ -228,12 +241,52 @@ json_transition(const struct cv_ipc_transition *t, int *err)
 	return o;
 }
 
+/* The read's stamp and time, a failure's words and time (every cloud). */
+static void
+json_cloud_read(struct json_object *o, const struct cv_backend_status *c, int *err)
+{
+	if (c->read_at_ms) {
+		cv_status_add(o, "ring", json_object_new_uint64(c->ring), err);
+		cv_status_add(o, "epoch", json_object_new_uint64(c->epoch), err);
+		cv_status_add(o, "node", json_object_new_uint64(c->node), err);
+		cv_status_add_time_ms(o, "read_at", (int64_t)c->read_at_ms, err);
+	}
+	if (c->error_at_ms) {
+		cv_status_add_text(o, "error", c->error, err);
+		cv_status_add_time_ms(o, "error_at", (int64_t)c->error_at_ms, err);
+	}
+}
+
+/*
+ * aws: {"allocation_id" (elastic_ip), "eni" (secondary_ip: ours) or
+ * "route_table" (route); "on": the ENI that had it at the read (null:
+ * none); the stamp beside it ("ring", "epoch", "node": 0 none), "read_at"}.
+ */
+static struct json_object *
+json_cloud_aws(struct json_object *o, const struct cv_vip_conf *v,
+	       const struct cv_backend_status *c, int *err)
+{
+	static const char *const key[_CV_CLOUD_MODE_MAX] = {
+		[CV_CLOUD_ELASTIC_IP] = "allocation_id",
+		[CV_CLOUD_SECONDARY_IP] = "eni",
+		[CV_CLOUD_ROUTE] = "route_table",
+	};
+
+	cv_status_add(o, key[v->mode] ? key[v->mode] : "resource", json_object_new_string(c->resource),
+		      err);
+	if (c->read_at_ms)
+		cv_status_add_string(o, "on", c->where, err);
+	json_cloud_read(o, c, err);
+	return o;
+}
+
 /*
  * What the VIP's cloud backend last saw (times in Unix ms; what was never
- * read left out). Floating-IP mode: {"floating_ip", "port", "fixed_ip",
- * "epoch", "node", "revision", "read_at"}; the pair modes: {"port",
- * "allows" (our port lets the address through), "revision", "read_at"};
- * both: "error", "error_at" after a failure.
+ * read left out). openstack's floating-IP mode: {"floating_ip", "port",
+ * "fixed_ip", "revision"}; its pair modes: {"port", "allows" (our port lets
+ * the address through), "revision"}; aws: json_cloud_aws; every one:
+ * "ring", "epoch", "node" (the stamp of the last move there, 0s: none) and
+ * "read_at" once read, "error", "error_at" after a failure.
  */
 static struct json_object *
 json_cloud(const struct cv_vip_conf *v, const struct cv_backend_status *c, int *err)
@@ -245,24 +298,18 @@ json_cloud(const struct cv_vip_conf *v, const struct cv_backend_status *c, int *
 		*err = -ENOMEM;
 		return NULL;
 	}
+	if (v->backend == CV_BACKEND_AWS)
+		return json_cloud_aws(o, v, c, err);
 	cv_status_add(o, fip ? "floating_ip" : "port", json_object_new_string(c->resource), err);
 	if (c->read_at_ms && fip) {
 		cv_status_add_string(o, "port", c->where, err);
 		cv_status_add_string(o, "fixed_ip", c->fixed_ip, err);
-		cv_status_add(o, "ring", json_object_new_uint64(c->ring), err);
-		cv_status_add(o, "epoch", json_object_new_uint64(c->epoch), err);
-		cv_status_add(o, "node", json_object_new_uint64(c->node), err);
 	} else if (c->read_at_ms) {
 		cv_status_add(o, "allows", json_object_new_boolean(c->where[0] != 0), err);
 	}
-	if (c->read_at_ms) {
+	if (c->read_at_ms)
 		cv_status_add(o, "revision", json_object_new_uint64(c->revision), err);
-		cv_status_add_time_ms(o, "read_at", (int64_t)c->read_at_ms, err);
-	}
-	if (c->error_at_ms) {
-		cv_status_add_text(o, "error", c->error, err);
-		cv_status_add_time_ms(o, "error_at", (int64_t)c->error_at_ms, err);
-	}
+	json_cloud_read(o, c, err);
 	return o;
 }
 

@@ -172,6 +172,33 @@ expect_exit 0 "n2 release" vip 2 101 release
 [ "$(owner eip2)" = - ] || fail "after n2's release: on $(owner eip2)"
 echo "ok - backend aws, mode elastic_ip, one-shot: acquire (stamp tagged), monitor (7 when not ours), a stale acquire refused (3), a newer one takes it, release lets go only what is ours"
 
+# the region, this instance's ENI and the role's credentials all from IMDS
+cat >"$dir/n3.conf" <<EOC
+node n1 {
+}
+node n3 {
+}
+cloud ec2 {
+	type: aws
+	endpoint: $ec2/
+	imds: http://127.0.0.1:$imds_port
+}
+vip pub {
+	address: 198.51.100.8/32
+	backend: aws
+	mode: elastic_ip
+	cloud: ec2
+	allocation_id: eipalloc-02
+}
+EOC
+env -u AWS_REGION -u AWS_ENDPOINT_URL_EC2 "$aws" --epoch 200 --node 3 vip "$dir/n3.conf" pub acquire \
+	>"$dir/n3.out" 2>&1 || fail "acquire with IMDS's region and ENI: $(cat "$dir/n3.out")"
+[ "$(owner eip2)" = eni-0aaa ] || fail "after the acquire with IMDS's ENI: on $(owner eip2)"
+env -u AWS_REGION -u AWS_ENDPOINT_URL_EC2 "$aws" --epoch 200 --node 3 vip "$dir/n3.conf" pub release \
+	>"$dir/n3.out" 2>&1 || fail "release with IMDS's region and ENI: $(cat "$dir/n3.out")"
+[ "$(owner eip2)" = - ] || fail "after the release: on $(owner eip2)"
+echo "ok - no region, no eni, no keys in the config: IMDS's placement/region, the ENI of its mac and the role's credentials; acquire and release"
+
 # ---- failures and retries ----
 faults '{"throttle": 2}'
 out=$(keys --stats describe-eni eni-0aaa 2>&1) || fail "after 2 throttled answers: $out"

@@ -25,9 +25,10 @@ of answers to inject on the next calls: {"throttle": N, "error5xx": N,
 (every issued role credential expires now)}; GET /_fake/stats (verified,
 rejected, calls by action, the last rejection's reason); GET /_fake/state.
 
-  ec2-fake.py EC2_PORT IMDS_PORT STATE.json [--region R]
+  ec2-fake.py EC2_PORT IMDS_PORT STATE.json [--region R] [--bind ADDR]
 STATE.json: {"keys": {"AKID": "secret"}, "enis": {...}, "route_tables": {...},
-"addresses": {...}, "instance": {"id":..., "mac":..., "eni":...}}
+"addresses": {...}, "instance": {"id":..., "mac":..., "eni":...},
+"instances": {"ADDRESS": {...}} (IMDS's answer by the asking address)}
 """
 import datetime
 import json
@@ -59,6 +60,7 @@ class Fake:
         self.tables = state.get("route_tables", {})
         self.addresses = state.get("addresses", {})
         self.instance = state.get("instance", {})
+        self.instances = state.get("instances", {})  # by the asking address (a bed)
         self.faults = {"throttle": 0, "error5xx": 0, "bad_xml": 0}
         self.skew_s = 0
         self.lag_ms = 0
@@ -439,7 +441,8 @@ class ImdsHandler(BaseHTTPRequestHandler):
             token = self.headers.get("X-aws-ec2-metadata-token")
             if not token or FAKE.tokens.get(token, 0) <= time.time():
                 return self.reply(401, "Unauthorized")
-            inst = FAKE.instance
+            # a bed's nodes each ask from their own address
+            inst = FAKE.instances.get(self.client_address[0], FAKE.instance)
             base = "/latest/meta-data/"
             paths = {
                 base + "instance-id": inst.get("id", ""),
@@ -467,16 +470,20 @@ class ImdsHandler(BaseHTTPRequestHandler):
 def main():
     global FAKE
     args = sys.argv[1:]
-    region = "us-east-1"
+    region, bind = "us-east-1", "127.0.0.1"
     if "--region" in args:
         i = args.index("--region")
         region = args[i + 1]
         del args[i:i + 2]
+    if "--bind" in args:  # a test bed's own namespace (tests/aws/failover.sh)
+        i = args.index("--bind")
+        bind = args[i + 1]
+        del args[i:i + 2]
     ec2_port, imds_port, state_file = int(args[0]), int(args[1]), args[2]
     with open(state_file) as f:
         FAKE = Fake(json.load(f), region)
-    ec2 = ThreadingHTTPServer(("127.0.0.1", ec2_port), Ec2Handler)
-    imds = ThreadingHTTPServer(("127.0.0.1", imds_port), ImdsHandler)
+    ec2 = ThreadingHTTPServer((bind, ec2_port), Ec2Handler)
+    imds = ThreadingHTTPServer((bind, imds_port), ImdsHandler)
     threading.Thread(target=imds.serve_forever, daemon=True).start()
     print("ready", flush=True)
     ec2.serve_forever()
