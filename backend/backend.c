@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
 #include "backend.h"
 #include "cv-macros.h"
 
@@ -23,4 +25,19 @@ const struct cv_backend_ops *
 cv_backend_lookup(enum cv_backend_kind kind)
 {
 	return (unsigned)kind < ELEMENTSOF(built) ? built[kind] : NULL;
+}
+
+int
+cv_backend_to_l2(const struct cv_backend_env *env, const struct cv_backend_op *op, bool add,
+		 uint32_t lease_s)
+{
+	struct cv_backend *l2 = env->backend_of ? env->backend_of(env->userdata, CV_BACKEND_L2) : NULL;
+
+	if (!l2)
+		return -EOPNOTSUPP;
+	if (add)
+		l2->ops->acquire(l2, op, 1, lease_s);
+	else
+		l2->ops->release(l2, op, 1);
+	return 0;
 }

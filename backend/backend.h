@@ -135,5 +135,14 @@ struct cv_backend_ops {
 		       struct cv_backend_status *ret);
 };
 
-/* The backend of kind, or NULL when this build has none (aws, today). */
+/* The backend of kind, or NULL when this build has none. */
 const struct cv_backend_ops *cv_backend_lookup(enum cv_backend_kind kind);
+
+/*
+ * A cloud mode whose address is ours on an interface: op's acquire (add)
+ * or release handed to the runner's L2 backend (env->backend_of), which
+ * reports it as its own. 0, or -EOPNOTSUPP when the runner has no L2 beside
+ * (a one-shot run).
+ */
+int cv_backend_to_l2(const struct cv_backend_env *env, const struct cv_backend_op *op, bool add,
+		     uint32_t lease_s);

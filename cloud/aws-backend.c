@@ -337,24 +337,17 @@ finish(struct pending *p, int err, const char *why)
 static bool
 hand_to_l2(struct pending *p)
 {
-	struct awsb *b = p->b;
-	struct cv_backend *l2 = b->env.backend_of ? b->env.backend_of(b->env.userdata, CV_BACKEND_L2)
-						  : NULL;
 	struct cv_backend_op op = { .conf = p->conf, .vip = p->vip, .epoch = p->stamp.epoch,
 				    .ring = p->stamp.ring };
 
-	if (!l2) {
-		finish(p, -EOPNOTSUPP, "modes secondary_ip and route need the daemon's L2 backend");
-		return false;
-	}
 	if (p->op == CV_ACT_ADDR_ADD && p->conf == &p->stub) {
 		finish(p, -ECANCELED, "a reload removed the VIP");
 		return false;
 	}
-	if (p->op == CV_ACT_ADDR_ADD)
-		l2->ops->acquire(l2, &op, 1, p->lease_s);
-	else
-		l2->ops->release(l2, &op, 1);
+	if (cv_backend_to_l2(&p->b->env, &op, p->op == CV_ACT_ADDR_ADD, p->lease_s) < 0) {
+		finish(p, -EOPNOTSUPP, "modes secondary_ip and route need the daemon's L2 backend");
+		return false;
+	}
 	return true;
 }
 

@@ -208,22 +208,15 @@ check_reservation(struct pending *p, const char *ip)
 static void
 hand_to_l2(struct pending *p)
 {
-	struct osb *b = p->b;
-	struct cv_backend *l2 = b->env.backend_of ? b->env.backend_of(b->env.userdata, CV_BACKEND_L2)
-						  : NULL;
 	struct cv_backend_op op = { .conf = p->conf, .vip = p->vip, .epoch = p->epoch,
 				    .ring = p->ring };
 
-	if (!l2)
-		return cv_osb_finish(p, -EOPNOTSUPP, "the pair modes need the daemon's L2 backend");
 	if (p->op == CV_ACT_ADDR_ADD && p->conf == &p->stub)
 		return cv_osb_finish(p, -ECANCELED, "a reload removed the VIP");
 	/* before p leaves the queue: the next of this VIP (its release) goes
 	 * to L2 after this */
-	if (p->op == CV_ACT_ADDR_ADD)
-		l2->ops->acquire(l2, &op, 1, p->lease_s);
-	else
-		l2->ops->release(l2, &op, 1);
+	if (cv_backend_to_l2(&p->b->env, &op, p->op == CV_ACT_ADDR_ADD, p->lease_s) < 0)
+		return cv_osb_finish(p, -EOPNOTSUPP, "the pair modes need the daemon's L2 backend");
 	cv_osb_handed(p);
 }
 

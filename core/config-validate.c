@@ -455,8 +455,9 @@ check_aws_vip(const struct ctx *x, const struct cv_vip_conf *v)
 	for (size_t i = 0; i < ELEMENTSOF(need); i++)
 		if (need[i] && !val[i])
 			return cv_conf_fail(x->e, v->head.line, v->head.col, need[i],
-					    "missing in section vip '%s' (backend aws, mode %s, needs it)",
-					    v->head.name, cv_cloud_mode_to_string(v->mode));
+					    "missing in section vip '%s' (backend aws, mode %s, needs it%s)",
+					    v->head.name, cv_cloud_mode_to_string(v->mode),
+					    i == 1 ? ", or imds in its cloud section to read it from" : "");
 	r = check_cloud_ref(x, v, CV_CLOUD_AWS);
 	for (size_t i = 1; r == 0 && i < ELEMENTSOF(openstack_keys); i++)
 		if (openstack_value(v, i) && (i != 3 || !eip)) /* fixed_ip: elastic_ip's */

@@ -152,31 +152,24 @@ bed_wait_until 5000 "n3's status of pub" status_on 3 pub eni-n3 >/dev/null || fa
 ctl 3 status | grep -A2 "^VIP 'pub'" | sed 's/^/    /'
 
 bed_signal 1 corovipd KILL
-moved() { # VIP ADDR FROM: on one other node; sets TO
-	local h
-	h=$(bed_holders "$2")
-	BED_LAST="$1 ($2) on '$h'"
-	[[ "$h" =~ ^n[0-9]$ ]] && [ "$h" != "$3" ] || return 1
-	TO=${h#n}
-}
-bed_wait_until 15000 "web off n1" moved web $WEB n1 >/dev/null || fail "$BED_LAST"
-bed_wait_until 10000 "web on eni-n$TO alone" is "ENIs with web" "eni-n$TO" enis_with $WEB >/dev/null ||
+bed_wait_until 15000 "web off n1" bed_moved web $WEB n1 >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "web on eni-n$BED_TO alone" is "ENIs with web" "eni-n$BED_TO" enis_with $WEB >/dev/null ||
 	fail "$BED_LAST"
-echo "ok - n1's corovipd killed: web on n$TO, whose ENI alone has it"
+echo "ok - n1's corovipd killed: web on n$BED_TO, whose ENI alone has it"
 n1_back() { [ "$(ctl 1 status --json 2>/dev/null | jq -r .cluster.quorate)" = true ]; }
 bed_wait_until 15000 "n1's corovipd back and quorate" n1_back >/dev/null || fail "n1's corovipd did not come back"
-out=$(ctl "$TO" move web n1 --wait 2>&1) || fail "corovipctl move web n1: $out"
+out=$(ctl "$BED_TO" move web n1 --wait 2>&1) || fail "corovipctl move web n1: $out"
 bed_wait_until 15000 "web moved to n1" held 1 $WEB >/dev/null || fail "$BED_LAST"
 bed_wait_until 10000 "web on eni-n1 alone" is "ENIs with web" eni-n1 enis_with $WEB >/dev/null || fail "$BED_LAST"
 unassigned() { ec2 stats | jq -r '.calls.UnassignPrivateIpAddresses // 0'; }
-[ "$(unassigned)" -ge 1 ] || fail "n$TO never unassigned web from its ENI"
-echo "ok - corovipctl move web n1: on n1 and eni-n1 alone (n$TO released it, and unassigned it: $(unassigned) call(s))"
+[ "$(unassigned)" -ge 1 ] || fail "n$BED_TO never unassigned web from its ENI"
+echo "ok - corovipctl move web n1: on n1 and eni-n1 alone (n$BED_TO released it, and unassigned it: $(unassigned) call(s))"
 
 bed_norestart 2 corovipd
 bed_stop 2 corovipd 10000 || fail "stopping n2's corovipd"
-bed_wait_until 15000 "ovl off n2" moved ovl $OVL n2 >/dev/null || fail "$BED_LAST"
-bed_wait_until 10000 "the route to eni-n$TO" is "rtb-1's route" "eni-n$TO" route_to >/dev/null || fail "$BED_LAST"
-echo "ok - n2's corovipd stopped: ovl on n$TO, the route to eni-n$TO"
+bed_wait_until 15000 "ovl off n2" bed_moved ovl $OVL n2 >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "the route to eni-n$BED_TO" is "rtb-1's route" "eni-n$BED_TO" route_to >/dev/null || fail "$BED_LAST"
+echo "ok - n2's corovipd stopped: ovl on n$BED_TO, the route to eni-n$BED_TO"
 
 bed_exec c env AWS_ACCESS_KEY_ID=AKIDBED AWS_SECRET_ACCESS_KEY=bed-secret-key-0123456789 \
 	AWS_REGION=us-east-1 AWS_ENDPOINT_URL_EC2="$EC2/" "$build/cloud/corovip-aws" \

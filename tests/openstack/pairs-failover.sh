@@ -116,16 +116,9 @@ echo "ok - db ($DB, address_pairs) on n1, whose port alone allows it; zero ($ZER
 ctl 1 status | grep -A1 "^VIP 'db'" | sed 's/^/    /'
 
 bed_signal 1 corovipd KILL
-moved() { # VIP ADDR FROM: on one other node; sets TO
-	local h
-	h=$(bed_holders "$2")
-	BED_LAST="$1 ($2) on '$h'"
-	[[ "$h" =~ ^n[0-9]$ ]] && [ "$h" != "$3" ] || return 1
-	TO=${h#n}
-}
-bed_wait_until 15000 "db off n1" moved db "$DB" n1 >/dev/null || fail "$BED_LAST"
-bed_wait_until 10000 "n$TO's port alone allowing db" pairs_only "$TO" "$DB" >/dev/null || fail "$BED_LAST"
-echo "ok - n1's corovipd killed: db on n$TO, whose port now allows it and n1's no longer"
+bed_wait_until 15000 "db off n1" bed_moved db "$DB" n1 >/dev/null || fail "$BED_LAST"
+bed_wait_until 10000 "n$BED_TO's port alone allowing db" pairs_only "$BED_TO" "$DB" >/dev/null || fail "$BED_LAST"
+echo "ok - n1's corovipd killed: db on n$BED_TO, whose port now allows it and n1's no longer"
 
 zh=2
 os pair remove "${PORT[$zh]}" "$ZERO" >/dev/null || fail "removing zero's pair from n$zh's port"
@@ -133,7 +126,7 @@ repaired() { [[ " $(allowed_on "$ZERO") " == *" n$zh "* ]]; }
 bed_wait_until 10000 "zero's pair back on n$zh's port" repaired >/dev/null || fail "allowed on: $(allowed_on "$ZERO")"
 echo "ok - zero's pair removed from its holder's port behind its back: put back"
 
-if [ "$TO" = "$zh" ]; then # db off zero's holder first: its takeover writes ports
+if [ "$BED_TO" = "$zh" ]; then # db off zero's holder first: its takeover writes ports
 	to=3
 	ctl "$zh" move db "n$to" >/dev/null || fail "corovipctl move db n$to"
 	bed_wait_until 15000 "db on n$to" held_only "$to" "$DB" >/dev/null || fail "$BED_LAST"
@@ -144,9 +137,9 @@ fi
 declare -A REV
 for i in 1 2 3; do read -r REV[$i] _ <<<"$(port_pairs "${PORT[$i]}")"; done
 bed_crash "$zh" || fail "$BED_LAST"
-bed_wait_until 15000 "zero off crashed n$zh" moved zero "$ZERO" "n$zh" >/dev/null || fail "$BED_LAST"
+bed_wait_until 15000 "zero off crashed n$zh" bed_moved zero "$ZERO" "n$zh" >/dev/null || fail "$BED_LAST"
 for i in 1 2 3; do
 	read -r rev _ <<<"$(port_pairs "${PORT[$i]}")"
 	[ "$rev" = "${REV[$i]}" ] || fail "n$i's port was written in zero's failover (revision ${REV[$i]} -> $rev)"
 done
-echo "ok - n$zh crashed: zero on n$TO by L2 alone (no port written)"
+echo "ok - n$zh crashed: zero on n$BED_TO by L2 alone (no port written)"

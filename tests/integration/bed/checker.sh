@@ -181,6 +181,16 @@ bed_field() {
 	echo "$*" | awk -v k="$k" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }'
 }
 
+# bed_moved VIP ADDR FROM: ADDR on one node other than FROM ("n1") in the
+# kernel; sets BED_TO to its number (a condition for bed_wait_until).
+bed_moved() {
+	local h
+	h=$(bed_holders "$2")
+	BED_LAST="$1 ($2) on '$h'"
+	[[ "$h" =~ ^n[0-9]+$ ]] && [ "$h" != "$3" ] || return 1
+	BED_TO=${h#n}
+}
+
 # bed_holders ADDR: the nodes (n<I>) that have ADDR configured now (one look).
 bed_holders() {
 	local i out="" addrs
