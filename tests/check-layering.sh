@@ -20,12 +20,13 @@ ctl|core quorum backend/backend.h|qb json-c microhttpd.h
 checks|core agent/loop-timer.h cloud/http.h|qb libpq-fe.h
 cloud|core backend agent/loop-timer.h|qb curl json-c libxml yaml.h
 agent|core quorum backend l2 ctl checks cloud|qb corosync libmnl json-c cap-ng.h systemd
-ocf|core backend l2/netlink.h ctl/ipc-client.h ctl/ipc-proto.h|qb'
+ocf|core backend l2/netlink.h ctl/ipc-client.h ctl/ipc-proto.h|qb
+import|core|libxml'
 libs_all='qb corosync libmnl json-c curl libxml yaml.h cap-ng.h systemd microhttpd.h libpq-fe.h'
 
 # Which folder a header of ours lives in.
 home_of() {
-	for d in core quorum l2 ctl checks agent cloud backend ocf; do
+	for d in core quorum l2 ctl checks agent cloud backend ocf import; do
 		[ -f "$top/$d/$1" ] && { echo "$d"; return; }
 	done
 }
