@@ -151,10 +151,17 @@ define(struct lexer *x, const char *line)
 	if (line[0] != '$' || !eq || eq != line + 1 + n || n == 0)
 		return false;
 	if (x->n_defs < DEFS_MAX) {
-		x->defs[x->n_defs][0] = strndup(line + 1, n);
-		x->defs[x->n_defs][1] = strdup(eq + 1);
-		x->defs[x->n_defs][1][strcspn(x->defs[x->n_defs][1], "\r\n")] = '\0';
-		x->n_defs++;
+		char *name = strndup(line + 1, n), *value = strdup(eq + 1);
+
+		if (!name || !value) {
+			free(name);
+			free(value);
+			x->r = x->r ? x->r : -ENOMEM;
+			return true;
+		}
+		value[strcspn(value, "\r\n")] = '\0';
+		x->defs[x->n_defs][0] = name;
+		x->defs[x->n_defs++][1] = value;
 	}
 	return true;
 }
