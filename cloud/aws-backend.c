@@ -31,8 +31,11 @@
  * from the new settings) and a retired one goes once its last operation is
  * over. The operations of one VIP run one at a time in the order asked (a
  * release after a move reads what the move left; L2 hears of them in that
- * order). What an operation needs of its VIP is copied when it is asked: a
- * release still runs when a reload removed the VIP meanwhile.
+ * order), and so do those of one address under two names (a reload renamed
+ * the VIP or gave its address to another: the old name's unassign must not
+ * come after the new one's move). What an operation needs of its VIP is
+ * copied when it is asked: a release still runs when a reload removed the
+ * VIP meanwhile.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -68,13 +71,28 @@ struct round {
 	size_t left;
 };
 
+/*
+ * What a queued operation names once a reload removed or changed its VIP
+ * (made with the operation: a reload cannot fail for want of memory). L2
+ * may keep a release of it queued after the operation is over: once that
+ * is, it is kept until the next reload (L2's switch_config, before ours,
+ * has done all its work by then) or the end.
+ */
+struct stub {
+	struct stub *next;
+	struct cv_vip_conf conf;
+	char name[CV_NAME_MAX + 1];
+	char ifname[CV_IFNAME_MAX + 1];
+};
+
 struct pending {
 	struct pending *next;
 	struct awsb *b;
 	struct client *cl;
-	const struct cv_vip_conf *conf; /* re-pointed at a reload; &stub once it left */
-	struct cv_vip_conf stub;
-	char ifname[CV_IFNAME_MAX + 1]; /* the stub's interface (L2 releases it) */
+	const struct cv_vip_conf *conf; /* re-pointed at a reload; &st->conf once it left */
+	struct stub *st;
+	bool stub; /* conf is &st->conf */
+	char ifname[CV_IFNAME_MAX + 1]; /* the VIP's interface (L2 releases it) */
 	char name[CV_NAME_MAX + 1];	/* its VIP's */
 	enum cv_cloud_mode mode;
 	enum cv_action_type op; /* ADDR_ADD, ADDR_DEL, RENEW */
@@ -106,6 +124,8 @@ struct awsb {
 	struct client *clients;
 	struct pending *ops; /* in the order asked */
 	struct seen *seen;
+	struct stub *stubs; /* of operations over since the last reload */
+	const struct cv_config *cfg; /* the running config (switch_config) */
 };
 
 static struct awsb *
@@ -159,6 +179,12 @@ client_take(struct awsb *b, const struct cv_vip_conf *v)
 
 	if (!cl && !k)
 		cl = client_find(b, v->cloud, true);
+	/* an orphan's retry after its reload's clients went: the running
+	 * config's section of that name, if it has one */
+	if (!cl && !k && v->cloud && b->cfg) {
+		k = cv_config_find_cloud(b->cfg, v->cloud);
+		k = k && k->type == CV_CLOUD_AWS ? k : NULL;
+	}
 	if (cl || !k)
 		goto taken;
 	cl = calloc(1, sizeof(*cl));
@@ -275,15 +301,38 @@ status(struct cv_backend *base, const struct cv_vip_conf *v, struct cv_backend_s
 
 static void start(struct pending *p);
 
-static void
-kick(struct awsb *b, const char *name)
+/*
+ * Operations on one VIP, or on one cloud address under two names (a reload
+ * renamed a VIP, or gave its address to another: the old name's unassign
+ * may still run when the new one's move starts), go one at a time.
+ */
+static bool
+conflict(const struct pending *p, const char *name, const char *address)
 {
-	for (struct pending *q = b->ops; q; q = q->next)
-		if (strcmp(q->name, name) == 0) {
-			if (!q->running)
-				start(q);
-			return;
+	return strcmp(p->name, name) == 0 || strcmp(p->address, address) == 0;
+}
+
+/* The first operation not running that conflicts with name or address and
+ * waits behind nothing, started; again until there is none. */
+static void
+kick(struct awsb *b, const char *name, const char *address)
+{
+	for (bool again = true; again;) {
+		again = false;
+		for (struct pending *q = b->ops; q; q = q->next) {
+			bool behind = false;
+
+			if (q->running || !conflict(q, name, address))
+				continue;
+			for (const struct pending *e = b->ops; e != q && !behind; e = e->next)
+				behind = conflict(e, q->name, q->address);
+			if (behind)
+				continue;
+			start(q); /* may change the queue: look again */
+			again = true;
+			break;
 		}
+	}
 }
 
 static void
@@ -296,7 +345,7 @@ report(struct pending *p, int err, const char *why)
 	if (!p->round)
 		return b->env.result(b->env.userdata, p->conf, p->op, p->stamp.epoch, err,
 				     err < 0 ? why : NULL);
-	if (err == -EADDRNOTAVAIL && b->env.gone && p->conf != &p->stub)
+	if (err == -EADDRNOTAVAIL && b->env.gone && !p->stub)
 		b->env.gone(b->env.userdata, p->conf); /* moved elsewhere behind our back */
 	if (--p->round->left == 0) {
 		free(p->round);
@@ -309,7 +358,7 @@ static void
 drop(struct pending *p)
 {
 	struct awsb *b = p->b;
-	char name[CV_NAME_MAX + 1];
+	char name[CV_NAME_MAX + 1], address[CV_AWS_IP_MAX];
 
 	for (struct pending **q = &b->ops; *q; q = &(*q)->next)
 		if (*q == p) {
@@ -317,9 +366,16 @@ drop(struct pending *p)
 			break;
 		}
 	snprintf(name, sizeof(name), "%s", p->name);
+	snprintf(address, sizeof(address), "%s", p->address);
 	client_put(b, p->cl);
+	if (p->stub) { /* L2 may still name it */
+		p->st->next = b->stubs;
+		b->stubs = p->st;
+	} else {
+		free(p->st);
+	}
 	free(p);
-	kick(b, name);
+	kick(b, name, address);
 }
 
 static void
@@ -340,8 +396,8 @@ hand_to_l2(struct pending *p)
 	struct cv_backend_op op = { .conf = p->conf, .vip = p->vip, .epoch = p->stamp.epoch,
 				    .ring = p->stamp.ring };
 
-	if (p->op == CV_ACT_ADDR_ADD && p->conf == &p->stub) {
-		finish(p, -ECANCELED, "a reload removed the VIP");
+	if (p->op == CV_ACT_ADDR_ADD && p->stub) {
+		finish(p, -ECANCELED, "a reload removed or changed the VIP");
 		return false;
 	}
 	if (cv_backend_to_l2(&p->b->env, &op, p->op == CV_ACT_ADDR_ADD, p->lease_s) < 0) {
@@ -536,8 +592,8 @@ static void
 start(struct pending *p)
 {
 	p->running = true;
-	if (p->op == CV_ACT_ADDR_ADD && p->conf == &p->stub)
-		return finish(p, -ECANCELED, "a reload removed the VIP");
+	if (p->op == CV_ACT_ADDR_ADD && p->stub)
+		return finish(p, -ECANCELED, "a reload removed or changed the VIP");
 	if (p->op == CV_ACT_ADDR_DEL && p->mode != CV_CLOUD_ELASTIC_IP) {
 		/* L2 first: our RELEASED waits for no API */
 		if (!hand_to_l2(p))
@@ -597,13 +653,15 @@ submit(struct awsb *b, const struct cv_backend_op *o, enum cv_action_type act, u
        struct round *round)
 {
 	struct pending *p = calloc(1, sizeof(*p)), **tail;
+	struct stub *st = p ? calloc(1, sizeof(*st)) : NULL;
 
-	if (p)
+	if (p && st)
 		p->cl = client_take(b, o->conf);
-	if (!p || !p->cl) {
+	if (!p || !st || !p->cl) {
 		/* a client is made at need: out of memory, unless an orphan's section is gone */
-		int err = p && !o->conf->cloud_conf ? -ENOENT : -ENOMEM;
+		int err = p && st && !o->conf->cloud_conf ? -ENOENT : -ENOMEM;
 
+		free(st);
 		free(p);
 		qb_log(LOG_ERR, "VIP '%s': %s: no EC2 client: %s", o->conf->head.name,
 		       cv_action_type_to_string(act),
@@ -617,15 +675,15 @@ submit(struct awsb *b, const struct cv_backend_op *o, enum cv_action_type act, u
 		}
 		return;
 	}
-	*p = (struct pending){ .b = b, .cl = p->cl, .conf = o->conf, .mode = o->conf->mode,
-			       .op = act, .vip = o->vip, .lease_s = lease_s, .round = round,
+	*p = (struct pending){ .b = b, .cl = p->cl, .conf = o->conf, .st = st,
+			       .mode = o->conf->mode, .op = act, .vip = o->vip, .lease_s = lease_s, .round = round,
 			       .stamp = { .ring = o->ring, .epoch = o->epoch, .node = b->env.nodeid } };
 	snprintf(p->name, sizeof(p->name), "%s", o->conf->head.name);
 	copy_target(p, o->conf);
 	for (tail = &b->ops; *tail; tail = &(*tail)->next)
 		;
 	*tail = p;
-	kick(b, p->name);
+	kick(b, p->name, p->address);
 }
 
 static bool
@@ -635,6 +693,48 @@ in_flight(const struct awsb *b, const char *name)
 		if (strcmp(p->name, name) == 0)
 			return true;
 	return false;
+}
+
+static void
+stubs_free(struct stub *s)
+{
+	while (s) {
+		struct stub *next = s->next;
+
+		free(s);
+		s = next;
+	}
+}
+
+/* p's VIP as it was (p->conf, about to go), in p's stub. */
+static const struct cv_vip_conf *
+stub_of(struct pending *p)
+{
+	struct stub *s = p->st;
+
+	snprintf(s->name, sizeof(s->name), "%s", p->name);
+	snprintf(s->ifname, sizeof(s->ifname), "%s", p->ifname);
+	s->conf = (struct cv_vip_conf){ .head = { .name = s->name },
+					.backend = CV_BACKEND_AWS,
+					.mode = p->mode,
+					.interface = s->ifname[0] ? s->ifname : NULL,
+					.addrs = p->conf->addrs };
+	return &s->conf;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* What L2 is handed of p's VIP is the same in v: its address and interface. */
+static bool
+same_on_l2(const struct pending *p, const struct cv_vip_conf *v)
+{
+	return v->backend == CV_BACKEND_AWS && v->mode == p->mode &&
+	       cv_vip_addrs_equal(&v->addrs, &p->conf->addrs) &&
+	       same_str(v->interface, p->conf->interface);
 }
 
 /* ---- the backend's operations ---- */
@@ -694,30 +794,37 @@ refresh(struct cv_backend *base, const struct cv_backend_op *held, size_t n, uin
 
 /*
  * The config goes: what is queued names the next config's VIP of the same
- * name and mode, or its own stub (the executor reads its name; L2, to
- * release a secondary IP or route mode's address, its address and
- * interface). Every client is retired: the next operation makes one from
- * the next config's settings.
+ * name, mode, address and interface (what L2 is handed), or its own stub
+ * (the executor reads its name; L2, to release a secondary IP or route
+ * mode's address, its address and interface): a VIP whose address or
+ * interface changed is another holding, the old one's release an orphan's
+ * (engine-orphan.c). Every client is retired: the next operation makes one
+ * from the next config's settings.
  */
 static void
 switch_config(struct cv_backend *base, const struct cv_config *next)
 {
 	struct awsb *b = of(base);
+	struct stub *old = b->stubs; /* L2 has drained what named them */
 
+	b->stubs = NULL;
+	b->cfg = next;
 	for (struct pending *p = b->ops; p; p = p->next) {
 		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, p->name) : NULL;
 
-		if (v && v->backend == CV_BACKEND_AWS && v->mode == p->mode) {
+		/* the same address on the same interface: L2 is handed next's
+		 * VIP (its index too); a changed one is an orphan's in the
+		 * engine, whose release is its own */
+		if (v && same_on_l2(p, v)) {
 			p->conf = v;
+			p->vip = (uint32_t)(v - next->vips);
+			p->stub = false;
 			continue;
 		}
-		p->stub = (struct cv_vip_conf){ .head = { .name = p->name },
-						 .backend = CV_BACKEND_AWS,
-						 .mode = p->mode,
-						 .interface = p->ifname[0] ? p->ifname : NULL,
-						 .addrs = p->conf->addrs };
-		p->conf = &p->stub;
+		p->conf = stub_of(p);
+		p->stub = true;
 	}
+	stubs_free(old);
 	for (struct seen **q = &b->seen; *q;) {
 		struct seen *s = *q;
 		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, s->name) : NULL;
@@ -769,6 +876,7 @@ destroy(struct cv_backend *base)
 		b->ops = p->next;
 		if (p->round && --p->round->left == 0)
 			free(p->round);
+		free(p->st);
 		free(p);
 	}
 	while (b->seen) {
@@ -777,6 +885,7 @@ destroy(struct cv_backend *base)
 		b->seen = s->next;
 		free(s);
 	}
+	stubs_free(b->stubs);
 	cv_http_free(b->http);
 	free(b);
 }
