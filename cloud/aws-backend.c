@@ -64,6 +64,7 @@ struct client {
 	 * eni): read once, when an operation first needs it */
 	char eni[CV_AWS_ID_MAX]; /* the instance's primary ENI, "" not read */
 	unsigned discovery;	 /* the reading under way (odd) or last done */
+	struct reading *reading; /* ...that one */
 };
 
 /* A refresh's VIPs: its one RENEW result once all are read (the daemon). */
@@ -101,6 +102,7 @@ struct pending {
 	struct round *round;
 	bool running;
 	bool quiet; /* a secondary IP's unassign after L2's release: nobody waits */
+	struct cv_aws_mover *mover; /* its move, check or release under way */
 	unsigned waiting; /* its client's IMDS reading it waits for; 0: none */
 	/* the mover's target, its strings copied here */
 	char address[CV_AWS_IP_MAX], eni[CV_AWS_ID_MAX], private_ip[CV_AWS_IP_MAX],
@@ -412,6 +414,7 @@ on_done(void *userdata, int err, const char *why, const struct cv_aws_seen *seen
 {
 	struct pending *p = userdata;
 
+	p->mover = NULL;
 	note(p, err, why, seen);
 	if (err < 0 || p->op != CV_ACT_ADDR_ADD || p->mode == CV_CLOUD_ELASTIC_IP)
 		return finish(p, err, why);
@@ -494,6 +497,7 @@ reading_done(struct reading *rd, int err, const char *why)
 	struct awsb *b = rd->b;
 	unsigned id = rd->id;
 
+	cl->reading = NULL;
 	free(rd);
 	discovered(cl, b, id, err, why);
 	client_put(b, cl); /* the reading's hold */
@@ -575,6 +579,7 @@ wait_for_imds(struct pending *p)
 	if (!rd)
 		return finish(p, -ENOMEM, "no memory to read IMDS");
 	*rd = (struct reading){ .cl = cl, .b = p->b, .id = ++cl->discovery };
+	cl->reading = rd;
 	p->waiting = rd->id;
 	cl->busy++; /* the reading's own hold, until it is done */
 	r = cv_aws_client_has_region(cl->c)
@@ -619,11 +624,11 @@ proceed(struct pending *p)
 		return wait_for_imds(p);
 	t = target_of(p);
 	if (p->op == CV_ACT_ADDR_ADD)
-		r = cv_aws_move(c, &t, p->stamp, on_done, p);
+		r = cv_aws_move(c, &t, p->stamp, on_done, p, &p->mover);
 	else if (p->op == CV_ACT_ADDR_DEL)
-		r = cv_aws_release(c, &t, p->stamp, on_done, p);
+		r = cv_aws_release(c, &t, p->stamp, on_done, p, &p->mover);
 	else
-		r = cv_aws_check(c, &t, p->stamp, on_done, p);
+		r = cv_aws_check(c, &t, p->stamp, on_done, p, &p->mover);
 	if (r < 0)
 		finish(p, r, cv_strerror(r));
 }
@@ -868,6 +873,12 @@ destroy(struct cv_backend *base)
 {
 	struct awsb *b = of(base);
 
+	/* what is under way goes first, then the clients cancel its calls */
+	for (struct pending *p = b->ops; p; p = p->next)
+		if (p->mover)
+			cv_aws_mover_abandon(p->mover);
+	for (struct client *cl = b->clients; cl; cl = cl->next)
+		free(cl->reading);
 	while (b->clients)
 		client_free(b, b->clients); /* their calls cancelled: no done is called */
 	while (b->ops) {

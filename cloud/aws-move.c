@@ -417,7 +417,7 @@ dup_or_null(const char *s)
 
 static int
 begin(struct cv_aws_client *c, enum purpose purpose, const struct cv_aws_target *t,
-      struct cv_aws_stamp s, cv_aws_move_fn done, void *userdata)
+      struct cv_aws_stamp s, cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret)
 {
 	struct move *m = calloc(1, sizeof(*m));
 	bool ok = m != NULL;
@@ -446,27 +446,35 @@ begin(struct cv_aws_client *c, enum purpose purpose, const struct cv_aws_target 
 	}
 	cv_aws_stamp_format(s, m->stamp, sizeof(m->stamp));
 	snprintf(m->key, sizeof(m->key), "corovip:%s", m->t.vip);
+	if (ret)
+		*ret = (struct cv_aws_mover *)m;
 	step(m, READ);
 	return 0;
 }
 
+void
+cv_aws_mover_abandon(struct cv_aws_mover *m)
+{
+	free_move((struct move *)m);
+}
+
 int
 cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-	    cv_aws_move_fn done, void *userdata)
+	    cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret)
 {
-	return begin(c, MOVE, t, s, done, userdata);
+	return begin(c, MOVE, t, s, done, userdata, ret);
 }
 
 int
 cv_aws_check(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-	     cv_aws_move_fn done, void *userdata)
+	     cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret)
 {
-	return begin(c, CHECK, t, s, done, userdata);
+	return begin(c, CHECK, t, s, done, userdata, ret);
 }
 
 int
 cv_aws_release(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-	       cv_aws_move_fn done, void *userdata)
+	       cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret)
 {
-	return begin(c, RELEASE, t, s, done, userdata);
+	return begin(c, RELEASE, t, s, done, userdata, ret);
 }

@@ -70,23 +70,37 @@ struct cv_aws_seen {
 typedef void (*cv_aws_move_fn)(void *userdata, int err, const char *why,
 			       const struct cv_aws_seen *seen);
 
-/* Move t to us with stamp s; done once, from the loop. t's strings are copied. 0 or -errno. */
+/* A move, check or release under way (done not called yet). */
+struct cv_aws_mover;
+
+/*
+ * Move t to us with stamp s; done once, from the loop. t's strings are
+ * copied. 0 or -errno. ret (may be NULL): the mover, valid until done is
+ * called.
+ */
 int cv_aws_move(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-		cv_aws_move_fn done, void *userdata);
+		cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret);
 
 /*
  * Is it ours (on our ENI, no newer stamp there)? 0, -EADDRNOTAVAIL (not:
  * elsewhere, nowhere, or a newer move's), else -errno. One read.
  */
 int cv_aws_check(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-		 cv_aws_move_fn done, void *userdata);
+		 cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret);
 /*
  * Let it go if it is still ours with no newer stamp: disassociate the Elastic
  * IP, unassign the secondary IP (a route is left for the next taker to
  * point on). 0 also when it was not ours any more.
  */
 int cv_aws_release(struct cv_aws_client *c, const struct cv_aws_target *t, struct cv_aws_stamp s,
-		   cv_aws_move_fn done, void *userdata);
+		   cv_aws_move_fn done, void *userdata, struct cv_aws_mover **ret);
+
+/*
+ * Its owner's end: m is freed, done is never called. Its call under way is
+ * its client's: free the client next, before the loop runs again (a client
+ * freed cancels its calls without their callbacks).
+ */
+void cv_aws_mover_abandon(struct cv_aws_mover *m);
 
 /* "RING.EPOCH.NODE" <-> stamp; parse: -EINVAL if it is not that. */
 void cv_aws_stamp_format(struct cv_aws_stamp s, char *buf, size_t size);

@@ -170,7 +170,7 @@ static int
 run(struct ctx *x)
 {
 	if (strcmp(x->cmd, "move") == 0)
-		return cv_aws_move(x->client, &x->target, x->stamp, on_moved, x);
+		return cv_aws_move(x->client, &x->target, x->stamp, on_moved, x, NULL);
 	if (strcmp(x->cmd, "imds") != 0)
 		return cv_aws_call(x->client, x->body, on_done, x);
 	return x->n_args == 1 ? cv_aws_imds_get(x->client, x->args[0], on_done, x) : -EINVAL;
