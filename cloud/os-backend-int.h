@@ -95,6 +95,9 @@ struct osb {
 	struct cv_http *http;
 	struct client *clients;
 	struct pending *ops; /* in the order asked */
+	/* over, with a stub conf L2 may still name (a release handed to a busy
+	 * L2): kept until the next reload (L2's switch_config runs first) */
+	struct pending *dead;
 	struct held *held;
 	size_t n_held;
 	char (*checked)[CV_OS_ID_MAX + 1]; /* floating IPs whose address was compared */

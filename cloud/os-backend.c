@@ -92,7 +92,13 @@ drop(struct pending *p)
 	unlink_pending(b, p);
 	snprintf(key, sizeof(key), "%s", p->key);
 	cv_os_op_cancel(p->os_op);
-	free(p);
+	p->os_op = NULL;
+	if (p->conf == &p->stub) { /* L2 may still name it */
+		p->next = b->dead;
+		b->dead = p;
+	} else {
+		free(p);
+	}
 	if (cl && --cl->busy == 0 && cl->retired)
 		cv_osb_client_free(b, cl);
 	kick(b, key);
@@ -249,6 +255,17 @@ refresh(struct cv_backend *base, const struct cv_backend_op *held, size_t n, uin
 	}
 }
 
+static void
+free_dead(struct osb *b)
+{
+	while (b->dead) {
+		struct pending *p = b->dead;
+
+		b->dead = p->next;
+		free(p);
+	}
+}
+
 /*
  * The config goes: what is under way names the next config's VIP of the same
  * name, or its own stub (the executor reads only the name; L2, to release a
@@ -261,11 +278,17 @@ switch_config(struct cv_backend *base, const struct cv_config *next)
 
 	b->cfg = next;
 	cv_osb_seen_switch(b, next);
+	free_dead(b);
 	for (struct pending *p = b->ops; p; p = p->next) {
 		const struct cv_vip_conf *v = next ? cv_config_find_vip(next, p->name) : NULL;
 
-		if (v && v->backend == CV_BACKEND_OPENSTACK && v->mode == p->mode) {
+		/* the same address on the same interface (what L2 is handed):
+		 * a changed one is another holding, the old one's an orphan's */
+		if (v && v->backend == CV_BACKEND_OPENSTACK && v->mode == p->mode &&
+		    cv_vip_addrs_equal(&v->addrs, &p->conf->addrs) &&
+		    strcmp(v->interface ? v->interface : "", p->conf->interface ? p->conf->interface : "") == 0) {
 			p->conf = v;
+			p->vip = (uint32_t)(v - next->vips);
 			continue;
 		}
 		p->stub = (struct cv_vip_conf){ .head = { .name = p->name },
@@ -318,6 +341,7 @@ destroy(struct cv_backend *base)
 		cv_os_op_cancel(p->os_op);
 		free(p);
 	}
+	free_dead(b);
 	cv_osb_clients_free(b); /* their operations go with them, unreported */
 	while (b->chores) {
 		struct chore *ch = b->chores;
