@@ -56,7 +56,8 @@ const struct ocf_param ocf_params[] = {
 	  D("request, reply, or both (some hosts heed only one).") },
 	{ "backend", "string", "l2", 0, "How the address moves",
 	  D("l2: the interface (netlink) and announces; openstack: a floating IP "
-	    "re-associated through Neutron (see cloud, floating_ip, port).") },
+	    "re-associated through Neutron (see cloud, floating_ip, port); aws: an Elastic "
+	    "IP associated through EC2 (see allocation_id, eni).") },
 	{ "cloud", "string", NULL, 0, "clouds.yaml entry (openstack)",
 	  D("The cloud's name in clouds.yaml.") },
 	{ "clouds_yaml", "string", NULL, 0, "clouds.yaml path (openstack)",
@@ -64,7 +65,9 @@ const struct ocf_param ocf_params[] = {
 	{ "secrets_file", "string", NULL, 0, "Secrets file (openstack)",
 	  D("A file with the password or application credential secret, never a "
 	    "parameter (parameters are visible in the CIB).") },
-	{ "region", "string", NULL, 0, "Region (openstack)", D("The catalog's region.") },
+	{ "region", "string", NULL, 0, "Region (openstack, aws)",
+	  D("openstack: the catalog's region; aws: the signing region (unset: IMDS's, "
+	    "with imds).") },
 	{ "endpoint_interface", "string", "public", 0, "Endpoint interface (openstack)",
 	  D("public, internal or admin.") },
 	{ "ca_file", "string", NULL, 0, "CA file (openstack)", D("TLS trust for the API.") },
@@ -75,9 +78,25 @@ const struct ocf_param ocf_params[] = {
 	{ "port", "string", NULL, 0, "This node's port id (openstack)",
 	  D("The Neutron port of this node that the floating IP is associated with "
 	    "(required with backend=openstack).") },
-	{ "fixed_ip", "string", NULL, 0, "Fixed address (openstack)",
+	{ "fixed_ip", "string", NULL, 0, "Fixed address (openstack, aws)",
 	  D("Which of the port's fixed addresses the floating IP maps to.") },
-	{ "op_timeout", "integer", "20", 0, "Seconds for one API move (openstack)",
+	{ "allocation_id", "string", NULL, 0, "Elastic IP allocation (aws)",
+	  D("The Elastic IP's allocation id, eipalloc-... (required with backend=aws); ip "
+	    "is its public address.") },
+	{ "eni", "string", NULL, 0, "This node's ENI (aws)",
+	  D("The network interface (eni-...) the Elastic IP is associated with. Unset: the "
+	    "instance's primary ENI, from IMDS (imds must be set).") },
+	{ "endpoint", "string", NULL, 0, "EC2 endpoint (aws)",
+	  D("EC2's URL. Unset: the region's.") },
+	{ "credentials_file", "string", NULL, 0, "Credentials file (aws)",
+	  D("A shared credentials file (never keys as parameters: they are visible in the "
+	    "CIB). Unset: the environment, or the instance role through imds.") },
+	{ "profile", "string", NULL, 0, "Credentials profile (aws)",
+	  D("The credentials file's profile (default: default).") },
+	{ "imds", "string", NULL, 0, "IMDSv2 URL (aws)",
+	  D("On EC2, http://169.254.169.254: the instance role's credentials, the region and "
+	    "this node's ENI.") },
+	{ "op_timeout", "integer", "20", 0, "Seconds for one API move (openstack, aws)",
 	  D("The backend's own bound on one move; Pacemaker's operation timeout should "
 	    "exceed twice it.") },
 	/* IPaddr2's with no meaning here: default only (the longdesc is the reason). */
@@ -325,26 +344,41 @@ announce_lines(struct text *t, char *why, size_t len)
 	return copy_key(t, "garp", "garp", why, len);
 }
 
+/* backend=openstack or aws: the VIP's cloud keys, then its cloud section "ocf". */
 static int
-cloud_lines(struct text *t, char *why, size_t len)
+cloud_lines(struct text *t, bool aws, char *why, size_t len)
 {
-	static const char *const vip_keys[] = { "floating_ip", "port", "fixed_ip" };
-	static const char *const cloud_keys[][2] = {
+	static const char *const os_vip_keys[] = { "floating_ip", "port", "fixed_ip" };
+	static const char *const aws_vip_keys[] = { "allocation_id", "eni", "fixed_ip" };
+	static const char *const os_cloud_keys[][2] = {
 		{ "cloud", "cloud" },	      { "clouds_yaml", "clouds_yaml" },
 		{ "secrets_file", "secrets_file" }, { "region", "region" },
 		{ "endpoint_interface", "interface" }, { "ca_file", "ca_file" },
 		{ "proxy", "proxy" },
 	};
+	static const char *const aws_cloud_keys[][2] = {
+		{ "region", "region" },		{ "endpoint", "endpoint" },
+		{ "credentials_file", "credentials_file" }, { "profile", "profile" },
+		{ "imds", "imds" },		{ "ca_file", "ca_file" },
+		{ "proxy", "proxy" },
+	};
+	const char *const *vip_keys = aws ? aws_vip_keys : os_vip_keys;
+	const char *const(*cloud_keys)[2] = aws ? aws_cloud_keys : os_cloud_keys;
+	size_t n_cloud = aws ? ELEMENTSOF(aws_cloud_keys) : ELEMENTSOF(os_cloud_keys);
 	const char *v = param("op_timeout");
 	uint32_t s;
 	int r = 0;
 
 	line(t, "backend", "\tcloud: ocf");
-	for (size_t i = 0; r == 0 && i < ELEMENTSOF(vip_keys); i++)
+	if (aws)
+		line(t, "backend", "\tmode: elastic_ip");
+	for (size_t i = 0; r == 0 && i < 3; i++)
 		r = copy_key(t, vip_keys[i], vip_keys[i], why, len);
 	line(t, NULL, "}");
 	line(t, NULL, "cloud ocf {");
-	for (size_t i = 0; r == 0 && i < ELEMENTSOF(cloud_keys); i++)
+	if (aws)
+		line(t, "backend", "\ttype: aws");
+	for (size_t i = 0; r == 0 && i < n_cloud; i++)
 		r = copy_key(t, cloud_keys[i][0], cloud_keys[i][1], why, len);
 	if (r == 0 && v && (cv_parse_u32(v, 3600, &s) < 0 || s == 0))
 		return bad(why, len, "parameter op_timeout: '%s' is not a number of seconds", v);
@@ -421,18 +455,19 @@ ocf_res_load(struct ocf_res *r, char *why, size_t len)
 		rc = options(r, why, len);
 	if (rc < 0)
 		return rc;
-	if (backend && strcmp(backend, "l2") != 0 && strcmp(backend, "openstack") != 0)
-		return bad(why, len, "parameter backend: '%s' is not l2 or openstack", backend);
+	if (backend && strcmp(backend, "l2") != 0 && strcmp(backend, "openstack") != 0 &&
+	    strcmp(backend, "aws") != 0)
+		return bad(why, len, "parameter backend: '%s' is not l2, openstack or aws", backend);
 	vip_name(name, sizeof(name));
 	line(&t, NULL, "vip %s {", name);
-	if (backend && strcmp(backend, "openstack") == 0) {
+	if (backend && strcmp(backend, "l2") != 0) {
 		if (!param("ip"))
 			return bad(why, len, "parameter ip is required");
 		rc = copy_key(&t, "ip", "address", why, len);
 		if (rc == 0)
-			line(&t, "backend", "\tbackend: openstack");
+			line(&t, "backend", "\tbackend: %s", backend);
 		if (rc == 0)
-			rc = cloud_lines(&t, why, len);
+			rc = cloud_lines(&t, strcmp(backend, "aws") == 0, why, len);
 	} else {
 		rc = address_lines(&t, why, len);
 		if (rc == 0)

@@ -199,6 +199,40 @@ env -u AWS_REGION -u AWS_ENDPOINT_URL_EC2 "$aws" --epoch 200 --node 3 vip "$dir/
 [ "$(owner eip2)" = - ] || fail "after the release: on $(owner eip2)"
 echo "ok - no region, no eni, no keys in the config: IMDS's placement/region, the ENI of its mac and the role's credentials; acquire and release"
 
+# the OCF agent, backend=aws (as Pacemaker runs it: OCF_RESKEY_*, an action;
+# its L2 build runs its cloud build): start, monitor, stop, and validation
+ocf() { # ACTION NODE ENI [KEY=VALUE...]: sets RC
+	local action=$1 node=$2 eni=$3 kv
+	local env=(OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=pub OCF_RESKEY_CRM_meta_on_node_uuid="$node"
+		OCF_RESKEY_backend=aws OCF_RESKEY_ip=198.51.100.8 OCF_RESKEY_allocation_id=eipalloc-02
+		OCF_RESKEY_region=us-east-1 OCF_RESKEY_endpoint="$ec2/" OCF_RESKEY_credentials_file="$dir/creds"
+		OCF_RESKEY_op_timeout=5)
+	[ -z "$eni" ] || env+=(OCF_RESKEY_eni="$eni")
+	shift 3
+	for kv in "$@"; do env+=("OCF_RESKEY_$kv"); done
+	RC=0
+	OUT=$(env -i "${env[@]}" "$build/ocf/corovip-ocf-vip" "$action" 2>&1) || RC=$?
+}
+ocf monitor 1 eni-0aaa
+[ $RC = 7 ] || fail "OCF monitor before start: $RC, not 7 (not running): $OUT"
+ocf start 1 eni-0aaa
+[ $RC = 0 ] || fail "OCF start: $RC: $OUT"
+[ "$(owner eip2)" = eni-0aaa ] || fail "after the OCF start: on $(owner eip2)"
+ocf monitor 1 eni-0aaa
+[ $RC = 0 ] || fail "OCF monitor: $RC: $OUT"
+ocf start 2 eni-0bbb
+[ $RC = 0 ] || fail "OCF start on node 2: $RC: $OUT"
+[ "$(owner eip2)" = eni-0bbb ] || fail "after node 2's OCF start: on $(owner eip2)"
+ocf monitor 1 eni-0aaa
+[ $RC = 7 ] || fail "OCF monitor on node 1 after node 2 took it: $RC, not 7: $OUT"
+ocf stop 2 eni-0bbb
+[ $RC = 0 ] || fail "OCF stop: $RC: $OUT"
+[ "$(owner eip2)" = - ] || fail "after the OCF stop: on $(owner eip2)"
+ocf validate-all 1 ""
+[ $RC = 6 ] || fail "OCF validate-all with no eni and no imds: $RC, not 6 (not configured): $OUT"
+grep -q "eni" <<<"$OUT" || fail "OCF validate-all without eni does not say so: $OUT"
+echo "ok - the OCF agent, backend=aws: start (associated), monitor (0, then 7 once another node took it), stop (disassociated); no eni without imds: not configured ($OUT)"
+
 # ---- failures and retries ----
 faults '{"throttle": 2}'
 out=$(keys --stats describe-eni eni-0aaa 2>&1) || fail "after 2 throttled answers: $out"
