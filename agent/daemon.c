@@ -1491,15 +1491,20 @@ cv_daemon_run(const char *config_path, const char *state_dir, bool log_foregroun
 			       .rl_reconnect = CV_RATELIMIT_INIT(60000, 5),
 			       .log_foreground = log_foreground,
 			       .log_debug = log_debug };
-	int code = daemon_init(&d);
+	const char *lacking = cv_privileges_lacking();
+	int code = lacking ? EXIT_OSERR : daemon_init(&d);
 
+	if (lacking)
+		qb_log(LOG_CRIT, "corovipd needs %s (addresses and their announcements), which this "
+		       "process lacks: its unit's CapabilityBoundingSet or its container leaves it out",
+		       lacking);
 	if (code == EXIT_OK) {
 		/* Everything that needs more is open (privileges.h). */
 		int r = cv_privileges_drop(CV_ROLE_DAEMON);
 
 		if (r < 0)
-			qb_log(LOG_WARNING, "could not drop capabilities (%s): running with all of root's",
-			       cv_strerror(r));
+			qb_log(LOG_WARNING, "could not drop capabilities (%s): running with those it "
+			       "started with", cv_strerror(r));
 		qb_log(LOG_NOTICE, "started with %zu VIPs from %s; our addresses carry tag 0x%02x",
 		       d.cfg->n_vips, config_path, d.owned.tag);
 		qb_loop_run(d.loop);

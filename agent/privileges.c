@@ -50,3 +50,19 @@ cv_privileges_drop(enum cv_role role)
 	/* capng_apply: 0, or a negative step number (no errno to speak of). */
 	return capng_apply(CAPNG_SELECT_BOTH) < 0 ? -EPERM : 0;
 }
+
+const char *
+cv_privileges_lacking(void)
+{
+	static const struct {
+		unsigned cap;
+		const char *name;
+	} need[] = { { CAP_NET_ADMIN, "CAP_NET_ADMIN" }, { CAP_NET_RAW, "CAP_NET_RAW" } };
+
+	if (geteuid() != 0 || capng_get_caps_process() < 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!capng_have_capability(CAPNG_EFFECTIVE, need[i].cap))
+			return need[i].name;
+	return NULL;
+}

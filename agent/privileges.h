@@ -29,3 +29,12 @@ enum cv_role { CV_ROLE_DAEMON, CV_ROLE_REAPER };
 
 /* Keep only role's capabilities. 0, or -EPERM/-errno (logged by the caller). */
 int cv_privileges_drop(enum cv_role role);
+
+/*
+ * As root: the first capability the daemon's work cannot go without
+ * (CAP_NET_ADMIN, CAP_NET_RAW) that it does not have, by name; NULL if it
+ * has them (or is not root). A unit or container that leaves one out would
+ * have every address operation fail, over and over: corovipd refuses to
+ * start instead, naming it.
+ */
+const char *cv_privileges_lacking(void);

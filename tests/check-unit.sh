@@ -28,3 +28,17 @@ conf=$(sed -n 's/^ConditionFileNotEmpty=//p' "$build/pkg/corovipd.service")
 "$build/agent/corovipd" --help | grep -qF "(default $conf)" ||
 	{ echo "FAIL: the unit checks $conf, corovipd reads $("$build/agent/corovipd" --help | grep -- --config)"; exit 1; }
 echo "ConditionFileNotEmpty=$conf is corovipd's default config"
+# A bounding set without what the daemon's work needs (a unit or container
+# that leaves CAP_NET_ADMIN out): corovipd refuses to start, naming it,
+# rather than failing every address operation over and over.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	printf 'vip web {\n\taddress: 192.0.2.9/24\n\tinterface: lo\n}\n' >"$tmp/min.conf"
+	chmod 600 "$tmp/min.conf"
+	rc=0
+	out=$(setpriv --bounding-set=-net_admin --inh-caps=-net_admin -- "$build/agent/corovipd" \
+		--foreground -c "$tmp/min.conf" 2>&1) || rc=$?
+	[ $rc = 71 ] && grep -q "needs CAP_NET_ADMIN" <<EOT || { echo "FAIL: without CAP_NET_ADMIN: exit $rc: $out"; exit 1; }
+$out
+EOT
+	echo "without CAP_NET_ADMIN in its bounding set corovipd refuses to start (exit 71), naming it"
+fi
