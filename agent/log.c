@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 
 static bool log_foreground;
+static bool to_journal; /* stderr is systemd's journal: it stamps time and name */
 static const char *crash_dir; /* cv_log_dump_on_crash's */
 
 void
@@ -39,6 +41,19 @@ cv_log_level_from_string(const char *s)
 	return -EINVAL;
 }
 
+/* $JOURNAL_STREAM names stderr's device and inode when systemd connected it
+ * to the journal (systemd.exec(5)): then lines need no time or name of ours. */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 cv_log_init(const char *name, bool foreground, bool debug)
 {
@@ -46,8 +61,9 @@ cv_log_init(const char *name, bool foreground, bool debug)
 	log_foreground = foreground;
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, foreground ? QB_FALSE : QB_TRUE);
 	if (foreground) {
+		to_journal = stderr_is_journal();
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
-		qb_log_format_set(QB_LOG_STDERR, "%T %N[%P] %p: %b");
+		qb_log_format_set(QB_LOG_STDERR, to_journal ? "%p: %b" : "%T %N[%P] %p: %b");
 	}
 	/* INFO by default (the config's log_level, once read, may say otherwise) */
 	cv_log_set_level(debug ? LOG_DEBUG : LOG_INFO);
@@ -106,8 +122,10 @@ cv_log_forked(const char *role)
 {
 	char fmt[80];
 
-	/* Our own pid and role on stderr: the format was the parent's. */
-	snprintf(fmt, sizeof(fmt), "%%T %%N-%s[%d] %%p: %%b", role, (int)getpid());
+	/* Our own pid and role on stderr: the format was the parent's (the
+	 * journal names the stream's first writer, the daemon, for us too). */
+	snprintf(fmt, sizeof(fmt), "%s%%N-%s[%d] %%p: %%b", to_journal ? "" : "%T ", role,
+		 (int)getpid());
 	qb_log_format_set(QB_LOG_STDERR, fmt);
 	/* The blackbox ring is the parent's (shared after the fork); two
 	 * writers without a lock would garble it. */
