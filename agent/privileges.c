@@ -28,11 +28,18 @@ join_ipc_group(void)
 int
 cv_privileges_drop(enum cv_role role)
 {
-	const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
+	capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
+	capng_select_t which = CAPNG_SELECT_BOTH;
 	int r;
 
 	if (geteuid() != 0)
 		return 0;
+	/* Without CAP_SETPCAP (a unit's CapabilityBoundingSet= left it out)
+	 * the bounding set cannot shrink, and need not: it is the unit's. */
+	if (capng_get_caps_process() == 0 && !capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
+		sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED;
+		which = CAPNG_SELECT_CAPS;
+	}
 	r = role == CV_ROLE_DAEMON ? join_ipc_group() : setgroups(0, NULL) < 0 ? -errno : 0;
 	if (r < 0)
 		return r;
@@ -48,7 +55,7 @@ cv_privileges_drop(enum cv_role role)
 	if (r < 0)
 		return -EINVAL;
 	/* capng_apply: 0, or a negative step number (no errno to speak of). */
-	return capng_apply(CAPNG_SELECT_BOTH) < 0 ? -EPERM : 0;
+	return capng_apply(which) < 0 ? -EPERM : 0;
 }
 
 const char *
