@@ -75,6 +75,16 @@ is_ipaddr(const xmlNode *n)
 		strcmp(type, "IPaddr") == 0);
 }
 
+static int64_t
+score_of(const char *s)
+{
+	if (strcmp(s, "INFINITY") == 0 || strcmp(s, "+INFINITY") == 0)
+		return 1000000;
+	if (strcmp(s, "-INFINITY") == 0)
+		return -1000000;
+	return strtoll(s, NULL, 10);
+}
+
 /* IPaddr2 parameters with no equivalent, and why. */
 static const char *const unkept[][2] = {
 	{ "broadcast", "the kernel's default broadcast is used" },
@@ -125,9 +135,9 @@ primitive(struct imp_conf *c, struct imp_vip *v, const xmlNode *n, const char *p
 	}
 	imp_vip_add_addr(c, v, addr, nic);
 	if (param(n, "instance_attributes", "arp_count", buf, sizeof(buf))[0])
-		v->announce_count = (uint32_t)CV_MIN(atoi(buf), 100);
+		v->announce_count = imp_uint(buf, 0, 100, v->announce_count);
 	if (param(n, "instance_attributes", "arp_interval", buf, sizeof(buf))[0])
-		v->announce_interval_ms = (uint32_t)CV_MAX(atoi(buf), 10);
+		v->announce_interval_ms = imp_uint(buf, 10, 10000, v->announce_interval_ms);
 	if (strcmp(param(n, "instance_attributes", "preferred_lft", buf, sizeof(buf)), "0") == 0) {
 		v->deprecated = 1;
 		imp_note(&v->notes, "%s: %s: preferred_lft=0: deprecated: yes is for every address of "
@@ -140,7 +150,7 @@ primitive(struct imp_conf *c, struct imp_vip *v, const xmlNode *n, const char *p
 			imp_note(&v->notes, "%s: %s: %s=%s is not kept: %s", path, id, unkept[k][0], buf,
 				 unkept[k][1]);
 	if (param(n, "meta_attributes", "resource-stickiness", buf, sizeof(buf))[0])
-		v->stickiness = atoi(buf) > 0 || strcmp(buf, "INFINITY") == 0;
+		v->stickiness = score_of(buf) > 0;
 }
 
 static void
@@ -161,17 +171,7 @@ group(struct imp_conf *c, const xmlNode *g, const char *path)
 		}
 	}
 	if (v && param(g, "meta_attributes", "resource-stickiness", other, sizeof(other))[0])
-		v->stickiness = atoi(other) > 0 || strcmp(other, "INFINITY") == 0;
-}
-
-static int64_t
-score_of(const char *s)
-{
-	if (strcmp(s, "INFINITY") == 0 || strcmp(s, "+INFINITY") == 0)
-		return 1000000;
-	if (strcmp(s, "-INFINITY") == 0)
-		return -1000000;
-	return strtoll(s, NULL, 10);
+		v->stickiness = score_of(other) > 0;
 }
 
 static void

@@ -188,6 +188,21 @@ imp_note(struct cv_strbuf *notes, const char *fmt, ...)
 	cv_strbuf_printf(notes, "# %s\n", line);
 }
 
+uint32_t
+imp_uint(const char *s, uint32_t min, uint32_t max, uint32_t dflt)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return dflt;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno)
+		return errno == ERANGE ? max : dflt;
+	return v < min ? min : v > max ? max : (uint32_t)v;
+}
+
 int
 imp_seconds(const char *s, uint32_t *ms)
 {

@@ -79,6 +79,8 @@ void imp_vip_add_addr(struct imp_conf *c, struct imp_vip *v, const char *addr, c
 void imp_vip_add_check(struct imp_conf *c, struct imp_vip *v, const char *check);
 /* A comment line ("# ..." is added) in notes. */
 void imp_note(struct cv_strbuf *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A decimal number within [min, max] (clamped); dflt if s is no number. */
+uint32_t imp_uint(const char *s, uint32_t min, uint32_t max, uint32_t dflt);
 /* "1", "0.5", "2s", "200ms" (bare numbers are seconds, as keepalived's): ms, or -EINVAL. */
 int imp_seconds(const char *s, uint32_t *ms);
 

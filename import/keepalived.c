@@ -476,8 +476,10 @@ script_check(struct ctx *x, const struct node *blk)
 			k->shell = k->exec && strpbrk(k->exec, "|;&<>$`*?()") != NULL;
 		} else if ((is(s, "interval") || is(s, "timeout")) && imp_seconds(arg(s, 1), &ms) == 0) {
 			*(is(s, "interval") ? &k->interval_ms : &k->timeout_ms) = CV_MAX(ms, 100u);
-		} else if ((is(s, "rise") || is(s, "fall")) && atoi(arg(s, 1)) > 0) {
-			*(is(s, "rise") ? &k->rise : &k->fall) = (uint32_t)CV_MIN(atoi(arg(s, 1)), 100);
+		} else if (is(s, "rise") || is(s, "fall")) {
+			uint32_t *to = is(s, "rise") ? &k->rise : &k->fall;
+
+			*to = imp_uint(arg(s, 1), 1, 100, *to);
 		} else if (is(s, "weight")) {
 			imp_note(&k->notes, "vrrp_script %s: weight %s has no equivalent: a failing "
 				 "corovip check makes the node unfit for the VIP", k->name, arg(s, 1));
@@ -619,7 +621,7 @@ instance_key(struct ctx *x, struct imp_vip *v, const struct node *s, struct hook
 		for (size_t k = 0; k < s->n_kids; k++)
 			vip_address(x, v, &s->kids[k]);
 	else if (is(s, "priority"))
-		*priority = (uint32_t)atoi(arg(s, 1));
+		*priority = imp_uint(arg(s, 1), 0, 255, *priority);
 	else if (is(s, "state"))
 		*master = strcmp(arg(s, 1), "MASTER") == 0;
 	else if (is(s, "nopreempt"))
@@ -633,8 +635,8 @@ instance_key(struct ctx *x, struct imp_vip *v, const struct node *s, struct hook
 		track_scripts(x, v, s);
 	else if (is(s, "track_interface"))
 		track_interfaces(x, v, s);
-	else if (is(s, "garp_master_repeat") && atoi(arg(s, 1)) >= 0)
-		v->announce_count = (uint32_t)CV_MIN(atoi(arg(s, 1)), 100);
+	else if (is(s, "garp_master_repeat"))
+		v->announce_count = imp_uint(arg(s, 1), 0, 100, v->announce_count);
 	else if (is(s, "garp_interval") && imp_seconds(arg(s, 1), &ms) == 0)
 		v->announce_interval_ms = CV_MAX(ms, 10u);
 	else if (is(s, "garp_master_refresh") && imp_seconds(arg(s, 1), &ms) == 0)

@@ -5,7 +5,7 @@
 set -u
 cd "${top_srcdir:-.}" || exit 1
 banned='strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atof|system|popen|alloca|sleep|usleep'
-dirs=$(for d in core quorum backend l2 ctl checks agent cloud ocf; do [ -d "$d" ] && echo "$d"; done)
+dirs=$(for d in core quorum backend l2 ctl checks agent cloud ocf import; do [ -d "$d" ] && echo "$d"; done)
 # shellcheck disable=SC2086
 bad=$(grep -rnE "(^|[^a-z_])($banned)[[:space:]]*\(" --include='*.c' --include='*.h' $dirs |
 	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)')

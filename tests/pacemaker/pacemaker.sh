@@ -84,6 +84,24 @@ watch_restart() { # NAME: a fresh sampler (one per phase, each with its own SUMM
 	bed_watch_start "$VIP" "$1" >/dev/null || fail "addrwatch did not start"
 }
 
+# corovip-import on this live cluster's own CIB (cibadmin -Q) and on
+# crm_resource --query-xml: the IPaddr2 resource RSC, moved to node T (a
+# location constraint of INFINITY), becomes a corovip.conf that corovipd
+# accepts, with its address, interface and T first in prefer.
+import_live() {
+	local rsc=$1 t=$2 conf=$BED_DIR/imported.conf
+	pm_x 1 cibadmin -Q >"$BED_DIR/cib.xml" 2>/dev/null || fail "cibadmin -Q"
+	"$build/import/corovip-import" ipaddr2 "$BED_DIR/cib.xml" >"$conf" || fail "corovip-import of the live CIB"
+	"$build/agent/corovipd" --test-config "$conf" >/dev/null 2>"$BED_DIR/imported.err" ||
+		fail "corovipd refuses the imported CIB: $(cat "$BED_DIR/imported.err")"
+	grep -q "^vip $rsc {" "$conf" && grep -qx "	address: $VIP/24" "$conf" && grep -qx "	interface: eth0" "$conf" &&
+		grep -q "^	prefer: $t\b" "$conf" || fail "the imported CIB: $(grep -v '^#' "$conf" | tr '\n' ' ')"
+	pm_x 1 crm_resource --resource "$rsc" --query-xml 2>/dev/null | "$build/import/corovip-import" ipaddr2 - \
+		>"$conf" || fail "corovip-import of crm_resource --query-xml"
+	grep -qx "	address: $VIP/24" "$conf" || fail "crm_resource --query-xml imported: $(grep -v '^#' "$conf" | tr '\n' ' ')"
+	ok "corovip-import of this cluster's CIB (cibadmin -Q) and of crm_resource --query-xml: vip $rsc, $VIP/24 on eth0, prefer $t (the move's constraint), accepted by corovipd --test-config"
+}
+
 cycle() {
 	local agent=$1 short=$2 rsc="vip-$2" h t v t0 r gap s k l multi dc rec tk others
 
@@ -111,6 +129,7 @@ cycle() {
 	[ "$PM_MULTI" = 0 ] || fail "$agent: two nodes held $VIP during the move ($PM_MULTI samples)"
 	awk -v g="$PM_GAP" 'BEGIN { exit !(g + 0 < 10000) }' || fail "$agent: a move outage of $PM_GAP ms"
 	ok "$agent: crm_resource --move $h -> $t: client outage $PM_GAP ms (address on $t after $PM_TAKE_MS ms; never on two nodes)"
+	[ "$short" != ipaddr2 ] || import_live "$rsc" "$t"
 
 	# --- kill -9 of the holder's cluster stack ------------------------------------
 	h=$t
