@@ -271,13 +271,18 @@ wants=/etc/systemd/system/multi-user.target.wants/corovipd.service
 [ ! -e "$root/etc/corovip/corovip.conf" ] || fail "the package made /etc/corovip/corovip.conf"
 ok "maintainer scripts: group haclient ($(inroot getent group haclient)), corovipd.service enabled, no corovip.conf made; conffile: the example only"
 
+# make_netns NS: a namespace of ours with lo and a veth pair, the VIP's interface one end
+make_netns() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add "$IF" type veth peer name "$PEER"
+	ip -n "$1" link set "$PEER" up
+	ip -n "$1" link set "$IF" up
+}
+
 # ---- 5. the installed corovipd, run as the unit's ExecStart runs it ----
 # The network: a namespace of ours with lo and a veth pair (the VIP on one end).
-ip netns add "$ns5"
-ip -n "$ns5" link set lo up
-ip -n "$ns5" link add "$IF" type veth peer name "$PEER"
-ip -n "$ns5" link set "$PEER" up
-ip -n "$ns5" link set "$IF" up
+make_netns "$ns5"
 write_corosync_conf() { # write_corosync_conf LOGGING-LINES
 	cat >"$root/etc/corosync/corosync.conf" <<-EOF
 		# tests/pkg/package.sh: one node, quorate alone
@@ -484,11 +489,7 @@ write_corovip_conf
 : >"$root/etc/machine-id" # a fresh one at boot
 ok "installed again with systemd $(inroot dpkg-query -W -f '${Version}' systemd) ($(($(date +%s) - t)) s)"
 
-ip netns add "$ns7"
-ip -n "$ns7" link set lo up
-ip -n "$ns7" link add "$IF" type veth peer name "$PEER"
-ip -n "$ns7" link set "$PEER" up
-ip -n "$ns7" link set "$IF" up
+make_netns "$ns7"
 # no host systemd here to allocate a scope or register the machine:
 # --keep-unit --register=no; the network is our namespace, and unlike
 # --private-network, --network-namespace-path leaves CAP_NET_ADMIN out of
