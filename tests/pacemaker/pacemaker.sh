@@ -85,12 +85,16 @@ watch_restart() { # NAME: a fresh sampler (one per phase, each with its own SUMM
 }
 
 # corovip-import on this live cluster's own CIB (cibadmin -Q) and on
-# crm_resource --query-xml: the IPaddr2 resource RSC, moved to node T (a
-# location constraint of INFINITY), becomes a corovip.conf that corovipd
-# accepts, with its address, interface and T first in prefer.
+# crm_resource --query-xml: the IPaddr2 resource RSC, on node T, with a
+# location constraint preferring T (score 100: it stays where it is),
+# becomes a corovip.conf that corovipd accepts, with its address, interface
+# and T in prefer; the constraint goes again.
 import_live() {
 	local rsc=$1 t=$2 conf=$BED_DIR/imported.conf
+	local loc="<rsc_location id=\"import-prefers\" rsc=\"$rsc\" node=\"$t\" score=\"100\"/>"
+	pm_x 1 cibadmin --create -o constraints --xml-text "$loc" >/dev/null 2>&1 || fail "adding a location constraint"
 	pm_x 1 cibadmin -Q >"$BED_DIR/cib.xml" 2>/dev/null || fail "cibadmin -Q"
+	pm_x 1 cibadmin --delete -o constraints --xml-text "$loc" >/dev/null 2>&1 || fail "removing the location constraint"
 	"$build/import/corovip-import" ipaddr2 "$BED_DIR/cib.xml" >"$conf" || fail "corovip-import of the live CIB"
 	"$build/agent/corovipd" --test-config "$conf" >/dev/null 2>"$BED_DIR/imported.err" ||
 		fail "corovipd refuses the imported CIB: $(cat "$BED_DIR/imported.err")"
@@ -99,7 +103,7 @@ import_live() {
 	pm_x 1 crm_resource --resource "$rsc" --query-xml 2>/dev/null | "$build/import/corovip-import" ipaddr2 - \
 		>"$conf" || fail "corovip-import of crm_resource --query-xml"
 	grep -qx "	address: $VIP/24" "$conf" || fail "crm_resource --query-xml imported: $(grep -v '^#' "$conf" | tr '\n' ' ')"
-	ok "corovip-import of this cluster's CIB (cibadmin -Q) and of crm_resource --query-xml: vip $rsc, $VIP/24 on eth0, prefer $t (the move's constraint), accepted by corovipd --test-config"
+	ok "corovip-import of this cluster's CIB (cibadmin -Q) and of crm_resource --query-xml: vip $rsc, $VIP/24 on eth0, prefer $t (a location constraint), accepted by corovipd --test-config"
 }
 
 cycle() {
