@@ -372,6 +372,14 @@ node_eligible(struct sim *s, const struct node *n)
 	       sim_config_digest(s, n->d.cfg) == sim_config_digest(s, s->ref);
 }
 
+/* Daemon and reaper frozen, corosync up: silent to the others (rule 4). */
+static bool
+frozen_silent(const struct node *n)
+{
+	return !n->crashed && n->cs == CS_UP && n->d.state == PROC_FROZEN &&
+	       n->r.state != PROC_RUNNING;
+}
+
 /*
  * A node whose daemon and reaper are both frozen while its corosync runs is
  * silent (docs/safety.md, rule 4): what it claimed is taken over only at its
@@ -383,7 +391,14 @@ node_eligible(struct sim *s, const struct node *n)
  * holder's standby, stop or failed check: any change): the others judge it
  * silent 2L after it became one and take at that moment + L + K + 1 s
  * (rule 4, adv7-frozen-idle-made-owner), so the wait counts from the last
- * change too. A daemon that saw the frozen node's processes join its view
+ * change too. So can another frozen node's silence: its VIPs go on when the
+ * others judge it silent, 2L after its last heartbeat (before its freeze,
+ * or 2L after it was made an owner), maybe to a frozen idle node (nobody
+ * watches an idle node), whose own 2L then begins; with m daemons and
+ * reapers frozen at once, a chain of m - 1 such hand-ons each adds at most
+ * 2L before the last one's wait (prop-frozen-idle-silent-holder: the
+ * holder frozen after an idle node that its VIP prefers next). A daemon
+ * that saw the frozen node's processes join its view
  * after the freeze (its own group join, a merge, the frozen daemon taken
  * into a ring that formed meanwhile) heard nothing of it from before: it
  * counts that wait from that join (rule 7, silence by agreement: spoke_at),
@@ -403,13 +418,16 @@ silent_wait_until(const struct sim *s)
 						: (uint64_t)s->o.token_ms + s->o.consensus_ms +
 							  c->heartbeat_ms + LEASE_SLACK_MS;
 	uint64_t wait = CV_MAX(2 * lease, lease + c->kernel_lease_ms + 1000) + SILENT_SLACK_MS;
-	uint64_t until = 0;
+	uint64_t until = 0, frozen = 0;
 
+	for (uint32_t i = 1; i <= s->o.n_nodes; i++)
+		frozen += frozen_silent(&s->nodes[i]);
+	if (frozen > 1)
+		wait += (frozen - 1) * 2 * lease;
 	for (uint32_t i = 1; i <= s->o.n_nodes; i++) {
 		const struct node *n = &s->nodes[i];
 
-		if (n->crashed || n->cs != CS_UP || n->d.state != PROC_FROZEN ||
-		    n->r.state == PROC_RUNNING)
+		if (!frozen_silent(n))
 			continue;
 		until = CV_MAX(until, CV_MAX(n->d.frozen_at, s->last_change) + wait);
 		for (uint32_t j = 1; j <= s->o.n_nodes; j++) {
