@@ -48,6 +48,7 @@ struct imp_vip {
 	int nodad, deprecated; /* -1: unset */
 	struct cv_strbuf notes;
 	bool merged; /* taken into another (a sync group): not written */
+	bool group;  /* a vrrp_sync_group: its members' names in checks until merged */
 };
 
 struct imp_conf {

@@ -692,7 +692,7 @@ sync_group(struct ctx *x, const struct node *blk)
 	}
 	set_notify(x, g, &h, "GROUP"); /* the group's hooks stand for its instances' */
 	g->merged = true; /* a group, not a VIP yet: imp_keepalived_finish */
-	g->preempt = -2;
+	g->group = true;
 }
 
 static void
@@ -813,7 +813,7 @@ void
 imp_keepalived_finish(struct imp_conf *c)
 {
 	for (size_t i = 0; i < c->n_vips; i++)
-		if (c->vips[i].preempt == -2)
+		if (c->vips[i].group && c->vips[i].merged)
 			merge_group(c, &c->vips[i]);
 	if (c->n_nodes == 1)
 		imp_note(&c->notes, "one node's file: add a node section for each other node "
