@@ -17,19 +17,32 @@
 #               0.1 s and, as a second column, 1 s (its default); priorities
 #               n1 150, n2 100, n3 50; preempt (its default), so n1 is master
 #               as n1 is corovip's preferred holder.
+#   Pacemaker:  Pacemaker 2.1 + resource-agents' IPaddr2 on the same corosync
+#               (tests/pacemaker/pmbed.sh: the same token, stonith disabled
+#               as there is nothing to fence with, no-quorum-policy=stop,
+#               stickiness 100), the VIP's resource preferring n1 (score 50),
+#               monitor every 10 s (PM_MONITOR).
 #
 # Every run starts on a fresh bed with the VIP on n1. Scenarios (SCENARIOS):
 #   none       no fault: the probe's longest gap on this machine (noise floor)
 #   crash      holder node crash: every process of n1 frozen, its link cut,
 #              then all killed (bed_crash after a SIGSTOP, see fb_crash)
 #   kill9      kill -9 of the holder's daemon (corovipd alone: its reaper
-#              acts; keepalived: both of its processes; nothing cleans up)
-#   stop       planned move: SIGTERM to the holder's daemon (graceful)
+#              acts; keepalived: both of its processes; Pacemaker: every
+#              Pacemaker daemon of the node, corosync stays; nothing cleans up)
+#   stop       planned move: SIGTERM to the holder's daemon (graceful;
+#              Pacemaker: to pacemakerd, which stops the VIP and leaves)
 #   prefer     planned move: corovip `prefer: n2` + SIGHUP to every daemon;
-#              keepalived n2's priority 200 + SIGHUP to n2's keepalived
+#              keepalived n2's priority 200 + SIGHUP to n2's keepalived;
+#              Pacemaker `crm_resource --move` to n2
 #   cut        holder link cut (switch side down: n1 sees NO-CARRIER)
 #   partition  silent partition {n1} | {n2, n3, client}, no carrier change
 #   nonholder  crash of n2 (not the holder): no outage expected
+#   sigstop    corosync SIGSTOP on the holder (keepalived: its VRRP process,
+#              the part that speaks to the peers); left frozen
+#   heal       the partition above, the takeover, then the heal: the outage
+#              and two holders counted from the heal on (the checker starts
+#              after the takeover; a peer still holding on n1 is counted)
 # and, for corovip, the time from the new holder's corosync quorum callback
 # (tests/tools/qwatch.c, the first quorate view without n1) to the first
 # reply the client gets from the VIP, for crash, cut and partition.
@@ -41,7 +54,11 @@
 #   bench/failover-bench.sh [BUILDDIR]      (root; default build/bench)
 # env: RUNS (5) runs per scenario and system, medians printed;
 #      SCENARIOS (all of the above), KA_ADVERTS ("0.1 1"; "" skips keepalived),
-#      NO_COROVIP=1 skips corovip, OUT (results directory, default
+#      PACEMAKER=1 adds Pacemaker + IPaddr2 (tests/install-deps pacemaker),
+#      NO_COROVIP=1 skips corovip, BED_TOKEN, BED_KNET_PING_INTERVAL,
+#      BED_KNET_PING_TIMEOUT, BED_TOTEM_EXTRA (corosync's timers, for every
+#      system), BED_CV_CLUSTER (corovipd's cluster lines, e.g.
+#      "heartbeat: 20ms"), OUT (results directory, default
 #      BUILDDIR/failover-bench: runs.tsv and each run's logs).
 # Installs keepalived with apt-get if it is missing. The bed's namespaces
 # are bn* (BED_PREFIX=bn), so tests using the default cv* can run beside it;
@@ -51,7 +68,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build/bench}" && pwd)
 COROVIPD=$build/agent/corovipd
 RUNS=${RUNS:-5}
-SCENARIOS=${SCENARIOS:-none crash kill9 stop prefer cut partition nonholder}
+SCENARIOS=${SCENARIOS:-none crash kill9 stop prefer cut partition heal sigstop nonholder}
 KA_ADVERTS=${KA_ADVERTS-0.1 1}
 OUT=${OUT:-$build/failover-bench}
 VIP=192.0.2.50
@@ -69,6 +86,11 @@ cd "$top"
 export BED_PREFIX=bn
 # shellcheck source=tests/integration/bed.sh
 . tests/integration/bed.sh
+if [ -n "${PACEMAKER:-}" ]; then
+	export PM_VIP=$VIP PM_PLEN=24
+	# shellcheck source=tests/pacemaker/pmbed.sh
+	. tests/pacemaker/pmbed.sh
+fi
 
 mkdir -p "$OUT"
 TSV=$OUT/runs.tsv
@@ -180,6 +202,8 @@ cv_fault() {
 		;;
 	cut) bed_cut 1 ;;
 	partition) bed_partition 1 "2 3 c" ;;
+	heal) bed_heal_all ;;
+	sigstop) bed_corosync_sigstop 1 ;;
 	nonholder) fb_crash 2 ;;
 	none) ;;
 	*) return 2 ;;
@@ -191,8 +215,26 @@ cv_after() {
 	nonholder) bed_wait_quorate 1 5000 "1 3" >/dev/null ;;
 	none) ;;
 	prefer) bed_wait_until 10000 "n2 to hold $VIP" other_holds n1 >/dev/null ;;
+	# preempt: back to n1
+	heal) STEADY=0 && bed_wait_until 10000 "n1 alone to hold $VIP" steady_holder n1 3 >/dev/null ;;
 	*) bed_wait_until 10000 "a node other than n1 to hold $VIP" other_holds n1 >/dev/null ;;
 	esac
+}
+
+# heal's first act, before the checker starts: the partition, the
+# takeover, a second of calm (every system)
+pre_heal() {
+	bed_partition 1 "2 3 c" || return 1
+	bed_wait_until 30000 "a node other than n1 to hold $VIP" other_holds_direct n1 >/dev/null || return 1
+	sleep 1
+}
+# other_holds without the sampler (not started yet): a node other than $1
+# has the VIP (n1 may too)
+other_holds_direct() {
+	local h
+	h=$(bed_holders "$VIP")
+	BED_LAST="holders=${h:--}"
+	[[ " $h " =~ \ n[2-9]\  ]]
 }
 
 # ------------------------------------------------------------ keepalived
@@ -250,6 +292,8 @@ ka_fault() {
 		;;
 	cut) bed_cut 1 ;;
 	partition) bed_partition 1 "2 3 c" ;;
+	heal) bed_heal_all ;;
+	sigstop) kill -STOP "$(cat "$d/ka-vrrp.pid")" ;;
 	nonholder) fb_crash 2 ;;
 	none) ;;
 	*) return 2 ;;
@@ -260,11 +304,65 @@ ka_after() {
 	case "$1" in
 	nonholder) sleep "$(awk -v a="$2" 'BEGIN { print 3 * a + 0.5 }')" ;;
 	none) ;;
+	# preempt: n1 (still master on its side) stays or becomes master
+	heal) STEADY=0 && bed_wait_until 20000 "n1 alone to hold $VIP" steady_holder n1 3 >/dev/null ;;
 	*) bed_wait_until 20000 "a node other than n1 to hold $VIP" other_holds n1 >/dev/null ;;
 	esac
 }
 
+# ------------------------------------------------------------ Pacemaker
+
+PM_RSC=vip
+pm_up() {
+	pm_cluster_up 3 >/dev/null || return 1
+	bed_build_tools >/dev/null || return 1
+	pm_rsc_create "$PM_RSC" ocf:heartbeat:IPaddr2 ip="$VIP" cidr_netmask=24 nic=eth0 >/dev/null || return 1
+	pm_x 1 cibadmin --create -o constraints \
+		--xml-text "<rsc_location id=\"$PM_RSC-prefers-n1\" rsc=\"$PM_RSC\" node=\"n1\" score=\"50\"/>" >/dev/null || return 1
+	STEADY=0
+	bed_wait_until 60000 "n1 to hold $VIP" steady_holder n1 5 >/dev/null || return 1
+	pm_wait_located "$PM_RSC" n1 30000 >/dev/null && pm_wait_idle 60000 >/dev/null
+}
+
+pm_fault() {
+	local pids
+	case "$1" in
+	crash) fb_crash 1 ;;
+	kill9) mapfile -t pids < <(pm_pcmk_pids 1) && kill -KILL "${pids[@]}" ;;
+	# graceful: pacemakerd stops its resources, then leaves
+	stop) bed_signal 1 pacemakerd TERM ;;
+	prefer) pm_x 2 crm_resource --move --resource "$PM_RSC" --node n2 >/dev/null 2>&1 ;;
+	cut) bed_cut 1 ;;
+	partition) bed_partition 1 "2 3 c" ;;
+	heal) bed_heal_all ;;
+	sigstop) bed_corosync_sigstop 1 ;;
+	nonholder) fb_crash 2 ;;
+	none) ;;
+	*) return 2 ;;
+	esac
+}
+
+pm_after() {
+	case "$1" in
+	nonholder) bed_wait_quorate 1 5000 "1 3" >/dev/null && pm_wait_idle 30000 >/dev/null ;;
+	none) ;;
+	# stickiness: the VIP stays where it went; the cluster whole again
+	heal) bed_wait_quorate 1 10000 "1 2 3" >/dev/null && pm_wait_idle 60000 2 >/dev/null ;;
+	*) bed_wait_until 60000 "a node other than n1 to hold $VIP" other_holds n1 >/dev/null ;;
+	esac
+}
+
 # ------------------------------------------------------------ one run
+
+# settle_s SYSTEM: how long a run watches on after the takeover, s (a late
+# second holder or a second outage counts too)
+settle_s() {
+	case $1 in
+	corovip) echo 1 ;;
+	pacemaker) echo 2 ;;
+	ka*) awk -v a="${1#ka}" 'BEGIN { print 3 * a + 1 }' ;;
+	esac
+}
 
 # run SYSTEM SCENARIO RUN [ADVERT]: a fresh bed, the fault, the figures
 # appended to runs.tsv. SYSTEM is corovip or ka<ADVERT>.
@@ -273,13 +371,13 @@ run() {
 	local rdir=$OUT/$sys-$sc-$r
 	RUN_INFRA=0
 	rm -rf "$rdir" && mkdir -p "$rdir"
-	if [ "$sys" = corovip ]; then
-		cv_up || { note="bed or daemons did not come up"; }
-		settle=1
-	else
-		ka_up "$adv" || { note="bed or keepalived did not come up"; }
-		settle=$(awk -v a="$adv" 'BEGIN { print 3 * a + 1 }')
-	fi
+	settle=$(settle_s "$sys")
+	case $sys in
+	corovip) cv_up || note="bed or daemons did not come up" ;;
+	pacemaker) pm_up || note="bed or Pacemaker did not come up" ;;
+	*) ka_up "$adv" || note="bed or keepalived did not come up" ;;
+	esac
+	[ -n "$note" ] || [ "$sc" != heal ] || pre_heal || note="no takeover at the partition before the heal"
 	if [ -z "$note" ]; then
 		bed_watch_start "$VIP" >/dev/null && mon_start && answers 5 && bed_probe_start "$VIP" probe >/dev/null ||
 			note="the checker or the probe did not start"
@@ -288,13 +386,20 @@ run() {
 		sleep "$WARM_S"
 		bed__now
 		t0=$BED__NOW
-		if [ "$sys" = corovip ]; then
+		case $sys in
+		corovip)
 			cv_fault "$sc" || note="fault failed"
 			cv_after "$sc" || note="no takeover"
-		else
+			;;
+		pacemaker)
+			pm_fault "$sc" || note="fault failed"
+			pm_after "$sc" || note="no takeover"
+			;;
+		*)
 			ka_fault "$sc" "$adv" || note="fault failed"
 			ka_after "$sc" "$adv" || note="no takeover"
-		fi
+			;;
+		esac
 		[ -n "$note" ] || answers 10 || note="the client gets no answer"
 		# keep watching: a late second holder or a second outage counts too
 		sleep "$settle"
@@ -352,17 +457,17 @@ run() {
 systems=()
 [ -n "${NO_COROVIP:-}" ] || systems+=(corovip)
 for a in $KA_ADVERTS; do systems+=("ka$a"); done
+[ -z "${PACEMAKER:-}" ] || systems+=(pacemaker)
 log "failover benchmark: ${systems[*]}; scenarios: $SCENARIOS; $RUNS run(s) each; logs in $OUT"
 for sc in $SCENARIOS; do
 	for ((r = 1; r <= RUNS; r++)); do
 		for sys in "${systems[@]}"; do
 			# a run the bed failed under (not a result) is tried up to 3 times
 			for ATTEMPT in 1 2 3; do
-				if [ "$sys" = corovip ]; then
-					run corovip "$sc" "$r" 2>>"$OUT/bench.log"
-				else
-					run "$sys" "$sc" "$r" "${sys#ka}" 2>>"$OUT/bench.log"
-				fi
+				case $sys in
+				ka*) run "$sys" "$sc" "$r" "${sys#ka}" 2>>"$OUT/bench.log" ;;
+				*) run "$sys" "$sc" "$r" 2>>"$OUT/bench.log" ;;
+				esac
 				tail -1 "$OUT/bench.log" >&2
 				[ "$RUN_INFRA" = 1 ] || break
 			done
@@ -390,6 +495,7 @@ fails() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.2fx\n", a / b }'; }
 ms() { [ "$1" = - ] && echo - || echo "$1 ms"; }
+peer_label() { case $1 in ka*) echo "keepalived ${1#ka} s" ;; pacemaker) echo "Pacemaker + IPaddr2" ;; *) echo "$1" ;; esac; }
 
 declare -A LABEL=(
 	[none]="no fault (noise floor)"
@@ -400,32 +506,36 @@ declare -A LABEL=(
 	[cut]="holder link cut"
 	[partition]="partition {holder}|{rest}"
 	[nonholder]="non-holder crash"
+	[heal]="partition healed"
+	[sigstop]="corosync SIGSTOP on the holder"
 )
 
 {
 	echo
 	echo "Client-observed outage (longest gap of a 1 ms ICMP probe from the client), median of $RUNS run(s);"
-	echo "ratio = keepalived / corovip (above 1: corovip is faster); split-brain = runs in which the"
+	echo "ratio = peer / corovip (above 1: corovip is faster); split-brain = runs in which the"
 	echo "10 ms address sampler saw two live holders at once."
 	echo
+	peers=()
+	for sys in "${systems[@]}"; do [ "$sys" = corovip ] || peers+=("$sys"); done
 	hdr="| scenario | corovip"
 	sep="|---|---:"
-	for a in $KA_ADVERTS; do hdr+=" | keepalived $a s | ratio"; sep+="|---:|---:"; done
+	for p in "${peers[@]}"; do hdr+=" | $(peer_label "$p") | ratio"; sep+="|---:|---:"; done
 	hdr+=" | split-brain corovip"
 	sep+="|---:"
-	for a in $KA_ADVERTS; do hdr+=" | split-brain ka $a s"; sep+="|---:"; done
+	for p in "${peers[@]}"; do hdr+=" | split-brain $(peer_label "$p")"; sep+="|---:"; done
 	echo "$hdr |"
 	echo "$sep|"
 	for sc in $SCENARIOS; do
 		cv=$(med corovip "$sc" 4)
 		line="| ${LABEL[$sc]:-$sc} | $(ms "$cv")$(fails corovip "$sc")"
-		for a in $KA_ADVERTS; do
-			k=$(med "ka$a" "$sc" 4)
+		for p in "${peers[@]}"; do
+			k=$(med "$p" "$sc" 4)
 			if [ "$sc" = none ]; then rt=-; else rt=$(ratio "$k" "$cv"); fi
-			line+=" | $(ms "$k")$(fails "ka$a" "$sc") | $rt"
+			line+=" | $(ms "$k")$(fails "$p" "$sc") | $rt"
 		done
 		line+=" | $(splits corovip "$sc")"
-		for a in $KA_ADVERTS; do line+=" | $(splits "ka$a" "$sc")"; done
+		for p in "${peers[@]}"; do line+=" | $(splits "$p" "$sc")"; done
 		echo "$line |"
 	done
 	echo
@@ -435,7 +545,7 @@ declare -A LABEL=(
 				awk '{ a[NR] = $1 } END { if (NR) printf "%.0f", a[int((NR + 1) / 2)] }')
 			[ -n "$d" ] || continue
 			printf '%s, %s: two holders for %s ms (median of the runs with split-brain; a run ends %s s after the takeover);\n' \
-				"${LABEL[$sc]}" "$sys" "$d" "$(if [ "$sys" = corovip ]; then echo 1; else awk -v a="${sys#ka}" 'BEGIN { print 3 * a + 1 }'; fi)"
+				"${LABEL[$sc]}" "$sys" "$d" "$(settle_s "$sys")"
 			printf '    n1'"'"'s delete of the VIP minus the new holder'"'"'s add, by the kernels'"'"' address events, ms (open: never deleted): %s\n' \
 				"$(awk -F'\t' -v s="$sys" -v c="$sc" '$1 == s && $2 == c && $6 > 0 { printf "%s%s", (n++ ? ", " : ""), $13 }' "$TSV")"
 		done
