@@ -73,6 +73,8 @@ KA_ADVERTS=${KA_ADVERTS-0.1 1}
 OUT=${OUT:-$build/failover-bench}
 VIP=192.0.2.50
 WARM_S=0.3 # probe running before the fault
+# deadlines that grow with corosync's token (a WAN set detects in seconds)
+WAIT_MS=$((10000 + 4 * ${BED_TOKEN:-300}))
 
 [ "$(id -u)" = 0 ] || { echo "failover-bench: needs root (network namespaces)" >&2; exit 1; }
 [ -n "${NO_COROVIP:-}" ] || [ -x "$COROVIPD" ] ||
@@ -180,7 +182,7 @@ cv_up() {
 	cv_conf n1
 	for i in 1 2 3; do bed_spawn "$i" corovipd "$COROVIPD" -f -c "$BED_DIR/corovip.conf" || return 1; done
 	STEADY=0
-	bed_wait_until 15000 "n1 to hold $VIP" steady_holder n1 5 >/dev/null || return 1
+	bed_wait_until $((WAIT_MS + 5000)) "n1 to hold $VIP" steady_holder n1 5 >/dev/null || return 1
 	for i in 1 2 3; do bed_qwatch_start "$i" >/dev/null || return 1; done
 	# the timers corovipd derived (for the target line)
 	if [ -z "${CV_TIMERS:-}" ]; then
@@ -212,12 +214,12 @@ cv_fault() {
 
 cv_after() {
 	case "$1" in
-	nonholder) bed_wait_quorate 1 5000 "1 3" >/dev/null ;;
+	nonholder) bed_wait_quorate 1 "$WAIT_MS" "1 3" >/dev/null ;;
 	none) ;;
-	prefer) bed_wait_until 10000 "n2 to hold $VIP" other_holds n1 >/dev/null ;;
+	prefer) bed_wait_until "$WAIT_MS" "n2 to hold $VIP" other_holds n1 >/dev/null ;;
 	# preempt: back to n1
-	heal) STEADY=0 && bed_wait_until 10000 "n1 alone to hold $VIP" steady_holder n1 3 >/dev/null ;;
-	*) bed_wait_until 10000 "a node other than n1 to hold $VIP" other_holds n1 >/dev/null ;;
+	heal) STEADY=0 && bed_wait_until "$WAIT_MS" "n1 alone to hold $VIP" steady_holder n1 3 >/dev/null ;;
+	*) bed_wait_until "$WAIT_MS" "a node other than n1 to hold $VIP" other_holds n1 >/dev/null ;;
 	esac
 }
 

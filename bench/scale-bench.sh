@@ -21,7 +21,9 @@
 #              keepalived's parent + VRRP child) over IDLE_S: CPU (utime +
 #              stime from /proc, kernel work done for them included, so the
 #              lease renewals are in it) as % of one core, and memory: the
-#              processes' PSS summed (RSS would count the forks' shared pages twice)
+#              processes' PSS summed (RSS would count the forks' shared pages
+#              twice), and wakeups: voluntary context switches a second,
+#              every thread of them
 #   crash      n1 frozen, its link cut, its processes killed (as
 #              failover-bench.sh's crash); from that instant to all N on n2
 #
@@ -150,6 +152,14 @@ sys_pids() {
 	esac
 }
 cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
+# voluntary context switches of every thread: the process's wakeups
+wakeups() {
+	local p t n=0
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*; do n=$((n + $(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status"))); done
+	done
+	echo $n
+}
 # PSS, not RSS: the reaper and keepalived's VRRP child are forks sharing
 # pages with their parent, which RSS would count twice
 pss_kb() { local p t=0; for p in "$@"; do t=$((t + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup"))); done; echo $t; }
@@ -177,10 +187,10 @@ crash_n1() {
 	bed_cut 1 && bed_crash 1
 }
 
-# one_run SYSTEM N: RES="ipbatch_ms take_ms misses cpu_pct pss_kb crash_ms", crash_ms
+# one_run SYSTEM N: RES="ipbatch_ms take_ms misses cpu_pct pss_kb crash_ms wakeups_s", crash_ms
 # "split" when n2 held VIPs too before the crash (two holders)
 one_run() {
-	local sys=$1 n=$2 ipb take t0 c0 c1 pids rss cpu misses crash
+	local sys=$1 n=$2 ipb take t0 c0 c1 w0 w1 wk pids rss cpu misses crash
 	if [ "$sys" = corovip ]; then bed_cluster_up 3 >/dev/null || return 1; else bed_up 3 >/dev/null || return 1; fi
 	bed_build_tools >/dev/null || return 1
 	ipb=$(ip_batch_ms "$n") || return 1
@@ -193,7 +203,7 @@ one_run() {
 	sleep "$SETTLE_S"
 	pids=$(sys_pids "$sys") || return 1
 	# shellcheck disable=SC2086
-	c0=$(cpu_ticks $pids)
+	c0=$(cpu_ticks $pids) && w0=$(wakeups $pids)
 	if [ -n "${PERF:-}" ]; then
 		# shellcheck disable=SC2086
 		perf record -q -g -o "$OUT/perf.$sys.$n.data" -p "$(echo $pids | tr ' ' ,)" -- sleep "$IDLE_S" 2>/dev/null
@@ -201,19 +211,21 @@ one_run() {
 		sleep "$IDLE_S"
 	fi
 	# shellcheck disable=SC2086
-	c1=$(cpu_ticks $pids) && rss=$(pss_kb $pids) || { bed_fail "$sys: a process of n1 died while idle"; return 1; }
+	c1=$(cpu_ticks $pids) && w1=$(wakeups $pids) && rss=$(pss_kb $pids) ||
+		{ bed_fail "$sys: a process of n1 died while idle"; return 1; }
 	cpu=$(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_S" 'BEGIN { printf "%.2f\n", d / hz / s * 100 }')
+	wk=$(awk -v d=$((w1 - w0)) -v s="$IDLE_S" 'BEGIN { printf "%.1f\n", d / s }')
 	# n2 added VIPs while n1 held them: two holders (a result, not a
 	# failure of the bed); the crash figure is then meaningless
 	if grep -q '^first' "$BED_DIR/count2.log"; then
-		RES="$ipb $take $misses $cpu $rss split"
+		RES="$ipb $take $misses $cpu $rss split $wk"
 		return 0
 	fi
 	t0=$EPOCHREALTIME
 	crash_n1 || return 1
 	count_all 2 >/dev/null || { bed_fail "$sys: not all $n VIPs on n2 after the crash: $(tail -2 "$BED_DIR/count2.log")"; return 1; }
 	crash=$(ms_between "$t0" "$(count_at 2 all)")
-	RES="$ipb $take $misses $cpu $rss $crash"
+	RES="$ipb $take $misses $cpu $rss $crash $wk"
 }
 
 med() { sort -n | awk '$1 == "split" { s++; next } { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)] (s ? " (" s " split)" : ""); else print (s ? "two holders" : "-") }'; }
@@ -221,7 +233,7 @@ med() { sort -n | awk '$1 == "split" { s++; next } { v[++n] = $1 } END { if (n) 
 export BED_NO_TRAP=1
 trap 'bed_down >/dev/null 2>&1 || true' EXIT
 trap 'exit 130' INT TERM
-echo "# system count run ipbatch_ms take_ms client_misses idle_cpu_pct rss_kb crash_ms" >"$OUT/runs.tsv"
+echo "# system count run ipbatch_ms take_ms client_misses idle_cpu_pct rss_kb crash_ms idle_wakeups_s" >"$OUT/runs.tsv"
 for n in $COUNTS; do
 	for sys in $SYSTEMS; do
 		for ((r = 1; r <= RUNS; r++)); do
@@ -246,14 +258,15 @@ done
 col() { awk -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n { print $c }' "$OUT/runs.tsv" | med; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo
-echo "| VIPs | ip -batch | take: corovip | keepalived | ka/cv | take / ip -batch (cv) | crash→all: corovip | keepalived | ka/cv | idle CPU %: corovip | keepalived | PSS KiB: corovip | keepalived |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| VIPs | ip -batch | take: corovip | keepalived | ka/cv | take / ip -batch (cv) | crash→all: corovip | keepalived | ka/cv | idle CPU %: corovip | keepalived | PSS KiB: corovip | keepalived | wakeups/s: corovip | keepalived |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $COUNTS; do
 	ipb=$(col corovip "$n" 4)
 	ct=$(col corovip "$n" 5) kt=$(col keepalived "$n" 5)
 	cc=$(col corovip "$n" 9) kc=$(col keepalived "$n" 9)
 	echo "| $n | $ipb ms | $ct ms | $kt ms | $(ratio "$kt" "$ct") | $(ratio "$ct" "$ipb") | $cc ms | $kc ms | $(ratio "$kc" "$cc") |" \
-		"$(col corovip "$n" 7) | $(col keepalived "$n" 7) | $(col corovip "$n" 8) | $(col keepalived "$n" 8) |"
+		"$(col corovip "$n" 7) | $(col keepalived "$n" 7) | $(col corovip "$n" 8) | $(col keepalived "$n" 8) |" \
+		"$(col corovip "$n" 10) | $(col keepalived "$n" 10) |"
 done
 echo
 echo "two holders (n2 took VIPs while n1 held them, before any fault): corovip" \
