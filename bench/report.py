@@ -167,7 +167,7 @@ def callback_lines(runs):
         d = [x for x in d if x is not None]
         c = [x for x in c if x is not None]
         if c:
-            out.append("| %s | %s | %s |" % (LABELS[sc], fmt_ms(median(d)), fmt_ms(median(c))))
+            out.append("| %s | %s | %s |" % (LABELS[sc].replace("|", "\\|"), fmt_ms(median(d)), fmt_ms(median(c))))
     if not out:
         return []
     return ["", "corovip's own part of an unplanned move: from the new holder's quorum callback (its first "
