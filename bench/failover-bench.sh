@@ -146,6 +146,20 @@ fb_crash() {
 	bed_cut "$1" && bed_crash "$1"
 }
 
+# net_fault SCENARIO: the faults of the bed itself, the same for every
+# system (the others are each system's own)
+net_fault() {
+	case "$1" in
+	crash) fb_crash 1 ;;
+	cut) bed_cut 1 ;;
+	partition) bed_partition 1 "2 3 c" ;;
+	heal) bed_heal_all ;;
+	nonholder) fb_crash 2 ;;
+	none) ;;
+	*) return 2 ;;
+	esac
+}
+
 # The kernel's address events of every node (ip -ts monitor), to tell a
 # real overlap of two holders from the sampler reading n1 before n2.
 mon_start() {
@@ -192,9 +206,7 @@ cv_up() {
 }
 
 cv_fault() {
-	local i
 	case "$1" in
-	crash) fb_crash 1 ;;
 	kill9) bed_kill 1 corovipd ;;
 	stop) bed_signal 1 corovipd TERM ;;
 	prefer)
@@ -202,13 +214,8 @@ cv_fault() {
 		# one kill(1): the three SIGHUPs leave within microseconds
 		kill -HUP "$(bed_pid 1 corovipd)" "$(bed_pid 2 corovipd)" "$(bed_pid 3 corovipd)"
 		;;
-	cut) bed_cut 1 ;;
-	partition) bed_partition 1 "2 3 c" ;;
-	heal) bed_heal_all ;;
 	sigstop) bed_corosync_sigstop 1 ;;
-	nonholder) fb_crash 2 ;;
-	none) ;;
-	*) return 2 ;;
+	*) net_fault "$1" ;;
 	esac
 }
 
@@ -283,7 +290,6 @@ ka_up() {
 ka_fault() {
 	local d=$BED_DIR/n1
 	case "$1" in
-	crash) fb_crash 1 ;;
 	# the VRRP child first: killed after its parent it would get SIGTERM
 	# (parent-death signal) and clean up
 	kill9) kill -KILL "$(cat "$d/ka-vrrp.pid")" "$(bed_pid 1 keepalived)" ;;
@@ -292,13 +298,8 @@ ka_fault() {
 		ka_conf 2 200 "$2"
 		kill -HUP "$(bed_pid 2 keepalived)"
 		;;
-	cut) bed_cut 1 ;;
-	partition) bed_partition 1 "2 3 c" ;;
-	heal) bed_heal_all ;;
 	sigstop) kill -STOP "$(cat "$d/ka-vrrp.pid")" ;;
-	nonholder) fb_crash 2 ;;
-	none) ;;
-	*) return 2 ;;
+	*) net_fault "$1" ;;
 	esac
 }
 
@@ -329,18 +330,12 @@ pm_up() {
 pm_fault() {
 	local pids
 	case "$1" in
-	crash) fb_crash 1 ;;
 	kill9) mapfile -t pids < <(pm_pcmk_pids 1) && kill -KILL "${pids[@]}" ;;
 	# graceful: pacemakerd stops its resources, then leaves
 	stop) bed_signal 1 pacemakerd TERM ;;
 	prefer) pm_x 2 crm_resource --move --resource "$PM_RSC" --node n2 >/dev/null 2>&1 ;;
-	cut) bed_cut 1 ;;
-	partition) bed_partition 1 "2 3 c" ;;
-	heal) bed_heal_all ;;
 	sigstop) bed_corosync_sigstop 1 ;;
-	nonholder) fb_crash 2 ;;
-	none) ;;
-	*) return 2 ;;
+	*) net_fault "$1" ;;
 	esac
 }
 
