@@ -14,7 +14,9 @@
 # second, every thread).
 #
 #   bench/timer-stability.sh TOKEN PING_INTERVAL PING_TIMEOUT HEARTBEAT MINUTES [BUILDDIR]
-#     e.g. bench/timer-stability.sh 100 50 250 20ms 30
+#     e.g. BED_TOTEM_EXTRA="token_retransmits_before_loss_const: 2" \
+#          bench/timer-stability.sh 100 50 250 20ms 30
+# (BED_TOTEM_EXTRA, BED_CV_KERNEL_LEASE: as bench/timer-sets has them)
 # Prints one TSV line (header first with HEADER=1): token, consensus, knet
 # ping, heartbeat, minutes, re-formations, VIP moves, CPU and wakeups.
 # Namespaces BED_PREFIX (default ts<TOKEN>), so runs of two sets can go
@@ -55,7 +57,7 @@ holder_is() { [ "$(bed_holders "$VIP")" = "$1" ]; }
 bed_cluster_up 3 || fail "the cluster did not come up"
 bed_corovip_conf "$VIP/24" n1
 for i in 1 2 3; do bed_spawn "$i" corovipd "$COROVIPD" -f -c "$BED_DIR/corovip.conf" || fail "corovipd on n$i"; done
-bed_wait_until 15000 "n1 to hold $VIP" holder_is n1 >/dev/null || fail "n1 does not hold $VIP"
+bed_wait_until $((15000 + 4 * TOKEN)) "n1 to hold $VIP" holder_is n1 >/dev/null || fail "n1 does not hold $VIP"
 consensus=$(bed_cmap 1 runtime.config.totem.consensus)
 timers=$(sed -n 's/.*\(lease [0-9]* ms, guard [0-9]* ms\).*/\1/p' "$BED_DIR/n1/corovipd.out" | tail -1)
 sleep 2
