@@ -83,7 +83,6 @@ rate() {
 	awk -v t=$((c - a)) -v s=$((d - b)) -v hz="$hz" -v dt="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 		'BEGIN { printf "%.2f\t%.1f", 100 * t / hz / dt, s / dt }'
 }
-cs_sum=0
 cs_cpu=""
 for i in 1 2 3; do cs_cpu+="$(rate "${U0[cs$i]}" "$(usage "$i" '^corosync$')" | cut -f1) "; done
 cs_avg=$(echo "$cs_cpu" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s / NF }')

@@ -5,14 +5,14 @@
 # bed_corovip_conf ADDR/PLEN PREFER [LINE...]: write $BED_DIR/corovip.conf
 # with one VIP, web, at ADDR/PLEN on eth0 preferring PREFER (node names),
 # LINEs added to its section; a kernel lease of 3 s (the default 10 s would
-# slow the kernel-lease cases), BED_CV_CLUSTER's lines (e.g. "heartbeat:
+# slow the kernel-lease cases; BED_CV_KERNEL_LEASE sets another), BED_CV_CLUSTER's lines (e.g. "heartbeat:
 # 20ms", newline separated) in the cluster section, and a node section per
 # bed node.
 bed_corovip_conf() {
 	local addr=$1 prefer=$2 i line
 	shift 2
 	{
-		printf 'cluster {\n\tkernel_lease: 3s\n'
+		printf 'cluster {\n\tkernel_lease: %s\n' "${BED_CV_KERNEL_LEASE:-3s}"
 		[ -z "${BED_CV_CLUSTER:-}" ] || printf '%s\n' "$BED_CV_CLUSTER" | sed 's/^/\t/'
 		printf '}\n'
 		for i in $(bed_nodes); do printf 'node n%s {\n}\n' "$i"; done
