@@ -237,8 +237,16 @@ cv_executor_backend_status(struct cv_executor *x, const struct cv_vip_conf *v,
 static void
 announce(struct cv_executor *x, const struct cv_action *a)
 {
-	struct cv_backend *b = cv_executor_backend(x, cv_vip_mover(a->conf));
+	struct cv_backend *b;
 
+	/* The step's address operations ran first (cv_executor_run): a VIP
+	 * this step let go is no longer ours to announce. A heal's re-announce
+	 * and a preempting release in one step sent a burst after the
+	 * delete, each frame pointing the neighbours' ARP caches back at us,
+	 * away from the new holder (faults.sh heal-preempt). */
+	if (cv_engine_vip_state(x->engine, a->vip) != CV_VIP_HELD)
+		return;
+	b = cv_executor_backend(x, cv_vip_mover(a->conf));
 	if (b && b->ops->announce)
 		b->ops->announce(b, &(struct cv_backend_op){ .conf = a->conf, .vip = a->vip,
 							     .epoch = a->epoch });
@@ -514,7 +522,8 @@ run_one(struct cv_executor *x, const struct cv_action *a, bool summarised)
  * The address operations first, in batches, then the rest in order. Moving
  * the others after them is safe: an operation's outcome reaches the engine
  * only later, as an event (so no message of this step can depend on it),
- * and an ANNOUNCE must follow its ADDR_ADD anyway.
+ * an ANNOUNCE must follow its ADDR_ADD anyway, and one that would follow
+ * its VIP's ADDR_DEL is dropped (announce).
  */
 /*
  * Every backend the config names, once connected (a cloud's writes carry our

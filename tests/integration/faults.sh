@@ -198,6 +198,41 @@ s_heal() {
 	bed_wait_until 5000 "a gratuitous ARP from $n ($mac) after the heal" garp_after "$t0" "$mac"
 	holder_is "$n"
 }
+# garp_first T0 MAC: the time (epoch us) of the capture's first frame from
+# MAC after T0.
+garp_first() {
+	awk -v t0="$1" -v mac="$2" '{ t = $1; sub(/\./, "", t) } t + 0 > t0 + 0 && $2 == mac { print t; exit }' \
+		"$BED_DIR/garp.log"
+}
+# Heal with preempt: the preferred node takes the VIP back at the heal. The
+# partition's holder re-announces at the heal and lets go in the same step;
+# no frame of it may claim the VIP once the preferred node has (an announce
+# burst that outlived its delete pointed the client's ARP cache at a node
+# without the VIP, every 200 ms: a lost VIP for the client).
+c_heal_preempt() { echo "preempt: yes"; }
+s_heal_preempt() {
+	local t0 n mac first
+	bed_partition "$h" "$(others "$h") c"
+	bed_wait_until 5000 "a new holder" holder_is "not:$H"
+	n=$(holders)
+	mac=$(bed_mac "${n#n}")
+	garp_start
+	bed__now
+	t0=$BED__NOW
+	bed_heal_all
+	all_quorate
+	bed_wait_until 5000 "$H to take the VIP back" holder_is "$H"
+	# its whole burst (announce_count 5, 200 ms apart): a stale burst of
+	# $n, started at the heal too, would show meanwhile
+	bed_wait_until 5000 "5 gratuitous ARPs from $H after the heal" garp_after "$t0" "$(bed_mac "$h")" 5
+	first=$(garp_first "$t0" "$(bed_mac "$h")")
+	if garp_after "$first" "$mac"; then
+		echo "  $n ($mac) claimed the VIP after $H took it back: $BED_LAST"
+		return 1
+	fi
+	[[ "$(ip -n "$(bed_ns c)" neigh show "$VIP")" == *" $(bed_mac "$h") "* ]] ||
+		{ echo "  the client's ARP entry: $(ip -n "$(bed_ns c)" neigh show "$VIP")"; return 1; }
+}
 # announce_refresh: the holder says again every second that it holds the
 # VIP, and goes on after a reload (SIGHUP) that keeps the VIP.
 c_announce_refresh() { echo "announce_refresh: 1s"; }
@@ -428,7 +463,7 @@ run() {
 }
 
 all="holder-daemon-kill holder-daemon-stop daemon-and-reaper-kill holder-corosync-kill
-     holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal
+     holder-corosync-restart holder-corosync-freeze holder-crash holder-link-cut partition-holder-alone heal heal-preempt
      split-1-1-1 flapping-link nonholder-crash node-join node-restart graceful-stop
      addr-gone bad-messages stray-address announce-refresh address-conflict
      fresh-daemon-while-frozen move-restart-standby rolling-reload-changes-held-vip"
