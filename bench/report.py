@@ -329,13 +329,26 @@ def gnuplot(script):
 TERMS = (("svg size 1000,520 dynamic font 'sans,11'", "svg"), ("pngcairo size 1000,520 font 'sans,10'", "png"))
 
 
-def bars(outdir, name, title, columns, rows):
-    """A clustered bar chart, log y: rows [(label, [value or None per column])]."""
+def bars(outdir, name, title, columns, rows, marks=None):
+    """A clustered bar chart, log y: rows [(label, [value or None per column])];
+    marks[(row, column)]: a word written above that bar (e.g. split-brain)."""
     data = os.path.join(outdir, name + ".dat")
     with open(data, "w") as f:
         f.write("label\t" + "\t".join('"%s"' % c for c in columns) + "\n")
         for label, vals in rows:
             f.write('"%s"\t%s\n' % (label, "\t".join("%.3f" % v if v else "NaN" for v in vals)))
+    extra = ""
+    if marks:
+        # a clustered histogram (gap 1) puts bar c of row i at i + (c - (n - 1) / 2) / (n + 1)
+        n = len(columns)
+        mdata = os.path.join(outdir, name + "-marks.dat")
+        with open(mdata, "w") as f:
+            for (i, c), word in sorted(marks.items()):
+                v = rows[i][1][c]
+                if v:
+                    f.write('%.4f\t%.3f\t"%s"\n' % (i + (c - (n - 1) / 2) / (n + 1), v * 1.15, word))
+        extra = ", '%s' using 1:2:3 with labels left rotate by 90 font ',8' textcolor 'red' notitle" % mdata
+    top = max([v for _, vals in rows for v in vals if v] or [1]) * (8 if marks else 1.5)
     said = []
     for term, ext in TERMS:
         said.append(gnuplot("""set terminal %s
@@ -345,13 +358,14 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
+set yrange [1:%g]
 set ylabel 'outage (ms, log scale)'
 set xtics rotate by -20 scale 0
 set key outside right top
 set termoption noenhanced
 set grid ytics
-plot for [c=2:%d] '%s' using c:xtic(1) title columnheader(c)
-""" % (term, os.path.join(outdir, name + "." + ext), title, len(columns) + 1, data)))
+plot for [c=2:%d] '%s' using c:xtic(1) title columnheader(c)%s
+""" % (term, os.path.join(outdir, name + "." + ext), title, top, len(columns) + 1, data, extra)))
     return said
 
 
@@ -493,8 +507,11 @@ def write_plot(stats, systems, scenarios, outdir):
         return False
     rows = [(LABELS.get(sc, sc), [(stats.get((s, sc)) or {}).get("median_ms") for s in systems])
             for sc in scenarios]
-    return all(r == "ok" for r in bars(outdir, "outage", "Client-observed outage per scenario (median)",
-                                       [system_label(s) for s in systems], rows))
+    marks = {(i, c): "split" for i, sc in enumerate(scenarios) for c, s in enumerate(systems)
+             if (stats.get((s, sc)) or {}).get("split_brain_runs")}
+    return all(r == "ok" for r in bars(outdir, "outage", "Client-observed outage per scenario (median; "
+                                       "red: split-brain in some run)",
+                                       [system_label(s) for s in systems], rows, marks))
 
 
 if __name__ == "__main__":
