@@ -68,7 +68,9 @@ bed_spawn() {
 # systemd's Restart=on-failure would run it: when CMD dies of a signal or
 # exits non-zero it starts again after BED_RESTART_MS (200; systemd's
 # RestartSec is a policy delay, not a synchronisation); a clean exit ends
-# it. NAME.pid always names the current CMD; every restart appends
+# it, and so does death by SIGHUP, SIGINT, SIGTERM or SIGPIPE, which
+# systemd counts as clean (a bed_stop that lands before the daemon has its
+# handlers: restarted, it took the VIP again after the test stopped it). NAME.pid always names the current CMD; every restart appends
 # "<epoch s> <exit status>" to NAME.restarts. A node crash kills the
 # supervisor with the rest. `bed_norestart ID NAME` stops the restarts.
 bed_supervise() {
@@ -86,7 +88,8 @@ bed_supervise() {
 			echo $! >"$d/$name.pid"
 			wait $!
 			rc=$?
-			[ $rc != 0 ] && [ ! -e "$d/$name.norestart" ] || exit $rc
+			case $rc in 0 | 129 | 130 | 141 | 143) exit $rc ;; esac
+			[ ! -e "$d/$name.norestart" ] || exit $rc
 			echo "$EPOCHREALTIME $rc" >>"$d/$name.restarts"
 			sleep "$delay"
 		done' bash "$d" "$name" "$(printf '%d.%03d' $((${BED_RESTART_MS:-200} / 1000)) $((${BED_RESTART_MS:-200} % 1000)))" \
