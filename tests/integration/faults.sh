@@ -181,22 +181,25 @@ garp_after() {
 	BED_LAST="$n frame(s)"
 	[ "$n" -ge "${3:-1}" ]
 }
+# partition_heal: the holder cut off with nobody, a new holder ($N, its MAC
+# in $N_MAC), the capture started, the heal at $T0 (epoch us), all quorate.
+partition_heal() {
+	bed_partition "$h" "$(others "$h") c"
+	bed_wait_until 5000 "a new holder" holder_is "not:$H"
+	N=$(holders)
+	N_MAC=$(bed_mac "${N#n}")
+	garp_start
+	bed__now
+	T0=$BED__NOW
+	bed_heal_all
+	all_quorate
+}
 # Heal after a partition: one holder, which tells the neighbours again
 # (a gratuitous ARP from its MAC that the client sees after the heal).
 s_heal() {
-	local t0 n mac
-	bed_partition "$h" "$(others "$h") c"
-	bed_wait_until 5000 "a new holder" holder_is "not:$H"
-	n=$(holders)
-	mac=$(bed_mac "${n#n}")
-	# ARP frames whose sender address (arp[14:4]) is the VIP
-	garp_start
-	bed__now
-	t0=$BED__NOW
-	bed_heal_all
-	all_quorate
-	bed_wait_until 5000 "a gratuitous ARP from $n ($mac) after the heal" garp_after "$t0" "$mac"
-	holder_is "$n"
+	partition_heal
+	bed_wait_until 5000 "a gratuitous ARP from $N ($N_MAC) after the heal" garp_after "$T0" "$N_MAC"
+	holder_is "$N"
 }
 # garp_first T0 MAC: the time (epoch us) of the capture's first frame from
 # MAC after T0.
@@ -211,23 +214,15 @@ garp_first() {
 # without the VIP, every 200 ms: a lost VIP for the client).
 c_heal_preempt() { echo "preempt: yes"; }
 s_heal_preempt() {
-	local t0 n mac first
-	bed_partition "$h" "$(others "$h") c"
-	bed_wait_until 5000 "a new holder" holder_is "not:$H"
-	n=$(holders)
-	mac=$(bed_mac "${n#n}")
-	garp_start
-	bed__now
-	t0=$BED__NOW
-	bed_heal_all
-	all_quorate
+	local first
+	partition_heal
 	bed_wait_until 5000 "$H to take the VIP back" holder_is "$H"
 	# its whole burst (announce_count 5, 200 ms apart): a stale burst of
-	# $n, started at the heal too, would show meanwhile
-	bed_wait_until 5000 "5 gratuitous ARPs from $H after the heal" garp_after "$t0" "$(bed_mac "$h")" 5
-	first=$(garp_first "$t0" "$(bed_mac "$h")")
-	if garp_after "$first" "$mac"; then
-		echo "  $n ($mac) claimed the VIP after $H took it back: $BED_LAST"
+	# $N, started at the heal too, would show meanwhile
+	bed_wait_until 5000 "5 gratuitous ARPs from $H after the heal" garp_after "$T0" "$(bed_mac "$h")" 5
+	first=$(garp_first "$T0" "$(bed_mac "$h")")
+	if garp_after "$first" "$N_MAC"; then
+		echo "  $N ($N_MAC) claimed the VIP after $H took it back: $BED_LAST"
 		return 1
 	fi
 	[[ "$(ip -n "$(bed_ns c)" neigh show "$VIP")" == *" $(bed_mac "$h") "* ]] ||
