@@ -90,7 +90,6 @@ cs_wk=$(rate "${U0[cs2]}" "$(usage 2 '^corosync$')" | cut -f2)
 cv_hold=$(rate "${U0[cv1]}" "$(usage 1 '^corovipd')")
 cv_idle=$(rate "${U0[cv3]}" "$(usage 3 '^corovipd')")
 mkdir -p "$OUT"
-cp "$BED_DIR"/n*/corosync.log "$OUT/" 2>/dev/null || true
 for i in 1 2 3; do cp "$BED_DIR/n$i/corosync.log" "$OUT/n$i-corosync.log" 2>/dev/null || true; done
 [ -z "${HEADER:-}" ] || printf 'token_ms\tconsensus_ms\tknet_ping\theartbeat\tcorovip_timers\tminutes\treformations\tvip_moves\tholder_after\tcorosync_cpu_pct\tcorosync_wakeups_s\tcorovipd_holder_cpu_pct\tcorovipd_holder_wakeups_s\tcorovipd_idle_cpu_pct\tcorovipd_idle_wakeups_s\n'
 printf '%s\t%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$TOKEN" "$consensus" "$PI" "$PT" "$HB" "$timers" "$MIN" \
